@@ -1,0 +1,218 @@
+/**
+ * Every message the CLI and the daemon exchange. Requests are a discriminated union on `type`; each
+ * request's result type lives in `RequestMap`, from which both the client facade and the daemon's
+ * handler table are derived, so an unhandled request is a compile error.
+ *
+ * Wire envelopes (see `Frame`): the client sends `request` and `cancel`; the daemon answers with
+ * exactly one `response` per request id, and, for streaming requests, any number of `event`s with
+ * that id before the response. New fields must be optional; bump PROTOCOL_VERSION otherwise.
+ */
+
+/**
+ * Bump when a change would make an older CLI or daemon misread a message (a removed or retyped field,
+ * a new required field, a changed meaning). Adding an optional field or a new request type does not.
+ */
+export const PROTOCOL_VERSION = 1;
+
+/** Service statuses, one word each, used in ps, JSON, state.json and on the wire. */
+export const SERVICE_STATUSES = [
+  'stopped',
+  'waiting',
+  'starting',
+  'running',
+  'healthy',
+  'unhealthy',
+  'stopping',
+  'restarting',
+  'exited',
+  'failed',
+] as const;
+export type ServiceStatus = (typeof SERVICE_STATUSES)[number];
+
+/** Which config a request is about: the CLI resolves the canonical path and captures its environment. */
+export interface ConfigRef {
+  /** Canonical absolute path of the config file (symlinks resolved). */
+  readonly path: string;
+  /** The CLI's environment, used when the config is (re)baked; ignored when a snapshot exists. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** A service as shown by `ps` (the wire type; state.json has its own persisted type). */
+export interface ServiceInfo {
+  readonly config: string;
+  readonly name: string;
+  readonly status: ServiceStatus;
+  readonly pid: number | null;
+  readonly exitCode: number | null;
+  /** Signal name that ended the last run, e.g. `SIGKILL`. */
+  readonly signal: string | null;
+  readonly restarts: number;
+  /** ISO-8601 time of the current or last start. */
+  readonly startedAt: string | null;
+  readonly stoppedAt: string | null;
+  /** `healthy` / `unhealthy` / `starting` while checks have not decided yet; null without a health check. */
+  readonly health: 'starting' | 'healthy' | 'unhealthy' | null;
+  readonly healthFailures: number;
+  readonly lastHealthOutput: string | null;
+  /** One-line reason for `failed`, `waiting` or `restarting`. */
+  readonly reason: string | null;
+}
+
+/** One captured log line. `line` is raw bytes: invalid UTF-8 and `\r` are preserved. */
+export interface LogLine {
+  /** Milliseconds since the epoch when the daemon read the line. */
+  readonly ts: number;
+  readonly service: string;
+  /** Hook name when the line came from a hook (`global` service for global hooks). */
+  readonly hook: string | null;
+  readonly stream: 'stdout' | 'stderr';
+  readonly line: Uint8Array;
+}
+
+export interface ConfigSummary {
+  readonly path: string;
+  readonly hash: string | null;
+  readonly services: number;
+  readonly running: number;
+}
+
+export interface DaemonStatus {
+  readonly pid: number;
+  readonly version: string;
+  readonly protocol: number;
+  readonly startedAt: string;
+  readonly uptimeMs: number;
+  readonly stateDir: string;
+  readonly configs: readonly ConfigSummary[];
+}
+
+/** Options shared by start and restart. */
+export interface StartOptions {
+  readonly config: ConfigRef;
+  /** Services named on the command line; empty = all. */
+  readonly services: readonly string[];
+  /**
+   * `detach`: answer once the start is queued. `wait`: answer once the startup cluster is ready or
+   * one of it fails (events report progress). `follow`: stream status and log events until every
+   * service is terminal (quiescent) or the client cancels.
+   */
+  readonly mode: 'detach' | 'wait' | 'follow';
+  /** Deadline for `wait` mode, ms. */
+  readonly timeoutMs?: number;
+}
+
+export interface Requests {
+  hello: { type: 'hello'; protocol: number; client: string };
+  status: { type: 'status' };
+  shutdown: { type: 'shutdown' };
+  ps: { type: 'ps'; config?: ConfigRef; all?: boolean };
+  start: { type: 'start' } & StartOptions;
+  restart: { type: 'restart' } & StartOptions;
+  stop: {
+    type: 'stop';
+    config: ConfigRef;
+    services: readonly string[];
+    /** Overrides each service's stop_signal. */
+    signal?: string;
+    /** Also run pre_cleanup and remove the config's state directory. */
+    clean?: boolean;
+  };
+  recreate: { type: 'recreate'; config: ConfigRef };
+  logs: {
+    type: 'logs';
+    config: ConfigRef;
+    services: readonly string[];
+    head?: number;
+    tail?: number;
+    noHook?: boolean;
+    /** Stream new lines after the initial ones until cancelled. */
+    follow?: boolean;
+  };
+  prune: { type: 'prune'; force?: boolean; dryRun?: boolean };
+}
+
+export type RequestType = keyof Requests;
+export type Request = Requests[RequestType];
+
+export interface PruneEntry {
+  readonly path: string;
+  readonly stateDir: string;
+  readonly bytes: number;
+  /** Why it is prunable (`stopped`, `orphaned: source missing`) or why it was kept. */
+  readonly reason: string;
+  readonly removed: boolean;
+}
+
+export interface StartResult {
+  readonly started: readonly string[];
+  readonly alreadyRunning: readonly string[];
+  /** Services outside the startup cluster that keep starting in the background (wait mode). */
+  readonly deferred: readonly string[];
+  /** Set in wait mode when a service failed or the timeout passed. */
+  readonly failure?: { readonly service: string | null; readonly reason: string; readonly lastLines: readonly LogLine[] };
+  readonly services: readonly ServiceInfo[];
+}
+
+/** The result type of each request. */
+export interface RequestMap {
+  hello: { protocol: number; version: string; pid: number };
+  status: DaemonStatus;
+  shutdown: { stoppedConfigs: number };
+  ps: { services: readonly ServiceInfo[] };
+  start: StartResult;
+  restart: StartResult;
+  stop: { stopped: readonly string[]; cleaned: boolean };
+  recreate: { hash: string; services: readonly string[] };
+  logs: { lines: number };
+  prune: { entries: readonly PruneEntry[]; freedBytes: number; dryRun: boolean };
+}
+
+/** Facts pushed to a streaming request. */
+export type StreamEvent =
+  | { type: 'logLines'; lines: readonly LogLine[] }
+  | {
+      type: 'serviceStatusChanged';
+      service: string;
+      status: ServiceStatus;
+      previous: ServiceStatus;
+      reason: string | null;
+      info: ServiceInfo;
+    }
+  /** Progress of a start: a service waits on its dependencies (`waitingOn`) or a hook runs. */
+  | { type: 'progress'; service: string; message: string }
+  | { type: 'ready'; deferred: readonly string[] }
+  | { type: 'quiescent' };
+
+/** Stable error codes carried on the wire. */
+export const ERROR_CODES = [
+  'BAD_REQUEST',
+  'PROTOCOL_MISMATCH',
+  'CONFIG_INVALID',
+  'CONFIG_NOT_FOUND',
+  'CONFIG_NOT_LOADED',
+  'UNKNOWN_SERVICE',
+  'SERVICES_RUNNING',
+  'START_FAILED',
+  'TIMEOUT',
+  'SHUTTING_DOWN',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface WireError {
+  readonly code: ErrorCode;
+  readonly message: string;
+  /** CONFIG_INVALID carries `{issues: ConfigIssue[]}`; others may carry details. */
+  readonly data?: unknown;
+}
+
+/** Envelopes on the wire. */
+export type ClientFrame =
+  | { kind: 'request'; id: number; request: Request }
+  /** Ends a streaming request; the daemon answers the request's response, then sends nothing more for it. */
+  | { kind: 'cancel'; id: number };
+
+export type DaemonFrame =
+  | { kind: 'response'; id: number; ok: true; result: RequestMap[RequestType] }
+  | { kind: 'response'; id: number; ok: false; error: WireError }
+  | { kind: 'event'; id: number; event: StreamEvent };
