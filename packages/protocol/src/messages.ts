@@ -149,7 +149,11 @@ export interface StartResult {
   /** Services outside the startup cluster that keep starting in the background (wait mode). */
   readonly deferred: readonly string[];
   /** Set in wait mode when a service failed or the timeout passed. */
-  readonly failure?: { readonly service: string | null; readonly reason: string; readonly lastLines: readonly LogLine[] };
+  readonly failure?: {
+    readonly service: string | null;
+    readonly reason: string;
+    readonly lastLines: readonly LogLine[];
+  };
   readonly services: readonly ServiceInfo[];
 }
 
