@@ -14,6 +14,23 @@
  */
 export const PROTOCOL_VERSION = 1;
 
+/*
+ * FROZEN FOREVER, whatever PROTOCOL_VERSION becomes, because a CLI must be able to tell a daemon of
+ * any other version that they differ, in one clear line, before anything else is understood:
+ * - framing: a 4-byte big-endian payload length, then one msgpack value (plain maps, no records);
+ * - the first frame a client sends: `{kind: 'request', id, request: {type: 'hello', protocol, client}}`;
+ * - the daemon's answer: `{kind: 'response', id, ok: true, result: {protocol, version, pid}}` where
+ *   `protocol` is the daemon's PROTOCOL_VERSION even when it differs from the client's (the client
+ *   decides and says "the daemon runs protocol N, this CLI speaks M: restart the daemon"); or
+ *   `{kind: 'response', id, ok: false, error: {code: 'PROTOCOL_MISMATCH', message, data: {protocol}}}`.
+ * A daemon should answer hello in either form, never by closing the connection.
+ *
+ * Compatibility within one version: unknown fields are ignored by validation (so new optional
+ * fields are fine) and an unknown error `code` arrives as INTERNAL with the code in the message.
+ * A new request type is answered BAD_REQUEST by an older daemon. A new StreamEvent type, kind or
+ * ServiceStatus makes an older peer reject the frame: bump the version for those.
+ */
+
 /** Service statuses, one word each, used in ps, JSON, state.json and on the wire. */
 export const SERVICE_STATUSES = [
   'stopped',

@@ -1,0 +1,204 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root (e2e runs the BUILT binaries: `pnpm build` first). */
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI = join(REPO, 'packages/cli/dist/main.js');
+export const DAEMON = join(REPO, 'packages/daemon/dist/main.js');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Polls `fn` until it returns a truthy value or the deadline passes (then throws with `what`). */
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  what: string,
+  opts: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    }
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 50));
+  }
+}
+
+/** Runs the built CLI and collects its output. */
+export function runCli(
+  args: readonly string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; uid?: number; gid?: number } = {},
+): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: opts.cwd ?? REPO,
+      env: { ...process.env, NO_COLOR: '1', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      uid: opts.uid,
+      gid: opts.gid,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`kepler ${args.join(' ')} did not finish in ${opts.timeoutMs ?? 60_000} ms\n${stdout}\n${stderr}`));
+    }, opts.timeoutMs ?? 60_000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+  });
+}
+
+/** A real daemon in a temporary KEPLER_DAEMON_PATH, started from the built binary. */
+export class TestDaemon {
+  proc: ChildProcess | null = null;
+  readonly stateDir: string;
+  readonly workDir: string;
+  private stderr = '';
+
+  constructor(private readonly name = 'kepler-e2e') {
+    const base = mkdtempSync(join(tmpdir(), `${this.name}-`));
+    this.stateDir = join(base, 'state');
+    this.workDir = join(base, 'work');
+    mkdirSync(this.workDir, { recursive: true });
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    return { KEPLER_DAEMON_PATH: this.stateDir };
+  }
+
+  get socket(): string {
+    return join(this.stateDir, 'kepler.sock');
+  }
+
+  /** Starts the daemon in the foreground (as a child of the test) and waits until it answers. */
+  async start(): Promise<void> {
+    this.stderr = '';
+    const proc = spawn(process.execPath, [DAEMON], {
+      env: { ...process.env, ...this.env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    proc.stderr?.on('data', (d) => {
+      this.stderr += d;
+    });
+    this.proc = proc;
+    await waitFor(
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`daemon exited ${proc.exitCode}: ${this.stderr}`);
+        return (await this.cli(['daemon', 'status'])).code === 0;
+      },
+      'the daemon to answer',
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+  }
+
+  get pid(): number {
+    if (!this.proc?.pid) throw new Error('daemon not started');
+    return this.proc.pid;
+  }
+
+  get log(): string {
+    return this.stderr;
+  }
+
+  /** Runs the CLI against this daemon, in the work directory. */
+  cli(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; uid?: number; gid?: number } = {}): Promise<CliResult> {
+    return runCli(args, { cwd: this.workDir, ...opts, env: { ...this.env, ...opts.env } });
+  }
+
+  /** Writes a config file into the work directory and returns its path. */
+  writeConfig(yaml: string, file = 'kepler.yaml'): string {
+    const path = join(this.workDir, file);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, yaml);
+    return path;
+  }
+
+  /** `kepler ps --json` for a config, parsed. */
+  async ps(config: string): Promise<Array<Record<string, unknown>>> {
+    const r = await this.cli(['ps', '--json', '-f', config]);
+    if (r.code !== 0) throw new Error(`ps failed (${r.code}): ${r.stderr}`);
+    return JSON.parse(r.stdout) as Array<Record<string, unknown>>;
+  }
+
+  async service(config: string, name: string): Promise<Record<string, unknown>> {
+    const s = (await this.ps(config)).find((x) => x.name === name);
+    if (!s) throw new Error(`no service ${name}`);
+    return s;
+  }
+
+  /** SIGKILL the daemon (a crash) and wait until it is gone. */
+  async crash(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null) return;
+    const gone = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGKILL');
+    await gone;
+    this.proc = null;
+  }
+
+  /** Stops the daemon (and so every service) and removes the temp dirs. */
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    if (proc && proc.exitCode === null) {
+      const gone = new Promise((r) => proc.once('exit', r));
+      await this.cli(['daemon', 'stop'], { timeoutMs: 60_000 }).catch(() => undefined);
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
+      await gone;
+      clearTimeout(timer);
+    }
+    this.proc = null;
+  }
+
+  async cleanup(): Promise<void> {
+    await this.stop();
+    rmSync(dirname(this.stateDir), { recursive: true, force: true });
+  }
+
+  configStateDir(configPath: string): string {
+    return join(this.stateDir, 'configs', sha256(configPath));
+  }
+
+  readLogFile(configPath: string, file: string): string {
+    const p = join(this.configStateDir(configPath), 'logs', file);
+    return existsSync(p) ? readFileSync(p, 'utf8') : '';
+  }
+}
+
+import { createHash } from 'node:crypto';
+
+export function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
+
+/** Whether a pid is alive (and not a zombie). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}

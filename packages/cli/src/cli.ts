@@ -1,0 +1,87 @@
+import { type BaseContext, Builtins, Cli, Command, type CommandClass } from 'clipanion';
+import { preprocessArgv } from './argv.js';
+import { ConfigPrintCommand } from './commands/config.js';
+import { DaemonRestartCommand } from './commands/daemon/restart.js';
+import { DaemonStartCommand } from './commands/daemon/start.js';
+import { DaemonStatusCommand } from './commands/daemon/status.js';
+import { DaemonStopCommand } from './commands/daemon/stop.js';
+import { LogsCommand } from './commands/logs.js';
+import { PruneCommand } from './commands/prune.js';
+import { PsCommand } from './commands/ps.js';
+import { RecreateCommand } from './commands/recreate.js';
+import { RestartCommand } from './commands/restart.js';
+import { StartCommand } from './commands/start.js';
+import { StopCommand } from './commands/stop.js';
+import { CliError, EXIT_FAILURE } from './errors.js';
+import { describeParseError } from './parseErrors.js';
+import { CLI_VERSION } from './version.js';
+
+/** `kepler --version`. Not clipanion's builtin, which also claims `-v` (our `--verbose`). */
+class VersionCommand extends Command {
+  static override paths = [['--version']];
+  override async execute(): Promise<number> {
+    this.context.stdout.write(`kepler ${CLI_VERSION}\n`);
+    return 0;
+  }
+}
+
+/** `kepler --help`, `kepler -h`, `kepler help`, and `kepler` alone: the list of commands. */
+class HelpCommand extends Builtins.HelpCommand {
+  static override paths = [['-h'], ['--help'], ['help'], []];
+}
+
+/** Every command of the CLI, in help order. */
+export const COMMANDS: readonly CommandClass[] = [
+  StartCommand,
+  StopCommand,
+  RestartCommand,
+  PsCommand,
+  LogsCommand,
+  RecreateCommand,
+  PruneCommand,
+  ConfigPrintCommand,
+  DaemonStartCommand,
+  DaemonStopCommand,
+  DaemonRestartCommand,
+  DaemonStatusCommand,
+  HelpCommand,
+  VersionCommand,
+];
+
+/** A clipanion Cli with every Kepler command registered. */
+export function buildCli(): Cli {
+  const cli = new Cli({
+    binaryLabel: 'Kepler process orchestrator',
+    binaryName: 'kepler',
+    binaryVersion: CLI_VERSION,
+  });
+  for (const command of COMMANDS) cli.register(command);
+  return cli;
+}
+
+/**
+ * Runs the CLI on `argv` (without `node` and the script) and resolves with the exit code. Global
+ * options may come anywhere (see `preprocessArgv`); a parse error prints one line on stderr and gives
+ * exit 1; everything else is the command's (see `BaseCommand.catch`).
+ */
+export async function runCli(argv: readonly string[], context: Partial<BaseContext> = {}): Promise<number> {
+  const ctx: BaseContext = { ...Cli.defaultContext, ...context };
+  const cli = buildCli();
+  let args: string[];
+  try {
+    args = preprocessArgv(argv);
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    ctx.stderr.write(`${error.message}\n`);
+    return error.exitCode;
+  }
+  let command: Command;
+  try {
+    command = cli.process(args, ctx);
+  } catch (error) {
+    const paths = COMMANDS.flatMap((c) => c.paths ?? []);
+    ctx.stderr.write(`${describeParseError(error, args, paths)}\n`);
+    return EXIT_FAILURE;
+  }
+  return cli.run(command, ctx);
+}

@@ -1,0 +1,132 @@
+import { formatIssue, resolveConfigPath } from '@kepler/config';
+import { type ConfigRef, DaemonClient, socketPath, stateDirFromEnv } from '@kepler/protocol';
+import { Command, Option } from 'clipanion';
+import { reportError } from '../errorReport.js';
+import { colorEnabled } from '../format/color.js';
+import { CLI_VERSION } from '../version.js';
+
+/** What a command knows about its output stream beyond `write`. */
+interface TtyInfo {
+  readonly isTTY?: boolean;
+  readonly rows?: number;
+}
+
+/**
+ * Base of every Kepler command: the global `-v/--verbose` option, output helpers, the daemon
+ * connection, and the one place errors become messages and exit codes (`catch`). Subclasses implement
+ * `execute()` and return the exit code; they throw for failures and never print stacks themselves.
+ */
+export abstract class BaseCommand extends Command {
+  verbose = Option.Boolean('-v,--verbose', false, { description: 'Print more detail (stacks on errors)' });
+
+  abstract override execute(): Promise<number>;
+
+  /** Exit code chosen by `catch` for the error being reported. */
+  private errorExitCode = 1;
+
+  /** Runs the command; any error goes through `catch`, so the exit code is always ours. */
+  override async validateAndExecute(): Promise<number> {
+    try {
+      return await super.validateAndExecute();
+    } catch (error) {
+      await this.catch(error);
+      return this.errorExitCode;
+    }
+  }
+
+  /**
+   * The one place errors become output: prints `error` as `reportError` decides (one line for user
+   * mistakes and daemon refusals, every issue for an invalid config, a stack for bugs) and records the
+   * exit code (1, or 2 when the daemon is unreachable).
+   */
+  override async catch(error: unknown): Promise<void> {
+    const cwd = process.cwd();
+    const report = reportError(error, (issue) => formatIssue(issue, cwd), this.verbose);
+    this.context.stderr.write(report.text);
+    this.errorExitCode = report.exitCode;
+  }
+
+  /** Writes to stdout. */
+  protected out(text: string | Uint8Array): void {
+    this.context.stdout.write(text);
+  }
+
+  /** Writes to stderr. */
+  protected err(text: string): void {
+    this.context.stderr.write(text);
+  }
+
+  /** Writes a debug line to stderr with `--verbose`. */
+  debug(text: string): void {
+    if (this.verbose) this.context.stderr.write(`[debug] ${text}\n`);
+  }
+
+  /** Prints `value` as indented JSON with a trailing newline. */
+  protected printJson(value: unknown): void {
+    this.out(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** Whether stdout is a terminal. */
+  protected get stdoutIsTTY(): boolean {
+    return (this.context.stdout as TtyInfo).isTTY === true;
+  }
+
+  /** Terminal height, when stdout is a terminal. */
+  protected get stdoutRows(): number | undefined {
+    return (this.context.stdout as TtyInfo).rows;
+  }
+
+  /** Whether to colour stdout (TTY, NO_COLOR, FORCE_COLOR). */
+  protected get color(): boolean {
+    return colorEnabled(this.context.stdout as TtyInfo, this.context.env);
+  }
+
+  /** The daemon's state directory (`$KEPLER_DAEMON_PATH` or /var/lib/kepler). */
+  get stateDir(): string {
+    return stateDirFromEnv(this.context.env);
+  }
+
+  /** Connects to the daemon (hello included); throws DAEMON_NOT_RUNNING / PERMISSION_DENIED / PROTOCOL_MISMATCH. */
+  protected async connect(): Promise<DaemonClient> {
+    const path = socketPath(this.stateDir);
+    this.debug(`connecting to ${path}`);
+    return DaemonClient.connect(path, { client: `kepler-cli/${CLI_VERSION}` });
+  }
+
+  /** Runs `fn` with a connection and closes it afterwards, whatever happens. */
+  protected async withClient<T>(fn: (client: DaemonClient) => Promise<T>): Promise<T> {
+    const client = await this.connect();
+    try {
+      return await fn(client);
+    } finally {
+      client.close();
+    }
+  }
+}
+
+/**
+ * Base of commands that act on one config: adds `-f/--file` and builds the `ConfigRef` sent to the
+ * daemon (canonical path plus the CLI's environment, which the daemon uses when it bakes).
+ */
+export abstract class ConfigCommand extends BaseCommand {
+  file = Option.String('-f,--file', {
+    description: 'Config file (default: kepler.yaml, then kepler.yml, in the current directory)',
+  });
+
+  /** The canonical path of the config; throws CONFIG_NOT_FOUND. */
+  protected async configPath(): Promise<string> {
+    return await resolveConfigPath(this.file, process.cwd());
+  }
+
+  /** The config reference every config request carries. */
+  protected async configRef(): Promise<ConfigRef> {
+    return { path: await this.configPath(), env: captureEnv(this.context.env) };
+  }
+}
+
+/** The defined entries of an environment (a ConfigRef's `env` has no undefined values). */
+export function captureEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
+  return out;
+}

@@ -1,0 +1,37 @@
+import { Command, Option } from 'clipanion';
+import { codeOf, requireRoot } from '../../daemonProcess.js';
+import { BaseCommand } from '../BaseCommand.js';
+import { startDaemon } from './start.js';
+import { stopRunningDaemon } from './stop.js';
+
+/** `kepler daemon restart [-d]`: stop the daemon if it runs, then start it. */
+export class DaemonRestartCommand extends BaseCommand {
+  static override paths = [['daemon', 'restart']];
+
+  static override usage = Command.Usage({
+    category: 'Daemon',
+    description: 'Restart the daemon (requires root)',
+    details: `
+      Stops the running daemon (and with it every service), as \`kepler daemon stop\` does, then starts
+      it as \`kepler daemon start [-d]\` does. A daemon that is not running is simply started. Configs
+      with a snapshot are reloaded by the new daemon with each service's last known state.
+    `,
+    examples: [
+      ['Restart the daemon in the background', 'sudo $0 daemon restart -d'],
+      ['Restart it in the foreground', 'sudo $0 daemon restart'],
+    ],
+  });
+
+  detach = Option.Boolean('-d,--detach', false, { description: 'Run the new daemon in the background' });
+
+  override async execute(): Promise<number> {
+    requireRoot(this.detach ? 'sudo kepler daemon restart -d' : 'sudo kepler daemon restart');
+    try {
+      await stopRunningDaemon(this);
+    } catch (error) {
+      if (codeOf(error) !== 'DAEMON_NOT_RUNNING') throw error;
+      this.out('Daemon was not running\n');
+    }
+    return startDaemon(this, this.detach);
+  }
+}

@@ -1,0 +1,87 @@
+import { homedir } from 'node:os';
+import type { DaemonStatus } from '@kepler/protocol';
+import { Command, Option } from 'clipanion';
+import { codeOf } from '../../daemonProcess.js';
+import { EXIT_FAILURE, EXIT_OK } from '../../errors.js';
+import { formatDuration } from '../../format/duration.js';
+import { shortenPath } from '../../format/services.js';
+import { renderTable } from '../../format/table.js';
+import { BaseCommand } from '../BaseCommand.js';
+
+/** `kepler daemon status [--json]`: is the daemon running, and what has it loaded. */
+export class DaemonStatusCommand extends BaseCommand {
+  static override paths = [['daemon', 'status']];
+
+  static override usage = Command.Usage({
+    category: 'Daemon',
+    description: 'Show daemon info and loaded configs',
+    details: `
+      Prints the daemon's pid, uptime, version and state directory, and each loaded config with its
+      number of services and of running services.
+
+      Exits with 0 when the daemon runs and 1 when it does not (2 when its socket cannot be opened), so
+      scripts can test it. \`--json\` prints \`{"running": false}\` when it does not run.
+    `,
+    examples: [
+      ['Show the daemon status', '$0 daemon status'],
+      ['Check from a script', '$0 daemon status --json'],
+    ],
+  });
+
+  json = Option.Boolean('--json', false, { description: 'Print JSON' });
+
+  override async execute(): Promise<number> {
+    let status: DaemonStatus;
+    try {
+      status = await this.withClient((client) => client.request({ type: 'status' }));
+    } catch (error) {
+      if (codeOf(error) !== 'DAEMON_NOT_RUNNING') throw error;
+      if (this.json) this.printJson({ running: false });
+      else this.out('Daemon is not running\n');
+      return EXIT_FAILURE;
+    }
+    if (this.json) {
+      this.printJson(daemonStatusToJson(status));
+      return EXIT_OK;
+    }
+    this.out(renderDaemonStatus(status, process.cwd(), homedir()));
+    return EXIT_OK;
+  }
+}
+
+/** The `--json` object of a running daemon (snake_case keys). */
+export function daemonStatusToJson(status: DaemonStatus): Record<string, unknown> {
+  return {
+    running: true,
+    pid: status.pid,
+    version: status.version,
+    protocol: status.protocol,
+    started_at: status.startedAt,
+    uptime_ms: status.uptimeMs,
+    state_dir: status.stateDir,
+    configs: status.configs.map((c) => ({
+      path: c.path,
+      hash: c.hash,
+      services: c.services,
+      running: c.running,
+    })),
+  };
+}
+
+/** The human form of `daemon status`. */
+export function renderDaemonStatus(status: DaemonStatus, cwd: string, home: string | undefined): string {
+  const head = [
+    'Kepler daemon is running',
+    `  pid:        ${status.pid}`,
+    `  uptime:     ${formatDuration(status.uptimeMs)}`,
+    `  version:    ${status.version} (protocol ${status.protocol})`,
+    `  state dir:  ${status.stateDir}`,
+    `  configs:    ${status.configs.length} loaded`,
+  ].join('\n');
+  if (status.configs.length === 0) return `${head}\n`;
+  const table = renderTable(
+    ['CONFIG', 'SERVICES', 'RUNNING'],
+    status.configs.map((c) => [shortenPath(c.path, cwd, home), String(c.services), String(c.running)]),
+  );
+  return `${head}\n\n${table}`;
+}

@@ -1,0 +1,145 @@
+import type { Requests, StreamEvent } from '@kepler/protocol';
+import { Command, Option } from 'clipanion';
+import { EXIT_OK, UsageError } from '../errors.js';
+import { type LogOutputMode, LogPrinter } from '../format/LogPrinter.js';
+import { onInterrupt } from '../interrupts.js';
+import { ConfigCommand } from './BaseCommand.js';
+
+/** Lines `--follow` prints before streaming when `--tail` is not given. */
+export const FOLLOW_DEFAULT_TAIL = 10;
+
+/** The validated line selection of `kepler logs`. */
+export interface LogsSelection {
+  readonly head?: number;
+  readonly tail?: number;
+  readonly follow: boolean;
+  readonly mode: LogOutputMode;
+}
+
+/**
+ * Checks `--head`, `--tail`, `--follow`, `--json`, `--raw`: counts are whole numbers, `--head` and
+ * `--tail` exclude each other, `--head` cannot follow, `--json` and `--raw` exclude each other.
+ * `--follow` without `--tail` shows the last 10 lines first.
+ *
+ * @throws UsageError naming the flag.
+ */
+export function validateLogsFlags(flags: {
+  readonly head: string | undefined;
+  readonly tail: string | undefined;
+  readonly follow: boolean;
+  readonly json: boolean;
+  readonly raw: boolean;
+}): LogsSelection {
+  const count = (flag: string, value: string | undefined): number | undefined => {
+    if (value === undefined) return undefined;
+    if (!/^\d+$/.test(value)) throw new UsageError(`${flag}: "${value}" is not a number of lines`);
+    return Number(value);
+  };
+  const head = count('--head', flags.head);
+  const tail = count('--tail', flags.tail);
+  if (head !== undefined && tail !== undefined)
+    throw new UsageError('--head and --tail cannot be used together');
+  if (head !== undefined && flags.follow)
+    throw new UsageError('--head cannot be used with --follow (use --tail)');
+  if (flags.json && flags.raw) throw new UsageError('--json and --raw cannot be used together');
+  const mode: LogOutputMode = flags.json ? 'json' : flags.raw ? 'raw' : 'text';
+  if (flags.follow) return { tail: tail ?? FOLLOW_DEFAULT_TAIL, follow: true, mode };
+  return {
+    ...(head === undefined ? {} : { head }),
+    ...(tail === undefined ? {} : { tail }),
+    follow: false,
+    mode,
+  };
+}
+
+/** `kepler logs [SERVICE...] [--follow] [--head N | --tail N] [--no-hook] [--json] [--raw]`. */
+export class LogsCommand extends ConfigCommand {
+  static override paths = [['logs']];
+
+  static override usage = Command.Usage({
+    category: 'Services',
+    description: 'View service and hook logs',
+    details: `
+      Prints the stored lines of the config's services (or the named ones), merged by time, as
+      \`<time> <service>[.<hook>] | <line>\` with the local time as HH:MM:SS.mmm. Service names are
+      coloured when stdout is a terminal (NO_COLOR turns it off, FORCE_COLOR on).
+
+      Without \`--head\` or \`--tail\`, every stored line is printed. \`--follow\` prints the last 10 lines
+      (or \`--tail N\`) and then new lines as they arrive, until Ctrl+C or the daemon stops.
+
+      \`--raw\` prints only the lines' bytes, exactly as the service wrote them. \`--json\` prints one object
+      per line: \`ts\` (ISO-8601), \`service\`, \`hook\` (for hook output), \`stream\` and \`line\`.
+      Note: \`-f\` is \`--file\`, as in every command; following is \`--follow\`.
+    `,
+    examples: [
+      ['Every stored line of every service', '$0 logs'],
+      ['Follow the last 50 lines of web', '$0 logs --follow --tail 50 web'],
+      ['The first 20 lines, without hook output', '$0 logs --head 20 --no-hook'],
+      ['Lines as JSON for jq', '$0 logs --json | jq -r \'select(.stream == "stderr") | .line\''],
+    ],
+  });
+
+  services = Option.Rest({ name: 'service' });
+  follow = Option.Boolean('--follow', false, { description: 'Keep printing new lines until Ctrl+C' });
+  head = Option.String('--head', { description: 'Only the first N lines' });
+  tail = Option.String('--tail', { description: 'Only the last N lines (default with --follow: 10)' });
+  hook = Option.Boolean('--hook', true, { description: 'Include hook output (--no-hook hides it)' });
+  json = Option.Boolean('--json', false, { description: 'One JSON object per line' });
+  raw = Option.Boolean('--raw', false, { description: 'Only the lines, byte for byte' });
+  timestamps = Option.Boolean('--timestamps', true, {
+    description: 'Show the time (--no-timestamps hides it)',
+  });
+
+  override async execute(): Promise<number> {
+    const selection = validateLogsFlags({
+      head: this.head,
+      tail: this.tail,
+      follow: this.follow,
+      json: this.json,
+      raw: this.raw,
+    });
+    const config = await this.configRef();
+    const request: Requests['logs'] = {
+      type: 'logs',
+      config,
+      services: this.services,
+      ...(selection.head === undefined ? {} : { head: selection.head }),
+      ...(selection.tail === undefined ? {} : { tail: selection.tail }),
+      ...(this.hook ? {} : { noHook: true }),
+      ...(selection.follow ? { follow: true } : {}),
+    };
+    const printer = new LogPrinter(this.context.stdout, {
+      mode: selection.mode,
+      timestamps: this.timestamps,
+      color: this.color,
+    });
+    const client = await this.connect();
+    let interrupted = false;
+    try {
+      const stream = client.stream(request, (event: StreamEvent) => {
+        if (event.type === 'logLines') printer.lines(event.lines);
+      });
+      const off = onInterrupt(() => {
+        interrupted = true;
+        stream.cancel();
+      });
+      try {
+        await stream.result;
+      } catch (error) {
+        // Ctrl+C ends a follow cleanly; so does the daemon going away while following.
+        if (!interrupted && !(selection.follow && isConnectionEnd(error))) throw error;
+      } finally {
+        off();
+      }
+    } finally {
+      client.close();
+    }
+    return EXIT_OK;
+  }
+}
+
+/** Whether an error means the connection ended (the daemon stopped), as opposed to a refusal. */
+function isConnectionEnd(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'CONNECTION_CLOSED' || code === 'DAEMON_NOT_RUNNING' || code === 'SHUTTING_DOWN';
+}

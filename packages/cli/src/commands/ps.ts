@@ -1,0 +1,79 @@
+import { homedir } from 'node:os';
+import type { ServiceInfo } from '@kepler/protocol';
+import { Command, Option } from 'clipanion';
+import { CliError, EXIT_OK } from '../errors.js';
+import { renderPsTable, serviceToJson } from '../format/services.js';
+import { ConfigCommand } from './BaseCommand.js';
+
+/** `kepler ps [SERVICE...] [--all] [--json]`. */
+export class PsCommand extends ConfigCommand {
+  static override paths = [['ps']];
+
+  static override usage = Command.Usage({
+    category: 'Services',
+    description: 'List services and their states',
+    details: `
+      Prints a table of the config's services: NAME, STATUS (with the reason for \`failed\`, e.g.
+      \`failed (exit 1)\`), PID, UPTIME, RESTARTS and HEALTH. \`--all\` lists every config the daemon
+      has loaded, with a CONFIG column first.
+
+      \`--json\` prints an array of objects with \`config\`, \`name\`, \`status\`, \`pid\`, \`exit_code\`,
+      \`signal\`, \`restarts\`, \`started_at\`, \`stopped_at\`, \`health\`, \`health_failures\`,
+      \`last_health_output\` and \`reason\`.
+    `,
+    examples: [
+      ['Show the services of ./kepler.yaml', '$0 ps'],
+      ['Show every loaded config', '$0 ps --all'],
+      ['Machine-readable status of one service', '$0 ps --json web'],
+    ],
+  });
+
+  services = Option.Rest({ name: 'service' });
+  all = Option.Boolean('-a,--all', false, { description: 'List the services of every loaded config' });
+  json = Option.Boolean('--json', false, { description: 'Print JSON' });
+
+  override async execute(): Promise<number> {
+    const config = this.all ? undefined : await this.configRef();
+    const result = await this.withClient((client) =>
+      client.request(config === undefined ? { type: 'ps', all: true } : { type: 'ps', config }),
+    );
+    const services = filterServices(result.services, this.services, config?.path);
+    if (this.json) {
+      this.printJson(services.map(serviceToJson));
+      return EXIT_OK;
+    }
+    this.out(
+      renderPsTable(services, {
+        showConfig: this.all,
+        cwd: process.cwd(),
+        home: homedir(),
+        nowMs: Date.now(),
+        color: this.color,
+      }),
+    );
+    return EXIT_OK;
+  }
+}
+
+/**
+ * Keeps the named services (all when none is named), in the daemon's order.
+ * @throws CliError UNKNOWN_SERVICE for a name no service has.
+ */
+export function filterServices(
+  services: readonly ServiceInfo[],
+  names: readonly string[],
+  configPath: string | undefined,
+): ServiceInfo[] {
+  if (names.length === 0) return [...services];
+  const known = new Set(services.map((s) => s.name));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length > 0) {
+    const where = configPath === undefined ? 'any loaded config' : configPath;
+    throw new CliError(
+      'UNKNOWN_SERVICE',
+      `No service named ${unknown.map((n) => `"${n}"`).join(', ')} in ${where}`,
+    );
+  }
+  const wanted = new Set(names);
+  return services.filter((s) => wanted.has(s.name));
+}

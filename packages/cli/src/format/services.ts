@@ -1,0 +1,118 @@
+import { isAbsolute, relative, sep } from 'node:path';
+import type { ServiceInfo, ServiceStatus } from '@kepler/protocol';
+import { paint, SGR } from './color.js';
+import { formatSince } from './duration.js';
+import { renderTable } from './table.js';
+
+/** Statuses in which a process exists, so a pid and an uptime mean something. */
+const LIVE_STATUSES: ReadonlySet<ServiceStatus> = new Set([
+  'starting',
+  'running',
+  'healthy',
+  'unhealthy',
+  'stopping',
+]);
+
+/** SGR colour of each status in tables and progress (green: fine, yellow: in between, red: broken). */
+export function statusColor(status: ServiceStatus): number {
+  switch (status) {
+    case 'running':
+    case 'healthy':
+    case 'exited':
+      return SGR.green;
+    case 'failed':
+    case 'unhealthy':
+      return SGR.red;
+    case 'stopped':
+      return SGR.dim;
+    default:
+      return SGR.yellow;
+  }
+}
+
+/**
+ * The STATUS cell: the status word, and for `failed` the reason in parentheses (`failed (exit 1)`,
+ * `failed (SIGKILL)`); the daemon's reason wins over what the CLI derives from the exit code or signal.
+ */
+export function statusLabel(info: ServiceInfo): string {
+  if (info.status !== 'failed') return info.status;
+  const reason = info.reason ?? info.signal ?? (info.exitCode !== null ? `exit ${info.exitCode}` : null);
+  return reason === null ? 'failed' : `failed (${reason})`;
+}
+
+/**
+ * A config path as short as it can be said: relative to `cwd` when the file is inside it, else with
+ * the home directory as `~`, else absolute.
+ */
+export function shortenPath(path: string, cwd: string, home: string | undefined): string {
+  const rel = relative(cwd, path);
+  if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) return rel;
+  if (home && home !== sep && (path === home || path.startsWith(home + sep))) {
+    return `~${path.slice(home.length)}`;
+  }
+  return path;
+}
+
+/** What the ps table needs besides the services. */
+export interface PsTableOptions {
+  /** Add a CONFIG column first (`ps --all`). */
+  readonly showConfig: boolean;
+  readonly cwd: string;
+  readonly home: string | undefined;
+  readonly nowMs: number;
+  readonly color: boolean;
+}
+
+/** The `kepler ps` table: NAME STATUS PID UPTIME RESTARTS HEALTH, with CONFIG first for `--all`. */
+export function renderPsTable(services: readonly ServiceInfo[], options: PsTableOptions): string {
+  const headers = ['NAME', 'STATUS', 'PID', 'UPTIME', 'RESTARTS', 'HEALTH'];
+  const rows = services.map((s) => {
+    const live = LIVE_STATUSES.has(s.status);
+    const row = [
+      s.name,
+      paint(statusLabel(s), statusColor(s.status), options.color),
+      live && s.pid !== null ? String(s.pid) : '-',
+      (live ? formatSince(s.startedAt, options.nowMs) : null) ?? '-',
+      String(s.restarts),
+      s.health ?? '-',
+    ];
+    return options.showConfig ? [shortenPath(s.config, options.cwd, options.home), ...row] : row;
+  });
+  return renderTable(options.showConfig ? ['CONFIG', ...headers] : headers, rows);
+}
+
+/** The `ps --json` object of a service: every ServiceInfo field, in snake_case. */
+export interface ServiceJson {
+  readonly config: string;
+  readonly name: string;
+  readonly status: ServiceStatus;
+  readonly pid: number | null;
+  readonly exit_code: number | null;
+  readonly signal: string | null;
+  readonly restarts: number;
+  readonly started_at: string | null;
+  readonly stopped_at: string | null;
+  readonly health: ServiceInfo['health'];
+  readonly health_failures: number;
+  readonly last_health_output: string | null;
+  readonly reason: string | null;
+}
+
+/** Maps a wire ServiceInfo to its `--json` object. */
+export function serviceToJson(s: ServiceInfo): ServiceJson {
+  return {
+    config: s.config,
+    name: s.name,
+    status: s.status,
+    pid: s.pid,
+    exit_code: s.exitCode,
+    signal: s.signal,
+    restarts: s.restarts,
+    started_at: s.startedAt,
+    stopped_at: s.stoppedAt,
+    health: s.health,
+    health_failures: s.healthFailures,
+    last_health_output: s.lastHealthOutput,
+    reason: s.reason,
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * Test helpers for the CLI's command tests (excluded from the build): a scripted daemon on a real Unix
+ * socket in a temporary state directory, and `run()`, which runs the CLI in-process with captured
+ * output. The daemon answers hello itself; every other request goes to the test's `handle` function,
+ * which answers through `reply` (events, then a result or an error).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import {
+  FrameConnection,
+  PROTOCOL_VERSION,
+  type Request,
+  type RequestMap,
+  type RequestType,
+  type StreamEvent,
+  socketPath,
+  type WireError,
+} from '@kepler/protocol';
+import { runCli } from '../cli.js';
+
+/** How a scripted handler answers one request. */
+export interface Reply {
+  event(event: StreamEvent): void;
+  result<T extends RequestType>(result: RequestMap[T]): void;
+  error(error: WireError): void;
+}
+
+export type Handler = (request: Request, reply: Reply, cancelled: Promise<void>) => void | Promise<void>;
+
+export class FakeDaemon {
+  readonly requests: Request[] = [];
+
+  private constructor(
+    private readonly server: net.Server,
+    readonly stateDir: string,
+  ) {}
+
+  /** Starts a daemon in a fresh state directory; `handle` answers every request but hello. */
+  static async start(handle: Handler): Promise<FakeDaemon> {
+    const stateDir = mkdtempSync(join(tmpdir(), 'kepler-cli-test-'));
+    const server = net.createServer();
+    const daemon = new FakeDaemon(server, stateDir);
+    server.on('connection', (socket) => daemon.accept(socket, handle));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath(stateDir), () => resolve());
+    });
+    return daemon;
+  }
+
+  private accept(socket: net.Socket, handle: Handler): void {
+    const cancels = new Map<number, () => void>();
+    const conn: FrameConnection = new FrameConnection(socket, {
+      onFrame: (frame) => {
+        if (frame.kind === 'cancel') {
+          cancels.get(frame.id)?.();
+          return;
+        }
+        const { id, request } = frame;
+        if (request.type === 'hello') {
+          conn.send({
+            kind: 'response',
+            id,
+            ok: true,
+            result: { protocol: PROTOCOL_VERSION, version: 'test', pid: 4242 },
+          });
+          return;
+        }
+        this.requests.push(request);
+        const cancelled = new Promise<void>((resolve) => cancels.set(id, resolve));
+        const reply: Reply = {
+          event: (event) => conn.send({ kind: 'event', id, event }),
+          result: (result) => conn.send({ kind: 'response', id, ok: true, result }),
+          error: (error) => conn.send({ kind: 'response', id, ok: false, error }),
+        };
+        void handle(request, reply, cancelled);
+      },
+    });
+  }
+
+  /** Writes a file into the state directory's sibling temp dir and returns its path (a config to point -f at). */
+  writeConfig(text = 'services:\n  web:\n    command: ["sleep", "1"]\n'): string {
+    const path = join(this.stateDir, 'kepler.yaml');
+    writeFileSync(path, text);
+    return path;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    rmSync(this.stateDir, { recursive: true, force: true });
+  }
+}
+
+/** What `run` captured. */
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly stdoutBytes: Buffer;
+}
+
+/** Runs the CLI in-process with `env` (plus NO_COLOR unless given) and captures stdout and stderr. */
+export async function run(
+  argv: readonly string[],
+  env: Record<string, string | undefined> = {},
+): Promise<RunResult> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on('data', (c: Buffer) => out.push(c));
+  stderr.on('data', (c: Buffer) => err.push(c));
+  const code = await runCli(argv, {
+    env: { PATH: process.env.PATH, ...env },
+    stdout,
+    stderr,
+    colorDepth: 1,
+  });
+  // PassThrough delivers 'data' on a later tick: let it drain before reading.
+  await new Promise((resolve) => setImmediate(resolve));
+  const stdoutBytes = Buffer.concat(out);
+  return { code, stdout: stdoutBytes.toString(), stderr: Buffer.concat(err).toString(), stdoutBytes };
+}

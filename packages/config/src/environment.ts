@@ -1,0 +1,69 @@
+/**
+ * Building a process environment: env_file reading and the ordered expansion of `environment` entries.
+ * Shared by the Lua stage (to give `ctx.env`) and the bake, so both see the same values.
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import dotenv from 'dotenv';
+import { ExpansionError, expandVars, type Lookup, layeredLookup } from './expand.js';
+
+/** An env_file that cannot be read. The message is user-facing. */
+export class EnvFileError extends Error {
+  override readonly name = 'EnvFileError';
+}
+
+/**
+ * Reads a dotenv file (dotenv's parser: `KEY=value`, quotes, `export`, comments, multi-line values).
+ * Values are taken literally: `${VAR}` inside an env_file is not expanded.
+ */
+export function readEnvFile(absPath: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(absPath, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (code ?? String(error));
+    throw new EnvFileError(`cannot read env_file ${absPath}: ${why}`);
+  }
+  return { ...dotenv.parse(text) };
+}
+
+/** Resolves a path (already expanded) against `baseDir` unless it is absolute. */
+export function resolvePath(baseDir: string, path: string): string {
+  return isAbsolute(path) ? resolve(path) : resolve(baseDir, path);
+}
+
+/** An entry to expand, with anything the caller needs to report a problem. */
+export interface EnvEntryInput {
+  readonly key: string;
+  readonly value: string;
+}
+
+/**
+ * Expands `entries` in order: entry N sees entries 0..N-1 first, then `below` (env_file variables, the
+ * service's environment for a hook, then the CLI's captured environment, as the caller layers them).
+ * Returns the entries' expanded values only. A malformed entry is passed to `onError` and skipped.
+ */
+export function expandEnvironment<E extends EnvEntryInput>(
+  entries: readonly E[],
+  below: Lookup,
+  home: string | undefined,
+  onError: (entry: E, message: string) => void,
+): Record<string, string> {
+  const result: Record<string, string> = {};
+  const lookup = layeredLookupWith(result, below);
+  for (const entry of entries) {
+    try {
+      result[entry.key] = expandVars(entry.value, lookup, home);
+    } catch (error) {
+      if (!(error instanceof ExpansionError)) throw error;
+      onError(entry, error.message);
+    }
+  }
+  return result;
+}
+
+function layeredLookupWith(first: Readonly<Record<string, string>>, below: Lookup): Lookup {
+  const top = layeredLookup(first);
+  return (name) => top(name) ?? below(name);
+}

@@ -1,0 +1,540 @@
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { BakedConfig, BakedHook, BakedService, GlobalHookName, ServiceHookName } from '@kepler/config';
+import { renderBakedConfig } from '@kepler/config';
+import type { LogLine, ServiceInfo, ServiceStatus, StreamEvent } from '@kepler/protocol';
+import { writeFileAtomic } from './atomicWrite.js';
+import {
+  dependentsOf,
+  type DepView,
+  evaluateEdge,
+  stopOrder,
+  withDependencies,
+} from './dependencies.js';
+import { DaemonError } from './errors.js';
+import { FileWatcher } from './FileWatcher.js';
+import type { ProbeResult } from './HealthMonitor.js';
+import { MARKER_ENV, runHook } from './HookRunner.js';
+import { isActive, isTerminal, PENDING_OR_ACTIVE } from './lifecycle.js';
+import { LogStore } from './logs/index.js';
+import { OpQueue } from './OpQueue.js';
+import { runCommandProbe } from './probe.js';
+import { ServiceRuntime, type ServiceHost } from './ServiceRuntime.js';
+import {
+  fromPersisted,
+  type PersistedConfigState,
+  type ServiceState,
+  toPersisted,
+  toServiceInfo,
+} from './serviceState.js';
+
+/** Receives every status change and captured log line of a config (streaming requests subscribe). */
+export type ConfigListener = (event: StreamEvent) => void;
+
+/** Debounce for coalescing state.json writes of one burst of transitions into one atomic write. */
+const PERSIST_COALESCE_MS = 0;
+
+/**
+ * Everything Kepler knows and does for one config file: its baked snapshot, its state directory, its
+ * services. Config-wide operations (start/stop/restart all, recreate) go through one queue; each
+ * service additionally serialises its own operations.
+ */
+export class ConfigActor implements ServiceHost {
+  readonly services = new Map<string, ServiceRuntime>();
+  readonly logs: LogStore;
+  readonly fifoDir: string;
+  private readonly queue = new OpQueue();
+  private readonly listeners = new Set<ConfigListener>();
+  private readonly depTimers = new Map<string, NodeJS.Timeout[]>();
+  private readonly watchers = new Map<string, FileWatcher>();
+  private globalInitDone = false;
+  private persistScheduled = false;
+  private snapshotWritten: boolean;
+  private removed = false;
+
+  constructor(
+    public baked: BakedConfig,
+    readonly stateDir: string,
+  ) {
+    for (const sub of ['logs', 'fifo', 'env_files']) mkdirSync(join(stateDir, sub), { recursive: true, mode: 0o770 });
+    this.fifoDir = join(stateDir, 'fifo');
+    this.logs = new LogStore({
+      dir: join(stateDir, 'logs'),
+      settings: (service) => this.baked.services[service]?.logs ?? this.baked.kepler.logs,
+    });
+    this.snapshotWritten = existsSync(join(stateDir, 'expanded_config.yaml'));
+    for (const name of baked.serviceOrder) {
+      this.services.set(name, new ServiceRuntime(baked.services[name]!, this));
+    }
+    this.restoreState();
+    this.onFirstLoad();
+  }
+
+  get path(): string {
+    return this.baked.sourcePath;
+  }
+
+  /** Short id for markers: the state directory's name (sha256 of the path), truncated. */
+  get id(): string {
+    return basename(this.stateDir).slice(0, 16);
+  }
+
+  markerFor(service: string): string {
+    return `${this.id}.${service}`;
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  // ---- persistence ------------------------------------------------------------------------------
+
+  private onFirstLoad(): void {
+    const source = join(this.stateDir, 'source_path.txt');
+    if (!existsSync(source)) writeFileAtomic(source, `${this.path}\n`);
+    this.copySources();
+  }
+
+  /** Copies the source config and its env files (what the snapshot was baked from). */
+  private copySources(): void {
+    try {
+      copyFileSync(this.path, join(this.stateDir, 'config.yaml'));
+    } catch {
+      // The source may be gone (orphaned config restored from its snapshot).
+    }
+    for (const f of this.baked.envFiles) {
+      try {
+        copyFileSync(f, join(this.stateDir, 'env_files', basename(f)));
+      } catch {
+        // Missing env files were already reported at bake time.
+      }
+    }
+  }
+
+  /** Writes expanded_config.yaml (the snapshot later daemon restarts run from). */
+  writeSnapshot(): void {
+    writeFileAtomic(join(this.stateDir, 'expanded_config.yaml'), renderBakedConfig(this.baked, 'yaml'));
+    this.snapshotWritten = true;
+  }
+
+  private restoreState(): void {
+    let persisted: PersistedConfigState | null = null;
+    try {
+      persisted = JSON.parse(readFileSync(join(this.stateDir, 'state.json'), 'utf8')) as PersistedConfigState;
+    } catch {
+      return;
+    }
+    this.globalInitDone = persisted.global_init_done === true;
+    for (const [name, rt] of this.services) {
+      const p = persisted.services?.[name];
+      if (p) rt.state = fromPersisted(p);
+    }
+  }
+
+  /**
+   * After a daemon restart: adopt services whose process survived (same pid AND start time), and
+   * apply restart policies to those that died while no daemon watched them.
+   */
+  recover(): void {
+    for (const rt of this.services.values()) {
+      const s = rt.state.status;
+      if (isActive(s)) {
+        if (s !== 'stopping' && rt.adopt()) continue;
+        const wasStopping = s === 'stopping';
+        rt.state.pid = null;
+        rt.state.status = 'failed';
+        rt.state.reason = wasStopping ? null : 'process ended while the daemon was down';
+        if (wasStopping) rt.state.status = 'stopped';
+        if (!wasStopping && rt.spec.restart.policy !== 'no') {
+          rt.state.restarts += 1;
+          rt.markWaiting(null);
+        }
+      } else if (s === 'waiting' || s === 'restarting') {
+        rt.state.status = 'stopped';
+        rt.markWaiting(null);
+      }
+    }
+    this.persist();
+    this.evaluate();
+  }
+
+  persist(): void {
+    if (this.persistScheduled || this.removed) return;
+    this.persistScheduled = true;
+    setTimeout(() => {
+      this.persistScheduled = false;
+      this.persistNow();
+    }, PERSIST_COALESCE_MS);
+  }
+
+  persistNow(): void {
+    if (this.removed) return;
+    const state: PersistedConfigState = { version: 1, global_init_done: this.globalInitDone, services: {} };
+    for (const [name, rt] of this.services) state.services[name] = toPersisted(rt.state);
+    writeFileAtomic(join(this.stateDir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
+  }
+
+  // ---- events -----------------------------------------------------------------------------------
+
+  subscribe(listener: ConfigListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: StreamEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch {
+        // A listener's failure (a closed client) must not break supervision.
+      }
+    }
+  }
+
+  statusChanged(name: string, previous: ServiceStatus, state: ServiceState): void {
+    const info = toServiceInfo(this.path, name, state);
+    this.emit({ type: 'serviceStatusChanged', service: name, status: state.status, previous, reason: state.reason, info });
+    if (state.status !== 'waiting') this.clearDepTimers(name);
+    this.updateWatcher(name);
+    // Let the transition finish (and other services settle) before re-evaluating dependents.
+    queueMicrotask(() => this.evaluate());
+  }
+
+  progress(service: string, message: string): void {
+    this.emit({ type: 'progress', service, message });
+  }
+
+  // ---- hooks and probes -------------------------------------------------------------------------
+
+  async runServiceHook(service: string, hookName: ServiceHookName, hook: BakedHook): Promise<boolean> {
+    this.progress(service, `running ${hookName} hook`);
+    const outcome = await runHook({ logs: this.logs, owner: service, hookName, hook, marker: this.markerFor(service) });
+    if (!outcome.ok) this.progress(service, outcome.reason ?? `${hookName} hook failed`);
+    return outcome.ok;
+  }
+
+  private async runGlobalHook(hookName: GlobalHookName): Promise<boolean> {
+    const hook = this.baked.kepler.hooks[hookName];
+    if (!hook) return true;
+    this.progress('global', `running ${hookName} hook`);
+    const outcome = await runHook({ logs: this.logs, owner: 'global', hookName, hook, marker: this.markerFor('global') });
+    if (!outcome.ok) this.progress('global', outcome.reason ?? `${hookName} hook failed`);
+    return outcome.ok;
+  }
+
+  runProbe(service: BakedService, test: readonly string[], timeoutMs: number): Promise<ProbeResult> {
+    return runCommandProbe(service, test, timeoutMs, `${MARKER_ENV}=${this.markerFor(service.name)}`);
+  }
+
+  // ---- dependencies -----------------------------------------------------------------------------
+
+  private depView(name: string): DepView {
+    const rt = this.services.get(name)!;
+    const s = rt.state.status;
+    const willRestart = rt.desired === 'run' && (PENDING_OR_ACTIVE.has(s) || s === 'stopped');
+    return {
+      status: s,
+      exitCode: rt.state.exitCode,
+      signal: rt.state.signal,
+      wasHealthy: rt.state.wasHealthy,
+      hasHealthcheck: rt.spec.healthcheck !== null,
+      willRestart,
+    };
+  }
+
+  /** Launches every waiting service whose dependencies are satisfied; fails those that never can be. */
+  evaluate(): void {
+    if (this.removed) return;
+    for (const rt of this.services.values()) {
+      if (rt.state.status !== 'waiting' || rt.desired !== 'run') continue;
+      let ready = true;
+      let pendingReason: string | null = null;
+      for (const [dep, edge] of Object.entries(rt.spec.dependsOn)) {
+        const verdict = evaluateEdge(dep, edge, this.depView(dep));
+        if (verdict.verdict === 'impossible') {
+          rt.failWaiting(`dependency not satisfied: ${verdict.reason}`);
+          ready = false;
+          break;
+        }
+        if (verdict.verdict === 'pending') {
+          ready = false;
+          pendingReason ??= verdict.reason;
+        }
+      }
+      if (rt.state.status !== 'waiting') continue;
+      if (ready) {
+        this.clearDepTimers(rt.name);
+        void rt.launch();
+      } else if (pendingReason && rt.state.reason !== pendingReason) {
+        rt.state.reason = pendingReason;
+        this.progress(rt.name, pendingReason);
+      }
+    }
+  }
+
+  private armDepTimers(rt: ServiceRuntime): void {
+    this.clearDepTimers(rt.name);
+    const timers: NodeJS.Timeout[] = [];
+    for (const [dep, edge] of Object.entries(rt.spec.dependsOn)) {
+      if (edge.timeoutMs === null) continue;
+      timers.push(
+        setTimeout(() => {
+          if (rt.state.status !== 'waiting') return;
+          const v = evaluateEdge(dep, edge, this.depView(dep));
+          if (v.verdict === 'satisfied') return;
+          rt.failWaiting(`timed out after ${formatMs(edge.timeoutMs!)} ${v.reason || `waiting for ${dep}`}`);
+        }, edge.timeoutMs),
+      );
+    }
+    if (timers.length) this.depTimers.set(rt.name, timers);
+  }
+
+  private clearDepTimers(name: string): void {
+    for (const t of this.depTimers.get(name) ?? []) clearTimeout(t);
+    this.depTimers.delete(name);
+  }
+
+  restartInitiated(name: string): void {
+    for (const dependent of dependentsOf(this.baked, name, { restartOnly: true })) {
+      const rt = this.services.get(dependent)!;
+      if (rt.desired !== 'run' || isTerminal(rt.state.status)) continue;
+      this.progress(dependent, `restarting because ${name} restarts`);
+      void rt.stop({ manual: false, then: 'waiting' }).then(() => {
+        this.armDepTimers(rt);
+        this.evaluate();
+      });
+    }
+  }
+
+  // ---- file watching ----------------------------------------------------------------------------
+
+  private updateWatcher(name: string): void {
+    const rt = this.services.get(name);
+    if (!rt || rt.spec.restart.watch.length === 0) return;
+    const shouldWatch = rt.desired === 'run' && !isTerminal(rt.state.status);
+    const existing = this.watchers.get(name);
+    if (shouldWatch && !existing) {
+      const watcher = new FileWatcher({
+        root: rt.spec.workingDir,
+        patterns: rt.spec.restart.watch,
+        onChange: (paths) => {
+          if (rt.desired !== 'run' || !isActive(rt.state.status)) return;
+          this.progress(name, `restarting: ${paths.slice(0, 3).join(', ')} changed`);
+          void rt.restart();
+        },
+      });
+      this.watchers.set(name, watcher);
+      void watcher.start();
+    } else if (!shouldWatch && existing) {
+      this.watchers.delete(name);
+      void existing.stop();
+    }
+  }
+
+  // ---- operations -------------------------------------------------------------------------------
+
+  private checkNames(names: readonly string[]): void {
+    const unknown = names.filter((n) => !this.services.has(n));
+    if (unknown.length) {
+      throw new DaemonError(
+        'UNKNOWN_SERVICE',
+        `no such service${unknown.length > 1 ? 's' : ''} in ${this.path}: ${unknown.join(', ')} (services: ${this.baked.serviceOrder.join(', ')})`,
+      );
+    }
+  }
+
+  /**
+   * Start: the named services (or all) and, transitively, what they depend on. Services already
+   * running or pending are left alone. Returns once every service is either waiting on its
+   * dependencies or launched; readiness is observed through events.
+   */
+  start(names: readonly string[]): Promise<{ started: string[]; alreadyRunning: string[]; targets: string[] }> {
+    this.checkNames(names);
+    return this.queue.run(async () => {
+      const targets = withDependencies(this.baked, names.length ? names : this.baked.serviceOrder);
+      const started: string[] = [];
+      const alreadyRunning: string[] = [];
+      for (const name of targets) {
+        const rt = this.services.get(name)!;
+        if (PENDING_OR_ACTIVE.has(rt.state.status) && rt.desired === 'run') alreadyRunning.push(name);
+        else started.push(name);
+      }
+      if (started.length === 0) return { started, alreadyRunning, targets };
+      if (!this.snapshotWritten) this.writeSnapshot();
+      if (!this.globalInitDone && this.baked.kepler.hooks.on_init) {
+        if (!(await this.runGlobalHook('on_init'))) {
+          this.failAll(started, 'global on_init hook failed');
+          return { started, alreadyRunning, targets };
+        }
+      }
+      if (!this.globalInitDone) {
+        this.globalInitDone = true;
+        this.persist();
+      }
+      if (!(await this.runGlobalHook('pre_start'))) {
+        this.failAll(started, 'global pre_start hook failed');
+        return { started, alreadyRunning, targets };
+      }
+      for (const name of started) {
+        const rt = this.services.get(name)!;
+        rt.markWaiting(null);
+        this.armDepTimers(rt);
+      }
+      this.evaluate();
+      if (this.baked.kepler.hooks.post_start) void this.afterStarted(started);
+      return { started, alreadyRunning, targets };
+    });
+  }
+
+  private failAll(names: readonly string[], reason: string): void {
+    for (const name of names) {
+      const rt = this.services.get(name)!;
+      if (rt.state.status === 'stopped' || isTerminal(rt.state.status)) {
+        rt.desired = 'stop';
+        rt.transition('failed', { reason, stoppedAt: new Date().toISOString() });
+      }
+    }
+  }
+
+  /** Global post_start: once every service of the start has been launched (or ended). */
+  private async afterStarted(names: readonly string[]): Promise<void> {
+    await this.until(() =>
+      names.every((n) => {
+        const s = this.services.get(n)!.state.status;
+        return s !== 'waiting' && s !== 'starting' && s !== 'stopped';
+      }),
+    );
+    await this.runGlobalHook('post_start');
+  }
+
+  /** Resolves when `predicate` holds, re-checked at each status change. */
+  until(predicate: () => boolean): Promise<void> {
+    if (predicate()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const off = this.subscribe((e) => {
+        if (e.type === 'serviceStatusChanged' && predicate()) {
+          off();
+          resolve();
+        }
+      });
+    });
+  }
+
+  /** Stop: the named services, or all (dependents first, then reverse config order) with global hooks. */
+  stop(names: readonly string[], opts: { signal?: string; clean?: boolean } = {}): Promise<{ stopped: string[]; cleaned: boolean }> {
+    this.checkNames(names);
+    return this.queue.run(async () => {
+      const all = names.length === 0;
+      const order = stopOrder(this.baked, all ? this.baked.serviceOrder : names);
+      const toStop = order.filter((n) => {
+        const rt = this.services.get(n)!;
+        return rt.desired === 'run' || PENDING_OR_ACTIVE.has(rt.state.status);
+      });
+      // Withdraw the wish first, so nothing waiting launches while we stop its neighbours.
+      for (const n of toStop) this.services.get(n)!.desired = 'stop';
+      if (all && toStop.length) await this.runGlobalHook('pre_stop');
+      for (const n of toStop) await this.services.get(n)!.stop({ signal: opts.signal });
+      if (all && toStop.length) await this.runGlobalHook('post_stop');
+      let cleaned = false;
+      if (opts.clean && all) {
+        await this.runGlobalHook('pre_cleanup');
+        cleaned = true;
+      }
+      return { stopped: toStop, cleaned };
+    });
+  }
+
+  /** Restart: only services that are running (all running when none named). */
+  restart(names: readonly string[], opts: { signal?: string } = {}): Promise<{ restarted: string[] }> {
+    this.checkNames(names);
+    return this.queue.run(async () => {
+      const all = names.length === 0;
+      const candidates = withDependencies(this.baked, all ? this.baked.serviceOrder : names).filter(
+        (n) => all || names.includes(n),
+      );
+      const running = candidates.filter((n) => isActive(this.services.get(n)!.state.status));
+      if (all && running.length) await this.runGlobalHook('pre_restart');
+      await Promise.all(running.map((n) => this.services.get(n)!.restart({ signal: opts.signal })));
+      if (all && running.length) await this.runGlobalHook('post_restart');
+      return { restarted: running };
+    });
+  }
+
+  /** Replaces the snapshot (recreate): only while every service is stopped. */
+  recreate(baked: BakedConfig): Promise<void> {
+    return this.queue.run(async () => {
+      const busy = [...this.services.values()].filter((rt) => PENDING_OR_ACTIVE.has(rt.state.status));
+      if (busy.length) {
+        throw new DaemonError(
+          'SERVICES_RUNNING',
+          `cannot recreate ${this.path} while services run (${busy.map((r) => r.name).join(', ')}): stop them first with \`kepler stop\``,
+        );
+      }
+      const previous = new Map([...this.services].map(([n, rt]) => [n, rt.state]));
+      this.baked = baked;
+      this.services.clear();
+      for (const name of baked.serviceOrder) {
+        const rt = new ServiceRuntime(baked.services[name]!, this);
+        const old = previous.get(name);
+        if (old) rt.state = { ...old };
+        this.services.set(name, rt);
+      }
+      this.copySources();
+      this.writeSnapshot();
+      this.persistNow();
+    });
+  }
+
+  ps(): ServiceInfo[] {
+    return [...this.services.values()].map((rt) => toServiceInfo(this.path, rt.name, rt.state));
+  }
+
+  readLogs(q: { services: readonly string[]; head?: number; tail?: number; noHook?: boolean }): LogLine[] {
+    this.checkNames(q.services);
+    return this.logs.read(q);
+  }
+
+  get runningCount(): number {
+    return [...this.services.values()].filter((rt) => isActive(rt.state.status)).length;
+  }
+
+  get isIdle(): boolean {
+    return [...this.services.values()].every((rt) => !PENDING_OR_ACTIVE.has(rt.state.status));
+  }
+
+  /** Stops everything (daemon shutdown or `stop --clean`). */
+  async stopAll(): Promise<void> {
+    await this.stop([]);
+  }
+
+  /** Removes the state directory (stop --clean, prune). The actor must not be used afterwards. */
+  removeStateDir(): void {
+    this.removed = true;
+    for (const w of this.watchers.values()) void w.stop();
+    this.logs.closeAll();
+    rmSync(this.stateDir, { recursive: true, force: true });
+  }
+
+  /** Flushes logs and state (daemon shutdown). */
+  close(): void {
+    for (const w of this.watchers.values()) void w.stop();
+    this.watchers.clear();
+    for (const timers of this.depTimers.values()) for (const t of timers) clearTimeout(t);
+    for (const rt of this.services.values()) rt.detach();
+    this.logs.flushAll();
+    if (!this.removed) this.persistNow();
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** Reads a snapshot's source path (for prune and status without loading it). */
+export function readSourcePath(stateDir: string): string | null {
+  try {
+    return readFileSync(join(stateDir, 'source_path.txt'), 'utf8').trim();
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,182 @@
+import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { type BakedConfig, bakeConfig, ConfigError } from '@kepler/config';
+import type { ConfigRef, ConfigSummary, PruneEntry } from '@kepler/protocol';
+import { parse as parseYaml } from 'yaml';
+import { ConfigActor, readSourcePath } from './ConfigActor.js';
+import { DaemonError } from './errors.js';
+import type { StateDir } from './StateDir.js';
+
+/**
+ * Every config the daemon knows, keyed by canonical path. A config is loaded the first time a
+ * command names it (baked from its source with the CLI's environment) or, after a daemon restart,
+ * from its snapshot (`expanded_config.yaml`), which later commands keep using until `recreate`.
+ */
+export class ConfigRegistry {
+  private readonly actors = new Map<string, ConfigActor>();
+  private readonly loading = new Map<string, Promise<ConfigActor>>();
+
+  constructor(
+    private readonly dirs: StateDir,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Restores every config that has a snapshot, adopting the services that survived. */
+  restoreAll(): void {
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(this.dirs.configsDir);
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const dir = join(this.dirs.configsDir, entry);
+      const baked = readSnapshot(dir);
+      if (!baked) continue;
+      try {
+        const actor = new ConfigActor(baked, dir);
+        this.actors.set(baked.sourcePath, actor);
+        actor.recover();
+        this.log(`restored ${baked.sourcePath} (${actor.runningCount} running)`);
+      } catch (e) {
+        this.log(`could not restore ${dir}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  list(): ConfigActor[] {
+    return [...this.actors.values()];
+  }
+
+  find(path: string): ConfigActor | undefined {
+    return this.actors.get(path);
+  }
+
+  /** The config's actor, loading (and baking) it on first use. */
+  get(ref: ConfigRef): Promise<ConfigActor> {
+    if (!isAbsolute(ref.path)) throw new DaemonError('BAD_REQUEST', `config path must be absolute: ${ref.path}`);
+    const loaded = this.actors.get(ref.path);
+    if (loaded) return Promise.resolve(loaded);
+    let pending = this.loading.get(ref.path);
+    if (!pending) {
+      pending = this.load(ref).finally(() => this.loading.delete(ref.path));
+      this.loading.set(ref.path, pending);
+    }
+    return pending;
+  }
+
+  private async load(ref: ConfigRef): Promise<ConfigActor> {
+    const dir = this.dirs.configDir(ref.path);
+    const baked = readSnapshot(dir) ?? (await bake(ref));
+    const actor = new ConfigActor(baked, dir);
+    this.actors.set(ref.path, actor);
+    actor.recover();
+    return actor;
+  }
+
+  /** Re-bakes from the source file and the CLI's current environment (all services must be stopped). */
+  async recreate(ref: ConfigRef): Promise<ConfigActor> {
+    const actor = await this.get(ref);
+    const baked = await bake(ref);
+    await actor.recreate(baked);
+    return actor;
+  }
+
+  /** Forgets a config whose state directory was removed (`stop --clean`). */
+  forget(actor: ConfigActor): void {
+    this.actors.delete(actor.path);
+  }
+
+  summaries(): ConfigSummary[] {
+    return this.list().map((a) => ({
+      path: a.path,
+      hash: a.baked.hash,
+      services: a.services.size,
+      running: a.runningCount,
+    }));
+  }
+
+  /**
+   * Lists (and unless dryRun removes) state directories of configs with nothing running, or whose
+   * source file is gone. `force` also stops the services of configs that still run, then removes them.
+   */
+  async prune(opts: { force?: boolean; dryRun?: boolean }): Promise<{ entries: PruneEntry[]; freedBytes: number }> {
+    const entries: PruneEntry[] = [];
+    let freedBytes = 0;
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.dirs.configsDir);
+    } catch {
+      names = [];
+    }
+    for (const name of names) {
+      const stateDir = join(this.dirs.configsDir, name);
+      const path = readSourcePath(stateDir) ?? '(unknown)';
+      const actor = this.actors.get(path);
+      const orphaned = !existsSync(path);
+      const busy = actor !== undefined && !actor.isIdle;
+      const bytes = diskUsage(stateDir);
+      let reason = orphaned ? 'orphaned: source file missing' : 'stopped';
+      if (busy && !opts.force) {
+        entries.push({ path, stateDir, bytes, reason: 'running (use --force to stop and prune)', removed: false });
+        continue;
+      }
+      if (busy) reason = 'running: stopped by --force';
+      if (!opts.dryRun) {
+        if (actor) {
+          if (busy) await actor.stopAll();
+          actor.removeStateDir();
+          this.actors.delete(path);
+        } else {
+          rmSync(stateDir, { recursive: true, force: true });
+        }
+        freedBytes += bytes;
+      }
+      entries.push({ path, stateDir, bytes, reason, removed: !opts.dryRun });
+    }
+    return { entries, freedBytes };
+  }
+
+  /** Stops every service of every config (daemon stop / SIGTERM). */
+  async stopEverything(): Promise<void> {
+    await Promise.all(this.list().map((a) => a.stopAll().catch(() => undefined)));
+  }
+
+  closeAll(): void {
+    for (const a of this.list()) a.close();
+  }
+}
+
+async function bake(ref: ConfigRef): Promise<BakedConfig> {
+  try {
+    return await bakeConfig({ path: ref.path, env: { ...ref.env } });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      throw new DaemonError(e.code, e.message, { issues: e.issues });
+    }
+    throw e;
+  }
+}
+
+/** The persisted snapshot of a config state directory, or null when absent or of another format. */
+function readSnapshot(dir: string): BakedConfig | null {
+  try {
+    const data = parseYaml(readFileSync(join(dir, 'expanded_config.yaml'), 'utf8')) as BakedConfig | null;
+    if (!data || data.formatVersion !== 1 || typeof data.sourcePath !== 'string') return null;
+    return data;
+  } catch {
+    return null;
+  }
+}
+
+function diskUsage(path: string): number {
+  let total = 0;
+  try {
+    const st = lstatSync(path);
+    if (!st.isDirectory()) return st.size;
+    for (const entry of readdirSync(path)) total += diskUsage(join(path, entry));
+    return total + st.size;
+  } catch {
+    return total;
+  }
+}

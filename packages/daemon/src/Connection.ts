@@ -1,0 +1,146 @@
+import type { Socket } from 'node:net';
+import {
+  type ClientFrame,
+  type DaemonFrame,
+  FrameConnection,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  type Request,
+  type RequestType,
+  type StreamEvent,
+  toWireError,
+} from '@kepler/protocol';
+import { DaemonError } from './errors.js';
+import type { Handler, HandlerTable, RequestContext } from './handlers.js';
+
+/** Bytes queued on a slow client's socket after which its streams stop being fed and it is dropped. */
+export const MAX_CLIENT_BACKLOG_BYTES = 64 * 1024 * 1024;
+
+interface InFlight {
+  cancel: () => void;
+  cancelled: boolean;
+}
+
+/**
+ * One client connection's requests: framing and validation are FrameConnection's; this maps requests
+ * to handlers. The first request must be `hello` with our protocol version. Many requests may be in
+ * flight; streaming requests end when their handler returns or the client cancels them.
+ */
+export class Connection {
+  private readonly frames: FrameConnection;
+  private readonly inFlight = new Map<number, InFlight>();
+  private greeted = false;
+  private readonly helloTimer: NodeJS.Timeout;
+
+  constructor(
+    socket: Socket,
+    private readonly handlers: HandlerTable,
+    private readonly opts: { log: (l: string) => void; helloTimeoutMs: number; isShuttingDown: () => boolean },
+  ) {
+    this.helloTimer = setTimeout(() => this.destroy(), opts.helloTimeoutMs);
+    this.frames = new FrameConnection(socket, {
+      onFrame: (frame) => this.onFrame(frame),
+      onInvalidRequest: (id, error) => {
+        if (!this.greeted) this.destroy();
+        else this.send({ kind: 'response', id, ok: false, error: toWireError(error) });
+      },
+      onClose: () => this.onClose(),
+    });
+  }
+
+  destroy(): void {
+    this.frames.destroy();
+    this.onClose();
+  }
+
+  private onClose(): void {
+    clearTimeout(this.helloTimer);
+    for (const f of this.inFlight.values()) f.cancel();
+    this.inFlight.clear();
+  }
+
+  private onFrame(frame: ClientFrame): void {
+    if (frame.kind === 'cancel') {
+      this.inFlight.get(frame.id)?.cancel();
+      return;
+    }
+    const { id, request } = frame;
+    if (!this.greeted) {
+      if (request.type !== 'hello') {
+        this.destroy();
+        return;
+      }
+      clearTimeout(this.helloTimer);
+      if (request.protocol !== PROTOCOL_VERSION) {
+        this.send({
+          kind: 'response',
+          id,
+          ok: false,
+          error: {
+            code: 'PROTOCOL_MISMATCH',
+            message: `the daemon runs protocol ${PROTOCOL_VERSION}, this CLI speaks ${request.protocol}: restart the daemon`,
+            data: { protocol: PROTOCOL_VERSION },
+          },
+        });
+        this.frames.close();
+        return;
+      }
+      this.greeted = true;
+    }
+    if (this.inFlight.has(id)) {
+      this.send({ kind: 'response', id, ok: false, error: { code: 'BAD_REQUEST', message: `request id ${id} is already in flight` } });
+      return;
+    }
+    void this.dispatch(id, request);
+  }
+
+  private async dispatch(id: number, request: Request): Promise<void> {
+    let cancel!: () => void;
+    const cancelled = new Promise<void>((resolve) => {
+      cancel = resolve;
+    });
+    const entry: InFlight = { cancelled: false, cancel: () => undefined };
+    entry.cancel = () => {
+      entry.cancelled = true;
+      cancel();
+    };
+    this.inFlight.set(id, entry);
+    const ctx: RequestContext = {
+      emit: (event: StreamEvent) => {
+        if (!entry.cancelled) this.send({ kind: 'event', id, event });
+      },
+      cancelled,
+      isCancelled: () => entry.cancelled,
+    };
+    try {
+      if (this.opts.isShuttingDown() && request.type !== 'status' && request.type !== 'hello' && request.type !== 'shutdown') {
+        throw new DaemonError('SHUTTING_DOWN', 'the daemon is shutting down');
+      }
+      const handler = this.handlers[request.type as RequestType] as Handler<RequestType>;
+      const result = await handler(request, ctx);
+      this.send({ kind: 'response', id, ok: true, result });
+    } catch (e) {
+      if (!(e instanceof DaemonError) && !(e instanceof ProtocolError)) {
+        this.opts.log(`internal error handling ${request.type}: ${(e as Error)?.stack ?? String(e)}`);
+      }
+      const error = e instanceof DaemonError ? { code: e.code, message: e.message, data: e.data } : toWireError(e);
+      this.send({ kind: 'response', id, ok: false, error: error.data === undefined ? { code: error.code, message: error.message } : error });
+    } finally {
+      this.inFlight.delete(id);
+    }
+  }
+
+  private send(frame: DaemonFrame): void {
+    if (this.frames.isClosed) return;
+    if (this.frames.writableLength > MAX_CLIENT_BACKLOG_BYTES) {
+      this.opts.log('dropping a client that does not read its stream');
+      this.destroy();
+      return;
+    }
+    try {
+      this.frames.send(frame);
+    } catch (e) {
+      this.opts.log(`cannot encode a response: ${(e as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,168 @@
+import { chmodSync, chownSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stateDirFromEnv } from '@kepler/protocol';
+import { writeFileAtomic } from './atomicWrite.js';
+import { ConfigRegistry } from './ConfigRegistry.js';
+import { Connection } from './Connection.js';
+import { StartupError } from './errors.js';
+import { createHandlers } from './handlers.js';
+import { stopRunningHooks } from './HookRunner.js';
+import { notifySystemd } from './platform/index.js';
+import { keplerGid, SOCKET_MODE_GROUP, SOCKET_MODE_ROOT_ONLY, StateDir } from './StateDir.js';
+
+/** How long a client gets to say hello before its connection is dropped. */
+export const HELLO_TIMEOUT_MS = 10_000;
+
+export function daemonVersion(): string {
+  try {
+    const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json');
+    return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export interface DaemonOptions {
+  logFile: string | null;
+  /** Defaults to $KEPLER_DAEMON_PATH or /var/lib/kepler. */
+  stateDir?: string;
+}
+
+/** Runs the daemon until it is told to stop; resolves with the process exit code. */
+export async function runDaemon(opts: DaemonOptions): Promise<number> {
+  const logFd = opts.logFile ? openSync(opts.logFile, 'a', 0o640) : 2;
+  const log = (line: string) => {
+    try {
+      writeSync(logFd, `${new Date().toISOString()} ${line}\n`);
+    } catch {
+      // Nowhere left to report to.
+    }
+  };
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('kepler daemon must run as root (try: sudo kepler daemon start -d)\n');
+    return 1;
+  }
+  process.umask(0o007);
+  const dirs = new StateDir(opts.stateDir ?? stateDirFromEnv(process.env));
+  let server: Server;
+  try {
+    server = await acquire(dirs, log);
+  } catch (e) {
+    const msg = e instanceof StartupError ? e.message : `cannot start: ${(e as Error).message}`;
+    process.stderr.write(`kepler daemon: ${msg}\n`);
+    if (logFd !== 2) log(msg);
+    return 1;
+  }
+
+  const startedAt = new Date();
+  const registry = new ConfigRegistry(dirs, log);
+  let shuttingDown: Promise<number> | null = null;
+  const connections = new Set<Connection>();
+  const shutdown = (): Promise<number> => {
+    shuttingDown ??= (async () => {
+      log('stopping every service');
+      await registry.stopEverything();
+      await stopRunningHooks();
+      return registry.list().length;
+    })();
+    return shuttingDown;
+  };
+  const handlers = createHandlers(registry, {
+    version: daemonVersion(),
+    startedAt,
+    stateDir: dirs.root,
+    shutdown: async () => {
+      const n = await shutdown();
+      // Answer first, then leave: the CLI waits for the socket to go away.
+      setImmediate(() => void exit(0));
+      return n;
+    },
+  });
+  server.on('connection', (socket: Socket) => {
+    const conn = new Connection(socket, handlers, {
+      log,
+      helloTimeoutMs: HELLO_TIMEOUT_MS,
+      isShuttingDown: () => shuttingDown !== null,
+    });
+    connections.add(conn);
+    socket.on('close', () => connections.delete(conn));
+  });
+
+  let exiting = false;
+  const exit = async (code: number) => {
+    if (exiting) return;
+    exiting = true;
+    registry.closeAll();
+    for (const c of connections) c.destroy();
+    server.close();
+    dirs.removeStale();
+    log(`daemon stopped (exit ${code})`);
+    process.exit(code);
+  };
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(sig, () => {
+      log(`${sig} received: stopping services gracefully`);
+      void shutdown().then(() => exit(0));
+    });
+  }
+  process.on('SIGHUP', () => log('SIGHUP ignored'));
+  process.on('SIGPIPE', () => undefined);
+  process.on('uncaughtException', (err) => log(`internal error (continuing): ${err.stack ?? err.message}`));
+  process.on('unhandledRejection', (err) =>
+    log(`internal error (continuing): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+  );
+
+  registry.restoreAll();
+  log(`kepler daemon ${daemonVersion()} listening on ${dirs.socket} (pid ${process.pid})`);
+  notifySystemd('READY=1');
+  await new Promise<never>(() => undefined);
+  return 0;
+}
+
+/**
+ * Claims the state directory: refuses when another daemon runs there, replaces a stale socket and
+ * pid file left by a crash, then listens with the socket's modes and writes the pid file.
+ */
+async function acquire(dirs: StateDir, log: (l: string) => void): Promise<Server> {
+  const gid = keplerGid();
+  dirs.prepare(gid);
+  const other = dirs.livePid();
+  if (other !== null || (await answers(dirs.socket))) {
+    throw new StartupError(
+      `another Kepler daemon${other ? ` (pid ${other})` : ''} is already running on ${dirs.root}`,
+    );
+  }
+  dirs.removeStale();
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(dirs.socket, () => resolve());
+  });
+  if (gid === null) {
+    chmodSync(dirs.socket, SOCKET_MODE_ROOT_ONLY);
+    log(
+      'the `kepler` group does not exist: the socket is root-only. Create it with `sudo groupadd kepler` and add users with `sudo usermod -aG kepler USER`',
+    );
+  } else {
+    chownSync(dirs.socket, 0, gid);
+    chmodSync(dirs.socket, SOCKET_MODE_GROUP);
+  }
+  writeFileAtomic(dirs.pidFile, `${process.pid}\n`, 0o640);
+  if (gid !== null) chownSync(dirs.pidFile, 0, gid);
+  return server;
+}
+
+/** Whether something accepts connections on the socket path (a live daemon). */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+

@@ -1,0 +1,538 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import type { BakedHealthcheck, HealthProbe } from '@kepler/config';
+import {
+  type CommandProbeRunner,
+  HealthMonitor,
+  PROBE_KILL_GRACE_MS,
+  type ProbeResult,
+  runHttpProbe,
+  runTcpProbe,
+} from './HealthMonitor.js';
+
+async function waitFor(cond: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function check(probe: HealthProbe, more: Partial<BakedHealthcheck> = {}): BakedHealthcheck {
+  return { probe, intervalMs: 10, timeoutMs: 1000, retries: 3, startPeriodMs: 0, ...more };
+}
+const cmd: HealthProbe = { kind: 'command', test: ['probe'] };
+
+/** Records every callback as a line: `ok 0`, `fail 2`, `healthy`, `unhealthy`. */
+function recorder() {
+  const log: string[] = [];
+  return {
+    log,
+    events: {
+      onResult: (r: ProbeResult & { failures: number }) => log.push(`${r.ok ? 'ok' : 'fail'} ${r.failures}`),
+      onHealthy: () => log.push('healthy'),
+      onUnhealthy: () => log.push('unhealthy'),
+    },
+    count: (line: string) => log.filter((l) => l === line).length,
+    results: () => log.filter((l) => l.startsWith('ok') || l.startsWith('fail')).length,
+  };
+}
+
+/** A runner answering from a script (then repeating the last answer). */
+function scripted(answers: boolean[]): CommandProbeRunner & { calls: number } {
+  const runner = Object.assign(
+    async (): Promise<ProbeResult> => {
+      const ok = answers[Math.min(runner.calls, answers.length - 1)] ?? false;
+      runner.calls++;
+      return { ok, output: ok ? 'fine' : 'broken' };
+    },
+    { calls: 0 },
+  );
+  return runner;
+}
+
+const monitors: HealthMonitor[] = [];
+function monitor(
+  c: BakedHealthcheck,
+  run: CommandProbeRunner,
+  events: ConstructorParameters<typeof HealthMonitor>[2],
+) {
+  const m = new HealthMonitor(c, run, events);
+  monitors.push(m);
+  return m;
+}
+afterEach(() => {
+  for (const m of monitors.splice(0)) m.stop();
+});
+
+describe('HealthMonitor transitions', () => {
+  test('a pass makes it healthy once, not once per check', async () => {
+    const rec = recorder();
+    const m = monitor(check(cmd), scripted([true]), rec.events);
+    expect(m.state).toBe('starting');
+    m.start();
+    await waitFor(() => rec.results() >= 5, '5 results');
+    m.stop();
+    expect(rec.log.slice(0, 3)).toEqual(['ok 0', 'healthy', 'ok 0']);
+    expect(rec.count('healthy')).toBe(1);
+    expect(m.state).toBe('healthy');
+  });
+
+  test('`retries` consecutive failures make it unhealthy once; failures keep counting', async () => {
+    const rec = recorder();
+    const m = monitor(check(cmd, { retries: 3 }), scripted([false]), rec.events);
+    m.start();
+    await waitFor(() => rec.results() >= 6, '6 results');
+    m.stop();
+    expect(rec.log.slice(0, 7)).toEqual([
+      'fail 1',
+      'fail 2',
+      'fail 3',
+      'unhealthy',
+      'fail 4',
+      'fail 5',
+      'fail 6',
+    ]);
+    expect(rec.count('unhealthy')).toBe(1);
+    expect(m.failures).toBeGreaterThanOrEqual(6);
+  });
+
+  test('unhealthy goes back to healthy on a pass, and again', async () => {
+    const rec = recorder();
+    const script = [true, false, false, true, true, false, false, true];
+    const m = monitor(check(cmd, { retries: 2 }), scripted(script), rec.events);
+    m.start();
+    await waitFor(() => rec.results() >= script.length, 'the script');
+    m.stop();
+    expect(rec.log.slice(0, 13)).toEqual([
+      'ok 0',
+      'healthy',
+      'fail 1',
+      'fail 2',
+      'unhealthy',
+      'ok 0',
+      'healthy',
+      'ok 0',
+      'fail 1',
+      'fail 2',
+      'unhealthy',
+      'ok 0',
+      'healthy',
+    ]);
+  });
+
+  test('a pass resets the consecutive-failure counter', async () => {
+    const rec = recorder();
+    const m = monitor(
+      check(cmd, { retries: 2 }),
+      scripted([false, true, false, true, false, true]),
+      rec.events,
+    );
+    m.start();
+    await waitFor(() => rec.results() >= 6, '6 results');
+    m.stop();
+    expect(rec.log.slice(0, 7)).toEqual(['fail 1', 'ok 0', 'healthy', 'fail 1', 'ok 0', 'fail 1', 'ok 0']);
+    expect(rec.count('unhealthy')).toBe(0);
+  });
+
+  test('retries: 0 still needs one failure', async () => {
+    const rec = recorder();
+    const m = monitor(check(cmd, { retries: 0 }), scripted([false]), rec.events);
+    m.start();
+    await waitFor(() => rec.count('unhealthy') === 1, 'unhealthy');
+    expect(rec.log.slice(0, 2)).toEqual(['fail 1', 'unhealthy']);
+  });
+
+  test('start() after stop() starts over from starting with a zero count', async () => {
+    const rec = recorder();
+    const m = monitor(check(cmd, { retries: 1 }), scripted([false]), rec.events);
+    m.start();
+    await waitFor(() => rec.count('unhealthy') === 1, 'unhealthy');
+    m.stop();
+    expect(m.state).toBe('unhealthy');
+    const before = rec.log.length;
+    m.start();
+    expect(m.state).toBe('starting');
+    expect(m.failures).toBe(0);
+    await waitFor(() => rec.count('unhealthy') === 2, 'unhealthy again');
+    expect(rec.log.slice(before, before + 2)).toEqual(['fail 1', 'unhealthy']);
+  });
+});
+
+describe('HealthMonitor scheduling', () => {
+  test('does not probe before start_period ends', async () => {
+    const rec = recorder();
+    let firstCallAt = 0;
+    const run: CommandProbeRunner = async () => {
+      firstCallAt ||= Date.now();
+      return { ok: true, output: '' };
+    };
+    const started = Date.now();
+    const m = monitor(check(cmd, { startPeriodMs: 150 }), run, rec.events);
+    m.start();
+    await waitFor(() => rec.results() >= 1, 'first result');
+    expect(firstCallAt - started).toBeGreaterThanOrEqual(149);
+  });
+
+  test('never runs two probes at once; the interval counts from the end of a probe', async () => {
+    const spans: { start: number; end: number }[] = [];
+    let active = 0;
+    let maxActive = 0;
+    const run: CommandProbeRunner = async () => {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      const start = Date.now();
+      await new Promise((r) => setTimeout(r, 40)); // the probe's own work, longer than the interval
+      spans.push({ start, end: Date.now() });
+      active--;
+      return { ok: true, output: '' };
+    };
+    const m = monitor(check(cmd, { intervalMs: 25 }), run, recorder().events);
+    m.start();
+    await waitFor(() => spans.length >= 4, '4 probes');
+    m.stop();
+    expect(maxActive).toBe(1);
+    for (let i = 1; i < spans.length; i++) {
+      const gap = (spans[i]?.start ?? 0) - (spans[i - 1]?.end ?? 0);
+      expect(gap).toBeGreaterThanOrEqual(24); // timers may round down by a millisecond
+    }
+  });
+
+  test('a probe past the timeout fails and is aborted', async () => {
+    const rec = recorder();
+    const outputs: string[] = [];
+    const signals: AbortSignal[] = [];
+    // Reports only once aborted, the way a runner that kills its command does.
+    const run: CommandProbeRunner = (_test, _timeoutMs, signal) =>
+      new Promise((resolve) => {
+        if (signal) signals.push(signal);
+        signal?.addEventListener('abort', () => resolve({ ok: true, output: 'partial output' }));
+      });
+    const m = monitor(check(cmd, { timeoutMs: 50, retries: 1 }), run, {
+      ...rec.events,
+      onResult: (r) => {
+        outputs.push(r.output);
+        rec.events.onResult(r);
+      },
+    });
+    const started = Date.now();
+    m.start();
+    await waitFor(() => rec.count('unhealthy') === 1, 'unhealthy');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(49);
+    expect(outputs[0]).toBe('partial output\nhealth check timed out after 50 ms');
+    expect(signals[0]?.aborted).toBe(true);
+  });
+
+  test(
+    'a runner that never settles cannot stall the checks',
+    async () => {
+      const rec = recorder();
+      let calls = 0;
+      const run: CommandProbeRunner = () => {
+        calls++;
+        return new Promise(() => {});
+      };
+      const m = monitor(check(cmd, { timeoutMs: 30 }), run, rec.events);
+      m.start();
+      await waitFor(() => calls >= 2, 'a second probe', PROBE_KILL_GRACE_MS + 2000);
+      expect(rec.log[0]).toBe('fail 1');
+    },
+    PROBE_KILL_GRACE_MS + 5000,
+  );
+
+  test('a runner that throws counts as a failure', async () => {
+    const rec = recorder();
+    const outputs: string[] = [];
+    const run: CommandProbeRunner = async () => {
+      throw new Error('spawn EACCES');
+    };
+    const m = monitor(check(cmd), run, { ...rec.events, onResult: (r) => outputs.push(r.output) });
+    m.start();
+    await waitFor(() => outputs.length >= 1, 'a result');
+    expect(outputs[0]).toBe('health check could not run: spawn EACCES');
+  });
+
+  test('output is cut to its last 4 KiB', async () => {
+    const outputs: string[] = [];
+    const long = `${'x'.repeat(10000)}END`;
+    const run: CommandProbeRunner = async () => ({ ok: false, output: long });
+    const m = monitor(check(cmd), run, { ...recorder().events, onResult: (r) => outputs.push(r.output) });
+    m.start();
+    await waitFor(() => outputs.length >= 1, 'a result');
+    expect(outputs[0]).toHaveLength(4096);
+    expect(outputs[0]?.endsWith('END')).toBe(true);
+  });
+});
+
+describe('HealthMonitor stop', () => {
+  test('an in-flight probe finishing after stop() fires nothing, and no probe follows', async () => {
+    const rec = recorder();
+    let release: (() => void) | null = null;
+    let calls = 0;
+    let signal: AbortSignal | undefined;
+    const run: CommandProbeRunner = (_t, _ms, s) => {
+      calls++;
+      signal = s;
+      return new Promise((resolve) => {
+        release = () => resolve({ ok: true, output: '' });
+      });
+    };
+    const m = monitor(check(cmd), run, rec.events);
+    m.start();
+    await waitFor(() => release !== null, 'the probe to start');
+    m.stop();
+    expect(signal?.aborted).toBe(true);
+    (release as unknown as () => void)();
+
+    // A second monitor on the same interval is the clock: once it has probed 5 times, the stopped one
+    // would have probed again too.
+    const clock = recorder();
+    monitor(check(cmd), scripted([true]), clock.events).start();
+    await waitFor(() => clock.results() >= 5, 'the clock');
+    expect(rec.log).toEqual([]);
+    expect(calls).toBe(1);
+  });
+
+  test('stop() inside onResult suppresses the transition callback', async () => {
+    const log: string[] = [];
+    const m: HealthMonitor = monitor(check(cmd), scripted([true]), {
+      onResult: () => {
+        log.push('result');
+        m.stop();
+      },
+      onHealthy: () => log.push('healthy'),
+      onUnhealthy: () => log.push('unhealthy'),
+    });
+    m.start();
+    await waitFor(() => log.length >= 1, 'a result');
+    const clock = recorder();
+    monitor(check(cmd), scripted([true]), clock.events).start();
+    await waitFor(() => clock.results() >= 5, 'the clock');
+    expect(log).toEqual(['result']);
+  });
+
+  test('a throwing callback goes to onError and the checks go on', async () => {
+    const errors: unknown[] = [];
+    let results = 0;
+    const m = monitor(check(cmd), scripted([true]), {
+      onResult: () => {
+        results++;
+      },
+      onHealthy: () => {
+        throw new Error('boom');
+      },
+      onUnhealthy: () => {},
+      onError: (e) => errors.push(e),
+    });
+    m.start();
+    await waitFor(() => results >= 3, '3 results');
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as Error).message).toBe('boom');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// HTTP and TCP probes against real servers on 127.0.0.1
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+const servers: (http.Server | net.Server)[] = [];
+const sockets = new Set<net.Socket>();
+
+async function listen<T extends http.Server | net.Server>(server: T): Promise<{ server: T; port: number }> {
+  servers.push(server);
+  server.on('connection', (s: net.Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+const httpServer = (handler: Handler) => listen(http.createServer(handler));
+
+/** A port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+afterEach(async () => {
+  for (const s of sockets) s.destroy();
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+describe('runHttpProbe', () => {
+  test('2xx passes with the status line', async () => {
+    const { port } = await httpServer((_req, res) => res.end('ok'));
+    expect(await runHttpProbe(`http://127.0.0.1:${port}/health`, 1000)).toEqual({
+      ok: true,
+      output: 'HTTP 200 OK',
+    });
+  });
+
+  test('3xx passes and is not followed', async () => {
+    let targetHits = 0;
+    const target = await httpServer((_req, res) => {
+      targetHits++;
+      res.end();
+    });
+    const { port } = await httpServer((_req, res) => {
+      res.writeHead(302, { location: `http://127.0.0.1:${target.port}/` });
+      res.end();
+    });
+    expect(await runHttpProbe(`http://127.0.0.1:${port}/`, 1000)).toEqual({
+      ok: true,
+      output: 'HTTP 302 Found',
+    });
+    expect(targetHits).toBe(0);
+  });
+
+  test('4xx and 5xx fail', async () => {
+    const { port } = await httpServer((req, res) => {
+      res.writeHead(req.url === '/missing' ? 404 : 503);
+      res.end();
+    });
+    expect(await runHttpProbe(`http://127.0.0.1:${port}/missing`, 1000)).toEqual({
+      ok: false,
+      output: 'HTTP 404 Not Found',
+    });
+    expect(await runHttpProbe(`http://127.0.0.1:${port}/`, 1000)).toEqual({
+      ok: false,
+      output: 'HTTP 503 Service Unavailable',
+    });
+  });
+
+  test('the request path and query are sent', async () => {
+    let seen = '';
+    const { port } = await httpServer((req, res) => {
+      seen = req.url ?? '';
+      res.end();
+    });
+    await runHttpProbe(`http://127.0.0.1:${port}/health?deep=1`, 1000);
+    expect(seen).toBe('/health?deep=1');
+  });
+
+  test('the body is not awaited: a response that never ends still passes', async () => {
+    const { port } = await httpServer((_req, res) => {
+      res.writeHead(200);
+      res.write('x'.repeat(100000)); // and never res.end()
+    });
+    expect(await runHttpProbe(`http://127.0.0.1:${port}/`, 1000)).toEqual({
+      ok: true,
+      output: 'HTTP 200 OK',
+    });
+  });
+
+  test('a server that never answers times out and the connection is dropped', async () => {
+    let closed = false;
+    const { port } = await httpServer((req) => {
+      req.socket.on('close', () => {
+        closed = true;
+      });
+    });
+    const started = Date.now();
+    const r = await runHttpProbe(`http://127.0.0.1:${port}/`, 100);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(99);
+    expect(r).toEqual({ ok: false, output: 'timed out after 100 ms' });
+    await waitFor(() => closed, 'the server to see the connection close');
+  });
+
+  test('connection refused, bad URLs and an abort fail without throwing', async () => {
+    const port = await closedPort();
+    const refused = await runHttpProbe(`http://127.0.0.1:${port}/`, 1000);
+    expect(refused.ok).toBe(false);
+    expect(refused.output).toMatch(/ECONNREFUSED/);
+    expect(await runHttpProbe('not a url', 1000)).toEqual({ ok: false, output: 'invalid URL: not a url' });
+    expect(await runHttpProbe('ftp://127.0.0.1/', 1000)).toEqual({
+      ok: false,
+      output: 'unsupported URL scheme: ftp:',
+    });
+    const { port: slow } = await httpServer(() => {});
+    const ac = new AbortController();
+    const pending = runHttpProbe(`http://127.0.0.1:${slow}/`, 5000, ac.signal);
+    ac.abort();
+    expect(await pending).toEqual({ ok: false, output: 'health check aborted' });
+  });
+});
+
+describe('runTcpProbe', () => {
+  test('passes when something listens', async () => {
+    const { port } = await listen(net.createServer());
+    expect(await runTcpProbe('127.0.0.1', port, 1000)).toEqual({
+      ok: true,
+      output: `connected to 127.0.0.1:${port}`,
+    });
+  });
+
+  test('fails when nothing listens', async () => {
+    const port = await closedPort();
+    const r = await runTcpProbe('127.0.0.1', port, 1000);
+    expect(r.ok).toBe(false);
+    expect(r.output).toMatch(/ECONNREFUSED/);
+  });
+
+  test('an abort fails it', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    const { port } = await listen(net.createServer());
+    expect(await runTcpProbe('127.0.0.1', port, 1000, ac.signal)).toEqual({
+      ok: false,
+      output: 'health check aborted',
+    });
+  });
+});
+
+describe('HealthMonitor with http and tcp probes', () => {
+  test('follows a server from healthy to unhealthy and back', async () => {
+    let status = 200;
+    const { port } = await httpServer((_req, res) => {
+      res.writeHead(status);
+      res.end();
+    });
+    const rec = recorder();
+    const noCommands: CommandProbeRunner = async () => {
+      throw new Error('no command probes here');
+    };
+    const m = monitor(
+      check({ kind: 'http', url: `http://127.0.0.1:${port}/` }, { retries: 2 }),
+      noCommands,
+      rec.events,
+    );
+    m.start();
+    await waitFor(() => rec.count('healthy') === 1, 'healthy');
+    status = 500;
+    await waitFor(() => rec.count('unhealthy') === 1, 'unhealthy');
+    status = 204;
+    await waitFor(() => rec.count('healthy') === 2, 'healthy again');
+    m.stop();
+  });
+
+  test('an http check past its timeout fails', async () => {
+    const { port } = await httpServer(() => {});
+    const rec = recorder();
+    const m = monitor(
+      check({ kind: 'http', url: `http://127.0.0.1:${port}/` }, { retries: 1, timeoutMs: 50 }),
+      scripted([true]),
+      rec.events,
+    );
+    m.start();
+    await waitFor(() => rec.count('unhealthy') === 1, 'unhealthy');
+    expect(rec.log[0]).toBe('fail 1');
+  });
+
+  test('a tcp check passes once the port listens', async () => {
+    const port = await closedPort();
+    const rec = recorder();
+    const m = monitor(check({ kind: 'tcp', host: '127.0.0.1', port }), scripted([false]), rec.events);
+    m.start();
+    await waitFor(() => rec.results() >= 1, 'a failing result');
+    expect(rec.log[0]).toBe('fail 1');
+    const server = net.createServer();
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    await waitFor(() => rec.count('healthy') === 1, 'healthy');
+  });
+});

@@ -1,0 +1,80 @@
+import type { BakedHook } from '@kepler/config';
+import type { LogStore } from './logs/index.js';
+import { spawnService, stopProcessTree } from './platform/index.js';
+
+/** Environment key that marks every process Kepler starts, so escapees can be found and stopped. */
+export const MARKER_ENV = 'KEPLER_SERVICE_ID';
+
+export interface HookOutcome {
+  ok: boolean;
+  /** One line for logs and `failed` reasons: `pre_start hook exited with code 3`. */
+  reason: string | null;
+}
+
+export interface HookRun {
+  logs: LogStore;
+  /** Service name, or `global` for config-level hooks. */
+  owner: string;
+  hookName: string;
+  hook: BakedHook;
+  /** Marker value (`KEPLER_SERVICE_ID`) shared with the owning service. */
+  marker: string;
+}
+
+/** Processes of hooks still running, so a daemon shutdown can end them. */
+const running = new Set<{ pid: number; marker: string }>();
+
+/**
+ * Runs one hook to completion: `run` through `sh -c`, `command` as argv, as the hook's user, in its
+ * working directory, with its complete environment. Output lands in the logs as `<owner>.<hook>`.
+ * Never throws: a hook that cannot even be spawned is a failed outcome with the reason.
+ */
+export async function runHook(r: HookRun): Promise<HookOutcome> {
+  const out = r.logs.sink({ service: r.owner, hook: r.hookName, stream: 'stdout' });
+  const err = r.logs.sink({ service: r.owner, hook: r.hookName, stream: 'stderr' });
+  try {
+    const proc = await spawnService({
+      command: r.hook.command,
+      cwd: r.hook.workingDir,
+      env: { ...r.hook.environment, [MARKER_ENV]: r.marker },
+      user: r.hook.user,
+      group: r.hook.group,
+      limits: { memoryBytes: null, cpuTimeSec: null, maxFds: null },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    });
+    const entry = { pid: proc.pid, marker: r.marker };
+    running.add(entry);
+    const drained = Promise.all([pump(proc.stdout, out), pump(proc.stderr, err)]);
+    const exit = await proc.exited;
+    await drained;
+    running.delete(entry);
+    if (exit.code === 0) return { ok: true, reason: null };
+    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+    return { ok: false, reason: `${r.hookName} hook ${how}` };
+  } catch (e) {
+    const reason = `${r.hookName} hook could not run: ${(e as Error).message}`;
+    err.write(Buffer.from(`${reason}\n`));
+    return { ok: false, reason };
+  } finally {
+    out.end();
+    err.end();
+  }
+}
+
+/** Ends every hook process still running (daemon shutdown). */
+export async function stopRunningHooks(): Promise<void> {
+  await Promise.all(
+    [...running].map((h) => stopProcessTree({ pid: h.pid, pgid: h.pid, marker: `${MARKER_ENV}=${h.marker}`, signal: 'SIGTERM', graceMs: 2000 })),
+  );
+}
+
+function pump(stream: NodeJS.ReadableStream | null | undefined, sink: { write(b: Buffer): void }): Promise<void> {
+  if (!stream) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.on('data', (chunk: Buffer) => sink.write(chunk));
+    stream.on('end', resolve);
+    stream.on('error', () => resolve());
+    stream.on('close', resolve);
+  });
+}

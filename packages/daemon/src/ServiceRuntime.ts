@@ -1,0 +1,426 @@
+import { closeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { BakedHook, BakedService, ServiceHookName } from '@kepler/config';
+import type { ServiceStatus } from '@kepler/protocol';
+import { DaemonError } from './errors.js';
+import { HealthMonitor, type ProbeResult } from './HealthMonitor.js';
+import { MARKER_ENV } from './HookRunner.js';
+import { canTransition, isActive, isTerminal } from './lifecycle.js';
+import type { LogStore } from './logs/index.js';
+import { OpQueue } from './OpQueue.js';
+import {
+  createFifo,
+  isSameProcess,
+  openFifoForChild,
+  openFifoReader,
+  type ProcessExit,
+  spawnService,
+  stopProcessTree,
+  watchForeignExit,
+} from './platform/index.js';
+import { initialServiceState, type ServiceState } from './serviceState.js';
+
+/** What a service needs from the config that owns it (implemented by ConfigActor). */
+export interface ServiceHost {
+  readonly logs: LogStore;
+  /** Directory holding the services' stdout/stderr FIFOs. */
+  readonly fifoDir: string;
+  /** Marker value shared by everything this config starts: `<config id>.<service>`. */
+  markerFor(service: string): string;
+  persist(): void;
+  statusChanged(name: string, previous: ServiceStatus, state: ServiceState): void;
+  runServiceHook(service: string, hookName: ServiceHookName, hook: BakedHook): Promise<boolean>;
+  /** The service is about to restart (crash, user, watch): dependents with `restart: true` follow. */
+  restartInitiated(name: string): void;
+  /** Runs a health-check command the way the service runs (env, cwd, user). */
+  runProbe(service: BakedService, test: readonly string[], timeoutMs: number): Promise<ProbeResult>;
+  now(): number;
+}
+
+interface LiveProcess {
+  pid: number;
+  startTime: string;
+  exited: Promise<ProcessExit>;
+  /** Our own child (exit code known) or adopted after a daemon restart (exit code unknown). */
+  own: boolean;
+  startedAtMs: number;
+}
+
+export interface StopOptions {
+  /** Overrides the service's stop_signal. */
+  signal?: string;
+  /** false for stops Kepler decides itself (restart propagation): no post_stop hook. */
+  manual?: boolean;
+  /** Part of a restart: logs follow retention.on_restart, not on_stop. */
+  restarting?: boolean;
+  /** Restart propagation: go back to waiting on dependencies instead of stopped. */
+  then?: 'waiting';
+}
+
+/** Automatic restarts that follow a crash within `reset_after` back off exponentially. */
+export function backoffDelayMs(
+  consecutive: number,
+  b: { initialMs: number; multiplier: number; maxMs: number },
+): number {
+  if (consecutive <= 0) return 0; // the first automatic restart happens at once
+  return Math.min(b.maxMs, b.initialMs * b.multiplier ** (consecutive - 1));
+}
+
+/**
+ * One service of one config: its process, its status and the operations on it. Every operation runs
+ * through the service's queue, so a stop, a crash restart and a user restart never interleave.
+ */
+export class ServiceRuntime {
+  state: ServiceState = initialServiceState();
+  /** What the user asked for last: the supervisor keeps a `run` service running per its policy. */
+  desired: 'run' | 'stop' = 'stop';
+  private readonly queue = new OpQueue();
+  private proc: LiveProcess | null = null;
+  private stopping = false;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private consecutiveCrashes = 0;
+  private health: HealthMonitor | null = null;
+  private readers: { stdout: Readable | null; stderr: Readable | null } = { stdout: null, stderr: null };
+  private cancelForeign: (() => void) | null = null;
+
+  constructor(
+    public spec: BakedService,
+    private readonly host: ServiceHost,
+  ) {}
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get marker(): string {
+    return `${MARKER_ENV}=${this.host.markerFor(this.name)}`;
+  }
+
+  /** Applies a status change through the transition table, persists it and emits the event. */
+  transition(to: ServiceStatus, patch: Partial<ServiceState> = {}): void {
+    const from = this.state.status;
+    if (!canTransition(from, to)) {
+      throw new DaemonError('INTERNAL', `illegal transition of ${this.name}: ${from} -> ${to}`);
+    }
+    Object.assign(this.state, patch);
+    this.state.status = to;
+    this.host.persist();
+    if (from !== to || patch.reason !== undefined) this.host.statusChanged(this.name, from, this.state);
+  }
+
+  /** Marks the service as wanted and waiting for its dependencies; the actor decides when to launch. */
+  markWaiting(reason: string | null): void {
+    this.desired = 'run';
+    this.consecutiveCrashes = 0;
+    if (this.state.status !== 'waiting') this.transition('waiting', { reason });
+  }
+
+  /** Launches now (dependencies are satisfied). */
+  launch(kind: 'start' | 'restart' = 'start'): Promise<void> {
+    return this.queue.run(() => this.doLaunch(kind));
+  }
+
+  private async doLaunch(kind: 'start' | 'restart' | 'auto'): Promise<void> {
+    if (this.desired !== 'run' || this.proc) return;
+    this.clearRestartTimer();
+    this.transition('starting', { reason: null, exitCode: null, signal: null });
+    const retention = this.spec.logs.retention;
+    if ((kind === 'start' && retention.onStart === 'clear') || (kind !== 'start' && retention.onRestart === 'clear')) {
+      this.host.logs.clear(this.name);
+    }
+    const hooks = this.spec.hooks;
+    if (!this.state.initDone && hooks.on_init) {
+      if (!(await this.host.runServiceHook(this.name, 'on_init', hooks.on_init))) {
+        this.transition('failed', { reason: 'on_init hook failed', stoppedAt: new Date().toISOString() });
+        return;
+      }
+    }
+    if (!this.state.initDone) {
+      this.state.initDone = true;
+      this.host.persist();
+    }
+    if (hooks.pre_start && !(await this.host.runServiceHook(this.name, 'pre_start', hooks.pre_start))) {
+      this.transition('failed', { reason: 'pre_start hook failed', stoppedAt: new Date().toISOString() });
+      return;
+    }
+    if (this.desired !== 'run') {
+      this.transition('stopped', { reason: null });
+      return;
+    }
+    try {
+      await this.spawn();
+    } catch (e) {
+      this.transition('failed', { reason: (e as Error).message, pid: null, stoppedAt: new Date().toISOString() });
+      return;
+    }
+    if (hooks.post_start) void this.host.runServiceHook(this.name, 'post_start', hooks.post_start);
+  }
+
+  private async spawn(): Promise<void> {
+    const stdoutFifo = join(this.host.fifoDir, `${this.name}.stdout`);
+    const stderrFifo = join(this.host.fifoDir, `${this.name}.stderr`);
+    createFifo(stdoutFifo);
+    createFifo(stderrFifo);
+    // The child holds each FIFO read-write, so its writes block instead of failing while no daemon
+    // reads (a daemon crash); our read side is opened while our write fd keeps the FIFO from EOF.
+    const outFd = openFifoForChild(stdoutFifo);
+    const errFd = openFifoForChild(stderrFifo);
+    try {
+      this.attachReaders(stdoutFifo, stderrFifo);
+      const env = { ...this.spec.environment, [MARKER_ENV]: this.host.markerFor(this.name) };
+      const child = await spawnService({
+        command: this.spec.command,
+        cwd: this.spec.workingDir,
+        env,
+        user: this.spec.user,
+        group: this.spec.group,
+        limits: this.spec.limits,
+        stdout: outFd,
+        stderr: errFd,
+      });
+      this.proc = {
+        pid: child.pid,
+        startTime: child.startTime,
+        exited: child.exited,
+        own: true,
+        startedAtMs: this.host.now(),
+      };
+    } finally {
+      closeQuietly(outFd);
+      closeQuietly(errFd);
+    }
+    const proc = this.proc;
+    this.transition('running', {
+      pid: proc.pid,
+      startTime: proc.startTime,
+      startedAt: new Date(proc.startedAtMs).toISOString(),
+      stoppedAt: null,
+      healthFailures: 0,
+      health: this.spec.healthcheck ? 'starting' : null,
+      lastHealthOutput: null,
+      wasHealthy: false,
+      reason: null,
+    });
+    void proc.exited.then((exit) => this.queue.run(() => this.onExit(proc, exit)));
+    this.startHealth();
+  }
+
+  private attachReaders(stdoutFifo: string, stderrFifo: string): void {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      if (this.readers[stream]) continue; // still open from an earlier run (a descendant holds the pipe)
+      const reader = openFifoReader(stream === 'stdout' ? stdoutFifo : stderrFifo);
+      const sink = this.host.logs.sink({ service: this.name, hook: null, stream });
+      this.readers[stream] = reader;
+      reader.on('data', (chunk: Buffer) => sink.write(chunk));
+      const done = () => {
+        sink.end();
+        if (this.readers[stream] === reader) this.readers[stream] = null;
+      };
+      reader.on('end', done);
+      reader.on('error', done);
+      reader.on('close', done);
+    }
+  }
+
+  /** Adopts a process that survived a daemon restart, if it is still the same process. */
+  adopt(): boolean {
+    const { pid, startTime } = this.state;
+    if (pid === null || startTime === null || !isSameProcess(pid, startTime)) return false;
+    this.desired = 'run';
+    this.attachReaders(join(this.host.fifoDir, `${this.name}.stdout`), join(this.host.fifoDir, `${this.name}.stderr`));
+    const watch = watchForeignExit(pid, startTime);
+    this.cancelForeign = watch.cancel;
+    const startedAtMs = this.state.startedAt ? Date.parse(this.state.startedAt) : this.host.now();
+    const proc: LiveProcess = { pid, startTime, exited: watch.exited, own: false, startedAtMs };
+    this.proc = proc;
+    void proc.exited.then((exit) => this.queue.run(() => this.onExit(proc, exit)));
+    if (this.state.status === 'starting') this.transition('running');
+    this.startHealth();
+    return true;
+  }
+
+  /** Handles the end of a process that nobody asked to stop: restart policy and backoff. */
+  private async onExit(proc: LiveProcess, exit: ProcessExit): Promise<void> {
+    if (this.proc !== proc) return;
+    this.proc = null;
+    this.cancelForeign = null;
+    this.stopHealth();
+    if (this.stopping) return; // the stop operation finishes the bookkeeping
+    const stoppedAt = new Date().toISOString();
+    const unknown = !proc.own && exit.code === null && exit.signal === null;
+    const failedRun = unknown || exit.code !== 0;
+    const how = unknown
+      ? 'ended while the daemon was restarted (exit status unknown)'
+      : exit.signal
+        ? `killed by ${exit.signal}`
+        : `exited with code ${exit.code}`;
+    const hooks = this.spec.hooks;
+    if (hooks.post_exit) void this.host.runServiceHook(this.name, 'post_exit', hooks.post_exit);
+    if (this.spec.logs.retention.onExit === 'clear') this.host.logs.clear(this.name);
+    const policy = this.spec.restart.policy;
+    const restart = this.desired === 'run' && (policy === 'always' || (policy === 'on-failure' && failedRun));
+    const patch = { pid: null, exitCode: exit.code, signal: exit.signal, stoppedAt };
+    if (!restart) {
+      this.desired = 'stop';
+      this.transition(failedRun ? 'failed' : 'exited', { ...patch, reason: failedRun ? how : null });
+      return;
+    }
+    if (this.host.now() - proc.startedAtMs >= this.spec.restart.backoff.resetAfterMs) this.consecutiveCrashes = 0;
+    const delay = backoffDelayMs(this.consecutiveCrashes, this.spec.restart.backoff);
+    this.consecutiveCrashes++;
+    this.transition('restarting', {
+      ...patch,
+      restarts: this.state.restarts + 1,
+      reason: `${how}; restarting${delay > 0 ? ` in ${delay} ms` : ''}`,
+    });
+    this.host.restartInitiated(this.name);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      void this.queue.run(() => this.doLaunch('auto'));
+    }, delay);
+  }
+
+  /** Stops the service (and everything it started). `then` runs inside the same queue slot. */
+  stop(opts: StopOptions = {}): Promise<void> {
+    return this.queue.run(() => this.doStop(opts));
+  }
+
+  private async doStop(opts: StopOptions): Promise<void> {
+    const requeue = opts.then === 'waiting';
+    this.desired = requeue ? 'run' : 'stop';
+    this.clearRestartTimer();
+    if (!this.proc) {
+      const s = this.state.status;
+      if (requeue) {
+        if (s !== 'waiting' && s !== 'stopped') this.transition('stopped', { reason: null });
+        this.transition('waiting', { reason: null });
+      } else if (s === 'waiting' || s === 'restarting' || s === 'starting') {
+        this.transition('stopped', { reason: null });
+      }
+      return;
+    }
+    const proc = this.proc;
+    this.stopping = true;
+    try {
+      this.stopHealth();
+      this.transition('stopping', { reason: null });
+      const hooks = this.spec.hooks;
+      if (hooks.pre_stop) await this.host.runServiceHook(this.name, 'pre_stop', hooks.pre_stop);
+      const signal = (opts.signal ?? this.spec.stopSignal) as NodeJS.Signals;
+      if (proc.own || isSameProcess(proc.pid, proc.startTime)) {
+        await stopProcessTree({
+          pid: proc.pid,
+          pgid: proc.pid,
+          marker: this.marker,
+          signal,
+          graceMs: this.spec.stopGracePeriodMs,
+        });
+      } else {
+        this.cancelForeign?.();
+      }
+      const exit = proc.own ? await proc.exited : { code: null, signal: null };
+      this.proc = null;
+      this.cancelForeign = null;
+      this.transition('stopped', {
+        pid: null,
+        exitCode: exit.code,
+        signal: exit.signal,
+        stoppedAt: new Date().toISOString(),
+        reason: null,
+      });
+      if (opts.manual !== false && hooks.post_stop) {
+        await this.host.runServiceHook(this.name, 'post_stop', hooks.post_stop);
+      }
+      if (this.spec.logs.retention.onStop === 'clear' && !requeue && !opts.restarting) this.host.logs.clear(this.name);
+    } finally {
+      this.stopping = false;
+    }
+    if (requeue) this.transition('waiting', { reason: null });
+  }
+
+  /** User restart: the seed's hook order pre_restart, pre_stop, stop, post_stop, pre_start, spawn, post_start, post_restart. */
+  restart(opts: { signal?: string } = {}): Promise<void> {
+    return this.queue.run(async () => {
+      const hooks = this.spec.hooks;
+      if (hooks.pre_restart) await this.host.runServiceHook(this.name, 'pre_restart', hooks.pre_restart);
+      this.host.restartInitiated(this.name);
+      await this.doStop({ signal: opts.signal, restarting: true });
+      this.desired = 'run';
+      this.consecutiveCrashes = 0;
+      this.state.restarts += 1;
+      await this.doLaunch('restart');
+      if (hooks.post_restart && isActive(this.state.status)) {
+        await this.host.runServiceHook(this.name, 'post_restart', hooks.post_restart);
+      }
+    });
+  }
+
+  /** Fails a waiting service (dependency timeout or a dependency that can never be satisfied). */
+  failWaiting(reason: string): void {
+    if (this.state.status !== 'waiting') return;
+    this.desired = 'stop';
+    this.transition('failed', { reason, stoppedAt: new Date().toISOString() });
+  }
+
+  /** Waits for every queued operation on this service to finish. */
+  idle(): Promise<void> {
+    return this.queue.run(() => undefined);
+  }
+
+  /** Daemon shutdown without stopping (used by tests simulating a crash): detach everything. */
+  detach(): void {
+    this.clearRestartTimer();
+    this.stopHealth();
+    this.cancelForeign?.();
+    for (const r of [this.readers.stdout, this.readers.stderr]) r?.destroy();
+  }
+
+  get isTerminal(): boolean {
+    return isTerminal(this.state.status);
+  }
+
+  private startHealth(): void {
+    const check = this.spec.healthcheck;
+    if (!check) return;
+    this.stopHealth();
+    const monitor = new HealthMonitor(check, (test, timeoutMs) => this.host.runProbe(this.spec, test, timeoutMs), {
+      onResult: (r) => {
+        this.state.healthFailures = r.failures;
+        this.state.lastHealthOutput = r.output;
+      },
+      onHealthy: () => {
+        if (this.health !== monitor || !isActive(this.state.status) || this.state.status === 'stopping') return;
+        this.transition('healthy', { health: 'healthy', wasHealthy: true });
+        const hook = this.spec.hooks.post_healthcheck_success;
+        if (hook) void this.host.runServiceHook(this.name, 'post_healthcheck_success', hook);
+      },
+      onUnhealthy: () => {
+        if (this.health !== monitor || !isActive(this.state.status) || this.state.status === 'stopping') return;
+        this.transition('unhealthy', { health: 'unhealthy' });
+        const hook = this.spec.hooks.post_healthcheck_fail;
+        if (hook) void this.host.runServiceHook(this.name, 'post_healthcheck_fail', hook);
+      },
+    });
+    this.health = monitor;
+    monitor.start();
+  }
+
+  private stopHealth(): void {
+    this.health?.stop();
+    this.health = null;
+  }
+
+  private clearRestartTimer(): void {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+}

@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import posix from 'posix';
+import { StartupError } from './errors.js';
+
+/** Name of the group whose members may use the socket. */
+export const KEPLER_GROUP = 'kepler';
+export const STATE_DIR_MODE = 0o770;
+export const SOCKET_MODE_GROUP = 0o660;
+export const SOCKET_MODE_ROOT_ONLY = 0o600;
+
+/** gid of the `kepler` group, or null when the group does not exist. */
+export function keplerGid(): number | null {
+  try {
+    return posix.getgrnam(KEPLER_GROUP).gid;
+  } catch {
+    return null;
+  }
+}
+
+/** Paths inside the daemon's state directory (`/var/lib/kepler` or `$KEPLER_DAEMON_PATH`). */
+export class StateDir {
+  constructor(readonly root: string) {}
+  get socket(): string {
+    return join(this.root, 'kepler.sock');
+  }
+  get pidFile(): string {
+    return join(this.root, 'kepler.pid');
+  }
+  get configsDir(): string {
+    return join(this.root, 'configs');
+  }
+  /** State directory of one config: `configs/<sha256 hex of the canonical path>`. */
+  configDir(canonicalPath: string): string {
+    return join(this.configsDir, createHash('sha256').update(canonicalPath).digest('hex'));
+  }
+
+  /**
+   * Creates the directory tree with its modes (0770 root:kepler). Refuses a symlinked state directory
+   * or socket path: following one would let whoever planted it redirect root's writes.
+   */
+  prepare(gid: number | null): void {
+    refuseSymlink(this.root, 'state directory');
+    mkdirSync(this.root, { recursive: true, mode: STATE_DIR_MODE });
+    chmodSync(this.root, STATE_DIR_MODE);
+    chownSync(this.root, 0, gid ?? 0);
+    refuseSymlink(this.configsDir, 'configs directory');
+    mkdirSync(this.configsDir, { recursive: true, mode: STATE_DIR_MODE });
+    chmodSync(this.configsDir, STATE_DIR_MODE);
+    chownSync(this.configsDir, 0, gid ?? 0);
+    refuseSymlink(this.socket, 'socket path');
+    refuseSymlink(this.pidFile, 'pid file');
+  }
+
+  /** The pid recorded in kepler.pid when that process is still alive, else null. */
+  livePid(): number | null {
+    let pid: number;
+    try {
+      pid = Number.parseInt(readFileSync(this.pidFile, 'utf8').trim(), 10);
+    } catch {
+      return null;
+    }
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return null;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return null;
+    }
+    // A recycled pid belongs to something else: only a node process counts as a live daemon.
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!/node|kepler/.test(cmd)) return null;
+    } catch {
+      return null;
+    }
+    return pid;
+  }
+
+  removeStale(): void {
+    for (const p of [this.socket, this.pidFile]) {
+      if (existsSync(p)) unlinkSync(p);
+    }
+  }
+}
+
+function refuseSymlink(path: string, what: string): void {
+  try {
+    if (lstatSync(path).isSymbolicLink()) {
+      throw new StartupError(`refusing to use ${what} ${path}: it is a symbolic link`);
+    }
+  } catch (err) {
+    if (err instanceof StartupError) throw err;
+    // ENOENT: it will be created.
+  }
+}

@@ -1,0 +1,285 @@
+import type { BakedConfig, BakedDependency, ExitCodeRange } from '@kepler/config';
+import type { ServiceStatus } from '@kepler/protocol';
+import { DaemonError } from './errors.js';
+
+/**
+ * Dependency logic as pure functions over a baked config and a snapshot of a dependency's state: no
+ * timers, no I/O. The supervisor decides *when* to evaluate (on every status change of a dependency)
+ * and what to do with the verdict (start, keep waiting, fail the dependent).
+ */
+
+/** What `evaluateEdge` needs to know about the dependency's current run. */
+export interface DepView {
+  status: ServiceStatus;
+  exitCode: number | null;
+  signal: string | null;
+  /** The dependency was healthy at least once since it last started (for `service_unhealthy`). */
+  wasHealthy: boolean;
+  hasHealthcheck: boolean;
+  /** will the dependency be started again by its restart policy or a pending start? */
+  willRestart: boolean;
+}
+
+/**
+ * `satisfied`: start the dependent. `pending`: keep waiting (the edge timeout still runs).
+ * `impossible`: the condition can never become true; fail the dependent now instead of waiting.
+ */
+export type EdgeVerdict = 'satisfied' | 'pending' | 'impossible';
+
+/** Statuses in which nothing runs and nothing will until something starts the service again. */
+const ENDED: ReadonlySet<ServiceStatus> = new Set(['stopped', 'exited', 'failed']);
+/** Statuses that satisfy `service_started`. */
+const STARTED: ReadonlySet<ServiceStatus> = new Set(['running', 'healthy', 'unhealthy']);
+
+/** Exit code a filter is matched against: the code, -1 for a signal death, null when there is neither. */
+function effectiveCode(dep: DepView): number | null {
+  if (dep.exitCode !== null) return dep.exitCode;
+  if (dep.signal !== null) return -1;
+  return null;
+}
+
+/** "exited with code 1" / "was killed by SIGKILL" / "failed" / "is stopped": how the dependency ended. */
+function describeEnd(name: string, dep: DepView): string {
+  if (dep.status === 'stopped') {
+    if (dep.signal !== null) return `${name} was stopped by ${dep.signal}`;
+    if (dep.exitCode !== null) return `${name} was stopped (exit code ${dep.exitCode})`;
+    return `${name} is stopped`;
+  }
+  if (dep.signal !== null) return `${name} was killed by ${dep.signal}`;
+  if (dep.exitCode !== null) return `${name} exited with code ${dep.exitCode}`;
+  return `${name} failed`;
+}
+
+/** `[1, 5:10, -1]`, as the user wrote the filter. */
+export function formatExitCodeFilter(filter: readonly ExitCodeRange[]): string {
+  return `[${filter.map((r) => (r.min === r.max ? `${r.min}` : `${r.min}:${r.max}`)).join(', ')}]`;
+}
+
+/**
+ * Whether an exit code (or -1 for a signal death) matches an `exit_code` filter. A null filter matches
+ * every code. Ranges are inclusive. It does not know about statuses: callers pass the code to test.
+ */
+export function exitCodeMatches(filter: readonly ExitCodeRange[] | null, code: number): boolean {
+  if (filter === null) return true;
+  return filter.some((r) => code >= r.min && code <= r.max);
+}
+
+/**
+ * A filter against a dependency that ended with neither an exit code nor a signal (spawn failure,
+ * dependency timeout, exit status lost across a daemon restart): only a null filter matches, since
+ * there is no code to test and guessing one (-1, 127) would make `exit_code: [-1]` mean two things.
+ */
+function filterMatchesEnd(filter: readonly ExitCodeRange[] | null, dep: DepView): boolean {
+  const code = effectiveCode(dep);
+  if (code === null) return filter === null;
+  return exitCodeMatches(filter, code);
+}
+
+const WAITING_FOR: Record<BakedDependency['condition'], string> = {
+  service_started: 'to start',
+  service_healthy: 'to be healthy',
+  service_completed_successfully: 'to complete successfully',
+  service_unhealthy: 'to become unhealthy',
+  service_failed: 'to fail',
+  service_stopped: 'to stop',
+};
+
+/**
+ * Evaluates one `depends_on` edge against the dependency's current state.
+ *
+ * - service_started: running, healthy or unhealthy.
+ * - service_healthy: healthy (impossible without a health check).
+ * - service_completed_successfully: exited with code 0.
+ * - service_unhealthy: unhealthy after having been healthy (impossible without a health check).
+ * - service_failed: `failed` (non-zero exit or a signal, which counts as -1) with a matching exit code.
+ *   A failure with no code at all (spawn failure, a dependency timeout, exit status unknown after a
+ *   daemon restart) matches only when there is no `exit_code` filter.
+ * - service_stopped: stopped, exited or failed; the filter applies to the exit code (or -1 for a
+ *   signal) when there is one. With no code at all, `stopped` (never ran, or exit status unknown)
+ *   matches any filter and a codeless `failed` matches only no filter, as for service_failed.
+ *
+ * The current status is judged first: a terminal status satisfies the deferred conditions even when
+ * the dependency will restart. So the view must describe the dependency's current run — a dependency
+ * about to be started by this same operation should be reported as waiting/starting, not with the
+ * stale `stopped` of its last run, or `service_stopped` is satisfied at once.
+ * `willRestart` only turns what would be `impossible` into `pending`.
+ *
+ * `reason` is a short sentence for `ps` and progress lines, e.g. "waiting for db to be healthy",
+ * "db exited with code 1 and will not restart".
+ */
+export function evaluateEdge(
+  depName: string,
+  edge: BakedDependency,
+  dep: DepView,
+): { verdict: EdgeVerdict; reason: string } {
+  const { condition } = edge;
+  const ended = ENDED.has(dep.status);
+  const code = effectiveCode(dep);
+  // The filter only means something for the two conditions that take one.
+  const filtered =
+    edge.exitCode !== null && (condition === 'service_failed' || condition === 'service_stopped')
+      ? ` with exit code in ${formatExitCodeFilter(edge.exitCode)}`
+      : '';
+
+  let satisfied: boolean;
+  let satisfiedReason: string;
+  // A reason that makes the edge impossible regardless of restarts (missing health check).
+  let never: string | null = null;
+  switch (condition) {
+    case 'service_started':
+      satisfied = STARTED.has(dep.status);
+      satisfiedReason = `${depName} is ${dep.status}`;
+      break;
+    case 'service_healthy':
+      satisfied = dep.status === 'healthy';
+      satisfiedReason = `${depName} is healthy`;
+      if (!dep.hasHealthcheck) never = `${depName} has no healthcheck, so it can never be healthy`;
+      break;
+    case 'service_completed_successfully':
+      satisfied = dep.status === 'exited' && dep.exitCode === 0;
+      satisfiedReason = `${depName} completed successfully`;
+      break;
+    case 'service_unhealthy':
+      satisfied = dep.status === 'unhealthy' && dep.wasHealthy;
+      satisfiedReason = `${depName} became unhealthy`;
+      if (!dep.hasHealthcheck) never = `${depName} has no healthcheck, so it can never become unhealthy`;
+      break;
+    case 'service_failed':
+      satisfied = dep.status === 'failed' && filterMatchesEnd(edge.exitCode, dep);
+      satisfiedReason = describeEnd(depName, dep);
+      break;
+    case 'service_stopped':
+      // A codeless failure follows the service_failed rule; a codeless stop matches any filter.
+      if (!ended) satisfied = false;
+      else if (dep.status === 'failed') satisfied = filterMatchesEnd(edge.exitCode, dep);
+      else satisfied = code === null || exitCodeMatches(edge.exitCode, code);
+      satisfiedReason = describeEnd(depName, dep);
+      break;
+  }
+
+  if (never !== null) return { verdict: 'impossible', reason: never };
+  if (satisfied) return { verdict: 'satisfied', reason: satisfiedReason };
+  if (ended && !dep.willRestart) {
+    return {
+      verdict: 'impossible',
+      reason: `${describeEnd(depName, dep)} and will not restart (needed ${condition}${filtered})`,
+    };
+  }
+  return { verdict: 'pending', reason: `waiting for ${depName} ${WAITING_FOR[condition]}${filtered}` };
+}
+
+/**
+ * Services in the startup cluster: every edge is `wait: true` and every target is itself in the
+ * cluster, transitively (the seed's "Startup vs Deferred"). A service depending on a deferred one is
+ * deferred. Membership is a property of the whole config's graph; `among` only filters the result
+ * (e.g. the services a `start` touches). A target missing from the config disqualifies its dependent.
+ * Services in a dependency cycle of wait edges stay in the cluster (validation rejects cycles).
+ */
+export function startupCluster(config: BakedConfig, among?: ReadonlySet<string>): Set<string> {
+  const cluster = new Set(config.serviceOrder);
+  // Greatest fixed point: drop services with a deferred edge or a target outside, until stable.
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const name of cluster) {
+      const svc = config.services[name];
+      const edges = svc ? Object.entries(svc.dependsOn) : [];
+      if (!svc || edges.some(([target, edge]) => !edge.wait || !cluster.has(target))) {
+        cluster.delete(name);
+        changed = true;
+      }
+    }
+  }
+  if (!among) return cluster;
+  return new Set([...cluster].filter((n) => among.has(n)));
+}
+
+function sourceIndex(config: BakedConfig): Map<string, number> {
+  return new Map(config.serviceOrder.map((n, i) => [n, i]));
+}
+
+function depNames(config: BakedConfig, name: string): string[] {
+  const svc = config.services[name];
+  return svc ? Object.keys(svc.dependsOn).filter((d) => d in config.services) : [];
+}
+
+/**
+ * `names` plus everything they depend on, transitively, in dependency-first order: each service comes
+ * after all its dependencies, and among services free to go, the earlier in source order goes first.
+ * Throws `UNKNOWN_SERVICE` for a name not in the config; edges to undefined services are skipped
+ * (validation rejects them). In a cycle (also rejected by validation) the rest follow in source order.
+ */
+export function withDependencies(config: BakedConfig, names: readonly string[]): string[] {
+  for (const n of names) {
+    if (!(n in config.services)) throw new DaemonError('UNKNOWN_SERVICE', `no service named ${n}`);
+  }
+  const closure = new Set<string>();
+  const stack = [...names];
+  while (stack.length > 0) {
+    const n = stack.pop() as string;
+    if (closure.has(n)) continue;
+    closure.add(n);
+    stack.push(...depNames(config, n));
+  }
+  const index = sourceIndex(config);
+  const remaining = [...closure].sort((a, b) => (index.get(a) ?? 0) - (index.get(b) ?? 0));
+  const out: string[] = [];
+  const done = new Set<string>();
+  while (remaining.length > 0) {
+    let i = remaining.findIndex((n) => depNames(config, n).every((d) => done.has(d)));
+    if (i < 0) i = 0; // cycle: break it in source order
+    const [n] = remaining.splice(i, 1) as [string];
+    out.push(n);
+    done.add(n);
+  }
+  return out;
+}
+
+/**
+ * Order to stop `names`: each service before everything it depends on (also through services not in
+ * `names`), and among independent services, reverse source order. Unknown names go last, as given.
+ */
+export function stopOrder(config: BakedConfig, names: readonly string[]): string[] {
+  const index = sourceIndex(config);
+  const unique = [...new Set(names)];
+  const known = unique.filter((n) => index.has(n));
+  const unknown = unique.filter((n) => !index.has(n));
+  // Transitive dependencies of each service, through the whole graph.
+  const deps = new Map<string, Set<string>>();
+  for (const n of known) {
+    const seen = new Set<string>();
+    const stack = depNames(config, n);
+    while (stack.length > 0) {
+      const d = stack.pop() as string;
+      if (seen.has(d)) continue;
+      seen.add(d);
+      stack.push(...depNames(config, d));
+    }
+    deps.set(n, seen);
+  }
+  const remaining = known.sort((a, b) => (index.get(b) ?? 0) - (index.get(a) ?? 0));
+  const out: string[] = [];
+  while (remaining.length > 0) {
+    // Free to stop: no other remaining service depends on it.
+    let i = remaining.findIndex((n) => !remaining.some((o) => o !== n && deps.get(o)?.has(n)));
+    if (i < 0) i = 0; // cycle: break it in reverse source order
+    const [n] = remaining.splice(i, 1) as [string];
+    out.push(n);
+  }
+  return [...out, ...unknown];
+}
+
+/**
+ * Direct dependents of `name` (services whose `depends_on` names it), in source order; with
+ * `restartOnly`, only those whose edge has `restart: true`. Not transitive.
+ */
+export function dependentsOf(
+  config: BakedConfig,
+  name: string,
+  opts: { restartOnly?: boolean } = {},
+): string[] {
+  return config.serviceOrder.filter((n) => {
+    const edge = config.services[n]?.dependsOn[name];
+    return edge !== undefined && (!opts.restartOnly || edge.restart);
+  });
+}

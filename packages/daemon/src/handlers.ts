@@ -1,0 +1,233 @@
+import type {
+  LogLine,
+  RequestMap,
+  Requests,
+  RequestType,
+  ServiceInfo,
+  StartOptions,
+  StartResult,
+  StreamEvent,
+} from '@kepler/protocol';
+import { PROTOCOL_VERSION } from '@kepler/protocol';
+import type { ConfigActor } from './ConfigActor.js';
+import type { ConfigRegistry } from './ConfigRegistry.js';
+import { startupCluster } from './dependencies.js';
+import { DaemonError } from './errors.js';
+import { STARTED_STATUSES, TERMINAL_STATUSES } from './lifecycle.js';
+
+/** What a handler gets besides its request: a way to push events, and the client's cancellation. */
+export interface RequestContext {
+  emit(event: StreamEvent): void;
+  /** Resolves when the client cancels the request or disconnects. */
+  readonly cancelled: Promise<void>;
+  isCancelled(): boolean;
+}
+
+export type Handler<T extends RequestType> = (req: Requests[T], ctx: RequestContext) => Promise<RequestMap[T]>;
+/** One handler per request type: a request without a handler does not compile. */
+export type HandlerTable = { [T in RequestType]: Handler<T> };
+
+export interface DaemonInfo {
+  version: string;
+  startedAt: Date;
+  stateDir: string;
+  /** Stops every service, then the daemon. */
+  shutdown(): Promise<number>;
+}
+
+/** Log lines sent per event when replaying stored logs. */
+const LOG_BATCH_LINES = 1000;
+/** Log lines attached to a `start --wait` failure. */
+const FAILURE_LOG_LINES = 10;
+
+export function createHandlers(registry: ConfigRegistry, daemon: DaemonInfo): HandlerTable {
+  return {
+    hello: async () => ({ protocol: PROTOCOL_VERSION, version: daemon.version, pid: process.pid }),
+
+    status: async () => ({
+      pid: process.pid,
+      version: daemon.version,
+      protocol: PROTOCOL_VERSION,
+      startedAt: daemon.startedAt.toISOString(),
+      uptimeMs: Date.now() - daemon.startedAt.getTime(),
+      stateDir: daemon.stateDir,
+      configs: registry.summaries(),
+    }),
+
+    shutdown: async () => ({ stoppedConfigs: await daemon.shutdown() }),
+
+    ps: async (req) => {
+      if (req.all || !req.config) return { services: registry.list().flatMap((a) => a.ps()) };
+      const actor = await registry.get(req.config);
+      return { services: actor.ps() };
+    },
+
+    start: async (req, ctx) => {
+      const actor = await registry.get(req.config);
+      return observe(actor, req, ctx, async () => {
+        const r = await actor.start(req.services);
+        return { started: r.started, alreadyRunning: r.alreadyRunning, targets: r.targets };
+      });
+    },
+
+    restart: async (req, ctx) => {
+      const actor = await registry.get(req.config);
+      return observe(actor, req, ctx, async () => {
+        const r = await actor.restart(req.services);
+        return { started: r.restarted, alreadyRunning: [], targets: r.restarted };
+      });
+    },
+
+    stop: async (req) => {
+      const actor = await registry.get(req.config);
+      const r = await actor.stop(req.services, { signal: req.signal, clean: req.clean });
+      if (req.clean && req.services.length === 0) {
+        actor.removeStateDir();
+        registry.forget(actor);
+      }
+      return r;
+    },
+
+    recreate: async (req) => {
+      const actor = await registry.recreate(req.config);
+      return { hash: actor.baked.hash, services: [...actor.baked.serviceOrder] };
+    },
+
+    logs: async (req, ctx) => {
+      const actor = await registry.get(req.config);
+      const query = { services: req.services, noHook: req.noHook };
+      const tail = req.follow && req.head === undefined && req.tail === undefined ? 10 : req.tail;
+      const lines = actor.readLogs({ ...query, head: req.head, tail });
+      for (let i = 0; i < lines.length; i += LOG_BATCH_LINES) {
+        ctx.emit({ type: 'logLines', lines: lines.slice(i, i + LOG_BATCH_LINES) });
+      }
+      if (!req.follow) return { lines: lines.length };
+      let count = lines.length;
+      // Subscribed in the same tick as the read: no captured line falls between the two.
+      const off = actor.logs.follow(query, (batch: LogLine[]) => {
+        count += batch.length;
+        ctx.emit({ type: 'logLines', lines: batch });
+      });
+      await ctx.cancelled;
+      off();
+      return { lines: count };
+    },
+
+    prune: async (req) => {
+      const r = await registry.prune({ force: req.force, dryRun: req.dryRun });
+      return { ...r, dryRun: req.dryRun === true };
+    },
+  };
+}
+
+/**
+ * Runs a start or restart and, per mode, returns at once (`detach`), once the startup cluster is
+ * ready or one of it failed (`wait`), or once every service is terminal (`follow`), forwarding status
+ * changes (and, in follow mode, log lines) as events meanwhile.
+ */
+async function observe(
+  actor: ConfigActor,
+  opts: StartOptions,
+  ctx: RequestContext,
+  begin: () => Promise<{ started: string[]; alreadyRunning: string[]; targets: string[] }>,
+): Promise<StartResult> {
+  const unsubscribe: Array<() => void> = [];
+  if (opts.mode !== 'detach') {
+    unsubscribe.push(actor.subscribe((e) => ctx.emit(e)));
+    if (opts.mode === 'follow') {
+      unsubscribe.push(actor.logs.follow({ services: opts.services }, (lines) => ctx.emit({ type: 'logLines', lines })));
+    }
+  }
+  try {
+    const begun = await begin();
+    const result = (extra: Partial<StartResult> = {}): StartResult => ({
+      started: begun.started,
+      alreadyRunning: begun.alreadyRunning,
+      deferred: [],
+      services: actor.ps().filter((s) => begun.targets.includes(s.name)),
+      ...extra,
+    });
+    if (opts.mode === 'detach') return result();
+    const targets = new Set(begun.targets);
+    if (opts.mode === 'follow') {
+      const quiescent = actor.until(() => begun.targets.every((n) => isQuiet(actor, n)));
+      await Promise.race([quiescent, ctx.cancelled]);
+      if (!ctx.isCancelled()) ctx.emit({ type: 'quiescent' });
+      return result();
+    }
+    const cluster = startupCluster(actor.baked, targets);
+    const deferred = begun.targets.filter((n) => !cluster.has(n));
+    const outcome = await waitForCluster(actor, [...cluster], opts.timeoutMs ?? null, ctx);
+    if (outcome.ok) {
+      ctx.emit({ type: 'ready', deferred });
+      return result({ deferred });
+    }
+    const lastLines = outcome.service
+      ? actor.readLogs({ services: [outcome.service], tail: FAILURE_LOG_LINES, noHook: false })
+      : [];
+    return result({ deferred, failure: { service: outcome.service, reason: outcome.reason, lastLines } });
+  } finally {
+    for (const off of unsubscribe) off();
+  }
+}
+
+/** A service with nothing running and nothing pending: quiescence counts these. */
+function isQuiet(actor: ConfigActor, name: string): boolean {
+  const rt = actor.services.get(name)!;
+  return TERMINAL_STATUSES.has(rt.state.status) && rt.desired === 'stop';
+}
+
+/** Ready: healthy when it has a health check, else started; a one-shot that exited 0 counts as done. */
+function readiness(actor: ConfigActor, name: string): 'ready' | 'pending' | { failed: string } {
+  const rt = actor.services.get(name)!;
+  const s = rt.state;
+  if (s.status === 'failed') return { failed: s.reason ?? 'failed' };
+  if (s.status === 'exited') return s.exitCode === 0 ? 'ready' : { failed: `exited with code ${s.exitCode}` };
+  if (s.status === 'stopped' && rt.desired === 'stop') return { failed: 'stopped' };
+  if (rt.spec.healthcheck) return s.status === 'healthy' ? 'ready' : 'pending';
+  return STARTED_STATUSES.has(s.status) ? 'ready' : 'pending';
+}
+
+async function waitForCluster(
+  actor: ConfigActor,
+  cluster: string[],
+  timeoutMs: number | null,
+  ctx: RequestContext,
+): Promise<{ ok: true } | { ok: false; service: string | null; reason: string }> {
+  const check = (): { ok: true } | { ok: false; service: string; reason: string } | null => {
+    let allReady = true;
+    for (const name of cluster) {
+      const r = readiness(actor, name);
+      if (typeof r === 'object') return { ok: false, service: name, reason: r.failed };
+      if (r === 'pending') allReady = false;
+    }
+    return allReady ? { ok: true } : null;
+  };
+  const immediate = check();
+  if (immediate) return immediate;
+  return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | null = null;
+    const finish = (v: { ok: true } | { ok: false; service: string | null; reason: string }) => {
+      off();
+      if (timer) clearTimeout(timer);
+      resolve(v);
+    };
+    const off = actor.subscribe((e) => {
+      if (e.type !== 'serviceStatusChanged') return;
+      const r = check();
+      if (r) finish(r);
+    });
+    if (timeoutMs !== null) {
+      timer = setTimeout(() => {
+        const waiting = cluster.find((n) => readiness(actor, n) === 'pending') ?? null;
+        const info: ServiceInfo | undefined = waiting ? actor.ps().find((s) => s.name === waiting) : undefined;
+        finish({
+          ok: false,
+          service: waiting,
+          reason: `timed out after ${timeoutMs} ms${info ? ` (${info.name} is ${info.status}${info.reason ? `: ${info.reason}` : ''})` : ''}`,
+        });
+      }, timeoutMs);
+    }
+    void ctx.cancelled.then(() => finish({ ok: false, service: null, reason: 'cancelled' }));
+  });
+}

@@ -1,0 +1,53 @@
+import type { ServiceStatus } from '@kepler/protocol';
+
+/**
+ * The service lifecycle as a transition table: `TRANSITIONS[from]` lists every status a service may
+ * move to. `ServiceRuntime.transition()` is the only place a status changes; it rejects anything not
+ * listed here, persists the result and emits the event. ARCHITECTURE.md's diagram is tested against it.
+ */
+export const TRANSITIONS: Readonly<Record<ServiceStatus, readonly ServiceStatus[]>> = {
+  stopped: ['waiting', 'starting', 'failed'],
+  waiting: ['starting', 'failed', 'stopped', 'stopping'],
+  starting: ['running', 'failed', 'stopping', 'exited'],
+  running: ['healthy', 'unhealthy', 'stopping', 'restarting', 'exited', 'failed'],
+  healthy: ['unhealthy', 'stopping', 'restarting', 'exited', 'failed'],
+  unhealthy: ['healthy', 'stopping', 'restarting', 'exited', 'failed'],
+  stopping: ['stopped', 'failed', 'exited'],
+  restarting: ['starting', 'waiting', 'stopping', 'stopped', 'failed'],
+  exited: ['waiting', 'starting', 'restarting', 'stopped', 'failed'],
+  failed: ['waiting', 'starting', 'restarting', 'stopped'],
+};
+
+/** A process exists (or is about to): stop must act on it. */
+export const ACTIVE_STATUSES: ReadonlySet<ServiceStatus> = new Set([
+  'starting',
+  'running',
+  'healthy',
+  'unhealthy',
+  'stopping',
+]);
+
+/** Wants to run: active, or waiting on dependencies, or between automatic restarts. */
+export const PENDING_OR_ACTIVE: ReadonlySet<ServiceStatus> = new Set([...ACTIVE_STATUSES, 'waiting', 'restarting']);
+
+/** Nothing runs and nothing will until a user acts (quiescence for foreground mode). */
+export const TERMINAL_STATUSES: ReadonlySet<ServiceStatus> = new Set(['stopped', 'exited', 'failed']);
+
+/** Statuses that satisfy `service_started`. */
+export const STARTED_STATUSES: ReadonlySet<ServiceStatus> = new Set(['running', 'healthy', 'unhealthy']);
+
+export const isActive = (s: ServiceStatus): boolean => ACTIVE_STATUSES.has(s);
+export const isTerminal = (s: ServiceStatus): boolean => TERMINAL_STATUSES.has(s);
+
+export function canTransition(from: ServiceStatus, to: ServiceStatus): boolean {
+  return from === to || TRANSITIONS[from].includes(to);
+}
+
+/** Renders the table as a mermaid state diagram (ARCHITECTURE.md embeds this output; a test pins it). */
+export function lifecycleDiagram(): string {
+  const lines = ['stateDiagram-v2'];
+  for (const [from, tos] of Object.entries(TRANSITIONS)) {
+    for (const to of tos) lines.push(`  ${from} --> ${to}`);
+  }
+  return lines.join('\n');
+}

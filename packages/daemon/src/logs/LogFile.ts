@@ -1,0 +1,287 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LogError } from './LogError.js';
+import { NEWLINE, PREFIX_BYTES } from './logFormat.js';
+
+/** Mode of created log files: owner read-write, group read, nothing for others. */
+export const LOG_FILE_MODE = 0o640;
+/** Mode of a logs directory this module creates. */
+export const LOG_DIR_MODE = 0o750;
+/** A write buffer above this size is dropped after a flush instead of being kept for reuse. */
+const KEEP_BUFFER_MAX_BYTES = 1024 * 1024;
+const INITIAL_BUFFER_BYTES = 64 * 1024;
+
+/** A growable byte buffer. Unbuffered files share one (they empty it before `write()` returns). */
+export interface ByteBuffer {
+  buf: Buffer;
+}
+
+/** What a `LogFile` needs from its owner. */
+export interface LogFileHost {
+  /** Shared buffer for files with `bufferSize` 0. */
+  readonly scratch: ByteBuffer;
+  /** Called when data stays buffered after a commit, so the owner can schedule a timed flush. */
+  buffered(): void;
+  error(err: LogError): void;
+}
+
+export interface LogFileSettings {
+  readonly bufferSize: number;
+  readonly maxSizeBytes: number | null;
+}
+
+/**
+ * One log file on disk, written in whole records. Writers (sinks) format records straight into
+ * `buf` at `used` (after `reserve()`), then `commit()`; the file decides when to write. The size on
+ * disk is tracked in memory (no fstat per write). Not safe for other processes writing the same file.
+ *
+ * Invariant: the file holds whole records. A failed write may leave a partial record; the next
+ * write first ends it with `\n` so the following records parse.
+ */
+export class LogFile {
+  /** Bytes in the file on disk, as far as this process knows. */
+  size = 0;
+  /** Formatted bytes waiting in `buf`. */
+  used = 0;
+  /** Sinks using this file; the owner closes it at 0. */
+  refs = 0;
+  private fd = -1;
+  private own: ByteBuffer | null = null;
+  private bufferSize = 0;
+  private maxSizeBytes: number | null = null;
+  /** The file may end mid-record (after an error, or as found on open). */
+  private checkTail = true;
+  /** Report only the first of a run of failures. */
+  private failing = false;
+
+  constructor(
+    readonly path: string,
+    settings: LogFileSettings,
+    private readonly host: LogFileHost,
+  ) {
+    this.configure(settings);
+  }
+
+  /** Applies new buffer and size settings; flushes first when switching buffers. */
+  configure(settings: LogFileSettings): void {
+    const bufferSize = Math.max(0, Math.floor(settings.bufferSize));
+    if ((bufferSize === 0) !== (this.bufferSize === 0)) this.flush();
+    this.bufferSize = bufferSize;
+    this.maxSizeBytes =
+      settings.maxSizeBytes !== null && settings.maxSizeBytes > 0 ? settings.maxSizeBytes : null;
+  }
+
+  /** The buffer writers format into (valid until the next `reserve()`). */
+  get buf(): Buffer {
+    return this.holder().buf;
+  }
+
+  private holder(): ByteBuffer {
+    if (this.bufferSize === 0) return this.host.scratch;
+    if (this.own === null) {
+      this.own = {
+        buf: Buffer.allocUnsafe(Math.max(INITIAL_BUFFER_BYTES, this.bufferSize + INITIAL_BUFFER_BYTES)),
+      };
+    }
+    return this.own;
+  }
+
+  /** Ensures `buf` has room for `n` more bytes after `used`; returns the (possibly new) buffer. */
+  reserve(n: number): Buffer {
+    const h = this.holder();
+    const want = this.used + n;
+    if (want <= h.buf.length) return h.buf;
+    const grown = Buffer.allocUnsafe(Math.max(want, h.buf.length * 2));
+    h.buf.copy(grown, 0, 0, this.used);
+    h.buf = grown;
+    return grown;
+  }
+
+  /** Called after records were added: writes now when unbuffered or when the buffer is full. */
+  commit(): void {
+    if (this.used === 0) return;
+    if (this.bufferSize === 0 || this.used >= this.bufferSize) this.flush();
+    else this.host.buffered();
+  }
+
+  /** Writes buffered records to disk (truncating first when `max_size` would be exceeded). */
+  flush(): void {
+    const used = this.used;
+    if (used === 0) return;
+    const h = this.holder();
+    const data = h.buf.subarray(0, used);
+    try {
+      this.open();
+      if (this.checkTail) this.endPartialRecord();
+      if (this.maxSizeBytes !== null && this.size + used > this.maxSizeBytes) {
+        this.rewriteNewest(data, this.maxSizeBytes);
+      } else {
+        this.writeAll(data);
+      }
+      this.failing = false;
+    } catch (err) {
+      this.checkTail = true;
+      this.fail(err, `cannot write log file ${this.path}`);
+    } finally {
+      this.used = 0;
+      if (h.buf.length > KEEP_BUFFER_MAX_BYTES) {
+        if (h === this.own) this.own = null;
+        else h.buf = Buffer.allocUnsafe(INITIAL_BUFFER_BYTES);
+      }
+    }
+  }
+
+  /** Empties the file (retention `clear`): buffered records are dropped too. */
+  clear(): void {
+    this.used = 0;
+    try {
+      if (this.fd >= 0) fs.ftruncateSync(this.fd, 0);
+      else fs.rmSync(this.path, { force: true });
+      this.size = 0;
+      this.checkTail = false;
+    } catch (err) {
+      this.fail(err, `cannot clear log file ${this.path}`);
+    }
+  }
+
+  /** Flushes and closes the descriptor. The object may be reopened by a later flush. */
+  close(): void {
+    this.flush();
+    if (this.fd >= 0) {
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        // nothing useful to do: the data was already written
+      }
+      this.fd = -1;
+    }
+    this.own = null;
+  }
+
+  private open(): void {
+    if (this.fd >= 0) return;
+    let fd: number;
+    try {
+      fd = fs.openSync(this.path, 'a+', LOG_FILE_MODE);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // The logs directory does not exist yet, or was removed (`stop --clean`, prune).
+      fs.mkdirSync(path.dirname(this.path), { recursive: true, mode: LOG_DIR_MODE });
+      fd = fs.openSync(this.path, 'a+', LOG_FILE_MODE);
+    }
+    try {
+      const st = fs.fstatSync(fd);
+      // A file left by an older daemon or another tool may be readable by others: tighten it.
+      if ((st.mode & 0o777 & ~LOG_FILE_MODE) !== 0) fs.fchmodSync(fd, LOG_FILE_MODE);
+      this.size = st.size;
+      this.checkTail = st.size > 0;
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+    this.fd = fd;
+  }
+
+  /** Ends a partial last record (daemon crash or failed write) so the next record starts on its own line. */
+  private endPartialRecord(): void {
+    this.checkTail = false;
+    if (this.size === 0) return;
+    const last = Buffer.alloc(1);
+    const n = fs.readSync(this.fd, last, 0, 1, this.size - 1);
+    if (n === 1 && last[0] !== NEWLINE) this.writeAll(Buffer.from([NEWLINE]));
+  }
+
+  private writeAll(data: Uint8Array): void {
+    let off = 0;
+    try {
+      while (off < data.length) off += fs.writeSync(this.fd, data, off, data.length - off);
+    } finally {
+      this.size += off;
+      if (off !== data.length) this.checkTail = true;
+    }
+  }
+
+  /**
+   * Replaces the file with the newest records of (file + data), about half of `max` so that the next
+   * truncation is `max / 2` bytes away (one rewrite per half-file written, not one per line). Writes a
+   * temporary file and renames it over, so a crash leaves either the old or the new file.
+   */
+  private rewriteNewest(data: Buffer, max: number): void {
+    const kept = this.newest(data, Math.max(1, Math.floor(max / 2))) ??
+      this.newest(data, max) ?? [splitLastRecord(data, Math.floor(max / 2))];
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    fs.rmSync(tmp, { force: true });
+    const fd = fs.openSync(tmp, 'ax+', LOG_FILE_MODE);
+    let size = 0;
+    try {
+      for (const part of kept) {
+        let off = 0;
+        while (off < part.length) off += fs.writeSync(fd, part, off, part.length - off);
+        size += part.length;
+      }
+      fs.renameSync(tmp, this.path);
+    } catch (err) {
+      fs.closeSync(fd);
+      fs.rmSync(tmp, { force: true });
+      throw err;
+    }
+    // The temp file was opened for append: after the rename its descriptor is the log's.
+    fs.closeSync(this.fd);
+    this.fd = fd;
+    this.size = size;
+  }
+
+  /**
+   * The newest whole records of (file + data) within the last `window` bytes, or null when no record
+   * starts there (the newest record alone is longer than the window).
+   */
+  private newest(data: Buffer, window: number): Buffer[] | null {
+    const total = this.size + data.length;
+    // A record starts at 0 or right after a `\n`: search for the first `\n` at or after from - 1.
+    const from = Math.max(0, total - window);
+    if (from === 0) return [this.readFrom(0), data];
+    if (from - 1 < this.size) {
+      const tail = this.readFrom(from - 1);
+      const nl = tail.indexOf(NEWLINE);
+      if (nl !== -1) return [tail.subarray(nl + 1), data];
+      const dnl = data.indexOf(NEWLINE);
+      return dnl === -1 || dnl + 1 === data.length ? null : [data.subarray(dnl + 1)];
+    }
+    const dnl = data.indexOf(NEWLINE, from - 1 - this.size);
+    return dnl === -1 || dnl + 1 === data.length ? null : [data.subarray(dnl + 1)];
+  }
+
+  private readFrom(pos: number): Buffer {
+    const len = this.size - pos;
+    const buf = Buffer.allocUnsafe(len);
+    let off = 0;
+    while (off < len) {
+      const n = fs.readSync(this.fd, buf, off, len - off, pos + off);
+      if (n === 0) break;
+      off += n;
+    }
+    return buf.subarray(0, off);
+  }
+
+  private fail(err: unknown, message: string): void {
+    if (this.failing) return;
+    this.failing = true;
+    const detail = err instanceof Error ? err.message : String(err);
+    this.host.error(new LogError('LOG_WRITE_FAILED', `${message}: ${detail}`, { cause: err }));
+  }
+}
+
+/**
+ * The last record of `data`, cut to its newest `keep` bytes under its own timestamp: used only when one
+ * line is longer than `max_size`, so that the file still stays under the limit. Empty when `keep` cannot
+ * hold a timestamp and one byte.
+ */
+function splitLastRecord(data: Buffer, keep: number): Buffer {
+  const room = keep - PREFIX_BYTES;
+  if (room < 2) return Buffer.alloc(0);
+  const start = data.lastIndexOf(NEWLINE, data.length - 2) + 1;
+  const out = Buffer.allocUnsafe(PREFIX_BYTES + room);
+  data.copy(out, 0, start, start + PREFIX_BYTES);
+  data.copy(out, PREFIX_BYTES, data.length - room);
+  return out;
+}

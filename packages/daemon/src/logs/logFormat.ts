@@ -1,0 +1,108 @@
+/**
+ * The on-disk log format and file naming, shared by the writer and the reader.
+ *
+ * Each stored record is `<ISO-8601 UTC time with ms> <raw line bytes>\n`, e.g.
+ * `2025-01-02T03:04:05.678Z hello\n`. The line bytes are stored as read from the pipe: no decoding,
+ * no escaping (a line never contains `\n`, so the record needs none).
+ */
+import { GLOBAL_HOOK_NAMES, SERVICE_HOOK_NAMES } from '@kepler/config';
+import { LogError } from './LogError.js';
+
+/** Length of `YYYY-MM-DDTHH:MM:SS.mmmZ`. */
+export const TIMESTAMP_BYTES = 24;
+/** Timestamp plus the separating space: where the line bytes start in a record. */
+export const PREFIX_BYTES = TIMESTAMP_BYTES + 1;
+/** `\n` */
+export const NEWLINE = 0x0a;
+
+/** Where one log file's lines come from. `service` is `global` for global hooks. */
+export interface LogSource {
+  readonly service: string;
+  /** Hook name for hook output; null for the service's own process. */
+  readonly hook: string | null;
+  readonly stream: 'stdout' | 'stderr';
+}
+
+const HOOK_NAMES: ReadonlySet<string> = new Set<string>([...GLOBAL_HOOK_NAMES, ...SERVICE_HOOK_NAMES]);
+
+/** Rejects names that would escape the logs directory or make the file name ambiguous. */
+function checkName(kind: string, name: string): void {
+  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
+    throw new LogError('LOG_BAD_SOURCE', `invalid ${kind} name for a log file: ${JSON.stringify(name)}`);
+  }
+}
+
+/** `<service>.<stream>.log` or `<service>.<hook>.<stream>.log`. Throws `LOG_BAD_SOURCE` on a bad name. */
+export function logFileName(source: LogSource): string {
+  checkName('service', source.service);
+  if (source.hook === null) return `${source.service}.${source.stream}.log`;
+  checkName('hook', source.hook);
+  return `${source.service}.${source.hook}.${source.stream}.log`;
+}
+
+/**
+ * The source of a log file name, or null for a file that is not a log (temp files, strangers).
+ * A name part after the last dot is taken as a hook only when it is a known hook name, so a service
+ * called `a.b` still round-trips.
+ */
+export function parseLogFileName(name: string): LogSource | null {
+  let stream: 'stdout' | 'stderr';
+  if (name.endsWith('.stdout.log')) stream = 'stdout';
+  else if (name.endsWith('.stderr.log')) stream = 'stderr';
+  else return null;
+  const rest = name.slice(0, -'.stdout.log'.length);
+  if (rest === '') return null;
+  const dot = rest.lastIndexOf('.');
+  if (dot > 0) {
+    const hook = rest.slice(dot + 1);
+    if (HOOK_NAMES.has(hook)) return { service: rest.slice(0, dot), hook, stream };
+  }
+  return { service: rest, hook: null, stream };
+}
+
+/** The 25-byte record prefix (`<timestamp> `) for a time in ms since the epoch. */
+export function encodePrefix(ts: number): Buffer {
+  const buf = Buffer.allocUnsafe(PREFIX_BYTES);
+  buf.write(new Date(ts).toISOString(), 0, TIMESTAMP_BYTES, 'latin1');
+  buf[TIMESTAMP_BYTES] = 0x20;
+  return buf;
+}
+
+function digits(buf: Uint8Array, at: number, count: number): number {
+  let n = 0;
+  for (let i = at; i < at + count; i++) {
+    const d = (buf[i] ?? 0) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/**
+ * Parses the timestamp at `at` in `buf` (the start of a record), or returns NaN when the bytes there are
+ * not a timestamp followed by a space. Hand-rolled: `Date.parse` on a decoded string is ~5x slower.
+ */
+export function parseTimestamp(buf: Uint8Array, at: number, end: number): number {
+  if (end - at < PREFIX_BYTES) return Number.NaN;
+  if (
+    buf[at + 4] !== 0x2d || // -
+    buf[at + 7] !== 0x2d ||
+    buf[at + 10] !== 0x54 || // T
+    buf[at + 13] !== 0x3a || // :
+    buf[at + 16] !== 0x3a ||
+    buf[at + 19] !== 0x2e || // .
+    buf[at + 23] !== 0x5a || // Z
+    buf[at + 24] !== 0x20
+  ) {
+    return Number.NaN;
+  }
+  const y = digits(buf, at, 4);
+  const mo = digits(buf, at + 5, 2);
+  const d = digits(buf, at + 8, 2);
+  const h = digits(buf, at + 11, 2);
+  const mi = digits(buf, at + 14, 2);
+  const s = digits(buf, at + 17, 2);
+  const ms = digits(buf, at + 20, 3);
+  if (y < 0 || mo < 1 || d < 1 || h < 0 || mi < 0 || s < 0 || ms < 0) return Number.NaN;
+  return Date.UTC(y, mo - 1, d, h, mi, s, ms);
+}

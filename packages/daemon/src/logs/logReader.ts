@@ -1,0 +1,159 @@
+/**
+ * Reads stored records back as `LogLine`s: all of a file, its first N or its last N. The tail is read
+ * backwards in blocks, so `--tail 10` on a 50 MB file reads one block, not the file.
+ */
+import * as fs from 'node:fs';
+import type { LogLine } from '@kepler/protocol';
+import { type LogSource, NEWLINE, PREFIX_BYTES, parseTimestamp } from './logFormat.js';
+
+/** First read size; doubles per read up to `MAX_BLOCK_BYTES` when many lines are wanted. */
+const BLOCK_BYTES = 64 * 1024;
+const MAX_BLOCK_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Appends the records of `buf[start, end)` to `into`, at most `limit`. A record whose prefix is not a
+ * timestamp (a foreign or damaged line) is kept whole with the previous record's time. An unterminated
+ * last record counts as a line.
+ */
+function parseRecords(
+  buf: Buffer,
+  start: number,
+  end: number,
+  limit: number,
+  source: LogSource,
+  into: LogLine[],
+): void {
+  const { service, hook, stream } = source;
+  let prevTs = 0;
+  let count = 0;
+  let s = start;
+  while (s < end && count < limit) {
+    let nl = buf.indexOf(NEWLINE, s);
+    if (nl === -1 || nl > end) nl = end;
+    const ts = parseTimestamp(buf, s, nl);
+    let line: Buffer;
+    if (Number.isNaN(ts)) {
+      line = buf.subarray(s, nl);
+    } else {
+      prevTs = ts;
+      line = buf.subarray(s + PREFIX_BYTES, nl);
+    }
+    into.push({ ts: prevTs, service, hook, stream, line });
+    count++;
+    s = nl + 1;
+  }
+}
+
+function countNewlines(buf: Buffer): number {
+  let n = 0;
+  let i = buf.indexOf(NEWLINE);
+  while (i !== -1) {
+    n++;
+    i = buf.indexOf(NEWLINE, i + 1);
+  }
+  return n;
+}
+
+function readAt(fd: number, pos: number, len: number): Buffer {
+  const buf = Buffer.allocUnsafe(len);
+  let off = 0;
+  while (off < len) {
+    const n = fs.readSync(fd, buf, off, len - off, pos + off);
+    if (n === 0) break;
+    off += n;
+  }
+  return off === len ? buf : buf.subarray(0, off);
+}
+
+/** Every record of the file (none when it does not exist). */
+export function readAll(path: string, source: LogSource, into: LogLine[]): void {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  parseRecords(buf, 0, buf.length, Number.POSITIVE_INFINITY, source, into);
+}
+
+function withFile(path: string, fn: (fd: number, size: number) => number): number {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+  try {
+    return fn(fd, fs.fstatSync(fd).size);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The first `n` records, reading forwards only as far as needed. Returns the bytes read. */
+export function readHead(path: string, n: number, source: LogSource, into: LogLine[]): number {
+  if (n <= 0) return 0;
+  return withFile(path, (fd, size) => {
+    const blocks: Buffer[] = [];
+    let pos = 0;
+    let lines = 0;
+    let block = BLOCK_BYTES;
+    while (pos < size && lines < n) {
+      const b = readAt(fd, pos, Math.min(block, size - pos));
+      if (b.length === 0) break;
+      blocks.push(b);
+      lines += countNewlines(b);
+      pos += b.length;
+      block = Math.min(block * 2, MAX_BLOCK_BYTES);
+    }
+    const buf = blocks.length === 1 ? (blocks[0] as Buffer) : Buffer.concat(blocks);
+    parseRecords(buf, 0, buf.length, n, source, into);
+    return buf.length;
+  });
+}
+
+/** The last `n` records, reading backwards from the end in blocks. Returns the bytes read. */
+export function readTail(path: string, n: number, source: LogSource, into: LogLine[]): number {
+  if (n <= 0) return 0;
+  return withFile(path, (fd, size) => {
+    if (size === 0) return 0;
+    const blocks: Buffer[] = [];
+    let pos = size;
+    let lines = 0;
+    let block = BLOCK_BYTES;
+    let endsWithNewline = false;
+    // A terminated last record needs n + 1 newlines to see where the n-th from the end starts.
+    let need = n;
+    while (pos > 0) {
+      const len = Math.min(block, pos);
+      pos -= len;
+      const b = readAt(fd, pos, len);
+      if (blocks.length === 0) {
+        endsWithNewline = b[b.length - 1] === NEWLINE;
+        if (endsWithNewline) need = n + 1;
+      }
+      blocks.push(b);
+      lines += countNewlines(b);
+      if (lines >= need) break;
+      block = Math.min(block * 2, MAX_BLOCK_BYTES);
+    }
+    blocks.reverse();
+    const buf = blocks.length === 1 ? (blocks[0] as Buffer) : Buffer.concat(blocks);
+    let p = endsWithNewline ? buf.length - 1 : buf.length;
+    let start = 0;
+    for (let i = 0; i < n; i++) {
+      const nl = p > 0 ? buf.lastIndexOf(NEWLINE, p - 1) : -1;
+      if (nl === -1) {
+        // Fewer than n records: the loop above read the whole file.
+        start = 0;
+        break;
+      }
+      p = nl;
+      start = nl + 1;
+    }
+    parseRecords(buf, start, buf.length, n, source, into);
+    return buf.length;
+  });
+}

@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { findProcessesByMarker } from '../procfs.js';
+import type { SpawnSpec } from '../spawn.js';
+
+export const TEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** The system python (pyenv shims are slow bash scripts). */
+export const PY = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+export const isRoot = process.getuid?.() === 0;
+
+export function uniqueName(prefix = 'kt'): string {
+  return `${prefix}_${randomBytes(4).toString('hex')}`;
+}
+
+export function makeTmpDir(): string {
+  return mkdtempSync(join(tmpdir(), 'kt-platform-'));
+}
+
+/** Polls `fn` until it returns something truthy, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 5000,
+  intervalMs = 10,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export function readAll(stream: Readable | null): Promise<Buffer> {
+  if (stream === null) return Promise.reject(new Error('no stream'));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+}
+
+/** Resolves with the first line the stream prints, keeping the rest flowing. */
+export function firstLine(stream: Readable | null): Promise<string> {
+  if (stream === null) return Promise.reject(new Error('no stream'));
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    stream.on('data', (c: Buffer) => {
+      buf += c.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) resolve(buf.slice(0, nl));
+    });
+    stream.on('end', () => reject(new Error(`stream ended before a line: ${JSON.stringify(buf)}`)));
+  });
+}
+
+export function spec(overrides: Partial<SpawnSpec> & Pick<SpawnSpec, 'command'>): SpawnSpec {
+  return {
+    cwd: '/',
+    env: { PATH: TEST_PATH },
+    user: null,
+    group: null,
+    limits: { memoryBytes: null, cpuTimeSec: null, maxFds: null },
+    stdout: 'pipe',
+    stderr: 'pipe',
+    ...overrides,
+  };
+}
+
+/** Tracks process groups and markers a test started, to SIGKILL whatever is left afterwards. */
+export class Reaper {
+  private readonly pgids = new Set<number>();
+  private readonly markers = new Set<string>();
+  add(pgid: number): number {
+    this.pgids.add(pgid);
+    return pgid;
+  }
+  addMarker(marker: string): string {
+    this.markers.add(marker);
+    return marker;
+  }
+  killAll(): void {
+    for (const marker of this.markers) {
+      for (const pid of findProcessesByMarker(marker)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+    this.markers.clear();
+    for (const pgid of this.pgids) {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    this.pgids.clear();
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * The daemon's OS layer: the only place that spawns, signals, drops privileges and sets rlimits.
+ * Linux only (reads /proc, uses util-linux's prlimit and setpriv, optionally cgroup v2).
+ */
+export { cgroupPathForMarker, cgroupsAvailable, setCgroupsEnabled } from './cgroups.js';
+export { PlatformError, type PlatformErrorCode } from './errors.js';
+export { createFifo, openFifoForChild, openFifoReader } from './fifo.js';
+export {
+  FOREIGN_EXIT_POLL_MS,
+  findProcessesByMarker,
+  isSameProcess,
+  type ProcStat,
+  readStartTime,
+  readStat,
+  watchForeignExit,
+} from './procfs.js';
+export { notifySystemd } from './notify.js';
+export { signalName, signalNumber } from './signals.js';
+export {
+  DEFAULT_PATH,
+  type ProcessExit,
+  type SpawnedProcess,
+  type SpawnSpec,
+  spawnService,
+} from './spawn.js';
+export { KILL_WAIT_MAX_MS, signalGroup, STOP_POLL_MAX_MS, STOP_POLL_MIN_MS, stopProcessTree } from './stop.js';
+export { KEPLER_GROUP_NAME, type ResolvedUser, resolveUser } from './users.js';

@@ -1,0 +1,15 @@
+import { execFile } from 'node:child_process';
+
+/**
+ * Sends a status line (`READY=1`, `STOPPING=1`, `STATUS=...`) to systemd when the daemon runs under
+ * a `Type=notify` unit, i.e. when NOTIFY_SOCKET is set; otherwise does nothing and resolves false.
+ * Node cannot write to a unix datagram socket, so this runs `systemd-notify --pid=<daemon pid>`: as
+ * root the message then carries the daemon's pid in its credentials, which the default
+ * `NotifyAccess=main` accepts. Never rejects; resolves true when the message was sent. Never blocks.
+ */
+export function notifySystemd(state: string): Promise<boolean> {
+  if (!process.env.NOTIFY_SOCKET) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    execFile('systemd-notify', [`--pid=${process.pid}`, state], { timeout: 5000 }, (err) => resolve(err === null));
+  });
+}

@@ -1,0 +1,51 @@
+import type { BakedService } from '@kepler/config';
+import type { ProbeResult } from './HealthMonitor.js';
+import { spawnService, stopProcessTree } from './platform/index.js';
+
+/** Bytes of a probe's output kept for `ps --json` (the tail). */
+const PROBE_OUTPUT_BYTES = 4096;
+
+/**
+ * Runs a health-check command as the service runs (its environment, working directory and user).
+ * Exit 0 passes. Past `timeoutMs` the probe's whole process group is killed and the check fails.
+ */
+export async function runCommandProbe(
+  service: BakedService,
+  test: readonly string[],
+  timeoutMs: number,
+  marker: string,
+): Promise<ProbeResult> {
+  let output = Buffer.alloc(0);
+  const keep = (chunk: Buffer) => {
+    output = Buffer.concat([output, chunk]);
+    if (output.length > PROBE_OUTPUT_BYTES * 2) output = output.subarray(output.length - PROBE_OUTPUT_BYTES);
+  };
+  const eq = marker.indexOf('=');
+  let proc: Awaited<ReturnType<typeof spawnService>>;
+  try {
+    proc = await spawnService({
+      command: test,
+      cwd: service.workingDir,
+      env: { ...service.environment, [marker.slice(0, eq)]: marker.slice(eq + 1) },
+      user: service.user,
+      group: service.group,
+      limits: { memoryBytes: null, cpuTimeSec: null, maxFds: null },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    });
+  } catch (e) {
+    return { ok: false, output: (e as Error).message };
+  }
+  proc.stdout?.on('data', keep);
+  proc.stderr?.on('data', keep);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void stopProcessTree({ pid: proc.pid, pgid: proc.pid, marker: `${marker}.probe-none`, signal: 'SIGKILL', graceMs: 0 });
+  }, timeoutMs);
+  const exit = await proc.exited;
+  clearTimeout(timer);
+  const text = output.subarray(-PROBE_OUTPUT_BYTES).toString('utf8').trim();
+  if (timedOut) return { ok: false, output: `health check timed out after ${timeoutMs} ms${text ? `: ${text}` : ''}` };
+  return { ok: exit.code === 0, output: text || (exit.code === 0 ? '' : `exit code ${exit.code ?? exit.signal}`) };
+}

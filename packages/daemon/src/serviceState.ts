@@ -1,0 +1,118 @@
+import type { ServiceInfo, ServiceStatus } from '@kepler/protocol';
+
+/**
+ * Three shapes of a service's state, with explicit mappers: `ServiceState` lives in memory,
+ * `PersistedServiceState` goes to state.json, `ServiceInfo` goes on the wire.
+ */
+export interface ServiceState {
+  status: ServiceStatus;
+  pid: number | null;
+  /** /proc start time of `pid`, checked before adopting or signalling it after a daemon restart. */
+  startTime: string | null;
+  exitCode: number | null;
+  signal: string | null;
+  restarts: number;
+  healthFailures: number;
+  health: 'starting' | 'healthy' | 'unhealthy' | null;
+  lastHealthOutput: string | null;
+  startedAt: string | null;
+  stoppedAt: string | null;
+  reason: string | null;
+  /** on_init ran for this service (remembered across daemon restarts). */
+  initDone: boolean;
+  /** The service was healthy at least once since it started (for `service_unhealthy`). */
+  wasHealthy: boolean;
+}
+
+export interface PersistedServiceState {
+  status: ServiceStatus;
+  pid: number | null;
+  start_time: string | null;
+  exit_code: number | null;
+  signal: string | null;
+  restarts: number;
+  health_failures: number;
+  health: 'starting' | 'healthy' | 'unhealthy' | null;
+  started_at: string | null;
+  stopped_at: string | null;
+  reason: string | null;
+  init_done: boolean;
+}
+
+export interface PersistedConfigState {
+  version: 1;
+  global_init_done: boolean;
+  services: Record<string, PersistedServiceState>;
+}
+
+export function initialServiceState(): ServiceState {
+  return {
+    status: 'stopped',
+    pid: null,
+    startTime: null,
+    exitCode: null,
+    signal: null,
+    restarts: 0,
+    healthFailures: 0,
+    health: null,
+    lastHealthOutput: null,
+    startedAt: null,
+    stoppedAt: null,
+    reason: null,
+    initDone: false,
+    wasHealthy: false,
+  };
+}
+
+export function toPersisted(s: ServiceState): PersistedServiceState {
+  return {
+    status: s.status,
+    pid: s.pid,
+    start_time: s.startTime,
+    exit_code: s.exitCode,
+    signal: s.signal,
+    restarts: s.restarts,
+    health_failures: s.healthFailures,
+    health: s.health,
+    started_at: s.startedAt,
+    stopped_at: s.stoppedAt,
+    reason: s.reason,
+    init_done: s.initDone,
+  };
+}
+
+export function fromPersisted(p: Partial<PersistedServiceState>): ServiceState {
+  return {
+    ...initialServiceState(),
+    status: p.status ?? 'stopped',
+    pid: p.pid ?? null,
+    startTime: p.start_time ?? null,
+    exitCode: p.exit_code ?? null,
+    signal: p.signal ?? null,
+    restarts: p.restarts ?? 0,
+    healthFailures: p.health_failures ?? 0,
+    health: p.health ?? null,
+    startedAt: p.started_at ?? null,
+    stoppedAt: p.stopped_at ?? null,
+    reason: p.reason ?? null,
+    initDone: p.init_done ?? false,
+  };
+}
+
+export function toServiceInfo(config: string, name: string, s: ServiceState): ServiceInfo {
+  return {
+    config,
+    name,
+    status: s.status,
+    pid: s.pid,
+    exitCode: s.exitCode,
+    signal: s.signal,
+    restarts: s.restarts,
+    startedAt: s.startedAt,
+    stoppedAt: s.stoppedAt,
+    health: s.health,
+    healthFailures: s.healthFailures,
+    lastHealthOutput: s.lastHealthOutput,
+    reason: s.reason,
+  };
+}

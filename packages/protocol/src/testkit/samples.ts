@@ -1,0 +1,174 @@
+/**
+ * Sample messages for this package's tests: at least one of every request, result and event, with
+ * every optional field set in one variant and absent in another. The mapped types make a new
+ * request type or event type without a sample a compile error. Not exported from the package.
+ */
+import type {
+  ConfigRef,
+  LogLine,
+  RequestMap,
+  Requests,
+  RequestType,
+  ServiceInfo,
+  StreamEvent,
+} from '../messages.js';
+
+export const configRef: ConfigRef = { path: '/srv/app/kepler.yaml', env: { HOME: '/root', EMPTY: '' } };
+
+export const logLine: LogLine = {
+  ts: 1_700_000_000_123,
+  service: 'web',
+  hook: null,
+  stream: 'stdout',
+  // Invalid UTF-8, a carriage return and a NUL: raw bytes must survive.
+  line: new Uint8Array([0x68, 0x69, 0xff, 0xfe, 0x0d, 0x00]),
+};
+
+export const hookLine: LogLine = {
+  ts: 1,
+  service: 'global',
+  hook: 'pre_start',
+  stream: 'stderr',
+  line: new Uint8Array([0x61]),
+};
+
+export const serviceInfo: ServiceInfo = {
+  config: '/srv/app/kepler.yaml',
+  name: 'web',
+  status: 'healthy',
+  pid: 4242,
+  exitCode: null,
+  signal: null,
+  restarts: 2,
+  startedAt: '2024-01-01T00:00:00.000Z',
+  stoppedAt: null,
+  health: 'healthy',
+  healthFailures: 0,
+  lastHealthOutput: 'ok',
+  reason: null,
+};
+
+export const failedInfo: ServiceInfo = {
+  ...serviceInfo,
+  name: 'worker',
+  status: 'failed',
+  pid: null,
+  exitCode: -1,
+  signal: 'SIGKILL',
+  stoppedAt: '2024-01-01T00:01:00.000Z',
+  health: null,
+  healthFailures: 3,
+  lastHealthOutput: null,
+  reason: 'killed by SIGKILL',
+};
+
+export const REQUEST_SAMPLES: { readonly [K in RequestType]: readonly Requests[K][] } = {
+  hello: [{ type: 'hello', protocol: 1, client: 'kepler-cli/0.1.0' }],
+  status: [{ type: 'status' }],
+  shutdown: [{ type: 'shutdown' }],
+  ps: [{ type: 'ps' }, { type: 'ps', config: configRef, all: true }],
+  start: [
+    { type: 'start', config: configRef, services: [], mode: 'detach' },
+    { type: 'start', config: configRef, services: ['web', 'db'], mode: 'wait', timeoutMs: 30_000 },
+  ],
+  restart: [
+    { type: 'restart', config: configRef, services: ['web'], mode: 'follow' },
+    { type: 'restart', config: configRef, services: [], mode: 'wait', timeoutMs: 0 },
+  ],
+  stop: [
+    { type: 'stop', config: configRef, services: [] },
+    { type: 'stop', config: configRef, services: ['web'], signal: 'SIGINT', clean: true },
+  ],
+  recreate: [{ type: 'recreate', config: configRef }],
+  logs: [
+    { type: 'logs', config: configRef, services: [] },
+    { type: 'logs', config: configRef, services: ['web'], head: 10, tail: 0, noHook: true, follow: true },
+  ],
+  prune: [{ type: 'prune' }, { type: 'prune', force: true, dryRun: false }],
+};
+
+export const RESULT_SAMPLES: { readonly [K in RequestType]: readonly RequestMap[K][] } = {
+  hello: [{ protocol: 1, version: '0.1.0', pid: 1 }],
+  status: [
+    {
+      pid: 100,
+      version: '0.1.0',
+      protocol: 1,
+      startedAt: '2024-01-01T00:00:00.000Z',
+      uptimeMs: 1234.5,
+      stateDir: '/var/lib/kepler',
+      configs: [
+        { path: '/srv/app/kepler.yaml', hash: 'abc123', services: 3, running: 1 },
+        { path: '/srv/other.yaml', hash: null, services: 0, running: 0 },
+      ],
+    },
+  ],
+  shutdown: [{ stoppedConfigs: 2 }],
+  ps: [{ services: [] }, { services: [serviceInfo, failedInfo] }],
+  start: [
+    { started: ['web'], alreadyRunning: [], deferred: [], services: [serviceInfo] },
+    {
+      started: [],
+      alreadyRunning: ['web'],
+      deferred: ['late'],
+      failure: { service: 'worker', reason: 'exited with code 1', lastLines: [logLine, hookLine] },
+      services: [serviceInfo, failedInfo],
+    },
+    {
+      started: [],
+      alreadyRunning: [],
+      deferred: [],
+      failure: { service: null, reason: 'timed out after 30s', lastLines: [] },
+      services: [],
+    },
+  ],
+  restart: [{ started: ['web'], alreadyRunning: [], deferred: [], services: [] }],
+  stop: [{ stopped: ['web', 'db'], cleaned: false }],
+  recreate: [{ hash: 'deadbeef', services: ['web', 'db'] }],
+  logs: [{ lines: 0 }, { lines: 1500 }],
+  prune: [
+    {
+      entries: [
+        {
+          path: '/srv/gone.yaml',
+          stateDir: '/var/lib/kepler/configs/ab',
+          bytes: 4096,
+          reason: 'orphaned: source missing',
+          removed: true,
+        },
+      ],
+      freedBytes: 4096,
+      dryRun: false,
+    },
+  ],
+};
+
+export const EVENT_SAMPLES: {
+  readonly [K in StreamEvent['type']]: readonly Extract<StreamEvent, { type: K }>[];
+} = {
+  logLines: [
+    { type: 'logLines', lines: [] },
+    { type: 'logLines', lines: [logLine, hookLine] },
+  ],
+  serviceStatusChanged: [
+    {
+      type: 'serviceStatusChanged',
+      service: 'web',
+      status: 'running',
+      previous: 'starting',
+      reason: null,
+      info: serviceInfo,
+    },
+    {
+      type: 'serviceStatusChanged',
+      service: 'worker',
+      status: 'failed',
+      previous: 'running',
+      reason: 'exit 1',
+      info: failedInfo,
+    },
+  ],
+  progress: [{ type: 'progress', service: 'web', message: 'waiting on db' }],
+  ready: [{ type: 'ready', deferred: ['late'] }],
+  quiescent: [{ type: 'quiescent' }],
+};
