@@ -503,3 +503,91 @@ describe('with a daemon', () => {
     expect(json).toMatchObject({ freed_bytes: 2048, entries: [{ state_dir: '/x', removed: true }] });
   });
 });
+
+describe('Ctrl+C', () => {
+  let daemon: FakeDaemon;
+  let env: Record<string, string>;
+  afterEach(() => daemon.stop());
+
+  /** Resolves once the daemon has received a request of `type`. */
+  async function requested(type: Request['type'], timeoutMs = 5_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!daemon.requests.some((r) => r.type === type)) {
+      if (Date.now() > deadline) throw new Error(`no ${type} request within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  it('first Ctrl+C in the foreground stops the services on a second connection and waits', async () => {
+    let endStream: (() => void) | undefined;
+    daemon = await FakeDaemon.start((req, reply) => {
+      if (req.type === 'start') {
+        reply.event({ type: 'logLines', lines: [logLine('web', 'up')] });
+        endStream = () => {
+          reply.event({ type: 'quiescent' });
+          reply.result<'start'>({
+            started: ['web'],
+            alreadyRunning: [],
+            deferred: [],
+            services: [info('web', { status: 'stopped' })],
+          });
+        };
+      } else if (req.type === 'stop') {
+        reply.result<'stop'>({ stopped: ['web'], cleaned: false });
+        endStream?.();
+      }
+    });
+    env = { KEPLER_DAEMON_PATH: daemon.stateDir };
+    const running = run(['start', 'web', '-f', config], env);
+    await requested('start');
+    process.emit('SIGINT', 'SIGINT');
+    const result = await running;
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('Stopping services... (press Ctrl+C again to force)\n');
+    expect(daemon.requests.find((r) => r.type === 'stop')).toMatchObject({ services: ['web'] });
+    expect(result.stdout).toMatch(/web \| up\n$/);
+  });
+
+  it('a second Ctrl+C exits at once with 130', async () => {
+    daemon = await FakeDaemon.start(() => {
+      // Never answers: neither the start stream nor the stop ends.
+    });
+    env = { KEPLER_DAEMON_PATH: daemon.stateDir };
+    const running = run(['start', '-f', config], env);
+    await requested('start');
+    process.emit('SIGINT', 'SIGINT');
+    await requested('stop');
+    process.emit('SIGINT', 'SIGINT');
+    expect((await running).code).toBe(130);
+  });
+
+  it('Ctrl+C ends logs --follow cleanly with 0 and cancels the stream', async () => {
+    let wasCancelled = false;
+    daemon = await FakeDaemon.start(async (_req, reply, cancelled) => {
+      reply.event({ type: 'logLines', lines: [logLine('web', 'tail line')] });
+      await cancelled;
+      wasCancelled = true;
+      reply.result<'logs'>({ lines: 1 });
+    });
+    env = { KEPLER_DAEMON_PATH: daemon.stateDir };
+    const running = run(['logs', '--follow', '--raw', '-f', config], env);
+    await requested('logs');
+    process.emit('SIGINT', 'SIGINT');
+    const result = await running;
+    expect(result).toMatchObject({ code: 0, stdout: 'tail line\n', stderr: '' });
+    expect(wasCancelled).toBe(true);
+  });
+
+  it('-d --wait: Ctrl+C leaves the services starting and exits 130', async () => {
+    daemon = await FakeDaemon.start(() => {});
+    env = { KEPLER_DAEMON_PATH: daemon.stateDir };
+    const running = run(['start', '-d', '--wait', '-f', config], env);
+    await requested('start');
+    process.emit('SIGINT', 'SIGINT');
+    const result = await running;
+    expect(result.code).toBe(130);
+    expect(result.stderr).toBe(
+      'Interrupted: the services keep starting in the background (see: kepler ps)\n',
+    );
+  });
+});

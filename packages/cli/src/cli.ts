@@ -1,4 +1,4 @@
-import { type BaseContext, Builtins, Cli, Command, type CommandClass } from 'clipanion';
+import { type BaseContext, Cli, Command, type CommandClass } from 'clipanion';
 import { preprocessArgv } from './argv.js';
 import { ConfigPrintCommand } from './commands/config.js';
 import { DaemonRestartCommand } from './commands/daemon/restart.js';
@@ -13,6 +13,7 @@ import { RestartCommand } from './commands/restart.js';
 import { StartCommand } from './commands/start.js';
 import { StopCommand } from './commands/stop.js';
 import { CliError, EXIT_FAILURE } from './errors.js';
+import { colorEnabled } from './format/color.js';
 import { describeParseError } from './parseErrors.js';
 import { CLI_VERSION } from './version.js';
 
@@ -25,9 +26,16 @@ class VersionCommand extends Command {
   }
 }
 
-/** `kepler --help`, `kepler -h`, `kepler help`, and `kepler` alone: the list of commands. */
-class HelpCommand extends Builtins.HelpCommand {
-  static override paths = [['-h'], ['--help'], ['help'], []];
+/**
+ * `kepler --help`, `kepler -h`, `kepler help` (and `kepler` alone, see `runCli`): the list of commands.
+ * Not a default command: clipanion would then show only its usage instead of the list.
+ */
+class HelpCommand extends Command {
+  static override paths = [['-h'], ['--help'], ['help']];
+  override async execute(): Promise<number> {
+    this.context.stdout.write(this.cli.usage(null));
+    return 0;
+  }
 }
 
 /** Every command of the CLI, in help order. */
@@ -48,12 +56,13 @@ export const COMMANDS: readonly CommandClass[] = [
   VersionCommand,
 ];
 
-/** A clipanion Cli with every Kepler command registered. */
-export function buildCli(): Cli {
+/** A clipanion Cli with every Kepler command registered; `colored` styles help and usage output. */
+export function buildCli(colored = false): Cli {
   const cli = new Cli({
     binaryLabel: 'Kepler process orchestrator',
     binaryName: 'kepler',
     binaryVersion: CLI_VERSION,
+    enableColors: colored,
   });
   for (const command of COMMANDS) cli.register(command);
   return cli;
@@ -65,11 +74,14 @@ export function buildCli(): Cli {
  * exit 1; everything else is the command's (see `BaseCommand.catch`).
  */
 export async function runCli(argv: readonly string[], context: Partial<BaseContext> = {}): Promise<number> {
-  const ctx: BaseContext = { ...Cli.defaultContext, ...context };
-  const cli = buildCli();
+  const merged: BaseContext = { ...Cli.defaultContext, ...context };
+  // Help and clipanion's own output follow the same colour rule as everything else (NO_COLOR etc.).
+  const colored = colorEnabled(merged.stdout as { isTTY?: boolean }, merged.env);
+  const ctx: BaseContext = { ...merged, colorDepth: colored ? Math.max(merged.colorDepth, 8) : 1 };
+  const cli = buildCli(colored);
   let args: string[];
   try {
-    args = preprocessArgv(argv);
+    args = preprocessArgv(argv.length === 0 ? ['--help'] : argv);
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
     ctx.stderr.write(`${error.message}\n`);

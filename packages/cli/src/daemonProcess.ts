@@ -12,7 +12,7 @@ import {
   statSync,
 } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { DaemonClient } from '@kepler/protocol';
@@ -237,13 +237,21 @@ export async function startDaemonDetached(options: {
   });
   child.unref();
 
-  const fail = (reason: string): never => {
+  const removeTemporaryLog = () => {
+    if (log.temporary) rmSync(dirname(log.path), { recursive: true, force: true });
+  };
+  const fail = (reason: string, keepLog: boolean): never => {
     const lines = [
       ...(log.temporary ? tailFile(log.path, LOG_TAIL_LINES) : []),
       ...tailFile(logFile, LOG_TAIL_LINES, log.temporary ? 0 : log.offset),
     ].slice(-LOG_TAIL_LINES);
+    // Name a file only if it will still exist: the temporary one goes unless the daemon may still run.
+    const where = !log.temporary ? ` (${logFile})` : keepLog ? ` (${log.path})` : '';
+    if (!keepLog) removeTemporaryLog();
     const shown =
-      lines.length > 0 ? `\nLast lines of ${logFile}:\n${lines.map((l) => `  ${l}`).join('\n')}` : '';
+      lines.length > 0
+        ? `\nLast lines of the daemon's output${where}:\n${lines.map((l) => `  ${l}`).join('\n')}`
+        : '';
     throw new CliError(
       'DAEMON_START_FAILED',
       `Kepler daemon failed to start: ${reason}${shown}`,
@@ -253,7 +261,8 @@ export async function startDaemonDetached(options: {
 
   const deadline = Date.now() + (options.timeoutMs ?? DAEMON_START_TIMEOUT_MS);
   for (;;) {
-    if (spawnError !== null) fail(`cannot run ${options.daemon.command}: ${(spawnError as Error).message}`);
+    if (spawnError !== null)
+      fail(`cannot run ${options.daemon.command}: ${(spawnError as Error).message}`, false);
     let running: RunningDaemon | null = null;
     try {
       running = await probeDaemon(options.socket);
@@ -262,13 +271,14 @@ export async function startDaemonDetached(options: {
       // The socket may exist a moment before its group and mode are set: keep polling.
     }
     if (running !== null) {
-      if (log.temporary) rmSync(join(log.path, '..'), { recursive: true, force: true });
+      removeTemporaryLog();
       return running;
     }
-    if (exited !== null) fail(`the process ${exited}`);
+    if (exited !== null) fail(`the process ${exited}`, false);
     if (Date.now() > deadline) {
       fail(
-        `no answer on ${options.socket} within ${Math.round((options.timeoutMs ?? DAEMON_START_TIMEOUT_MS) / 1000)}s (pid ${child.pid} may still be starting)`,
+        `no answer on ${options.socket} within ${(options.timeoutMs ?? DAEMON_START_TIMEOUT_MS) / 1000}s (pid ${child.pid} may still be starting)`,
+        true,
       );
     }
     await delay(DAEMON_POLL_INTERVAL_MS);

@@ -31,13 +31,19 @@ import {
   type SysEnvPolicy,
 } from './types.js';
 
+/** Seed defaults, applied when neither the service nor `kepler` sets a value. */
 export const DEFAULT_HEALTH_INTERVAL_MS = 30_000;
 export const DEFAULT_HEALTH_TIMEOUT_MS = 30_000;
 export const DEFAULT_HEALTH_RETRIES = 3;
 export const DEFAULT_HEALTH_START_PERIOD_MS = 0;
 export const DEFAULT_STOP_SIGNAL = 'SIGTERM';
 export const DEFAULT_STOP_GRACE_MS = 10_000;
-export const DEFAULT_BACKOFF: BakedBackoff = { initialMs: 100, multiplier: 2, maxMs: 30_000, resetAfterMs: 10_000 };
+export const DEFAULT_BACKOFF: BakedBackoff = {
+  initialMs: 100,
+  multiplier: 2,
+  maxMs: 30_000,
+  resetAfterMs: 10_000,
+};
 
 /** The log settings when neither the service nor `kepler.logs` says otherwise. */
 export const DEFAULT_LOG_SETTINGS: BakedLogSettings = {
@@ -48,6 +54,7 @@ export const DEFAULT_LOG_SETTINGS: BakedLogSettings = {
   retention: { onStart: 'retain', onStop: 'clear', onRestart: 'retain', onExit: 'retain' },
 };
 
+/** What the bake needs besides the normalized config. */
 export interface BakeInput {
   readonly config: NormalizedConfig;
   /** Canonical absolute path of the source file. */
@@ -163,7 +170,10 @@ class Baker {
     const at = s.$at;
     const sysEnv = s.sys_env ?? global.sysEnv;
 
-    const envFile = s.env_file === undefined ? null : this.envFilePath(s.env_file, this.capturedLookup, `${path}.env_file`, at.env_file);
+    const envFile =
+      s.env_file === undefined
+        ? null
+        : this.envFilePath(s.env_file, this.capturedLookup, `${path}.env_file`, at.env_file);
     const fileVars = envFile ? this.readEnvFile(envFile, `${path}.env_file`, at.env_file) : {};
     const fileLookup = layeredLookup(fileVars, this.captured);
     const own = expandEnvironment(s.environment ?? [], fileLookup, this.home, (entry, message) =>
@@ -175,9 +185,26 @@ class Baker {
     const workingDir =
       s.working_dir === undefined
         ? this.input.configDir
-        : resolvePath(this.input.configDir, this.expand(s.working_dir, lookup, `${path}.working_dir`, at.working_dir));
-    const user = this.identity(s.user, lookup, `${path}.user`, at.user, USER_PATTERN, 'a user (use a name, a uid, or uid:gid)');
-    const group = this.identity(s.group, lookup, `${path}.group`, at.group, GROUP_PATTERN, 'a group (use a name or a gid)');
+        : resolvePath(
+            this.input.configDir,
+            this.expand(s.working_dir, lookup, `${path}.working_dir`, at.working_dir),
+          );
+    const user = this.identity(
+      s.user,
+      lookup,
+      `${path}.user`,
+      at.user,
+      USER_PATTERN,
+      'a user (use a name, a uid, or uid:gid)',
+    );
+    const group = this.identity(
+      s.group,
+      lookup,
+      `${path}.group`,
+      at.group,
+      GROUP_PATTERN,
+      'a group (use a name or a gid)',
+    );
 
     const dependsOn: Record<string, BakedDependency> = {};
     for (const dep of s.depends_on ?? []) {
@@ -236,7 +263,10 @@ class Baker {
 
   private hook(hook: NormalizedHook, path: string, parent: HookParent): BakedHook {
     const at = hook.$at;
-    const envFile = hook.env_file === undefined ? null : this.envFilePath(hook.env_file, parent.lookup, `${path}.env_file`, at.env_file);
+    const envFile =
+      hook.env_file === undefined
+        ? null
+        : this.envFilePath(hook.env_file, parent.lookup, `${path}.env_file`, at.env_file);
     const fileVars = envFile ? this.readEnvFile(envFile, `${path}.env_file`, at.env_file) : {};
     const fileLookup = layeredLookup(fileVars);
     const below: Lookup = (name) => fileLookup(name) ?? parent.lookup(name);
@@ -248,9 +278,26 @@ class Baker {
     const workingDir =
       hook.working_dir === undefined
         ? parent.workingDir
-        : resolvePath(parent.workingDir, this.expand(hook.working_dir, lookup, `${path}.working_dir`, at.working_dir));
-    const user = this.identity(hook.user, lookup, `${path}.user`, at.user, USER_PATTERN, 'a user (use a name, a uid, or uid:gid)');
-    const group = this.identity(hook.group, lookup, `${path}.group`, at.group, GROUP_PATTERN, 'a group (use a name or a gid)');
+        : resolvePath(
+            parent.workingDir,
+            this.expand(hook.working_dir, lookup, `${path}.working_dir`, at.working_dir),
+          );
+    const user = this.identity(
+      hook.user,
+      lookup,
+      `${path}.user`,
+      at.user,
+      USER_PATTERN,
+      'a user (use a name, a uid, or uid:gid)',
+    );
+    const group = this.identity(
+      hook.group,
+      lookup,
+      `${path}.group`,
+      at.group,
+      GROUP_PATTERN,
+      'a group (use a name or a gid)',
+    );
     return {
       command: hook.run !== undefined ? ['sh', '-c', hook.run] : (hook.command ?? []),
       run: hook.run ?? null,
@@ -324,7 +371,12 @@ class Baker {
     return expanded;
   }
 
-  private memory(value: string | undefined, lookup: Lookup, path: string, pos: Pos | undefined): number | null {
+  private memory(
+    value: string | undefined,
+    lookup: Lookup,
+    path: string,
+    pos: Pos | undefined,
+  ): number | null {
     if (value === undefined) return null;
     const expanded = this.expand(value, lookup, path, pos);
     try {

@@ -10,6 +10,7 @@ import { resolveConfigPath } from './resolveConfigPath.js';
 import type { BakedConfig, ConfigIssue } from './types.js';
 import { validateConfig } from './validate.js';
 
+/** Options of `bakeConfig`. */
 export interface BakeConfigOptions {
   /** The config file; resolved to its canonical absolute path (the config's identity). */
   readonly path: string;

@@ -22,7 +22,8 @@ export function readEnvFile(absPath: string): Record<string, string> {
     text = readFileSync(absPath, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (code ?? String(error));
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (code ?? String(error));
     throw new EnvFileError(`cannot read env_file ${absPath}: ${why}`);
   }
   return { ...dotenv.parse(text) };

@@ -3,6 +3,7 @@ import type { ConfigIssue } from './types.js';
 
 /** Stable codes of @kepler/config errors. */
 export const CONFIG_ERROR_CODES = ['CONFIG_INVALID', 'CONFIG_NOT_FOUND'] as const;
+/** `CONFIG_INVALID` (problems in the file) or `CONFIG_NOT_FOUND` (no file to read). */
 export type ConfigErrorCode = (typeof CONFIG_ERROR_CODES)[number];
 
 /**

@@ -94,7 +94,9 @@ function substitute(body: string, lookup: Lookup, whole: string): string {
 }
 
 /** A lookup reading several layers, the first that has the name winning. */
-export function layeredLookup(...layers: ReadonlyArray<Readonly<Record<string, string>> | undefined>): Lookup {
+export function layeredLookup(
+  ...layers: ReadonlyArray<Readonly<Record<string, string>> | undefined>
+): Lookup {
   return (name) => {
     for (const layer of layers) {
       if (layer && Object.hasOwn(layer, name)) return layer[name];

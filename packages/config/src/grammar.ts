@@ -11,7 +11,13 @@ export class GrammarError extends Error {
   override readonly name = 'GrammarError';
 }
 
-const MS_PER_UNIT: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const MS_PER_UNIT: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
 const DURATION_PART = /(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h|d)/y;
 
 /** The JSON Schema pattern for a duration string (kept beside the parser so the two agree). */
@@ -23,7 +29,8 @@ export const DURATION_PATTERN = '^\\s*((\\d+(\\.\\d+)?|\\.\\d+)(ms|s|m|h|d))+\\s
  * other units are rejected; this does not accept ISO-8601 (`PT5S`).
  */
 export function parseDuration(input: string | number): number {
-  const bad = () => new GrammarError(`${JSON.stringify(input)} is not a duration (use 100ms, 10s, 5m, 1h, 1d)`);
+  const bad = () =>
+    new GrammarError(`${JSON.stringify(input)} is not a duration (use 100ms, 10s, 5m, 1h, 1d)`);
   if (typeof input === 'number') {
     if (!Number.isFinite(input) || input < 0) throw bad();
     return Math.round(input * 1000);
@@ -80,7 +87,9 @@ export const SIZE_PATTERN = '^\\s*\\d+(\\.\\d+)?\\s*([bB]|[kKmMgG][bB]?)?\\s*$';
  */
 export function parseSize(input: string | number): number {
   const bad = () =>
-    new GrammarError(`${JSON.stringify(input)} is not a size (use 512K, 50MB, 1G: K, KB, M, MB, G, GB, 1024-based)`);
+    new GrammarError(
+      `${JSON.stringify(input)} is not a size (use 512K, 50MB, 1G: K, KB, M, MB, G, GB, 1024-based)`,
+    );
   if (typeof input === 'number') {
     if (!Number.isFinite(input) || input < 0) throw bad();
     return Math.floor(input);
@@ -112,7 +121,11 @@ export interface SignalSpec {
   readonly number: number;
 }
 
-const SIGNAL_ALIASES: Readonly<Record<string, string>> = { SIGIOT: 'SIGABRT', SIGPOLL: 'SIGIO', SIGUNUSED: 'SIGSYS' };
+const SIGNAL_ALIASES: Readonly<Record<string, string>> = {
+  SIGIOT: 'SIGABRT',
+  SIGPOLL: 'SIGIO',
+  SIGUNUSED: 'SIGSYS',
+};
 const SIGNAL_NUMBERS: ReadonlyMap<string, number> = new Map(
   Object.entries(constants.signals).filter(([name]) => !(name in SIGNAL_ALIASES)),
 );
@@ -126,7 +139,9 @@ const SIGNAL_NAMES: ReadonlyMap<number, string> = new Map(
  */
 export function parseSignal(input: string | number): SignalSpec {
   const bad = () =>
-    new GrammarError(`${JSON.stringify(input)} is not a signal (use a name like SIGTERM or TERM, or a number like 15)`);
+    new GrammarError(
+      `${JSON.stringify(input)} is not a signal (use a name like SIGTERM or TERM, or a number like 15)`,
+    );
   const text = String(input).trim();
   if (/^\d+$/.test(text)) {
     const number = Number(text);
@@ -157,16 +172,21 @@ export const EXIT_CODE_PATTERN = '^\\s*-?\\d+\\s*(:\\s*-?\\d+\\s*)?$';
  * Parses an exit-code filter: a list of codes and inclusive `"a:b"` ranges (`[5, "1:10"]`), or one such
  * item on its own. Codes run from -1 (killed by a signal) to 255. It does not merge overlapping ranges.
  */
-export function parseExitCodeFilter(input: ReadonlyArray<string | number> | string | number): ExitCodeRange[] {
+export function parseExitCodeFilter(
+  input: ReadonlyArray<string | number> | string | number,
+): ExitCodeRange[] {
   const items = Array.isArray(input) ? input : [input as string | number];
   return items.map((item) => {
-    const bad = (why: string) => new GrammarError(`${JSON.stringify(item)} is not an exit code filter (${why})`);
+    const bad = (why: string) =>
+      new GrammarError(`${JSON.stringify(item)} is not an exit code filter (${why})`);
     const match = /^\s*(-?\d+)\s*(?::\s*(-?\d+)\s*)?$/.exec(String(item));
-    if (!match || (typeof item === 'number' && !Number.isInteger(item))) throw bad('use a code like 5 or a range like "1:10"');
+    if (!match || (typeof item === 'number' && !Number.isInteger(item)))
+      throw bad('use a code like 5 or a range like "1:10"');
     const min = Number(match[1]);
     const max = match[2] === undefined ? min : Number(match[2]);
     for (const code of [min, max]) {
-      if (code < MIN_EXIT_CODE || code > MAX_EXIT_CODE) throw bad(`codes run from ${MIN_EXIT_CODE} to ${MAX_EXIT_CODE}`);
+      if (code < MIN_EXIT_CODE || code > MAX_EXIT_CODE)
+        throw bad(`codes run from ${MIN_EXIT_CODE} to ${MAX_EXIT_CODE}`);
     }
     if (min > max) throw bad(`the range's start ${min} is after its end ${max}`);
     return { min, max };

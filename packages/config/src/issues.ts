@@ -18,10 +18,13 @@ export class IssueCollector {
   constructor(readonly file: string) {}
 
   /** Records a problem at `pos` (or at no position) under the dotted key `path`. */
-  add(path: string, message: string, pos?: Pos): void {
-    this.issues.push(
-      pos ? { file: this.file, line: pos.line, column: pos.column, path, message } : { file: this.file, path, message },
-    );
+  add(path: string, message: string, pos?: { readonly line: number; readonly column?: number }): void {
+    const issue: ConfigIssue = pos
+      ? pos.column === undefined
+        ? { file: this.file, line: pos.line, path, message }
+        : { file: this.file, line: pos.line, column: pos.column, path, message }
+      : { file: this.file, path, message };
+    this.issues.push(issue);
   }
 
   get size(): number {
@@ -55,7 +58,9 @@ export function editDistance(a: string, b: string): number {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost));
+      current.push(
+        Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost),
+      );
     }
     previous = current;
   }
@@ -64,7 +69,7 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The candidate closest to `word` when it is close enough to be a likely typo (distance at most 1 for
- * short words, at most a third of the length otherwise), else undefined.
+ * short words, at most a third of the length otherwise, and less than the word's length), else undefined.
  */
 export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
@@ -77,7 +82,8 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
     }
   }
   const limit = Math.max(1, Math.floor(word.length / 3));
-  return bestDistance <= limit ? best : undefined;
+  // A suggestion sharing nothing with the word (e.g. "c" -> "a") is noise.
+  return bestDistance <= limit && bestDistance < word.length ? best : undefined;
 }
 
 /** Joins a key onto a dotted path (`services` + `web` -> `services.web`). */

@@ -4,16 +4,16 @@
  * only see maps, sequences and scalars.
  */
 import {
+  type Document,
   isAlias,
   isMap,
   isScalar,
   isSeq,
   LineCounter,
-  type Node as YamlNode,
   parseDocument,
-  type Document,
-  type ScalarTag,
   type Scalar,
+  type ScalarTag,
+  type Node as YamlNode,
 } from 'yaml';
 import { type IssueCollector, indexPath, joinPath, type Pos } from './issues.js';
 
@@ -29,12 +29,14 @@ export interface RawScalar {
   readonly contentLine?: number;
 }
 
+/** One key of a map, with the key's own position. */
 export interface RawEntry {
   readonly key: string;
   readonly keyPos: Pos;
   readonly value: RawNode;
 }
 
+/** A map, keys in source order (merge keys already applied). */
 export interface RawMap {
   readonly kind: 'map';
   readonly entries: readonly RawEntry[];
@@ -44,6 +46,7 @@ export interface RawMap {
   readonly emptyLuaTable?: boolean;
 }
 
+/** A sequence. */
 export interface RawSeq {
   readonly kind: 'seq';
   readonly items: readonly RawNode[];
@@ -67,6 +70,7 @@ export interface RawErrored {
   readonly pos: Pos;
 }
 
+/** Any node of the parsed tree. */
 export type RawNode = RawScalar | RawMap | RawSeq | RawLua | RawErrored;
 
 /** The parsed file before Lua, normalisation and validation. */
@@ -155,9 +159,14 @@ class Walker {
       return this.node(target, path, depth + 1);
     }
     const tag = (yamlNode as { tag?: string } | null)?.tag;
-    if (tag === '!lua' || tag === '!lua_file') return this.lua(yamlNode, tag, path, pos);
+    if (tag === '!lua' || tag === '!lua_file')
+      return this.lua(yamlNode, tag, path, pos, this.tagPos(yamlNode, tag, pos));
     if (tag !== undefined && !tag.startsWith('tag:yaml.org,2002:')) {
-      this.issues.add(path, `unknown tag ${tag} (Kepler knows !lua and !lua_file)`, pos);
+      this.issues.add(
+        path,
+        `unknown tag ${tag} (Kepler knows !lua and !lua_file)`,
+        this.tagPos(yamlNode, tag, pos),
+      );
       return { kind: 'errored', pos };
     }
     if (isMap(node)) {
@@ -189,7 +198,11 @@ class Walker {
       return { kind: 'map', entries, pos };
     }
     if (isSeq(node)) {
-      return { kind: 'seq', items: node.items.map((item, i) => this.node(item, indexPath(path, i), depth + 1)), pos };
+      return {
+        kind: 'seq',
+        items: node.items.map((item, i) => this.node(item, indexPath(path, i), depth + 1)),
+        pos,
+      };
     }
     if (isScalar(node)) {
       const value = node.value;
@@ -203,7 +216,8 @@ class Walker {
       if (typeof value === 'number') {
         return { kind: 'scalar', value, pos, text: this.source(node) };
       }
-      if (typeof value === 'bigint') return { kind: 'scalar', value: Number(value), pos, text: this.source(node) };
+      if (typeof value === 'bigint')
+        return { kind: 'scalar', value: Number(value), pos, text: this.source(node) };
       return { kind: 'scalar', value: String(value), pos, text: this.source(node) };
     }
     // An absent value (`key:` with nothing after it) arrives as null.
@@ -224,7 +238,16 @@ class Walker {
     return out;
   }
 
-  private lua(node: YamlNode, tag: '!lua' | '!lua_file', path: string, pos: Pos): RawNode {
+  /** Where the tag itself is written (the node's range starts after it), else the value's position. */
+  private tagPos(node: YamlNode, tag: string, fallback: Pos): Pos {
+    const start = node.range?.[0];
+    if (start === undefined) return fallback;
+    const at = this.text.lastIndexOf(tag, start);
+    if (at < 0 || this.text.slice(at, start).includes('\n')) return fallback;
+    return this.posAt(at);
+  }
+
+  private lua(node: YamlNode, tag: '!lua' | '!lua_file', path: string, valuePos: Pos, pos: Pos): RawNode {
     this.hasLua = true;
     if (!isScalar(node) || typeof node.value !== 'string') {
       this.issues.add(path, `${tag} takes a string (${tag === '!lua' ? 'Lua code' : 'a file name'})`, pos);
@@ -233,7 +256,7 @@ class Walker {
     const scalar = node as Scalar<string>;
     // A block scalar's content starts on the line after its `|` header; other styles start in place.
     const block = scalar.type === 'BLOCK_LITERAL' || scalar.type === 'BLOCK_FOLDED';
-    const codeLine = pos.line + (block ? 1 : 0);
+    const codeLine = valuePos.line + (block ? 1 : 0);
     if (tag === '!lua_file') return { kind: 'lua', code: null, file: scalar.value.trim(), pos, codeLine };
     return { kind: 'lua', code: scalar.value, file: null, pos, codeLine };
   }

@@ -43,7 +43,10 @@ export function resolveConfigPath(file: string | undefined, cwd: string): string
 }
 
 function notFoundThrow(dir: string): never {
-  throw notFound(join(dir, DEFAULT_CONFIG_NAMES[0]), `no kepler.yaml or kepler.yml in ${dir} (use -f FILE to name one)`);
+  throw notFound(
+    join(dir, DEFAULT_CONFIG_NAMES[0]),
+    `no kepler.yaml or kepler.yml in ${dir} (use -f FILE to name one)`,
+  );
 }
 
 function notFound(file: string, message: string): ConfigError {

@@ -17,10 +17,10 @@ import {
   list,
   nothing,
   number,
-  object,
   type ObjectOut,
-  oneOf,
   type Out,
+  object,
+  oneOf,
   record,
   type Schema,
   signal,
@@ -55,6 +55,7 @@ const defs = new Definitions();
 /** Service names: lowercase letters, digits, `_` and `-`. */
 export const SERVICE_NAME_PATTERN = /^[a-z0-9_-]+$/;
 
+/** The accepted values of `restart` / `restart.policy`, `sys_env` and `logs.retention.*`. */
 export const RESTART_POLICIES = ['no', 'always', 'on-failure'] as const satisfies readonly RestartPolicy[];
 export const SYS_ENV_POLICIES = ['clear', 'inherit'] as const;
 export const RETENTION_ACTIONS = ['clear', 'retain'] as const;
@@ -83,7 +84,11 @@ function envKeyProblem(key: string): string | undefined {
 const envListEntry: Schema<NormalizedEnvEntry> = transform(string(), (entry, node, path, dc) => {
   const eq = entry.indexOf('=');
   if (eq < 0) {
-    dc.issues.add(path, `${JSON.stringify(entry)} is not KEY=value (write ${entry}=\${${entry}} to pass it from the environment)`, node.pos);
+    dc.issues.add(
+      path,
+      `${JSON.stringify(entry)} is not KEY=value (write ${entry}=\${${entry}} to pass it from the environment)`,
+      node.pos,
+    );
     return undefined;
   }
   const key = entry.slice(0, eq);
@@ -114,6 +119,7 @@ const environment: Schema<NormalizedEnvEntry[]> = byKind(
   {
     expected: 'a list of KEY=value strings or a map of KEY: value',
     description:
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: shell expansion syntax, shown literally
       'Environment variables, as a list of `KEY=value` or a map of `KEY: value`. Values are expanded in order ($VAR, ${VAR}, ${VAR:-default}, ${VAR:+value}, ~, $$), each seeing the entries before it.',
   },
 );
@@ -123,18 +129,29 @@ const environment: Schema<NormalizedEnvEntry[]> = byKind(
 
 const commandList = list(string(), {
   minItems: 1,
-  description: 'The program and its arguments, e.g. ["sh", "-c", "echo hi"]. Not expanded: use a shell for $VAR.',
+  description:
+    'The program and its arguments, e.g. ["sh", "-c", "echo hi"]. Not expanded: use a shell for $VAR.',
 });
 
 const user = string({
   coerce: true,
   description: 'User to run as: a name, a uid, or uid:gid. Expanded ($VAR).',
 });
-const group = string({ coerce: true, description: 'Primary group override: a name or a gid. Expanded ($VAR).' });
-const workingDir = string({ minLength: 1, description: 'Working directory, relative to the config directory. Expanded ($VAR, ~).' });
-const envFile = string({ minLength: 1, description: 'A dotenv file, relative to the config directory. Expanded ($VAR, ~).' });
+const group = string({
+  coerce: true,
+  description: 'Primary group override: a name or a gid. Expanded ($VAR).',
+});
+const workingDir = string({
+  minLength: 1,
+  description: 'Working directory, relative to the config directory. Expanded ($VAR, ~).',
+});
+const envFile = string({
+  minLength: 1,
+  description: 'A dotenv file, relative to the config directory. Expanded ($VAR, ~).',
+});
 const sysEnv = oneOf(SYS_ENV_POLICIES, {
-  description: '`clear` (default): start from an empty environment. `inherit`: start from the environment captured from the CLI.',
+  description:
+    '`clear` (default): start from an empty environment. `inherit`: start from the environment captured from the CLI.',
 });
 
 // ---------------------------------------------------------------------------------------------------
@@ -147,20 +164,31 @@ const hookProps = {
   group,
   working_dir: string({
     minLength: 1,
-    description: "Working directory; relative paths resolve against the service's working_dir (or the config directory).",
+    description:
+      "Working directory; relative paths resolve against the service's working_dir (or the config directory).",
   }),
   environment,
   env_file: envFile,
 };
-const hook = defs.named('hook', object(hookProps, { description: 'A hook: exactly one of `run` or `command`.' }));
+const hook = defs.named(
+  'hook',
+  object(hookProps, { description: 'A hook: exactly one of `run` or `command`.' }),
+);
+/** A hook after decoding (`run` / `command` not yet baked). */
 export type NormalizedHook = ObjectOut<typeof hookProps>;
 
 const serviceHooks = object(
-  Object.fromEntries(SERVICE_HOOK_NAMES.map((name) => [name, hook])) as Record<(typeof SERVICE_HOOK_NAMES)[number], typeof hook>,
+  Object.fromEntries(SERVICE_HOOK_NAMES.map((name) => [name, hook])) as Record<
+    (typeof SERVICE_HOOK_NAMES)[number],
+    typeof hook
+  >,
   { description: 'Service hooks.' },
 );
 const globalHooks = object(
-  Object.fromEntries(GLOBAL_HOOK_NAMES.map((name) => [name, hook])) as Record<(typeof GLOBAL_HOOK_NAMES)[number], typeof hook>,
+  Object.fromEntries(GLOBAL_HOOK_NAMES.map((name) => [name, hook])) as Record<
+    (typeof GLOBAL_HOOK_NAMES)[number],
+    typeof hook
+  >,
   { description: 'Global hooks, run once per config.' },
 );
 
@@ -180,7 +208,9 @@ export interface NormalizedStore {
 
 const retention = oneOf(RETENTION_ACTIONS);
 const logsProps = {
-  max_size: size({ description: 'Truncate a log file past this size (K, KB, M, MB, G, GB; 1024-based). Default: unbounded.' }),
+  max_size: size({
+    description: 'Truncate a log file past this size (K, KB, M, MB, G, GB; 1024-based). Default: unbounded.',
+  }),
   buffer_size: size({ description: 'Bytes buffered before writing (0 = write every line). Default 0.' }),
   timestamp: boolean({ description: 'Show timestamps in `kepler logs` by default. Default false.' }),
   store: byKind<NormalizedStore, NormalizedStore>(
@@ -200,17 +230,23 @@ const logsProps = {
       on_restart: retention,
       on_exit: retention,
     },
-    { description: 'Whether log files are cleared or retained at each moment (defaults: retain, clear, retain, retain).' },
+    {
+      description:
+        'Whether log files are cleared or retained at each moment (defaults: retain, clear, retain, retain).',
+    },
   ),
 };
 const logs = defs.named('logs', object(logsProps, { description: 'Log settings.' }));
+/** A `logs` block after decoding; absent fields fall back to the next level. */
 export type NormalizedLogs = ObjectOut<typeof logsProps>;
 
 // ---------------------------------------------------------------------------------------------------
 // Dependencies
 
 const exitCodeFilter: Schema<ExitCodeRange[]> = (() => {
-  const item = { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^\\s*-?\\d+\\s*(:\\s*-?\\d+\\s*)?$' }] };
+  const item = {
+    anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^\\s*-?\\d+\\s*(:\\s*-?\\d+\\s*)?$' }],
+  };
   const self: Schema<ExitCodeRange[]> = {
     expected: 'a list of exit codes and "a:b" ranges',
     json: () => ({
@@ -224,7 +260,12 @@ const exitCodeFilter: Schema<ExitCodeRange[]> = (() => {
       items.forEach((child, i) => {
         const childPath = node.kind === 'seq' ? indexPath(path, i) : path;
         if (child.kind !== 'scalar' || (typeof child.value !== 'number' && typeof child.value !== 'string')) {
-          if (child.kind !== 'errored') dc.issues.add(childPath, `expected an exit code or "a:b" range, got ${describeNode(child)}`, child.pos);
+          if (child.kind !== 'errored')
+            dc.issues.add(
+              childPath,
+              `expected an exit code or "a:b" range, got ${describeNode(child)}`,
+              child.pos,
+            );
           ok = false;
           return;
         }
@@ -243,11 +284,17 @@ const exitCodeFilter: Schema<ExitCodeRange[]> = (() => {
 })();
 
 const dependencyProps = {
-  condition: oneOf(DEPENDENCY_CONDITIONS, { description: 'When the dependency counts as ready (default service_started).' }),
-  timeout: duration({ description: 'How long to wait for the condition (default: kepler.timeout, else no limit).' }),
+  condition: oneOf(DEPENDENCY_CONDITIONS, {
+    description: 'When the dependency counts as ready (default service_started).',
+  }),
+  timeout: duration({
+    description: 'How long to wait for the condition (default: kepler.timeout, else no limit).',
+  }),
   restart: boolean({ description: 'Restart this service when the dependency restarts (default false).' }),
   exit_code: exitCodeFilter,
-  wait: boolean({ description: 'Whether `start --wait` blocks on this edge (default: true for startup conditions).' }),
+  wait: boolean({
+    description: 'Whether `start --wait` blocks on this edge (default: true for startup conditions).',
+  }),
 };
 const dependencyObject = object(dependencyProps, { description: 'A dependency edge.' });
 
@@ -258,7 +305,11 @@ export interface NormalizedDependency {
   readonly spec?: ObjectOut<typeof dependencyProps>;
 }
 
-const dependsOn: Schema<NormalizedDependency[]> = byKind<never, NormalizedDependency[], NormalizedDependency[]>(
+const dependsOn: Schema<NormalizedDependency[]> = byKind<
+  never,
+  NormalizedDependency[],
+  NormalizedDependency[]
+>(
   {
     seq: list(transform(string(), (name, node) => ({ name, namePos: node.pos }))),
     map: transform(
@@ -268,12 +319,18 @@ const dependsOn: Schema<NormalizedDependency[]> = byKind<never, NormalizedDepend
           { expected: 'a map of condition/timeout/restart/exit_code/wait' },
         ),
       ),
-      (entries) => entries.map((entry) => ({ name: entry.key, namePos: entry.keyPos, ...(entry.value ? { spec: entry.value } : {}) })),
+      (entries) =>
+        entries.map((entry) => ({
+          name: entry.key,
+          namePos: entry.keyPos,
+          ...(entry.value ? { spec: entry.value } : {}),
+        })),
     ),
   },
   {
     expected: 'a list of service names or a map of name: {condition, ...}',
-    description: 'Services this one depends on: a list of names, or a map of name to {condition, timeout, restart, exit_code, wait}.',
+    description:
+      'Services this one depends on: a list of names, or a map of name to {condition, timeout, restart, exit_code, wait}.',
   },
 );
 
@@ -287,11 +344,15 @@ const backoffProps = {
   reset_after: duration({ description: 'Running this long resets the delay (default 10s).' }),
 };
 const backoff = object(backoffProps, { description: 'Exponential backoff between automatic restarts.' });
+/** `restart.backoff` after decoding. */
 export type NormalizedBackoff = ObjectOut<typeof backoffProps>;
 
 const restartProps = {
   policy: oneOf(RESTART_POLICIES, { description: 'no (default) | always | on-failure.' }),
-  watch: list(string(), { description: "Glob patterns, relative to the working_dir; a change restarts the service. Expanded ($VAR)." }),
+  watch: list(string(), {
+    description:
+      'Glob patterns, relative to the working_dir; a change restarts the service. Expanded ($VAR).',
+  }),
   backoff,
 };
 
@@ -317,7 +378,10 @@ const restart: Schema<NormalizedRestart> = byKind<NormalizedRestart, NormalizedR
       ...(r.$at.backoff ? { backoffPos: r.$at.backoff } : {}),
     })),
   },
-  { expected: 'no, always, on-failure or a map of policy/watch/backoff', description: 'Restart policy, or {policy, watch, backoff}.' },
+  {
+    expected: 'no, always, on-failure or a map of policy/watch/backoff',
+    description: 'Restart policy, or {policy, watch, backoff}.',
+  },
 );
 
 // ---------------------------------------------------------------------------------------------------
@@ -348,20 +412,31 @@ const healthcheckProps = {
       seq: list(string(), { minItems: 1 }),
       scalar: transform(string(), (script) => ['sh', '-c', script]),
     },
-    { expected: 'a command list (or a shell string)', description: 'Probe command as an argv list (or a string run with sh -c). Not expanded.' },
+    {
+      expected: 'a command list (or a shell string)',
+      description: 'Probe command as an argv list (or a string run with sh -c). Not expanded.',
+    },
   ),
   http: string({ check: httpProblem, description: 'Probe by HTTP GET: a 2xx or 3xx answer passes.' }),
   tcp: string({
-    check: (v) => (parseHostPort(v) ? undefined : `${JSON.stringify(v)} is not HOST:PORT (e.g. 127.0.0.1:8080)`),
+    check: (v) =>
+      parseHostPort(v) ? undefined : `${JSON.stringify(v)} is not HOST:PORT (e.g. 127.0.0.1:8080)`,
     description: 'Probe by TCP connect to HOST:PORT.',
   }),
   interval: duration({ description: 'Time between checks (default 30s).' }),
   timeout: duration({ description: 'Timeout per check (default 30s).' }),
-  retries: number({ integer: true, min: 1, description: 'Consecutive failures before unhealthy (default 3).' }),
+  retries: number({
+    integer: true,
+    min: 1,
+    description: 'Consecutive failures before unhealthy (default 3).',
+  }),
   start_period: duration({ description: 'Grace period before failures count (default 0s).' }),
 };
+/** A `healthcheck` after decoding (durations in ms). */
 export type NormalizedHealthcheck = ObjectOut<typeof healthcheckProps>;
-const healthcheck = object(healthcheckProps, { description: 'Health check: exactly one of test, http or tcp.' });
+const healthcheck = object(healthcheckProps, {
+  description: 'Health check: exactly one of test, http or tcp.',
+});
 
 // ---------------------------------------------------------------------------------------------------
 // Limits
@@ -405,7 +480,11 @@ const serviceProps = {
   stop_signal: signal({ description: 'Signal sent first on stop (default SIGTERM).' }),
   stop_grace_period: duration({ description: 'Time between the stop signal and SIGKILL (default 10s).' }),
 };
-const service = defs.named('service', object(serviceProps, { required: ['command'], description: 'A service.' }));
+const service = defs.named(
+  'service',
+  object(serviceProps, { required: ['command'], description: 'A service.' }),
+);
+/** A service after decoding, before defaults, expansion and path resolution. */
 export type NormalizedService = ObjectOut<typeof serviceProps>;
 
 const keplerProps = {
@@ -414,6 +493,7 @@ const keplerProps = {
   logs,
   hooks: globalHooks,
 };
+/** The `kepler:` block after decoding. */
 export type NormalizedKepler = ObjectOut<typeof keplerProps>;
 
 const rootProps = {

@@ -4,7 +4,15 @@
  * schema in `schema.ts` is written once with these combinators; normalisation and the editor schema
  * (`kepler.schema.json`) are both derived from it, so they cannot drift apart.
  */
-import { DURATION_PATTERN, GrammarError, parseDuration, parseSignal, parseSize, SIGNAL_NAME_LIST, SIZE_PATTERN } from './grammar.js';
+import {
+  DURATION_PATTERN,
+  GrammarError,
+  parseDuration,
+  parseSignal,
+  parseSize,
+  SIGNAL_NAME_LIST,
+  SIZE_PATTERN,
+} from './grammar.js';
 import { didYouMean, type IssueCollector, indexPath, joinPath, type Pos } from './issues.js';
 import type { RawNode } from './parse.js';
 
@@ -45,7 +53,8 @@ export function describeNode(node: RawNode): string {
     case 'scalar': {
       const { value } = node;
       if (value === null) return 'nothing';
-      if (typeof value === 'string') return value.length > 60 ? `${JSON.stringify(value.slice(0, 57))}...` : JSON.stringify(value);
+      if (typeof value === 'string')
+        return value.length > 60 ? `${JSON.stringify(value.slice(0, 57))}...` : JSON.stringify(value);
       if (typeof value === 'number') return `the number ${node.text ?? value}`;
       return `${value}`;
     }
@@ -140,7 +149,8 @@ export function number(opts: NumberOptions = {}): Schema<number> {
     decode(node, path, dc) {
       if (node.kind !== 'scalar' || typeof node.value !== 'number') return mismatch(self, node, path, dc);
       const { value } = node;
-      if (!Number.isFinite(value) || (opts.integer && !Number.isInteger(value))) return mismatch(self, node, path, dc);
+      if (!Number.isFinite(value) || (opts.integer && !Number.isInteger(value)))
+        return mismatch(self, node, path, dc);
       if (opts.min !== undefined && value < opts.min) {
         dc.issues.add(path, `must be at least ${opts.min}, got ${value}`, node.pos);
         return undefined;
@@ -191,7 +201,12 @@ export function oneOf<const V extends string>(values: readonly V[], opts: Descri
 }
 
 /** A value parsed by one of the grammar functions from a string or a number. */
-function grammar<T>(expected: string, parse: (input: string | number) => T, json: JsonSchema, opts: Described): Schema<T> {
+function grammar<T>(
+  expected: string,
+  parse: (input: string | number) => T,
+  json: JsonSchema,
+  opts: Described,
+): Schema<T> {
   const self: Schema<T> = {
     expected,
     json: () => withDescription(json, opts),
@@ -213,18 +228,48 @@ function grammar<T>(expected: string, parse: (input: string | number) => T, json
 
 /** A duration in milliseconds (`100ms`, `10s`, `5m`, `1h`, `1d`; a bare number is seconds). */
 export function duration(opts: Described = {}): Schema<number> {
-  return grammar('a duration', parseDuration, { anyOf: [{ type: 'string', pattern: DURATION_PATTERN }, { type: 'number', minimum: 0 }] }, opts);
+  return grammar(
+    'a duration',
+    parseDuration,
+    {
+      anyOf: [
+        { type: 'string', pattern: DURATION_PATTERN },
+        { type: 'number', minimum: 0 },
+      ],
+    },
+    opts,
+  );
 }
 
 /** A size in bytes (`512K`, `50MB`, `1G`; a bare number is bytes). */
 export function size(opts: Described = {}): Schema<number> {
-  return grammar('a size', parseSize, { anyOf: [{ type: 'string', pattern: SIZE_PATTERN }, { type: 'integer', minimum: 0 }] }, opts);
+  return grammar(
+    'a size',
+    parseSize,
+    {
+      anyOf: [
+        { type: 'string', pattern: SIZE_PATTERN },
+        { type: 'integer', minimum: 0 },
+      ],
+    },
+    opts,
+  );
 }
 
 /** A signal, decoded to its canonical name (`TERM`, `9`, `SIGKILL` -> `SIGTERM`, `SIGKILL`, `SIGKILL`). */
 export function signal(opts: Described = {}): Schema<string> {
   const names = SIGNAL_NAME_LIST.flatMap((name) => [name, name.slice(3)]);
-  return grammar('a signal', (input) => parseSignal(input).name, { anyOf: [{ type: 'string', enum: names }, { type: 'integer', minimum: 1 }] }, opts);
+  return grammar(
+    'a signal',
+    (input) => parseSignal(input).name,
+    {
+      anyOf: [
+        { type: 'string', enum: names },
+        { type: 'integer', minimum: 1 },
+      ],
+    },
+    opts,
+  );
 }
 
 interface ListOptions extends Described {
@@ -233,12 +278,17 @@ interface ListOptions extends Described {
 
 /** A list; undefined when any item is invalid (so a half-decoded list never reaches later stages). */
 export function list<T>(item: Schema<T>, opts: ListOptions = {}): Schema<T[]> {
-  const expected = item.expected.startsWith('a ') || item.expected.startsWith('an ')
-    ? `a list of ${plural(item.expected)}`
-    : `a list (each ${item.expected})`;
+  const expected =
+    item.expected.startsWith('a ') || item.expected.startsWith('an ')
+      ? `a list of ${plural(item.expected)}`
+      : `a list (each ${item.expected})`;
   const self: Schema<T[]> = {
     expected,
-    json: () => withDescription({ type: 'array', items: item.json(), ...(opts.minItems ? { minItems: opts.minItems } : {}) }, opts),
+    json: () =>
+      withDescription(
+        { type: 'array', items: item.json(), ...(opts.minItems ? { minItems: opts.minItems } : {}) },
+        opts,
+      ),
     decode(node, path, dc) {
       if (node.kind === 'map' && node.emptyLuaTable) return [];
       if (node.kind !== 'seq') return mismatch(self, node, path, dc);
@@ -296,7 +346,11 @@ export function object<P extends Props>(props: P, opts: ObjectOptions<P> = {}): 
           properties: Object.fromEntries(keys.map((key) => [key, (props[key] as Schema<unknown>).json()])),
           ...(opts.required?.length ? { required: [...opts.required] } : {}),
           ...(opts.extraKeys
-            ? { patternProperties: { [opts.extraKeys.source]: withDescription({}, { description: opts.extraKeysDescription }) } }
+            ? {
+                patternProperties: {
+                  [opts.extraKeys.source]: withDescription({}, { description: opts.extraKeysDescription }),
+                },
+              }
             : {}),
           additionalProperties: false,
         },
@@ -370,11 +424,16 @@ export function record<T>(value: Schema<T>, opts: RecordOptions = {}): Schema<Re
       for (const entry of node.entries) {
         const childPath = joinPath(path, entry.key);
         if (opts.keyPattern && !opts.keyPattern.test(entry.key)) {
-          dc.issues.add(childPath, `${JSON.stringify(entry.key)} ${opts.keyHint ?? `must match ${opts.keyPattern.source}`}`, entry.keyPos);
+          dc.issues.add(
+            childPath,
+            `${JSON.stringify(entry.key)} ${opts.keyHint ?? `must match ${opts.keyPattern.source}`}`,
+            entry.keyPos,
+          );
           continue;
         }
         const decoded = value.decode(entry.value, childPath, dc);
-        if (decoded !== undefined) out.push({ key: entry.key, keyPos: entry.keyPos, value: decoded, pos: entry.value.pos });
+        if (decoded !== undefined)
+          out.push({ key: entry.key, keyPos: entry.keyPos, value: decoded, pos: entry.value.pos });
       }
       return out;
     },
@@ -407,7 +466,8 @@ export function byKind<S = never, M = never, Q = never, N = never>(
       let variant: Schema<S | M | Q | N> | undefined;
       if (node.kind === 'scalar' && node.value === null) variant = variants.null ?? variants.scalar;
       else if (node.kind === 'scalar') variant = variants.scalar;
-      else if (node.kind === 'map') variant = node.emptyLuaTable ? (variants.map ?? variants.seq) : variants.map;
+      else if (node.kind === 'map')
+        variant = node.emptyLuaTable ? (variants.map ?? variants.seq) : variants.map;
       else if (node.kind === 'seq') variant = variants.seq;
       if (!variant) return mismatch(self, node, path, dc);
       return variant.decode(node, path, dc);

@@ -41,7 +41,11 @@ function validateService(
   const at = service.$at;
   if (service.command !== undefined) {
     if (service.command.length === 0) {
-      issues.add(`${path}.command`, 'command is empty (give the program and its arguments, e.g. ["sleep", "60"])', at.command);
+      issues.add(
+        `${path}.command`,
+        'command is empty (give the program and its arguments, e.g. ["sleep", "60"])',
+        at.command,
+      );
     } else if (service.command[0] === '') {
       issues.add(`${path}.command[0]`, 'the program name is empty', at.command);
     }
@@ -64,19 +68,30 @@ function validateService(
 
   const hc = service.healthcheck;
   if (hc) {
-    const probes = (['test', 'http', 'tcp'] as const).filter((key) => hc[key] !== undefined || hc.$invalid.has(key));
+    const probes = (['test', 'http', 'tcp'] as const).filter(
+      (key) => hc[key] !== undefined || hc.$invalid.has(key),
+    );
     if (probes.length === 0) {
       issues.add(`${path}.healthcheck`, 'needs one of test, http or tcp', hc.$pos);
     } else if (probes.length > 1) {
-      issues.add(`${path}.healthcheck`, `use only one of test, http or tcp (found ${probes.join(' and ')})`, hc.$pos);
+      issues.add(
+        `${path}.healthcheck`,
+        `use only one of test, http or tcp (found ${probes.join(' and ')})`,
+        hc.$pos,
+      );
     }
     if (hc.test !== undefined && (hc.test.length === 0 || hc.test[0] === '')) {
-      issues.add(`${path}.healthcheck.test`, 'test is empty (give a command, e.g. ["sh", "-c", "exit 0"])', hc.$at.test);
+      issues.add(
+        `${path}.healthcheck.test`,
+        'test is empty (give a command, e.g. ["sh", "-c", "exit 0"])',
+        hc.$at.test,
+      );
     }
   }
 
   if (service.hooks) {
-    for (const [hookName, hook] of hookEntries(service.hooks)) validateHook(`${path}.hooks.${hookName}`, hook, issues);
+    for (const [hookName, hook] of hookEntries(service.hooks))
+      validateHook(`${path}.hooks.${hookName}`, hook, issues);
   }
 
   const seen = new Set<string>();
@@ -90,11 +105,20 @@ function validateService(
     const target = byName.get(dep.name);
     if (!target) {
       const guess = didYouMean(dep.name, byName.keys());
-      issues.add(depPath, `unknown service "${dep.name}"${guess ? ` (did you mean "${guess}"?)` : ''}`, dep.namePos);
+      issues.add(
+        depPath,
+        `unknown service "${dep.name}"${guess ? ` (did you mean "${guess}"?)` : ''}`,
+        dep.namePos,
+      );
       continue;
     }
     const condition = dep.spec?.condition;
-    if (condition && NEEDS_HEALTHCHECK.has(condition) && !target.healthcheck && !target.$invalid.has('healthcheck')) {
+    if (
+      condition &&
+      NEEDS_HEALTHCHECK.has(condition) &&
+      !target.healthcheck &&
+      !target.$invalid.has('healthcheck')
+    ) {
       issues.add(
         `${depPath}.condition`,
         `${condition} needs a healthcheck on "${dep.name}", which has none`,
@@ -115,8 +139,10 @@ function validateHook(path: string, hook: NormalizedHook, issues: IssueCollector
   const hasRun = hook.run !== undefined || hook.$invalid.has('run');
   const hasCommand = hook.command !== undefined || hook.$invalid.has('command');
   if (hasRun && hasCommand) issues.add(path, 'use either run or command, not both', hook.$pos);
-  else if (!hasRun && !hasCommand) issues.add(path, 'needs run (a shell script) or command (an argv list)', hook.$pos);
-  if (hook.run !== undefined && hook.run.trim() === '') issues.add(joinPath(path, 'run'), 'run is empty', hook.$at.run);
+  else if (!hasRun && !hasCommand)
+    issues.add(path, 'needs run (a shell script) or command (an argv list)', hook.$pos);
+  if (hook.run !== undefined && hook.run.trim() === '')
+    issues.add(joinPath(path, 'run'), 'run is empty', hook.$at.run);
   if (hook.command !== undefined && (hook.command.length === 0 || hook.command[0] === '')) {
     issues.add(joinPath(path, 'command'), 'command is empty', hook.$at.command);
   }
@@ -147,7 +173,11 @@ function reportCycles(config: NormalizedConfig, issues: IssueCollector): void {
         if (!reported.has(signature)) {
           reported.add(signature);
           const first = cycle[0] as string;
-          issues.add(`services.${first}.depends_on`, `dependency cycle: ${[...cycle, edge.name].join(' -> ')}`, firstEdgePos(edges, cycle, edge.pos));
+          issues.add(
+            `services.${first}.depends_on`,
+            `dependency cycle: ${[...cycle, edge.name].join(' -> ')}`,
+            firstEdgePos(edges, cycle, edge.pos),
+          );
         }
       } else if (seen === undefined) {
         visit(edge.name);
@@ -160,7 +190,11 @@ function reportCycles(config: NormalizedConfig, issues: IssueCollector): void {
 }
 
 /** The position of the first edge of the cycle (from its first service to the next). */
-function firstEdgePos(edges: ReadonlyMap<string, { name: string; pos: Pos }[]>, cycle: string[], fallback: Pos): Pos {
+function firstEdgePos(
+  edges: ReadonlyMap<string, { name: string; pos: Pos }[]>,
+  cycle: string[],
+  fallback: Pos,
+): Pos {
   const [from, to] = cycle.length > 1 ? [cycle[0], cycle[1]] : [cycle[0], cycle[0]];
   return edges.get(from ?? '')?.find((edge) => edge.name === to)?.pos ?? fallback;
 }

@@ -55,8 +55,12 @@ export class ConfigActor implements ServiceHost {
   constructor(
     public baked: BakedConfig,
     readonly stateDir: string,
+    private readonly log: (line: string) => void = () => undefined,
   ) {
-    for (const sub of ['logs', 'fifo', 'env_files']) mkdirSync(join(stateDir, sub), { recursive: true, mode: 0o770 });
+    // Modes: root writes, the kepler group reads (logs, env copies); FIFOs are root's alone.
+    mkdirSync(join(stateDir, 'logs'), { recursive: true, mode: 0o750 });
+    mkdirSync(join(stateDir, 'env_files'), { recursive: true, mode: 0o750 });
+    mkdirSync(join(stateDir, 'fifo'), { recursive: true, mode: 0o700 });
     this.fifoDir = join(stateDir, 'fifo');
     this.logs = new LogStore({
       dir: join(stateDir, 'logs'),
@@ -222,8 +226,12 @@ export class ConfigActor implements ServiceHost {
     return outcome.ok;
   }
 
-  runProbe(service: BakedService, test: readonly string[], timeoutMs: number): Promise<ProbeResult> {
-    return runCommandProbe(service, test, timeoutMs, `${MARKER_ENV}=${this.markerFor(service.name)}`);
+  runProbe(service: BakedService, test: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<ProbeResult> {
+    return runCommandProbe(service, test, timeoutMs, `${MARKER_ENV}=${this.markerFor(service.name)}`, signal);
+  }
+
+  logError(message: string): void {
+    this.log(message);
   }
 
   // ---- dependencies -----------------------------------------------------------------------------
@@ -315,6 +323,7 @@ export class ConfigActor implements ServiceHost {
     const existing = this.watchers.get(name);
     if (shouldWatch && !existing) {
       const watcher = new FileWatcher({
+        onError: (err: unknown) => this.log(`watching files of ${name}: ${(err as Error)?.message ?? String(err)}`),
         root: rt.spec.workingDir,
         patterns: rt.spec.restart.watch,
         onChange: (paths) => {

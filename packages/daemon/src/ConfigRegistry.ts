@@ -34,7 +34,7 @@ export class ConfigRegistry {
       const baked = readSnapshot(dir);
       if (!baked) continue;
       try {
-        const actor = new ConfigActor(baked, dir);
+        const actor = new ConfigActor(baked, dir, this.log);
         this.actors.set(baked.sourcePath, actor);
         actor.recover();
         this.log(`restored ${baked.sourcePath} (${actor.runningCount} running)`);
@@ -68,7 +68,7 @@ export class ConfigRegistry {
   private async load(ref: ConfigRef): Promise<ConfigActor> {
     const dir = this.dirs.configDir(ref.path);
     const baked = readSnapshot(dir) ?? (await bake(ref));
-    const actor = new ConfigActor(baked, dir);
+    const actor = new ConfigActor(baked, dir, this.log);
     this.actors.set(ref.path, actor);
     actor.recover();
     return actor;

@@ -34,7 +34,9 @@ export interface ServiceHost {
   /** The service is about to restart (crash, user, watch): dependents with `restart: true` follow. */
   restartInitiated(name: string): void;
   /** Runs a health-check command the way the service runs (env, cwd, user). */
-  runProbe(service: BakedService, test: readonly string[], timeoutMs: number): Promise<ProbeResult>;
+  runProbe(service: BakedService, test: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<ProbeResult>;
+  /** Reports a supervision error that must not take the daemon down. */
+  logError(message: string): void;
   now(): number;
 }
 
@@ -384,7 +386,8 @@ export class ServiceRuntime {
     const check = this.spec.healthcheck;
     if (!check) return;
     this.stopHealth();
-    const monitor = new HealthMonitor(check, (test, timeoutMs) => this.host.runProbe(this.spec, test, timeoutMs), {
+    const monitor = new HealthMonitor(check, (test, timeoutMs, signal) => this.host.runProbe(this.spec, test, timeoutMs, signal), {
+      onError: (err) => this.host.logError(`health check of ${this.name}: ${(err as Error)?.message ?? String(err)}`),
       onResult: (r) => {
         this.state.healthFailures = r.failures;
         this.state.lastHealthOutput = r.output;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import posix from 'posix';
+import { groupIdByName } from './platform/index.js';
 import { StartupError } from './errors.js';
 
 /** Name of the group whose members may use the socket. */
@@ -12,11 +12,7 @@ export const SOCKET_MODE_ROOT_ONLY = 0o600;
 
 /** gid of the `kepler` group, or null when the group does not exist. */
 export function keplerGid(): number | null {
-  try {
-    return posix.getgrnam(KEPLER_GROUP).gid;
-  } catch {
-    return null;
-  }
+  return groupIdByName(KEPLER_GROUP);
 }
 
 /** Paths inside the daemon's state directory (`/var/lib/kepler` or `$KEPLER_DAEMON_PATH`). */

@@ -14,6 +14,7 @@ export async function runCommandProbe(
   test: readonly string[],
   timeoutMs: number,
   marker: string,
+  abort?: AbortSignal,
 ): Promise<ProbeResult> {
   let output = Buffer.alloc(0);
   const keep = (chunk: Buffer) => {
@@ -39,12 +40,16 @@ export async function runCommandProbe(
   proc.stdout?.on('data', keep);
   proc.stderr?.on('data', keep);
   let timedOut = false;
+  const kill = () =>
+    void stopProcessTree({ pid: proc.pid, pgid: proc.pid, marker: `${marker}.probe-none`, signal: 'SIGKILL', graceMs: 0 });
   const timer = setTimeout(() => {
     timedOut = true;
-    void stopProcessTree({ pid: proc.pid, pgid: proc.pid, marker: `${marker}.probe-none`, signal: 'SIGKILL', graceMs: 0 });
+    kill();
   }, timeoutMs);
+  abort?.addEventListener('abort', kill, { once: true });
   const exit = await proc.exited;
   clearTimeout(timer);
+  abort?.removeEventListener('abort', kill);
   const text = output.subarray(-PROBE_OUTPUT_BYTES).toString('utf8').trim();
   if (timedOut) return { ok: false, output: `health check timed out after ${timeoutMs} ms${text ? `: ${text}` : ''}` };
   return { ok: exit.code === 0, output: text || (exit.code === 0 ? '' : `exit code ${exit.code ?? exit.signal}`) };

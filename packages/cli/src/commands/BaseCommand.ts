@@ -1,14 +1,14 @@
-import { formatIssue, resolveConfigPath } from '@kepler/config';
+import type { ConfigIssue } from '@kepler/config';
 import { type ConfigRef, DaemonClient, socketPath, stateDirFromEnv } from '@kepler/protocol';
 import { Command, Option } from 'clipanion';
-import { reportError } from '../errorReport.js';
+import { loadConfigLib } from '../configLib.js';
+import { issuesOf, reportError } from '../errorReport.js';
 import { colorEnabled } from '../format/color.js';
 import { CLI_VERSION } from '../version.js';
 
 /** What a command knows about its output stream beyond `write`. */
 interface TtyInfo {
   readonly isTTY?: boolean;
-  readonly rows?: number;
 }
 
 /**
@@ -41,7 +41,10 @@ export abstract class BaseCommand extends Command {
    */
   override async catch(error: unknown): Promise<void> {
     const cwd = process.cwd();
-    const report = reportError(error, (issue) => formatIssue(issue, cwd), this.verbose);
+    const lib = issuesOf(error).length > 0 ? await loadConfigLib() : null;
+    const format = (issue: ConfigIssue) =>
+      lib ? lib.formatIssue(issue, cwd) : `${issue.file} ${issue.path}: ${issue.message}`;
+    const report = reportError(error, format, this.verbose);
     this.context.stderr.write(report.text);
     this.errorExitCode = report.exitCode;
   }
@@ -69,11 +72,6 @@ export abstract class BaseCommand extends Command {
   /** Whether stdout is a terminal. */
   protected get stdoutIsTTY(): boolean {
     return (this.context.stdout as TtyInfo).isTTY === true;
-  }
-
-  /** Terminal height, when stdout is a terminal. */
-  protected get stdoutRows(): number | undefined {
-    return (this.context.stdout as TtyInfo).rows;
   }
 
   /** Whether to colour stdout (TTY, NO_COLOR, FORCE_COLOR). */
@@ -115,7 +113,8 @@ export abstract class ConfigCommand extends BaseCommand {
 
   /** The canonical path of the config; throws CONFIG_NOT_FOUND. */
   protected async configPath(): Promise<string> {
-    return await resolveConfigPath(this.file, process.cwd());
+    const { resolveConfigPath } = await loadConfigLib();
+    return resolveConfigPath(this.file, process.cwd());
   }
 
   /** The config reference every config request carries. */

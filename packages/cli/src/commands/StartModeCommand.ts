@@ -1,6 +1,6 @@
-import { parseDuration } from '@kepler/config';
 import type { ConfigRef, DaemonClient, StartResult, StreamEvent } from '@kepler/protocol';
 import { Option } from 'clipanion';
+import { loadConfigLib } from '../configLib.js';
 import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError } from '../errors.js';
 import { colorEnabled } from '../format/color.js';
 import { LogPrinter } from '../format/LogPrinter.js';
@@ -25,17 +25,18 @@ export interface StartFlags {
  *
  * @throws UsageError naming the flag.
  */
-export function validateStartFlags(flags: {
+export async function validateStartFlags(flags: {
   readonly detach: boolean;
   readonly wait: boolean;
   readonly timeout: string | undefined;
-}): StartFlags {
+}): Promise<StartFlags> {
   if (flags.wait && !flags.detach) throw new UsageError('--wait requires -d/--detach (use: -d --wait)');
   if (flags.timeout !== undefined && !flags.wait)
     throw new UsageError('--timeout requires --wait (use: -d --wait --timeout DURATION)');
   let timeoutMs: number | undefined;
   if (flags.timeout !== undefined) {
     let problem = `"${flags.timeout}" is not a duration (use e.g. 500ms, 30s, 5m, 1h)`;
+    const { parseDuration } = await loadConfigLib();
     try {
       timeoutMs = parseDuration(flags.timeout);
     } catch (error) {
@@ -84,7 +85,7 @@ export abstract class StartModeCommand extends ConfigCommand {
   protected abstract readonly verbs: StartVerbs;
 
   override async execute(): Promise<number> {
-    const flags = validateStartFlags({ detach: this.detach, wait: this.wait, timeout: this.timeout });
+    const flags = await validateStartFlags({ detach: this.detach, wait: this.wait, timeout: this.timeout });
     const config = await this.configRef();
     const client = await this.connect();
     try {
@@ -210,11 +211,16 @@ export abstract class StartModeCommand extends ConfigCommand {
           break;
       }
     });
+    let isForced = false;
     let forced: () => void = () => {};
     const force = new Promise<'forced'>((resolve) => {
-      forced = () => resolve('forced');
+      forced = () => {
+        isForced = true;
+        resolve('forced');
+      };
     });
     let stopping: Promise<void> | null = null;
+    let stopFailed = false;
     let cancelledByUs = false;
     const cancel = () => {
       cancelledByUs = true;
@@ -234,6 +240,8 @@ export abstract class StartModeCommand extends ConfigCommand {
             setTimeout(cancel, FOLLOW_END_GRACE_MS).unref();
           },
           (error: unknown) => {
+            if (isForced) return; // Closed by the second Ctrl+C: nothing to report.
+            stopFailed = true;
             this.err(
               `Could not stop the services: ${error instanceof Error ? error.message : String(error)}\n`,
             );
@@ -248,10 +256,14 @@ export abstract class StartModeCommand extends ConfigCommand {
       const first = await Promise.race([result, force]);
       if (first === 'forced') {
         cancel();
+        this.stopClient?.close();
         return EXIT_INTERRUPTED;
       }
-      if (stopping !== null && (await Promise.race([stopping, force])) === 'forced') return EXIT_INTERRUPTED;
-      if (first === null) return EXIT_OK;
+      if (stopping !== null && (await Promise.race([stopping, force])) === 'forced') {
+        this.stopClient?.close();
+        return EXIT_INTERRUPTED;
+      }
+      if (first === null) return stopFailed ? EXIT_FAILURE : EXIT_OK;
       const failed = first.services.filter((s) => s.status === 'failed');
       for (const s of failed) this.err(`${s.name} failed${s.reason ? `: ${s.reason}` : ''}\n`);
       return failed.length > 0 ? EXIT_FAILURE : EXIT_OK;
@@ -260,8 +272,17 @@ export abstract class StartModeCommand extends ConfigCommand {
     }
   }
 
+  /** The connection of the Ctrl+C stop, closed if a second Ctrl+C gives up on it. */
+  private stopClient: DaemonClient | null = null;
+
   /** Sends the Ctrl+C stop on its own connection: the first one is busy with the stream. */
   private async stopOnSecondConnection(config: ConfigRef): Promise<void> {
-    await this.withClient((client) => client.request({ type: 'stop', config, services: this.services }));
+    const client = await this.connect();
+    this.stopClient = client;
+    try {
+      await client.request({ type: 'stop', config, services: this.services });
+    } finally {
+      client.close();
+    }
   }
 }

@@ -1,5 +1,5 @@
-import { bakeConfig, renderBakedConfig } from '@kepler/config';
 import { Command, Option } from 'clipanion';
+import { loadConfigLib } from '../configLib.js';
 import { EXIT_OK } from '../errors.js';
 import { ConfigCommand, captureEnv } from './BaseCommand.js';
 
@@ -26,6 +26,7 @@ export class ConfigPrintCommand extends ConfigCommand {
   json = Option.Boolean('--json', false, { description: 'Print JSON instead of YAML' });
 
   override async execute(): Promise<number> {
+    const { bakeConfig, renderBakedConfig } = await loadConfigLib();
     const path = await this.configPath();
     const baked = await bakeConfig({ path, env: captureEnv(this.context.env) });
     const text = renderBakedConfig(baked, this.json ? 'json' : 'yaml');

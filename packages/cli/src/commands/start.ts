@@ -20,7 +20,8 @@ export class StartCommand extends StartModeCommand {
       \`-d\` returns at once. \`-d --wait\` blocks until the startup cluster is ready (healthy where a
       health check exists, running otherwise, exited 0 for one-shot dependencies) and exits 0, printing
       how many deferred services continue in the background; it exits 1 with the failing service, its
-      reason and its last log lines when one fails or \`--timeout\` passes.
+      reason and its last log lines when one fails or \`--timeout\` passes. Ctrl+C while waiting leaves
+      the services starting in the background and exits with 130.
     `,
     examples: [
       ['Start everything and follow the logs (Ctrl+C stops)', '$0 start'],

@@ -1,10 +1,11 @@
-import { parseSignal } from '@kepler/config';
 import { Command, Option } from 'clipanion';
+import { loadConfigLib } from '../configLib.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { ConfigCommand } from './BaseCommand.js';
 
 /** Canonical signal name of a `--signal` value (`TERM`, `SIGKILL`, `9`); throws UsageError naming the flag. */
-export function validateSignal(value: string): string {
+export async function validateSignal(value: string): Promise<string> {
+  const { parseSignal } = await loadConfigLib();
   try {
     return parseSignal(value).name;
   } catch (error) {
@@ -45,7 +46,7 @@ export class StopCommand extends ConfigCommand {
   clean = Option.Boolean('--clean', false, { description: 'Run cleanup hooks and remove the config state' });
 
   override async execute(): Promise<number> {
-    const signal = this.signal === undefined ? undefined : validateSignal(this.signal);
+    const signal = this.signal === undefined ? undefined : await validateSignal(this.signal);
     const config = await this.configRef();
     const result = await this.withClient((client) =>
       client.request({

@@ -21,12 +21,13 @@ const line = (service: string, text: string, hook: string | null = null): LogLin
 });
 
 describe('LogPrinter', () => {
-  it('aligns labels to the longest seen so far', () => {
+  it('aligns labels over a batch, and widens for later batches', () => {
     const out = sink();
     const printer = new LogPrinter(out, { mode: 'text', timestamps: false, color: false });
-    printer.lines([line('database', 'a'), line('web', 'b')]);
+    printer.lines([line('web', 'a'), line('database', 'b')]);
     printer.lines([line('web', 'c', 'pre_start')]);
-    expect(out.text()).toBe('database | a\nweb      | b\nweb.pre_start | c\n');
+    printer.lines([line('db', 'd')]);
+    expect(out.text()).toBe('web      | a\ndatabase | b\nweb.pre_start | c\ndb            | d\n');
   });
 
   it('prints one JSON object per line in json mode, and no status lines', () => {

@@ -13,7 +13,7 @@ export type LogOutputMode = 'text' | 'raw' | 'json';
 
 /**
  * Prints log lines (and, in the foreground start, status lines) to one stream, keeping labels aligned:
- * the label column widens to the longest label seen so far. Formatting is `logLine.ts`'s; this class
+ * the label column widens to the longest label seen so far (a batch is measured before it is printed). Formatting is `logLine.ts`'s; this class
  * only keeps the alignment state and chooses the mode.
  */
 export class LogPrinter {
@@ -35,9 +35,10 @@ export class LogPrinter {
       this.out.write(lines.map((l) => `${JSON.stringify(logLineToJson(l))}\n`).join(''));
       return;
     }
+    // Widen over the whole batch first, so a batch (e.g. all of `kepler logs`) is aligned throughout.
+    for (const line of lines) this.widen(logLabel(line));
     const chunks: Buffer[] = [];
     for (const line of lines) {
-      this.widen(logLabel(line));
       chunks.push(
         formatLogLine(line, {
           timestamps: this.options.timestamps,

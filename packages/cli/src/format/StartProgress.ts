@@ -36,6 +36,7 @@ export class StartProgress {
   private readonly rows = new Map<string, Row>();
   private drawnLines = 0;
   private live: boolean;
+  private readonly color: boolean;
 
   constructor(
     private readonly out: ProgressOutput,
@@ -44,8 +45,6 @@ export class StartProgress {
     this.live = options.live;
     this.color = options.color;
   }
-
-  private readonly color: boolean;
 
   /** Applies one stream event. */
   onEvent(event: StreamEvent): void {

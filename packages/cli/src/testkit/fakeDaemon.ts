@@ -4,7 +4,7 @@
  * output. The daemon answers hello itself; every other request goes to the test's `handle` function,
  * which answers through `reply` (events, then a result or an error).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,7 @@ export type Handler = (request: Request, reply: Reply, cancelled: Promise<void>)
 
 export class FakeDaemon {
   readonly requests: Request[] = [];
+  private readonly sockets = new Set<net.Socket>();
 
   private constructor(
     private readonly server: net.Server,
@@ -52,6 +53,8 @@ export class FakeDaemon {
   }
 
   private accept(socket: net.Socket, handle: Handler): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
     const cancels = new Map<number, () => void>();
     const conn: FrameConnection = new FrameConnection(socket, {
       onFrame: (frame) => {
@@ -81,14 +84,9 @@ export class FakeDaemon {
     });
   }
 
-  /** Writes a file into the state directory's sibling temp dir and returns its path (a config to point -f at). */
-  writeConfig(text = 'services:\n  web:\n    command: ["sleep", "1"]\n'): string {
-    const path = join(this.stateDir, 'kepler.yaml');
-    writeFileSync(path, text);
-    return path;
-  }
-
+  /** Closes every connection (a client left waiting must not keep the server open) and the server. */
   async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     rmSync(this.stateDir, { recursive: true, force: true });
   }

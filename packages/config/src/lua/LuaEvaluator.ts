@@ -31,6 +31,7 @@ export interface LuaContext {
   readonly hookName: string | null;
 }
 
+/** One chunk to evaluate: inline `code` or a `!lua_file`. */
 export interface LuaEvalRequest {
   /** Inline code, or null when `file` is set. */
   readonly code: string | null;
@@ -46,6 +47,7 @@ export interface LuaEvalRequest {
 /** Why an evaluation failed: a Lua error, an unconvertible value, the deadline, memory, or a crash. */
 export type LuaFailureKind = 'lua' | 'convert' | 'timeout' | 'oom' | 'crash';
 
+/** A failed evaluation; `kind` says whether the evaluator can still be used (`lua`, `convert`). */
 export class LuaEvalError extends Error {
   override readonly name = 'LuaEvalError';
   constructor(
@@ -74,6 +76,7 @@ function resolveLuauUrl(): string {
   return luauUrl;
 }
 
+/** Options of `LuaEvaluator`. */
 export interface LuaEvaluatorOptions {
   readonly configDir: string;
   /** The captured CLI environment, exposed as `ctx.sys_env`. */
@@ -116,10 +119,20 @@ export class LuaEvaluator {
     this.ready.catch(() => {}); // observed through eval()
     this.worker.on('message', (message: WorkerMessage) => this.onMessage(message, markReady));
     this.worker.on('error', (error) =>
-      this.fail(new LuaEvalError(/memory/i.test(error.message) ? 'oom' : 'crash', `Lua worker failed: ${error.message}`)),
+      this.fail(
+        new LuaEvalError(
+          /memory/i.test(error.message) ? 'oom' : 'crash',
+          `Lua worker failed: ${error.message}`,
+        ),
+      ),
     );
     this.worker.on('exit', (code) => {
-      this.fail(new LuaEvalError('crash', `Lua worker exited (code ${code})${this.stderr ? `: ${this.stderr.trim()}` : ''}`));
+      this.fail(
+        new LuaEvalError(
+          'crash',
+          `Lua worker exited (code ${code})${this.stderr ? `: ${this.stderr.trim()}` : ''}`,
+        ),
+      );
     });
     this.timer = setTimeout(() => {
       this.fail(

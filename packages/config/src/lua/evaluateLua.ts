@@ -6,8 +6,9 @@
  * source order, hooks included. `global` is shared by all of them.
  *
  * What `ctx.env` holds is "the environment so far" at that point:
- * - top level and `kepler`: the captured CLI environment when `kepler.sys_env` is `inherit`, else empty;
- * - a service's `sys_env` and `env_file`: as above but with the service's own `sys_env` policy;
+ * - top level, `kepler` and a service's own `sys_env`: the captured CLI environment when
+ *   `kepler.sys_env` is `inherit`, else empty;
+ * - a service's `env_file`: the same, but following the service's own `sys_env` policy;
  * - a service's `environment`: that, plus the env_file's variables;
  * - any other service key: the service's complete environment (sys env if inherit < env_file <
  *   environment), i.e. what the process will get;
@@ -25,6 +26,7 @@ import { type IssueCollector, indexPath, joinPath, type Pos } from '../issues.js
 import type { RawConfig, RawEntry, RawLua, RawMap, RawNode } from '../parse.js';
 import { type LuaContext, LuaEvalError, LuaEvaluator, type LuaPlain } from './LuaEvaluator.js';
 
+/** Input of the Lua stage. */
 export interface LuaStageInput {
   readonly raw: RawConfig;
   readonly configDir: string;
@@ -81,7 +83,8 @@ class LuaStage {
   async root(node: RawNode): Promise<RawNode> {
     const empty: Scope = { env: EMPTY, envFile: EMPTY, serviceName: null, hookName: null };
     let root = node;
-    if (root.kind === 'lua') root = (await this.evaluate(root, empty, '')) ?? { kind: 'map', entries: [], pos: root.pos };
+    if (root.kind === 'lua')
+      root = (await this.evaluate(root, empty, '')) ?? { kind: 'map', entries: [], pos: root.pos };
     if (root.kind !== 'map') return root;
 
     const keplerEntry = root.entries.find((entry) => entry.key === 'kepler');
@@ -94,7 +97,13 @@ class LuaStage {
       const code = luaBlock.value;
       if (code.kind === 'scalar' && typeof code.value === 'string') {
         await this.evaluate(
-          { kind: 'lua', code: code.value, file: null, pos: code.pos, codeLine: code.contentLine ?? code.pos.line },
+          {
+            kind: 'lua',
+            code: code.value,
+            file: null,
+            pos: code.pos,
+            codeLine: code.contentLine ?? code.pos.line,
+          },
           global,
           'lua',
         );
@@ -109,14 +118,15 @@ class LuaStage {
     const servicesEntry = root.entries.find((entry) => entry.key === 'services');
     if (servicesEntry) resolved.set(servicesEntry, await this.services(servicesEntry.value, global));
     for (const entry of root.entries) {
-      if (!resolved.has(entry) && entry !== luaBlock) resolved.set(entry, await this.value(entry.value, global, entry.key));
+      if (!resolved.has(entry) && entry !== luaBlock)
+        resolved.set(entry, await this.value(entry.value, global, entry.key));
     }
     return rebuild(root, resolved);
   }
 
   private async kepler(node: RawNode, global: Scope): Promise<RawNode | null> {
     const kepler = await this.shallow(node, global, 'kepler');
-    if (!kepler || kepler.kind !== 'map') return kepler;
+    if (kepler?.kind !== 'map') return kepler;
     const resolved = new Map<RawEntry, RawNode | null>();
     const sysEnv = kepler.entries.find((entry) => entry.key === 'sys_env');
     let scope = global;
@@ -129,7 +139,9 @@ class LuaStage {
       if (resolved.has(entry)) continue;
       const path = `kepler.${entry.key}`;
       const value =
-        entry.key === 'hooks' ? await this.hooks(entry.value, scope, path, layeredLookup(this.captured)) : await this.value(entry.value, scope, path);
+        entry.key === 'hooks'
+          ? await this.hooks(entry.value, scope, path, layeredLookup(this.captured))
+          : await this.value(entry.value, scope, path);
       resolved.set(entry, value);
     }
     return rebuild(kepler, resolved);
@@ -137,7 +149,7 @@ class LuaStage {
 
   private async services(node: RawNode, global: Scope): Promise<RawNode | null> {
     const services = await this.shallow(node, global, 'services');
-    if (!services || services.kind !== 'map') return services;
+    if (services?.kind !== 'map') return services;
     const resolved = new Map<RawEntry, RawNode | null>();
     for (const entry of services.entries) {
       resolved.set(entry, await this.service(entry.key, entry.value, global));
@@ -149,7 +161,7 @@ class LuaStage {
     const path = joinPath('services', name);
     const base: Scope = { ...global, serviceName: name };
     const service = await this.shallow(node, base, path);
-    if (!service || service.kind !== 'map') return service;
+    if (service?.kind !== 'map') return service;
     const resolved = new Map<RawEntry, RawNode | null>();
     const take = async (key: string, scope: Scope): Promise<RawNode | null | undefined> => {
       const entry = service.entries.find((e) => e.key === key);
@@ -159,33 +171,46 @@ class LuaStage {
       return value;
     };
 
-    const policy = policyOf((await take('sys_env', base)) ?? undefined) ?? (global.env === this.captured ? 'inherit' : 'clear');
+    const policy =
+      policyOf((await take('sys_env', base)) ?? undefined) ??
+      (global.env === this.captured ? 'inherit' : 'clear');
     const sysScope: Scope = { ...base, env: policy === 'inherit' ? this.captured : EMPTY };
     const fileVars = this.envFileVars(await take('env_file', sysScope), layeredLookup(this.captured));
     const fileScope: Scope = { ...sysScope, env: { ...sysScope.env, ...fileVars }, envFile: fileVars };
-    const own = this.environment(await take('environment', fileScope), layeredLookup(fileVars, this.captured));
+    const own = this.environment(
+      await take('environment', fileScope),
+      layeredLookup(fileVars, this.captured),
+    );
     const full: Scope = { ...fileScope, env: { ...fileScope.env, ...own } };
     const lookup = layeredLookup(own, fileVars, this.captured);
 
     for (const entry of service.entries) {
       if (resolved.has(entry)) continue;
       const childPath = joinPath(path, entry.key);
-      const value = entry.key === 'hooks' ? await this.hooks(entry.value, full, childPath, lookup) : await this.value(entry.value, full, childPath);
+      const value =
+        entry.key === 'hooks'
+          ? await this.hooks(entry.value, full, childPath, lookup)
+          : await this.value(entry.value, full, childPath);
       resolved.set(entry, value);
     }
     return rebuild(service, resolved);
   }
 
   /** A `hooks` map: each hook staged like a service, on top of `parent`'s environment. */
-  private async hooks(node: RawNode, parent: Scope, path: string, parentLookup: Lookup): Promise<RawNode | null> {
+  private async hooks(
+    node: RawNode,
+    parent: Scope,
+    path: string,
+    parentLookup: Lookup,
+  ): Promise<RawNode | null> {
     const hooks = await this.shallow(node, parent, path);
-    if (!hooks || hooks.kind !== 'map') return hooks;
+    if (hooks?.kind !== 'map') return hooks;
     const resolved = new Map<RawEntry, RawNode | null>();
     for (const hookEntry of hooks.entries) {
       const hookPath = joinPath(path, hookEntry.key);
       const base: Scope = { ...parent, hookName: hookEntry.key };
       const hook = await this.shallow(hookEntry.value, base, hookPath);
-      if (!hook || hook.kind !== 'map') {
+      if (hook?.kind !== 'map') {
         resolved.set(hookEntry, hook);
         continue;
       }
@@ -198,12 +223,20 @@ class LuaStage {
         return value;
       };
       const fileVars = this.envFileVars(await take('env_file', base), parentLookup);
-      const fileScope: Scope = { ...base, env: { ...base.env, ...fileVars }, envFile: { ...base.envFile, ...fileVars } };
+      const fileScope: Scope = {
+        ...base,
+        env: { ...base.env, ...fileVars },
+        envFile: { ...base.envFile, ...fileVars },
+      };
       const fileLookup = layeredLookup(fileVars);
-      const own = this.environment(await take('environment', fileScope), (name) => fileLookup(name) ?? parentLookup(name));
+      const own = this.environment(
+        await take('environment', fileScope),
+        (name) => fileLookup(name) ?? parentLookup(name),
+      );
       const full: Scope = { ...fileScope, env: { ...fileScope.env, ...own } };
       for (const entry of hook.entries) {
-        if (!inner.has(entry)) inner.set(entry, await this.value(entry.value, full, joinPath(hookPath, entry.key)));
+        if (!inner.has(entry))
+          inner.set(entry, await this.value(entry.value, full, joinPath(hookPath, entry.key)));
       }
       resolved.set(hookEntry, rebuild(hook, inner));
     }
@@ -222,7 +255,8 @@ class LuaStage {
         return this.evaluate(node, scope, path);
       case 'map': {
         const resolved = new Map<RawEntry, RawNode | null>();
-        for (const entry of node.entries) resolved.set(entry, await this.value(entry.value, scope, joinPath(path, entry.key)));
+        for (const entry of node.entries)
+          resolved.set(entry, await this.value(entry.value, scope, joinPath(path, entry.key)));
         return rebuild(node, resolved);
       }
       case 'seq': {
@@ -240,7 +274,12 @@ class LuaStage {
 
   private async evaluate(lua: RawLua, scope: Scope, path: string): Promise<RawNode | null> {
     if (this.evaluator.stopped && this.reportedStop) return { kind: 'errored', pos: lua.pos };
-    const ctx: LuaContext = { env: scope.env, envFile: scope.envFile, serviceName: scope.serviceName, hookName: scope.hookName };
+    const ctx: LuaContext = {
+      env: scope.env,
+      envFile: scope.envFile,
+      serviceName: scope.serviceName,
+      hookName: scope.hookName,
+    };
     try {
       const value = await this.evaluator.evaluate({
         code: lua.code,
@@ -262,19 +301,30 @@ class LuaStage {
       case 'lua': {
         // Inline code is padded so `kepler.yaml:LINE:` is already the YAML line.
         const prefix = `${this.chunk.slice(1)}:`;
-        const match = lua.file === null ? new RegExp(`^${escapeRegExp(prefix)}(\\d+): ([\\s\\S]*)$`).exec(error.message) : null;
+        const match =
+          lua.file === null
+            ? new RegExp(`^${escapeRegExp(prefix)}(\\d+): ([\\s\\S]*)$`).exec(error.message)
+            : null;
+        const hint = /attempt to modify a readonly table/.test(error.message)
+          ? ' (ctx and its tables are read-only; keep your own state in `global`)'
+          : '';
         if (match) {
-          this.issues.add(path, `Lua error: ${match[2]}`, { line: Number(match[1]), column: lua.pos.column });
+          // The line is Lua's (mapped onto the YAML file); the column is unknown.
+          this.issues.add(path, `Lua error: ${match[2]}${hint}`, { line: Number(match[1]) });
         } else {
-          this.issues.add(path, `Lua error: ${error.message}`, lua.pos);
+          this.issues.add(path, `Lua error: ${error.message}${hint}`, lua.pos);
         }
         return;
       }
       case 'convert':
-        this.issues.add(path, `Lua returned ${error.message}`, lua.pos);
+        this.issues.add(path, `Lua returned an unusable value: ${error.message}`, lua.pos);
         return;
       case 'oom':
-        this.stopOnce(path, 'Lua ran out of memory (the sandbox has about 16 MB); evaluation was stopped', lua.pos);
+        this.stopOnce(
+          path,
+          'Lua ran out of memory (the sandbox has about 16 MB); evaluation was stopped',
+          lua.pos,
+        );
         return;
       default:
         this.stopOnce(path, error.message, lua.pos);
@@ -289,7 +339,7 @@ class LuaStage {
 
   /** Reads the env_file named by an (evaluated) `env_file` node for `ctx`; problems are left to the bake. */
   private envFileVars(node: RawNode | null | undefined, lookup: Lookup): Record<string, string> {
-    if (!node || node.kind !== 'scalar' || typeof node.value !== 'string') return {};
+    if (node?.kind !== 'scalar' || typeof node.value !== 'string') return {};
     try {
       return readEnvFile(resolvePath(this.input.configDir, expandVars(node.value, lookup, this.home)));
     } catch {
@@ -309,7 +359,8 @@ class LuaStage {
     } else if (node?.kind === 'map') {
       for (const entry of node.entries) {
         const value = entry.value;
-        if (value.kind === 'scalar' && value.value !== null) entries.push({ key: entry.key, value: value.text ?? String(value.value) });
+        if (value.kind === 'scalar' && value.value !== null)
+          entries.push({ key: entry.key, value: value.text ?? String(value.value) });
       }
     }
     return expandEnvironment(entries, below, this.home, () => {});
@@ -321,7 +372,9 @@ function findEntry(node: RawNode | undefined, key: string): RawEntry | undefined
 }
 
 function policyOf(node: RawNode | undefined): 'clear' | 'inherit' | undefined {
-  return node?.kind === 'scalar' && (node.value === 'clear' || node.value === 'inherit') ? node.value : undefined;
+  return node?.kind === 'scalar' && (node.value === 'clear' || node.value === 'inherit')
+    ? node.value
+    : undefined;
 }
 
 /** The map with each entry's value replaced; entries whose value became nil are dropped. */
@@ -344,7 +397,9 @@ function fromPlain(value: LuaPlain, pos: Pos): RawNode | null {
     case 'seq':
       return {
         kind: 'seq',
-        items: value.items.map((item) => fromPlain(item, pos)).filter((item): item is RawNode => item !== null),
+        items: value.items
+          .map((item) => fromPlain(item, pos))
+          .filter((item): item is RawNode => item !== null),
         pos,
         fromLua: true,
       };

@@ -18,18 +18,16 @@ local host_print = __kepler_print
 __kepler_load = nil
 __kepler_print = nil
 
--- The sandbox: Luau has no io, loadfile or dofile; keep only os's clock functions and drop debug,
--- getfenv/setfenv and any loader that could reach outside the config.
+-- Calling getfenv once turns off Luau's import caching for the shared environment. Without it,
+-- dotted global reads are resolved when a chunk loads, so "global.n = 1 return global.n" would
+-- return the old value. (The worker removes getfenv, setfenv, debug and the loaders from _G after
+-- this prelude; Luau itself has no io, loadfile or dofile.)
+getfenv(1)
+
+-- Keep only os's clock functions (Luau has no os.execute/remove/rename/exit/getenv/tmpname; this
+-- also guards against a future Luau that adds them).
 local os_clock, os_date, os_difftime, os_time = os.clock, os.date, os.difftime, os.time
 os = table.freeze({ clock = os_clock, date = os_date, difftime = os_difftime, time = os_time })
-io = nil
-debug = nil
-loadfile = nil
-dofile = nil
-load = nil
-loadstring = nil
-getfenv = nil
-setfenv = nil
 
 print = function(...)
   local parts = {}
@@ -90,11 +88,14 @@ end
 ctx = table.freeze({ env = table.freeze({}), sys_env = SYS_ENV, env_file = table.freeze({}) })
 `;
 
+/** The worker's whole source (CommonJS- and ESM-safe: it only uses dynamic `import()`). */
 export const LUA_WORKER_SOURCE = String.raw`
-'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
-const fs = require('node:fs');
-const path = require('node:path');
+// Only dynamic import(): this code runs as CommonJS or as an ES module depending on the parent's flags.
+(async () => {
+const { parentPort, workerData } = await import('node:worker_threads');
+const fs = await import('node:fs');
+const path = await import('node:path');
+const v8 = await import('node:v8');
 
 const PRELUDE = ${JSON.stringify(PRELUDE)};
 const MAX_DEPTH = 32;
@@ -168,10 +169,10 @@ function toPlain(value, depth) {
   const type = typeof value;
   if (type === 'string' || type === 'boolean') return value;
   if (type === 'number') {
-    if (!Number.isFinite(value)) throw new ConvertError(String(value) + ' is not a usable number');
+    if (!Number.isFinite(value)) throw new ConvertError('the number ' + String(value));
     return value;
   }
-  if (type === 'function') throw new ConvertError('a function cannot be a config value (did you mean to call it?)');
+  if (type === 'function') throw new ConvertError('a function (did you mean to call it?)');
   if (depth > MAX_DEPTH) throw new ConvertError('tables nested more than ' + MAX_DEPTH + ' deep (a table that contains itself?)');
   if (Array.isArray(value)) return { t: 'seq', items: value.map((item) => toPlain(item, depth + 1)) };
   if (type === 'object' && typeof value.keys === 'function' && typeof value[Symbol.iterator] === 'function') {
@@ -180,7 +181,7 @@ function toPlain(value, depth) {
     if (pairs.every(([key]) => typeof key === 'number')) {
       pairs.sort((a, b) => a[0] - b[0]);
       if (!pairs.every(([key], i) => key === i + 1)) {
-        throw new ConvertError('a table with numeric keys must be a list 1..n without holes (a nil inside a list?)');
+        throw new ConvertError('a list with holes or numeric keys other than 1..n (a nil inside a list?)');
       }
       return { t: 'seq', items: pairs.map(([, item]) => toPlain(item, depth + 1)) };
     }
@@ -189,9 +190,9 @@ function toPlain(value, depth) {
       pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       return { t: 'map', entries: pairs.map(([key, item]) => [key, toPlain(item, depth + 1)]) };
     }
-    throw new ConvertError('a table mixing list items and named keys cannot be a config value');
+    throw new ConvertError('a table mixing list items and named keys (use one or the other)');
   }
-  throw new ConvertError('a ' + type + ' value cannot be a config value');
+  throw new ConvertError('a ' + type + ' value');
 }
 
 function failure(id, error) {
@@ -229,8 +230,11 @@ async function evaluate(request) {
   }
 }
 
-(async () => {
-  try {
+try {
+    // Baseline wasm code only: optimising luau-web's large module in a fresh worker stalls the thread
+    // for 100-250 ms on every bake, far more than config scripts ever run. (A V8 flag is process-wide:
+    // it affects only WebAssembly compiled from now on, and Kepler compiles no other.)
+    v8.setFlagsFromString('--liftoff-only');
     const luau = await import(luauUrl);
     // luau-web's wasm prints an abort (out of memory) to stderr: keep it for the error message instead.
     luau.InternalLuauWasmModule.printErr = (text) => { if (/^Aborted\(/.test(String(text))) abortMessage = String(text); };
@@ -240,6 +244,10 @@ async function evaluate(request) {
     });
     await state.loadstring('__kepler_sys_env = ' + luaTable(sysEnv), '=kepler-init', true)();
     await state.loadstring(PRELUDE, '=kepler-prelude', true)();
+    // _G is read-only to Lua (assigning nil there only unshadows it), so remove these from the host side.
+    for (const name of ['debug', 'getfenv', 'setfenv', 'load', 'loadstring', 'loadfile', 'dofile', 'io', 'collectgarbage']) {
+      state.env.set(name, undefined, true);
+    }
   } catch (error) {
     post({ type: 'fatal', message: String(error && error.message ? error.message : error) });
     return;
