@@ -142,7 +142,11 @@ export class ConfigActor implements ServiceHost {
   recover(): void {
     for (const rt of this.services.values()) {
       const s = rt.state.status;
-      if (isActive(s)) {
+      if (s === 'starting' && rt.state.pid === null) {
+        // The daemon died between deciding to launch and spawning: launch again.
+        rt.state.status = 'stopped';
+        rt.markWaiting(null);
+      } else if (isActive(s)) {
         if (s !== 'stopping' && rt.adopt()) continue;
         const wasStopping = s === 'stopping';
         rt.state.pid = null;

@@ -36,7 +36,8 @@ export async function runHook(r: HookRun): Promise<HookOutcome> {
     const proc = await spawnService({
       command: r.hook.command,
       cwd: r.hook.workingDir,
-      env: { ...r.hook.environment, [MARKER_ENV]: r.marker },
+      env: { ...r.hook.environment },
+      marker: `${MARKER_ENV}=${r.marker}`,
       user: r.hook.user,
       group: r.hook.group,
       limits: { memoryBytes: null, cpuTimeSec: null, maxFds: null },

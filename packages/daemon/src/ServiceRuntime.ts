@@ -170,11 +170,11 @@ export class ServiceRuntime {
     const errFd = openFifoForChild(stderrFifo);
     try {
       this.attachReaders(stdoutFifo, stderrFifo);
-      const env = { ...this.spec.environment, [MARKER_ENV]: this.host.markerFor(this.name) };
       const child = await spawnService({
         command: this.spec.command,
         cwd: this.spec.workingDir,
-        env,
+        env: { ...this.spec.environment },
+        marker: this.marker,
         user: this.spec.user,
         group: this.spec.group,
         limits: this.spec.limits,

@@ -10,8 +10,9 @@
  * When no hierarchy is usable (read-only, cgroup v1 only, not root) or KEPLER_CGROUPS=off, everything
  * falls back silently to process groups plus a /proc environment-marker sweep.
  */
-import { createHash } from 'node:crypto';
+
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { accessSync, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -41,7 +42,9 @@ function cgroup2Mounts(): string[] {
     const fstype = line.slice(sep + 3).split(' ')[0];
     const mountPoint = line.slice(0, sep).split(' ')[4];
     if (fstype === 'cgroup2' && mountPoint !== undefined) {
-      mounts.push(mountPoint.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))));
+      mounts.push(
+        mountPoint.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))),
+      );
     }
   }
   return mounts;
@@ -53,10 +56,14 @@ function probe(root: string): boolean {
     mkdirSync(root, { recursive: true });
     mkdirSync(probeDir, { recursive: true });
     // The real test: can a process be moved in? (mkdir alone succeeds on some read-only delegations.)
-    execFileSync('/bin/sh', ['-c', 'echo "$$" > "$1"', 'kepler-cgroup-probe', join(probeDir, 'cgroup.procs')], {
-      stdio: 'ignore',
-      timeout: 5000,
-    });
+    execFileSync(
+      '/bin/sh',
+      ['-c', 'echo "$$" > "$1"', 'kepler-cgroup-probe', join(probeDir, 'cgroup.procs')],
+      {
+        stdio: 'ignore',
+        timeout: 5000,
+      },
+    );
     return true;
   } catch {
     return false;

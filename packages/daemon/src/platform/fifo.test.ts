@@ -56,7 +56,10 @@ describe('createFifo', () => {
 
 describe('FIFO capture', () => {
   test('the reader gets every line the child writes, then ends', async () => {
-    const { proc, reader } = await spawnIntoFifo(['sh', '-c', 'for i in 1 2 3; do echo line$i; done; printf tail'], true);
+    const { proc, reader } = await spawnIntoFifo(
+      ['sh', '-c', 'for i in 1 2 3; do echo line$i; done; printf tail'],
+      true,
+    );
     const out = await readAll(reader);
     expect(out.toString()).toBe('line1\nline2\nline3\ntail');
     expect((await proc.exited).code).toBe(0);

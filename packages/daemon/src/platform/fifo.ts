@@ -23,7 +23,9 @@ export function createFifo(path: string): void {
     execFileSync('mkfifo', ['-m', '0600', '--', path], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
     const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim();
-    throw new PlatformError('FIFO_FAILED', `cannot create FIFO ${path}: ${stderr || String(err)}`, { cause: err });
+    throw new PlatformError('FIFO_FAILED', `cannot create FIFO ${path}: ${stderr || String(err)}`, {
+      cause: err,
+    });
   }
 }
 

@@ -5,6 +5,7 @@
 export { cgroupPathForMarker, cgroupsAvailable, setCgroupsEnabled } from './cgroups.js';
 export { PlatformError, type PlatformErrorCode } from './errors.js';
 export { createFifo, openFifoForChild, openFifoReader } from './fifo.js';
+export { notifySystemd } from './notify.js';
 export {
   FOREIGN_EXIT_POLL_MS,
   findProcessesByMarker,
@@ -14,7 +15,6 @@ export {
   readStat,
   watchForeignExit,
 } from './procfs.js';
-export { notifySystemd } from './notify.js';
 export { signalName, signalNumber } from './signals.js';
 export {
   DEFAULT_PATH,
@@ -23,5 +23,11 @@ export {
   type SpawnSpec,
   spawnService,
 } from './spawn.js';
-export { KILL_WAIT_MAX_MS, signalGroup, STOP_POLL_MAX_MS, STOP_POLL_MIN_MS, stopProcessTree } from './stop.js';
-export { KEPLER_GROUP_NAME, type ResolvedUser, resolveUser } from './users.js';
+export {
+  KILL_WAIT_MAX_MS,
+  STOP_POLL_MAX_MS,
+  STOP_POLL_MIN_MS,
+  signalGroup,
+  stopProcessTree,
+} from './stop.js';
+export { groupIdByName, KEPLER_GROUP_NAME, type ResolvedUser, resolveUser } from './users.js';

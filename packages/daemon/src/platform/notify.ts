@@ -10,6 +10,12 @@ import { execFile } from 'node:child_process';
 export function notifySystemd(state: string): Promise<boolean> {
   if (!process.env.NOTIFY_SOCKET) return Promise.resolve(false);
   return new Promise((resolve) => {
-    execFile('systemd-notify', [`--pid=${process.pid}`, state], { timeout: 5000 }, (err) => resolve(err === null));
+    // env passed explicitly: the socket must reach systemd-notify even if process.env was replaced.
+    execFile(
+      'systemd-notify',
+      [`--pid=${process.pid}`, state],
+      { timeout: 5000, env: { ...process.env } },
+      (err) => resolve(err === null),
+    );
   });
 }

@@ -1,7 +1,14 @@
 import { chmodSync, copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTmpDir, Reaper, spec, TEST_PATH, uniqueName, waitFor } from './__tests__/helpers.js';
-import { findProcessesByMarker, isSameProcess, readStartTime, readStat, scanProcesses, watchForeignExit } from './procfs.js';
+import {
+  findProcessesByMarker,
+  isSameProcess,
+  readStartTime,
+  readStat,
+  scanProcesses,
+  watchForeignExit,
+} from './procfs.js';
 import { spawnService } from './spawn.js';
 
 const reaper = new Reaper();
@@ -41,7 +48,9 @@ describe('start time and pid reuse', () => {
 
   test('a zombie counts as gone', async () => {
     // sh forks `true`, then execs sleep, which never reaps it: the child stays a zombie.
-    const proc = await spawnService(spec({ command: ['sh', '-c', 'true & exec sleep 60'], stdout: 'ignore' }));
+    const proc = await spawnService(
+      spec({ command: ['sh', '-c', 'true & exec sleep 60'], stdout: 'ignore' }),
+    );
     reaper.add(proc.pid);
     const zombie = await waitFor(async () => {
       const snap = [...readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, 'utf8').trim().split(' ')];
@@ -64,7 +73,13 @@ describe('start time and pid reuse', () => {
     reaper.add(proc.pid);
     expect(readFileSync(`/proc/${proc.pid}/stat`, 'latin1')).toContain('(a) (b c)');
     const st = readStat(proc.pid);
-    expect(st).toEqual({ pid: proc.pid, state: expect.stringMatching(/^[RSD]$/), ppid: process.pid, pgid: proc.pid, startTime: proc.startTime });
+    expect(st).toEqual({
+      pid: proc.pid,
+      state: expect.stringMatching(/^[RSD]$/),
+      ppid: process.pid,
+      pgid: proc.pid,
+      startTime: proc.startTime,
+    });
   });
 });
 

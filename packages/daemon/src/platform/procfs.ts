@@ -74,7 +74,10 @@ const MARKER_RE = /^[^=\0]+=[^\0]*$/;
 /** Throws unless `marker` is a `KEY=VALUE` environment entry. */
 export function assertMarker(marker: string): void {
   if (!MARKER_RE.test(marker)) {
-    throw new PlatformError('INVALID_TARGET', `process marker must be KEY=VALUE, got ${JSON.stringify(marker)}`);
+    throw new PlatformError(
+      'INVALID_TARGET',
+      `process marker must be KEY=VALUE, got ${JSON.stringify(marker)}`,
+    );
   }
 }
 

@@ -6,7 +6,8 @@ describe('signals', () => {
     expect(signalName(6)).toBe('SIGABRT');
     expect(signalName(29)).toBe('SIGIO');
     expect(signalName(99)).toBe('SIG99');
-    for (const s of ['SIGTERM', 'TERM', 'sigterm', 'term', '15', ' SIGTERM ']) expect(signalNumber(s)).toBe(15);
+    for (const s of ['SIGTERM', 'TERM', 'sigterm', 'term', '15', ' SIGTERM '])
+      expect(signalNumber(s)).toBe(15);
     expect(signalNumber('SIGKILL')).toBe(9);
     expect(signalNumber('HUP')).toBe(1);
   });

@@ -1,8 +1,18 @@
 import { chmodSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { firstLine, makeTmpDir, PY, Reaper, readAll, spec, TEST_PATH, uniqueName, waitFor } from './__tests__/helpers.js';
+import {
+  firstLine,
+  makeTmpDir,
+  PY,
+  Reaper,
+  readAll,
+  spec,
+  TEST_PATH,
+  uniqueName,
+  waitFor,
+} from './__tests__/helpers.js';
 import { PlatformError } from './errors.js';
-import { readStat, readStartTime } from './procfs.js';
+import { readStartTime, readStat } from './procfs.js';
 import { spawnService } from './spawn.js';
 
 const reaper = new Reaper();
@@ -77,7 +87,9 @@ describe('spawnService', () => {
     chmodSync(join(dir, 'script.sh'), 0o755);
     const err = await spawnError(spawnService(spec({ command: ['./script.sh'], cwd: dir })));
     expect(err.code).toBe('SPAWN_FAILED');
-    expect(err.message).toMatch(/^cannot start .*script\.sh: its interpreter \(#!\) or loader was not found$/);
+    expect(err.message).toMatch(
+      /^cannot start .*script\.sh: its interpreter \(#!\) or loader was not found$/,
+    );
   });
 
   test('runs in the working directory, resolving relative commands there', async () => {
@@ -110,7 +122,12 @@ describe('spawnService', () => {
     process.env[secret] = 'leak';
     try {
       const { stdout } = await run(['env'], { env: { PATH: TEST_PATH, FOO: 'bar baz' } });
-      const env = new Map(stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+      const env = new Map(
+        stdout
+          .trim()
+          .split('\n')
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      );
       expect(env.get('FOO')).toBe('bar baz');
       expect(env.has(secret)).toBe(false);
       expect([...env.keys()].sort()).toEqual(['FOO', 'HOME', 'LOGNAME', 'PATH', 'SHELL', 'USER']);
@@ -150,9 +167,12 @@ describe('spawnService', () => {
 
   test('limits are visible in /proc/<pid>/limits of the service and its children', async () => {
     const limits = { memoryBytes: 512 * 1024 * 1024, cpuTimeSec: 7, maxFds: 123 };
-    const { stdout, exit } = await run(['sh', '-c', 'cat /proc/self/limits; echo ---; sh -c "cat /proc/self/limits"'], {
-      limits,
-    });
+    const { stdout, exit } = await run(
+      ['sh', '-c', 'cat /proc/self/limits; echo ---; sh -c "cat /proc/self/limits"'],
+      {
+        limits,
+      },
+    );
     expect(exit.code).toBe(0);
     const [own, child] = stdout.split('---\n');
     for (const text of [own ?? '', child ?? '']) {
@@ -174,7 +194,9 @@ describe('spawnService', () => {
 
   test('the pid stays the service pid through the exec chain', async () => {
     const limits = { memoryBytes: null, cpuTimeSec: null, maxFds: 64 };
-    const proc = await spawnService(spec({ command: [PY, '-c', 'import os; print(os.getpid(), flush=True)'], limits }));
+    const proc = await spawnService(
+      spec({ command: [PY, '-c', 'import os; print(os.getpid(), flush=True)'], limits }),
+    );
     reaper.add(proc.pid);
     expect(Number((await firstLine(proc.stdout)).trim())).toBe(proc.pid);
     await proc.exited;

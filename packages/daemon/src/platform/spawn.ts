@@ -71,7 +71,10 @@ function helper(name: string): string {
     helperCache.set(name, found);
   }
   if (found === null) {
-    throw new PlatformError('SPAWN_FAILED', `${name} not found (install util-linux): needed for user and limits`);
+    throw new PlatformError(
+      'SPAWN_FAILED',
+      `${name} not found (install util-linux): needed for user and limits`,
+    );
   }
   return found;
 }
@@ -111,14 +114,20 @@ async function statOrNull(path: string): Promise<Stats | null> {
 }
 
 /** argv[0] -> absolute path of the file to exec, checked the way execvp would, for the target user. */
-async function resolveCommand(argv0: string, cwd: string, pathVar: string, user: ResolvedUser): Promise<string> {
+async function resolveCommand(
+  argv0: string,
+  cwd: string,
+  pathVar: string,
+  user: ResolvedUser,
+): Promise<string> {
   if (argv0 === '') throw spawnFailed('empty command');
   if (argv0.includes('/')) {
     const candidate = resolve(cwd, argv0);
     const st = await statOrNull(candidate);
     if (st === null) throw spawnFailed(`command not found: ${argv0}`);
     if (!st.isFile()) throw spawnFailed(`not an executable file: ${candidate}`);
-    if (!executableBy(st, user)) throw spawnFailed(`permission denied: ${candidate} is not executable by ${user.name}`);
+    if (!executableBy(st, user))
+      throw spawnFailed(`permission denied: ${candidate} is not executable by ${user.name}`);
     return candidate;
   }
   let denied: string | null = null;
@@ -157,7 +166,16 @@ function buildChain(
   let chain = [exe, ...spec.command.slice(1)];
   if (needPrivileges) {
     const groups = user.groups.length > 0 ? ['--groups', user.groups.join(',')] : ['--clear-groups'];
-    chain = [helper('setpriv'), '--reuid', String(user.uid), '--regid', String(user.gid), ...groups, '--', ...chain];
+    chain = [
+      helper('setpriv'),
+      '--reuid',
+      String(user.uid),
+      '--regid',
+      String(user.gid),
+      ...groups,
+      '--',
+      ...chain,
+    ];
   }
   const { memoryBytes, cpuTimeSec, maxFds } = spec.limits;
   const limitArgs: string[] = [];
@@ -166,7 +184,14 @@ function buildChain(
   if (maxFds !== null) limitArgs.push(`--nofile=${maxFds}`);
   if (limitArgs.length > 0) chain = [helper('prlimit'), ...limitArgs, '--', ...chain];
   if (cgroupDir !== null) {
-    chain = ['/bin/sh', '-c', CGROUP_JOIN_SCRIPT, 'kepler-cgroup-join', join(cgroupDir, 'cgroup.procs'), ...chain];
+    chain = [
+      '/bin/sh',
+      '-c',
+      CGROUP_JOIN_SCRIPT,
+      'kepler-cgroup-join',
+      join(cgroupDir, 'cgroup.procs'),
+      ...chain,
+    ];
   }
   return chain;
 }
@@ -242,7 +267,10 @@ export async function spawnService(spec: SpawnSpec): Promise<SpawnedProcess> {
     });
   } catch (err) {
     // Synchronous failures: bad arguments (NUL in env), EBADF on an fd.
-    throw spawnFailed(`cannot start ${spec.command[0]}: ${err instanceof Error ? err.message : String(err)}`, err);
+    throw spawnFailed(
+      `cannot start ${spec.command[0]}: ${err instanceof Error ? err.message : String(err)}`,
+      err,
+    );
   }
   const pid = child.pid;
   if (pid === undefined) {

@@ -1,6 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { firstLine, makeTmpDir, PY, Reaper, spec, TEST_PATH, uniqueName, waitFor } from './__tests__/helpers.js';
+import {
+  firstLine,
+  makeTmpDir,
+  PY,
+  Reaper,
+  spec,
+  TEST_PATH,
+  uniqueName,
+  waitFor,
+} from './__tests__/helpers.js';
 import { cgroupPathForMarker, cgroupsAvailable, setCgroupsEnabled } from './cgroups.js';
 import { findProcessesByMarker, readStartTime, readStat } from './procfs.js';
 import { type SpawnedProcess, spawnService } from './spawn.js';
@@ -150,13 +159,22 @@ describe('stopProcessTree', () => {
   test('honours the grace period, then SIGKILLs a process that ignores SIGTERM', async () => {
     const marker = reaper.addMarker(`KT_SERVICE=${uniqueName()}`);
     const [key, value] = marker.split('=') as [string, string];
-    const script = 'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print("ready", flush=True); time.sleep(300)';
-    const proc = await spawnService(spec({ command: [PY, '-c', script], env: { PATH: TEST_PATH, [key]: value } }));
+    const script =
+      'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print("ready", flush=True); time.sleep(300)';
+    const proc = await spawnService(
+      spec({ command: [PY, '-c', script], env: { PATH: TEST_PATH, [key]: value } }),
+    );
     reaper.add(proc.pid);
     expect(await firstLine(proc.stdout)).toBe('ready');
     const graceMs = 700;
     const t0 = Date.now();
-    const result = await stopProcessTree({ pid: proc.pid, pgid: proc.pid, marker, signal: 'SIGTERM', graceMs });
+    const result = await stopProcessTree({
+      pid: proc.pid,
+      pgid: proc.pid,
+      marker,
+      signal: 'SIGTERM',
+      graceMs,
+    });
     const elapsed = Date.now() - t0;
     expect(result).toEqual({ killed: true });
     expect(elapsed).toBeGreaterThanOrEqual(graceMs);
@@ -167,11 +185,20 @@ describe('stopProcessTree', () => {
   test('uses the given signal', async () => {
     const marker = reaper.addMarker(`KT_SERVICE=${uniqueName()}`);
     const [key, value] = marker.split('=') as [string, string];
-    const script = 'import signal, sys, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint("ready", flush=True)\ntime.sleep(300)';
-    const proc = await spawnService(spec({ command: [PY, '-c', script], env: { PATH: TEST_PATH, [key]: value } }));
+    const script =
+      'import signal, sys, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint("ready", flush=True)\ntime.sleep(300)';
+    const proc = await spawnService(
+      spec({ command: [PY, '-c', script], env: { PATH: TEST_PATH, [key]: value } }),
+    );
     reaper.add(proc.pid);
     expect(await firstLine(proc.stdout)).toBe('ready');
-    const result = await stopProcessTree({ pid: proc.pid, pgid: proc.pid, marker, signal: 'SIGINT', graceMs: 5000 });
+    const result = await stopProcessTree({
+      pid: proc.pid,
+      pgid: proc.pid,
+      marker,
+      signal: 'SIGINT',
+      graceMs: 5000,
+    });
     expect(result).toEqual({ killed: false });
     // Python re-raises an unhandled KeyboardInterrupt as death by SIGINT.
     expect(await proc.exited).toEqual({ code: null, signal: 'SIGINT' });
@@ -181,7 +208,13 @@ describe('stopProcessTree', () => {
     const marker = `KT_SERVICE=${uniqueName()}`;
     const proc = await spawnService(spec({ command: ['true'], stdout: 'ignore', stderr: 'ignore' }));
     await proc.exited;
-    const result = await stopProcessTree({ pid: proc.pid, pgid: proc.pid, marker, signal: 'SIGTERM', graceMs: 5000 });
+    const result = await stopProcessTree({
+      pid: proc.pid,
+      pgid: proc.pid,
+      marker,
+      signal: 'SIGTERM',
+      graceMs: 5000,
+    });
     expect(result).toEqual({ killed: false });
   });
 
@@ -192,11 +225,20 @@ describe('stopProcessTree', () => {
     }
     const pidFile = join(makeTmpDir(), 'scrubbed.pid');
     const tree = await startTree(treeScript({ ignoreTerm: 'none', scrubbedEscapee: pidFile }), true);
-    const scrubbed = await waitFor(() => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : 0), 'pid file');
+    const scrubbed = await waitFor(
+      () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : 0),
+      'pid file',
+    );
     const start = readStartTime(scrubbed);
     expect(start).not.toBeNull();
     expect(findProcessesByMarker(tree.marker)).not.toContain(scrubbed);
-    await stopProcessTree({ pid: tree.proc.pid, pgid: tree.proc.pid, marker: tree.marker, signal: 'SIGTERM', graceMs: 2000 });
+    await stopProcessTree({
+      pid: tree.proc.pid,
+      pgid: tree.proc.pid,
+      marker: tree.marker,
+      signal: 'SIGTERM',
+      graceMs: 2000,
+    });
     expect(readStartTime(scrubbed)).not.toBe(start);
     expect(cgroupPathForMarker(tree.marker)).toBe(tree.proc.cgroup);
   }, 20_000);
@@ -207,7 +249,13 @@ describe('stopProcessTree', () => {
         const marker = reaper.addMarker(`KT_SERVICE=${uniqueName()}`);
         const [key, value] = marker.split('=') as [string, string];
         const proc = await spawnService(
-          spec({ command: ['sleep', '300'], env: { PATH: TEST_PATH, [key]: value }, stdout: 'ignore', stderr: 'ignore', marker }),
+          spec({
+            command: ['sleep', '300'],
+            env: { PATH: TEST_PATH, [key]: value },
+            stdout: 'ignore',
+            stderr: 'ignore',
+            marker,
+          }),
         );
         reaper.add(proc.pid);
         return { proc, marker };

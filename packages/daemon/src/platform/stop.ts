@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { cgroupPathForMarker, cgroupPids, killCgroup, removeCgroup } from './cgroups.js';
 import { errnoCode, PlatformError } from './errors.js';
-import { assertMarker, isSameProcess, readStat, readStartTime, scanProcesses } from './procfs.js';
+import { assertMarker, isSameProcess, readStartTime, readStat, scanProcesses } from './procfs.js';
 
 /** First and largest pause between liveness checks while a stop waits (doubles in between). */
 export const STOP_POLL_MIN_MS = 5;

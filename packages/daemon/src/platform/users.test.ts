@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { isRoot, makeTmpDir, Reaper, readAll, spec, TEST_PATH, uniqueName } from './__tests__/helpers.js';
 import { PlatformError } from './errors.js';
 import { spawnService } from './spawn.js';
-import { KEPLER_GROUP_NAME, resolveUser } from './users.js';
+import { groupIdByName, KEPLER_GROUP_NAME, resolveUser } from './users.js';
 
 const reaper = new Reaper();
 afterEach(() => reaper.killAll());
@@ -65,7 +65,9 @@ describe('resolveUser (no privileges needed)', () => {
     expect(() => resolveUser('root', 'kt_nogroup_here')).toThrow(
       expect.objectContaining({ code: 'UNKNOWN_GROUP', message: 'unknown group: kt_nogroup_here' }),
     );
-    expect(() => resolveUser('root:kt_nogroup_here', null)).toThrow(expect.objectContaining({ code: 'UNKNOWN_GROUP' }));
+    expect(() => resolveUser('root:kt_nogroup_here', null)).toThrow(
+      expect.objectContaining({ code: 'UNKNOWN_GROUP' }),
+    );
     expect(() => resolveUser('a:b:c', null)).toThrow(expect.objectContaining({ code: 'UNKNOWN_USER' }));
   });
 
@@ -79,6 +81,11 @@ describe('resolveUser (no privileges needed)', () => {
       shell: '/bin/sh',
       groups: [],
     });
+  });
+
+  test('groupIdByName', () => {
+    expect(groupIdByName('root')).toBe(0);
+    expect(groupIdByName('kt_nogroup_here')).toBeNull();
   });
 
   test('numeric and named forms agree', () => {
@@ -113,7 +120,18 @@ privileged('privilege dropping (root)', () => {
       createdKepler = true;
     }
     // A member of `kepler` too: the service must still not get it (the config did not ask).
-    admin('useradd', ['-M', '-d', `/home/${user}`, '-s', '/bin/sh', '-g', primary, '-G', `${extra},${KEPLER_GROUP_NAME}`, user]);
+    admin('useradd', [
+      '-M',
+      '-d',
+      `/home/${user}`,
+      '-s',
+      '/bin/sh',
+      '-g',
+      primary,
+      '-G',
+      `${extra},${KEPLER_GROUP_NAME}`,
+      user,
+    ]);
     uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }));
     primaryGid = gidOf(primary);
     extraGid = gidOf(extra);
@@ -138,7 +156,11 @@ privileged('privilege dropping (root)', () => {
   });
 
   test('by uid:gid', async () => {
-    expect(await idOf(`${uid}:${extraGid}`)).toEqual({ uid, gid: extraGid, groups: sorted([primaryGid, extraGid]) });
+    expect(await idOf(`${uid}:${extraGid}`)).toEqual({
+      uid,
+      gid: extraGid,
+      groups: sorted([primaryGid, extraGid]),
+    });
   });
 
   test('uid:gid without passwd entry', async () => {
@@ -169,7 +191,10 @@ privileged('privilege dropping (root)', () => {
   });
 
   test('HOME, USER, LOGNAME and SHELL come from the target user', async () => {
-    const out = await run(['sh', '-c', 'echo "$HOME|$USER|$LOGNAME|$SHELL"'], { user, env: { PATH: TEST_PATH } });
+    const out = await run(['sh', '-c', 'echo "$HOME|$USER|$LOGNAME|$SHELL"'], {
+      user,
+      env: { PATH: TEST_PATH },
+    });
     expect(out).toBe(`/home/${user}|${user}|${user}|/bin/sh\n`);
   });
 
@@ -180,10 +205,13 @@ privileged('privilege dropping (root)', () => {
 
   test('limits apply to the user service and its children', async () => {
     const limits = { memoryBytes: 1024 * 1024 * 1024, cpuTimeSec: 11, maxFds: 99 };
-    const out = await run(['sh', '-c', 'id -u; cat /proc/self/limits; echo ---; sh -c "cat /proc/self/limits"'], {
-      user,
-      limits,
-    });
+    const out = await run(
+      ['sh', '-c', 'id -u; cat /proc/self/limits; echo ---; sh -c "cat /proc/self/limits"'],
+      {
+        user,
+        limits,
+      },
+    );
     expect(out.split('\n')[0]).toBe(String(uid));
     const [own, child] = out.split('---\n');
     for (const text of [own ?? '', child ?? '']) {
@@ -211,8 +239,12 @@ privileged('privilege dropping (root)', () => {
     const dir = makeTmpDir();
     writeFileSync(join(dir, 'root-only'), '#!/bin/sh\necho ran\n');
     chmodSync(join(dir, 'root-only'), 0o700);
-    const err = await spawnService(spec({ command: [join(dir, 'root-only')], user })).catch((e: unknown) => e);
+    const err = await spawnService(spec({ command: [join(dir, 'root-only')], user })).catch(
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code: 'SPAWN_FAILED' });
-    expect((err as Error).message).toMatch(new RegExp(`^permission denied: .*root-only is not executable by ${user}$`));
+    expect((err as Error).message).toMatch(
+      new RegExp(`^permission denied: .*root-only is not executable by ${user}$`),
+    );
   });
 });

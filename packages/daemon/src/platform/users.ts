@@ -117,7 +117,7 @@ export function resolveUser(user: string | null, group: string | null): Resolved
   if (user === null) {
     uid = process.getuid?.() ?? 0;
     pw = lookupPasswd(uid);
-    gid = pw?.gid ?? process.getgid?.() ?? 0;
+    gid = process.getgid?.() ?? pw?.gid ?? 0; // the daemon's own gid, not passwd's: nothing to switch
   } else {
     const m = /^([^:]+)(?::([^:]+))?$/.exec(user.trim());
     if (m === null || m[1] === undefined) {
@@ -157,4 +157,9 @@ export function resolveUser(user: string | null, group: string | null): Resolved
     shell: pw?.shell || '/bin/sh',
     groups,
   };
+}
+
+/** The gid of a group by name (NSS lookup), or null when there is no such group. */
+export function groupIdByName(name: string): number | null {
+  return lookupGroup(name)?.gid ?? null;
 }
