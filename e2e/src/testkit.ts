@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -201,4 +201,127 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Fields of /proc/<pid>/stat that supervision tests check, or null when the pid is gone. */
+export function procStat(pid: number): { state: string; ppid: number; pgid: number; sid: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: f[0] ?? '?', ppid: Number(f[1]), pgid: Number(f[2]), sid: Number(f[3]) };
+  } catch {
+    return null;
+  }
+}
+
+/** Zombie (Z-state) processes whose parent is `ppid`: children nobody reaped. */
+export function zombieChildrenOf(ppid: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const s = procStat(Number(entry));
+    if (s && s.ppid === ppid && s.state === 'Z') found.push(Number(entry));
+  }
+  return found;
+}
+
+/** Writes an executable file (a test's service script) and returns its path. */
+export function writeScript(path: string, body: string): string {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, body, { mode: 0o755 });
+  return path;
+}
+
+/** Lines of a text file (none when it does not exist yet). */
+export function fileLines(path: string): string[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
+}
+
+import { execFileSync } from 'node:child_process';
+
+/** A local account used to run the CLI as someone other than root. */
+export interface TestUser {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/**
+ * Returns the local user `name`, creating it (no home directory) and any missing `groups` first, and
+ * adding it to `groups`. Users and groups are left in place: other tests and CI runs share them.
+ */
+export function ensureUser(name: string, groups: readonly string[] = []): TestUser {
+  for (const g of groups) execFileSync('groupadd', ['-f', g]);
+  const id = (flag: string) => Number(execFileSync('id', [flag, name], { encoding: 'utf8' }).trim());
+  try {
+    id('-u');
+  } catch {
+    execFileSync('useradd', ['-M', ...(groups.length > 0 ? ['-G', groups.join(',')] : []), name]);
+  }
+  for (const g of groups) execFileSync('usermod', ['-aG', g, name]);
+  return { name, uid: id('-u'), gid: id('-g') };
+}
+
+/** gid of a group, or null when it does not exist. */
+export function groupGid(name: string): number | null {
+  try {
+    return Number(execFileSync('getent', ['group', name], { encoding: 'utf8' }).split(':')[2]);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs the built CLI as `user` with the user's supplementary groups (`setpriv --init-groups`; Node's
+ * own `spawn({uid, gid})` drops them, which would hide `kepler` group membership).
+ */
+export function runCliAs(
+  user: TestUser,
+  args: readonly string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  return runCommand(
+    'setpriv',
+    [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', process.execPath, CLI, ...args],
+    { cwd: opts.cwd ?? REPO, env: { ...process.env, NO_COLOR: '1', HOME: '/tmp', ...opts.env }, timeoutMs: opts.timeoutMs },
+  );
+}
+
+/** Runs any command to completion and collects its output (a timeout kills it and rejects). */
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd: opts.cwd ?? REPO, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${command} ${args.join(' ')} did not finish in ${opts.timeoutMs ?? 60_000} ms\n${stdout}\n${stderr}`));
+    }, opts.timeoutMs ?? 60_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+  });
+}
+
+/** Resident set size of a live process in KiB (VmRSS from /proc/<pid>/status). */
+export function rssKb(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]);
 }

@@ -154,10 +154,13 @@ describe('types', () => {
       '    command: [a]',
       '  ok_name-2:',
       '    command: [a]',
+      '  global:',
+      '    command: [a]',
     );
     expect(await errorsOf(yaml)).toEqual([
-      'kepler.yaml:2:3 services.Web: "Web" is not a valid service name (use lowercase letters, digits, _ and -)',
-      'kepler.yaml:4:3 services.my.svc: "my.svc" is not a valid service name (use lowercase letters, digits, _ and -)',
+      'kepler.yaml:2:3 services.Web: "Web" is not a valid service name (use lowercase letters, digits, _ and -; "global" is reserved)',
+      'kepler.yaml:4:3 services.my.svc: "my.svc" is not a valid service name (use lowercase letters, digits, _ and -; "global" is reserved)',
+      'kepler.yaml:8:3 services.global: "global" is not a valid service name (use lowercase letters, digits, _ and -; "global" is reserved)',
     ]);
   });
 

@@ -53,7 +53,8 @@ class Definitions {
 const defs = new Definitions();
 
 /** Service names: lowercase letters, digits, `_` and `-`. */
-export const SERVICE_NAME_PATTERN = /^[a-z0-9_-]+$/;
+/** Service names; `global` is reserved: global hooks log as `global.<hook>`. */
+export const SERVICE_NAME_PATTERN = /^(?!global$)[a-z0-9_-]+$/;
 
 /** The accepted values of `restart` / `restart.policy`, `sys_env` and `logs.retention.*`. */
 export const RESTART_POLICIES = ['no', 'always', 'on-failure'] as const satisfies readonly RestartPolicy[];
@@ -500,7 +501,7 @@ const rootProps = {
   kepler: object(keplerProps, { description: 'Global settings.' }),
   services: record(service, {
     keyPattern: SERVICE_NAME_PATTERN,
-    keyHint: 'is not a valid service name (use lowercase letters, digits, _ and -)',
+    keyHint: 'is not a valid service name (use lowercase letters, digits, _ and -; "global" is reserved)',
     minEntries: 1,
     emptyMessage: 'no services defined',
     description: 'The services, by name ([a-z0-9_-]+).',

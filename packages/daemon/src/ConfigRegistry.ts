@@ -130,8 +130,9 @@ export class ConfigRegistry {
         } else {
           rmSync(stateDir, { recursive: true, force: true });
         }
-        freedBytes += bytes;
       }
+      // A dry run reports what it would free, so its total matches the real prune's.
+      freedBytes += bytes;
       entries.push({ path, stateDir, bytes, reason, removed: !opts.dryRun });
     }
     return { entries, freedBytes };

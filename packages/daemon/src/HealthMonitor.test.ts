@@ -161,18 +161,29 @@ describe('HealthMonitor transitions', () => {
 });
 
 describe('HealthMonitor scheduling', () => {
-  test('does not probe before start_period ends', async () => {
+  test('failures during start_period do not count; a pass during it counts', async () => {
     const rec = recorder();
-    let firstCallAt = 0;
+    let calls = 0;
     const run: CommandProbeRunner = async () => {
-      firstCallAt ||= Date.now();
-      return { ok: true, output: '' };
+      calls++;
+      return { ok: calls >= 6, output: '' };
     };
-    const started = Date.now();
-    const m = monitor(check(cmd, { startPeriodMs: 150 }), run, rec.events);
+    const m = monitor(check(cmd, { startPeriodMs: 100_000, retries: 1 }), run, rec.events);
     m.start();
-    await waitFor(() => rec.results() >= 1, 'first result');
-    expect(firstCallAt - started).toBeGreaterThanOrEqual(149);
+    await waitFor(() => rec.results() >= 6, 'six results');
+    m.stop();
+    // Five failures inside the grace period left it starting; the sixth probe passed.
+    expect(rec.log.filter((e) => e === 'unhealthy')).toEqual([]);
+    expect(rec.log).toContain('healthy');
+  });
+
+  test('after start_period, failures count', async () => {
+    const rec = recorder();
+    const run: CommandProbeRunner = async () => ({ ok: false, output: 'no' });
+    const m = monitor(check(cmd, { startPeriodMs: 30, retries: 2 }), run, rec.events);
+    m.start();
+    await waitFor(() => rec.log.includes('unhealthy'), 'unhealthy');
+    m.stop();
   });
 
   test('never runs two probes at once; the interval counts from the end of a probe', async () => {

@@ -148,10 +148,12 @@ export function runTcpProbe(
  * Runs a service's health check on a schedule and reports transitions. One monitor per service run:
  * create a new one (or `stop()` then `start()`) when the service restarts, which resets the counter.
  *
- * After `start()` it waits `start_period`, probes, then waits `interval` after the end of each probe
- * (probes never overlap). A pass makes the state healthy and resets the failure count; `retries`
- * consecutive failures (at least one) make it unhealthy; a pass brings it back. A probe still running
- * at `timeout` fails. It does not change the service's status itself: the events do that.
+ * After `start()` it probes at once, then waits `interval` after the end of each probe (probes never
+ * overlap). A pass makes the state healthy and resets the failure count; `retries` consecutive
+ * failures (at least one) make it unhealthy; a pass brings it back. As in docker, `start_period` is a
+ * grace period: until it ends (or the first pass), failures are not counted, so a slow starter is not
+ * marked unhealthy while a fast one is found healthy at once. A probe still running at `timeout`
+ * fails. It does not change the service's status itself: the events do that.
  */
 export class HealthMonitor {
   private timer: NodeJS.Timeout | null = null;
@@ -160,6 +162,9 @@ export class HealthMonitor {
   private running = false;
   private failureCount = 0;
   private healthState: HealthState = 'starting';
+  /** Failures before this time (and before the first pass) do not count: the start_period. */
+  private graceEndsAt = 0;
+  private everHealthy = false;
 
   constructor(
     private readonly check: BakedHealthcheck,
@@ -173,7 +178,9 @@ export class HealthMonitor {
     this.running = true;
     this.failureCount = 0;
     this.healthState = 'starting';
-    this.schedule(this.check.startPeriodMs);
+    this.graceEndsAt = Date.now() + this.check.startPeriodMs;
+    this.everHealthy = false;
+    this.schedule(0);
   }
 
   /** Cancels the schedule and aborts an in-flight probe; no callback fires after it returns. */
@@ -212,6 +219,9 @@ export class HealthMonitor {
     if (result.ok) {
       this.failureCount = 0;
       this.healthState = 'healthy';
+      this.everHealthy = true;
+    } else if (!this.everHealthy && Date.now() < this.graceEndsAt) {
+      // start_period: not counted.
     } else {
       this.failureCount++;
       if (this.failureCount >= Math.max(1, this.check.retries)) this.healthState = 'unhealthy';

@@ -14,7 +14,9 @@ import {
   isSameProcess,
   openFifoForChild,
   openFifoReader,
+  PlatformError,
   type ProcessExit,
+  resolveUser,
   spawnService,
   stopProcessTree,
   watchForeignExit,
@@ -132,6 +134,12 @@ export class ServiceRuntime {
       this.host.logs.clear(this.name);
     }
     const hooks = this.spec.hooks;
+    // An unknown user or group fails the service before any hook or process runs.
+    const badUser = unresolvableUser(this.spec);
+    if (badUser !== null) {
+      this.transition('failed', { reason: badUser, stoppedAt: new Date().toISOString() });
+      return;
+    }
     if (!this.state.initDone && hooks.on_init) {
       if (!(await this.host.runServiceHook(this.name, 'on_init', hooks.on_init))) {
         this.transition('failed', { reason: 'on_init hook failed', stoppedAt: new Date().toISOString() });
@@ -426,4 +434,26 @@ function closeQuietly(fd: number): void {
   } catch {
     // already closed
   }
+}
+
+/**
+ * Resolves the user and group of the service and of each of its hooks (a hook's own `user` wins):
+ * the first that names an unknown user or group, as a one-line reason, or null when all resolve.
+ * Does not check that the daemon may switch to them (spawnService does).
+ */
+export function unresolvableUser(spec: Pick<BakedService, 'user' | 'group' | 'hooks'>): string | null {
+  const targets: Array<[string, string | null, string | null]> = [['', spec.user, spec.group]];
+  for (const [name, hook] of Object.entries(spec.hooks)) {
+    if (hook) targets.push([`${name} hook: `, hook.user, hook.group]);
+  }
+  for (const [prefix, user, group] of targets) {
+    if (user === null && group === null) continue;
+    try {
+      resolveUser(user, group);
+    } catch (e) {
+      if (e instanceof PlatformError) return `${prefix}${e.message}`;
+      throw e;
+    }
+  }
+  return null;
 }

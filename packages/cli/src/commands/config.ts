@@ -29,7 +29,8 @@ export class ConfigPrintCommand extends ConfigCommand {
     const { bakeConfig, renderBakedConfig } = await loadConfigLib();
     const path = await this.configPath();
     const baked = await bakeConfig({ path, env: captureEnv(this.context.env) });
-    const text = renderBakedConfig(baked, this.json ? 'json' : 'yaml');
+    // The captured environment is the user's whole shell: keep it off the screen (and out of pastes).
+    const text = renderBakedConfig(baked, this.json ? 'json' : 'yaml', { capturedEnv: false });
     this.out(text.endsWith('\n') ? text : `${text}\n`);
     return EXIT_OK;
   }
