@@ -325,3 +325,105 @@ export function rssKb(pid: number): number {
   if (!m) throw new Error(`no VmRSS for pid ${pid}`);
   return Number(m[1]);
 }
+
+// ---- real users and groups (privilege and access tests; the tests run as root) ------------------
+
+import { chmodSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+
+/** The system python (pyenv shims under /root are not usable by other users, and are slow). */
+export const PY = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
+/** A unique, valid user or group name: `kp_<8 hex>` (32 chars max for useradd). */
+export function uniqueName(prefix = 'kp'): string {
+  return `${prefix}_${randomBytes(4).toString('hex')}`;
+}
+
+/** uid, primary gid and group names of a user, from `id`. */
+export function userIds(name: string): { uid: number; gid: number; groups: string[] } {
+  const id = (flag: string) => execFileSync('id', [flag, name], { encoding: 'utf8' }).trim();
+  return { uid: Number(id('-u')), gid: Number(id('-g')), groups: id('-Gn').split(/\s+/) };
+}
+
+/** The gid of a group from /etc/group (getent). */
+export function groupId(name: string): number {
+  const line = execFileSync('getent', ['group', name], { encoding: 'utf8' }).trim();
+  return Number(line.split(':')[2]);
+}
+
+/** Creates a group (groupadd); the caller deletes it with deleteGroup. */
+export function createGroup(name: string): number {
+  execFileSync('groupadd', [name], { stdio: 'ignore' });
+  return groupId(name);
+}
+
+/**
+ * Creates a user without a home directory (useradd -M), shell /bin/sh, with its own primary group
+ * and the supplementary `groups`; the caller deletes it with deleteUser.
+ */
+export function createUser(name: string, groups: readonly string[] = []): { uid: number; gid: number } {
+  execFileSync('useradd', ['-M', '-s', '/bin/sh', '-U', ...(groups.length ? ['-G', groups.join(',')] : []), name], {
+    stdio: 'ignore',
+  });
+  const { uid, gid } = userIds(name);
+  return { uid, gid };
+}
+
+/** Deletes a user created by createUser (and its own group); ignores one that does not exist. */
+export function deleteUser(name: string): void {
+  try {
+    execFileSync('userdel', [name], { stdio: 'ignore' });
+  } catch {
+    // already gone
+  }
+  deleteGroup(name);
+}
+
+export function deleteGroup(name: string): void {
+  try {
+    execFileSync('groupdel', [name], { stdio: 'ignore' });
+  } catch {
+    // already gone, or never created
+  }
+}
+
+/**
+ * The CI's fixed users: `keplertest` (in group `kepler`) and `keplerout` (not in it), created when
+ * missing (scripts/test.sh does the same). They are shared and never deleted.
+ */
+export function ensureCiUsers(): { inGroup: TestUser; outside: TestUser } {
+  return { inGroup: ensureUser('keplertest', ['kepler']), outside: ensureUser('keplerout') };
+}
+
+/**
+ * Makes a TestDaemon's temp directories traversable by every user (mkdtemp creates them 0700), so
+ * non-root CLIs can reach the socket and services running as other users can use the work directory.
+ * The state directory itself keeps the modes the daemon gives it.
+ */
+export function openUpDirs(d: TestDaemon): void {
+  chmodSync(dirname(d.stateDir), 0o755);
+  chmodSync(d.workDir, 0o755);
+}
+
+/** Runs argv as `user` with its full group list (setpriv --init-groups), from `/`. */
+export function runAs(user: string, argv: readonly string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  const { uid, gid } = userIds(user);
+  return runCommand('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--', ...argv], {
+    cwd: '/',
+    env: { ...process.env, HOME: '/', ...opts.env },
+  });
+}
+
+/** Runs the built CLI as `user` (with its supplementary groups) against a TestDaemon, in its work dir. */
+export function cliAs(d: TestDaemon, user: TestUser, args: readonly string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return runCliAs(user, args, { cwd: d.workDir, env: { ...d.env, ...opts.env } });
+}
+
+/** Log lines of a service's log file with the leading timestamps removed. */
+export function logLines(d: TestDaemon, configPath: string, file: string): string[] {
+  return d
+    .readLogFile(configPath, file)
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.replace(/^\S+Z /, ''));
+}

@@ -318,8 +318,12 @@ describe('restart propagation', () => {
   const yaml = `
 services:
   a:
-    command: ["sh", "-c", "rm -f ready; echo 'a start' >> $REC; sleep 0.5; touch ready; echo 'a ready' >> $REC; exec sleep 100"]
+    command: ["sh", "-c", "echo 'a start' >> $REC; sleep 0.5; touch ready; echo 'a ready' >> $REC; exec sleep 100"]
     restart: always
+    hooks:
+      # Before the spawn: the first check runs as soon as the process exists.
+      pre_start:
+        run: rm -f ready
     healthcheck:
       test: ["test", "-f", "ready"]
       interval: 100ms

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { alive, fileLines, TestDaemon, waitFor, writeScript } from '../testkit.js';
+import { alive, fileLines, procStat, TestDaemon, waitFor, writeScript } from '../testkit.js';
 
 /** Generous: two cores shared with other suites. */
 const T = 60_000;
@@ -172,6 +172,9 @@ exit 0
     const survivor = recorded[4]!;
     await waitFor(() => !alive(recorded[3]!), 'the escapee parent to exit (double fork done)');
     expect(alive(survivor)).toBe(true);
+    // it really left the service's session and process group
+    expect(procStat(survivor)?.sid).not.toBe(recorded[0]);
+    expect(procStat(survivor)?.pgid).not.toBe(recorded[0]);
     expect(alive(recorded[0]!)).toBe(true);
     expect((await d.cli(['stop', '-f', config])).code).toBe(0);
     await waitStatus(config, 'tree', 'stopped');

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BakedConfig, BakedHook, BakedService, GlobalHookName, ServiceHookName } from '@kepler/config';
 import { renderBakedConfig } from '@kepler/config';
@@ -99,16 +99,19 @@ export class ConfigActor implements ServiceHost {
     this.copySources();
   }
 
-  /** Copies the source config and its env files (what the snapshot was baked from). */
+  /**
+   * Copies the source config and its env files (what the snapshot was baked from). The copies are
+   * 0640 root whatever the source's mode: env files hold secrets, and a copy must not widen access.
+   */
   private copySources(): void {
     try {
-      copyFileSync(this.path, join(this.stateDir, 'config.yaml'));
+      writeFileAtomic(join(this.stateDir, 'config.yaml'), readFileSync(this.path));
     } catch {
       // The source may be gone (orphaned config restored from its snapshot).
     }
     for (const f of this.baked.envFiles) {
       try {
-        copyFileSync(f, join(this.stateDir, 'env_files', basename(f)));
+        writeFileAtomic(join(this.stateDir, 'env_files', basename(f)), readFileSync(f));
       } catch {
         // Missing env files were already reported at bake time.
       }

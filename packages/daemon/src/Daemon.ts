@@ -32,9 +32,12 @@ export interface DaemonOptions {
 
 /** Runs the daemon until it is told to stop; resolves with the process exit code. */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
-  const logFd = opts.logFile ? openSync(opts.logFile, 'a', 0o640) : 2;
+  // The log file lives in the state directory, which may not exist yet and must not be followed
+  // through a symlink: it is opened on the first line logged after `acquire` checked and created it.
+  let logFd: number | null = opts.logFile ? null : 2;
   const log = (line: string) => {
     try {
+      logFd ??= openSync(opts.logFile as string, 'a', 0o640);
       writeSync(logFd, `${new Date().toISOString()} ${line}\n`);
     } catch {
       // Nowhere left to report to.
@@ -51,8 +54,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     server = await acquire(dirs, log);
   } catch (e) {
     const msg = e instanceof StartupError ? e.message : `cannot start: ${(e as Error).message}`;
+    // stderr only: the log file is not opened in a state directory that was refused.
     process.stderr.write(`kepler daemon: ${msg}\n`);
-    if (logFd !== 2) log(msg);
     return 1;
   }
 

@@ -298,7 +298,8 @@ export class ServiceRuntime {
 
   private async doStop(opts: StopOptions): Promise<void> {
     const requeue = opts.then === 'waiting';
-    this.desired = requeue ? 'run' : 'stop';
+    // A restart's stop keeps the wish to run: dependents evaluating meanwhile must see "will restart".
+    this.desired = requeue || opts.restarting ? 'run' : 'stop';
     this.clearRestartTimer();
     if (!this.proc) {
       const s = this.state.status;

@@ -63,8 +63,8 @@ describe('renderPsTable', () => {
     );
   });
 
-  it('shows no pid or uptime for a stopped service even if the last ones are known', () => {
-    const text = renderPsTable([{ ...base, status: 'stopped', health: null }], options);
+  it('shows no pid, uptime or health for a stopped service even if the last ones are known', () => {
+    const text = renderPsTable([{ ...base, status: 'stopped' }], options);
     expect(text.split('\n')[1]).toBe('web    stopped   -     -        2          -');
   });
 

@@ -63,7 +63,10 @@ export interface PsTableOptions {
   readonly color: boolean;
 }
 
-/** The `kepler ps` table: NAME STATUS PID UPTIME RESTARTS HEALTH, with CONFIG first for `--all`. */
+/**
+ * The `kepler ps` table: NAME STATUS PID UPTIME RESTARTS HEALTH, with CONFIG first for `--all`. PID,
+ * UPTIME and HEALTH show `-` unless a process is live (`--json` keeps the last known values).
+ */
 export function renderPsTable(services: readonly ServiceInfo[], options: PsTableOptions): string {
   const headers = ['NAME', 'STATUS', 'PID', 'UPTIME', 'RESTARTS', 'HEALTH'];
   const rows = services.map((s) => {
@@ -74,7 +77,8 @@ export function renderPsTable(services: readonly ServiceInfo[], options: PsTable
       live && s.pid !== null ? String(s.pid) : '-',
       (live ? formatSince(s.startedAt, options.nowMs) : null) ?? '-',
       String(s.restarts),
-      s.health ?? '-',
+      // A health verdict describes a live process; the last one of a stopped service is history.
+      (live ? s.health : null) ?? '-',
     ];
     return options.showConfig ? [shortenPath(s.config, options.cwd, options.home), ...row] : row;
   });
