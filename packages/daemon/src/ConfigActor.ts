@@ -51,6 +51,8 @@ export class ConfigActor implements ServiceHost {
   private persistScheduled = false;
   private snapshotWritten: boolean;
   private removed = false;
+  /** Services a restart command is restarting together (no propagation among them). */
+  private restarting: Set<string> | null = null;
 
   constructor(
     public baked: BakedConfig,
@@ -311,6 +313,7 @@ export class ConfigActor implements ServiceHost {
 
   restartInitiated(name: string): void {
     for (const dependent of dependentsOf(this.baked, name, { restartOnly: true })) {
+      if (this.restarting?.has(dependent)) continue; // restarted by the same command anyway
       const rt = this.services.get(dependent)!;
       if (rt.desired !== 'run' || isTerminal(rt.state.status)) continue;
       this.progress(dependent, `restarting because ${name} restarts`);
@@ -397,7 +400,7 @@ export class ConfigActor implements ServiceHost {
         this.armDepTimers(rt);
       }
       this.evaluate();
-      if (this.baked.kepler.hooks.post_start) void this.afterStarted(started);
+      if (this.baked.kepler.hooks.post_start) void this.launched(started).then(() => this.runGlobalHook('post_start'));
       return { started, alreadyRunning, targets };
     });
   }
@@ -412,15 +415,15 @@ export class ConfigActor implements ServiceHost {
     }
   }
 
-  /** Global post_start: once every service of the start has been launched (or ended). */
-  private async afterStarted(names: readonly string[]): Promise<void> {
-    await this.until(() =>
+  /** Resolves once every named service has been launched (or has ended): global post_* hooks wait on it. */
+  private launched(names: readonly string[]): Promise<void> {
+    return this.until(() =>
       names.every((n) => {
-        const s = this.services.get(n)!.state.status;
-        return s !== 'waiting' && s !== 'starting' && s !== 'stopped';
+        const rt = this.services.get(n)!;
+        const s = rt.state.status;
+        return rt.desired === 'stop' || (s !== 'waiting' && s !== 'starting' && s !== 'stopped');
       }),
     );
-    await this.runGlobalHook('post_start');
   }
 
   /** Resolves when `predicate` holds, re-checked at each status change. */
@@ -460,18 +463,33 @@ export class ConfigActor implements ServiceHost {
     });
   }
 
-  /** Restart: only services that are running (all running when none named). */
+  /**
+   * Restart: only services that are running (all running ones when none is named). They stop
+   * dependents first, then start again through dependency evaluation, so a dependent waits for its
+   * restarted dependency's condition. Services restarted together do not also propagate to each other.
+   */
   restart(names: readonly string[], opts: { signal?: string } = {}): Promise<{ restarted: string[] }> {
     this.checkNames(names);
     return this.queue.run(async () => {
       const all = names.length === 0;
-      const candidates = withDependencies(this.baked, all ? this.baked.serviceOrder : names).filter(
-        (n) => all || names.includes(n),
-      );
-      const running = candidates.filter((n) => isActive(this.services.get(n)!.state.status));
-      if (all && running.length) await this.runGlobalHook('pre_restart');
-      await Promise.all(running.map((n) => this.services.get(n)!.restart({ signal: opts.signal })));
-      if (all && running.length) await this.runGlobalHook('post_restart');
+      const running = (all ? this.baked.serviceOrder : names).filter((n) => isActive(this.services.get(n)!.state.status));
+      if (running.length === 0) return { restarted: [] };
+      if (all) await this.runGlobalHook('pre_restart');
+      this.restarting = new Set(running);
+      try {
+        for (const n of stopOrder(this.baked, running)) await this.services.get(n)!.restartStop({ signal: opts.signal });
+      } finally {
+        this.restarting = null;
+      }
+      for (const n of running) {
+        const rt = this.services.get(n)!;
+        rt.markWaiting(null);
+        this.armDepTimers(rt);
+      }
+      this.evaluate();
+      if (all) {
+        void this.launched(running).then(() => this.runGlobalHook('post_restart'));
+      }
       return { restarted: running };
     });
   }

@@ -84,6 +84,8 @@ export class ServiceRuntime {
   private stopping = false;
   private restartTimer: NodeJS.Timeout | null = null;
   private consecutiveCrashes = 0;
+  /** A user restart stopped the service; its next launch runs post_restart after post_start. */
+  private postRestartPending = false;
   private health: HealthMonitor | null = null;
   private readers: { stdout: Readable | null; stderr: Readable | null } = { stdout: null, stderr: null };
   private cancelForeign: (() => void) | null = null;
@@ -125,8 +127,12 @@ export class ServiceRuntime {
     return this.queue.run(() => this.doLaunch(kind));
   }
 
-  private async doLaunch(kind: 'start' | 'restart' | 'auto'): Promise<void> {
+  private async doLaunch(requested: 'start' | 'restart' | 'auto'): Promise<void> {
     if (this.desired !== 'run' || this.proc) return;
+    // A launch that completes a user restart (restartStop, then waiting on dependencies) is a restart.
+    const postRestart = this.postRestartPending;
+    this.postRestartPending = false;
+    const kind = postRestart ? 'restart' : requested;
     this.clearRestartTimer();
     this.transition('starting', { reason: null, exitCode: null, signal: null });
     const retention = this.spec.logs.retention;
@@ -164,7 +170,15 @@ export class ServiceRuntime {
       this.transition('failed', { reason: (e as Error).message, pid: null, stoppedAt: new Date().toISOString() });
       return;
     }
-    if (hooks.post_start) void this.host.runServiceHook(this.name, 'post_start', hooks.post_start);
+    // post_start then post_restart, in that order, without holding the service's queue.
+    if (hooks.post_start || (postRestart && hooks.post_restart)) {
+      void (async () => {
+        if (hooks.post_start) await this.host.runServiceHook(this.name, 'post_start', hooks.post_start);
+        if (postRestart && hooks.post_restart) {
+          await this.host.runServiceHook(this.name, 'post_restart', hooks.post_restart);
+        }
+      })();
+    }
   }
 
   private async spawn(): Promise<void> {
@@ -353,18 +367,28 @@ export class ServiceRuntime {
   /** User restart: the seed's hook order pre_restart, pre_stop, stop, post_stop, pre_start, spawn, post_start, post_restart. */
   restart(opts: { signal?: string } = {}): Promise<void> {
     return this.queue.run(async () => {
-      const hooks = this.spec.hooks;
-      if (hooks.pre_restart) await this.host.runServiceHook(this.name, 'pre_restart', hooks.pre_restart);
-      this.host.restartInitiated(this.name);
-      await this.doStop({ signal: opts.signal, restarting: true });
+      await this.doRestartStop(opts);
       this.desired = 'run';
-      this.consecutiveCrashes = 0;
-      this.state.restarts += 1;
       await this.doLaunch('restart');
-      if (hooks.post_restart && isActive(this.state.status)) {
-        await this.host.runServiceHook(this.name, 'post_restart', hooks.post_restart);
-      }
     });
+  }
+
+  /**
+   * The first half of a restart (pre_restart, pre_stop, stop, post_stop). The launch follows through
+   * the config's dependency evaluation, and runs post_start then post_restart.
+   */
+  restartStop(opts: { signal?: string } = {}): Promise<void> {
+    return this.queue.run(() => this.doRestartStop(opts));
+  }
+
+  private async doRestartStop(opts: { signal?: string }): Promise<void> {
+    const hooks = this.spec.hooks;
+    if (hooks.pre_restart) await this.host.runServiceHook(this.name, 'pre_restart', hooks.pre_restart);
+    this.host.restartInitiated(this.name);
+    await this.doStop({ signal: opts.signal, restarting: true });
+    this.consecutiveCrashes = 0;
+    this.state.restarts += 1;
+    this.postRestartPending = true;
   }
 
   /** Fails a waiting service (dependency timeout or a dependency that can never be satisfied). */
