@@ -46,6 +46,9 @@ describe('cgroups', () => {
     reaper.add(proc.pid);
     expect(proc.cgroup).toBe(cgroupPathForMarker(marker));
     const dir = proc.cgroup ?? '';
+    // The child places itself (a shell step before exec): poll, it is asynchronous to spawnService.
+    const deadline = Date.now() + 5000;
+    while (cgroupPids(dir).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(cgroupPids(dir)).toEqual([proc.pid]);
     expect(readFileSync(`/proc/${proc.pid}/cgroup`, 'utf8')).toContain(`/kepler/${basename(dir)}\n`);
     // The marker went into the environment too.
