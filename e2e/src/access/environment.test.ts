@@ -4,12 +4,12 @@
  * environment as captured when the config was first loaded (a later CLI's environment does not
  * change it). Each service dumps its whole environment (`env`) to a file.
  */
-import { jest } from '@jest/globals';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openUpDirs, TestDaemon, waitFor } from '../testkit.js';
 
-jest.setTimeout(60_000);
+/** Generous: two cores shared with other suites. */
+const T = 60_000;
 
 const d = new TestDaemon('kepler-e2e-env');
 let out: string;
@@ -21,9 +21,9 @@ beforeAll(async () => {
   mkdirSync(out);
   chmodSync(out, 0o1777);
   await d.start();
-});
+}, T);
 
-afterAll(() => d.cleanup());
+afterAll(() => d.cleanup(), T);
 
 function dump(name: string): string {
   const file = join(out, name);
@@ -32,7 +32,10 @@ function dump(name: string): string {
 
 async function envOf(name: string): Promise<Map<string, string>> {
   const file = join(out, name);
-  const text = await waitFor(() => (existsSync(file) ? readFileSync(file, 'utf8') : null), `${name} to dump env`);
+  const text = await waitFor(
+    () => (existsSync(file) ? readFileSync(file, 'utf8') : null),
+    `${name} to dump env`,
+  );
   return new Map(
     text
       .split('\n')
@@ -41,9 +44,11 @@ async function envOf(name: string): Promise<Map<string, string>> {
   );
 }
 
-test('clear (default) hides the CLI environment; inherit passes it; explicit ${VAR} expands at load', async () => {
-  const config = d.writeConfig(
-    `services:
+test(
+  'clear (default) hides the CLI environment; inherit passes it; explicit $VAR expands at load',
+  async () => {
+    const config = d.writeConfig(
+      `services:
   cleared:
     command: ${dump('cleared')}
     environment:
@@ -58,33 +63,48 @@ test('clear (default) hides the CLI environment; inherit passes it; explicit ${V
     environment:
       - GIVEN=by-config
 `,
-    'env.kepler.yaml',
-  );
-  const cliEnv = { AWS_SECRET_KEY: SECRET, API_TOKENS: 'tok-1' };
-  const r = await d.cli(['start', '-d', '--wait', '--timeout', '30s', '-f', config], { env: cliEnv });
-  expect(r.code).toBe(0);
+      'env.kepler.yaml',
+    );
+    const cliEnv = { AWS_SECRET_KEY: SECRET, API_TOKENS: 'tok-1' };
+    const r = await d.cli(['start', '-d', '--wait', '--timeout', '30s', '-f', config], { env: cliEnv });
+    expect(r.code).toBe(0);
 
-  const cleared = await envOf('cleared');
-  expect(cleared.get('GIVEN')).toBe('by-config');
-  expect(cleared.has('AWS_SECRET_KEY')).toBe(false);
-  expect(cleared.has('API_TOKENS')).toBe(false);
-  expect([...cleared.values()].join('\n')).not.toContain(SECRET);
-  // Nothing of the CLI's (or the daemon's) environment beyond what Kepler documents it adds.
-  const allowed = new Set(['GIVEN', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'PWD', 'SHLVL', 'KEPLER_SERVICE_ID', '_']);
-  expect([...cleared.keys()].filter((k) => !allowed.has(k))).toEqual([]);
+    const cleared = await envOf('cleared');
+    expect(cleared.get('GIVEN')).toBe('by-config');
+    expect(cleared.has('AWS_SECRET_KEY')).toBe(false);
+    expect(cleared.has('API_TOKENS')).toBe(false);
+    expect([...cleared.values()].join('\n')).not.toContain(SECRET);
+    // Nothing of the CLI's (or the daemon's) environment beyond what Kepler documents it adds.
+    const allowed = new Set([
+      'GIVEN',
+      'HOME',
+      'USER',
+      'LOGNAME',
+      'SHELL',
+      'PWD',
+      'SHLVL',
+      'KEPLER_SERVICE_ID',
+      '_',
+    ]);
+    expect([...cleared.keys()].filter((k) => !allowed.has(k))).toEqual([]);
 
-  expect((await envOf('expanded')).get('FROM_SHELL')).toBe(SECRET);
+    expect((await envOf('expanded')).get('FROM_SHELL')).toBe(SECRET);
 
-  const inherited = await envOf('inherited');
-  expect(inherited.get('AWS_SECRET_KEY')).toBe(SECRET);
-  expect(inherited.get('API_TOKENS')).toBe('tok-1');
-  expect(inherited.get('GIVEN')).toBe('by-config');
-  expect(inherited.get('PATH')).toBe(process.env.PATH);
+    const inherited = await envOf('inherited');
+    expect(inherited.get('AWS_SECRET_KEY')).toBe(SECRET);
+    expect(inherited.get('API_TOKENS')).toBe('tok-1');
+    expect(inherited.get('GIVEN')).toBe('by-config');
+    expect(inherited.get('PATH')).toBe(process.env.PATH);
 
-  // Captured at load: a restart from a CLI with another environment keeps the first one.
-  rmSync(join(out, 'inherited'));
-  const restarted = await d.cli(['restart', '-f', config, 'inherited'], { env: { AWS_SECRET_KEY: 'changed' } });
-  expect(restarted.code).toBe(0);
-  expect((await envOf('inherited')).get('AWS_SECRET_KEY')).toBe(SECRET);
-  await d.cli(['stop', '-f', config]);
-});
+    // Captured at load: a restart from a CLI with another environment keeps the first one.
+    rmSync(join(out, 'inherited'));
+    const restarted = await d.cli(
+      ['restart', '-d', '--wait', '--timeout', '30s', '-f', config, 'inherited'],
+      { env: { AWS_SECRET_KEY: 'changed' } },
+    );
+    expect(restarted.code).toBe(0);
+    expect((await envOf('inherited')).get('AWS_SECRET_KEY')).toBe(SECRET);
+    await d.cli(['stop', '-f', config]);
+  },
+  T,
+);

@@ -4,12 +4,12 @@
  * any permission bit for "others", everything is root's, and a real user outside the `kepler` group
  * gets EACCES trying to read them, even when the env file it came from was world-readable.
  */
-import { jest } from '@jest/globals';
 import { lstatSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureCiUsers, openUpDirs, runAs, TestDaemon, waitFor } from '../testkit.js';
 
-jest.setTimeout(60_000);
+/** Generous: two cores shared with other suites. */
+const T = 60_000;
 
 const d = new TestDaemon('kepler-e2e-files');
 let config: string;
@@ -32,10 +32,13 @@ beforeAll(async () => {
     'files.kepler.yaml',
   );
   expect((await d.cli(['start', '-d', '--wait', '--timeout', '30s', '-f', config])).code).toBe(0);
-  await waitFor(() => d.readLogFile(config, 'app.stdout.log').includes(`out=${SECRET}`), 'the service to log');
-});
+  await waitFor(
+    () => d.readLogFile(config, 'app.stdout.log').includes(`out=${SECRET}`),
+    'the service to log',
+  );
+}, T);
 
-afterAll(() => d.cleanup());
+afterAll(() => d.cleanup(), T);
 
 function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -44,38 +47,56 @@ function walk(dir: string): string[] {
   });
 }
 
-test('everything under the config state directory is root-owned with no access for others', () => {
-  const dir = d.configStateDir(config);
-  const entries = [dir, ...walk(dir)];
-  const names = entries.map((p) => p.slice(dir.length));
-  // The files this test is about are really there.
-  for (const f of ['/logs/app.stdout.log', '/logs/app.stderr.log', '/env_files/app.env', '/config.yaml', '/expanded_config.yaml']) {
-    expect(names).toContain(f);
-  }
-  expect(names.some((n) => n.startsWith('/logs/app.pre_start'))).toBe(true);
-  const open = entries
-    .map((p) => ({ p: p.slice(dir.length) || '/', st: lstatSync(p) }))
-    .filter(({ st }) => st.uid !== 0 || (st.mode & 0o007) !== 0)
-    .map(({ p, st }) => `${p} ${(st.mode & 0o777).toString(8)} ${st.uid}:${st.gid}`);
-  expect(open).toEqual([]);
-});
+test(
+  'everything under the config state directory is root-owned with no access for others',
+  () => {
+    const dir = d.configStateDir(config);
+    const entries = [dir, ...walk(dir)];
+    const names = entries.map((p) => p.slice(dir.length));
+    // The files this test is about are really there.
+    for (const f of [
+      '/logs/app.stdout.log',
+      '/logs/app.stderr.log',
+      '/env_files/app.env',
+      '/config.yaml',
+      '/expanded_config.yaml',
+    ]) {
+      expect(names).toContain(f);
+    }
+    expect(names.some((n) => n.startsWith('/logs/app.pre_start'))).toBe(true);
+    const open = entries
+      .map((p) => ({ p: p.slice(dir.length) || '/', st: lstatSync(p) }))
+      .filter(({ st }) => st.uid !== 0 || (st.mode & 0o007) !== 0)
+      .map(({ p, st }) => `${p} ${(st.mode & 0o777).toString(8)} ${st.uid}:${st.gid}`);
+    expect(open).toEqual([]);
+  },
+  T,
+);
 
-test('the env_file copy is 0640 even though the source was 0644', () => {
-  const st = lstatSync(join(d.configStateDir(config), 'env_files', 'app.env'));
-  expect(st.mode & 0o777).toBe(0o640);
-  expect(st.uid).toBe(0);
-});
+test(
+  'the env_file copy is 0640 even though the source was 0644',
+  () => {
+    const st = lstatSync(join(d.configStateDir(config), 'env_files', 'app.env'));
+    expect(st.mode & 0o777).toBe(0o640);
+    expect(st.uid).toBe(0);
+  },
+  T,
+);
 
-test('a user outside the kepler group cannot read logs, env copies or snapshots (EACCES)', async () => {
-  const dir = d.configStateDir(config);
-  for (const f of ['logs/app.stdout.log', 'env_files/app.env', 'expanded_config.yaml', 'state.json']) {
-    const r = await runAs('keplerout', ['cat', join(dir, f)]);
-    expect([f, r.code]).toEqual([f, 1]);
-    expect(r.stderr).toContain('Permission denied');
-    expect(r.stdout).not.toContain(SECRET);
-  }
-  // Nor list the logs directory.
-  const ls = await runAs('keplerout', ['ls', join(dir, 'logs')]);
-  expect(ls.code).not.toBe(0);
-  expect(ls.stderr).toContain('Permission denied');
-});
+test(
+  'a user outside the kepler group cannot read logs, env copies or snapshots (EACCES)',
+  async () => {
+    const dir = d.configStateDir(config);
+    for (const f of ['logs/app.stdout.log', 'env_files/app.env', 'expanded_config.yaml', 'state.json']) {
+      const r = await runAs('keplerout', ['cat', join(dir, f)]);
+      expect([f, r.code]).toEqual([f, 1]);
+      expect(r.stderr).toContain('Permission denied');
+      expect(r.stdout).not.toContain(SECRET);
+    }
+    // Nor list the logs directory.
+    const ls = await runAs('keplerout', ['ls', join(dir, 'logs')]);
+    expect(ls.code).not.toBe(0);
+    expect(ls.stderr).toContain('Permission denied');
+  },
+  T,
+);

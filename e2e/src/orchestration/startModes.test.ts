@@ -341,6 +341,24 @@ services:
     expect(cli.stderr).toMatch(/blocked failed: dependency not satisfied/);
   });
 
+  test('a failing pre_start hook ends the foreground run with 1', async () => {
+    const s = new Scenario(
+      d,
+      'fg-hookfail',
+      `
+services:
+  prep:
+    command: ["sleep", "100"]
+    hooks:
+      pre_start:
+        run: "exit 3"
+`,
+    );
+    const cli = spawnCli(s, ['start']);
+    expect(await cli.wait()).toBe(1);
+    expect(cli.stderr).toMatch(/prep failed: pre_start hook/);
+  });
+
   test('a deferred service whose dependency can never satisfy it fails, so the foreground still ends', async () => {
     const s = new Scenario(
       d,

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { socketPath } from '@kepler/protocol';
-import { locateDaemon, processExists, startDaemonDetached, tailFile } from './daemonProcess.js';
+import {
+  DAEMON_NODE_FLAGS,
+  locateDaemon,
+  processExists,
+  startDaemonDetached,
+  tailFile,
+} from './daemonProcess.js';
 import { CliError } from './errors.js';
 
 let dir: string;
@@ -23,7 +29,7 @@ describe('locateDaemon', () => {
     const js = script('d.js', '');
     expect(locateDaemon({ KEPLER_DAEMON_BIN: js })).toEqual({
       command: process.execPath,
-      args: [js],
+      args: [...DAEMON_NODE_FLAGS, js],
       origin: 'KEPLER_DAEMON_BIN',
     });
     const bin = script('kd', '#!/bin/sh\n');
@@ -47,7 +53,7 @@ describe('locateDaemon', () => {
     const base = pathToFileURL(join(dir, 'cli/dist/daemonProcess.js')).href;
     expect(locateDaemon({ PATH: '' }, base)).toEqual({
       command: process.execPath,
-      args: [main],
+      args: [...DAEMON_NODE_FLAGS, main],
       origin: 'workspace',
     });
   });

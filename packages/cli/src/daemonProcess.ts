@@ -37,6 +37,12 @@ export interface DaemonCommandLine {
 }
 
 /**
+ * Node flags for a daemon run by this Node. A 1 MiB young generation (default 16) keeps a daemon
+ * supervising 100 services at ~68 MB RSS instead of ~87: its allocations are small and short-lived.
+ */
+export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+
+/**
  * Finds the daemon: `$KEPLER_DAEMON_BIN` (a `.js`/`.mjs` file runs with this Node, anything else is
  * executed), else `../../daemon/dist/main.js` relative to this file (the checkout and a workspace
  * install), else `kepler-daemon` on PATH. It does not check that the file is a working daemon.
@@ -56,11 +62,13 @@ export function locateDaemon(
       );
     }
     return /\.[cm]?js$/.test(fromEnv)
-      ? { command: process.execPath, args: [fromEnv], origin: 'KEPLER_DAEMON_BIN' }
+      ? { command: process.execPath, args: [...DAEMON_NODE_FLAGS, fromEnv], origin: 'KEPLER_DAEMON_BIN' }
       : { command: fromEnv, args: [], origin: 'KEPLER_DAEMON_BIN' };
   }
   const sibling = fileURLToPath(new URL('../../daemon/dist/main.js', baseUrl));
-  if (existsSync(sibling)) return { command: process.execPath, args: [sibling], origin: 'workspace' };
+  if (existsSync(sibling)) {
+    return { command: process.execPath, args: [...DAEMON_NODE_FLAGS, sibling], origin: 'workspace' };
+  }
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (dir === '') continue;
     const candidate = join(dir, 'kepler-daemon');

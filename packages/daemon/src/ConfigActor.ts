@@ -4,13 +4,7 @@ import type { BakedConfig, BakedHook, BakedService, GlobalHookName, ServiceHookN
 import { renderBakedConfig } from '@kepler/config';
 import type { LogLine, ServiceInfo, ServiceStatus, StreamEvent } from '@kepler/protocol';
 import { writeFileAtomic } from './atomicWrite.js';
-import {
-  dependentsOf,
-  type DepView,
-  evaluateEdge,
-  stopOrder,
-  withDependencies,
-} from './dependencies.js';
+import { type DepView, dependentsOf, evaluateEdge, stopOrder, withDependencies } from './dependencies.js';
 import { DaemonError } from './errors.js';
 import { FileWatcher } from './FileWatcher.js';
 import type { ProbeResult } from './HealthMonitor.js';
@@ -19,7 +13,7 @@ import { isActive, isTerminal, PENDING_OR_ACTIVE } from './lifecycle.js';
 import { LogStore } from './logs/index.js';
 import { OpQueue } from './OpQueue.js';
 import { runCommandProbe } from './probe.js';
-import { ServiceRuntime, type ServiceHost } from './ServiceRuntime.js';
+import { type ServiceHost, ServiceRuntime } from './ServiceRuntime.js';
 import {
   fromPersisted,
   type PersistedConfigState,
@@ -206,7 +200,14 @@ export class ConfigActor implements ServiceHost {
 
   statusChanged(name: string, previous: ServiceStatus, state: ServiceState): void {
     const info = toServiceInfo(this.path, name, state);
-    this.emit({ type: 'serviceStatusChanged', service: name, status: state.status, previous, reason: state.reason, info });
+    this.emit({
+      type: 'serviceStatusChanged',
+      service: name,
+      status: state.status,
+      previous,
+      reason: state.reason,
+      info,
+    });
     if (state.status !== 'waiting') this.clearDepTimers(name);
     this.updateWatcher(name);
     // Let the transition finish (and other services settle) before re-evaluating dependents.
@@ -221,7 +222,13 @@ export class ConfigActor implements ServiceHost {
 
   async runServiceHook(service: string, hookName: ServiceHookName, hook: BakedHook): Promise<boolean> {
     this.progress(service, `running ${hookName} hook`);
-    const outcome = await runHook({ logs: this.logs, owner: service, hookName, hook, marker: this.markerFor(service) });
+    const outcome = await runHook({
+      logs: this.logs,
+      owner: service,
+      hookName,
+      hook,
+      marker: this.markerFor(service),
+    });
     if (!outcome.ok) this.progress(service, outcome.reason ?? `${hookName} hook failed`);
     return outcome.ok;
   }
@@ -230,12 +237,23 @@ export class ConfigActor implements ServiceHost {
     const hook = this.baked.kepler.hooks[hookName];
     if (!hook) return true;
     this.progress('global', `running ${hookName} hook`);
-    const outcome = await runHook({ logs: this.logs, owner: 'global', hookName, hook, marker: this.markerFor('global') });
+    const outcome = await runHook({
+      logs: this.logs,
+      owner: 'global',
+      hookName,
+      hook,
+      marker: this.markerFor('global'),
+    });
     if (!outcome.ok) this.progress('global', outcome.reason ?? `${hookName} hook failed`);
     return outcome.ok;
   }
 
-  runProbe(service: BakedService, test: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<ProbeResult> {
+  runProbe(
+    service: BakedService,
+    test: readonly string[],
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<ProbeResult> {
     return runCommandProbe(service, test, timeoutMs, `${MARKER_ENV}=${this.markerFor(service.name)}`, signal);
   }
 
@@ -329,11 +347,15 @@ export class ConfigActor implements ServiceHost {
   private updateWatcher(name: string): void {
     const rt = this.services.get(name);
     if (!rt || rt.spec.restart.watch.length === 0) return;
-    const shouldWatch = rt.desired === 'run' && !isTerminal(rt.state.status);
+    // `stopped` while still wanted is the middle of a restart: keep watching, or changes saved during
+    // the restart are lost and the new watcher's initial scan opens a blind window.
+    const s = rt.state.status;
+    const shouldWatch = rt.desired === 'run' && (!isTerminal(s) || s === 'stopped');
     const existing = this.watchers.get(name);
     if (shouldWatch && !existing) {
       const watcher = new FileWatcher({
-        onError: (err: unknown) => this.log(`watching files of ${name}: ${(err as Error)?.message ?? String(err)}`),
+        onError: (err: unknown) =>
+          this.log(`watching files of ${name}: ${(err as Error)?.message ?? String(err)}`),
         root: rt.spec.workingDir,
         patterns: rt.spec.restart.watch,
         onChange: (paths) => {
@@ -367,7 +389,9 @@ export class ConfigActor implements ServiceHost {
    * running or pending are left alone. Returns once every service is either waiting on its
    * dependencies or launched; readiness is observed through events.
    */
-  start(names: readonly string[]): Promise<{ started: string[]; alreadyRunning: string[]; targets: string[] }> {
+  start(
+    names: readonly string[],
+  ): Promise<{ started: string[]; alreadyRunning: string[]; targets: string[] }> {
     this.checkNames(names);
     return this.queue.run(async () => {
       const targets = withDependencies(this.baked, names.length ? names : this.baked.serviceOrder);
@@ -400,7 +424,8 @@ export class ConfigActor implements ServiceHost {
         this.armDepTimers(rt);
       }
       this.evaluate();
-      if (this.baked.kepler.hooks.post_start) void this.launched(started).then(() => this.runGlobalHook('post_start'));
+      if (this.baked.kepler.hooks.post_start)
+        void this.launched(started).then(() => this.runGlobalHook('post_start'));
       return { started, alreadyRunning, targets };
     });
   }
@@ -415,15 +440,19 @@ export class ConfigActor implements ServiceHost {
     }
   }
 
-  /** Resolves once every named service has been launched (or has ended): global post_* hooks wait on it. */
-  private launched(names: readonly string[]): Promise<void> {
-    return this.until(() =>
+  /**
+   * Resolves once every named service has been launched (or has ended) and its post_start /
+   * post_restart hooks have finished: global post_* hooks wait on it, so they come last.
+   */
+  private async launched(names: readonly string[]): Promise<void> {
+    await this.until(() =>
       names.every((n) => {
         const rt = this.services.get(n)!;
         const s = rt.state.status;
         return rt.desired === 'stop' || (s !== 'waiting' && s !== 'starting' && s !== 'stopped');
       }),
     );
+    await Promise.all(names.map((n) => this.services.get(n)!.postLaunchHooks));
   }
 
   /** Resolves when `predicate` holds, re-checked at each status change. */
@@ -440,7 +469,10 @@ export class ConfigActor implements ServiceHost {
   }
 
   /** Stop: the named services, or all (dependents first, then reverse config order) with global hooks. */
-  stop(names: readonly string[], opts: { signal?: string; clean?: boolean } = {}): Promise<{ stopped: string[]; cleaned: boolean }> {
+  stop(
+    names: readonly string[],
+    opts: { signal?: string; clean?: boolean } = {},
+  ): Promise<{ stopped: string[]; cleaned: boolean }> {
     this.checkNames(names);
     return this.queue.run(async () => {
       const all = names.length === 0;
@@ -472,12 +504,15 @@ export class ConfigActor implements ServiceHost {
     this.checkNames(names);
     return this.queue.run(async () => {
       const all = names.length === 0;
-      const running = (all ? this.baked.serviceOrder : names).filter((n) => isActive(this.services.get(n)!.state.status));
+      const running = (all ? this.baked.serviceOrder : names).filter((n) =>
+        isActive(this.services.get(n)!.state.status),
+      );
       if (running.length === 0) return { restarted: [] };
       if (all) await this.runGlobalHook('pre_restart');
       this.restarting = new Set(running);
       try {
-        for (const n of stopOrder(this.baked, running)) await this.services.get(n)!.restartStop({ signal: opts.signal });
+        for (const n of stopOrder(this.baked, running))
+          await this.services.get(n)!.restartStop({ signal: opts.signal });
       } finally {
         this.restarting = null;
       }

@@ -7,8 +7,8 @@ import { writeFileAtomic } from './atomicWrite.js';
 import { ConfigRegistry } from './ConfigRegistry.js';
 import { Connection } from './Connection.js';
 import { StartupError } from './errors.js';
-import { createHandlers } from './handlers.js';
 import { stopRunningHooks } from './HookRunner.js';
+import { createHandlers } from './handlers.js';
 import { notifySystemd } from './platform/index.js';
 import { keplerGid, SOCKET_MODE_GROUP, SOCKET_MODE_ROOT_ONLY, StateDir } from './StateDir.js';
 
@@ -66,6 +66,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const shutdown = (): Promise<number> => {
     shuttingDown ??= (async () => {
       log('stopping every service');
+      void notifySystemd('STOPPING=1');
       await registry.stopEverything();
       await stopRunningHooks();
       return registry.list().length;
@@ -168,4 +169,3 @@ function answers(path: string): Promise<boolean> {
     s.once('error', () => resolve(false));
   });
 }
-

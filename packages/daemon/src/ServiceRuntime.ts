@@ -10,7 +10,7 @@ import { canTransition, isActive, isTerminal } from './lifecycle.js';
 import type { LogStore } from './logs/index.js';
 import { OpQueue } from './OpQueue.js';
 import {
-  createFifo,
+  createFifos,
   isSameProcess,
   openFifoForChild,
   openFifoReader,
@@ -36,7 +36,12 @@ export interface ServiceHost {
   /** The service is about to restart (crash, user, watch): dependents with `restart: true` follow. */
   restartInitiated(name: string): void;
   /** Runs a health-check command the way the service runs (env, cwd, user). */
-  runProbe(service: BakedService, test: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<ProbeResult>;
+  runProbe(
+    service: BakedService,
+    test: readonly string[],
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<ProbeResult>;
   /** Reports a supervision error that must not take the daemon down. */
   logError(message: string): void;
   now(): number;
@@ -86,6 +91,11 @@ export class ServiceRuntime {
   private consecutiveCrashes = 0;
   /** A user restart stopped the service; its next launch runs post_restart after post_start. */
   private postRestartPending = false;
+  /**
+   * The last launch's post_start/post_restart hooks (resolved when there are none): config-wide hooks
+   * that follow "all services started" (global post_start/post_restart) wait for them.
+   */
+  postLaunchHooks: Promise<void> = Promise.resolve();
   private health: HealthMonitor | null = null;
   private readers: { stdout: Readable | null; stderr: Readable | null } = { stdout: null, stderr: null };
   private cancelForeign: (() => void) | null = null;
@@ -136,18 +146,23 @@ export class ServiceRuntime {
     this.clearRestartTimer();
     this.transition('starting', { reason: null, exitCode: null, signal: null });
     const retention = this.spec.logs.retention;
-    if ((kind === 'start' && retention.onStart === 'clear') || (kind !== 'start' && retention.onRestart === 'clear')) {
+    if (
+      (kind === 'start' && retention.onStart === 'clear') ||
+      (kind !== 'start' && retention.onRestart === 'clear')
+    ) {
       this.host.logs.clear(this.name);
     }
     const hooks = this.spec.hooks;
     // An unknown user or group fails the service before any hook or process runs.
     const badUser = unresolvableUser(this.spec);
     if (badUser !== null) {
+      this.desired = 'stop'; // a launch failure ends the wish: nothing retries it
       this.transition('failed', { reason: badUser, stoppedAt: new Date().toISOString() });
       return;
     }
     if (!this.state.initDone && hooks.on_init) {
       if (!(await this.host.runServiceHook(this.name, 'on_init', hooks.on_init))) {
+        this.desired = 'stop'; // a launch failure ends the wish: nothing retries it
         this.transition('failed', { reason: 'on_init hook failed', stoppedAt: new Date().toISOString() });
         return;
       }
@@ -157,6 +172,7 @@ export class ServiceRuntime {
       this.host.persist();
     }
     if (hooks.pre_start && !(await this.host.runServiceHook(this.name, 'pre_start', hooks.pre_start))) {
+      this.desired = 'stop'; // a launch failure ends the wish: nothing retries it
       this.transition('failed', { reason: 'pre_start hook failed', stoppedAt: new Date().toISOString() });
       return;
     }
@@ -164,28 +180,36 @@ export class ServiceRuntime {
       this.transition('stopped', { reason: null });
       return;
     }
+    // Set before the spawn: whoever sees `running` (inside spawn) must find this launch's promise.
+    let hooksDone: () => void = () => undefined;
+    this.postLaunchHooks = new Promise<void>((resolve) => {
+      hooksDone = resolve;
+    });
     try {
       await this.spawn();
     } catch (e) {
-      this.transition('failed', { reason: (e as Error).message, pid: null, stoppedAt: new Date().toISOString() });
+      this.desired = 'stop'; // a launch failure ends the wish: nothing retries it
+      this.transition('failed', {
+        reason: (e as Error).message,
+        pid: null,
+        stoppedAt: new Date().toISOString(),
+      });
+      hooksDone();
       return;
     }
     // post_start then post_restart, in that order, without holding the service's queue.
-    if (hooks.post_start || (postRestart && hooks.post_restart)) {
-      void (async () => {
-        if (hooks.post_start) await this.host.runServiceHook(this.name, 'post_start', hooks.post_start);
-        if (postRestart && hooks.post_restart) {
-          await this.host.runServiceHook(this.name, 'post_restart', hooks.post_restart);
-        }
-      })();
-    }
+    void (async () => {
+      if (hooks.post_start) await this.host.runServiceHook(this.name, 'post_start', hooks.post_start);
+      if (postRestart && hooks.post_restart) {
+        await this.host.runServiceHook(this.name, 'post_restart', hooks.post_restart);
+      }
+    })().finally(hooksDone);
   }
 
   private async spawn(): Promise<void> {
     const stdoutFifo = join(this.host.fifoDir, `${this.name}.stdout`);
     const stderrFifo = join(this.host.fifoDir, `${this.name}.stderr`);
-    createFifo(stdoutFifo);
-    createFifo(stderrFifo);
+    createFifos([stdoutFifo, stderrFifo]);
     // The child holds each FIFO read-write, so its writes block instead of failing while no daemon
     // reads (a daemon crash); our read side is opened while our write fd keeps the FIFO from EOF.
     const outFd = openFifoForChild(stdoutFifo);
@@ -252,7 +276,10 @@ export class ServiceRuntime {
     const { pid, startTime } = this.state;
     if (pid === null || startTime === null || !isSameProcess(pid, startTime)) return false;
     this.desired = 'run';
-    this.attachReaders(join(this.host.fifoDir, `${this.name}.stdout`), join(this.host.fifoDir, `${this.name}.stderr`));
+    this.attachReaders(
+      join(this.host.fifoDir, `${this.name}.stdout`),
+      join(this.host.fifoDir, `${this.name}.stderr`),
+    );
     const watch = watchForeignExit(pid, startTime);
     this.cancelForeign = watch.cancel;
     const startedAtMs = this.state.startedAt ? Date.parse(this.state.startedAt) : this.host.now();
@@ -290,7 +317,8 @@ export class ServiceRuntime {
       this.transition(failedRun ? 'failed' : 'exited', { ...patch, reason: failedRun ? how : null });
       return;
     }
-    if (this.host.now() - proc.startedAtMs >= this.spec.restart.backoff.resetAfterMs) this.consecutiveCrashes = 0;
+    if (this.host.now() - proc.startedAtMs >= this.spec.restart.backoff.resetAfterMs)
+      this.consecutiveCrashes = 0;
     const delay = backoffDelayMs(this.consecutiveCrashes, this.spec.restart.backoff);
     this.consecutiveCrashes++;
     this.transition('restarting', {
@@ -357,7 +385,8 @@ export class ServiceRuntime {
       if (opts.manual !== false && hooks.post_stop) {
         await this.host.runServiceHook(this.name, 'post_stop', hooks.post_stop);
       }
-      if (this.spec.logs.retention.onStop === 'clear' && !requeue && !opts.restarting) this.host.logs.clear(this.name);
+      if (this.spec.logs.retention.onStop === 'clear' && !requeue && !opts.restarting)
+        this.host.logs.clear(this.name);
     } finally {
       this.stopping = false;
     }
@@ -419,25 +448,32 @@ export class ServiceRuntime {
     const check = this.spec.healthcheck;
     if (!check) return;
     this.stopHealth();
-    const monitor = new HealthMonitor(check, (test, timeoutMs, signal) => this.host.runProbe(this.spec, test, timeoutMs, signal), {
-      onError: (err) => this.host.logError(`health check of ${this.name}: ${(err as Error)?.message ?? String(err)}`),
-      onResult: (r) => {
-        this.state.healthFailures = r.failures;
-        this.state.lastHealthOutput = r.output;
+    const monitor = new HealthMonitor(
+      check,
+      (test, timeoutMs, signal) => this.host.runProbe(this.spec, test, timeoutMs, signal),
+      {
+        onError: (err) =>
+          this.host.logError(`health check of ${this.name}: ${(err as Error)?.message ?? String(err)}`),
+        onResult: (r) => {
+          this.state.healthFailures = r.failures;
+          this.state.lastHealthOutput = r.output;
+        },
+        onHealthy: () => {
+          if (this.health !== monitor || !isActive(this.state.status) || this.state.status === 'stopping')
+            return;
+          this.transition('healthy', { health: 'healthy', wasHealthy: true });
+          const hook = this.spec.hooks.post_healthcheck_success;
+          if (hook) void this.host.runServiceHook(this.name, 'post_healthcheck_success', hook);
+        },
+        onUnhealthy: () => {
+          if (this.health !== monitor || !isActive(this.state.status) || this.state.status === 'stopping')
+            return;
+          this.transition('unhealthy', { health: 'unhealthy' });
+          const hook = this.spec.hooks.post_healthcheck_fail;
+          if (hook) void this.host.runServiceHook(this.name, 'post_healthcheck_fail', hook);
+        },
       },
-      onHealthy: () => {
-        if (this.health !== monitor || !isActive(this.state.status) || this.state.status === 'stopping') return;
-        this.transition('healthy', { health: 'healthy', wasHealthy: true });
-        const hook = this.spec.hooks.post_healthcheck_success;
-        if (hook) void this.host.runServiceHook(this.name, 'post_healthcheck_success', hook);
-      },
-      onUnhealthy: () => {
-        if (this.health !== monitor || !isActive(this.state.status) || this.state.status === 'stopping') return;
-        this.transition('unhealthy', { health: 'unhealthy' });
-        const hook = this.spec.hooks.post_healthcheck_fail;
-        if (hook) void this.host.runServiceHook(this.name, 'post_healthcheck_fail', hook);
-      },
-    });
+    );
     this.health = monitor;
     monitor.start();
   }

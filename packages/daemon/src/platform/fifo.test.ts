@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { makeTmpDir, PY, Reaper, readAll, spec, waitFor } from './__tests__/helpers.js';
 import { PlatformError } from './errors.js';
-import { createFifo, openFifoForChild, openFifoReader } from './fifo.js';
+import { createFifo, createFifos, openFifoForChild, openFifoReader } from './fifo.js';
 import { readStartTime } from './procfs.js';
 import { spawnService } from './spawn.js';
 
@@ -36,6 +36,17 @@ describe('createFifo', () => {
     expect(st.isFIFO()).toBe(true);
     expect(st.mode & 0o777).toBe(0o600);
     expect(() => createFifo(path)).not.toThrow();
+  });
+
+  test('createFifos makes every missing FIFO in one go and keeps existing ones', () => {
+    const dir = makeTmpDir();
+    const [a, b] = [join(dir, 'a'), join(dir, 'b')];
+    createFifo(a);
+    const inode = lstatSync(a).ino;
+    createFifos([a, b]);
+    expect(lstatSync(a).ino).toBe(inode);
+    expect(lstatSync(b).isFIFO()).toBe(true);
+    expect(lstatSync(b).mode & 0o777).toBe(0o600);
   });
 
   test('refuses a path that is not a FIFO', () => {

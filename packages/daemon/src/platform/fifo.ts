@@ -10,22 +10,39 @@ import { errnoCode, PlatformError } from './errors.js';
  * FIFO, or mkfifo fails. Does not create parent directories.
  */
 export function createFifo(path: string): void {
-  try {
-    if (lstatSync(path).isFIFO()) return;
-    throw new PlatformError('FIFO_FAILED', `not a FIFO: ${path}`);
-  } catch (err) {
-    if (err instanceof PlatformError) throw err;
-    if (errnoCode(err) !== 'ENOENT') {
-      throw new PlatformError('FIFO_FAILED', `cannot create FIFO ${path}: ${String(err)}`, { cause: err });
+  createFifos([path]);
+}
+
+/**
+ * createFifo for several paths with at most one `mkfifo` run (a service's stdout and stderr: the
+ * exec is most of a start's cost). Same checks and errors as createFifo.
+ */
+export function createFifos(paths: readonly string[]): void {
+  const missing: string[] = [];
+  for (const path of paths) {
+    try {
+      if (lstatSync(path).isFIFO()) continue;
+      throw new PlatformError('FIFO_FAILED', `not a FIFO: ${path}`);
+    } catch (err) {
+      if (err instanceof PlatformError) throw err;
+      if (errnoCode(err) !== 'ENOENT') {
+        throw new PlatformError('FIFO_FAILED', `cannot create FIFO ${path}: ${String(err)}`, { cause: err });
+      }
+      missing.push(path);
     }
   }
+  if (missing.length === 0) return;
   try {
-    execFileSync('mkfifo', ['-m', '0600', '--', path], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('mkfifo', ['-m', '0600', '--', ...missing], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
     const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim();
-    throw new PlatformError('FIFO_FAILED', `cannot create FIFO ${path}: ${stderr || String(err)}`, {
-      cause: err,
-    });
+    throw new PlatformError(
+      'FIFO_FAILED',
+      `cannot create FIFO ${missing.join(', ')}: ${stderr || String(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 

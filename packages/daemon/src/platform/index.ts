@@ -4,7 +4,7 @@
  */
 export { cgroupPathForMarker, cgroupsAvailable, setCgroupsEnabled } from './cgroups.js';
 export { PlatformError, type PlatformErrorCode } from './errors.js';
-export { createFifo, openFifoForChild, openFifoReader } from './fifo.js';
+export { createFifo, createFifos, openFifoForChild, openFifoReader } from './fifo.js';
 export { notifySystemd } from './notify.js';
 export {
   FOREIGN_EXIT_POLL_MS,
