@@ -208,10 +208,12 @@ function kepler() {
       stateDir = join(dir, 'state');
       work = join(dir, 'work');
       mkdirSync(work, { recursive: true });
-      proc = spawn(process.execPath, [join(REPO, 'packages/daemon/dist/main.js')], {
+      // Started the way users start it (the CLI picks the daemon's Node flags).
+      const r = spawnSync(process.execPath, [join(REPO, 'packages/cli/dist/main.js'), 'daemon', 'start', '-d'], {
         env: { ...process.env, KEPLER_DAEMON_PATH: stateDir },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
+      if (r.status !== 0) throw new Error(`kepler daemon start -d exited ${r.status}`);
       const { DaemonClient } = await import(join(REPO, 'packages/protocol/dist/index.js'));
       client = await until(
         () => DaemonClient.connect(join(stateDir, 'kepler.sock')).catch(() => null),
@@ -219,8 +221,9 @@ function kepler() {
         15_000,
         20,
       );
+      proc = (await client.request({ type: 'status' })).pid;
     },
-    daemonPid: () => proc.pid,
+    daemonPid: () => proc,
     async startMany(n) {
       const yaml = `services:\n${Array.from({ length: n }, (_, i) => `  s${i}:\n    command: ["sleep", "100000"]\n`).join('')}`;
       const path = write('many', yaml);
@@ -267,12 +270,7 @@ function kepler() {
         await client?.request({ type: 'shutdown' });
       } catch {}
       client?.close();
-      if (proc && proc.exitCode === null) {
-        const gone = new Promise((r) => proc.once('exit', r));
-        const t = setTimeout(() => proc.kill('SIGKILL'), 30_000);
-        await gone;
-        clearTimeout(t);
-      }
+      if (proc) await until(() => !alive(proc), 'kepler daemon to exit', 30_000, 20);
     },
   };
 }
