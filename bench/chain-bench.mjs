@@ -124,7 +124,9 @@ try {
   console.log(`overhead median        ${overhead.toFixed(0)} ms (target under ${OVERHEAD_TARGET_MS} ms): ${overhead <= OVERHEAD_TARGET_MS ? 'OK' : 'OVER'}`);
   process.exitCode = overhead <= OVERHEAD_TARGET_MS ? 0 : 1;
 } finally {
-  spawnSync(process.execPath, [CLI, 'daemon', 'stop'], { env });
-  await new Promise((r) => (daemon.exitCode !== null ? r() : daemon.once('exit', r)));
+  // Not spawnSync: `daemon stop` waits for the daemon's pid to go, and only our event loop reaps it.
+  const exited = new Promise((r) => (daemon.exitCode !== null ? r() : daemon.once('exit', r)));
+  const stopper = spawn(process.execPath, [CLI, 'daemon', 'stop'], { env, stdio: 'ignore' });
+  await Promise.all([exited, new Promise((r) => stopper.once('exit', r))]);
   rmSync(base, { recursive: true, force: true });
 }

@@ -155,5 +155,9 @@ print(header, table);
 console.log('');
 print(
   ['daemon memory', 'VmRSS MB', 'target'],
-  memory.map(([name, mb]) => [name, mb.toFixed(1), `< ${RSS_TARGET_MB} ${mb < RSS_TARGET_MB ? 'ok' : 'OVER'}`]),
+  memory.map(([name, mb]) => [
+    name,
+    mb.toFixed(1),
+    `< ${RSS_TARGET_MB} ${mb < RSS_TARGET_MB ? 'ok' : 'OVER'}`,
+  ]),
 );

@@ -390,21 +390,18 @@ function supervisord() {
   const infos = async () => {
     const xml = await rpc('supervisor.getAllProcessInfo');
     return [...xml.matchAll(/<struct>([\s\S]*?)<\/struct>/g)].map((m) => {
-      const get = (k) => new RegExp(`<name>${k}</name><value><(?:string|int)>([^<]*)<`).exec(m[1])?.[1];
+      const get = (k) => new RegExp(`<name>${k}</name>\\s*<value><(?:string|int)>([^<]*)<`).exec(m[1])?.[1];
       return { name: get('name'), state: get('statename'), pid: Number(get('pid')) };
     });
   };
+  let loaded = [];
+  /** Replaces the programs: like `supervisorctl update` (old groups stopped already). */
   const reload = async () => {
     writeFileSync(conf, baseConf() + programs);
     await rpc('supervisor.reloadConfig');
-    // add the new groups
-    const xml = await rpc('supervisor.reloadConfig');
-    void xml;
-    for (const m of programs.matchAll(/\[program:([^\]]+)\]/g)) {
-      try {
-        await rpc('supervisor.addProcessGroup', [m[1]]);
-      } catch {}
-    }
+    for (const name of loaded) await rpc('supervisor.removeProcessGroup', [name]).catch(() => undefined);
+    loaded = [...programs.matchAll(/\[program:([^\]]+)\]/g)].map((m) => m[1]);
+    for (const name of loaded) await rpc('supervisor.addProcessGroup', [name]).catch(() => undefined);
   };
   const baseConf = () => `[unix_http_server]
 file=${sock}
@@ -433,9 +430,7 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
         (_, i) => `[program:s${i}]\ncommand=sleep 100000\nautostart=false\nstdout_logfile=NONE\nstderr_logfile=NONE\n`,
       ).join('');
       await reload();
-      const t0 = now();
       await rpc('supervisor.startAllProcesses', [false]);
-      void t0;
       await until(async () => {
         const l = await infos();
         return l.length === n && l.every((p) => p.state === 'RUNNING');

@@ -61,205 +61,276 @@ function expectNoStack(text: string): void {
 }
 
 describe('kepler config prints the baked config', () => {
-  test('-f examples/full/kepler.yaml: YAML on stdout, exit 0, without the captured environment', async () => {
-    const r = await runCli(['config', '-f', FULL], { env: NO_DAEMON_ENV });
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    const data = parseYaml(r.stdout) as Record<string, unknown>;
-    expect(data.sourcePath).toBe(FULL);
-    expect(Object.keys(data.services as object).sort()).toEqual(['backend', 'database', 'frontend']);
-    // The user's shell environment is part of the snapshot but must stay off the screen.
-    expect(data).not.toHaveProperty('capturedEnv');
-    expect(r.stdout).not.toContain(SECRET);
-  }, T);
-
-  test('--json prints the same data as JSON', async () => {
-    const [yaml, json] = await Promise.all([
-      runCli(['config', '-f', FULL], { env: NO_DAEMON_ENV }),
-      runCli(['config', '-f', FULL, '--json'], { env: NO_DAEMON_ENV }),
-    ]);
-    expect(json.code).toBe(0);
-    const data = JSON.parse(json.stdout) as Record<string, unknown>;
-    expect(json.stdout).not.toContain(SECRET);
-    expect(data).not.toHaveProperty('capturedEnv');
-    // bakedAt differs between the two runs; everything else is the same snapshot.
-    const { bakedAt: _a, ...fromJson } = data;
-    const { bakedAt: _b, ...fromYaml } = parseYaml(yaml.stdout) as Record<string, unknown>;
-    expect(fromJson).toEqual(fromYaml);
-  }, T);
-
-  test('-f works before and after the command, and as --file=', async () => {
-    const forms = [
-      ['config', '-f', FULL, '--json'],
-      ['-f', FULL, 'config', '--json'],
-      ['--file', FULL, 'config', '--json'],
-      ['config', `--file=${FULL}`, '--json'],
-    ];
-    const results = await Promise.all(forms.map((args) => runCli(args, { env: NO_DAEMON_ENV })));
-    const hashes = results.map((r) => {
+  test(
+    '-f examples/full/kepler.yaml: YAML on stdout, exit 0, without the captured environment',
+    async () => {
+      const r = await runCli(['config', '-f', FULL], { env: NO_DAEMON_ENV });
+      expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
-      return (JSON.parse(r.stdout) as { hash: string }).hash;
-    });
-    expect(new Set(hashes).size).toBe(1);
-  }, T);
+      const data = parseYaml(r.stdout) as Record<string, unknown>;
+      expect(data.sourcePath).toBe(FULL);
+      expect(Object.keys(data.services as object).sort()).toEqual(['backend', 'database', 'frontend']);
+      // The user's shell environment is part of the snapshot but must stay off the screen.
+      expect(data).not.toHaveProperty('capturedEnv');
+      expect(r.stdout).not.toContain(SECRET);
+    },
+    T,
+  );
 
-  test('each bundled example bakes', async () => {
-    for (const example of ['full', 'lua', 'chain']) {
-      const r = await runCli(['config', '-f', join(REPO, 'examples', example, 'kepler.yaml'), '--json'], {
-        env: NO_DAEMON_ENV,
+  test(
+    '--json prints the same data as JSON',
+    async () => {
+      const [yaml, json] = await Promise.all([
+        runCli(['config', '-f', FULL], { env: NO_DAEMON_ENV }),
+        runCli(['config', '-f', FULL, '--json'], { env: NO_DAEMON_ENV }),
+      ]);
+      expect(json.code).toBe(0);
+      const data = JSON.parse(json.stdout) as Record<string, unknown>;
+      expect(json.stdout).not.toContain(SECRET);
+      expect(data).not.toHaveProperty('capturedEnv');
+      // bakedAt differs between the two runs; everything else is the same snapshot.
+      const { bakedAt: _a, ...fromJson } = data;
+      const { bakedAt: _b, ...fromYaml } = parseYaml(yaml.stdout) as Record<string, unknown>;
+      expect(fromJson).toEqual(fromYaml);
+    },
+    T,
+  );
+
+  test(
+    '-f works before and after the command, and as --file=',
+    async () => {
+      const forms = [
+        ['config', '-f', FULL, '--json'],
+        ['-f', FULL, 'config', '--json'],
+        ['--file', FULL, 'config', '--json'],
+        ['config', `--file=${FULL}`, '--json'],
+      ];
+      const results = await Promise.all(forms.map((args) => runCli(args, { env: NO_DAEMON_ENV })));
+      const hashes = results.map((r) => {
+        expect(r.code).toBe(0);
+        return (JSON.parse(r.stdout) as { hash: string }).hash;
       });
-      expect({ example, code: r.code, stderr: r.stderr }).toEqual({ example, code: 0, stderr: '' });
-    }
-  }, T);
+      expect(new Set(hashes).size).toBe(1);
+    },
+    T,
+  );
+
+  test(
+    'each bundled example bakes',
+    async () => {
+      for (const example of ['full', 'lua', 'chain']) {
+        const r = await runCli(['config', '-f', join(REPO, 'examples', example, 'kepler.yaml'), '--json'], {
+          env: NO_DAEMON_ENV,
+        });
+        expect({ example, code: r.code, stderr: r.stderr }).toEqual({ example, code: 0, stderr: '' });
+      }
+    },
+    T,
+  );
 });
 
 describe('default config file lookup in the current directory', () => {
   const config = (cmd: string) => `services:\n  app:\n    command: ["${cmd}"]\n`;
 
-  test('kepler.yaml is used when present', async () => {
-    const dir = dirWith({ 'kepler.yaml': config('from-yaml'), 'kepler.yml': config('from-yml') });
-    const r = await runCli(['config', '--json'], { cwd: dir, env: NO_DAEMON_ENV });
-    expect(r.code).toBe(0);
-    const data = JSON.parse(r.stdout) as { sourcePath: string; services: { app: { command: string[] } } };
-    expect(data.sourcePath).toBe(join(dir, 'kepler.yaml'));
-    expect(data.services.app.command).toEqual(['from-yaml']);
-  }, T);
+  test(
+    'kepler.yaml is used when present',
+    async () => {
+      const dir = dirWith({ 'kepler.yaml': config('from-yaml'), 'kepler.yml': config('from-yml') });
+      const r = await runCli(['config', '--json'], { cwd: dir, env: NO_DAEMON_ENV });
+      expect(r.code).toBe(0);
+      const data = JSON.parse(r.stdout) as { sourcePath: string; services: { app: { command: string[] } } };
+      expect(data.sourcePath).toBe(join(dir, 'kepler.yaml'));
+      expect(data.services.app.command).toEqual(['from-yaml']);
+    },
+    T,
+  );
 
-  test('kepler.yml is the fallback', async () => {
-    const dir = dirWith({ 'kepler.yml': config('from-yml') });
-    const r = await runCli(['config', '--json'], { cwd: dir, env: NO_DAEMON_ENV });
-    expect(r.code).toBe(0);
-    const data = JSON.parse(r.stdout) as { sourcePath: string; services: { app: { command: string[] } } };
-    expect(data.sourcePath).toBe(join(dir, 'kepler.yml'));
-    expect(data.services.app.command).toEqual(['from-yml']);
-  }, T);
+  test(
+    'kepler.yml is the fallback',
+    async () => {
+      const dir = dirWith({ 'kepler.yml': config('from-yml') });
+      const r = await runCli(['config', '--json'], { cwd: dir, env: NO_DAEMON_ENV });
+      expect(r.code).toBe(0);
+      const data = JSON.parse(r.stdout) as { sourcePath: string; services: { app: { command: string[] } } };
+      expect(data.sourcePath).toBe(join(dir, 'kepler.yml'));
+      expect(data.services.app.command).toEqual(['from-yml']);
+    },
+    T,
+  );
 
-  test('neither: one line naming both, exit 1', async () => {
-    const dir = dirWith({});
-    const r = await runCli(['config'], { cwd: dir, env: NO_DAEMON_ENV });
-    expect(r.code).toBe(1);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('kepler.yaml');
-    expect(r.stderr).toContain('kepler.yml');
-    expectNoStack(r.stderr);
-  }, T);
+  test(
+    'neither: one line naming both, exit 1',
+    async () => {
+      const dir = dirWith({});
+      const r = await runCli(['config'], { cwd: dir, env: NO_DAEMON_ENV });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain('kepler.yaml');
+      expect(r.stderr).toContain('kepler.yml');
+      expectNoStack(r.stderr);
+    },
+    T,
+  );
 });
 
 describe('an invalid config prints every issue and exits 1', () => {
-  test('every issue with file:line:column and key path, did-you-mean for unknown keys, no stack', async () => {
-    const dir = dirWith({
-      'kepler.yaml': [
-        'services:',
-        '  web:',
-        '    command: ["sleep", "10"]',
-        '    healthcheck:',
-        '      test: ["true"]',
-        '      interval: 10x',
-        '    restrat: always',
-        '  api:',
-        '    comand: ["x"]',
-        '    depends_on: [nope]',
-        '',
-      ].join('\n'),
-    });
-    const r = await runCli(['config'], { cwd: dir, env: NO_DAEMON_ENV });
-    expect(r.code).toBe(1);
-    expect(r.stdout).toBe('');
-    expectNoStack(r.stderr);
-    const lines = r.stderr.trim().split('\n');
-    // Every line is one issue: file:line:col key.path: message.
-    for (const line of lines) expect(line).toMatch(/^kepler\.yaml:\d+:\d+ [a-z_.\-\d]+: .+/);
-    expect(lines).toEqual(
-      expect.arrayContaining([
-        'kepler.yaml:6:17 services.web.healthcheck.interval: "10x" is not a duration (use 100ms, 10s, 5m, 1h, 1d)',
-        'kepler.yaml:7:5 services.web.restrat: unknown key "restrat" (did you mean "restart"?)',
-        'kepler.yaml:9:5 services.api.comand: unknown key "comand" (did you mean "command"?)',
-      ]),
-    );
-    expect(r.stderr).toMatch(/^kepler\.yaml:\d+:\d+ services\.api\S*: missing required key "command"$/m);
-    expect(r.stderr).toMatch(/^kepler\.yaml:10:\d+ services\.api\.depends_on\S*: unknown service "nope"$/m);
-  }, T);
+  test(
+    'every issue with file:line:column and key path, did-you-mean for unknown keys, no stack',
+    async () => {
+      const dir = dirWith({
+        'kepler.yaml': [
+          'services:',
+          '  web:',
+          '    command: ["sleep", "10"]',
+          '    healthcheck:',
+          '      test: ["true"]',
+          '      interval: 10x',
+          '    restrat: always',
+          '  api:',
+          '    comand: ["x"]',
+          '    depends_on: [nope]',
+          '',
+        ].join('\n'),
+      });
+      const r = await runCli(['config'], { cwd: dir, env: NO_DAEMON_ENV });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expectNoStack(r.stderr);
+      const lines = r.stderr.trim().split('\n');
+      // Every line is one issue: file:line:col key.path: message.
+      for (const line of lines) expect(line).toMatch(/^kepler\.yaml:\d+:\d+ [a-z_.\-\d]+: .+/);
+      expect(lines).toEqual(
+        expect.arrayContaining([
+          'kepler.yaml:6:17 services.web.healthcheck.interval: "10x" is not a duration (use 100ms, 10s, 5m, 1h, 1d)',
+          'kepler.yaml:7:5 services.web.restrat: unknown key "restrat" (did you mean "restart"?)',
+          'kepler.yaml:9:5 services.api.comand: unknown key "comand" (did you mean "command"?)',
+        ]),
+      );
+      expect(r.stderr).toMatch(/^kepler\.yaml:\d+:\d+ services\.api\S*: missing required key "command"$/m);
+      expect(r.stderr).toMatch(/^kepler\.yaml:10:\d+ services\.api\.depends_on\S*: unknown service "nope"$/m);
+    },
+    T,
+  );
 
-  test('a dependency cycle is spelled out', async () => {
-    const dir = dirWith({
-      'kepler.yaml': [
-        'services:',
-        '  a:',
-        '    command: ["true"]',
-        '    depends_on: [b]',
-        '  b:',
-        '    command: ["true"]',
-        '    depends_on: [c]',
-        '  c:',
-        '    command: ["true"]',
-        '    depends_on: [a]',
-        '',
-      ].join('\n'),
-    });
-    const r = await runCli(['config'], { cwd: dir, env: NO_DAEMON_ENV });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/kepler\.yaml:\d+:\d+ services\.\S+: .*\b(a -> b -> c -> a|b -> c -> a -> b|c -> a -> b -> c)\b/);
-    expectNoStack(r.stderr);
-  }, T);
+  test(
+    'a dependency cycle is spelled out',
+    async () => {
+      const dir = dirWith({
+        'kepler.yaml': [
+          'services:',
+          '  a:',
+          '    command: ["true"]',
+          '    depends_on: [b]',
+          '  b:',
+          '    command: ["true"]',
+          '    depends_on: [c]',
+          '  c:',
+          '    command: ["true"]',
+          '    depends_on: [a]',
+          '',
+        ].join('\n'),
+      });
+      const r = await runCli(['config'], { cwd: dir, env: NO_DAEMON_ENV });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /kepler\.yaml:\d+:\d+ services\.\S+: .*\b(a -> b -> c -> a|b -> c -> a -> b|c -> a -> b -> c)\b/,
+      );
+      expectNoStack(r.stderr);
+    },
+    T,
+  );
 
-  test('invalid YAML reports its position', async () => {
-    const dir = dirWith({ 'bad.yaml': 'services:\n  a: [\n' });
-    const r = await runCli(['config', '-f', 'bad.yaml'], { cwd: dir, env: NO_DAEMON_ENV });
-    expect(r.code).toBe(1);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^bad\.yaml:\d+:\d+:? .*invalid YAML/m);
-    expectNoStack(r.stderr);
-  }, T);
+  test(
+    'invalid YAML reports its position',
+    async () => {
+      const dir = dirWith({ 'bad.yaml': 'services:\n  a: [\n' });
+      const r = await runCli(['config', '-f', 'bad.yaml'], { cwd: dir, env: NO_DAEMON_ENV });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^bad\.yaml:\d+:\d+:? .*invalid YAML/m);
+      expectNoStack(r.stderr);
+    },
+    T,
+  );
 
-  test('a missing -f file: one line, exit 1', async () => {
-    const r = await runCli(['config', '-f', join(tmp, 'missing.yaml')], { env: NO_DAEMON_ENV });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain('missing.yaml');
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expectNoStack(r.stderr);
-  }, T);
+  test(
+    'a missing -f file: one line, exit 1',
+    async () => {
+      const r = await runCli(['config', '-f', join(tmp, 'missing.yaml')], { env: NO_DAEMON_ENV });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('missing.yaml');
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expectNoStack(r.stderr);
+    },
+    T,
+  );
 });
 
 describe('version, help and flags', () => {
-  test('kepler --version prints the package version', async () => {
-    const version = (JSON.parse(readFileSync(join(REPO, 'packages/cli/package.json'), 'utf8')) as { version: string })
-      .version;
-    const r = await runCli(['--version']);
-    expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toBe(`kepler ${version}`);
-  }, T);
+  test(
+    'kepler --version prints the package version',
+    async () => {
+      const version = (
+        JSON.parse(readFileSync(join(REPO, 'packages/cli/package.json'), 'utf8')) as { version: string }
+      ).version;
+      const r = await runCli(['--version']);
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim()).toBe(`kepler ${version}`);
+    },
+    T,
+  );
 
-  test('kepler --help lists every command', async () => {
-    const r = await runCli(['--help']);
-    expect(r.code).toBe(0);
-    for (const cmd of COMMANDS) expect(r.stdout).toContain(`kepler ${cmd}`);
-  }, T);
+  test(
+    'kepler --help lists every command',
+    async () => {
+      const r = await runCli(['--help']);
+      expect(r.code).toBe(0);
+      for (const cmd of COMMANDS) expect(r.stdout).toContain(`kepler ${cmd}`);
+    },
+    T,
+  );
 
-  test.each(COMMANDS)('kepler %s --help shows a description and examples', async (cmd) => {
-    const r = await runCli([...cmd.split(' '), '--help']);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain('Examples');
-    expect(r.stdout).toContain(`$ kepler ${cmd}`);
-    expect(r.stdout).toMatch(/Usage/);
-  }, T);
+  test.each(COMMANDS)(
+    'kepler %s --help shows a description and examples',
+    async (cmd) => {
+      const r = await runCli([...cmd.split(' '), '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('Examples');
+      expect(r.stdout).toContain(`$ kepler ${cmd}`);
+      expect(r.stdout).toMatch(/Usage/);
+    },
+    T,
+  );
 
-  test('an unknown flag names the flag and exits 1', async () => {
-    for (const args of [['config', '--bogus'], ['ps', '--nope'], ['daemon', 'status', '--zzz']]) {
-      const r = await runCli(args, { env: NO_DAEMON_ENV });
-      const flag = args[args.length - 1] as string;
-      expect({ args, code: r.code }).toEqual({ args, code: 1 });
-      expect(r.stderr).toContain(flag);
-      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  test(
+    'an unknown flag names the flag and exits 1',
+    async () => {
+      for (const args of [
+        ['config', '--bogus'],
+        ['ps', '--nope'],
+        ['daemon', 'status', '--zzz'],
+      ]) {
+        const r = await runCli(args, { env: NO_DAEMON_ENV });
+        const flag = args[args.length - 1] as string;
+        expect({ args, code: r.code }).toEqual({ args, code: 1 });
+        expect(r.stderr).toContain(flag);
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expectNoStack(r.stderr);
+      }
+    },
+    T,
+  );
+
+  test(
+    'an unknown command says so and exits 1',
+    async () => {
+      const r = await runCli(['frobnicate']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('frobnicate');
       expectNoStack(r.stderr);
-    }
-  }, T);
-
-  test('an unknown command says so and exits 1', async () => {
-    const r = await runCli(['frobnicate']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain('frobnicate');
-    expectNoStack(r.stderr);
-  }, T);
+    },
+    T,
+  );
 });
 
 describe('kepler config needs no daemon and no root', () => {
@@ -268,15 +339,21 @@ describe('kepler config needs no daemon and no root', () => {
     user = ensureUser('keplerout');
   }, T);
 
-  test('as a non-root user (keplerout), with no daemon', async () => {
-    const dir = dirWith({ 'kepler.yaml': 'services:\n  app:\n    command: ["sleep", "1"]\n    working_dir: ~/x\n' });
-    const r = await runCliAs(user, ['config', '--json'], { cwd: dir, env: NO_DAEMON_ENV });
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    const data = JSON.parse(r.stdout) as { sourcePath: string };
-    expect(data.sourcePath).toBe(join(dir, 'kepler.yaml'));
-    const full = await runCliAs(user, ['config', '-f', FULL], { cwd: dir, env: NO_DAEMON_ENV });
-    expect(full.code).toBe(0);
-    expect((parseYaml(full.stdout) as { sourcePath: string }).sourcePath).toBe(FULL);
-  }, T);
+  test(
+    'as a non-root user (keplerout), with no daemon',
+    async () => {
+      const dir = dirWith({
+        'kepler.yaml': 'services:\n  app:\n    command: ["sleep", "1"]\n    working_dir: ~/x\n',
+      });
+      const r = await runCliAs(user, ['config', '--json'], { cwd: dir, env: NO_DAEMON_ENV });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const data = JSON.parse(r.stdout) as { sourcePath: string };
+      expect(data.sourcePath).toBe(join(dir, 'kepler.yaml'));
+      const full = await runCliAs(user, ['config', '-f', FULL], { cwd: dir, env: NO_DAEMON_ENV });
+      expect(full.code).toBe(0);
+      expect((parseYaml(full.stdout) as { sourcePath: string }).sourcePath).toBe(FULL);
+    },
+    T,
+  );
 });

@@ -185,7 +185,12 @@ function openStartupLog(stateDir: string, logFile: string): StartupLog {
   const path = stateDirExists
     ? logFile
     : join(mkdtempSync(join(tmpdir(), 'kepler-daemon-start-')), 'startup.log');
-  const fd = openSync(path, 'a', 0o640);
+  // O_NOFOLLOW: the state directory is group-writable; root must not append through a planted symlink.
+  const fd = openSync(
+    path,
+    constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
+    0o640,
+  );
   return { fd, path, offset: stateDirExists ? fileSize(path) : 0, temporary: !stateDirExists };
 }
 

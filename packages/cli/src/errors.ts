@@ -15,6 +15,7 @@ export const EXIT_INTERRUPTED = 130;
 
 export type CliErrorCode =
   | 'USAGE'
+  | 'CONFIG_NOT_FOUND'
   | 'NOT_ROOT'
   | 'DAEMON_BINARY_NOT_FOUND'
   | 'DAEMON_START_FAILED'

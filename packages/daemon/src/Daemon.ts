@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, constants as fsConstants, openSync, readFileSync, writeSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +37,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   let logFd: number | null = opts.logFile ? null : 2;
   const log = (line: string) => {
     try {
-      logFd ??= openSync(opts.logFile as string, 'a', 0o640);
+      // O_NOFOLLOW: members of the kepler group can write in the state directory; a daemon.log symlink
+      // they planted must not make root append to another file.
+      const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW } = fsConstants;
+      logFd ??= openSync(opts.logFile as string, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0o640);
       writeSync(logFd, `${new Date().toISOString()} ${line}\n`);
     } catch {
       // Nowhere left to report to.

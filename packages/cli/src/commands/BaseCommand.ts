@@ -2,6 +2,7 @@ import type { ConfigIssue } from '@kepler/config';
 import { type ConfigRef, DaemonClient, socketPath, stateDirFromEnv } from '@kepler/protocol';
 import { Command, Option } from 'clipanion';
 import { loadConfigLib } from '../configLib.js';
+import { resolveConfigFile } from '../configPath.js';
 import { issuesOf, reportError } from '../errorReport.js';
 import { colorEnabled } from '../format/color.js';
 import { CLI_VERSION } from '../version.js';
@@ -113,8 +114,7 @@ export abstract class ConfigCommand extends BaseCommand {
 
   /** The canonical path of the config; throws CONFIG_NOT_FOUND. */
   protected async configPath(): Promise<string> {
-    const { resolveConfigPath } = await loadConfigLib();
-    return resolveConfigPath(this.file, process.cwd());
+    return resolveConfigFile(this.file, process.cwd());
   }
 
   /** The config reference every config request carries. */
