@@ -118,10 +118,16 @@ try {
   const med = median(times);
   const overhead = med - sum;
   console.log('');
-  console.log(`services               ${PER_LEVEL * 3} (3 levels x ${PER_LEVEL}, service_healthy, interval ${HEALTH_INTERVAL})`);
+  console.log(
+    `services               ${PER_LEVEL * 3} (3 levels x ${PER_LEVEL}, service_healthy, interval ${HEALTH_INTERVAL})`,
+  );
   console.log(`own start delays       ${delaysMs.join(' + ')} = ${sum} ms`);
-  console.log(`start -d --wait median ${med.toFixed(0)} ms over ${runs} runs (min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)})`);
-  console.log(`overhead median        ${overhead.toFixed(0)} ms (target under ${OVERHEAD_TARGET_MS} ms): ${overhead <= OVERHEAD_TARGET_MS ? 'OK' : 'OVER'}`);
+  console.log(
+    `start -d --wait median ${med.toFixed(0)} ms over ${runs} runs (min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)})`,
+  );
+  console.log(
+    `overhead median        ${overhead.toFixed(0)} ms (target under ${OVERHEAD_TARGET_MS} ms): ${overhead <= OVERHEAD_TARGET_MS ? 'OK' : 'OVER'}`,
+  );
   process.exitCode = overhead <= OVERHEAD_TARGET_MS ? 0 : 1;
 } finally {
   // Not spawnSync: `daemon stop` waits for the daemon's pid to go, and only our event loop reaps it.

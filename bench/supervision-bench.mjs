@@ -128,7 +128,12 @@ async function measureRestart(sys, stampDir) {
   for (let i = 0; i < KILLS; i++) {
     const name = `r${i}`;
     const file = join(stampDir, `${name}.stamps`);
-    await until(() => existsSync(file) && readFileSync(file, 'utf8').trim().split('\n').length === 1, `${name} started`, 30_000, 5);
+    await until(
+      () => existsSync(file) && readFileSync(file, 'utf8').trim().split('\n').length === 1,
+      `${name} started`,
+      30_000,
+      5,
+    );
     const pid = await sys.pidOf(name);
     await pause(50);
     const killedAt = now();
@@ -209,10 +214,14 @@ function kepler() {
       work = join(dir, 'work');
       mkdirSync(work, { recursive: true });
       // Started the way users start it (the CLI picks the daemon's Node flags).
-      const r = spawnSync(process.execPath, [join(REPO, 'packages/cli/dist/main.js'), 'daemon', 'start', '-d'], {
-        env: { ...process.env, KEPLER_DAEMON_PATH: stateDir },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
+      const r = spawnSync(
+        process.execPath,
+        [join(REPO, 'packages/cli/dist/main.js'), 'daemon', 'start', '-d'],
+        {
+          env: { ...process.env, KEPLER_DAEMON_PATH: stateDir },
+          stdio: ['ignore', 'ignore', 'inherit'],
+        },
+      );
       if (r.status !== 0) throw new Error(`kepler daemon start -d exited ${r.status}`);
       const { DaemonClient } = await import(join(REPO, 'packages/protocol/dist/index.js'));
       client = await until(
@@ -239,19 +248,27 @@ function kepler() {
     async startRestartable(k, script, stampDir) {
       const yaml = `services:\n${Array.from(
         { length: k },
-        (_, i) => `  r${i}:\n    command: ["${script}", "${join(stampDir, `r${i}.stamps`)}"]\n    restart: always\n`,
+        (_, i) =>
+          `  r${i}:\n    command: ["${script}", "${join(stampDir, `r${i}.stamps`)}"]\n    restart: always\n`,
       ).join('')}`;
       const path = write('restart', yaml);
       await client.request({ type: 'start', config: ref(path), services: [], mode: 'detach' });
     },
     async pidOf(name) {
-      return until(async () => (await psOf(configs.restart)).find((s) => s.name === name && s.status === 'running')?.pid, name, 10_000);
+      return until(
+        async () => (await psOf(configs.restart)).find((s) => s.name === name && s.status === 'running')?.pid,
+        name,
+        10_000,
+      );
     },
     async stopRestartable() {
       await client.request({ type: 'stop', config: ref(configs.restart), services: [] });
     },
     async startLogger(linesFile) {
-      const path = write('logger', `services:\n  logger:\n    command: ["sh", "-c", "cat ${linesFile}; exec sleep 100000"]\n`);
+      const path = write(
+        'logger',
+        `services:\n  logger:\n    command: ["sh", "-c", "cat ${linesFile}; exec sleep 100000"]\n`,
+      );
       await client.request({ type: 'start', config: ref(path), services: [], mode: 'detach' });
       const file = join(stateDir, 'configs', sha256(path), 'logs', 'logger.stdout.log');
       return { file, prefix: 25 };
@@ -286,7 +303,8 @@ function sha256(s) {
 function pm2() {
   let api;
   let home;
-  const call = (fn, ...args) => new Promise((res, rej) => api[fn](...args, (err, out) => (err ? rej(err) : res(out))));
+  const call = (fn, ...args) =>
+    new Promise((res, rej) => api[fn](...args, (err, out) => (err ? rej(err) : res(out))));
   const list = () => call('list');
   let logsDir;
   return {
@@ -312,10 +330,15 @@ function pm2() {
         error_file: '/dev/null',
       }));
       await call('start', { apps });
-      await until(async () => {
-        const l = await list();
-        return l.length === n && l.every((p) => p.pm2_env.status === 'online' && p.pid > 0);
-      }, 'pm2 all online', 60_000, 2);
+      await until(
+        async () => {
+          const l = await list();
+          return l.length === n && l.every((p) => p.pm2_env.status === 'online' && p.pid > 0);
+        },
+        'pm2 all online',
+        60_000,
+        2,
+      );
     },
     async pids() {
       return (await list()).map((p) => p.pid);
@@ -337,7 +360,11 @@ function pm2() {
       await call('start', { apps });
     },
     async pidOf(name) {
-      return until(async () => (await list()).find((p) => p.name === name && p.pm2_env.status === 'online')?.pid, name, 10_000);
+      return until(
+        async () => (await list()).find((p) => p.name === name && p.pm2_env.status === 'online')?.pid,
+        name,
+        10_000,
+      );
     },
     async stopRestartable() {
       await call('delete', 'all');
@@ -345,7 +372,17 @@ function pm2() {
     async startLogger(linesFile) {
       const file = join(logsDir, 'logger.out.log');
       await call('start', {
-        apps: [{ name: 'logger', script: 'sh', args: ['-c', `cat ${linesFile}; exec sleep 100000`], interpreter: 'none', out_file: file, error_file: '/dev/null', merge_logs: true }],
+        apps: [
+          {
+            name: 'logger',
+            script: 'sh',
+            args: ['-c', `cat ${linesFile}; exec sleep 100000`],
+            interpreter: 'none',
+            out_file: file,
+            error_file: '/dev/null',
+            merge_logs: true,
+          },
+        ],
       });
       return { file, prefix: 0 };
     },
@@ -372,10 +409,18 @@ function supervisord() {
   const rpc = (method, params = []) =>
     new Promise((res, rej) => {
       const body = `<?xml version="1.0"?><methodCall><methodName>${method}</methodName><params>${params
-        .map((p) => `<param><value>${typeof p === 'boolean' ? `<boolean>${p ? 1 : 0}</boolean>` : `<string>${p}</string>`}</value></param>`)
+        .map(
+          (p) =>
+            `<param><value>${typeof p === 'boolean' ? `<boolean>${p ? 1 : 0}</boolean>` : `<string>${p}</string>`}</value></param>`,
+        )
         .join('')}</params></methodCall>`;
       const req = http.request(
-        { socketPath: sock, path: '/RPC2', method: 'POST', headers: { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(body) } },
+        {
+          socketPath: sock,
+          path: '/RPC2',
+          method: 'POST',
+          headers: { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(body) },
+        },
         (resp) => {
           let out = '';
           resp.on('data', (d) => {
@@ -427,14 +472,20 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
     async startMany(n) {
       programs = Array.from(
         { length: n },
-        (_, i) => `[program:s${i}]\ncommand=sleep 100000\nautostart=false\nstdout_logfile=NONE\nstderr_logfile=NONE\n`,
+        (_, i) =>
+          `[program:s${i}]\ncommand=sleep 100000\nautostart=false\nstdout_logfile=NONE\nstderr_logfile=NONE\n`,
       ).join('');
       await reload();
       await rpc('supervisor.startAllProcesses', [false]);
-      await until(async () => {
-        const l = await infos();
-        return l.length === n && l.every((p) => p.state === 'RUNNING');
-      }, 'supervisord all running', 60_000, 5);
+      await until(
+        async () => {
+          const l = await infos();
+          return l.length === n && l.every((p) => p.state === 'RUNNING');
+        },
+        'supervisord all running',
+        60_000,
+        5,
+      );
     },
     async pids() {
       return (await infos()).map((p) => p.pid);
@@ -445,13 +496,19 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
     async startRestartable(k, script, stampDir) {
       programs = Array.from(
         { length: k },
-        (_, i) => `[program:r${i}]\ncommand=${script} ${join(stampDir, `r${i}.stamps`)}\nautorestart=true\nautostart=false\nstdout_logfile=NONE\nstderr_logfile=NONE\n`,
+        (_, i) =>
+          `[program:r${i}]\ncommand=${script} ${join(stampDir, `r${i}.stamps`)}\nautorestart=true\nautostart=false\nstdout_logfile=NONE\nstderr_logfile=NONE\n`,
       ).join('');
       await reload();
       await rpc('supervisor.startAllProcesses', [false]);
     },
     async pidOf(name) {
-      return until(async () => (await infos()).find((p) => p.name === name && p.pid > 0 && p.state === 'RUNNING')?.pid, name, 10_000, 5);
+      return until(
+        async () => (await infos()).find((p) => p.name === name && p.pid > 0 && p.state === 'RUNNING')?.pid,
+        name,
+        10_000,
+        5,
+      );
     },
     async stopRestartable() {
       await rpc('supervisor.stopAllProcesses', [true]);
@@ -489,19 +546,32 @@ for (const sys of systems) {
   results.push(await runSystem(sys));
 }
 
-const fmt = (v, unit, digits = 0) => (typeof v === 'number' && Number.isFinite(v) ? `${v.toFixed(digits)} ${unit}` : '-');
+const fmt = (v, unit, digits = 0) =>
+  typeof v === 'number' && Number.isFinite(v) ? `${v.toFixed(digits)} ${unit}` : '-';
 const rows = [
   ['restart after kill -9 (median)', '< 20 ms', (r) => fmt(r.restart, 'ms', 1)],
   [`start ${N} until running`, '< 500 ms', (r) => fmt(r.start, 'ms')],
   [`stop ${N}`, '< 500 ms', (r) => fmt(r.stop, 'ms')],
-  [`${LINES} log lines (observed)`, '> 1.0 M/s', (r) => (r.logRate ? `${(r.logRate / 1e6).toFixed(2)} M/s${r.logLost ? ` LOST: ${r.logLost}` : ''}` : '-')],
+  [
+    `${LINES} log lines (observed)`,
+    '> 1.0 M/s',
+    (r) => (r.logRate ? `${(r.logRate / 1e6).toFixed(2)} M/s${r.logLost ? ` LOST: ${r.logLost}` : ''}` : '-'),
+  ],
   [`daemon RSS, ${N} services`, '< 60 MB', (r) => fmt(r.rss, 'MB', 1)],
 ];
 const header = ['', 'target', ...results.map((r) => r.name)];
-const table = [header, ...rows.map(([label, target, f]) => [label, target, ...results.map((r) => (r.error ? r.error.slice(0, 40) : f(r)))])];
+const table = [
+  header,
+  ...rows.map(([label, target, f]) => [
+    label,
+    target,
+    ...results.map((r) => (r.error ? r.error.slice(0, 40) : f(r))),
+  ]),
+];
 const widths = header.map((_, c) => Math.max(...table.map((row) => String(row[c]).length)));
 for (const row of table) console.log(row.map((cell, c) => String(cell).padEnd(widths[c])).join('  '));
 for (const r of results) {
-  if (r.logRateStamped) console.log(`${r.name}: log rate from stored timestamps ${(r.logRateStamped / 1e6).toFixed(2)} M/s`);
+  if (r.logRateStamped)
+    console.log(`${r.name}: log rate from stored timestamps ${(r.logRateStamped / 1e6).toFixed(2)} M/s`);
   if (r.error) console.log(`${r.name}: ${r.error}`);
 }

@@ -37,9 +37,11 @@ function stored(config: string, file: string): string[] {
 }
 
 describe('log files', () => {
-  test('service and hook output go to their own files, every line with a timestamp', async () => {
-    const config = d.writeConfig(
-      `kepler:
+  test(
+    'service and hook output go to their own files, every line with a timestamp',
+    async () => {
+      const config = d.writeConfig(
+        `kepler:
   hooks:
     pre_start:
       run: echo global-hook-out
@@ -50,89 +52,102 @@ services:
       pre_start:
         run: echo hook-out; echo hook-err >&2
 `,
-      'files/kepler.yaml',
-    );
-    expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
-    await waitStatus(config, 'web', 'running');
-    await waitFor(() => d.readLogFile(config, 'web.stderr.log').includes('to-err'), 'stderr captured');
-    const expected: Array<[string, string]> = [
-      ['web.stdout.log', 'to-out'],
-      ['web.stderr.log', 'to-err'],
-      ['web.pre_start.stdout.log', 'hook-out'],
-      ['web.pre_start.stderr.log', 'hook-err'],
-      ['global.pre_start.stdout.log', 'global-hook-out'],
-    ];
-    for (const [file, line] of expected) {
-      const text = await waitFor(() => d.readLogFile(config, file), `${file} to exist`);
-      const lines = text.split('\n').filter(Boolean);
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(STAMP);
-      expect(lines[0]!.slice(25)).toBe(line);
-    }
-    await d.cli(['stop', '-f', config]);
-  }, T);
+        'files/kepler.yaml',
+      );
+      expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
+      await waitStatus(config, 'web', 'running');
+      await waitFor(() => d.readLogFile(config, 'web.stderr.log').includes('to-err'), 'stderr captured');
+      const expected: Array<[string, string]> = [
+        ['web.stdout.log', 'to-out'],
+        ['web.stderr.log', 'to-err'],
+        ['web.pre_start.stdout.log', 'hook-out'],
+        ['web.pre_start.stderr.log', 'hook-err'],
+        ['global.pre_start.stdout.log', 'global-hook-out'],
+      ];
+      for (const [file, line] of expected) {
+        const text = await waitFor(() => d.readLogFile(config, file), `${file} to exist`);
+        const lines = text.split('\n').filter(Boolean);
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatch(STAMP);
+        expect(lines[0]!.slice(25)).toBe(line);
+      }
+      await d.cli(['stop', '-f', config]);
+    },
+    T,
+  );
 
-  test('max_size keeps the newest lines and the file stays bounded', async () => {
-    const config = d.writeConfig(
-      `services:
+  test(
+    'max_size keeps the newest lines and the file stays bounded',
+    async () => {
+      const config = d.writeConfig(
+        `services:
   chatty:
     command: ["sh", "-c", "i=0; while [ $i -lt 3000 ]; do echo line-$i; i=$((i+1)); done; echo done; exec sleep 300"]
     logs:
       max_size: 4K
       retention: { on_stop: retain }
 `,
-      'maxsize/kepler.yaml',
-    );
-    expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
-    await waitFor(() => d.readLogFile(config, 'chatty.stdout.log').endsWith(' done\n'), 'the last line');
-    const size = statSync(logPath(config, 'chatty.stdout.log')).size;
-    expect(size).toBeLessThanOrEqual(4096);
-    expect(size).toBeGreaterThan(0);
-    const lines = stored(config, 'chatty.stdout.log');
-    expect(lines.at(-1)).toBe('done');
-    expect(lines.at(-2)).toBe('line-2999');
-    expect(lines).not.toContain('line-0');
-    // what is kept is a contiguous tail of whole records
-    const nums = lines.slice(0, -1).map((l) => Number(l.replace('line-', '')));
-    expect(nums.every((n, i) => i === 0 || n === nums[i - 1]! + 1)).toBe(true);
-    for (const l of d.readLogFile(config, 'chatty.stdout.log').split('\n').filter(Boolean)) expect(l).toMatch(STAMP);
-    await d.cli(['stop', '-f', config]);
-  }, T);
+        'maxsize/kepler.yaml',
+      );
+      expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
+      await waitFor(() => d.readLogFile(config, 'chatty.stdout.log').endsWith(' done\n'), 'the last line');
+      const size = statSync(logPath(config, 'chatty.stdout.log')).size;
+      expect(size).toBeLessThanOrEqual(4096);
+      expect(size).toBeGreaterThan(0);
+      const lines = stored(config, 'chatty.stdout.log');
+      expect(lines.at(-1)).toBe('done');
+      expect(lines.at(-2)).toBe('line-2999');
+      expect(lines).not.toContain('line-0');
+      // what is kept is a contiguous tail of whole records
+      const nums = lines.slice(0, -1).map((l) => Number(l.replace('line-', '')));
+      expect(nums.every((n, i) => i === 0 || n === nums[i - 1]! + 1)).toBe(true);
+      for (const l of d.readLogFile(config, 'chatty.stdout.log').split('\n').filter(Boolean))
+        expect(l).toMatch(STAMP);
+      await d.cli(['stop', '-f', config]);
+    },
+    T,
+  );
 
-  test('buffer_size 0: nothing lost when the daemon is SIGKILLed right after the output', async () => {
-    const dir = join(d.workDir, 'buffer0');
-    const flag = join(dir, 'written');
-    writeScript(
-      join(dir, 'burst.sh'),
-      `#!/bin/sh\ni=0\nwhile [ $i -lt 2000 ]; do echo burst-$i; i=$((i+1)); done\ntouch "${flag}"\nexec sleep 300\n`,
-    );
-    const config = d.writeConfig(
-      `kepler:
+  test(
+    'buffer_size 0: nothing lost when the daemon is SIGKILLed right after the output',
+    async () => {
+      const dir = join(d.workDir, 'buffer0');
+      const flag = join(dir, 'written');
+      writeScript(
+        join(dir, 'burst.sh'),
+        `#!/bin/sh\ni=0\nwhile [ $i -lt 2000 ]; do echo burst-$i; i=$((i+1)); done\ntouch "${flag}"\nexec sleep 300\n`,
+      );
+      const config = d.writeConfig(
+        `kepler:
   logs:
     buffer_size: 0
 services:
   burst:
     command: ["./burst.sh"]
 `,
-      'buffer0/kepler.yaml',
-    );
-    expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
-    await waitFor(() => existsSync(flag), 'the burst to be written');
-    await d.crash();
-    await d.start();
-    await waitStatus(config, 'burst', 'running');
-    const lines = await waitFor(() => {
-      const l = stored(config, 'burst.stdout.log');
-      return l.length >= 2000 ? l : null;
-    }, 'all 2000 lines on disk');
-    expect(lines).toEqual(Array.from({ length: 2000 }, (_, i) => `burst-${i}`));
-    await d.cli(['stop', '-f', config]);
-  }, T);
+        'buffer0/kepler.yaml',
+      );
+      expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
+      await waitFor(() => existsSync(flag), 'the burst to be written');
+      await d.crash();
+      await d.start();
+      await waitStatus(config, 'burst', 'running');
+      const lines = await waitFor(() => {
+        const l = stored(config, 'burst.stdout.log');
+        return l.length >= 2000 ? l : null;
+      }, 'all 2000 lines on disk');
+      expect(lines).toEqual(Array.from({ length: 2000 }, (_, i) => `burst-${i}`));
+      await d.cli(['stop', '-f', config]);
+    },
+    T,
+  );
 
-  test('store: false stores nothing; store: {stdout: false} keeps stderr only', async () => {
-    const cmd = '["sh", "-c", "echo out; echo err >&2; exec sleep 300"]';
-    const config = d.writeConfig(
-      `services:
+  test(
+    'store: false stores nothing; store: {stdout: false} keeps stderr only',
+    async () => {
+      const cmd = '["sh", "-c", "echo out; echo err >&2; exec sleep 300"]';
+      const config = d.writeConfig(
+        `services:
   none:
     command: ${cmd}
     logs: { store: false }
@@ -143,60 +158,68 @@ services:
   both:
     command: ${cmd}
 `,
-      'store/kepler.yaml',
-    );
-    expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
-    await waitFor(() => d.readLogFile(config, 'erronly.stderr.log').includes('err'), 'erronly stderr');
-    await waitFor(() => d.readLogFile(config, 'both.stdout.log').includes('out'), 'both stdout');
-    await waitFor(() => d.readLogFile(config, 'both.stderr.log').includes('err'), 'both stderr');
-    expect(d.readLogFile(config, 'erronly.stdout.log')).toBe('');
-    expect(d.readLogFile(config, 'none.stdout.log')).toBe('');
-    expect(d.readLogFile(config, 'none.stderr.log')).toBe('');
-    const r = await d.cli(['logs', '--raw', '-f', config]);
-    expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual(['err', 'err', 'out']);
-    await d.cli(['stop', '-f', config]);
-  }, T);
+        'store/kepler.yaml',
+      );
+      expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
+      await waitFor(() => d.readLogFile(config, 'erronly.stderr.log').includes('err'), 'erronly stderr');
+      await waitFor(() => d.readLogFile(config, 'both.stdout.log').includes('out'), 'both stdout');
+      await waitFor(() => d.readLogFile(config, 'both.stderr.log').includes('err'), 'both stderr');
+      expect(d.readLogFile(config, 'erronly.stdout.log')).toBe('');
+      expect(d.readLogFile(config, 'none.stdout.log')).toBe('');
+      expect(d.readLogFile(config, 'none.stderr.log')).toBe('');
+      const r = await d.cli(['logs', '--raw', '-f', config]);
+      expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual(['err', 'err', 'out']);
+      await d.cli(['stop', '-f', config]);
+    },
+    T,
+  );
 
-  test('odd output is kept: no trailing newline at exit, a 1 MiB line, invalid UTF-8, carriage returns', async () => {
-    const dir = join(d.workDir, 'odd');
-    writeScript(
-      join(dir, 'odd.sh'),
-      `#!/bin/sh
+  test(
+    'odd output is kept: no trailing newline at exit, a 1 MiB line, invalid UTF-8, carriage returns',
+    async () => {
+      const dir = join(d.workDir, 'odd');
+      writeScript(
+        join(dir, 'odd.sh'),
+        `#!/bin/sh
 printf 'cr\\rinside\\r\\n'
 printf 'bad\\377\\376bytes\\n'
 head -c 1048576 /dev/zero | tr '\\0' 'x'
 printf '\\n'
 printf 'no newline at the end'
 `,
-    );
-    const config = d.writeConfig(
-      `services:
+      );
+      const config = d.writeConfig(
+        `services:
   odd:
     command: ["./odd.sh"]
 `,
-      'odd/kepler.yaml',
-    );
-    expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
-    await waitStatus(config, 'odd', 'exited');
-    const raw = await waitFor(() => {
-      const b = readFileSync(logPath(config, 'odd.stdout.log'));
-      return b.includes('no newline at the end') ? b : null;
-    }, 'the unterminated last line');
-    const records: Buffer[] = [];
-    for (let at = 0; at < raw.length; ) {
-      const nl = raw.indexOf(0x0a, at);
-      const end = nl === -1 ? raw.length : nl;
-      expect(raw.subarray(at, at + 25).toString('latin1')).toMatch(STAMP);
-      records.push(raw.subarray(at + 25, end));
-      at = end + 1;
-    }
-    expect(records).toHaveLength(4);
-    expect(records[0]!.equals(Buffer.from('cr\rinside\r'))).toBe(true);
-    expect(records[1]!.equals(Buffer.from([...Buffer.from('bad'), 0xff, 0xfe, ...Buffer.from('bytes')]))).toBe(true);
-    expect(records[2]!.length).toBe(1048576);
-    expect(records[2]!.every((b) => b === 0x78)).toBe(true);
-    expect(records[3]!.toString()).toBe('no newline at the end');
-  }, T);
+        'odd/kepler.yaml',
+      );
+      expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
+      await waitStatus(config, 'odd', 'exited');
+      const raw = await waitFor(() => {
+        const b = readFileSync(logPath(config, 'odd.stdout.log'));
+        return b.includes('no newline at the end') ? b : null;
+      }, 'the unterminated last line');
+      const records: Buffer[] = [];
+      for (let at = 0; at < raw.length; ) {
+        const nl = raw.indexOf(0x0a, at);
+        const end = nl === -1 ? raw.length : nl;
+        expect(raw.subarray(at, at + 25).toString('latin1')).toMatch(STAMP);
+        records.push(raw.subarray(at + 25, end));
+        at = end + 1;
+      }
+      expect(records).toHaveLength(4);
+      expect(records[0]!.equals(Buffer.from('cr\rinside\r'))).toBe(true);
+      expect(
+        records[1]!.equals(Buffer.from([...Buffer.from('bad'), 0xff, 0xfe, ...Buffer.from('bytes')])),
+      ).toBe(true);
+      expect(records[2]!.length).toBe(1048576);
+      expect(records[2]!.every((b) => b === 0x78)).toBe(true);
+      expect(records[3]!.toString()).toBe('no newline at the end');
+    },
+    T,
+  );
 });
 
 describe('retention', () => {
@@ -211,9 +234,11 @@ describe('retention', () => {
     await waitFor(() => runs(config, name).length === count, `${name} to log run ${count}`);
   }
 
-  test('on_stop: clear by default, retain keeps; global kepler.logs applies, services override it', async () => {
-    const config = d.writeConfig(
-      `kepler:
+  test(
+    'on_stop: clear by default, retain keeps; global kepler.logs applies, services override it',
+    async () => {
+      const config = d.writeConfig(
+        `kepler:
   logs:
     retention: { on_stop: retain }
 services:
@@ -224,24 +249,31 @@ services:
     logs:
       retention: { on_stop: clear }
 `,
-      'retention/global.kepler.yaml',
-    );
-    await startAndCapture(config, 'inherits', 1);
-    await startAndCapture(config, 'overrides', 1);
-    await d.cli(['stop', '-f', config]);
-    expect(runs(config, 'inherits')).toHaveLength(1);
-    expect(runs(config, 'overrides')).toHaveLength(0);
+        'retention/global.kepler.yaml',
+      );
+      await startAndCapture(config, 'inherits', 1);
+      await startAndCapture(config, 'overrides', 1);
+      await d.cli(['stop', '-f', config]);
+      expect(runs(config, 'inherits')).toHaveLength(1);
+      expect(runs(config, 'overrides')).toHaveLength(0);
 
-    const plain = d.writeConfig(`services:\n  dflt:\n    command: ${cmd}\n`, 'retention/default.kepler.yaml');
-    await startAndCapture(plain, 'dflt', 1);
-    await d.cli(['stop', '-f', plain]);
-    expect(runs(plain, 'dflt')).toHaveLength(0);
-    expect((await d.cli(['logs', '-f', plain])).stdout).toBe('');
-  }, T);
+      const plain = d.writeConfig(
+        `services:\n  dflt:\n    command: ${cmd}\n`,
+        'retention/default.kepler.yaml',
+      );
+      await startAndCapture(plain, 'dflt', 1);
+      await d.cli(['stop', '-f', plain]);
+      expect(runs(plain, 'dflt')).toHaveLength(0);
+      expect((await d.cli(['logs', '-f', plain])).stdout).toBe('');
+    },
+    T,
+  );
 
-  test('on_start: retain by default, clear empties the logs at each start', async () => {
-    const config = d.writeConfig(
-      `kepler:
+  test(
+    'on_start: retain by default, clear empties the logs at each start',
+    async () => {
+      const config = d.writeConfig(
+        `kepler:
   logs:
     retention: { on_stop: retain }
 services:
@@ -252,20 +284,24 @@ services:
     logs:
       retention: { on_start: clear }
 `,
-      'retention/onstart.kepler.yaml',
-    );
-    for (const name of ['keep', 'fresh']) {
-      await startAndCapture(config, name, 1);
-      await d.cli(['stop', '-f', config, name]);
-    }
-    await startAndCapture(config, 'keep', 2);
-    await startAndCapture(config, 'fresh', 1);
-    await d.cli(['stop', '-f', config]);
-  }, T);
+        'retention/onstart.kepler.yaml',
+      );
+      for (const name of ['keep', 'fresh']) {
+        await startAndCapture(config, name, 1);
+        await d.cli(['stop', '-f', config, name]);
+      }
+      await startAndCapture(config, 'keep', 2);
+      await startAndCapture(config, 'fresh', 1);
+      await d.cli(['stop', '-f', config]);
+    },
+    T,
+  );
 
-  test('on_restart: retain by default, clear empties the logs on restart', async () => {
-    const config = d.writeConfig(
-      `services:
+  test(
+    'on_restart: retain by default, clear empties the logs on restart',
+    async () => {
+      const config = d.writeConfig(
+        `services:
   keep:
     command: ${cmd}
   fresh:
@@ -273,26 +309,31 @@ services:
     logs:
       retention: { on_restart: clear }
 `,
-      'retention/onrestart.kepler.yaml',
-    );
-    await startAndCapture(config, 'keep', 1);
-    await startAndCapture(config, 'fresh', 1);
-    const before = Object.fromEntries((await d.ps(config)).map((s) => [s.name, s.pid]));
-    expect((await d.cli(['restart', '-d', '-f', config])).code).toBe(0);
-    await waitFor(
-      async () => (await d.ps(config)).every((s) => s.status === 'running' && s.pid !== before[s.name as string]),
-      'both to restart',
-    );
-    await waitFor(() => runs(config, 'keep').length === 2, 'keep to hold both runs');
-    await waitFor(() => runs(config, 'fresh').length === 1, 'fresh to log its new run');
-    expect(runs(config, 'fresh')).toEqual([`run-${(await d.service(config, 'fresh')).pid}`]);
-    await d.cli(['stop', '-f', config]);
-  }, T);
+        'retention/onrestart.kepler.yaml',
+      );
+      await startAndCapture(config, 'keep', 1);
+      await startAndCapture(config, 'fresh', 1);
+      const before = Object.fromEntries((await d.ps(config)).map((s) => [s.name, s.pid]));
+      expect((await d.cli(['restart', '-d', '-f', config])).code).toBe(0);
+      await waitFor(
+        async () =>
+          (await d.ps(config)).every((s) => s.status === 'running' && s.pid !== before[s.name as string]),
+        'both to restart',
+      );
+      await waitFor(() => runs(config, 'keep').length === 2, 'keep to hold both runs');
+      await waitFor(() => runs(config, 'fresh').length === 1, 'fresh to log its new run');
+      expect(runs(config, 'fresh')).toEqual([`run-${(await d.service(config, 'fresh')).pid}`]);
+      await d.cli(['stop', '-f', config]);
+    },
+    T,
+  );
 
-  test('on_exit: retain by default, clear empties the logs when the process exits', async () => {
-    const once = '["sh", "-c", "echo run-$$"]';
-    const config = d.writeConfig(
-      `services:
+  test(
+    'on_exit: retain by default, clear empties the logs when the process exits',
+    async () => {
+      const once = '["sh", "-c", "echo run-$$"]';
+      const config = d.writeConfig(
+        `services:
   keep:
     command: ${once}
   gone:
@@ -300,11 +341,13 @@ services:
     logs:
       retention: { on_exit: clear }
 `,
-      'retention/onexit.kepler.yaml',
-    );
-    expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
-    for (const n of ['keep', 'gone']) await waitStatus(config, n, 'exited');
-    await waitFor(() => runs(config, 'keep').length === 1, 'keep to hold its run');
-    expect(runs(config, 'gone')).toEqual([]);
-  }, T);
+        'retention/onexit.kepler.yaml',
+      );
+      expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
+      for (const n of ['keep', 'gone']) await waitStatus(config, n, 'exited');
+      await waitFor(() => runs(config, 'keep').length === 1, 'keep to hold its run');
+      expect(runs(config, 'gone')).toEqual([]);
+    },
+    T,
+  );
 });

@@ -118,6 +118,17 @@ services:
     depends_on:
       a:
         condition: service_unhealthy
+  never_ok:
+    command: ["sleep", "100"]
+    healthcheck:
+      test: ["false"]
+      interval: 200ms
+      retries: 1
+  alarm2:
+    command: ["sleep", "100"]
+    depends_on:
+      never_ok:
+        condition: service_unhealthy
 `,
     );
     await s.ok(['start', '-d']);
@@ -132,6 +143,9 @@ services:
     await s.waitStatus('a', 'unhealthy');
     await s.waitLine('alarm start');
     await s.waitStatus('alarm', 'running');
+    // Unhealthy without ever having been healthy does not count.
+    expect((await s.svc('never_ok')).status).toBe('unhealthy');
+    expect((await s.svc('alarm2')).status).toBe('waiting');
     await s.ok(['stop']);
   });
 
@@ -175,7 +189,9 @@ services:
     await s.waitStatus('on_signal', 'running');
     await s.waitStatus('on_any', 'running');
     const other = await s.waitStatus('on_other', 'failed');
-    expect(other.reason).toMatch(/job exited with code 7 and will not restart.*service_failed with exit code in \[1, 2:4\]/);
+    expect(other.reason).toMatch(
+      /job exited with code 7 and will not restart.*service_failed with exit code in \[1, 2:4\]/,
+    );
     expect((await s.svc('killed')).signal).toBe('SIGKILL');
     expect(s.lines().sort()).toEqual(['on_any start', 'on_range start', 'on_signal start']);
     await s.ok(['stop']);
@@ -264,7 +280,7 @@ services:
       never_healthy:
         condition: service_healthy
         timeout: 1s
-  global:
+  fallback:
     command: ["sleep", "100"]
     depends_on:
       never_healthy:
@@ -274,10 +290,10 @@ services:
     await s.ok(['start', '-d']);
     const edge = await s.waitStatus('edge', 'failed');
     expect(edge.reason).toMatch(/timed out after 1s.*never_healthy.*healthy/);
-    const global = await s.waitStatus('global', 'failed');
-    expect(global.reason).toMatch(/timed out after 2s.*never_healthy.*healthy/);
+    const fallback = await s.waitStatus('fallback', 'failed');
+    expect(fallback.reason).toMatch(/timed out after 2s.*never_healthy.*healthy/);
     // The edge timeout came first, the global one later.
-    expect(Date.parse(edge.stopped_at as string)).toBeLessThan(Date.parse(global.stopped_at as string));
+    expect(Date.parse(edge.stopped_at as string)).toBeLessThan(Date.parse(fallback.stopped_at as string));
     expect((await s.svc('never_healthy')).status).toBe('running');
     await s.ok(['stop']);
   });
@@ -353,7 +369,11 @@ services:
 
   /** After a's restart: b was stopped, then started again only once a was ready again. */
   async function expectPropagated(s: Scenario, before: { a: number; b: number; c: number }) {
-    const b = await s.waitSvc('b', (x) => x.status === 'running' && x.pid !== before.b, 'to run with a new pid');
+    const b = await s.waitSvc(
+      'b',
+      (x) => x.status === 'running' && x.pid !== before.b,
+      'to run with a new pid',
+    );
     expect(alive(before.b)).toBe(false);
     await s.waitLine(/^b start/);
     const lines = s.lines();
@@ -399,7 +419,8 @@ describe('startup order', () => {
     const s = new Scenario(d, 'parallel', `services:${slow('p1')}${slow('p2')}${slow('p3')}\n`);
     await s.ok(['start', '-d', '--wait']);
     const lines = s.lines();
-    const at = (kind: string) => lines.filter((l) => l.split(' ')[1] === kind).map((l) => Number(l.split(' ')[2]));
+    const at = (kind: string) =>
+      lines.filter((l) => l.split(' ')[1] === kind).map((l) => Number(l.split(' ')[2]));
     expect(at('begin')).toHaveLength(3);
     expect(at('end')).toHaveLength(3);
     // All three were inside their pre_start at the same moment: every begin precedes every end.

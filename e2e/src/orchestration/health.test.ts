@@ -53,7 +53,8 @@ services:
     rmSync(s.path('ok'));
     const samples = await sample(s, 'app', (x) => x.status === 'unhealthy', 'app to become unhealthy');
     // Still healthy with 1 and 2 failures; unhealthy from the third on.
-    for (const x of samples.filter((y) => y.status === 'healthy')) expect(x.health_failures as number).toBeLessThan(3);
+    for (const x of samples.filter((y) => y.status === 'healthy'))
+      expect(x.health_failures as number).toBeLessThan(3);
     const first = samples.at(-1)!;
     expect(first.health_failures as number).toBeGreaterThanOrEqual(3);
     expect(first.health).toBe('unhealthy');
@@ -82,13 +83,18 @@ services:
 `,
     );
     await s.ok(['start', '-d']);
-    const bad = await s.waitSvc('app', (x) => x.status === 'unhealthy' && (x.health_failures as number) >= 4, 'a long failure streak');
+    const bad = await s.waitSvc(
+      'app',
+      (x) => x.status === 'unhealthy' && (x.health_failures as number) >= 4,
+      'a long failure streak',
+    );
     await s.ok(['restart', '-d', 'app']);
     const fresh = await s.waitSvc('app', (x) => x.pid !== bad.pid && x.status === 'running', 'to run again');
     expect(fresh.health_failures as number).toBeLessThan(3);
     // A new streak of `retries` failures is needed before it is unhealthy again.
     const samples = await sample(s, 'app', (x) => x.status === 'unhealthy', 'unhealthy again');
-    for (const x of samples.filter((y) => y.status === 'running')) expect(x.health_failures as number).toBeLessThan(3);
+    for (const x of samples.filter((y) => y.status === 'running'))
+      expect(x.health_failures as number).toBeLessThan(3);
     await s.ok(['stop']);
   });
 

@@ -70,7 +70,11 @@ export class Scenario {
 
   /** The record file's non-empty lines. */
   lines(): string[] {
-    return existsSync(this.rec) ? readFileSync(this.rec, 'utf8').split('\n').filter((l) => l !== '') : [];
+    return existsSync(this.rec)
+      ? readFileSync(this.rec, 'utf8')
+          .split('\n')
+          .filter((l) => l !== '')
+      : [];
   }
 
   /** Polls until the record file has a line equal to `line` (or matching it), returns all lines. */
@@ -123,7 +127,9 @@ export class CliProcess {
     this.proc.stderr?.on('data', (b) => {
       this.stderr += b;
     });
-    this.exited = new Promise((resolve) => this.proc.on('close', (code, signal) => resolve({ code, signal })));
+    this.exited = new Promise((resolve) =>
+      this.proc.on('close', (code, signal) => resolve({ code, signal })),
+    );
   }
 
   get running(): boolean {
@@ -144,7 +150,9 @@ export class CliProcess {
     if (timer) clearTimeout(timer);
     if (first === 'late') {
       this.proc.kill('SIGKILL');
-      throw new Error(`CLI still running after ${timeoutMs} ms\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
+      throw new Error(
+        `CLI still running after ${timeoutMs} ms\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`,
+      );
     }
     return first.code;
   }

@@ -9,8 +9,26 @@ const d = new TestDaemon('kepler-e2e-hooks');
 beforeAll(() => d.start());
 afterAll(() => d.cleanup());
 
-const GLOBAL_HOOKS = ['on_init', 'pre_start', 'post_start', 'pre_stop', 'post_stop', 'pre_restart', 'post_restart', 'pre_cleanup'];
-const SERVICE_HOOKS = ['on_init', 'pre_start', 'post_start', 'pre_stop', 'post_stop', 'pre_restart', 'post_restart', 'post_exit'];
+const GLOBAL_HOOKS = [
+  'on_init',
+  'pre_start',
+  'post_start',
+  'pre_stop',
+  'post_stop',
+  'pre_restart',
+  'post_restart',
+  'pre_cleanup',
+];
+const SERVICE_HOOKS = [
+  'on_init',
+  'pre_start',
+  'post_start',
+  'pre_stop',
+  'post_stop',
+  'pre_restart',
+  'post_restart',
+  'post_exit',
+];
 
 /** `hooks:` block where each hook appends `<owner>.<hook>` to the record file. */
 function recordingHooks(owner: string, names: readonly string[], indent: string): string {
@@ -64,7 +82,10 @@ describe('hook moments and order', () => {
     mark = s.lines().length;
     await s.ok(['restart', '-d', '--wait']);
     await s.waitLine('global.post_restart');
-    lines = s.lines().slice(mark).filter((l) => l !== 'app spawn');
+    lines = s
+      .lines()
+      .slice(mark)
+      .filter((l) => l !== 'app spawn');
     expect(lines[0]).toBe('global.pre_restart');
     expect(lines.at(-1)).toBe('global.post_restart');
     expect(lines.slice(1, -1)).toEqual([
@@ -80,7 +101,13 @@ describe('hook moments and order', () => {
     // Stop everything.
     mark = s.lines().length;
     await s.ok(['stop']);
-    expect(s.lines().slice(mark)).toEqual(['global.pre_stop', 'app.pre_stop', 'app stop', 'app.post_stop', 'global.post_stop']);
+    expect(s.lines().slice(mark)).toEqual([
+      'global.pre_stop',
+      'app.pre_stop',
+      'app stop',
+      'app.post_stop',
+      'global.post_stop',
+    ]);
 
     // Starting again: no on_init (once per config / service).
     mark = s.lines().length;
@@ -126,7 +153,8 @@ ${recordingHooks('app', ['post_healthcheck_success', 'post_healthcheck_fail'], '
 `,
     );
     const { readFileSync, rmSync } = await import('node:fs');
-    const checks = () => (existsSync(s.path('checks')) ? readFileSync(s.path('checks'), 'utf8').split('\n').length - 1 : 0);
+    const checks = () =>
+      existsSync(s.path('checks')) ? readFileSync(s.path('checks'), 'utf8').split('\n').length - 1 : 0;
     const afterChecks = async (n: number) => {
       const target = checks() + n;
       await waitFor(() => checks() >= target, `${n} more checks`);
@@ -145,7 +173,11 @@ ${recordingHooks('app', ['post_healthcheck_success', 'post_healthcheck_fail'], '
     s.write('ok');
     await s.waitStatus('app', 'healthy');
     await afterChecks(5);
-    expect(s.lines()).toEqual(['app.post_healthcheck_success', 'app.post_healthcheck_fail', 'app.post_healthcheck_success']);
+    expect(s.lines()).toEqual([
+      'app.post_healthcheck_success',
+      'app.post_healthcheck_fail',
+      'app.post_healthcheck_success',
+    ]);
     await s.ok(['stop']);
   });
 });
@@ -216,7 +248,10 @@ services:
     expect(blocked.reason).toMatch(/pre_start hook/);
     expect(blocked.pid).toBeNull();
     const tolerant = await s.waitStatus('tolerant', 'running');
-    await waitFor(async () => (await s.cli(['logs', 'tolerant'])).stdout.includes('post-start complaint'), 'hook output');
+    await waitFor(
+      async () => (await s.cli(['logs', 'tolerant'])).stdout.includes('post-start complaint'),
+      'hook output',
+    );
     // Still the same process, still running.
     const later = await s.svc('tolerant');
     expect(later.status).toBe('running');

@@ -84,7 +84,12 @@ services:
     depends_on: [alarm]
 `,
     );
-    const r = await s.ok(['start', '-d', '--wait']);
+    // Colour allowed (no NO_COLOR): stdout is a pipe, so the progress must still be plain lines.
+    const r = await d.cli(['-f', s.config, 'start', '-d', '--wait'], {
+      cwd: s.dir,
+      env: { NO_COLOR: '', FORCE_COLOR: undefined, TERM: 'xterm-256color' },
+    });
+    expect(r.code).toBe(0);
     // At return time, every startup-cluster service is at its target.
     const ps = Object.fromEntries((await s.ps()).map((x) => [x.name as string, x]));
     expect(ps.a?.status).toBe('healthy');
@@ -395,7 +400,10 @@ services:
     const cli = spawnCli(s, ['start']);
     await s.waitStatus('a', 'running');
     await s.waitStatus('b', 'running');
-    await waitFor(() => cli.stdout.includes('b * running') || /b\s+\* running/.test(cli.stdout), 'running line');
+    await waitFor(
+      () => cli.stdout.includes('b * running') || /b\s+\* running/.test(cli.stdout),
+      'running line',
+    );
     cli.signal('SIGINT');
     const code = await cli.wait();
     expect(code).toBe(0);

@@ -42,7 +42,11 @@ function setup(name: string): Scenario {
 
 /** Waits until `restarts` exceeds `from` and the service runs again; returns its entry. */
 function restarted(s: Scenario, from: number): Promise<Svc> {
-  return s.waitSvc('app', (x) => (x.restarts as number) > from && x.status === 'running', `to restart (from ${from})`);
+  return s.waitSvc(
+    'app',
+    (x) => (x.restarts as number) > from && x.status === 'running',
+    `to restart (from ${from})`,
+  );
 }
 
 /** Holds while `restarts` stays at `count` for QUIET_MS (a negative check needs a window). */
@@ -143,7 +147,8 @@ test('watching pauses while the service is stopped and resumes on start', async 
   await waitFor(
     async () => {
       const x = await s.svc('app');
-      if (x.status !== 'stopped' || x.restarts !== stopped.restarts) throw new Error(`changed: ${JSON.stringify(x)}`);
+      if (x.status !== 'stopped' || x.restarts !== stopped.restarts)
+        throw new Error(`changed: ${JSON.stringify(x)}`);
       return Date.now() > until;
     },
     'the service to stay stopped',

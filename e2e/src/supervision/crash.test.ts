@@ -39,119 +39,139 @@ function expectContiguous(values: number[]): void {
 }
 
 describe('surviving a daemon crash', () => {
-  test('a running service keeps its pid, nothing written while the daemon was down is lost, its exit is noticed and its policy applies', async () => {
-    const dir = join(d.workDir, 'crash');
-    writeScript(join(dir, 'count.sh'), '#!/bin/sh\ni=0\nwhile :; do echo $i; i=$((i+1)); sleep 0.02; done\n');
-    const config = d.writeConfig(
-      `services:
+  test(
+    'a running service keeps its pid, nothing written while the daemon was down is lost, its exit is noticed and its policy applies',
+    async () => {
+      const dir = join(d.workDir, 'crash');
+      writeScript(
+        join(dir, 'count.sh'),
+        '#!/bin/sh\ni=0\nwhile :; do echo $i; i=$((i+1)); sleep 0.02; done\n',
+      );
+      const config = d.writeConfig(
+        `services:
   counter:
     command: ["./count.sh"]
     restart: on-failure
 `,
-      'crash/kepler.yaml',
-    );
-    expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
-    const before = await waitStatus(config, 'counter', 'running');
-    await waitFor(() => counter(config, 'counter').length >= 10, 'ten lines captured');
+        'crash/kepler.yaml',
+      );
+      expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
+      const before = await waitStatus(config, 'counter', 'running');
+      await waitFor(() => counter(config, 'counter').length >= 10, 'ten lines captured');
 
-    await d.crash();
-    const atCrash = counter(config, 'counter').length;
-    // The service keeps writing (into its FIFO) while no daemon reads.
-    expect(alive(before.pid as number)).toBe(true);
-    const downSince = Date.now();
-    await waitFor(() => Date.now() - downSince >= 600, 'the daemon to stay down a while', { intervalMs: 100 });
-    expect(counter(config, 'counter').length).toBe(atCrash); // nobody captured in between
-    await d.start();
+      await d.crash();
+      const atCrash = counter(config, 'counter').length;
+      // The service keeps writing (into its FIFO) while no daemon reads.
+      expect(alive(before.pid as number)).toBe(true);
+      const downSince = Date.now();
+      await waitFor(() => Date.now() - downSince >= 600, 'the daemon to stay down a while', {
+        intervalMs: 100,
+      });
+      expect(counter(config, 'counter').length).toBe(atCrash); // nobody captured in between
+      await d.start();
 
-    const after = await waitStatus(config, 'counter', 'running');
-    expect(after.pid).toBe(before.pid); // adopted, not restarted
-    expect(after.restarts).toBe(0);
-    // every line, including the ~30 written while the daemon was down, with no gap in the counter
-    const values = await waitFor(() => {
-      const v = counter(config, 'counter');
-      return v.length >= atCrash + 40 ? v : null;
-    }, 'new lines after the restart');
-    expectContiguous(values);
+      const after = await waitStatus(config, 'counter', 'running');
+      expect(after.pid).toBe(before.pid); // adopted, not restarted
+      expect(after.restarts).toBe(0);
+      // every line, including the ~30 written while the daemon was down, with no gap in the counter
+      const values = await waitFor(() => {
+        const v = counter(config, 'counter');
+        return v.length >= atCrash + 40 ? v : null;
+      }, 'new lines after the restart');
+      expectContiguous(values);
 
-    // Its later exit is noticed and the restart policy (on-failure) applies.
-    process.kill(before.pid as number, 'SIGKILL');
-    const restarted = await waitFor(async () => {
-      const s = await d.service(config, 'counter');
-      return s.status === 'running' && s.pid !== before.pid ? s : null;
-    }, 'the adopted service to be restarted by its policy');
-    expect(restarted.restarts).toBe(1);
-    await d.cli(['stop', '-f', config]);
-  }, T);
+      // Its later exit is noticed and the restart policy (on-failure) applies.
+      process.kill(before.pid as number, 'SIGKILL');
+      const restarted = await waitFor(async () => {
+        const s = await d.service(config, 'counter');
+        return s.status === 'running' && s.pid !== before.pid ? s : null;
+      }, 'the adopted service to be restarted by its policy');
+      expect(restarted.restarts).toBe(1);
+      await d.cli(['stop', '-f', config]);
+    },
+    T,
+  );
 
-  test('`kepler daemon stop` after a crash still stops every service first', async () => {
-    const config = d.writeConfig(
-      `services:
+  test(
+    '`kepler daemon stop` after a crash still stops every service first',
+    async () => {
+      const config = d.writeConfig(
+        `services:
   one:
     command: ["sleep", "300"]
   two:
     command: ["sleep", "300"]
 `,
-      'crashstop/kepler.yaml',
-    );
-    expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
-    const pids = [(await waitStatus(config, 'one', 'running')).pid, (await waitStatus(config, 'two', 'running')).pid] as number[];
-    await d.crash();
-    await d.start();
-    // no request names the config: the daemon recovered it on its own at startup
-    await d.stop();
-    expect(pids.filter((p) => alive(p))).toEqual([]);
-    await d.start();
-    const ps = await d.ps(config);
-    expect(ps.map((s) => s.status)).toEqual(['stopped', 'stopped']);
-  }, T);
+        'crashstop/kepler.yaml',
+      );
+      expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
+      const pids = [
+        (await waitStatus(config, 'one', 'running')).pid,
+        (await waitStatus(config, 'two', 'running')).pid,
+      ] as number[];
+      await d.crash();
+      await d.start();
+      // no request names the config: the daemon recovered it on its own at startup
+      await d.stop();
+      expect(pids.filter((p) => alive(p))).toEqual([]);
+      await d.start();
+      const ps = await d.ps(config);
+      expect(ps.map((s) => s.status)).toEqual(['stopped', 'stopped']);
+    },
+    T,
+  );
 
-  test('a recycled pid (live, but another start time) is neither adopted nor signalled', async () => {
-    const dir = join(d.workDir, 'recycled');
-    const config = d.writeConfig(
-      `services:
+  test(
+    'a recycled pid (live, but another start time) is neither adopted nor signalled',
+    async () => {
+      const dir = join(d.workDir, 'recycled');
+      const config = d.writeConfig(
+        `services:
   victim:
     command: ["sleep", "300"]
 `,
-      'recycled/kepler.yaml',
-    );
-    expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
-    const original = (await waitStatus(config, 'victim', 'running')).pid as number;
-    await d.crash();
-    process.kill(original, 'SIGKILL');
-    await waitFor(() => !alive(original), 'the original process to die');
+        'recycled/kepler.yaml',
+      );
+      expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
+      const original = (await waitStatus(config, 'victim', 'running')).pid as number;
+      await d.crash();
+      process.kill(original, 'SIGKILL');
+      await waitFor(() => !alive(original), 'the original process to die');
 
-    // An unrelated process that records any signal it gets.
-    const sigFile = join(dir, 'stranger.sig');
-    writeScript(
-      join(dir, 'stranger.sh'),
-      `#!/bin/sh\nfor s in TERM INT HUP KILL; do trap "echo $s >> ${sigFile}" $s 2>/dev/null; done\necho ready > ${sigFile}.ready\nwhile :; do sleep 0.05; done\n`,
-    );
-    const stranger = spawn(join(dir, 'stranger.sh'), [], { stdio: 'ignore', detached: true });
-    const strangerPid = stranger.pid!;
-    try {
-      await waitFor(() => fileLines(`${sigFile}.ready`).length > 0, 'the stranger to start');
-      const stateFile = join(d.configStateDir(config), 'state.json');
-      const state = JSON.parse(readFileSync(stateFile, 'utf8')) as {
-        services: Record<string, { status: string; pid: number | null; start_time: string | null }>;
-      };
-      const victim = state.services.victim!;
-      expect(victim.status).toBe('running');
-      victim.pid = strangerPid; // same pid number, but the recorded start time is the old process's
-      writeFileSync(stateFile, JSON.stringify(state));
+      // An unrelated process that records any signal it gets.
+      const sigFile = join(dir, 'stranger.sig');
+      writeScript(
+        join(dir, 'stranger.sh'),
+        `#!/bin/sh\nfor s in TERM INT HUP KILL; do trap "echo $s >> ${sigFile}" $s 2>/dev/null; done\necho ready > ${sigFile}.ready\nwhile :; do sleep 0.05; done\n`,
+      );
+      const stranger = spawn(join(dir, 'stranger.sh'), [], { stdio: 'ignore', detached: true });
+      const strangerPid = stranger.pid!;
+      try {
+        await waitFor(() => fileLines(`${sigFile}.ready`).length > 0, 'the stranger to start');
+        const stateFile = join(d.configStateDir(config), 'state.json');
+        const state = JSON.parse(readFileSync(stateFile, 'utf8')) as {
+          services: Record<string, { status: string; pid: number | null; start_time: string | null }>;
+        };
+        const victim = state.services.victim!;
+        expect(victim.status).toBe('running');
+        victim.pid = strangerPid; // same pid number, but the recorded start time is the old process's
+        writeFileSync(stateFile, JSON.stringify(state));
 
-      await d.start();
-      const s = await waitFor(async () => {
-        const x = await d.service(config, 'victim');
-        return x.status !== 'running' ? x : null;
-      }, 'the victim to be recognised as gone');
-      expect(s.pid).not.toBe(strangerPid);
-      expect(s.status).toBe('failed');
-      await d.stop();
-      expect(alive(strangerPid)).toBe(true);
-      expect(fileLines(sigFile)).toEqual([]);
-      await d.start();
-    } finally {
-      process.kill(-strangerPid, 'SIGKILL');
-    }
-  }, T);
+        await d.start();
+        const s = await waitFor(async () => {
+          const x = await d.service(config, 'victim');
+          return x.status !== 'running' ? x : null;
+        }, 'the victim to be recognised as gone');
+        expect(s.pid).not.toBe(strangerPid);
+        expect(s.status).toBe('failed');
+        await d.stop();
+        expect(alive(strangerPid)).toBe(true);
+        expect(fileLines(sigFile)).toEqual([]);
+        await d.start();
+      } finally {
+        process.kill(-strangerPid, 'SIGKILL');
+      }
+    },
+    T,
+  );
 });

@@ -1,12 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BakedConfig, BakedHook, BakedService, GlobalHookName, ServiceHookName } from '@kepler/config';
-import { renderBakedConfig } from '@kepler/config';
 import type { LogLine, ServiceInfo, ServiceStatus, StreamEvent } from '@kepler/protocol';
 import { writeFileAtomic } from './atomicWrite.js';
 import { type DepView, dependentsOf, evaluateEdge, stopOrder, withDependencies } from './dependencies.js';
 import { DaemonError } from './errors.js';
-import { FileWatcher } from './FileWatcher.js';
+import type { FileWatcher } from './FileWatcher.js';
 import type { ProbeResult } from './HealthMonitor.js';
 import { MARKER_ENV, runHook } from './HookRunner.js';
 import { isActive, isTerminal, PENDING_OR_ACTIVE } from './lifecycle.js';
@@ -21,6 +20,8 @@ import {
   toPersisted,
   toServiceInfo,
 } from './serviceState.js';
+
+let fileWatcherModule: typeof import('./FileWatcher.js') | null = null;
 
 /** Receives every status change and captured log line of a config (streaming requests subscribe). */
 export type ConfigListener = (event: StreamEvent) => void;
@@ -115,7 +116,9 @@ export class ConfigActor implements ServiceHost {
   }
 
   /** Writes expanded_config.yaml (the snapshot later daemon restarts run from). */
-  writeSnapshot(): void {
+  async writeSnapshot(): Promise<void> {
+    // Loaded on demand: the config package (and its YAML library) costs the idle daemon ~8 MB.
+    const { renderBakedConfig } = await import('@kepler/config');
     writeFileAtomic(join(this.stateDir, 'expanded_config.yaml'), renderBakedConfig(this.baked, 'yaml'));
     this.snapshotWritten = true;
   }
@@ -353,7 +356,15 @@ export class ConfigActor implements ServiceHost {
     const shouldWatch = rt.desired === 'run' && (!isTerminal(s) || s === 'stopped');
     const existing = this.watchers.get(name);
     if (shouldWatch && !existing) {
-      const watcher = new FileWatcher({
+      if (!fileWatcherModule) {
+        // Loaded on first use (chokidar + picomatch cost ~5 MB): most configs watch nothing.
+        void import('./FileWatcher.js').then((m) => {
+          fileWatcherModule = m;
+          this.updateWatcher(name);
+        });
+        return;
+      }
+      const watcher = new fileWatcherModule.FileWatcher({
         onError: (err: unknown) =>
           this.log(`watching files of ${name}: ${(err as Error)?.message ?? String(err)}`),
         root: rt.spec.workingDir,
@@ -403,7 +414,7 @@ export class ConfigActor implements ServiceHost {
         else started.push(name);
       }
       if (started.length === 0) return { started, alreadyRunning, targets };
-      if (!this.snapshotWritten) this.writeSnapshot();
+      if (!this.snapshotWritten) await this.writeSnapshot();
       if (!this.globalInitDone && this.baked.kepler.hooks.on_init) {
         if (!(await this.runGlobalHook('on_init'))) {
           this.failAll(started, 'global on_init hook failed');
@@ -549,7 +560,7 @@ export class ConfigActor implements ServiceHost {
         this.services.set(name, rt);
       }
       this.copySources();
-      this.writeSnapshot();
+      await this.writeSnapshot();
       this.persistNow();
     });
   }

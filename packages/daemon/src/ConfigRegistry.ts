@@ -1,8 +1,7 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { type BakedConfig, bakeConfig, ConfigError } from '@kepler/config';
+import type { BakedConfig } from '@kepler/config';
 import type { ConfigRef, ConfigSummary, PruneEntry } from '@kepler/protocol';
-import { parse as parseYaml } from 'yaml';
 import { ConfigActor, readSourcePath } from './ConfigActor.js';
 import { DaemonError } from './errors.js';
 import type { StateDir } from './StateDir.js';
@@ -22,7 +21,7 @@ export class ConfigRegistry {
   ) {}
 
   /** Restores every config that has a snapshot, adopting the services that survived. */
-  restoreAll(): void {
+  async restoreAll(): Promise<void> {
     let entries: string[] = [];
     try {
       entries = readdirSync(this.dirs.configsDir);
@@ -31,7 +30,7 @@ export class ConfigRegistry {
     }
     for (const entry of entries) {
       const dir = join(this.dirs.configsDir, entry);
-      const baked = readSnapshot(dir);
+      const baked = await readSnapshot(dir);
       if (!baked) continue;
       try {
         const actor = new ConfigActor(baked, dir, this.log);
@@ -67,7 +66,7 @@ export class ConfigRegistry {
 
   private async load(ref: ConfigRef): Promise<ConfigActor> {
     const dir = this.dirs.configDir(ref.path);
-    const baked = readSnapshot(dir) ?? (await bake(ref));
+    const baked = (await readSnapshot(dir)) ?? (await bake(ref));
     const actor = new ConfigActor(baked, dir, this.log);
     this.actors.set(ref.path, actor);
     actor.recover();
@@ -149,6 +148,8 @@ export class ConfigRegistry {
 }
 
 async function bake(ref: ConfigRef): Promise<BakedConfig> {
+  // Loaded on demand: the config package (YAML, Lua) costs the idle daemon ~8 MB it rarely needs.
+  const { bakeConfig, ConfigError } = await import('@kepler/config');
   try {
     return await bakeConfig({ path: ref.path, env: { ...ref.env } });
   } catch (e) {
@@ -160,9 +161,16 @@ async function bake(ref: ConfigRef): Promise<BakedConfig> {
 }
 
 /** The persisted snapshot of a config state directory, or null when absent or of another format. */
-function readSnapshot(dir: string): BakedConfig | null {
+async function readSnapshot(dir: string): Promise<BakedConfig | null> {
+  let text: string;
   try {
-    const data = parseYaml(readFileSync(join(dir, 'expanded_config.yaml'), 'utf8')) as BakedConfig | null;
+    text = readFileSync(join(dir, 'expanded_config.yaml'), 'utf8');
+  } catch {
+    return null;
+  }
+  try {
+    const { parse: parseYaml } = await import('yaml');
+    const data = parseYaml(text) as BakedConfig | null;
     if (!data || data.formatVersion !== 1 || typeof data.sourcePath !== 'string') return null;
     return data;
   } catch {

@@ -121,7 +121,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     log(`internal error (continuing): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
   );
 
-  registry.restoreAll();
+  await registry.restoreAll();
   log(`kepler daemon ${daemonVersion()} listening on ${dirs.socket} (pid ${process.pid})`);
   notifySystemd('READY=1');
   await new Promise<never>(() => undefined);

@@ -327,6 +327,10 @@ export class ServiceRuntime {
       reason: `${how}; restarting${delay > 0 ? ` in ${delay} ms` : ''}`,
     });
     this.host.restartInitiated(this.name);
+    if (delay === 0) {
+      await this.doLaunch('auto'); // still inside this queue slot: no timer hop on the hot path
+      return;
+    }
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       void this.queue.run(() => this.doLaunch('auto'));
@@ -368,6 +372,7 @@ export class ServiceRuntime {
           marker: this.marker,
           signal,
           graceMs: this.spec.stopGracePeriodMs,
+          exited: proc.exited,
         });
       } else {
         this.cancelForeign?.();

@@ -6,10 +6,9 @@ describe('log file names', () => {
     [{ service: 'web', hook: null, stream: 'stderr' }, 'web.stderr.log'],
     [{ service: 'web', hook: 'pre_start', stream: 'stdout' }, 'web.pre_start.stdout.log'],
     [{ service: 'global', hook: 'on_init', stream: 'stderr' }, 'global.on_init.stderr.log'],
-    [{ service: 'api.v2', hook: null, stream: 'stdout' }, 'api.v2.stdout.log'],
     [
-      { service: 'api.v2', hook: 'post_healthcheck_fail', stream: 'stdout' },
-      'api.v2.post_healthcheck_fail.stdout.log',
+      { service: 'api-v2', hook: 'post_healthcheck_fail', stream: 'stdout' },
+      'api-v2.post_healthcheck_fail.stdout.log',
     ],
   ] as const)('%j <-> %s', (source, name) => {
     expect(logFileName(source)).toBe(name);
@@ -23,7 +22,7 @@ describe('log file names', () => {
   });
 
   it('rejects names that would leave the directory', () => {
-    for (const service of ['', '.', '..', 'a/b', 'a\0b']) {
+    for (const service of ['', '.', '..', 'a/b', 'a\0b', 'a.b']) {
       expect(() => logFileName({ service, hook: null, stream: 'stdout' })).toThrow(
         expect.objectContaining({ code: 'LOG_BAD_SOURCE' }),
       );

@@ -5,7 +5,6 @@
  * `2025-01-02T03:04:05.678Z hello\n`. The line bytes are stored as read from the pipe: no decoding,
  * no escaping (a line never contains `\n`, so the record needs none).
  */
-import { GLOBAL_HOOK_NAMES, SERVICE_HOOK_NAMES } from '@kepler/config';
 import { LogError } from './LogError.js';
 
 /** Length of `YYYY-MM-DDTHH:MM:SS.mmmZ`. */
@@ -23,11 +22,12 @@ export interface LogSource {
   readonly stream: 'stdout' | 'stderr';
 }
 
-const HOOK_NAMES: ReadonlySet<string> = new Set<string>([...GLOBAL_HOOK_NAMES, ...SERVICE_HOOK_NAMES]);
-
-/** Rejects names that would escape the logs directory or make the file name ambiguous. */
+/**
+ * Rejects names that would escape the logs directory or make the file name ambiguous: a dot would
+ * make `<service>.<hook>` unreadable (config validation allows service names of [a-z0-9_-] only).
+ */
 function checkName(kind: string, name: string): void {
-  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
+  if (name === '' || name.includes('.') || name.includes('/') || name.includes('\0')) {
     throw new LogError('LOG_BAD_SOURCE', `invalid ${kind} name for a log file: ${JSON.stringify(name)}`);
   }
 }
@@ -41,23 +41,18 @@ export function logFileName(source: LogSource): string {
 }
 
 /**
- * The source of a log file name, or null for a file that is not a log (temp files, strangers).
- * A name part after the last dot is taken as a hook only when it is a known hook name, so a service
- * called `a.b` still round-trips.
+ * The source of a log file name (`<service>.<stream>.log` or `<service>.<hook>.<stream>.log`), or null
+ * for a file that is not a log (temp files, strangers). Names contain no dots (see checkName).
  */
 export function parseLogFileName(name: string): LogSource | null {
   let stream: 'stdout' | 'stderr';
   if (name.endsWith('.stdout.log')) stream = 'stdout';
   else if (name.endsWith('.stderr.log')) stream = 'stderr';
   else return null;
-  const rest = name.slice(0, -'.stdout.log'.length);
-  if (rest === '') return null;
-  const dot = rest.lastIndexOf('.');
-  if (dot > 0) {
-    const hook = rest.slice(dot + 1);
-    if (HOOK_NAMES.has(hook)) return { service: rest.slice(0, dot), hook, stream };
-  }
-  return { service: rest, hook: null, stream };
+  const parts = name.slice(0, -'.stdout.log'.length).split('.');
+  if (parts.some((p) => p === '') || parts.length > 2) return null;
+  const [service, hook] = parts as [string, string | undefined];
+  return { service, hook: hook ?? null, stream };
 }
 
 /** The 25-byte record prefix (`<timestamp> `) for a time in ms since the epoch. */

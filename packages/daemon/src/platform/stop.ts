@@ -78,8 +78,22 @@ export async function stopProcessTree(opts: {
   marker: string;
   signal: NodeJS.Signals | number;
   graceMs: number;
+  /** Resolves when the main process has exited (our own child): polls wake up at once instead of waiting. */
+  exited?: Promise<unknown>;
 }): Promise<{ killed: boolean }> {
   const { pid, pgid, marker, signal, graceMs } = opts;
+  let wake: (() => void) | null = null;
+  void opts.exited?.then(() => wake?.());
+  const pause = (ms: number): Promise<void> =>
+    new Promise((res) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = null;
+        res();
+      }
+      wake = done;
+    });
   assertMarker(marker);
   assertTarget(pgid, 'pgid');
   const cgPath = cgroupPathForMarker(marker);
@@ -92,7 +106,14 @@ export async function stopProcessTree(opts: {
   const remaining = async (full: boolean): Promise<Set<number>> => {
     const left = new Set<number>();
     for (const [p, start] of outsiders) if (isSameProcess(p, start)) left.add(p);
-    if (cg !== null) for (const p of cgroupPids(cg)) left.add(p);
+    if (cg !== null) {
+      // The cgroup holds every descendant, whatever its session or environment: no /proc sweep is
+      // needed. The leader is checked too: it places itself in the cgroup just before exec.
+      for (const p of cgroupPids(cg)) left.add(p);
+      const leader = readStat(pid);
+      if (leader !== null && leader.state !== 'Z' && leader.pgid === pgid) left.add(pid);
+      return left;
+    }
     if (left.size > 0 && !full) return left;
     const group = groupExists(pgid);
     if (group && !full && readStartTime(pid) !== null && readStat(pid)?.pgid === pgid) {
@@ -135,7 +156,7 @@ export async function stopProcessTree(opts: {
     }
     const now = Date.now();
     if (now >= deadline) break;
-    await delay(Math.min(pollMs, deadline - now));
+    await pause(Math.min(pollMs, deadline - now));
     pollMs = Math.min(pollMs * 2, STOP_POLL_MAX_MS);
   }
 
