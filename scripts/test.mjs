@@ -16,7 +16,11 @@ const args = [
   `--outputFile=${out}`,
   ...process.argv.slice(2),
 ];
-const run = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '--no-warnings' } });
+const run = spawnSync(process.execPath, args, {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, NODE_OPTIONS: '--no-warnings' },
+});
 let passed = 0;
 let failed = 0;
 try {

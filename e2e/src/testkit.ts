@@ -1,5 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +40,9 @@ export async function waitFor<T>(
       last = e;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+      throw new Error(
+        `timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`,
+      );
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 50));
   }
@@ -61,7 +71,11 @@ export function runCli(
     });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`kepler ${args.join(' ')} did not finish in ${opts.timeoutMs ?? 60_000} ms\n${stdout}\n${stderr}`));
+      reject(
+        new Error(
+          `kepler ${args.join(' ')} did not finish in ${opts.timeoutMs ?? 60_000} ms\n${stdout}\n${stderr}`,
+        ),
+      );
     }, opts.timeoutMs ?? 60_000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -123,7 +137,10 @@ export class TestDaemon {
   }
 
   /** Runs the CLI against this daemon, in the work directory. */
-  cli(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; uid?: number; gid?: number } = {}): Promise<CliResult> {
+  cli(
+    args: readonly string[],
+    opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; uid?: number; gid?: number } = {},
+  ): Promise<CliResult> {
     return runCli(args, { cwd: this.workDir, ...opts, env: { ...this.env, ...opts.env } });
   }
 
@@ -235,7 +252,9 @@ export function writeScript(path: string, body: string): string {
 /** Lines of a text file (none when it does not exist yet). */
 export function fileLines(path: string): string[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 }
 
 import { execFileSync } from 'node:child_process';
@@ -284,7 +303,11 @@ export function runCliAs(
   return runCommand(
     'setpriv',
     [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', process.execPath, CLI, ...args],
-    { cwd: opts.cwd ?? REPO, env: { ...process.env, NO_COLOR: '1', HOME: '/tmp', ...opts.env }, timeoutMs: opts.timeoutMs },
+    {
+      cwd: opts.cwd ?? REPO,
+      env: { ...process.env, NO_COLOR: '1', HOME: '/tmp', ...opts.env },
+      timeoutMs: opts.timeoutMs,
+    },
   );
 }
 
@@ -295,7 +318,11 @@ export function runCommand(
   opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd: opts.cwd ?? REPO, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: opts.cwd ?? REPO,
+      env: opts.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {
@@ -306,7 +333,11 @@ export function runCommand(
     });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${command} ${args.join(' ')} did not finish in ${opts.timeoutMs ?? 60_000} ms\n${stdout}\n${stderr}`));
+      reject(
+        new Error(
+          `${command} ${args.join(' ')} did not finish in ${opts.timeoutMs ?? 60_000} ms\n${stdout}\n${stderr}`,
+        ),
+      );
     }, opts.timeoutMs ?? 60_000);
     child.on('error', (e) => {
       clearTimeout(timer);
@@ -328,8 +359,8 @@ export function rssKb(pid: number): number {
 
 // ---- real users and groups (privilege and access tests; the tests run as root) ------------------
 
-import { chmodSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { chmodSync } from 'node:fs';
 
 /** The system python (pyenv shims under /root are not usable by other users, and are slow). */
 export const PY = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -362,9 +393,13 @@ export function createGroup(name: string): number {
  * and the supplementary `groups`; the caller deletes it with deleteUser.
  */
 export function createUser(name: string, groups: readonly string[] = []): { uid: number; gid: number } {
-  execFileSync('useradd', ['-M', '-s', '/bin/sh', '-U', ...(groups.length ? ['-G', groups.join(',')] : []), name], {
-    stdio: 'ignore',
-  });
+  execFileSync(
+    'useradd',
+    ['-M', '-s', '/bin/sh', '-U', ...(groups.length ? ['-G', groups.join(',')] : []), name],
+    {
+      stdio: 'ignore',
+    },
+  );
   const { uid, gid } = userIds(name);
   return { uid, gid };
 }
@@ -406,7 +441,11 @@ export function openUpDirs(d: TestDaemon): void {
 }
 
 /** Runs argv as `user` with its full group list (setpriv --init-groups), from `/`. */
-export function runAs(user: string, argv: readonly string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runAs(
+  user: string,
+  argv: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   const { uid, gid } = userIds(user);
   return runCommand('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--init-groups', '--', ...argv], {
     cwd: '/',
@@ -415,7 +454,12 @@ export function runAs(user: string, argv: readonly string[], opts: { env?: NodeJ
 }
 
 /** Runs the built CLI as `user` (with its supplementary groups) against a TestDaemon, in its work dir. */
-export function cliAs(d: TestDaemon, user: TestUser, args: readonly string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function cliAs(
+  d: TestDaemon,
+  user: TestUser,
+  args: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   return runCliAs(user, args, { cwd: d.workDir, env: { ...d.env, ...opts.env } });
 }
 

@@ -248,9 +248,15 @@ services:
     expect(blocked.reason).toMatch(/pre_start hook/);
     expect(blocked.pid).toBeNull();
     const tolerant = await s.waitStatus('tolerant', 'running');
-    await waitFor(
-      async () => (await s.cli(['logs', 'tolerant'])).stdout.includes('post-start complaint'),
-      'hook output',
+    const logged = await waitFor(async () => {
+      const out = (await s.cli(['logs', 'tolerant'])).stdout;
+      return out.includes('post_start hook exited') ? out : null;
+    }, 'the hook failure in the logs');
+    expect(logged).toMatch(/tolerant\.post_start\s*\| post-start complaint/);
+    expect(logged).toMatch(/tolerant\.post_start\s*\| post_start hook exited with code 9/);
+    // The blocked service's log says why it did not start.
+    expect((await s.cli(['logs', 'blocked'])).stdout).toMatch(
+      /blocked\.pre_start\s*\| pre_start hook exited with code 4/,
     );
     // Still the same process, still running.
     const later = await s.svc('tolerant');

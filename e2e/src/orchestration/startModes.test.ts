@@ -266,6 +266,32 @@ services:
     expect((await s.svc('a')).status).toBe('stopped');
   });
 
+  test('Ctrl+C while waiting exits 130 and leaves the services starting', async () => {
+    const s = new Scenario(
+      d,
+      'wait-sigint',
+      `
+services:
+  slow:
+    command: ["sleep", "100"]
+    healthcheck:
+      test: ["false"]
+      interval: 200ms
+      retries: 1000
+`,
+    );
+    const cli = spawnCli(s, ['start', '-d', '--wait']);
+    const svc = await s.waitStatus('slow', 'running');
+    await waitFor(() => /slow: running/.test(cli.stdout), 'the running progress line');
+    cli.signal('SIGINT');
+    expect(await cli.wait(10_000)).toBe(130);
+    expect(cli.stderr).toMatch(/Interrupted/);
+    const after = await s.svc('slow');
+    expect(after.status).toBe('running');
+    expect(after.pid).toBe(svc.pid);
+    await s.ok(['stop']);
+  });
+
   test('restart -d --wait returns once the restarted services are ready again', async () => {
     const s = new Scenario(
       d,

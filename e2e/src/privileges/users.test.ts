@@ -232,8 +232,8 @@ describe('hooks and health checks', () => {
       expect(health.groups).toEqual(sorted([ids.gid, g1Gid, g2Gid]));
       const app = await d.service(config, 'app');
       // The service process itself, seen from outside: the command exec'd in place by the helpers
-    // (no helper process left between the daemon and the service).
-    expect(readFileSync(`/proc/${app.pid}/comm`, 'utf8')).toBe('sleep\n');
+      // (no helper process left between the daemon and the service).
+      expect(readFileSync(`/proc/${app.pid}/comm`, 'utf8')).toBe('sleep\n');
       const status = readFileSync(`/proc/${app.pid}/status`, 'utf8');
       expect(status).toMatch(
         new RegExp(`^Uid:\\s+${ids.uid}\\s+${ids.uid}\\s+${ids.uid}\\s+${ids.uid}$`, 'm'),

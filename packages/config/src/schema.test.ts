@@ -28,7 +28,9 @@ describe('KEPLER_JSON_SCHEMA', () => {
     expect(Object.keys(at(schema, 'properties'))).toEqual(['kepler', 'services', 'lua']);
     expect(schema.additionalProperties).toBe(false);
     expect(Object.keys(at(schema, 'patternProperties'))).toEqual(['^x-']);
-    expect(at(schema, 'properties', 'services', 'propertyNames')).toEqual({ pattern: '^(?!global$)[a-z0-9_-]+$' });
+    expect(at(schema, 'properties', 'services', 'propertyNames')).toEqual({
+      pattern: '^(?!global$)[a-z0-9_-]+$',
+    });
     expect(at(schema, 'properties', 'services', 'additionalProperties')).toEqual({
       $ref: '#/definitions/service',
     });

@@ -338,7 +338,7 @@ export class ConfigActor implements ServiceHost {
       const rt = this.services.get(dependent)!;
       if (rt.desired !== 'run' || isTerminal(rt.state.status)) continue;
       this.progress(dependent, `restarting because ${name} restarts`);
-      void rt.stop({ manual: false, then: 'waiting' }).then(() => {
+      void rt.stop({ manual: false, afterwards: 'waiting' }).then(() => {
         this.armDepTimers(rt);
         this.evaluate();
       });

@@ -53,7 +53,8 @@ export class ConfigRegistry {
 
   /** The config's actor, loading (and baking) it on first use. */
   get(ref: ConfigRef): Promise<ConfigActor> {
-    if (!isAbsolute(ref.path)) throw new DaemonError('BAD_REQUEST', `config path must be absolute: ${ref.path}`);
+    if (!isAbsolute(ref.path))
+      throw new DaemonError('BAD_REQUEST', `config path must be absolute: ${ref.path}`);
     const loaded = this.actors.get(ref.path);
     if (loaded) return Promise.resolve(loaded);
     let pending = this.loading.get(ref.path);
@@ -99,7 +100,10 @@ export class ConfigRegistry {
    * Lists (and unless dryRun removes) state directories of configs with nothing running, or whose
    * source file is gone. `force` also stops the services of configs that still run, then removes them.
    */
-  async prune(opts: { force?: boolean; dryRun?: boolean }): Promise<{ entries: PruneEntry[]; freedBytes: number }> {
+  async prune(opts: {
+    force?: boolean;
+    dryRun?: boolean;
+  }): Promise<{ entries: PruneEntry[]; freedBytes: number }> {
     const entries: PruneEntry[] = [];
     let freedBytes = 0;
     let names: string[] = [];
@@ -117,7 +121,13 @@ export class ConfigRegistry {
       const bytes = diskUsage(stateDir);
       let reason = orphaned ? 'orphaned: source file missing' : 'stopped';
       if (busy && !opts.force) {
-        entries.push({ path, stateDir, bytes, reason: 'running (use --force to stop and prune)', removed: false });
+        entries.push({
+          path,
+          stateDir,
+          bytes,
+          reason: 'running (use --force to stop and prune)',
+          removed: false,
+        });
         continue;
       }
       if (busy) reason = 'running: stopped by --force';
@@ -171,7 +181,7 @@ async function readSnapshot(dir: string): Promise<BakedConfig | null> {
   try {
     const { parse: parseYaml } = await import('yaml');
     const data = parseYaml(text) as BakedConfig | null;
-    if (!data || data.formatVersion !== 1 || typeof data.sourcePath !== 'string') return null;
+    if (data?.formatVersion !== 1 || typeof data.sourcePath !== 'string') return null;
     return data;
   } catch {
     return null;

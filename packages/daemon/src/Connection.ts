@@ -35,7 +35,11 @@ export class Connection {
   constructor(
     socket: Socket,
     private readonly handlers: HandlerTable,
-    private readonly opts: { log: (l: string) => void; helloTimeoutMs: number; isShuttingDown: () => boolean },
+    private readonly opts: {
+      log: (l: string) => void;
+      helloTimeoutMs: number;
+      isShuttingDown: () => boolean;
+    },
   ) {
     this.helloTimer = setTimeout(() => this.destroy(), opts.helloTimeoutMs);
     this.frames = new FrameConnection(socket, {
@@ -88,7 +92,12 @@ export class Connection {
       this.greeted = true;
     }
     if (this.inFlight.has(id)) {
-      this.send({ kind: 'response', id, ok: false, error: { code: 'BAD_REQUEST', message: `request id ${id} is already in flight` } });
+      this.send({
+        kind: 'response',
+        id,
+        ok: false,
+        error: { code: 'BAD_REQUEST', message: `request id ${id} is already in flight` },
+      });
       return;
     }
     void this.dispatch(id, request);
@@ -113,7 +122,12 @@ export class Connection {
       isCancelled: () => entry.cancelled,
     };
     try {
-      if (this.opts.isShuttingDown() && request.type !== 'status' && request.type !== 'hello' && request.type !== 'shutdown') {
+      if (
+        this.opts.isShuttingDown() &&
+        request.type !== 'status' &&
+        request.type !== 'hello' &&
+        request.type !== 'shutdown'
+      ) {
         throw new DaemonError('SHUTTING_DOWN', 'the daemon is shutting down');
       }
       const handler = this.handlers[request.type as RequestType] as Handler<RequestType>;
@@ -123,8 +137,14 @@ export class Connection {
       if (!(e instanceof DaemonError) && !(e instanceof ProtocolError)) {
         this.opts.log(`internal error handling ${request.type}: ${(e as Error)?.stack ?? String(e)}`);
       }
-      const error = e instanceof DaemonError ? { code: e.code, message: e.message, data: e.data } : toWireError(e);
-      this.send({ kind: 'response', id, ok: false, error: error.data === undefined ? { code: error.code, message: error.message } : error });
+      const error =
+        e instanceof DaemonError ? { code: e.code, message: e.message, data: e.data } : toWireError(e);
+      this.send({
+        kind: 'response',
+        id,
+        ok: false,
+        error: error.data === undefined ? { code: error.code, message: error.message } : error,
+      });
     } finally {
       this.inFlight.delete(id);
     }

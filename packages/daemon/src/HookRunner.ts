@@ -52,7 +52,10 @@ export async function runHook(r: HookRun): Promise<HookOutcome> {
     running.delete(entry);
     if (exit.code === 0) return { ok: true, reason: null };
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-    return { ok: false, reason: `${r.hookName} hook ${how}` };
+    const reason = `${r.hookName} hook ${how}`;
+    // The failure itself is logged with the hook's output: a failing post_* hook changes nothing else.
+    err.write(Buffer.from(`${reason}\n`));
+    return { ok: false, reason };
   } catch (e) {
     const reason = `${r.hookName} hook could not run: ${(e as Error).message}`;
     err.write(Buffer.from(`${reason}\n`));
@@ -66,11 +69,22 @@ export async function runHook(r: HookRun): Promise<HookOutcome> {
 /** Ends every hook process still running (daemon shutdown). */
 export async function stopRunningHooks(): Promise<void> {
   await Promise.all(
-    [...running].map((h) => stopProcessTree({ pid: h.pid, pgid: h.pid, marker: `${MARKER_ENV}=${h.marker}`, signal: 'SIGTERM', graceMs: 2000 })),
+    [...running].map((h) =>
+      stopProcessTree({
+        pid: h.pid,
+        pgid: h.pid,
+        marker: `${MARKER_ENV}=${h.marker}`,
+        signal: 'SIGTERM',
+        graceMs: 2000,
+      }),
+    ),
   );
 }
 
-function pump(stream: NodeJS.ReadableStream | null | undefined, sink: { write(b: Buffer): void }): Promise<void> {
+function pump(
+  stream: NodeJS.ReadableStream | null | undefined,
+  sink: { write(b: Buffer): void },
+): Promise<void> {
   if (!stream) return Promise.resolve();
   return new Promise((resolve) => {
     stream.on('data', (chunk: Buffer) => sink.write(chunk));

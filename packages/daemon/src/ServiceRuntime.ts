@@ -64,7 +64,7 @@ export interface StopOptions {
   /** Part of a restart: logs follow retention.on_restart, not on_stop. */
   restarting?: boolean;
   /** Restart propagation: go back to waiting on dependencies instead of stopped. */
-  then?: 'waiting';
+  afterwards?: 'waiting';
 }
 
 /** Automatic restarts that follow a crash within `reset_after` back off exponentially. */
@@ -343,7 +343,7 @@ export class ServiceRuntime {
   }
 
   private async doStop(opts: StopOptions): Promise<void> {
-    const requeue = opts.then === 'waiting';
+    const requeue = opts.afterwards === 'waiting';
     // A restart's stop keeps the wish to run: dependents evaluating meanwhile must see "will restart".
     this.desired = requeue || opts.restarting ? 'run' : 'stop';
     this.clearRestartTimer();

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { groupIdByName } from './platform/index.js';
 import { StartupError } from './errors.js';
+import { groupIdByName } from './platform/index.js';
 
 /** Name of the group whose members may use the socket. */
 export const KEPLER_GROUP = 'kepler';

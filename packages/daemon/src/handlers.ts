@@ -12,7 +12,6 @@ import { PROTOCOL_VERSION } from '@kepler/protocol';
 import type { ConfigActor } from './ConfigActor.js';
 import type { ConfigRegistry } from './ConfigRegistry.js';
 import { startupCluster } from './dependencies.js';
-import { DaemonError } from './errors.js';
 import { STARTED_STATUSES, TERMINAL_STATUSES } from './lifecycle.js';
 
 /** What a handler gets besides its request: a way to push events, and the client's cancellation. */
@@ -23,7 +22,10 @@ export interface RequestContext {
   isCancelled(): boolean;
 }
 
-export type Handler<T extends RequestType> = (req: Requests[T], ctx: RequestContext) => Promise<RequestMap[T]>;
+export type Handler<T extends RequestType> = (
+  req: Requests[T],
+  ctx: RequestContext,
+) => Promise<RequestMap[T]>;
 /** One handler per request type: a request without a handler does not compile. */
 export type HandlerTable = { [T in RequestType]: Handler<T> };
 
@@ -135,7 +137,9 @@ async function observe(
   if (opts.mode !== 'detach') {
     unsubscribe.push(actor.subscribe((e) => ctx.emit(e)));
     if (opts.mode === 'follow') {
-      unsubscribe.push(actor.logs.follow({ services: opts.services }, (lines) => ctx.emit({ type: 'logLines', lines })));
+      unsubscribe.push(
+        actor.logs.follow({ services: opts.services }, (lines) => ctx.emit({ type: 'logLines', lines })),
+      );
     }
   }
   try {
@@ -220,7 +224,9 @@ async function waitForCluster(
     if (timeoutMs !== null) {
       timer = setTimeout(() => {
         const waiting = cluster.find((n) => readiness(actor, n) === 'pending') ?? null;
-        const info: ServiceInfo | undefined = waiting ? actor.ps().find((s) => s.name === waiting) : undefined;
+        const info: ServiceInfo | undefined = waiting
+          ? actor.ps().find((s) => s.name === waiting)
+          : undefined;
         finish({
           ok: false,
           service: waiting,

@@ -28,7 +28,11 @@ export const ACTIVE_STATUSES: ReadonlySet<ServiceStatus> = new Set([
 ]);
 
 /** Wants to run: active, or waiting on dependencies, or between automatic restarts. */
-export const PENDING_OR_ACTIVE: ReadonlySet<ServiceStatus> = new Set([...ACTIVE_STATUSES, 'waiting', 'restarting']);
+export const PENDING_OR_ACTIVE: ReadonlySet<ServiceStatus> = new Set([
+  ...ACTIVE_STATUSES,
+  'waiting',
+  'restarting',
+]);
 
 /** Nothing runs and nothing will until a user acts (quiescence for foreground mode). */
 export const TERMINAL_STATUSES: ReadonlySet<ServiceStatus> = new Set(['stopped', 'exited', 'failed']);

@@ -41,7 +41,13 @@ export async function runCommandProbe(
   proc.stderr?.on('data', keep);
   let timedOut = false;
   const kill = () =>
-    void stopProcessTree({ pid: proc.pid, pgid: proc.pid, marker: `${marker}.probe-none`, signal: 'SIGKILL', graceMs: 0 });
+    void stopProcessTree({
+      pid: proc.pid,
+      pgid: proc.pid,
+      marker: `${marker}.probe-none`,
+      signal: 'SIGKILL',
+      graceMs: 0,
+    });
   const timer = setTimeout(() => {
     timedOut = true;
     kill();
@@ -51,6 +57,10 @@ export async function runCommandProbe(
   clearTimeout(timer);
   abort?.removeEventListener('abort', kill);
   const text = output.subarray(-PROBE_OUTPUT_BYTES).toString('utf8').trim();
-  if (timedOut) return { ok: false, output: `health check timed out after ${timeoutMs} ms${text ? `: ${text}` : ''}` };
-  return { ok: exit.code === 0, output: text || (exit.code === 0 ? '' : `exit code ${exit.code ?? exit.signal}`) };
+  if (timedOut)
+    return { ok: false, output: `health check timed out after ${timeoutMs} ms${text ? `: ${text}` : ''}` };
+  return {
+    ok: exit.code === 0,
+    output: text || (exit.code === 0 ? '' : `exit code ${exit.code ?? exit.signal}`),
+  };
 }
