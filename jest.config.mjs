@@ -1,7 +1,7 @@
-// One jest run over every workspace. ESM + ts-jest per ../shared/NOTES.md; `isolatedModules`
-// transpiles without type-checking (tsc does that in `pnpm typecheck`), which keeps runs fast.
+// One jest run over every workspace. ESM + ts-jest per ../shared/NOTES.md; `isolatedModules` in the
+// tsconfigs makes ts-jest transpile without type-checking (tsc does that in `pnpm typecheck`): fast runs.
 const tsTransform = {
-  '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, tsconfig: '<rootDir>/tsconfig.json' }],
+  '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.json' }],
 };
 const common = {
   extensionsToTreatAsEsm: ['.ts'],

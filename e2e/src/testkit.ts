@@ -165,6 +165,23 @@ export class TestDaemon {
     return s;
   }
 
+  /** Polls `ps --json` until the service has `status`; returns its entry. */
+  waitStatus(
+    config: string,
+    name: string,
+    status: string,
+    timeoutMs = 15_000,
+  ): Promise<Record<string, unknown>> {
+    return waitFor(
+      async () => {
+        const s = await this.service(config, name);
+        return s.status === status ? s : null;
+      },
+      `${name} to be ${status}`,
+      { timeoutMs },
+    );
+  }
+
   /** SIGKILL the daemon (a crash) and wait until it is gone. */
   async crash(): Promise<void> {
     const proc = this.proc;

@@ -60,20 +60,8 @@ function stateOf(config: string): PersistedState {
   return JSON.parse(readFileSync(join(d.configStateDir(config), 'state.json'), 'utf8')) as PersistedState;
 }
 
-async function statusOf(config: string, name: string): Promise<Info> {
-  return d.service(config, name);
-}
-
-function waitStatus(config: string, name: string, status: string, timeoutMs = 20_000): Promise<Info> {
-  return waitFor(
-    async () => {
-      const s = await statusOf(config, name);
-      return s.status === status ? s : null;
-    },
-    `${name} to be ${status}`,
-    { timeoutMs },
-  );
-}
+const waitStatus = (config: string, name: string, status: string, timeoutMs = 20_000): Promise<Info> =>
+  d.waitStatus(config, name, status, timeoutMs);
 
 /** The process environment of a live pid, as a map. */
 function environOf(pid: number): Record<string, string> {

@@ -12,16 +12,8 @@ afterAll(() => d.cleanup(), T);
 type Info = Record<string, unknown>;
 const STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /;
 
-function waitStatus(config: string, name: string, status: string, timeoutMs = 15_000): Promise<Info> {
-  return waitFor(
-    async () => {
-      const s = await d.service(config, name);
-      return s.status === status ? s : null;
-    },
-    `${name} to be ${status}`,
-    { timeoutMs },
-  );
-}
+const waitStatus = (config: string, name: string, status: string, timeoutMs = 15_000): Promise<Info> =>
+  d.waitStatus(config, name, status, timeoutMs);
 
 function logPath(config: string, file: string): string {
   return join(d.configStateDir(config), 'logs', file);

@@ -12,16 +12,8 @@ afterAll(() => d.cleanup(), T);
 
 type Info = Record<string, unknown>;
 
-function waitStatus(config: string, name: string, status: string, timeoutMs = 15_000): Promise<Info> {
-  return waitFor(
-    async () => {
-      const s = await d.service(config, name);
-      return s.status === status ? s : null;
-    },
-    `${name} to be ${status}`,
-    { timeoutMs },
-  );
-}
+const waitStatus = (config: string, name: string, status: string, timeoutMs = 15_000): Promise<Info> =>
+  d.waitStatus(config, name, status, timeoutMs);
 
 /** The counter values in a service's stdout log, in order. */
 function counter(config: string, name: string): number[] {

@@ -10,16 +10,8 @@ afterAll(() => d.cleanup(), T);
 
 type Info = Record<string, unknown>;
 
-function waitStatus(config: string, name: string, status: string, timeoutMs = 15_000): Promise<Info> {
-  return waitFor(
-    async () => {
-      const s = await d.service(config, name);
-      return s.status === status ? s : null;
-    },
-    `${name} to be ${status}`,
-    { timeoutMs },
-  );
-}
+const waitStatus = (config: string, name: string, status: string, timeoutMs = 15_000): Promise<Info> =>
+  d.waitStatus(config, name, status, timeoutMs);
 
 /**
  * `runs.sh RUNS_FILE EXIT_HOW N`: records each run, ends as EXIT_HOW (`0`, `3`, `kill`) for the first

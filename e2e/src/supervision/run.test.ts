@@ -15,16 +15,8 @@ async function statusOf(config: string, name: string): Promise<Info> {
   return d.service(config, name);
 }
 
-function waitStatus(config: string, name: string, status: string, timeoutMs = 15_000): Promise<Info> {
-  return waitFor(
-    async () => {
-      const s = await statusOf(config, name);
-      return s.status === status ? s : null;
-    },
-    `${name} to be ${status}`,
-    { timeoutMs },
-  );
-}
+const waitStatus = (config: string, name: string, status: string, timeoutMs = 15_000): Promise<Info> =>
+  d.waitStatus(config, name, status, timeoutMs);
 
 describe('running a service', () => {
   test(
