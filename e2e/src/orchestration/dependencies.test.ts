@@ -10,7 +10,7 @@ afterAll(() => d.cleanup());
 
 /** A long-running service that records its start (and, on SIGTERM, its stop) into the record file. */
 const recorder = (name: string) =>
-  `["sh", "-c", "echo '${name} start' >> $REC; trap 'echo ${name} stop >> $REC; exit 0' TERM; while true; do sleep 0.1; done"]`;
+  `["sh", "-c", "trap 'echo ${name} stop >> $REC; exit 0' TERM; echo '${name} start' >> $REC; while true; do sleep 0.1; done"]`;
 
 describe('dependency conditions', () => {
   test('service_started: the dependent waits while the dependency is still starting (pre_start)', async () => {

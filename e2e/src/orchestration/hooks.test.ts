@@ -37,7 +37,7 @@ function recordingHooks(owner: string, names: readonly string[], indent: string)
 
 /** A service recording its spawn and its SIGTERM. */
 const recorded = (name: string) =>
-  `["sh", "-c", "echo '${name} spawn' >> $REC; trap 'echo ${name} stop >> $REC; exit 0' TERM; while true; do sleep 0.1; done"]`;
+  `["sh", "-c", "trap 'echo ${name} stop >> $REC; exit 0' TERM; echo '${name} spawn' >> $REC; while true; do sleep 0.1; done"]`;
 
 const ALL_HOOKS_YAML = `
 kepler:

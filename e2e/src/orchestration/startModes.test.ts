@@ -417,9 +417,9 @@ services:
       `
 services:
   a:
-    command: ["sh", "-c", "trap 'sleep 1; echo a-stopped >> $REC; exit 0' TERM; while true; do sleep 0.1; done"]
+    command: ["sh", "-c", "trap 'sleep 1; echo a-stopped >> $REC; exit 0' TERM; echo a-trapped; while true; do sleep 0.1; done"]
   b:
-    command: ["sh", "-c", "trap 'echo b-stopped >> $REC; exit 0' TERM; while true; do sleep 0.1; done"]
+    command: ["sh", "-c", "trap 'echo b-stopped >> $REC; exit 0' TERM; echo b-trapped; while true; do sleep 0.1; done"]
     depends_on: [a]
 `,
     );
@@ -430,6 +430,8 @@ services:
       () => cli.stdout.includes('b * running') || /b\s+\* running/.test(cli.stdout),
       'running line',
     );
+    // TERM before a trap is installed would end the shell at once instead of gracefully.
+    await waitFor(() => /a-trapped/.test(cli.stdout) && /b-trapped/.test(cli.stdout), 'both traps set');
     cli.signal('SIGINT');
     const code = await cli.wait();
     expect(code).toBe(0);
@@ -446,13 +448,14 @@ services:
       `
 services:
   stubborn:
-    command: ["sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"]
+    command: ["sh", "-c", "trap '' TERM; echo trap-set; while true; do sleep 0.1; done"]
     stop_grace_period: 30s
 `,
     );
     const cli = spawnCli(s, ['start']);
     const svc = await s.waitStatus('stubborn', 'running');
-    await waitFor(() => /stubborn\s+\* running/.test(cli.stdout), 'running line');
+    // Only once the trap is in place does TERM stop nothing (a TERM before it would end the shell).
+    await waitFor(() => /stubborn\s+\| trap-set/.test(cli.stdout), 'the trap-set log line');
     cli.signal('SIGINT');
     await s.waitStatus('stubborn', 'stopping');
     cli.signal('SIGINT');
