@@ -153,7 +153,7 @@ services:
     );
     const hr = await h.cli(['start', '-d', '--wait']);
     expect(hr.code).toBe(1);
-    expect(hr.stderr).toMatch(/svc failed: pre_start hook failed/);
+    expect(hr.stderr).toMatch(/svc failed: pre_start hook exited with code 5/);
     expect(hr.stderr).toMatch(/svc\.pre_start.*cannot prepare/);
   });
 

@@ -223,7 +223,7 @@ export class ConfigActor implements ServiceHost {
 
   // ---- hooks and probes -------------------------------------------------------------------------
 
-  async runServiceHook(service: string, hookName: ServiceHookName, hook: BakedHook): Promise<boolean> {
+  async runServiceHook(service: string, hookName: ServiceHookName, hook: BakedHook): Promise<string | null> {
     this.progress(service, `running ${hookName} hook`);
     const outcome = await runHook({
       logs: this.logs,
@@ -232,8 +232,10 @@ export class ConfigActor implements ServiceHost {
       hook,
       marker: this.markerFor(service),
     });
-    if (!outcome.ok) this.progress(service, outcome.reason ?? `${hookName} hook failed`);
-    return outcome.ok;
+    if (outcome.ok) return null;
+    const reason = outcome.reason ?? `${hookName} hook failed`;
+    this.progress(service, reason);
+    return reason;
   }
 
   private async runGlobalHook(hookName: GlobalHookName): Promise<boolean> {

@@ -32,7 +32,8 @@ export interface ServiceHost {
   markerFor(service: string): string;
   persist(): void;
   statusChanged(name: string, previous: ServiceStatus, state: ServiceState): void;
-  runServiceHook(service: string, hookName: ServiceHookName, hook: BakedHook): Promise<boolean>;
+  /** Runs a hook to completion; resolves with null when it succeeded, else its one-line failure reason. */
+  runServiceHook(service: string, hookName: ServiceHookName, hook: BakedHook): Promise<string | null>;
   /** The service is about to restart (crash, user, watch): dependents with `restart: true` follow. */
   restartInitiated(name: string): void;
   /** Runs a health-check command the way the service runs (env, cwd, user). */
@@ -161,9 +162,10 @@ export class ServiceRuntime {
       return;
     }
     if (!this.state.initDone && hooks.on_init) {
-      if (!(await this.host.runServiceHook(this.name, 'on_init', hooks.on_init))) {
+      const failure = await this.host.runServiceHook(this.name, 'on_init', hooks.on_init);
+      if (failure !== null) {
         this.desired = 'stop'; // a launch failure ends the wish: nothing retries it
-        this.transition('failed', { reason: 'on_init hook failed', stoppedAt: new Date().toISOString() });
+        this.transition('failed', { reason: failure, stoppedAt: new Date().toISOString() });
         return;
       }
     }
@@ -171,9 +173,12 @@ export class ServiceRuntime {
       this.state.initDone = true;
       this.host.persist();
     }
-    if (hooks.pre_start && !(await this.host.runServiceHook(this.name, 'pre_start', hooks.pre_start))) {
+    const preStartFailure = hooks.pre_start
+      ? await this.host.runServiceHook(this.name, 'pre_start', hooks.pre_start)
+      : null;
+    if (preStartFailure !== null) {
       this.desired = 'stop'; // a launch failure ends the wish: nothing retries it
-      this.transition('failed', { reason: 'pre_start hook failed', stoppedAt: new Date().toISOString() });
+      this.transition('failed', { reason: preStartFailure, stoppedAt: new Date().toISOString() });
       return;
     }
     if (this.desired !== 'run') {
