@@ -255,3 +255,39 @@ done
     T,
   );
 });
+
+describe('logs.timestamp', () => {
+  test(
+    'a service with `timestamp: false` shows no time in text output; --timestamps and --json still have it',
+    async () => {
+      const cfg = d.writeConfig(
+        `services:
+  loud:
+    command: ["sh", "-c", "echo loud-line; exec sleep 300"]
+  quiet:
+    command: ["sh", "-c", "echo quiet-line; exec sleep 300"]
+    logs:
+      timestamp: false
+`,
+        'ts/kepler.yaml',
+      );
+      expect((await d.cli(['start', '-d', '-f', cfg])).code).toBe(0);
+      const out = await waitFor(async () => {
+        const r = await d.cli(['logs', '-f', cfg]);
+        return lines(r.stdout).length >= 2 ? lines(r.stdout) : null;
+      }, 'both lines');
+      expect(out.find((l) => l.includes('loud-line'))).toMatch(/^\d\d:\d\d:\d\d\.\d{3} loud +\| loud-line$/);
+      expect(out.find((l) => l.includes('quiet-line'))).toMatch(/^quiet +\| quiet-line$/);
+      const forced = lines((await d.cli(['logs', '--timestamps', 'quiet', '-f', cfg])).stdout);
+      expect(forced).toEqual([expect.stringMatching(/^\d\d:\d\d:\d\d\.\d{3} quiet \| quiet-line$/)]);
+      const hidden = lines((await d.cli(['logs', '--no-timestamps', 'loud', '-f', cfg])).stdout);
+      expect(hidden).toEqual(['loud | loud-line']);
+      const json = lines((await d.cli(['logs', '--json', 'quiet', '-f', cfg])).stdout).map((l) =>
+        JSON.parse(l),
+      );
+      expect(json[0]).toMatchObject({ service: 'quiet', line: 'quiet-line', ts: expect.any(String) });
+      expect((await d.cli(['stop', '-f', cfg])).code).toBe(0);
+    },
+    T,
+  );
+});

@@ -34,7 +34,7 @@ describe('defaults', () => {
       logs: {
         maxSizeBytes: null,
         bufferSize: 0,
-        timestamp: false,
+        timestamp: true,
         store: { stdout: true, stderr: true },
         retention: { onStart: 'retain', onStop: 'clear', onRestart: 'retain', onExit: 'retain' },
       },
@@ -437,7 +437,7 @@ describe('logs', () => {
         '    logs:',
         '      max_size: 100MB',
         '      buffer_size: 0',
-        '      timestamp: true',
+        '      timestamp: false',
         '      store: {stdout: false}',
         '      retention: {on_stop: retain}',
         '  c:',
@@ -448,7 +448,7 @@ describe('logs', () => {
     expect(baked.kepler.logs).toEqual({
       maxSizeBytes: 50 * 1024 ** 2,
       bufferSize: 16384,
-      timestamp: false,
+      timestamp: true,
       store: { stdout: true, stderr: false },
       retention: { onStart: 'clear', onStop: 'clear', onRestart: 'retain', onExit: 'retain' },
     });
@@ -456,7 +456,7 @@ describe('logs', () => {
     expect(baked.services.b?.logs).toEqual({
       maxSizeBytes: 100 * 1024 ** 2,
       bufferSize: 0,
-      timestamp: true,
+      timestamp: false,
       store: { stdout: false, stderr: false },
       retention: { onStart: 'clear', onStop: 'retain', onRestart: 'retain', onExit: 'retain' },
     });

@@ -49,7 +49,9 @@ export const DEFAULT_BACKOFF: BakedBackoff = {
 export const DEFAULT_LOG_SETTINGS: BakedLogSettings = {
   maxSizeBytes: null,
   bufferSize: 0,
-  timestamp: false,
+  // The seed's default is false; Kepler shows each line's time unless a service sets false, because
+  // `kepler logs` lines read `<time> <service> | <line>` (lines are stored with a time either way).
+  timestamp: true,
   store: { stdout: true, stderr: true },
   retention: { onStart: 'retain', onStop: 'clear', onRestart: 'retain', onExit: 'retain' },
 };

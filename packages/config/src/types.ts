@@ -116,7 +116,7 @@ export interface BakedLogSettings {
   readonly maxSizeBytes: number | null;
   /** Bytes buffered before a write; 0 = every line written before the next is read. */
   readonly bufferSize: number;
-  /** Whether `kepler logs` shows each line's timestamp by default (lines are always stored with one). */
+  /** Whether `kepler logs` shows each line's time (default true; lines are always stored with one). */
   readonly timestamp: boolean;
   readonly store: { readonly stdout: boolean; readonly stderr: boolean };
   readonly retention: {

@@ -571,6 +571,13 @@ export class ConfigActor implements ServiceHost {
     return [...this.services.values()].map((rt) => toServiceInfo(this.path, rt.name, rt.state));
   }
 
+  /** Marks the lines of services whose `logs.timestamp` is false, so text views leave the time out. */
+  forDisplay(lines: LogLine[]): LogLine[] {
+    const global = this.baked.kepler.logs.timestamp;
+    const shows = (service: string) => this.baked.services[service]?.logs.timestamp ?? global;
+    return lines.map((l) => (shows(l.service) ? l : { ...l, timestamp: false }));
+  }
+
   readLogs(q: { services: readonly string[]; head?: number; tail?: number; noHook?: boolean }): LogLine[] {
     this.checkNames(q.services);
     return this.logs.read(q);

@@ -101,14 +101,14 @@ export function createHandlers(registry: ConfigRegistry, daemon: DaemonInfo): Ha
       const tail = req.follow && req.head === undefined && req.tail === undefined ? 10 : req.tail;
       const lines = actor.readLogs({ ...query, head: req.head, tail });
       for (let i = 0; i < lines.length; i += LOG_BATCH_LINES) {
-        ctx.emit({ type: 'logLines', lines: lines.slice(i, i + LOG_BATCH_LINES) });
+        ctx.emit({ type: 'logLines', lines: actor.forDisplay(lines.slice(i, i + LOG_BATCH_LINES)) });
       }
       if (!req.follow) return { lines: lines.length };
       let count = lines.length;
       // Subscribed in the same tick as the read: no captured line falls between the two.
       const off = actor.logs.follow(query, (batch: LogLine[]) => {
         count += batch.length;
-        ctx.emit({ type: 'logLines', lines: batch });
+        ctx.emit({ type: 'logLines', lines: actor.forDisplay(batch) });
       });
       await ctx.cancelled;
       off();
@@ -138,7 +138,9 @@ async function observe(
     unsubscribe.push(actor.subscribe((e) => ctx.emit(e)));
     if (opts.mode === 'follow') {
       unsubscribe.push(
-        actor.logs.follow({ services: opts.services }, (lines) => ctx.emit({ type: 'logLines', lines })),
+        actor.logs.follow({ services: opts.services }, (lines) =>
+          ctx.emit({ type: 'logLines', lines: actor.forDisplay(lines) }),
+        ),
       );
     }
   }
@@ -167,7 +169,9 @@ async function observe(
       return result({ deferred });
     }
     const lastLines = outcome.service
-      ? actor.readLogs({ services: [outcome.service], tail: FAILURE_LOG_LINES, noHook: false })
+      ? actor.forDisplay(
+          actor.readLogs({ services: [outcome.service], tail: FAILURE_LOG_LINES, noHook: false }),
+        )
       : [];
     return result({ deferred, failure: { service: outcome.service, reason: outcome.reason, lastLines } });
   } finally {

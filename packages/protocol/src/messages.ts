@@ -84,6 +84,11 @@ export interface LogLine {
   readonly hook: string | null;
   readonly stream: 'stdout' | 'stderr';
   readonly line: Uint8Array;
+  /**
+   * false when the service's `logs.timestamp` setting asks text views to leave the time out (it is
+   * still in `ts`, and `--json` always has it). Absent means show it.
+   */
+  readonly timestamp?: boolean;
 }
 
 export interface ConfigSummary {

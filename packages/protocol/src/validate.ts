@@ -237,8 +237,9 @@ function logLine(value: unknown, path: string): Complete<LogLine> {
     hook: nullable(str)(o.hook, `${path}.hook`),
     stream: oneOf(['stdout', 'stderr'])(o.stream, `${path}.stream`),
     line: bytes(o.line, `${path}.line`),
+    timestamp: optional(bool)(o.timestamp, `${path}.timestamp`),
   };
-  return out;
+  return compact(out);
 }
 
 function serviceInfo(value: unknown, path: string): Complete<ServiceInfo> {

@@ -86,8 +86,9 @@ export class LogsCommand extends ConfigCommand {
   hook = Option.Boolean('--hook', true, { description: 'Include hook output (--no-hook hides it)' });
   json = Option.Boolean('--json', false, { description: 'One JSON object per line' });
   raw = Option.Boolean('--raw', false, { description: 'Only the lines, byte for byte' });
-  timestamps = Option.Boolean('--timestamps', true, {
-    description: 'Show the time (--no-timestamps hides it)',
+  timestamps = Option.Boolean('--timestamps', {
+    description:
+      "Always show each line's time (--no-timestamps: never; default: each service's logs.timestamp)",
   });
 
   override async execute(): Promise<number> {

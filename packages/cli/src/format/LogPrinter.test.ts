@@ -46,6 +46,19 @@ describe('LogPrinter', () => {
     ]);
   });
 
+  it("leaves the time out of lines whose service's logs.timestamp is false, unless forced", () => {
+    const hidden = { ...line('quiet', 'b'), timestamp: false };
+    const perService = sink();
+    new LogPrinter(perService, { mode: 'text', timestamps: undefined, color: false }).lines([
+      line('web', 'a'),
+      hidden,
+    ]);
+    expect(perService.text()).toMatch(/^\d\d:\d\d:\d\d\.\d{3} web {3}\| a\nquiet \| b\n$/);
+    const forced = sink();
+    new LogPrinter(forced, { mode: 'text', timestamps: true, color: false }).lines([hidden]);
+    expect(forced.text()).toMatch(/^\d\d:\d\d:\d\d\.\d{3} quiet \| b\n$/);
+  });
+
   it('marks status lines with `*` where log lines have `|`', () => {
     const out = sink();
     const printer = new LogPrinter(out, { mode: 'text', timestamps: false, color: false });

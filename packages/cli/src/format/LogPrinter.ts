@@ -23,7 +23,8 @@ export class LogPrinter {
     private readonly out: ByteOutput,
     private readonly options: {
       readonly mode: LogOutputMode;
-      readonly timestamps: boolean;
+      /** true/false: always/never show the time; undefined: as each line's service says (logs.timestamp). */
+      readonly timestamps: boolean | undefined;
       readonly color: boolean;
     },
   ) {}
@@ -41,7 +42,7 @@ export class LogPrinter {
     for (const line of lines) {
       chunks.push(
         formatLogLine(line, {
-          timestamps: this.options.timestamps,
+          timestamps: this.options.timestamps ?? line.timestamp !== false,
           color: this.options.color,
           raw: this.options.mode === 'raw',
           labelWidth: this.labelWidth,
@@ -64,7 +65,8 @@ export class LogPrinter {
   note(service: string, message: string, atMs: number = Date.now()): void {
     if (this.options.mode === 'json') return;
     this.widen(service);
-    const time = this.options.timestamps ? `${paint(formatClock(atMs), 2, this.options.color)} ` : '';
+    const time =
+      (this.options.timestamps ?? true) ? `${paint(formatClock(atMs), 2, this.options.color)} ` : '';
     const label = paint(service.padEnd(this.labelWidth), serviceColor(service), this.options.color);
     this.out.write(`${time}${label} * ${message}\n`);
   }

@@ -149,6 +149,7 @@ export const EVENT_SAMPLES: {
   logLines: [
     { type: 'logLines', lines: [] },
     { type: 'logLines', lines: [logLine, hookLine] },
+    { type: 'logLines', lines: [{ ...logLine, timestamp: false }] },
   ],
   serviceStatusChanged: [
     {
