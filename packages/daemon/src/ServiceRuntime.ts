@@ -68,6 +68,9 @@ export interface StopOptions {
   afterwards?: 'waiting';
 }
 
+/** How long an exit waits for the output pipes' EOF (a daemonised descendant may hold them open). */
+export const LOG_DRAIN_MS = 200;
+
 /** Automatic restarts that follow a crash within `reset_after` back off exponentially. */
 export function backoffDelayMs(
   consecutive: number,
@@ -90,6 +93,7 @@ export class ServiceRuntime {
   private stopping = false;
   private restartTimer: NodeJS.Timeout | null = null;
   private consecutiveCrashes = 0;
+  private drainWaiters: Array<() => void> = [];
   /** A user restart stopped the service; its next launch runs post_restart after post_start. */
   private postRestartPending = false;
   /**
@@ -269,11 +273,27 @@ export class ServiceRuntime {
       const done = () => {
         sink.end();
         if (this.readers[stream] === reader) this.readers[stream] = null;
+        if (!this.readers.stdout && !this.readers.stderr) for (const wake of this.drainWaiters.splice(0)) wake();
       };
       reader.on('end', done);
       reader.on('error', done);
       reader.on('close', done);
     }
+  }
+
+  /**
+   * Resolves once both output pipes reached EOF (everything the process wrote is in the logs), or
+   * after LOG_DRAIN_MS when a descendant still holds them open.
+   */
+  private drained(): Promise<void> {
+    if (!this.readers.stdout && !this.readers.stderr) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, LOG_DRAIN_MS);
+      this.drainWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /** Adopts a process that survived a daemon restart, if it is still the same process. */
@@ -304,6 +324,8 @@ export class ServiceRuntime {
     this.stopHealth();
     if (this.stopping) return; // the stop operation finishes the bookkeeping
     const stoppedAt = new Date().toISOString();
+    // The last lines first: retention and anyone reacting to the exit must see the whole output.
+    await this.drained();
     const unknown = !proc.own && exit.code === null && exit.signal === null;
     const failedRun = unknown || exit.code !== 0;
     const how = unknown
