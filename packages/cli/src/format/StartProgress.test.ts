@@ -38,6 +38,13 @@ describe('StartProgress on a pipe', () => {
     );
     expect(out.text()).not.toContain('\x1b');
   });
+
+  it('shows config-level hook progress (`global`) without a status', () => {
+    const out = sink();
+    const progress = new StartProgress(out, { live: false, color: false });
+    progress.onEvent({ type: 'progress', service: 'global', message: 'running pre_start hook' });
+    expect(out.text()).toBe('global: running pre_start hook\n');
+  });
 });
 
 describe('StartProgress on a TTY', () => {

@@ -8,6 +8,9 @@ export interface ProgressOutput {
   readonly rows?: number;
 }
 
+/** The daemon reports config-level (global) hooks under this name. */
+const CONFIG_ROW = 'global';
+
 interface Row {
   status: ServiceStatus | null;
   detail: string | null;
@@ -64,6 +67,8 @@ export class StartProgress {
   lines(): string[] {
     const width = Math.max(0, ...[...this.rows.keys()].map((name) => name.length));
     return [...this.rows.entries()].map(([name, row]) => {
+      // Config-level hook progress (`global`) has no status of its own: show only what happens.
+      if (row.status === null && name === CONFIG_ROW) return `  ${name.padEnd(width)}  ${row.detail ?? ''}`;
       const status = row.status ?? 'waiting';
       const symbol = paint(SYMBOLS[status], statusColor(status), this.color);
       const detail = row.detail ? `: ${row.detail}` : '';
@@ -85,6 +90,10 @@ export class StartProgress {
     // A block taller than the screen cannot be redrawn in place: fall back to plain lines for good.
     if (this.live && this.rows.size >= rows) this.live = false;
     if (!this.live) {
+      if (row.status === null && service === CONFIG_ROW) {
+        this.out.write(`${service}: ${row.detail ?? ''}\n`);
+        return;
+      }
       const status = row.status ?? 'waiting';
       const label = paint(status, statusColor(status), this.color);
       this.out.write(`${service}: ${label}${row.detail ? ` (${row.detail})` : ''}\n`);
