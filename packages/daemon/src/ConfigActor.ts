@@ -133,7 +133,10 @@ export class ConfigActor implements ServiceHost {
     this.globalInitDone = persisted.global_init_done === true;
     for (const [name, rt] of this.services) {
       const p = persisted.services?.[name];
-      if (p) rt.state = fromPersisted(p);
+      if (p) {
+        rt.state = fromPersisted(p);
+        rt.desired = p.desired ?? (PENDING_OR_ACTIVE.has(rt.state.status) ? 'run' : 'stop');
+      }
     }
   }
 
@@ -144,28 +147,42 @@ export class ConfigActor implements ServiceHost {
   recover(): void {
     for (const rt of this.services.values()) {
       const s = rt.state.status;
-      if (s === 'starting' && rt.state.pid === null) {
+      if (isActive(s) && rt.adopt()) {
+        // Still the same process: a stop the crash interrupted is finished now.
+        if (s === 'stopping') void rt.stop();
+        continue;
+      }
+      if (s === 'stopping') {
+        rt.state.status = 'stopped';
+        rt.state.pid = null;
+        rt.desired = 'stop';
+      } else if (s === 'starting' && rt.state.pid === null) {
         // The daemon died between deciding to launch and spawning: launch again.
         rt.state.status = 'stopped';
-        rt.markWaiting(null);
+        this.requeue(rt);
       } else if (isActive(s)) {
-        if (s !== 'stopping' && rt.adopt()) continue;
-        const wasStopping = s === 'stopping';
         rt.state.pid = null;
         rt.state.status = 'failed';
-        rt.state.reason = wasStopping ? null : 'process ended while the daemon was down';
-        if (wasStopping) rt.state.status = 'stopped';
-        if (!wasStopping && rt.spec.restart.policy !== 'no') {
+        rt.state.reason = 'process ended while the daemon was down';
+        rt.desired = 'stop';
+        if (rt.spec.restart.policy !== 'no') {
           rt.state.restarts += 1;
-          rt.markWaiting(null);
+          this.requeue(rt);
         }
-      } else if (s === 'waiting' || s === 'restarting') {
-        rt.state.status = 'stopped';
-        rt.markWaiting(null);
+      } else if (s === 'waiting' || s === 'restarting' || rt.desired === 'run') {
+        // Waiting on dependencies, between restarts, or in the middle of a user restart.
+        if (s === 'waiting' || s === 'restarting') rt.state.status = 'stopped';
+        this.requeue(rt);
       }
     }
     this.persist();
     this.evaluate();
+  }
+
+  /** Puts a service back to waiting on its dependencies, with its dependency timeouts armed. */
+  private requeue(rt: ServiceRuntime): void {
+    rt.markWaiting(null);
+    this.armDepTimers(rt);
   }
 
   persist(): void {
@@ -180,7 +197,7 @@ export class ConfigActor implements ServiceHost {
   persistNow(): void {
     if (this.removed) return;
     const state: PersistedConfigState = { version: 1, global_init_done: this.globalInitDone, services: {} };
-    for (const [name, rt] of this.services) state.services[name] = toPersisted(rt.state);
+    for (const [name, rt] of this.services) state.services[name] = toPersisted(rt.state, rt.desired);
     writeFileAtomic(join(this.stateDir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
   }
 
@@ -223,7 +240,12 @@ export class ConfigActor implements ServiceHost {
 
   // ---- hooks and probes -------------------------------------------------------------------------
 
-  async runServiceHook(service: string, hookName: ServiceHookName, hook: BakedHook): Promise<string | null> {
+  async runServiceHook(
+    service: string,
+    hookName: ServiceHookName,
+    hook: BakedHook,
+    signal?: AbortSignal,
+  ): Promise<string | null> {
     this.progress(service, `running ${hookName} hook`);
     const outcome = await runHook({
       logs: this.logs,
@@ -231,6 +253,7 @@ export class ConfigActor implements ServiceHost {
       hookName,
       hook,
       marker: this.markerFor(service),
+      signal,
     });
     if (outcome.ok) return null;
     const reason = outcome.reason ?? `${hookName} hook failed`;
@@ -497,7 +520,15 @@ export class ConfigActor implements ServiceHost {
       // Withdraw the wish first, so nothing waiting launches while we stop its neighbours.
       for (const n of toStop) this.services.get(n)!.desired = 'stop';
       if (all && toStop.length) await this.runGlobalHook('pre_stop');
-      for (const n of toStop) await this.services.get(n)!.stop({ signal: opts.signal });
+      const failures: string[] = [];
+      for (const n of toStop) {
+        // One service's failure must not leave the others running.
+        await this.services
+          .get(n)!
+          .stop({ signal: opts.signal })
+          .catch((e: unknown) => failures.push(`${n}: ${(e as Error).message}`));
+      }
+      if (failures.length) this.log(`stop of ${this.path} had errors: ${failures.join('; ')}`);
       if (all && toStop.length) await this.runGlobalHook('post_stop');
       let cleaned = false;
       if (opts.clean && all) {

@@ -19,7 +19,14 @@ export interface HookRun {
   hook: BakedHook;
   /** Marker value (`KEPLER_SERVICE_ID`) shared with the owning service. */
   marker: string;
+  /** Aborting ends the hook (its process group): a stop does not wait for a launch's pre_start. */
+  signal?: AbortSignal;
 }
+
+/** After a hook exits, how long its output pipes may stay open (a backgrounded child holds them). */
+export const HOOK_DRAIN_MS = 200;
+/** Grace between SIGTERM and SIGKILL for an aborted hook. */
+export const HOOK_ABORT_GRACE_MS = 2000;
 
 /** Processes of hooks still running, so a daemon shutdown can end them. */
 const running = new Set<{ pid: number; marker: string }>();
@@ -46,10 +53,27 @@ export async function runHook(r: HookRun): Promise<HookOutcome> {
     });
     const entry = { pid: proc.pid, marker: r.marker };
     running.add(entry);
+    const abort = () =>
+      void stopProcessTree({
+        pid: proc.pid,
+        pgid: proc.pid,
+        // Not the owner's marker: that would also end the service the hook belongs to.
+        marker: `${MARKER_ENV}=${r.marker}.aborted-hook`,
+        signal: 'SIGTERM',
+        graceMs: HOOK_ABORT_GRACE_MS,
+      });
+    if (r.signal?.aborted) abort();
+    else r.signal?.addEventListener('abort', abort, { once: true });
     const drained = Promise.all([pump(proc.stdout, out), pump(proc.stderr, err)]);
     const exit = await proc.exited;
-    await drained;
+    r.signal?.removeEventListener('abort', abort);
     running.delete(entry);
+    // A child the hook left in the background may hold the pipes open: do not wait for it.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise((resolve) => (timer = setTimeout(resolve, HOOK_DRAIN_MS)))]);
+    clearTimeout(timer);
+    proc.stdout?.destroy();
+    proc.stderr?.destroy();
     if (exit.code === 0) return { ok: true, reason: null };
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
     const reason = `${r.hookName} hook ${how}`;

@@ -33,7 +33,12 @@ export interface ServiceHost {
   persist(): void;
   statusChanged(name: string, previous: ServiceStatus, state: ServiceState): void;
   /** Runs a hook to completion; resolves with null when it succeeded, else its one-line failure reason. */
-  runServiceHook(service: string, hookName: ServiceHookName, hook: BakedHook): Promise<string | null>;
+  runServiceHook(
+    service: string,
+    hookName: ServiceHookName,
+    hook: BakedHook,
+    signal?: AbortSignal,
+  ): Promise<string | null>;
   /** The service is about to restart (crash, user, watch): dependents with `restart: true` follow. */
   restartInitiated(name: string): void;
   /** Runs a health-check command the way the service runs (env, cwd, user). */
@@ -94,6 +99,8 @@ export class ServiceRuntime {
   private restartTimer: NodeJS.Timeout | null = null;
   private consecutiveCrashes = 0;
   private drainWaiters: Array<() => void> = [];
+  /** Aborts the on_init / pre_start hook of a launch in progress. */
+  private launchAbort: AbortController | null = null;
   /** A user restart stopped the service; its next launch runs post_restart after post_start. */
   private postRestartPending = false;
   /**
@@ -165,24 +172,30 @@ export class ServiceRuntime {
       this.transition('failed', { reason: badUser, stoppedAt: new Date().toISOString() });
       return;
     }
-    if (!this.state.initDone && hooks.on_init) {
-      const failure = await this.host.runServiceHook(this.name, 'on_init', hooks.on_init);
-      if (failure !== null) {
-        this.desired = 'stop'; // a launch failure ends the wish: nothing retries it
-        this.transition('failed', { reason: failure, stoppedAt: new Date().toISOString() });
-        return;
+    // A stop arriving while a launch hook runs aborts the hook instead of queueing behind it.
+    const abort = new AbortController();
+    this.launchAbort = abort;
+    let failure: string | null = null;
+    try {
+      if (!this.state.initDone && hooks.on_init) {
+        failure = await this.host.runServiceHook(this.name, 'on_init', hooks.on_init, abort.signal);
+        if (failure === null) {
+          this.state.initDone = true;
+          this.host.persist();
+        }
+      } else if (!this.state.initDone) {
+        this.state.initDone = true;
+        this.host.persist();
       }
+      if (failure === null && hooks.pre_start && this.desired === 'run') {
+        failure = await this.host.runServiceHook(this.name, 'pre_start', hooks.pre_start, abort.signal);
+      }
+    } finally {
+      this.launchAbort = null;
     }
-    if (!this.state.initDone) {
-      this.state.initDone = true;
-      this.host.persist();
-    }
-    const preStartFailure = hooks.pre_start
-      ? await this.host.runServiceHook(this.name, 'pre_start', hooks.pre_start)
-      : null;
-    if (preStartFailure !== null) {
+    if (failure !== null && this.desired === 'run') {
       this.desired = 'stop'; // a launch failure ends the wish: nothing retries it
-      this.transition('failed', { reason: preStartFailure, stoppedAt: new Date().toISOString() });
+      this.transition('failed', { reason: failure, stoppedAt: new Date().toISOString() });
       return;
     }
     if (this.desired !== 'run') {
@@ -273,7 +286,8 @@ export class ServiceRuntime {
       const done = () => {
         sink.end();
         if (this.readers[stream] === reader) this.readers[stream] = null;
-        if (!this.readers.stdout && !this.readers.stderr) for (const wake of this.drainWaiters.splice(0)) wake();
+        if (!this.readers.stdout && !this.readers.stderr)
+          for (const wake of this.drainWaiters.splice(0)) wake();
       };
       reader.on('end', done);
       reader.on('error', done);
@@ -366,6 +380,10 @@ export class ServiceRuntime {
 
   /** Stops the service (and everything it started). `then` runs inside the same queue slot. */
   stop(opts: StopOptions = {}): Promise<void> {
+    if (opts.afterwards !== 'waiting') {
+      this.desired = 'stop';
+      this.launchAbort?.abort();
+    }
     return this.queue.run(() => this.doStop(opts));
   }
 

@@ -8,7 +8,7 @@ import type { ServiceStatus } from '@kepler/protocol';
 export const TRANSITIONS: Readonly<Record<ServiceStatus, readonly ServiceStatus[]>> = {
   stopped: ['waiting', 'starting', 'failed'],
   waiting: ['starting', 'failed', 'stopped', 'stopping'],
-  starting: ['running', 'failed', 'stopping', 'exited'],
+  starting: ['running', 'failed', 'stopping', 'stopped', 'exited'],
   running: ['healthy', 'unhealthy', 'stopping', 'restarting', 'exited', 'failed'],
   healthy: ['unhealthy', 'stopping', 'restarting', 'exited', 'failed'],
   unhealthy: ['healthy', 'stopping', 'restarting', 'exited', 'failed'],

@@ -37,6 +37,9 @@ export interface PersistedServiceState {
   stopped_at: string | null;
   reason: string | null;
   init_done: boolean;
+  /** What the user asked for last (`run` while waiting, restarting or mid-restart). */
+  desired?: 'run' | 'stop';
+  was_healthy?: boolean;
 }
 
 export interface PersistedConfigState {
@@ -64,7 +67,7 @@ export function initialServiceState(): ServiceState {
   };
 }
 
-export function toPersisted(s: ServiceState): PersistedServiceState {
+export function toPersisted(s: ServiceState, desired: 'run' | 'stop'): PersistedServiceState {
   return {
     status: s.status,
     pid: s.pid,
@@ -78,6 +81,8 @@ export function toPersisted(s: ServiceState): PersistedServiceState {
     stopped_at: s.stoppedAt,
     reason: s.reason,
     init_done: s.initDone,
+    desired,
+    was_healthy: s.wasHealthy,
   };
 }
 
@@ -96,6 +101,7 @@ export function fromPersisted(p: Partial<PersistedServiceState>): ServiceState {
     stoppedAt: p.stopped_at ?? null,
     reason: p.reason ?? null,
     initDone: p.init_done ?? false,
+    wasHealthy: p.was_healthy ?? false,
   };
 }
 
