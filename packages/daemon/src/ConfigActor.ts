@@ -3,7 +3,14 @@ import { basename, join } from 'node:path';
 import type { BakedConfig, BakedHook, BakedService, GlobalHookName, ServiceHookName } from '@kepler/config';
 import type { LogLine, ServiceInfo, ServiceStatus, StreamEvent } from '@kepler/protocol';
 import { writeFileAtomic } from './atomicWrite.js';
-import { type DepView, dependentsOf, evaluateEdge, stopOrder, withDependencies } from './dependencies.js';
+import {
+  type DepView,
+  dependentsOf,
+  evaluateEdge,
+  startupCluster,
+  stopOrder,
+  withDependencies,
+} from './dependencies.js';
 import { DaemonError } from './errors.js';
 import type { FileWatcher } from './FileWatcher.js';
 import type { ProbeResult } from './HealthMonitor.js';
@@ -430,6 +437,7 @@ export class ConfigActor implements ServiceHost {
   ): Promise<{ started: string[]; alreadyRunning: string[]; targets: string[] }> {
     this.checkNames(names);
     return this.queue.run(async () => {
+      this.assertLive();
       const targets = withDependencies(this.baked, names.length ? names : this.baked.serviceOrder);
       const started: string[] = [];
       const alreadyRunning: string[] = [];
@@ -461,7 +469,7 @@ export class ConfigActor implements ServiceHost {
       }
       this.evaluate();
       if (this.baked.kepler.hooks.post_start)
-        void this.launched(started).then(() => this.runGlobalHook('post_start'));
+        void this.launched(this.startupOnly(started)).then(() => this.runGlobalHook('post_start'));
       return { started, alreadyRunning, targets };
     });
   }
@@ -480,6 +488,12 @@ export class ConfigActor implements ServiceHost {
    * Resolves once every named service has been launched (or has ended) and its post_start /
    * post_restart hooks have finished: global post_* hooks wait on it, so they come last.
    */
+  /** The names in the startup cluster: deferred services may never start, global post hooks do not wait on them. */
+  private startupOnly(names: readonly string[]): string[] {
+    const cluster = startupCluster(this.baked, new Set(names));
+    return names.filter((n) => cluster.has(n));
+  }
+
   private async launched(names: readonly string[]): Promise<void> {
     await this.until(() =>
       names.every((n) => {
@@ -492,15 +506,19 @@ export class ConfigActor implements ServiceHost {
   }
 
   /** Resolves when `predicate` holds, re-checked at each status change. */
-  until(predicate: () => boolean): Promise<void> {
-    if (predicate()) return Promise.resolve();
+  until(predicate: () => boolean, abort?: AbortSignal): Promise<void> {
+    if (predicate() || abort?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
+      const done = () => {
+        off();
+        abort?.removeEventListener('abort', done);
+        resolve();
+      };
       const off = this.subscribe((e) => {
-        if (e.type === 'serviceStatusChanged' && predicate()) {
-          off();
-          resolve();
-        }
+        if (e.type === 'serviceStatusChanged' && predicate()) done();
       });
+      // Resolving on abort drops the subscription: a cancelled stream must not leak a listener.
+      abort?.addEventListener('abort', done, { once: true });
     });
   }
 
@@ -511,6 +529,7 @@ export class ConfigActor implements ServiceHost {
   ): Promise<{ stopped: string[]; cleaned: boolean }> {
     this.checkNames(names);
     return this.queue.run(async () => {
+      this.assertLive();
       const all = names.length === 0;
       const order = stopOrder(this.baked, all ? this.baked.serviceOrder : names);
       const toStop = order.filter((n) => {
@@ -547,6 +566,7 @@ export class ConfigActor implements ServiceHost {
   restart(names: readonly string[], opts: { signal?: string } = {}): Promise<{ restarted: string[] }> {
     this.checkNames(names);
     return this.queue.run(async () => {
+      this.assertLive();
       const all = names.length === 0;
       const running = (all ? this.baked.serviceOrder : names).filter((n) =>
         isActive(this.services.get(n)!.state.status),
@@ -567,7 +587,7 @@ export class ConfigActor implements ServiceHost {
       }
       this.evaluate();
       if (all) {
-        void this.launched(running).then(() => this.runGlobalHook('post_restart'));
+        void this.launched(this.startupOnly(running)).then(() => this.runGlobalHook('post_restart'));
       }
       return { restarted: running };
     });
@@ -576,7 +596,11 @@ export class ConfigActor implements ServiceHost {
   /** Replaces the snapshot (recreate): only while every service is stopped. */
   recreate(baked: BakedConfig): Promise<void> {
     return this.queue.run(async () => {
-      const busy = [...this.services.values()].filter((rt) => PENDING_OR_ACTIVE.has(rt.state.status));
+      this.assertLive();
+      // `desired: run` with a terminal status is the middle of a restart: busy too.
+      const busy = [...this.services.values()].filter(
+        (rt) => PENDING_OR_ACTIVE.has(rt.state.status) || rt.desired === 'run',
+      );
       if (busy.length) {
         throw new DaemonError(
           'SERVICES_RUNNING',
@@ -584,6 +608,7 @@ export class ConfigActor implements ServiceHost {
         );
       }
       const previous = new Map([...this.services].map(([n, rt]) => [n, rt.state]));
+      for (const rt of this.services.values()) rt.detach();
       this.baked = baked;
       this.services.clear();
       for (const name of baked.serviceOrder) {
@@ -627,9 +652,26 @@ export class ConfigActor implements ServiceHost {
     await this.stop([]);
   }
 
-  /** Removes the state directory (stop --clean, prune). The actor must not be used afterwards. */
-  removeStateDir(): void {
+  /**
+   * Removes the state directory (stop --clean, prune) in the config's queue, after whatever was queued
+   * before it. Operations queued after it fail with CONFIG_NOT_LOADED: the registry forgets the actor.
+   */
+  remove(): Promise<void> {
+    return this.queue.run(() => this.removeStateDir());
+  }
+
+  private assertLive(): void {
+    if (this.removed) {
+      throw new DaemonError(
+        'CONFIG_NOT_LOADED',
+        `${this.path} was removed meanwhile (stop --clean or prune): run the command again`,
+      );
+    }
+  }
+
+  private removeStateDir(): void {
     this.removed = true;
+    for (const rt of this.services.values()) rt.detach();
     for (const w of this.watchers.values()) void w.stop();
     this.logs.closeAll();
     rmSync(this.stateDir, { recursive: true, force: true });

@@ -134,8 +134,8 @@ export class ConfigRegistry {
       if (!opts.dryRun) {
         if (actor) {
           if (busy) await actor.stopAll();
-          actor.removeStateDir();
           this.actors.delete(path);
+          await actor.remove();
         } else {
           rmSync(stateDir, { recursive: true, force: true });
         }

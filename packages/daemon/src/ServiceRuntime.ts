@@ -435,8 +435,10 @@ export class ServiceRuntime {
       if (opts.manual !== false && hooks.post_stop) {
         await this.host.runServiceHook(this.name, 'post_stop', hooks.post_stop);
       }
-      if (this.spec.logs.retention.onStop === 'clear' && !requeue && !opts.restarting)
+      if (this.spec.logs.retention.onStop === 'clear' && !requeue && !opts.restarting) {
+        await this.drained(); // late lines must not land after the clear
         this.host.logs.clear(this.name);
+      }
     } finally {
       this.stopping = false;
     }

@@ -84,8 +84,8 @@ export function createHandlers(registry: ConfigRegistry, daemon: DaemonInfo): Ha
       const actor = await registry.get(req.config);
       const r = await actor.stop(req.services, { signal: req.signal, clean: req.clean });
       if (req.clean && req.services.length === 0) {
-        actor.removeStateDir();
         registry.forget(actor);
+        await actor.remove();
       }
       return r;
     },
@@ -156,8 +156,9 @@ async function observe(
     if (opts.mode === 'detach') return result();
     const targets = new Set(begun.targets);
     if (opts.mode === 'follow') {
-      const quiescent = actor.until(() => begun.targets.every((n) => isQuiet(actor, n)));
-      await Promise.race([quiescent, ctx.cancelled]);
+      const cancelled = new AbortController();
+      void ctx.cancelled.then(() => cancelled.abort());
+      await actor.until(() => begun.targets.every((n) => isQuiet(actor, n)), cancelled.signal);
       if (!ctx.isCancelled()) ctx.emit({ type: 'quiescent' });
       return result();
     }
@@ -192,6 +193,11 @@ function readiness(actor: ConfigActor, name: string): 'ready' | 'pending' | { fa
   if (s.status === 'failed') return { failed: s.reason ?? 'failed' };
   if (s.status === 'exited') return s.exitCode === 0 ? 'ready' : { failed: `exited with code ${s.exitCode}` };
   if (s.status === 'stopped' && rt.desired === 'stop') return { failed: 'stopped' };
+  // As docker compose --wait: a service whose health check has given up on it fails the wait.
+  if (s.status === 'unhealthy') {
+    const output = s.lastHealthOutput?.split('\n')[0];
+    return { failed: `unhealthy after ${s.healthFailures} failed checks${output ? `: ${output}` : ''}` };
+  }
   if (rt.spec.healthcheck) return s.status === 'healthy' ? 'ready' : 'pending';
   return STARTED_STATUSES.has(s.status) ? 'ready' : 'pending';
 }
