@@ -293,7 +293,6 @@ describe('environment', () => {
         '  home:',
         '    command: [x]',
         '    working_dir: ~/srv',
-        '    user: ${NOBODY}',
       ),
       {
         env: { ...TEST_ENV, APP_DIR: 'apps', ENV_NAME: 'prod', RUN_AS: '1000:1000', MEM: '1G', SRC: 'src' },
@@ -309,8 +308,16 @@ describe('environment', () => {
     expect(web?.limits.memoryBytes).toBe(1024 ** 3);
     expect(web?.restart.watch).toEqual(['src/**/*.ts', '/home/tester/x']);
     expect(baked.services.home?.workingDir).toBe('/home/tester/srv');
-    // An identity that expands to nothing means "not set".
-    expect(baked.services.home?.user).toBeNull();
+  });
+
+  it('refuses a user or group that expands to nothing (it would silently run as root)', async () => {
+    const errors = await errorsOf(
+      y('services:', '  home:', '    command: [x]', '    user: ${NOBODY}', '    group: "${G:-}"'),
+    );
+    expect(errors).toEqual([
+      'kepler.yaml:4:11 services.home.user: "${NOBODY}" expanded to an empty string (is NOBODY set?)',
+      'kepler.yaml:5:12 services.home.group: "${G:-}" expanded to an empty string (is G set?)',
+    ]);
   });
 
   it('reports problems found only after expansion', async () => {

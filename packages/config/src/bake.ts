@@ -354,7 +354,10 @@ class Baker {
     }
   }
 
-  /** Expands a user or group; an empty result (e.g. `${RUN_AS}` unset) means "not set". */
+  /**
+   * Expands a user or group. An empty result (e.g. `${RUN_AS}` unset) is an error, not "not set":
+   * silently running as root because a variable was missing is the wrong failure.
+   */
   private identity(
     value: string | undefined,
     lookup: Lookup,
@@ -365,7 +368,12 @@ class Baker {
   ): string | null {
     if (value === undefined) return null;
     const expanded = this.expand(value, lookup, path, pos).trim();
-    if (expanded === '') return null;
+    if (expanded === '') {
+      const vars = [...value.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]);
+      const hint = vars.length ? ` (is ${vars.join(', ')} set?)` : '';
+      this.issues.add(path, `${JSON.stringify(value)} expanded to an empty string${hint}`, pos);
+      return null;
+    }
     if (!pattern.test(expanded)) {
       this.issues.add(path, `${JSON.stringify(expanded)} is not ${what}`, pos);
       return null;

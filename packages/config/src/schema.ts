@@ -339,9 +339,9 @@ const dependsOn: Schema<NormalizedDependency[]> = byKind<
 // Restart
 
 const backoffProps = {
-  initial: duration({ description: 'Delay before the first automatic restart (default 100ms).' }),
+  initial: duration({ minMs: 10, description: 'Delay before the first automatic restart (default 100ms).' }),
   multiplier: number({ min: 1, description: 'Factor applied to the delay after each restart (default 2).' }),
-  max: duration({ description: 'Longest delay (default 30s).' }),
+  max: duration({ minMs: 10, description: 'Longest delay (default 30s).' }),
   reset_after: duration({ description: 'Running this long resets the delay (default 10s).' }),
 };
 const backoff = object(backoffProps, { description: 'Exponential backoff between automatic restarts.' });
@@ -424,8 +424,8 @@ const healthcheckProps = {
       parseHostPort(v) ? undefined : `${JSON.stringify(v)} is not HOST:PORT (e.g. 127.0.0.1:8080)`,
     description: 'Probe by TCP connect to HOST:PORT.',
   }),
-  interval: duration({ description: 'Time between checks (default 30s).' }),
-  timeout: duration({ description: 'Timeout per check (default 30s).' }),
+  interval: duration({ minMs: 10, description: 'Time between checks (default 30s).' }),
+  timeout: duration({ minMs: 10, description: 'Timeout per check (default 30s).' }),
   retries: number({
     integer: true,
     min: 1,

@@ -226,15 +226,25 @@ function grammar<T>(
   return self;
 }
 
-/** A duration in milliseconds (`100ms`, `10s`, `5m`, `1h`, `1d`; a bare number is seconds). */
-export function duration(opts: Described = {}): Schema<number> {
+/**
+ * A duration in milliseconds (`100ms`, `10s`, `5m`, `1h`, `1d`; a bare number is seconds). `minMs`
+ * rejects shorter ones (a 0 s health interval or restart backoff would spin: a fork storm).
+ */
+export function duration(opts: Described & { minMs?: number } = {}): Schema<number> {
+  const minMs = opts.minMs ?? 0;
   return grammar(
     'a duration',
-    parseDuration,
+    (input) => {
+      const ms = parseDuration(input);
+      if (ms < minMs) {
+        throw new GrammarError(`${JSON.stringify(input)} is too short: use at least ${minMs}ms`);
+      }
+      return ms;
+    },
     {
       anyOf: [
         { type: 'string', pattern: DURATION_PATTERN },
-        { type: 'number', minimum: 0 },
+        { type: 'number', minimum: minMs / 1000 },
       ],
     },
     opts,

@@ -195,3 +195,21 @@ describe('hooks', () => {
     ]);
   });
 });
+
+describe('durations that would spin', () => {
+  it('refuses a zero health interval or timeout and a zero restart backoff', async () => {
+    const yaml = y(
+      'services:',
+      '  web:',
+      '    command: [a]',
+      '    healthcheck: {test: [a], interval: 0, timeout: 0s}',
+      '    restart: {policy: always, backoff: {initial: 0ms, max: 5ms}}',
+    );
+    expect(await errorsOf(yaml)).toEqual([
+      'kepler.yaml:4:40 services.web.healthcheck.interval: 0 is too short: use at least 10ms',
+      'kepler.yaml:4:52 services.web.healthcheck.timeout: "0s" is too short: use at least 10ms',
+      'kepler.yaml:5:50 services.web.restart.backoff.initial: "0ms" is too short: use at least 10ms',
+      'kepler.yaml:5:60 services.web.restart.backoff.max: "5ms" is too short: use at least 10ms',
+    ]);
+  });
+});
