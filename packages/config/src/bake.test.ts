@@ -511,3 +511,18 @@ describe('snapshot', () => {
     expect(JSON.parse(JSON.stringify(baked))).toEqual(baked);
   });
 });
+
+describe('env_file expansion', () => {
+  it('expands values like docker compose: earlier keys of the file, then the CLI environment; $$ is a $', async () => {
+    const baked = await bakeYaml(y('services:', '  web:', '    command: [x]', '    env_file: app.env'), {
+      env: { ...TEST_ENV, HOST: 'db.local' },
+      files: { 'app.env': 'BASE=/srv\nDATA=${BASE}/data\nURL=pg://${HOST}:${PORT:-5432}\nPRICE=$$5\n' },
+    });
+    expect(baked.services.web?.environment).toEqual({
+      BASE: '/srv',
+      DATA: '/srv/data',
+      URL: 'pg://db.local:5432',
+      PRICE: '$5',
+    });
+  });
+});

@@ -176,7 +176,9 @@ class Baker {
       s.env_file === undefined
         ? null
         : this.envFilePath(s.env_file, this.capturedLookup, `${path}.env_file`, at.env_file);
-    const fileVars = envFile ? this.readEnvFile(envFile, `${path}.env_file`, at.env_file) : {};
+    const fileVars = envFile
+      ? this.readEnvFile(envFile, this.capturedLookup, `${path}.env_file`, at.env_file)
+      : {};
     const fileLookup = layeredLookup(fileVars, this.captured);
     const own = expandEnvironment(s.environment ?? [], fileLookup, this.home, (entry, message) =>
       this.issues.add(`${path}.environment.${entry.key}`, message, entry.pos),
@@ -269,7 +271,7 @@ class Baker {
       hook.env_file === undefined
         ? null
         : this.envFilePath(hook.env_file, parent.lookup, `${path}.env_file`, at.env_file);
-    const fileVars = envFile ? this.readEnvFile(envFile, `${path}.env_file`, at.env_file) : {};
+    const fileVars = envFile ? this.readEnvFile(envFile, parent.lookup, `${path}.env_file`, at.env_file) : {};
     const fileLookup = layeredLookup(fileVars);
     const below: Lookup = (name) => fileLookup(name) ?? parent.lookup(name);
     const own = expandEnvironment(hook.environment ?? [], below, this.home, (entry, message) =>
@@ -344,10 +346,15 @@ class Baker {
     return resolvePath(this.input.configDir, expanded);
   }
 
-  private readEnvFile(absPath: string, path: string, pos: Pos | undefined): Record<string, string> {
+  private readEnvFile(
+    absPath: string,
+    below: Lookup,
+    path: string,
+    pos: Pos | undefined,
+  ): Record<string, string> {
     this.envFiles.add(absPath);
     try {
-      return readEnvFile(absPath);
+      return readEnvFile(absPath, below, this.home);
     } catch (error) {
       this.issues.add(path, (error as EnvFileError).message, pos);
       return {};

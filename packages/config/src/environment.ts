@@ -13,10 +13,16 @@ export class EnvFileError extends Error {
 }
 
 /**
- * Reads a dotenv file (dotenv's parser: `KEY=value`, quotes, `export`, comments, multi-line values).
- * Values are taken literally: `${VAR}` inside an env_file is not expanded.
+ * Reads a dotenv file (dotenv's parser: `KEY=value`, quotes, `export`, comments, multi-line values)
+ * and expands its values as docker compose does: `${VAR}`, `${VAR:-default}` and the rest of the
+ * grammar in expand.ts, each value seeing the file's earlier keys first, then `below` (the CLI's
+ * environment). `$$` keeps a literal `$`.
  */
-export function readEnvFile(absPath: string): Record<string, string> {
+export function readEnvFile(
+  absPath: string,
+  below: Lookup = () => undefined,
+  home?: string,
+): Record<string, string> {
   let text: string;
   try {
     text = readFileSync(absPath, 'utf8');
@@ -26,7 +32,18 @@ export function readEnvFile(absPath: string): Record<string, string> {
       code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (code ?? String(error));
     throw new EnvFileError(`cannot read env_file ${absPath}: ${why}`);
   }
-  return { ...dotenv.parse(text) };
+  const parsed = dotenv.parse(text);
+  const result: Record<string, string> = {};
+  const lookup = layeredLookupWith(result, below);
+  for (const [key, value] of Object.entries(parsed)) {
+    try {
+      result[key] = expandVars(value, lookup, home);
+    } catch (error) {
+      if (!(error instanceof ExpansionError)) throw error;
+      throw new EnvFileError(`env_file ${absPath}: ${key}: ${error.message}`);
+    }
+  }
+  return result;
 }
 
 /** Resolves a path (already expanded) against `baseDir` unless it is absolute. */

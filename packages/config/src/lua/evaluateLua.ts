@@ -341,7 +341,11 @@ class LuaStage {
   private envFileVars(node: RawNode | null | undefined, lookup: Lookup): Record<string, string> {
     if (node?.kind !== 'scalar' || typeof node.value !== 'string') return {};
     try {
-      return readEnvFile(resolvePath(this.input.configDir, expandVars(node.value, lookup, this.home)));
+      return readEnvFile(
+        resolvePath(this.input.configDir, expandVars(node.value, lookup, this.home)),
+        lookup,
+        this.home,
+      );
     } catch {
       return {};
     }
