@@ -199,7 +199,7 @@ services:
     );
     const r = await s.cli(['start', '-d', '--wait', '--timeout', '1s']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/slow failed: timed out after/);
+    expect(r.stderr).toMatch(/Startup timed out after 1s waiting for slow \((running|unhealthy)/);
     // The service keeps running: a --wait timeout is the caller giving up, not a stop.
     expect((await s.svc('slow')).status).toMatch(/running|unhealthy/);
     await s.ok(['stop']);
@@ -247,7 +247,7 @@ services:
     );
     const w = await t.cli(['start', '-d', '--wait', '--timeout', '2s']);
     expect(w.code).toBe(1);
-    expect(w.stderr).toMatch(/watcher failed: timed out/);
+    expect(w.stderr).toMatch(/Startup timed out after 2s waiting for watcher \(waiting/);
     await t.ok(['stop']);
   });
 

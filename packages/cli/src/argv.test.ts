@@ -18,6 +18,7 @@ describe('preprocessArgv', () => {
     expect(preprocessArgv(['--file=a.yaml', 'ps'])).toEqual(['ps', '--file=a.yaml']);
     expect(preprocessArgv(['-fa.yaml', 'ps'])).toEqual(['ps', '--file=a.yaml']);
     expect(preprocessArgv(['ps', '-f./x/k.yml'])).toEqual(['ps', '--file=./x/k.yml']);
+    expect(preprocessArgv(['-f=x.yaml', 'ps'])).toEqual(['ps', '--file=x.yaml']);
   });
 
   it('keeps a file name that starts with a dash', () => {

@@ -30,7 +30,7 @@ export function preprocessArgv(argv: readonly string[]): string[] {
     } else if (arg.startsWith('--file=')) {
       setFile(arg.slice('--file='.length), '--file');
     } else if (arg.startsWith('-f') && !arg.startsWith('--')) {
-      setFile(arg.slice(2), '-f');
+      setFile(arg.slice(arg.startsWith('-f=') ? 3 : 2), '-f');
     } else if (arg === '-v' || arg === '--verbose') {
       verbose = true;
     } else {

@@ -63,7 +63,7 @@ describe('help and version', () => {
 
   it('every command has a description, details and examples', () => {
     const documented = COMMANDS.filter((c) => c.usage !== undefined);
-    expect(documented.length).toBe(12);
+    expect(documented.length).toBe(13);
     for (const c of documented) {
       expect(c.usage?.description).toBeTruthy();
       expect(c.usage?.details).toBeTruthy();
@@ -106,13 +106,13 @@ describe('usage errors: one line on stderr, exit 1', () => {
       ['strat'],
       "Unknown command 'strat'; commands: start, stop, restart, ps, logs, recreate, prune, config, daemon, help (see: kepler --help)\n",
     ],
-    [['daemon'], "'kepler daemon' needs a subcommand: start, stop, restart, status (see: kepler --help)\n"],
     [['logs', '-f'], '-f needs a config file path (to follow logs, use --follow)\n'],
     [['start', '--wait'], '--wait requires -d/--detach (use: -d --wait)\n'],
     [['start', '-d', '--timeout', '5s'], '--timeout requires --wait (use: -d --wait --timeout DURATION)\n'],
     [['restart', '--wait', '--timeout', '5s'], '--wait requires -d/--detach (use: -d --wait)\n'],
     [['logs', '--head', '1', '--tail', '2'], '--head and --tail cannot be used together\n'],
     [['logs', '--tail', 'ten'], '--tail: "ten" is not a number of lines\n'],
+    [['logs', '--tail', '99999999999999999999'], '--tail: 99999999999999999999 is too large\n'],
     [['logs', '--follow', '--head', '3'], '--head cannot be used with --follow (use --tail)\n'],
     [['logs', '--json', '--raw'], '--json and --raw cannot be used together\n'],
   ];

@@ -1,4 +1,4 @@
-import { type BaseContext, Cli, Command, type CommandClass } from 'clipanion';
+import { type BaseContext, Cli, Command, type CommandClass, Option } from 'clipanion';
 import { preprocessArgv } from './argv.js';
 import { ConfigPrintCommand } from './commands/config.js';
 import { DaemonRestartCommand } from './commands/daemon/restart.js';
@@ -32,8 +32,45 @@ class VersionCommand extends Command {
  */
 class HelpCommand extends Command {
   static override paths = [['-h'], ['--help'], ['help']];
+  // No `usage`: clipanion would list `kepler -h` among the commands. `kepler help CMD` shows CMD's help.
+  words = Option.Rest();
   override async execute(): Promise<number> {
-    this.context.stdout.write(this.cli.usage(null));
+    if (this.words.length === 0) {
+      this.context.stdout.write(this.cli.usage(null));
+      return 0;
+    }
+    const wanted = this.words.join(' ');
+    const command = COMMANDS.find((c) => (c.paths ?? []).some((p) => p.join(' ') === wanted));
+    if (!command) {
+      this.context.stderr.write(`No command 'kepler ${wanted}' (see: kepler --help)\n`);
+      return EXIT_FAILURE;
+    }
+    this.context.stdout.write(this.cli.usage(command, { detailed: true }));
+    return 0;
+  }
+}
+
+/** `kepler daemon` alone (or with --help): the daemon's subcommands. */
+class DaemonHelpCommand extends Command {
+  static override paths = [['daemon']];
+  static override usage = Command.Usage({
+    category: 'Daemon',
+    description: 'Manage the daemon: start, stop, restart, status',
+    details: `
+      The daemon runs as root and supervises the services of every config. Its subcommands:
+      \`kepler daemon start [-d]\`, \`kepler daemon stop\`, \`kepler daemon restart [-d]\`,
+      \`kepler daemon status [--json]\`.
+    `,
+    examples: [
+      ['Start the daemon in the background', 'sudo $0 daemon start -d'],
+      ['Show whether it runs and what it supervises', '$0 daemon status'],
+    ],
+  });
+  override async execute(): Promise<number> {
+    const subcommands = COMMANDS.filter((c) =>
+      (c.paths ?? []).some((p) => p[0] === 'daemon' && p.length > 1),
+    );
+    this.context.stdout.write(subcommands.map((c) => this.cli.usage(c)).join(''));
     return 0;
   }
 }
@@ -52,6 +89,7 @@ export const COMMANDS: readonly CommandClass[] = [
   DaemonStopCommand,
   DaemonRestartCommand,
   DaemonStatusCommand,
+  DaemonHelpCommand,
   HelpCommand,
   VersionCommand,
 ];

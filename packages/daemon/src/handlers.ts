@@ -240,10 +240,15 @@ async function waitForCluster(
         finish({
           ok: false,
           service: waiting,
-          reason: `timed out after ${timeoutMs} ms${info ? ` (${info.name} is ${info.status}${info.reason ? `: ${info.reason}` : ''})` : ''}`,
+          reason: `timed out after ${humanMs(timeoutMs)}${info ? ` waiting for ${info.name} (${info.status}${info.reason ? `: ${info.reason}` : ''})` : ''}`,
         });
       }, timeoutMs);
     }
     void ctx.cancelled.then(() => finish({ ok: false, service: null, reason: 'cancelled' }));
   });
+}
+
+/** `2s`, `1.5s`, `250ms`: durations in messages, as users write them. */
+function humanMs(ms: number): string {
+  return ms >= 1000 ? `${Number((ms / 1000).toFixed(2))}s` : `${ms}ms`;
 }

@@ -157,7 +157,10 @@ export abstract class StartModeCommand extends ConfigCommand {
   private reportWaitResult(result: StartResult): number {
     if (result.failure) {
       const who = result.failure.service ?? 'startup';
-      this.err(`${who} failed: ${result.failure.reason}\n`);
+      // A timeout is not the service's failure: say what happened instead of "X failed".
+      const status = result.services.find((x) => x.name === result.failure?.service)?.status;
+      const timedOut = result.failure.reason.startsWith('timed out') && status !== 'failed';
+      this.err(timedOut ? `Startup ${result.failure.reason}\n` : `${who} failed: ${result.failure.reason}\n`);
       if (result.failure.lastLines.length > 0) {
         this.err(`Last log lines${result.failure.service ? ` of ${result.failure.service}` : ''}:\n`);
         const printer = new LogPrinter(this.context.stderr, {

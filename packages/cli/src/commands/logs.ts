@@ -33,7 +33,9 @@ export function validateLogsFlags(flags: {
   const count = (flag: string, value: string | undefined): number | undefined => {
     if (value === undefined) return undefined;
     if (!/^\d+$/.test(value)) throw new UsageError(`${flag}: "${value}" is not a number of lines`);
-    return Number(value);
+    const n = Number(value);
+    if (!Number.isSafeInteger(n)) throw new UsageError(`${flag}: ${value} is too large`);
+    return n;
   };
   const head = count('--head', flags.head);
   const tail = count('--tail', flags.tail);

@@ -29,6 +29,10 @@ describe('statusLabel', () => {
       'failed (SIGKILL)',
     );
     expect(statusLabel({ ...base, status: 'failed', exitCode: 3 })).toBe('failed (exit 3)');
+    const long = 'dependency not satisfied: once exited with code 3 and will not restart';
+    expect(statusLabel({ ...base, status: 'failed', reason: long })).toBe(
+      'failed (dependency not satisfied: once exited w…)',
+    );
     expect(statusLabel({ ...base, status: 'failed' })).toBe('failed');
   });
 });

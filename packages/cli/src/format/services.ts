@@ -30,14 +30,21 @@ export function statusColor(status: ServiceStatus): number {
   }
 }
 
+/** Longest reason shown in the STATUS cell; the whole one is in `ps --json`. */
+export const STATUS_REASON_MAX_CHARS = 40;
+
 /**
  * The STATUS cell: the status word, and for `failed` the reason in parentheses (`failed (exit 1)`,
  * `failed (SIGKILL)`); the daemon's reason wins over what the CLI derives from the exit code or signal.
+ * A long reason is cut (with `…`) so one failure does not widen the whole table.
  */
 export function statusLabel(info: ServiceInfo): string {
   if (info.status !== 'failed') return info.status;
   const reason = info.reason ?? info.signal ?? (info.exitCode !== null ? `exit ${info.exitCode}` : null);
-  return reason === null ? 'failed' : `failed (${reason})`;
+  if (reason === null) return 'failed';
+  const short =
+    reason.length > STATUS_REASON_MAX_CHARS ? `${reason.slice(0, STATUS_REASON_MAX_CHARS - 1)}…` : reason;
+  return `failed (${short})`;
 }
 
 /**
