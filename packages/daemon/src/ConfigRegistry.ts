@@ -130,7 +130,7 @@ export class ConfigRegistry {
         });
         continue;
       }
-      if (busy) reason = 'running: stopped by --force';
+      if (busy) reason = opts.dryRun ? 'running: would be stopped by --force' : 'running: stopped by --force';
       if (!opts.dryRun) {
         if (actor) {
           if (busy) await actor.stopAll();
