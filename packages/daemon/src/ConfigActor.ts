@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BakedConfig, BakedHook, BakedService, GlobalHookName, ServiceHookName } from '@kepler/config';
 import type { LogLine, ServiceInfo, ServiceStatus, StreamEvent } from '@kepler/protocol';
-import { writeFileAtomic } from './atomicWrite.js';
+import { writeFileAtomic, writeFileAtomicAsync } from './atomicWrite.js';
 import {
   type DepView,
   dependentsOf,
@@ -33,9 +33,6 @@ let fileWatcherModule: typeof import('./FileWatcher.js') | null = null;
 /** Receives every status change and captured log line of a config (streaming requests subscribe). */
 export type ConfigListener = (event: StreamEvent) => void;
 
-/** Debounce for coalescing state.json writes of one burst of transitions into one atomic write. */
-const PERSIST_COALESCE_MS = 0;
-
 /**
  * Everything Kepler knows and does for one config file: its baked snapshot, its state directory, its
  * services. Config-wide operations (start/stop/restart all, recreate) go through one queue; each
@@ -50,7 +47,10 @@ export class ConfigActor implements ServiceHost {
   private readonly depTimers = new Map<string, NodeJS.Timeout[]>();
   private readonly watchers = new Map<string, FileWatcher>();
   private globalInitDone = false;
-  private persistScheduled = false;
+  private stateDirty = false;
+  private stateWriting: Promise<void> | null = null;
+  /** Bumped per state write; an async write commits only if still the newest. */
+  private stateGeneration = 0;
   private snapshotWritten: boolean;
   private removed = false;
   /** Services a restart command is restarting together (no propagation among them). */
@@ -192,20 +192,49 @@ export class ConfigActor implements ServiceHost {
     this.armDepTimers(rt);
   }
 
+  /**
+   * Writes state.json soon, off the event loop (fsync runs in the threadpool, so supervision never
+   * waits on the disk). Transitions during a write are coalesced into one more write after it.
+   */
   persist(): void {
-    if (this.persistScheduled || this.removed) return;
-    this.persistScheduled = true;
-    setTimeout(() => {
-      this.persistScheduled = false;
-      this.persistNow();
-    }, PERSIST_COALESCE_MS);
+    if (this.removed) return;
+    this.stateDirty = true;
+    if (this.stateWriting === null) this.stateWriting = this.flushState();
   }
 
+  private async flushState(): Promise<void> {
+    try {
+      // Let the rest of this tick's transitions land first: one write per burst.
+      await new Promise((resolve) => setImmediate(resolve));
+      while (this.stateDirty && !this.removed) {
+        this.stateDirty = false;
+        const generation = ++this.stateGeneration;
+        await writeFileAtomicAsync(
+          join(this.stateDir, 'state.json'),
+          this.stateText(),
+          () => generation === this.stateGeneration && !this.removed,
+        );
+      }
+    } catch (e) {
+      this.log(`cannot write state of ${this.path}: ${(e as Error).message}`);
+    } finally {
+      this.stateWriting = null;
+    }
+  }
+
+  /** Writes state.json now, synchronously (recreate, daemon shutdown). */
   persistNow(): void {
     if (this.removed) return;
+    this.stateDirty = false;
+    this.stateGeneration++; // an async write in flight now carries older state: it must not land
+
+    writeFileAtomic(join(this.stateDir, 'state.json'), this.stateText());
+  }
+
+  private stateText(): string {
     const state: PersistedConfigState = { version: 1, global_init_done: this.globalInitDone, services: {} };
     for (const [name, rt] of this.services) state.services[name] = toPersisted(rt.state, rt.desired);
-    writeFileAtomic(join(this.stateDir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
+    return `${JSON.stringify(state, null, 2)}\n`;
   }
 
   // ---- events -----------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { open, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
@@ -25,4 +26,42 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
   } catch {
     // Directory fsync is best effort (some filesystems refuse it); the rename is already atomic.
   }
+}
+
+/**
+ * The same guarantee as writeFileAtomic without blocking the event loop on the disk: the write and
+ * fsync run in libuv's threadpool. `stillWanted` is asked right before the (synchronous, so
+ * uninterruptible) rename: a write superseded meanwhile (e.g. by a writeFileAtomic at shutdown) is
+ * dropped instead of replacing newer content. One call at a time per path.
+ */
+export async function writeFileAtomicAsync(
+  path: string,
+  data: string,
+  stillWanted: () => boolean = () => true,
+  mode = 0o640,
+): Promise<boolean> {
+  const tmp = `${path}.tmp-${process.pid}-async`;
+  const file = await open(tmp, 'w', mode);
+  try {
+    await file.writeFile(data);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  if (!stillWanted()) {
+    await unlink(tmp).catch(() => undefined);
+    return false;
+  }
+  renameSync(tmp, path);
+  try {
+    const dir = await open(dirname(path), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  } catch {
+    // Directory fsync is best effort (some filesystems refuse it); the rename is already atomic.
+  }
+  return true;
 }
