@@ -193,22 +193,7 @@ class Baker {
             this.input.configDir,
             this.expand(s.working_dir, lookup, `${path}.working_dir`, at.working_dir),
           );
-    const user = this.identity(
-      s.user,
-      lookup,
-      `${path}.user`,
-      at.user,
-      USER_PATTERN,
-      'a user (use a name, a uid, or uid:gid)',
-    );
-    const group = this.identity(
-      s.group,
-      lookup,
-      `${path}.group`,
-      at.group,
-      GROUP_PATTERN,
-      'a group (use a name or a gid)',
-    );
+    const { user, group } = this.userAndGroup(s, at, lookup, path);
 
     const dependsOn: Record<string, BakedDependency> = {};
     for (const dep of s.depends_on ?? []) {
@@ -286,22 +271,7 @@ class Baker {
             parent.workingDir,
             this.expand(hook.working_dir, lookup, `${path}.working_dir`, at.working_dir),
           );
-    const user = this.identity(
-      hook.user,
-      lookup,
-      `${path}.user`,
-      at.user,
-      USER_PATTERN,
-      'a user (use a name, a uid, or uid:gid)',
-    );
-    const group = this.identity(
-      hook.group,
-      lookup,
-      `${path}.group`,
-      at.group,
-      GROUP_PATTERN,
-      'a group (use a name or a gid)',
-    );
+    const { user, group } = this.userAndGroup(hook, at, lookup, path);
     return {
       command: hook.run !== undefined ? ['sh', '-c', hook.run] : (hook.command ?? []),
       run: hook.run ?? null,
@@ -359,6 +329,33 @@ class Baker {
       this.issues.add(path, (error as EnvFileError).message, pos);
       return {};
     }
+  }
+
+  /** The `user` and `group` of a service or hook, expanded and checked. */
+  private userAndGroup(
+    src: { readonly user?: string; readonly group?: string },
+    at: { readonly user?: Pos; readonly group?: Pos },
+    lookup: Lookup,
+    path: string,
+  ): { user: string | null; group: string | null } {
+    return {
+      user: this.identity(
+        src.user,
+        lookup,
+        `${path}.user`,
+        at.user,
+        USER_PATTERN,
+        'a user (use a name, a uid, or uid:gid)',
+      ),
+      group: this.identity(
+        src.group,
+        lookup,
+        `${path}.group`,
+        at.group,
+        GROUP_PATTERN,
+        'a group (use a name or a gid)',
+      ),
+    };
   }
 
   /**
