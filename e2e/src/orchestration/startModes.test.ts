@@ -468,3 +468,29 @@ services:
     await s.waitStatus('stubborn', 'stopped', WAIT_MS);
   });
 });
+
+describe('foreground restart', () => {
+  test('follows the restarted service (new pid, its lines), and Ctrl+C stops it gracefully', async () => {
+    const s = new Scenario(
+      d,
+      'fg-restart',
+      `
+services:
+  app:
+    command: ["sh", "-c", "trap 'exit 0' TERM; echo \\"up $$\\"; while true; do sleep 0.1; done"]
+`,
+    );
+    await s.ok(['start', '-d']);
+    const before = await s.waitStatus('app', 'running');
+    const cli = spawnCli(s, ['restart']);
+    const after = await waitFor(async () => {
+      const svc = await s.svc('app');
+      return svc.status === 'running' && svc.pid !== before.pid ? svc : null;
+    }, 'a new pid');
+    await waitFor(() => cli.stdout.includes(`up ${after.pid}`), "the restarted process's line");
+    expect(cli.running).toBe(true); // a long-running service: no quiescence, it keeps following
+    cli.signal('SIGINT');
+    expect(await cli.wait()).toBe(0);
+    expect((await s.svc('app')).status).toBe('stopped');
+  });
+});
