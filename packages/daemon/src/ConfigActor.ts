@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BakedConfig, BakedHook, BakedService, GlobalHookName, ServiceHookName } from '@kepler/config';
 import type { LogLine, ServiceInfo, ServiceStatus, StreamEvent } from '@kepler/protocol';
-import { writeFileAtomic, writeFileAtomicAsync } from './atomicWrite.js';
+import { writeFileAtomic } from './atomicWrite.js';
 import {
   type DepView,
   dependentsOf,
@@ -20,6 +20,7 @@ import { LogStore } from './logs/index.js';
 import { OpQueue } from './OpQueue.js';
 import { runCommandProbe } from './probe.js';
 import { type ServiceHost, ServiceRuntime } from './ServiceRuntime.js';
+import { StateFile } from './StateFile.js';
 import {
   fromPersisted,
   type PersistedConfigState,
@@ -47,10 +48,7 @@ export class ConfigActor implements ServiceHost {
   private readonly depTimers = new Map<string, NodeJS.Timeout[]>();
   private readonly watchers = new Map<string, FileWatcher>();
   private globalInitDone = false;
-  private stateDirty = false;
-  private stateWriting: Promise<void> | null = null;
-  /** Bumped per state write; an async write commits only if still the newest. */
-  private stateGeneration = 0;
+  private readonly stateFile: StateFile;
   private snapshotWritten: boolean;
   private removed = false;
   /** Services a restart command is restarting together (no propagation among them). */
@@ -71,6 +69,7 @@ export class ConfigActor implements ServiceHost {
       settings: (service) => this.baked.services[service]?.logs ?? this.baked.kepler.logs,
     });
     this.snapshotWritten = existsSync(join(stateDir, 'expanded_config.yaml'));
+    this.stateFile = new StateFile(join(stateDir, 'state.json'), () => this.persistedState(), log);
     for (const name of baked.serviceOrder) {
       this.services.set(name, new ServiceRuntime(baked.services[name]!, this));
     }
@@ -131,12 +130,8 @@ export class ConfigActor implements ServiceHost {
   }
 
   private restoreState(): void {
-    let persisted: PersistedConfigState | null = null;
-    try {
-      persisted = JSON.parse(readFileSync(join(this.stateDir, 'state.json'), 'utf8')) as PersistedConfigState;
-    } catch {
-      return;
-    }
+    const persisted = this.stateFile.read();
+    if (!persisted) return;
     this.globalInitDone = persisted.global_init_done === true;
     for (const [name, rt] of this.services) {
       const p = persisted.services?.[name];
@@ -192,49 +187,20 @@ export class ConfigActor implements ServiceHost {
     this.armDepTimers(rt);
   }
 
-  /**
-   * Writes state.json soon, off the event loop (fsync runs in the threadpool, so supervision never
-   * waits on the disk). Transitions during a write are coalesced into one more write after it.
-   */
+  /** Persists every service's state (coalesced, off the event loop: see StateFile). */
   persist(): void {
-    if (this.removed) return;
-    this.stateDirty = true;
-    if (this.stateWriting === null) this.stateWriting = this.flushState();
+    if (!this.removed) this.stateFile.schedule();
   }
 
-  private async flushState(): Promise<void> {
-    try {
-      // Let the rest of this tick's transitions land first: one write per burst.
-      await new Promise((resolve) => setImmediate(resolve));
-      while (this.stateDirty && !this.removed) {
-        this.stateDirty = false;
-        const generation = ++this.stateGeneration;
-        await writeFileAtomicAsync(
-          join(this.stateDir, 'state.json'),
-          this.stateText(),
-          () => generation === this.stateGeneration && !this.removed,
-        );
-      }
-    } catch (e) {
-      this.log(`cannot write state of ${this.path}: ${(e as Error).message}`);
-    } finally {
-      this.stateWriting = null;
-    }
-  }
-
-  /** Writes state.json now, synchronously (recreate, daemon shutdown). */
+  /** Persists now, synchronously (recreate, daemon shutdown). */
   persistNow(): void {
-    if (this.removed) return;
-    this.stateDirty = false;
-    this.stateGeneration++; // an async write in flight now carries older state: it must not land
-
-    writeFileAtomic(join(this.stateDir, 'state.json'), this.stateText());
+    if (!this.removed) this.stateFile.writeNow();
   }
 
-  private stateText(): string {
+  private persistedState(): PersistedConfigState {
     const state: PersistedConfigState = { version: 1, global_init_done: this.globalInitDone, services: {} };
     for (const [name, rt] of this.services) state.services[name] = toPersisted(rt.state, rt.desired);
-    return `${JSON.stringify(state, null, 2)}\n`;
+    return state;
   }
 
   // ---- events -----------------------------------------------------------------------------------
@@ -700,6 +666,7 @@ export class ConfigActor implements ServiceHost {
 
   private removeStateDir(): void {
     this.removed = true;
+    this.stateFile.close();
     for (const rt of this.services.values()) rt.detach();
     for (const w of this.watchers.values()) void w.stop();
     this.logs.closeAll();

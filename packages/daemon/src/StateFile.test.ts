@@ -1,0 +1,45 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StateFile } from './StateFile.js';
+import type { PersistedConfigState } from './serviceState.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'kepler-statefile-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const state = (n: number): PersistedConfigState => ({ version: 1, global_init_done: n > 0, services: {} });
+
+async function until(fn: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!fn()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test('a burst of schedules gives the latest state on disk; writeNow wins over an in-flight write', async () => {
+  let n = 0;
+  const file = new StateFile(
+    join(dir, 'state.json'),
+    () => state(n),
+    () => undefined,
+  );
+  expect(file.read()).toBeNull();
+  for (n = 1; n <= 5; n++) file.schedule();
+  await until(() => file.read()?.global_init_done === true);
+  n = 0;
+  file.schedule(); // in flight (or about to be) with global_init_done false…
+  n = 7;
+  file.writeNow(); // …but the synchronous write is newer and must stay
+  await file.settled();
+  expect(file.read()).toEqual(state(7));
+  expect(readdirSync(dir)).toEqual(['state.json']);
+  file.close();
+  n = 0;
+  file.schedule();
+  file.writeNow();
+  expect(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'))).toEqual(state(7));
+});
