@@ -298,13 +298,21 @@ export async function startDaemonDetached(options: {
   }
 }
 
-/** Whether a process with this pid exists (EPERM counts: it exists, it is not ours). */
+/**
+ * Whether a process with this pid is alive (EPERM counts: it exists, it is not ours). A zombie is not:
+ * it has exited, and its parent (a supervisor, a test, a benchmark) may not have reaped it yet.
+ */
 export function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return codeOf(error) === 'EPERM';
+    if (codeOf(error) !== 'EPERM') return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return false;
   }
 }
 
