@@ -7,11 +7,11 @@
 // Needs `pnpm build` first. Without packages/cli/dist/main.js (the CLI not built yet) the CLI row is
 // skipped; the cold-process row (a fresh node that imports the dist and bakes once) stands in for it.
 // Target: the CLI median under 300 ms on the reference machine (Debian 12, 2 cores).
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { stats, timeProcess as timeProcessIn } from './lib.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'packages/cli/dist/main.js');
@@ -28,28 +28,8 @@ const runs = Number(values.runs);
 const file = resolve(ROOT, values.file);
 const luaFile = join(ROOT, 'examples/lua/kepler.yaml');
 
-function stats(samples) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const pick = (q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-  return { runs: sorted.length, median: pick(0.5), p90: pick(0.9), min: sorted[0], max: sorted.at(-1) };
-}
-
-/** Runs `args` with node `runs` times (after one warm-up); returns wall-clock samples in ms. */
-function timeProcess(args) {
-  const samples = [];
-  for (let i = 0; i <= runs; i++) {
-    const started = performance.now();
-    const result = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', env: process.env });
-    const elapsed = performance.now() - started;
-    if (result.status !== 0) {
-      throw new Error(
-        `node ${args.join(' ')} exited ${result.status}: ${result.stderr.trim().slice(0, 500)}`,
-      );
-    }
-    if (i > 0) samples.push(elapsed); // the first run warms the OS file cache
-  }
-  return stats(samples);
-}
+/** Runs `args` with node `runs` times (after one warm-up); returns wall-clock stats in ms. */
+const timeProcess = (args) => timeProcessIn(args, { runs, cwd: ROOT });
 
 async function timeInProcess(bakeConfig, path) {
   const env = { ...process.env };

@@ -11,12 +11,13 @@
 // Needs `pnpm build` and root (the daemon runs as root). It starts its own daemon in a temporary
 // KEPLER_DAEMON_PATH, and stops it and removes the directory at the end.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { rssMb, timeProcess as timeProcessIn, waitGone } from './lib.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'packages/cli/dist/main.js');
@@ -58,29 +59,8 @@ function cli(args) {
   return r.stdout;
 }
 
-function stats(samples) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const pick = (q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-  return { runs: sorted.length, median: pick(0.5), p90: pick(0.9), min: sorted[0], max: sorted.at(-1) };
-}
-
 /** Wall-clock ms of `node args` over `runs` runs (after one warm-up). */
-function timeProcess(args) {
-  const samples = [];
-  for (let i = 0; i <= runs; i++) {
-    const started = performance.now();
-    const r = spawnSync(process.execPath, args, { cwd: workDir, env, encoding: 'utf8' });
-    const elapsed = performance.now() - started;
-    if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr.trim()}`);
-    if (i > 0) samples.push(elapsed);
-  }
-  return stats(samples);
-}
-
-function rssMb(pid) {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m[1]) / 1024;
-}
+const timeProcess = (args) => timeProcessIn(args, { runs, cwd: workDir, env });
 
 async function waitUntil(fn, what, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
@@ -123,12 +103,7 @@ try {
   memory.push(['daemon after the ps runs', rssMb(daemon.pid)]);
 } finally {
   spawnSync(process.execPath, [CLI, 'daemon', 'stop'], { cwd: workDir, env, encoding: 'utf8' });
-  if (daemon.exitCode === null) {
-    const gone = new Promise((r) => daemon.once('exit', r));
-    const timer = setTimeout(() => daemon.kill('SIGKILL'), 30_000);
-    await gone;
-    clearTimeout(timer);
-  }
+  if (!(await waitGone(daemon.pid))) daemon.kill('SIGKILL');
   rmSync(base, { recursive: true, force: true });
 }
 

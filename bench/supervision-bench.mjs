@@ -22,6 +22,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { median, rssMb } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -60,16 +61,6 @@ function alive(pid) {
   } catch {
     return false;
   }
-}
-
-function rssMb(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor((s.length - 1) / 2)] : Number.NaN;
 }
 
 /** The log writer's input: LINES lines of exactly LINE_BYTES bytes, numbered. */
