@@ -12,6 +12,7 @@ import {
   withDependencies,
 } from './dependencies.js';
 import { DaemonError } from './errors.js';
+import { formatMs } from './formatMs.js';
 import type { FileWatcher } from './FileWatcher.js';
 import type { ProbeResult } from './HealthMonitor.js';
 import { MARKER_ENV, runHook } from './HookRunner.js';
@@ -99,7 +100,8 @@ export class ConfigActor implements ServiceHost {
   private onFirstLoad(): void {
     const source = join(this.stateDir, 'source_path.txt');
     if (!existsSync(source)) writeFileAtomic(source, `${this.path}\n`);
-    this.copySources();
+    // Restored from a snapshot: the copies already match it; the source may have been edited since.
+    if (!this.snapshotWritten) this.copySources();
   }
 
   /**
@@ -684,9 +686,6 @@ export class ConfigActor implements ServiceHost {
   }
 }
 
-function formatMs(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
-}
 
 /** Reads a snapshot's source path (for prune and status without loading it). */
 export function readSourcePath(stateDir: string): string | null {

@@ -12,6 +12,7 @@ import { PROTOCOL_VERSION } from '@kepler/protocol';
 import type { ConfigActor } from './ConfigActor.js';
 import type { ConfigRegistry } from './ConfigRegistry.js';
 import { startupCluster } from './dependencies.js';
+import { formatMs } from './formatMs.js';
 import { STARTED_STATUSES, TERMINAL_STATUSES } from './lifecycle.js';
 
 /** What a handler gets besides its request: a way to push events, and the client's cancellation. */
@@ -240,7 +241,7 @@ async function waitForCluster(
         finish({
           ok: false,
           service: waiting,
-          reason: `timed out after ${humanMs(timeoutMs)}${info ? ` waiting for ${info.name} (${info.status}${info.reason ? `: ${info.reason}` : ''})` : ''}`,
+          reason: `timed out after ${formatMs(timeoutMs)}${info ? ` waiting for ${info.name} (${info.status}${info.reason ? `: ${info.reason}` : ''})` : ''}`,
         });
       }, timeoutMs);
     }
@@ -248,7 +249,3 @@ async function waitForCluster(
   });
 }
 
-/** `2s`, `1.5s`, `250ms`: durations in messages, as users write them. */
-function humanMs(ms: number): string {
-  return ms >= 1000 ? `${Number((ms / 1000).toFixed(2))}s` : `${ms}ms`;
-}
