@@ -12,8 +12,8 @@ import {
   withDependencies,
 } from './dependencies.js';
 import { DaemonError } from './errors.js';
-import { formatMs } from './formatMs.js';
 import type { FileWatcher } from './FileWatcher.js';
+import { formatMs } from './formatMs.js';
 import type { ProbeResult } from './HealthMonitor.js';
 import { MARKER_ENV, runHook } from './HookRunner.js';
 import { isActive, isTerminal, PENDING_OR_ACTIVE } from './lifecycle.js';
@@ -685,7 +685,6 @@ export class ConfigActor implements ServiceHost {
     if (!this.removed) this.persistNow();
   }
 }
-
 
 /** Reads a snapshot's source path (for prune and status without loading it). */
 export function readSourcePath(stateDir: string): string | null {

@@ -248,4 +248,3 @@ async function waitForCluster(
     void ctx.cancelled.then(() => finish({ ok: false, service: null, reason: 'cancelled' }));
   });
 }
-
