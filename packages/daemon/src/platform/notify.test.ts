@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { jest } from '@jest/globals';
 import { firstLine, isRoot, makeTmpDir, PY, readAll } from './__tests__/helpers.js';
 import { notifySystemd } from './notify.js';
 
@@ -15,6 +16,11 @@ msg, anc, _, _ = s.recvmsg(4096, 1024)
 pid = [struct.unpack("iII", d)[0] for l, t, d in anc if t == socket.SCM_CREDENTIALS]
 print(repr(msg.decode()), pid[0] if pid else None, flush=True)
 `;
+
+// systemd-notify outside a systemd system refuses a send now and then when the whole suite runs
+// (about one run in ten, not reproducible alone; the daemon retries, see notify.ts). A broken send never
+// delivers READY=1, so retrying the scenario cannot hide a real failure.
+jest.retryTimes(2);
 
 describe('notifySystemd', () => {
   const saved = process.env.NOTIFY_SOCKET;
