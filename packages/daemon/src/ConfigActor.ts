@@ -190,8 +190,10 @@ export class ConfigActor implements ServiceHost {
   }
 
   /** Persists every service's state (coalesced, off the event loop: see StateFile). */
-  persist(): void {
-    if (!this.removed) this.stateFile.schedule();
+  persist(opts: { urgent?: boolean } = {}): void {
+    if (this.removed) return;
+    if (opts.urgent) this.stateFile.writeUrgent();
+    else this.stateFile.schedule();
   }
 
   /** Persists now, synchronously (recreate, daemon shutdown). */

@@ -30,7 +30,8 @@ export interface ServiceHost {
   readonly fifoDir: string;
   /** Marker value shared by everything this config starts: `<config id>.<service>`. */
   markerFor(service: string): string;
-  persist(): void;
+  /** `urgent`: on disk before this returns (a new pid must survive a daemon crash right after spawn). */
+  persist(opts?: { urgent?: boolean }): void;
   statusChanged(name: string, previous: ServiceStatus, state: ServiceState): void;
   /** Runs a hook to completion; resolves with null when it succeeded, else its one-line failure reason. */
   runServiceHook(
@@ -133,7 +134,7 @@ export class ServiceRuntime {
     }
     Object.assign(this.state, patch);
     this.state.status = to;
-    this.host.persist();
+    this.host.persist({ urgent: patch.pid !== undefined && patch.pid !== null });
     if (from !== to || patch.reason !== undefined) this.host.statusChanged(this.name, from, this.state);
   }
 
