@@ -179,7 +179,8 @@ export class ConfigActor implements ServiceHost {
         this.requeue(rt);
       }
     }
-    this.persist();
+    // Written before the load is answered: a first use leaves a complete state directory behind.
+    this.persist({ urgent: true });
     this.evaluate();
   }
 
