@@ -12,7 +12,6 @@ import {
   withDependencies,
 } from './dependencies.js';
 import { DaemonError } from './errors.js';
-import type { FileWatcher } from './FileWatcher.js';
 import { formatMs } from './formatMs.js';
 import type { ProbeResult } from './HealthMonitor.js';
 import { MARKER_ENV, runHook } from './HookRunner.js';
@@ -20,6 +19,7 @@ import { isActive, isTerminal, PENDING_OR_ACTIVE } from './lifecycle.js';
 import { LogStore } from './logs/index.js';
 import { OpQueue } from './OpQueue.js';
 import { runCommandProbe } from './probe.js';
+import { RestartWatchers } from './RestartWatchers.js';
 import { type ServiceHost, ServiceRuntime } from './ServiceRuntime.js';
 import { StateFile } from './StateFile.js';
 import {
@@ -29,8 +29,6 @@ import {
   toPersisted,
   toServiceInfo,
 } from './serviceState.js';
-
-let fileWatcherModule: typeof import('./FileWatcher.js') | null = null;
 
 /** Receives every status change and captured log line of a config (streaming requests subscribe). */
 export type ConfigListener = (event: StreamEvent) => void;
@@ -47,7 +45,7 @@ export class ConfigActor implements ServiceHost {
   private readonly queue = new OpQueue();
   private readonly listeners = new Set<ConfigListener>();
   private readonly depTimers = new Map<string, NodeJS.Timeout[]>();
-  private readonly watchers = new Map<string, FileWatcher>();
+  private readonly watchers = new RestartWatchers();
   private globalInitDone = false;
   private readonly stateFile: StateFile;
   private snapshotWritten: boolean;
@@ -382,37 +380,23 @@ export class ConfigActor implements ServiceHost {
   private updateWatcher(name: string): void {
     const rt = this.services.get(name);
     if (!rt || rt.spec.restart.watch.length === 0) return;
-    // `stopped` while still wanted is the middle of a restart: keep watching, or changes saved during
-    // the restart are lost and the new watcher's initial scan opens a blind window.
-    const s = rt.state.status;
-    const shouldWatch = rt.desired === 'run' && (!isTerminal(s) || s === 'stopped');
-    const existing = this.watchers.get(name);
-    if (shouldWatch && !existing) {
-      if (!fileWatcherModule) {
-        // Loaded on first use (chokidar + picomatch cost ~5 MB): most configs watch nothing.
-        void import('./FileWatcher.js').then((m) => {
-          fileWatcherModule = m;
-          this.updateWatcher(name);
-        });
-        return;
-      }
-      const watcher = new fileWatcherModule.FileWatcher({
-        onError: (err: unknown) =>
-          this.log(`watching files of ${name}: ${(err as Error)?.message ?? String(err)}`),
+    this.watchers.update(name, () => {
+      // `stopped` while still wanted is the middle of a restart: keep watching, or changes saved during
+      // the restart are lost and the new watcher's initial scan opens a blind window.
+      const s = rt.state.status;
+      if (rt.desired !== 'run' || (isTerminal(s) && s !== 'stopped')) return null;
+      return {
         root: rt.spec.workingDir,
         patterns: rt.spec.restart.watch,
+        onError: (err: unknown) =>
+          this.log(`watching files of ${name}: ${(err as Error)?.message ?? String(err)}`),
         onChange: (paths) => {
           if (rt.desired !== 'run' || !isActive(rt.state.status)) return;
           this.progress(name, `restarting: ${paths.slice(0, 3).join(', ')} changed`);
           void rt.restart();
         },
-      });
-      this.watchers.set(name, watcher);
-      void watcher.start();
-    } else if (!shouldWatch && existing) {
-      this.watchers.delete(name);
-      void existing.stop();
-    }
+      };
+    });
   }
 
   // ---- operations -------------------------------------------------------------------------------
@@ -484,16 +468,16 @@ export class ConfigActor implements ServiceHost {
     }
   }
 
-  /**
-   * Resolves once every named service has been launched (or has ended) and its post_start /
-   * post_restart hooks have finished: global post_* hooks wait on it, so they come last.
-   */
   /** The names in the startup cluster: deferred services may never start, global post hooks do not wait on them. */
   private startupOnly(names: readonly string[]): string[] {
     const cluster = startupCluster(this.baked, new Set(names));
     return names.filter((n) => cluster.has(n));
   }
 
+  /**
+   * Resolves once every named service has been launched (or has ended) and its post_start /
+   * post_restart hooks have finished: global post_* hooks wait on it, so they come last.
+   */
   private async launched(names: readonly string[]): Promise<void> {
     await this.until(() =>
       names.every((n) => {
@@ -673,15 +657,14 @@ export class ConfigActor implements ServiceHost {
     this.removed = true;
     this.stateFile.close();
     for (const rt of this.services.values()) rt.detach();
-    for (const w of this.watchers.values()) void w.stop();
+    this.watchers.close();
     this.logs.closeAll();
     rmSync(this.stateDir, { recursive: true, force: true });
   }
 
   /** Flushes logs and state (daemon shutdown). */
   close(): void {
-    for (const w of this.watchers.values()) void w.stop();
-    this.watchers.clear();
+    this.watchers.close();
     for (const timers of this.depTimers.values()) for (const t of timers) clearTimeout(t);
     for (const rt of this.services.values()) rt.detach();
     this.logs.flushAll();
