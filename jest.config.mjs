@@ -9,6 +9,7 @@ const common = {
   testEnvironment: 'node',
   moduleNameMapper: {
     '^@kepler/(config|protocol|daemon)$': '<rootDir>/../$1/src/index.ts',
+    '^@kepler/config/resolve$': '<rootDir>/../config/src/resolveConfigPath.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
 };

@@ -1,8 +1,9 @@
 import type { ConfigIssue } from '@kepler/config';
+// The light entry point: resolving a path must not load the YAML parser and Lua (ps, stop, logs).
+import { resolveConfigPath } from '@kepler/config/resolve';
 import { type ConfigRef, DaemonClient, socketPath, stateDirFromEnv } from '@kepler/protocol';
 import { Command, Option } from 'clipanion';
 import { loadConfigLib } from '../configLib.js';
-import { resolveConfigFile } from '../configPath.js';
 import { issuesOf, reportError } from '../errorReport.js';
 import { colorEnabled } from '../format/color.js';
 import { CLI_VERSION } from '../version.js';
@@ -114,7 +115,7 @@ export abstract class ConfigCommand extends BaseCommand {
 
   /** The canonical path of the config; throws CONFIG_NOT_FOUND. */
   protected async configPath(): Promise<string> {
-    return resolveConfigFile(this.file, process.cwd());
+    return resolveConfigPath(this.file, process.cwd());
   }
 
   /** The config reference every config request carries. */
