@@ -39,6 +39,8 @@ export class Connection {
       log: (l: string) => void;
       helloTimeoutMs: number;
       isShuttingDown: () => boolean;
+      /** Called after each request is answered (or its stream ends). */
+      onRequestDone?: () => void;
     },
   ) {
     this.helloTimer = setTimeout(() => this.destroy(), opts.helloTimeoutMs);
@@ -147,6 +149,7 @@ export class Connection {
       });
     } finally {
       this.inFlight.delete(id);
+      this.opts.onRequestDone?.();
     }
   }
 

@@ -9,6 +9,7 @@ import { Connection } from './Connection.js';
 import { StartupError } from './errors.js';
 import { stopRunningHooks } from './HookRunner.js';
 import { createHandlers } from './handlers.js';
+import { IdleCollector } from './IdleCollector.js';
 import { notifySystemd } from './platform/index.js';
 import { keplerGid, SOCKET_MODE_GROUP, SOCKET_MODE_ROOT_ONLY, StateDir } from './StateDir.js';
 
@@ -66,6 +67,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const registry = new ConfigRegistry(dirs, log);
   let shuttingDown: Promise<number> | null = null;
   const connections = new Set<Connection>();
+  const collector = new IdleCollector();
   const shutdown = (): Promise<number> => {
     shuttingDown ??= (async () => {
       log('stopping every service');
@@ -92,6 +94,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       log,
       helloTimeoutMs: HELLO_TIMEOUT_MS,
       isShuttingDown: () => shuttingDown !== null,
+      onRequestDone: () => collector.activity(),
     });
     connections.add(conn);
     socket.on('close', () => connections.delete(conn));
@@ -101,6 +104,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const exit = async (code: number) => {
     if (exiting) return;
     exiting = true;
+    collector.stop();
     registry.closeAll();
     for (const c of connections) c.destroy();
     server.close();
