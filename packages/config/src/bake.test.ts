@@ -97,6 +97,32 @@ describe('defaults', () => {
     expect(c?.healthcheck?.probe).toEqual({ kind: 'tcp', host: '::1', port: 5432 });
   });
 
+  it('accepts docker compose test forms: CMD, CMD-SHELL, and NONE for no check', async () => {
+    const baked = await bakeYaml(
+      y(
+        'services:',
+        '  a:',
+        '    command: [x]',
+        '    healthcheck: {test: ["CMD", "pg_isready", "-U", "postgres"]}',
+        '  b:',
+        '    command: [x]',
+        '    healthcheck: {test: ["CMD-SHELL", "curl -f http://localhost/ || exit 1"]}',
+        '  c:',
+        '    command: [x]',
+        '    healthcheck: {test: ["NONE"], interval: 1s}',
+      ),
+    );
+    expect(baked.services.a?.healthcheck?.probe).toEqual({
+      kind: 'command',
+      test: ['pg_isready', '-U', 'postgres'],
+    });
+    expect(baked.services.b?.healthcheck?.probe).toEqual({
+      kind: 'command',
+      test: ['sh', '-c', 'curl -f http://localhost/ || exit 1'],
+    });
+    expect(baked.services.c?.healthcheck).toBeNull();
+  });
+
   it('bakes dependency edges with defaults from the condition and kepler.timeout', async () => {
     const baked = await bakeYaml(
       y(

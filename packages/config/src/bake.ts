@@ -8,6 +8,7 @@ import { bakedConfigHash, deepFreeze } from './freeze.js';
 import { GrammarError, parseSize } from './grammar.js';
 import type { IssueCollector, Pos } from './issues.js';
 import {
+  isHealthcheckNone,
   type NormalizedConfig,
   type NormalizedHealthcheck,
   type NormalizedHook,
@@ -235,7 +236,8 @@ class Baker {
           resetAfterMs: backoff?.reset_after ?? DEFAULT_BACKOFF.resetAfterMs,
         },
       },
-      healthcheck: s.healthcheck ? this.healthcheck(s.healthcheck) : null,
+      healthcheck:
+        s.healthcheck && !isHealthcheckNone(s.healthcheck) ? this.healthcheck(s.healthcheck) : null,
       hooks,
       user,
       group,

@@ -407,15 +407,31 @@ export function parseHostPort(value: string): { host: string; port: number } | u
   return { host: match[1] ?? match[2] ?? '', port };
 }
 
+/** `healthcheck.test: ["NONE"]` (docker's form): the image's check is off; here, no health check. */
+export const HEALTHCHECK_NONE = 'NONE';
+
+/** Whether a healthcheck is docker's `test: ["NONE"]`, i.e. none at all. */
+export function isHealthcheckNone(hc: { readonly test?: readonly string[] }): boolean {
+  return hc.test?.length === 1 && hc.test[0] === HEALTHCHECK_NONE;
+}
+
+/** Docker's list forms: `["CMD", argv...]` runs argv, `["CMD-SHELL", script]` runs it with sh -c. */
+function dockerTest(test: string[]): string[] {
+  if (test[0] === 'CMD') return test.slice(1);
+  if (test[0] === 'CMD-SHELL') return test.length > 1 ? ['sh', '-c', test.slice(1).join(' ')] : [];
+  return test;
+}
+
 const healthcheckProps = {
   test: byKind<string[], never, string[]>(
     {
-      seq: list(string(), { minItems: 1 }),
+      seq: transform(list(string(), { minItems: 1 }), dockerTest),
       scalar: transform(string(), (script) => ['sh', '-c', script]),
     },
     {
       expected: 'a command list (or a shell string)',
-      description: 'Probe command as an argv list (or a string run with sh -c). Not expanded.',
+      description:
+        'Probe command as an argv list (or a string run with sh -c). Docker forms too: ["CMD", ...], ["CMD-SHELL", "script"], ["NONE"] (no check). Not expanded.',
     },
   ),
   http: string({ check: httpProblem, description: 'Probe by HTTP GET: a 2xx or 3xx answer passes.' }),

@@ -86,6 +86,24 @@ describe('dependencies', () => {
     ]);
   });
 
+  it('counts a docker ["NONE"] test as no healthcheck, and an empty CMD as an empty test', async () => {
+    const yaml = y(
+      'services:',
+      '  db:',
+      '    command: [x]',
+      '    healthcheck: {test: [NONE]}',
+      '  web:',
+      '    command: [x]',
+      '    healthcheck: {test: [CMD-SHELL]}',
+      '    depends_on:',
+      '      db: {condition: service_healthy}',
+    );
+    expect(await errorsOf(yaml)).toEqual([
+      'kepler.yaml:7:25 services.web.healthcheck.test: test is empty (give a command, e.g. ["sh", "-c", "exit 0"])',
+      'kepler.yaml:9:23 services.web.depends_on.db.condition: service_healthy needs a healthcheck on "db", which has none',
+    ]);
+  });
+
   it('allows exit_code only with service_failed and service_stopped', async () => {
     const yaml = y(
       'services:',

@@ -3,7 +3,12 @@
  * every value has its type. Everything found is reported; nothing is thrown.
  */
 import { didYouMean, type IssueCollector, joinPath, type Pos } from './issues.js';
-import type { NormalizedConfig, NormalizedHook, NormalizedService } from './schema.js';
+import {
+  isHealthcheckNone,
+  type NormalizedConfig,
+  type NormalizedHook,
+  type NormalizedService,
+} from './schema.js';
 import type { DependencyCondition } from './types.js';
 
 const NEEDS_HEALTHCHECK: ReadonlySet<DependencyCondition> = new Set(['service_healthy', 'service_unhealthy']);
@@ -116,7 +121,7 @@ function validateService(
     if (
       condition &&
       NEEDS_HEALTHCHECK.has(condition) &&
-      !target.healthcheck &&
+      (!target.healthcheck || isHealthcheckNone(target.healthcheck)) &&
       !target.$invalid.has('healthcheck')
     ) {
       issues.add(
