@@ -551,4 +551,30 @@ describe('env_file expansion', () => {
       PRICE: '$5',
     });
   });
+
+  it('keeps a # inside an unquoted value and single-quoted values literal, as docker compose does', async () => {
+    const baked = await bakeYaml(y('services:', '  web:', '    command: [x]', '    env_file: app.env'), {
+      env: { ...TEST_ENV, def: 'EXPANDED', FROM_CLI: 'cli-value' },
+      files: {
+        'app.env':
+          'DB_PASSWORD=s3cr#t\nAPI_KEY=\'abc$def\'\nDQ="pa$$word" # comment\nFROM_CLI\nNOT_SET_ANYWHERE\n',
+      },
+    });
+    expect(baked.services.web?.environment).toEqual({
+      DB_PASSWORD: 's3cr#t',
+      API_KEY: 'abc$def',
+      DQ: 'pa$word',
+      FROM_CLI: 'cli-value',
+    });
+  });
+
+  it('reports a malformed env_file line with the file and line number, at the env_file key', async () => {
+    const errors = await errorsOf(y('services:', '  web:', '    command: [x]', '    env_file: app.env'), {
+      files: { 'app.env': 'GOOD=1\nnot an assignment\n' },
+    });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(
+      /^kepler\.yaml:4:15 services\.web\.env_file: env_file \/.*\/app\.env:2: expected KEY=value, found "not an assignment"$/,
+    );
+  });
 });

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import dotenv from 'dotenv';
+import { EnvFileSyntaxError, parseEnvFile } from './envFileSyntax.js';
 import { ExpansionError, expandVars, type Lookup, layeredLookup } from './expand.js';
 
 /** An env_file that cannot be read. The message is user-facing. */
@@ -13,10 +13,10 @@ export class EnvFileError extends Error {
 }
 
 /**
- * Reads a dotenv file (dotenv's parser: `KEY=value`, quotes, `export`, comments, multi-line values)
- * and expands its values as docker compose does: `${VAR}`, `${VAR:-default}` and the rest of the
- * grammar in expand.ts, each value seeing the file's earlier keys first, then `below` (the CLI's
- * environment). `$$` keeps a literal `$`.
+ * Reads an env file (docker compose's syntax, see envFileSyntax.ts) and expands its values as docker
+ * compose does: `${VAR}`, `${VAR:-default}` and the rest of the grammar in expand.ts, each value
+ * seeing the file's earlier keys first, then `below` (the CLI's environment). `$$` keeps a literal
+ * `$`; single-quoted values are not expanded. A bare `KEY` takes `below`'s value (left out without one).
  */
 export function readEnvFile(
   absPath: string,
@@ -32,15 +32,26 @@ export function readEnvFile(
       code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (code ?? String(error));
     throw new EnvFileError(`cannot read env_file ${absPath}: ${why}`);
   }
-  const parsed = dotenv.parse(text);
+  let entries: ReturnType<typeof parseEnvFile>;
+  try {
+    entries = parseEnvFile(text);
+  } catch (error) {
+    if (!(error instanceof EnvFileSyntaxError)) throw error;
+    throw new EnvFileError(`env_file ${absPath}:${error.line}: ${error.message}`);
+  }
   const result: Record<string, string> = {};
   const lookup = layeredLookupWith(result, below);
-  for (const [key, value] of Object.entries(parsed)) {
+  for (const { key, value, literal, line } of entries) {
+    if (value === null) {
+      const inherited = below(key);
+      if (inherited !== undefined) result[key] = inherited;
+      continue;
+    }
     try {
-      result[key] = expandVars(value, lookup, home);
+      result[key] = literal ? value : expandVars(value, lookup, home);
     } catch (error) {
       if (!(error instanceof ExpansionError)) throw error;
-      throw new EnvFileError(`env_file ${absPath}: ${key}: ${error.message}`);
+      throw new EnvFileError(`env_file ${absPath}:${line}: ${key}: ${error.message}`);
     }
   }
   return result;

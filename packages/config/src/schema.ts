@@ -148,7 +148,8 @@ const workingDir = string({
 });
 const envFile = string({
   minLength: 1,
-  description: 'A dotenv file, relative to the config directory. Expanded ($VAR, ~).',
+  description:
+    'An env file (docker compose syntax), relative to the config directory. Its path is expanded ($VAR, ~).',
 });
 const sysEnv = oneOf(SYS_ENV_POLICIES, {
   description:
