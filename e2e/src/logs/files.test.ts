@@ -262,6 +262,35 @@ services:
   );
 
   test(
+    'on_stop: clear also applies to a service stopped while it waits out a restart backoff',
+    async () => {
+      const config = d.writeConfig(
+        `services:
+  crashy:
+    command: ["sh", "-c", "echo crash-$$; exit 1"]
+    restart:
+      policy: on-failure
+      backoff: { initial: 30s }
+`,
+        'retention/backoff.kepler.yaml',
+      );
+      expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
+      // The immediate first restart crashes too; then it waits 30 s in `restarting`.
+      await waitFor(async () => {
+        const s = await d.service(config, 'crashy');
+        return s.status === 'restarting' && (s.restarts as number) >= 2;
+      }, 'crashy to wait out its backoff');
+      expect(
+        stored(config, 'crashy.stdout.log').filter((l) => l.startsWith('crash-')).length,
+      ).toBeGreaterThan(0);
+      expect((await d.cli(['stop', '-f', config])).code).toBe(0);
+      expect((await d.service(config, 'crashy')).status).toBe('stopped');
+      expect(stored(config, 'crashy.stdout.log')).toEqual([]);
+    },
+    T,
+  );
+
+  test(
     'on_start: retain by default, clear empties the logs at each start',
     async () => {
       const config = d.writeConfig(

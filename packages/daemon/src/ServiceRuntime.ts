@@ -400,6 +400,11 @@ export class ServiceRuntime {
         this.transition('waiting', { reason: null });
       } else if (s === 'waiting' || s === 'restarting' || s === 'starting') {
         this.transition('stopped', { reason: null });
+        // Stopped between crash restarts (or before its launch): still a stop, so on_stop applies.
+        if (s === 'restarting' && this.spec.logs.retention.onStop === 'clear' && !opts.restarting) {
+          await this.drained();
+          this.host.logs.clear(this.name);
+        }
       }
       return;
     }
