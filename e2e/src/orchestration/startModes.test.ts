@@ -349,6 +349,25 @@ services:
     expect(cli.stdout).not.toContain(ESC);
   });
 
+  test('waits for post_exit hooks: their output is shown before the CLI exits', async () => {
+    const s = new Scenario(
+      d,
+      'fg-post-exit',
+      `
+services:
+  job:
+    command: ["sh", "-c", "echo job-ran"]
+    hooks:
+      post_exit:
+        run: sleep 0.5; echo post-exit-ran
+`,
+    );
+    const cli = spawnCli(s, ['start']);
+    expect(await cli.wait()).toBe(0);
+    expect(cli.stdout).toMatch(/job\s+\| job-ran/);
+    expect(cli.stdout).toMatch(/job\.post_exit\s+\| post-exit-ran/);
+  });
+
   test('exits 1 at quiescence when a service failed, naming it', async () => {
     const s = new Scenario(
       d,

@@ -109,6 +109,11 @@ export class ServiceRuntime {
    * that follow "all services started" (global post_start/post_restart) wait for them.
    */
   postLaunchHooks: Promise<void> = Promise.resolve();
+  /**
+   * The last post_exit hook (resolved when there is none). It runs beside the restart, not before it;
+   * a foreground `start` waits for it so the hook's output is shown before the CLI exits.
+   */
+  postExitHook: Promise<void> = Promise.resolve();
   private health: HealthMonitor | null = null;
   private readers: { stdout: Readable | null; stderr: Readable | null } = { stdout: null, stderr: null };
   private cancelForeign: (() => void) | null = null;
@@ -349,7 +354,11 @@ export class ServiceRuntime {
         ? `killed by ${exit.signal}`
         : `exited with code ${exit.code}`;
     const hooks = this.spec.hooks;
-    if (hooks.post_exit) void this.host.runServiceHook(this.name, 'post_exit', hooks.post_exit);
+    if (hooks.post_exit) {
+      this.postExitHook = this.host
+        .runServiceHook(this.name, 'post_exit', hooks.post_exit)
+        .then(() => undefined);
+    }
     if (this.spec.logs.retention.onExit === 'clear') this.host.logs.clear(this.name);
     const policy = this.spec.restart.policy;
     const restart = this.desired === 'run' && (policy === 'always' || (policy === 'on-failure' && failedRun));

@@ -160,6 +160,11 @@ async function observe(
       const cancelled = new AbortController();
       void ctx.cancelled.then(() => cancelled.abort());
       await actor.until(() => begun.targets.every((n) => isQuiet(actor, n)), cancelled.signal);
+      // A post_exit hook runs after its service is already terminal: its output belongs to the run.
+      await Promise.race([
+        Promise.all(begun.targets.map((n) => actor.services.get(n)!.postExitHook)),
+        ctx.cancelled,
+      ]);
       if (!ctx.isCancelled()) ctx.emit({ type: 'quiescent' });
       return result();
     }
