@@ -346,6 +346,13 @@ describe('environment', () => {
     ]);
   });
 
+  it('a required variable (${VAR:?message}) that is missing is a config error at its key', async () => {
+    const errors = await errorsOf(
+      y('services:', '  web:', '    command: [x]', '    environment: ["DB=${DB_HOST:?set DB_HOST}"]'),
+    );
+    expect(errors).toEqual(['kepler.yaml:4:19 services.web.environment.DB: DB_HOST is not set: set DB_HOST']);
+  });
+
   it('reports problems found only after expansion', async () => {
     const yaml = y(
       'services:',

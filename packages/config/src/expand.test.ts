@@ -32,6 +32,26 @@ describe('expandVars', () => {
     expect(expand('${NAME:+--name=$NAME}')).toBe('--name=World');
   });
 
+  it('the colon-less forms test "unset" only, as in sh and docker compose', () => {
+    expect(expand('${MISSING-fallback}')).toBe('fallback');
+    expect(expand('${EMPTY-fallback}')).toBe('');
+    expect(expand('${NAME-fallback}')).toBe('World');
+    expect(expand('${EMPTY+set}')).toBe('set');
+    expect(expand('${MISSING+set}')).toBe('');
+    expect(expand('${EMPTY?needed}')).toBe('');
+  });
+
+  it('${VAR:?message} and ${VAR?message} make a missing variable an error with the message', () => {
+    expect(expand('${NAME:?set NAME}')).toBe('World');
+    expect(() => expand('${MISSING:?set MISSING to the db host}')).toThrow(
+      new ExpansionError('MISSING is not set: set MISSING to the db host'),
+    );
+    expect(() => expand('${EMPTY:?}')).toThrow(new ExpansionError('EMPTY is empty'));
+    expect(() => expand('${MISSING?needed for $NAME}')).toThrow(
+      new ExpansionError('MISSING is not set: needed for World'),
+    );
+  });
+
   it('$$ is a literal $ and a lone $ stays', () => {
     expect(expand('cost: $$5')).toBe('cost: $5');
     expect(expand('$${NAME}')).toBe('${NAME}');
@@ -56,9 +76,9 @@ describe('expandVars', () => {
     expect(() => expand('${NAME')).toThrow(ExpansionError);
     expect(() => expand('${NAME')).toThrow('unterminated ${ in "${NAME"');
     expect(() => expand('${1X}')).toThrow(
-      '${1X} in "${1X}" is not a valid expansion (use ${VAR}, ${VAR:-default} or ${VAR:+value})',
+      '${1X} in "${1X}" is not a valid expansion (use ${VAR}, ${VAR:-default}, ${VAR:+value} or ${VAR:?message})',
     );
-    expect(() => expand('${NAME:?oops}')).toThrow('is not a valid expansion');
+    expect(() => expand('${NAME:=oops}')).toThrow('is not a valid expansion');
   });
 });
 

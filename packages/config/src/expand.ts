@@ -16,12 +16,15 @@ const NAME_CHAR = /[A-Za-z0-9_]/;
 
 /**
  * Expands `$VAR`, `${VAR}`, `${VAR:-default}` (default when unset or empty), `${VAR:+value}` (value when
- * set and non-empty), a leading `~` or `~/` (the `home` directory) and `$$` (a literal `$`). Defaults and
- * values are themselves expanded. A `$` not followed by a name or `{` stays as it is.
+ * set and non-empty), `${VAR:?message}` (an error when unset or empty), their colon-less forms
+ * `${VAR-default}`, `${VAR+value}`, `${VAR?message}` (which test "unset" only, as in sh and docker
+ * compose), a leading `~` or `~/` (the `home` directory) and `$$` (a literal `$`). Defaults, values and
+ * messages are themselves expanded. A `$` not followed by a name or `{` stays as it is.
  *
  * An unknown variable expands to the empty string, as in a shell: `${DB_HOST}` with DB_HOST unset gives
  * "". Use `${DB_HOST:-localhost}` for a fallback. `~user` is not supported and stays literal.
- * Throws `ExpansionError` for an unterminated `${` or a malformed `${...}`.
+ * Throws `ExpansionError` for an unterminated `${`, a malformed `${...}`, or a required variable
+ * (`${VAR:?message}`) that is missing.
  */
 export function expandVars(input: string, lookup: Lookup, home?: string): string {
   let text = input;
@@ -80,17 +83,30 @@ function matchingBrace(text: string, from: number): number {
 }
 
 function substitute(body: string, lookup: Lookup, whole: string): string {
-  const match = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:-|:\+)([\s\S]*))?$/.exec(body);
+  const match = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:-|:\+|:\?|-|\+|\?)([\s\S]*))?$/.exec(body);
   if (!match) {
     throw new ExpansionError(
-      `\${${body}} in ${JSON.stringify(whole)} is not a valid expansion (use \${VAR}, \${VAR:-default} or \${VAR:+value})`,
+      `\${${body}} in ${JSON.stringify(whole)} is not a valid expansion (use \${VAR}, \${VAR:-default}, \${VAR:+value} or \${VAR:?message})`,
     );
   }
   const [, name = '', operator, word = ''] = match;
   const value = lookup(name);
-  if (operator === ':-') return value === undefined || value === '' ? expandBody(word, lookup, whole) : value;
-  if (operator === ':+') return value === undefined || value === '' ? '' : expandBody(word, lookup, whole);
-  return value ?? '';
+  if (operator === undefined) return value ?? '';
+  // With a colon, an empty value counts as missing; without, only an unset one does.
+  const missing = value === undefined || (operator.startsWith(':') && value === '');
+  switch (operator.slice(-1)) {
+    case '-':
+      return missing ? expandBody(word, lookup, whole) : (value as string);
+    case '+':
+      return missing ? '' : expandBody(word, lookup, whole);
+    default: {
+      if (!missing) return value as string;
+      const message = expandBody(word, lookup, whole);
+      throw new ExpansionError(
+        `${name} is ${value === undefined ? 'not set' : 'empty'}${message ? `: ${message}` : ''}`,
+      );
+    }
+  }
 }
 
 /** A lookup reading several layers, the first that has the name winning. */

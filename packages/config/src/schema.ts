@@ -121,7 +121,7 @@ const environment: Schema<NormalizedEnvEntry[]> = byKind(
     expected: 'a list of KEY=value strings or a map of KEY: value',
     description:
       // biome-ignore lint/suspicious/noTemplateCurlyInString: shell expansion syntax, shown literally
-      'Environment variables, as a list of `KEY=value` or a map of `KEY: value`. Values are expanded in order ($VAR, ${VAR}, ${VAR:-default}, ${VAR:+value}, ~, $$), each seeing the entries before it.',
+      'Environment variables, as a list of `KEY=value` or a map of `KEY: value`. Values are expanded in order ($VAR, ${VAR}, ${VAR:-default}, ${VAR:+value}, ${VAR:?message}, ~, $$), each seeing the entries before it.',
   },
 );
 
