@@ -265,8 +265,10 @@ while :; do sleep 0.05; done
       expect((await d.service(config, 'down')).status).toBe('stopped');
       expect((await d.service(config, 'ended')).status).toBe('exited');
 
-      // naming a stopped service does not start it
-      await d.cli(['restart', '-d', '-f', config, 'down']);
+      // naming a stopped service does not start it, and says so
+      const named = await d.cli(['restart', '-d', '-f', config, 'down']);
+      expect(named.code).toBe(0);
+      expect(named.stdout).toBe('down is not running, so not restarted (`kepler start down` starts it)\n');
       expect((await d.service(config, 'down')).status).toBe('stopped');
       expect((await d.service(config, 'up')).pid).toBe(up2.pid);
       await d.cli(['stop', '-f', config]);

@@ -111,9 +111,18 @@ export abstract class StartModeCommand extends ConfigCommand {
     const result: StartResult = await client.request(this.request(config, 'detach'));
     for (const name of result.started) this.out(`${this.verbs.progressive} ${name}\n`);
     for (const name of result.alreadyRunning) this.out(`${name} is already running\n`);
-    if (result.started.length === 0 && result.alreadyRunning.length === 0)
+    const skipped = this.notTouched(result);
+    for (const name of skipped)
+      this.out(`${name} is not running, so not restarted (\`kepler start ${name}\` starts it)\n`);
+    if (result.started.length === 0 && result.alreadyRunning.length === 0 && skipped.length === 0)
       this.out(`${this.verbs.nothing}\n`);
     return EXIT_OK;
+  }
+
+  /** Named services the daemon left alone: a restart touches running services only. */
+  private notTouched(result: StartResult): string[] {
+    const touched = new Set([...result.started, ...result.alreadyRunning, ...result.deferred]);
+    return this.services.filter((name, i) => !touched.has(name) && this.services.indexOf(name) === i);
   }
 
   private async runWait(
