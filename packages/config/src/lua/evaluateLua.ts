@@ -334,7 +334,8 @@ class LuaStage {
   private stopOnce(path: string, message: string, pos: Pos): void {
     if (this.reportedStop) return;
     this.reportedStop = true;
-    this.issues.add(path, message, pos);
+    // The sandbox is gone: later Lua blocks were not run, so their problems (if any) are not known yet.
+    this.issues.add(path, `${message} (later Lua blocks were not evaluated)`, pos);
   }
 
   /** Reads the env_file named by an (evaluated) `env_file` node for `ctx`; problems are left to the bake. */
