@@ -114,6 +114,44 @@ describe('surviving a daemon crash', () => {
   );
 
   test(
+    'a spawn that state.json does not show yet (daemon killed right after it) is adopted, not started twice',
+    async () => {
+      const dir = join(d.workDir, 'journal');
+      const starts = join(dir, 'starts');
+      const config = d.writeConfig(
+        `services:
+  once:
+    command: ["sh", "-c", "echo started >> ${starts}; exec sleep 300"]
+`,
+        'journal/kepler.yaml',
+      );
+      expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
+      const pid = (await waitStatus(config, 'once', 'running')).pid as number;
+      await waitFor(() => fileLines(starts).length === 1, 'the start to be recorded');
+      await d.crash();
+      // What the disk holds when the daemon dies between the spawn and its state.json write: the
+      // state from before the launch (spawned/once already names the new process).
+      const stateFile = join(d.configStateDir(config), 'state.json');
+      const state = JSON.parse(readFileSync(stateFile, 'utf8')) as {
+        services: Record<string, Record<string, unknown>>;
+      };
+      Object.assign(state.services.once!, { status: 'starting', pid: null, start_time: null, spawns: 0 });
+      writeFileSync(stateFile, JSON.stringify(state));
+
+      await d.start();
+      const s = await d.service(config, 'once');
+      expect([s.status, s.pid]).toEqual(['running', pid]);
+      expect(alive(pid)).toBe(true);
+      expect(fileLines(starts)).toEqual(['started']);
+      // Adopted for real: its exit is noticed.
+      process.kill(pid, 'SIGKILL');
+      await waitStatus(config, 'once', 'failed');
+      expect(fileLines(starts)).toEqual(['started']);
+    },
+    T,
+  );
+
+  test(
     'a recycled pid (live, but another start time) is neither adopted nor signalled',
     async () => {
       const dir = join(d.workDir, 'recycled');

@@ -21,6 +21,7 @@ import { OpQueue } from './OpQueue.js';
 import { runCommandProbe } from './probe.js';
 import { RestartWatchers } from './RestartWatchers.js';
 import { type ServiceHost, ServiceRuntime } from './ServiceRuntime.js';
+import { SpawnJournal, type SpawnRecord } from './SpawnJournal.js';
 import { StateFile } from './StateFile.js';
 import {
   fromPersisted,
@@ -48,6 +49,7 @@ export class ConfigActor implements ServiceHost {
   private readonly watchers = new RestartWatchers();
   private globalInitDone = false;
   private readonly stateFile: StateFile;
+  private readonly spawnJournal: SpawnJournal;
   private snapshotWritten: boolean;
   private removed = false;
   /** Services a restart command is restarting together (no propagation among them). */
@@ -69,6 +71,7 @@ export class ConfigActor implements ServiceHost {
     });
     this.snapshotWritten = existsSync(join(stateDir, 'expanded_config.yaml'));
     this.stateFile = new StateFile(join(stateDir, 'state.json'), () => this.persistedState(), log);
+    this.spawnJournal = new SpawnJournal(join(stateDir, 'spawned'));
     for (const name of baked.serviceOrder) {
       this.services.set(name, new ServiceRuntime(baked.services[name]!, this));
     }
@@ -131,13 +134,27 @@ export class ConfigActor implements ServiceHost {
 
   private restoreState(): void {
     const persisted = this.stateFile.read();
-    if (!persisted) return;
-    this.globalInitDone = persisted.global_init_done === true;
+    this.globalInitDone = persisted?.global_init_done === true;
     for (const [name, rt] of this.services) {
-      const p = persisted.services?.[name];
+      const p = persisted?.services?.[name];
       if (p) {
         rt.state = fromPersisted(p);
         rt.desired = p.desired ?? (PENDING_OR_ACTIVE.has(rt.state.status) ? 'run' : 'stop');
+      }
+      // A spawn state.json does not show yet (the daemon died before writing it): that process is the
+      // service's current one. recover() adopts it if it still runs, or applies the restart policy.
+      const spawned = this.spawnJournal.read(name);
+      if (spawned && spawned.spawn > rt.state.spawns) {
+        Object.assign(rt.state, {
+          spawns: spawned.spawn,
+          status: 'running',
+          pid: spawned.pid,
+          startTime: spawned.startTime,
+          startedAt: spawned.startedAt,
+          stoppedAt: null,
+          reason: null,
+        });
+        rt.desired = 'run';
       }
     }
   }
@@ -193,6 +210,10 @@ export class ConfigActor implements ServiceHost {
     if (this.removed) return;
     if (opts.urgent) this.stateFile.writeUrgent();
     else this.stateFile.schedule();
+  }
+
+  recordSpawn(service: string, record: SpawnRecord): void {
+    if (!this.removed) this.spawnJournal.record(service, record);
   }
 
   /** Persists now, synchronously (recreate, daemon shutdown). */

@@ -21,6 +21,7 @@ import {
   stopProcessTree,
   watchForeignExit,
 } from './platform/index.js';
+import type { SpawnRecord } from './SpawnJournal.js';
 import { initialServiceState, type ServiceState } from './serviceState.js';
 
 /** What a service needs from the config that owns it (implemented by ConfigActor). */
@@ -30,8 +31,10 @@ export interface ServiceHost {
   readonly fifoDir: string;
   /** Marker value shared by everything this config starts: `<config id>.<service>`. */
   markerFor(service: string): string;
-  /** `urgent`: on disk before this returns (a new pid must survive a daemon crash right after spawn). */
-  persist(opts?: { urgent?: boolean }): void;
+  /** Writes the config's state soon (coalesced). */
+  persist(): void;
+  /** Puts a just-spawned process on disk before it is reported (see SpawnJournal). */
+  recordSpawn(service: string, record: SpawnRecord): void;
   statusChanged(name: string, previous: ServiceStatus, state: ServiceState): void;
   /** Runs a hook to completion; resolves with null when it succeeded, else its one-line failure reason. */
   runServiceHook(
@@ -139,7 +142,7 @@ export class ServiceRuntime {
     }
     Object.assign(this.state, patch);
     this.state.status = to;
-    this.host.persist({ urgent: patch.pid !== undefined && patch.pid !== null });
+    this.host.persist();
     if (from !== to || patch.reason !== undefined) this.host.statusChanged(this.name, from, this.state);
   }
 
@@ -267,10 +270,14 @@ export class ServiceRuntime {
       closeQuietly(errFd);
     }
     const proc = this.proc;
+    const startedAt = new Date(proc.startedAtMs).toISOString();
+    const spawn = this.state.spawns + 1;
+    this.host.recordSpawn(this.name, { spawn, pid: proc.pid, startTime: proc.startTime, startedAt });
     this.transition('running', {
+      spawns: spawn,
       pid: proc.pid,
       startTime: proc.startTime,
-      startedAt: new Date(proc.startedAtMs).toISOString(),
+      startedAt,
       stoppedAt: null,
       healthFailures: 0,
       health: this.spec.healthcheck ? 'starting' : null,

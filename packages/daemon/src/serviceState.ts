@@ -22,6 +22,8 @@ export interface ServiceState {
   initDone: boolean;
   /** The service was healthy at least once since it started (for `service_unhealthy`). */
   wasHealthy: boolean;
+  /** Processes spawned for the service so far: orders SpawnJournal records against this state. */
+  spawns: number;
 }
 
 export interface PersistedServiceState {
@@ -40,6 +42,7 @@ export interface PersistedServiceState {
   /** What the user asked for last (`run` while waiting, restarting or mid-restart). */
   desired?: 'run' | 'stop';
   was_healthy?: boolean;
+  spawns?: number;
 }
 
 export interface PersistedConfigState {
@@ -64,6 +67,7 @@ export function initialServiceState(): ServiceState {
     reason: null,
     initDone: false,
     wasHealthy: false,
+    spawns: 0,
   };
 }
 
@@ -83,6 +87,7 @@ export function toPersisted(s: ServiceState, desired: 'run' | 'stop'): Persisted
     init_done: s.initDone,
     desired,
     was_healthy: s.wasHealthy,
+    spawns: s.spawns,
   };
 }
 
@@ -102,6 +107,7 @@ export function fromPersisted(p: Partial<PersistedServiceState>): ServiceState {
     reason: p.reason ?? null,
     initDone: p.init_done ?? false,
     wasHealthy: p.was_healthy ?? false,
+    spawns: p.spawns ?? 0,
   };
 }
 

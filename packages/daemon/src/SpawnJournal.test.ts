@@ -1,0 +1,47 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SpawnJournal } from './SpawnJournal.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = join(mkdtempSync(join(tmpdir(), 'kepler-journal-')), 'spawned');
+});
+afterEach(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
+
+const rec = (spawn: number, pid: number) => ({
+  spawn,
+  pid,
+  startTime: String(1_000_000 + spawn),
+  startedAt: '2026-11-22T02:56:17.123Z',
+});
+
+describe('SpawnJournal', () => {
+  test('reads back the last record per service; none before the first', () => {
+    const j = new SpawnJournal(dir);
+    expect(j.read('web')).toBeNull();
+    j.record('web', rec(1, 4_194_303));
+    j.record('db', rec(7, 12));
+    expect(j.read('web')).toEqual(rec(1, 4_194_303));
+    expect(j.read('db')).toEqual(rec(7, 12));
+  });
+
+  test('a shorter record replaces a longer one completely (written in place, no rename)', () => {
+    const j = new SpawnJournal(dir);
+    j.record('web', rec(123_456, 4_194_303));
+    const inode = statSync(join(dir, 'web')).ino;
+    j.record('web', rec(123_457, 5));
+    expect(j.read('web')).toEqual(rec(123_457, 5));
+    expect(statSync(join(dir, 'web')).ino).toBe(inode);
+    expect(statSync(join(dir, 'web')).mode & 0o777).toBe(0o640);
+    expect(readFileSync(join(dir, 'web')).length).toBe(256);
+  });
+
+  test('an unreadable or malformed record counts as none', () => {
+    const j = new SpawnJournal(dir);
+    writeFileSync(join(dir, 'torn'), '{"spawn":3,"pid":');
+    writeFileSync(join(dir, 'wrong'), '{"spawn":"3","pid":1,"start_time":"1","started_at":"x"}');
+    expect(j.read('torn')).toBeNull();
+    expect(j.read('wrong')).toBeNull();
+  });
+});
