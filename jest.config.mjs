@@ -9,7 +9,7 @@ const common = {
   testEnvironment: 'node',
   moduleNameMapper: {
     '^@kepler/(config|protocol|daemon)$': '<rootDir>/../$1/src/index.ts',
-    '^@kepler/config/resolve$': '<rootDir>/../config/src/resolveConfigPath.ts',
+    '^@kepler/config/files$': '<rootDir>/../config/src/files.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
 };

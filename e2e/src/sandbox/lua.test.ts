@@ -3,8 +3,10 @@
  * that tries io, os.execute, require of a file outside its directory (relative, absolute, through a
  * symlink), an endless loop, or a huge allocation fails to load with a clear error (CLI exit 1), runs
  * nothing, and the daemon keeps serving other configs. The daemon is root: nothing the sandbox lets
- * through would be harmless.
+ * through would be harmless. So does a config or env_file that is a FIFO or a device (a blocking or
+ * endless read would hang or exhaust the daemon).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestDaemon } from '../testkit.js';
@@ -116,3 +118,40 @@ test(
   },
   T,
 );
+
+describe('files that are not regular files', () => {
+  test.each([
+    ['an env_file that is a FIFO nobody writes', 'fifo-env', 'env_file: env.fifo', 'env.fifo'],
+    ['an env_file that is /dev/zero', 'zero-env', 'env_file: /dev/zero', null],
+  ])(
+    '%s fails to load at once, and the daemon keeps serving',
+    async (_what, name, line, fifo) => {
+      const dir = join(d.workDir, 'special', name);
+      mkdirSync(dir, { recursive: true });
+      if (fifo) execFileSync('mkfifo', [join(dir, fifo)]);
+      const config = join(dir, 'kepler.yaml');
+      writeFileSync(config, `services:\n  app:\n    command: ["true"]\n    ${line}\n`);
+      const r = await d.cli(['start', '-d', '-f', config], { timeoutMs: 20_000 });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('not a regular file');
+      await expectServing();
+    },
+    T,
+  );
+
+  test(
+    'a config path that is a FIFO or a device is refused, and the daemon keeps serving',
+    async () => {
+      const dir = join(d.workDir, 'special', 'fifo-config');
+      mkdirSync(dir, { recursive: true });
+      execFileSync('mkfifo', [join(dir, 'kepler.yaml')]);
+      for (const config of [join(dir, 'kepler.yaml'), '/dev/zero']) {
+        const r = await d.cli(['start', '-d', '-f', config], { timeoutMs: 20_000 });
+        expect([config, r.code]).toEqual([config, 1]);
+        expect(r.stderr).toContain(`cannot read ${config}: not a regular file`);
+        await expectServing();
+      }
+    },
+    T,
+  );
+});

@@ -1,5 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these tests are about literal shell expansion syntax
 /** The bake: defaults, environment, expansion, paths, hooks, logs, hash and immutability. */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { bakeConfig } from './bakeConfig.js';
@@ -351,6 +352,26 @@ describe('environment', () => {
       y('services:', '  web:', '    command: [x]', '    environment: ["DB=${DB_HOST:?set DB_HOST}"]'),
     );
     expect(errors).toEqual(['kepler.yaml:4:19 services.web.environment.DB: DB_HOST is not set: set DB_HOST']);
+  });
+
+  it('an env_file that is a FIFO or a device is an error, never a read that blocks', async () => {
+    const fifo = join(tmpDirWith({}), 'app.env');
+    execFileSync('mkfifo', [fifo]);
+    const errors = await errorsOf(
+      y(
+        'services:',
+        '  a:',
+        '    command: [x]',
+        `    env_file: ${fifo}`,
+        '  b:',
+        '    command: [x]',
+        '    env_file: /dev/zero',
+      ),
+    );
+    expect(errors).toEqual([
+      `kepler.yaml:4:15 services.a.env_file: cannot read env_file ${fifo}: not a regular file (a FIFO, socket or device?)`,
+      'kepler.yaml:7:15 services.b.env_file: cannot read env_file /dev/zero: not a regular file (a FIFO, socket or device?)',
+    ]);
   });
 
   it('reports problems found only after expansion', async () => {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { bakeNormalized } from './bake.js';
 import { ConfigError } from './errors.js';
@@ -6,6 +5,7 @@ import { IssueCollector } from './issues.js';
 import { evaluateLua } from './lua/evaluateLua.js';
 import { normalizeConfig } from './normalize.js';
 import { parseConfigText } from './parse.js';
+import { MAX_CONFIG_FILE_BYTES, readUserFile, UserFileError } from './readUserFile.js';
 import { resolveConfigPath } from './resolveConfigPath.js';
 import type { BakedConfig, ConfigIssue } from './types.js';
 import { validateConfig } from './validate.js';
@@ -35,10 +35,11 @@ export async function bakeConfig(options: BakeConfigOptions): Promise<BakedConfi
   const issues = new IssueCollector(sourcePath);
   let text: string;
   try {
-    text = readFileSync(sourcePath, 'utf8');
+    text = readUserFile(sourcePath, MAX_CONFIG_FILE_BYTES).toString('utf8');
   } catch (error) {
-    const message = `cannot read ${sourcePath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`;
-    throw new ConfigError('CONFIG_NOT_FOUND', [{ file: sourcePath, path: '', message }], message);
+    if (!(error instanceof UserFileError)) throw error;
+    const code = error.code === 'ENOENT' ? 'CONFIG_NOT_FOUND' : 'CONFIG_INVALID';
+    throw new ConfigError(code, [{ file: sourcePath, path: '', message: error.message }], error.message);
   }
   const parsed = parseConfigText(text, issues);
   if (!parsed) throw new ConfigError('CONFIG_INVALID', issues.issues);

@@ -2,10 +2,10 @@
  * Building a process environment: env_file reading and the ordered expansion of `environment` entries.
  * Shared by the Lua stage (to give `ctx.env`) and the bake, so both see the same values.
  */
-import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { EnvFileSyntaxError, parseEnvFile } from './envFileSyntax.js';
 import { ExpansionError, expandVars, type Lookup, layeredLookup } from './expand.js';
+import { MAX_ENV_FILE_BYTES, readUserFile, UserFileError } from './readUserFile.js';
 
 /** An env_file that cannot be read. The message is user-facing. */
 export class EnvFileError extends Error {
@@ -25,12 +25,10 @@ export function readEnvFile(
 ): Record<string, string> {
   let text: string;
   try {
-    text = readFileSync(absPath, 'utf8');
+    text = readUserFile(absPath, MAX_ENV_FILE_BYTES).toString('utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (code ?? String(error));
-    throw new EnvFileError(`cannot read env_file ${absPath}: ${why}`);
+    if (!(error instanceof UserFileError)) throw error;
+    throw new EnvFileError(`cannot read env_file ${absPath}: ${error.reason}`);
   }
   let entries: ReturnType<typeof parseEnvFile>;
   try {

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BakedConfig, BakedHook, BakedService, GlobalHookName, ServiceHookName } from '@kepler/config';
+import { MAX_CONFIG_FILE_BYTES, MAX_ENV_FILE_BYTES, readUserFile } from '@kepler/config/files';
 import type { LogLine, ServiceInfo, ServiceStatus, StreamEvent } from '@kepler/protocol';
 import { writeFileAtomic } from './atomicWrite.js';
 import {
@@ -111,13 +112,13 @@ export class ConfigActor implements ServiceHost {
    */
   private copySources(): void {
     try {
-      writeFileAtomic(join(this.stateDir, 'config.yaml'), readFileSync(this.path));
+      writeFileAtomic(join(this.stateDir, 'config.yaml'), readUserFile(this.path, MAX_CONFIG_FILE_BYTES));
     } catch {
       // The source may be gone (orphaned config restored from its snapshot).
     }
     for (const f of this.baked.envFiles) {
       try {
-        writeFileAtomic(join(this.stateDir, 'env_files', basename(f)), readFileSync(f));
+        writeFileAtomic(join(this.stateDir, 'env_files', basename(f)), readUserFile(f, MAX_ENV_FILE_BYTES));
       } catch {
         // Missing env files were already reported at bake time.
       }

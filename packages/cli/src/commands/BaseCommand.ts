@@ -1,6 +1,6 @@
 import type { ConfigIssue } from '@kepler/config';
 // The light entry point: resolving a path must not load the YAML parser and Lua (ps, stop, logs).
-import { resolveConfigPath } from '@kepler/config/resolve';
+import { resolveConfigPath } from '@kepler/config/files';
 import { type ConfigRef, DaemonClient, socketPath, stateDirFromEnv } from '@kepler/protocol';
 import { Command, Option } from 'clipanion';
 import { loadConfigLib } from '../configLib.js';
