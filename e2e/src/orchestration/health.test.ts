@@ -122,6 +122,32 @@ services:
     await s.ok(['stop']);
   });
 
+  test('what a check leaves running in the background ends with the service (stop leaves nothing)', async () => {
+    const s = new Scenario(
+      d,
+      'probe-children',
+      `
+services:
+  app:
+    command: ["sleep", "100"]
+    healthcheck:
+      test: ["sh", "-c", "sleep 300 & echo $! >> probe-children; exit 0"]
+      interval: 200ms
+`,
+    );
+    await s.ok(['start', '-d']);
+    await s.waitStatus('app', 'healthy');
+    const { readFileSync } = await import('node:fs');
+    const children = () =>
+      readFileSync(s.path('probe-children'), 'utf8').split('\n').filter(Boolean).map(Number);
+    await waitFor(() => children().length >= 3, 'three checks to leave a child behind');
+    const pids = children();
+    expect(pids.filter((p) => alive(p)).length).toBeGreaterThan(0);
+    await s.ok(['stop']);
+    await s.waitStatus('app', 'stopped');
+    expect(children().filter((p) => alive(p))).toEqual([]);
+  });
+
   test('start_period: failures inside it do not count, failures after it do', async () => {
     const s = new Scenario(
       d,

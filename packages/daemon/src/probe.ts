@@ -6,8 +6,9 @@ import { spawnService, stopProcessTree } from './platform/index.js';
 const PROBE_OUTPUT_BYTES = 4096;
 
 /**
- * Runs a health-check command as the service runs (its environment, working directory and user).
- * Exit 0 passes. Past `timeoutMs` the probe's whole process group is killed and the check fails.
+ * Runs a health-check command as the service runs (its environment, working directory, user and
+ * cgroup). Exit 0 passes. Past `timeoutMs` the probe's own process group is killed (not the service's
+ * cgroup) and the check fails.
  */
 export async function runCommandProbe(
   service: BakedService,
@@ -21,13 +22,15 @@ export async function runCommandProbe(
     output = Buffer.concat([output, chunk]);
     if (output.length > PROBE_OUTPUT_BYTES * 2) output = output.subarray(output.length - PROBE_OUTPUT_BYTES);
   };
-  const eq = marker.indexOf('=');
   let proc: Awaited<ReturnType<typeof spawnService>>;
   try {
     proc = await spawnService({
       command: test,
       cwd: service.workingDir,
-      env: { ...service.environment, [marker.slice(0, eq)]: marker.slice(eq + 1) },
+      env: { ...service.environment },
+      // The service's marker: the probe starts in the service's cgroup, so whatever it leaves behind
+      // (`sleep 100 &`) is ended with the service.
+      marker,
       user: service.user,
       group: service.group,
       limits: { memoryBytes: null, cpuTimeSec: null, maxFds: null },
