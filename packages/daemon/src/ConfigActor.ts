@@ -645,6 +645,15 @@ export class ConfigActor implements ServiceHost {
     return this.logs.read(q);
   }
 
+  /** Stored lines in batches for sending (see LogStore.readBatches); checks the names first. */
+  readLogBatches(
+    q: { services: readonly string[]; head?: number; tail?: number; noHook?: boolean },
+    limits: { maxLines: number; maxBytes: number },
+  ): Generator<LogLine[]> {
+    this.checkNames(q.services);
+    return this.logs.readBatches(q, limits);
+  }
+
   get runningCount(): number {
     return [...this.services.values()].filter((rt) => isActive(rt.state.status)).length;
   }

@@ -122,6 +122,7 @@ export class Connection {
       },
       cancelled,
       isCancelled: () => entry.cancelled,
+      drained: () => this.frames.waitForDrain(),
     };
     try {
       if (

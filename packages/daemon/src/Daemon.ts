@@ -66,6 +66,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const startedAt = new Date();
   const registry = new ConfigRegistry(dirs, log);
   let shuttingDown: Promise<number> | null = null;
+  let servicesStopped!: () => void;
+  const closing = new Promise<void>((resolve) => {
+    servicesStopped = resolve;
+  });
   const connections = new Set<Connection>();
   const collector = new IdleCollector();
   const shutdown = (): Promise<number> => {
@@ -74,6 +78,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       void notifySystemd('STOPPING=1');
       await registry.stopEverything();
       await stopRunningHooks();
+      servicesStopped();
       return registry.list().length;
     })();
     return shuttingDown;
@@ -82,6 +87,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     version: daemonVersion(),
     startedAt,
     stateDir: dirs.root,
+    closing,
     shutdown: async () => {
       const n = await shutdown();
       // Answer first, then leave: the CLI waits for the socket to go away.

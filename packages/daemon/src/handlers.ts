@@ -14,10 +14,13 @@ import type { ConfigRegistry } from './ConfigRegistry.js';
 import { startupCluster } from './dependencies.js';
 import { formatMs } from './formatMs.js';
 import { STARTED_STATUSES, TERMINAL_STATUSES } from './lifecycle.js';
+import { inBatches } from './logs/index.js';
 
 /** What a handler gets besides its request: a way to push events, and the client's cancellation. */
 export interface RequestContext {
   emit(event: StreamEvent): void;
+  /** Resolves once the client has read enough of what was emitted (the socket drained), or is gone. */
+  drained(): Promise<void>;
   /** Resolves when the client cancels the request or disconnects. */
   readonly cancelled: Promise<void>;
   isCancelled(): boolean;
@@ -36,10 +39,12 @@ export interface DaemonInfo {
   stateDir: string;
   /** Stops every service, then the daemon. */
   shutdown(): Promise<number>;
+  /** Resolves once a shutdown has stopped every service: log follows end then, with a response. */
+  readonly closing: Promise<void>;
 }
 
-/** Log lines sent per event when replaying stored logs. */
-const LOG_BATCH_LINES = 1000;
+/** A logLines event: at most this many lines and about this many bytes (well inside a 16 MiB frame). */
+const LOG_BATCH = { maxLines: 1000, maxBytes: 4 * 1024 * 1024 };
 /** Log lines attached to a `start --wait` failure. */
 const FAILURE_LOG_LINES = 10;
 
@@ -100,18 +105,30 @@ export function createHandlers(registry: ConfigRegistry, daemon: DaemonInfo): Ha
       const actor = await registry.get(req.config);
       const query = { services: req.services, noHook: req.noHook };
       const tail = req.follow && req.head === undefined && req.tail === undefined ? 10 : req.tail;
-      const lines = actor.readLogs({ ...query, head: req.head, tail });
-      for (let i = 0; i < lines.length; i += LOG_BATCH_LINES) {
-        ctx.emit({ type: 'logLines', lines: actor.forDisplay(lines.slice(i, i + LOG_BATCH_LINES)) });
+      if (!req.follow) {
+        // Streamed at the client's pace: a log of any size, never all of it in memory or in the socket.
+        let sent = 0;
+        for (const batch of actor.readLogBatches({ ...query, head: req.head, tail }, LOG_BATCH)) {
+          if (ctx.isCancelled()) break;
+          ctx.emit({ type: 'logLines', lines: actor.forDisplay(batch) });
+          sent += batch.length;
+          await ctx.drained();
+        }
+        return { lines: sent };
       }
-      if (!req.follow) return { lines: lines.length };
+      // Follow: the last lines (bounded by --tail) and the subscription in one tick, so no captured
+      // line falls between the two.
+      const lines = actor.readLogs({ ...query, head: req.head, tail });
+      for (const batch of inBatches(lines, LOG_BATCH))
+        ctx.emit({ type: 'logLines', lines: actor.forDisplay(batch) });
       let count = lines.length;
       // Subscribed in the same tick as the read: no captured line falls between the two.
       const off = actor.logs.follow(query, (batch: LogLine[]) => {
         count += batch.length;
         ctx.emit({ type: 'logLines', lines: actor.forDisplay(batch) });
       });
-      await ctx.cancelled;
+      // Until the client cancels, or the daemon stops (after the services' last lines were sent).
+      await Promise.race([ctx.cancelled, daemon.closing]);
       off();
       return { lines: count };
     },

@@ -231,6 +231,18 @@ export class DaemonClient {
   }
 
   /**
+   * Stops reading from the daemon (its sends then wait, as `kepler logs` does when its stdout is
+   * slower than the daemon); `resume()` reads again. Events already received are still delivered.
+   */
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
+  }
+
+  /**
    * Closes the connection after flushing what was written (a just-sent cancel still reaches the
    * daemon). Pending requests reject with CONNECTION_CLOSED at once. Idempotent.
    */

@@ -119,8 +119,21 @@ export class LogsCommand extends ConfigCommand {
     const client = await this.connect();
     let interrupted = false;
     try {
+      const stdout = this.context.stdout;
+      let paused = false;
       const stream = client.stream(request, (event: StreamEvent) => {
-        if (event.type === 'logLines') printer.lines(event.lines);
+        if (event.type !== 'logLines') return;
+        printer.lines(event.lines);
+        // Read no faster than stdout takes it (a pager, a slow pipe): the daemon then waits too,
+        // instead of either side holding the whole log in memory.
+        if (!paused && stdout.writableNeedDrain) {
+          paused = true;
+          client.pause();
+          stdout.once('drain', () => {
+            paused = false;
+            client.resume();
+          });
+        }
       });
       const off = onInterrupt(() => {
         interrupted = true;
@@ -129,8 +142,9 @@ export class LogsCommand extends ConfigCommand {
       try {
         await stream.result;
       } catch (error) {
-        // Ctrl+C ends a follow cleanly; so does the daemon going away while following.
-        if (!interrupted && !(selection.follow && isConnectionEnd(error))) throw error;
+        // Ctrl+C ends a follow cleanly. A daemon that stops ends it with a response (exit 0); a lost
+        // connection (the daemon crashed, or dropped a reader that fell too far behind) is an error.
+        if (!interrupted) throw error;
       } finally {
         off();
       }
@@ -139,10 +153,4 @@ export class LogsCommand extends ConfigCommand {
     }
     return EXIT_OK;
   }
-}
-
-/** Whether an error means the connection ended (the daemon stopped), as opposed to a refusal. */
-function isConnectionEnd(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === 'CONNECTION_CLOSED' || code === 'DAEMON_NOT_RUNNING' || code === 'SHUTTING_DOWN';
 }

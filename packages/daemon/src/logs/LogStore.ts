@@ -6,10 +6,13 @@ import { CaptureSink, type LogSink, type SinkHost } from './CaptureSink.js';
 import { LogError } from './LogError.js';
 import { type ByteBuffer, LogFile, type LogFileHost } from './LogFile.js';
 import { encodePrefix, type LogSource, logFileName, parseLogFileName } from './logFormat.js';
-import { readAll, readHead, readTail } from './logReader.js';
+import { RecordCursor, readAll, readHead, readTail } from './logReader.js';
 
-/** Lines longer than this are split into several records (a runaway line cannot eat the daemon's memory). */
-export const MAX_LINE_BYTES = 16 * 1024 * 1024;
+/**
+ * Lines longer than this are split into several records: a runaway line cannot eat the daemon's
+ * memory, and any record fits in one protocol frame (16 MiB) when it is sent back.
+ */
+export const MAX_LINE_BYTES = 4 * 1024 * 1024;
 /** Buffered lines (`buffer_size` > 0) are written at the latest this long after they were captured. */
 export const BUFFER_FLUSH_INTERVAL_MS = 1000;
 
@@ -61,6 +64,24 @@ interface OpenFile {
 function matches(source: LogSource, services: ReadonlySet<string> | null, noHook: boolean): boolean {
   if (noHook && source.hook !== null) return false;
   return services === null || services.has(source.service);
+}
+
+/** Splits lines into batches within `limits` (see readBatches). */
+export function* inBatches(
+  lines: LogLine[],
+  limits: { maxLines: number; maxBytes: number },
+): Generator<LogLine[]> {
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < lines.length; i++) {
+    bytes += (lines[i] as LogLine).line.length;
+    if (i + 1 - start >= limits.maxLines || bytes >= limits.maxBytes) {
+      yield lines.slice(start, i + 1);
+      start = i + 1;
+      bytes = 0;
+    }
+  }
+  if (start < lines.length) yield lines.slice(start);
 }
 
 function count(n: number | undefined): number | undefined {
@@ -188,6 +209,54 @@ export class LogStore {
     if (head !== undefined && lines.length > head) return lines.slice(0, head);
     if (tail !== undefined && lines.length > tail) return lines.slice(lines.length - tail);
     return lines;
+  }
+
+  /**
+   * `read()` in batches of at most `maxLines` lines and about `maxBytes` bytes of line text (plus one
+   * line), for sending. Whole-log and head reads stream through the files (a cursor per file, merged by
+   * time, the same order as `read()`), so a log of any size costs about one block per file in memory.
+   * Tail reads are bounded by their N and go through `read()`.
+   */
+  *readBatches(q: LogReadQuery, limits: { maxLines: number; maxBytes: number }): Generator<LogLine[]> {
+    const head = count(q.head);
+    if (head === undefined && count(q.tail) !== undefined) {
+      yield* inBatches(this.read(q), limits);
+      return;
+    }
+    this.flushAll();
+    const cursors = this.listFiles(q.services, q.noHook ?? false).map(
+      ({ source, file }) => new RecordCursor(file, source),
+    );
+    try {
+      let left = head ?? Number.POSITIVE_INFINITY;
+      let batch: LogLine[] = [];
+      let bytes = 0;
+      while (left > 0) {
+        // The earliest next line; on equal times the earlier file (read()'s stable order).
+        let earliest: RecordCursor | null = null;
+        let earliestTs = Number.POSITIVE_INFINITY;
+        for (const c of cursors) {
+          const line = c.peek();
+          if (line !== null && (earliest === null || line.ts < earliestTs)) {
+            earliest = c;
+            earliestTs = line.ts;
+          }
+        }
+        const line = earliest?.next();
+        if (!line) break;
+        batch.push(line);
+        bytes += line.line.length;
+        left--;
+        if (batch.length >= limits.maxLines || bytes >= limits.maxBytes) {
+          yield batch;
+          batch = [];
+          bytes = 0;
+        }
+      }
+      if (batch.length > 0) yield batch;
+    } finally {
+      for (const c of cursors) c.close();
+    }
   }
 
   /**

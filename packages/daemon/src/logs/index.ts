@@ -4,6 +4,7 @@ export { LogError, type LogErrorCode } from './LogError.js';
 export { LOG_DIR_MODE, LOG_FILE_MODE } from './LogFile.js';
 export {
   BUFFER_FLUSH_INTERVAL_MS,
+  inBatches,
   type LogFollowQuery,
   type LogReadQuery,
   LogStore,

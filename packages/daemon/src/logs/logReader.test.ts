@@ -110,6 +110,63 @@ describe('read', () => {
   });
 });
 
+describe('readBatches (streamed, for sending)', () => {
+  const limits = { maxLines: 1000, maxBytes: 4 * 1024 * 1024 };
+  const flat = (batches: Iterable<LogLine[]>) => [...batches].flat();
+
+  beforeEach(() => {
+    // Interleaved times across three files, equal times included, and a foreign line without a prefix.
+    const recs = (offset: number, n: number, name: string): [number, string][] =>
+      Array.from({ length: n }, (_, i) => [Math.floor((i * 7 + offset) / 3), `${name}-${i}`]);
+    file('web.stdout.log', recs(0, 2500, 'w'));
+    file('web.stderr.log', recs(1, 1200, 'e'));
+    file('db.stdout.log', recs(2, 1800, 'd'));
+    fs.appendFileSync(path.join(dir, 'db.stdout.log'), 'foreign line\n');
+  });
+
+  it('gives exactly what read() gives, in the same order, for whole, head and tail reads', () => {
+    for (const q of [
+      { services: [] },
+      { services: ['web', 'db'] },
+      { services: ['db'], head: 1500 },
+      { services: [], head: 3 },
+      { services: [], tail: 2200 },
+      { services: [], noHook: true },
+    ]) {
+      expect(tagged(flat(store.readBatches(q, limits)))).toEqual(tagged(store.read(q)));
+    }
+  });
+
+  it('batches hold at most maxLines lines, and about maxBytes bytes', () => {
+    const byLines = [...store.readBatches({ services: [] }, { maxLines: 1000, maxBytes: 1e9 })];
+    expect(byLines.map((b) => b.length)).toEqual([1000, 1000, 1000, 1000, 1000, 501]);
+    const byBytes = [...store.readBatches({ services: [] }, { maxLines: 1e9, maxBytes: 100 })];
+    for (const b of byBytes.slice(0, -1)) {
+      const bytes = b.reduce((n, l) => n + l.line.length, 0);
+      expect(bytes).toBeGreaterThanOrEqual(100);
+      expect(bytes - (b.at(-1)?.line.length ?? 0)).toBeLessThan(100);
+    }
+  });
+
+  it('reads records longer than its block, and an unterminated last record', () => {
+    const big = 'x'.repeat(3 * 1024 * 1024 + 17);
+    fs.writeFileSync(
+      path.join(dir, 'big.stdout.log'),
+      `${record(T0, 'a')}${record(T0 + 1, big)}${record(T0 + 2, 'tail').slice(0, -1)}`,
+    );
+    expect(text(flat(store.readBatches({ services: ['big'] }, limits)))).toEqual(['a', big, 'tail']);
+  });
+
+  it('stops at the file size it saw: lines appended while it reads are left for the next read', () => {
+    const batches = store.readBatches({ services: ['db'] }, { maxLines: 10, maxBytes: 1e9 });
+    const first = batches.next().value as LogLine[];
+    fs.appendFileSync(path.join(dir, 'db.stdout.log'), record(T0 + 999_999, 'late'));
+    const rest = [...{ [Symbol.iterator]: () => batches }].flat();
+    expect(text([...first, ...rest])).not.toContain('late');
+    expect(text(store.read({ services: ['db'] }))).toContain('late');
+  });
+});
+
 describe('reading one file', () => {
   const src = { service: 's', hook: null, stream: 'stdout' } as const;
   const fp = () => path.join(dir, 's.stdout.log');

@@ -157,3 +157,80 @@ export function readTail(path: string, n: number, source: LogSource, into: LogLi
     return buf.length;
   });
 }
+
+/** Bytes read per step by a `RecordCursor`. */
+const CURSOR_BLOCK_BYTES = 1024 * 1024;
+
+/**
+ * Reads one file's records forwards, one at a time, holding about one block in memory: a log of any
+ * size can be merged and sent without loading it. Reads up to the size the file had when the cursor
+ * opened (lines appended meanwhile belong to the next read). Call `close()` when done.
+ */
+export class RecordCursor {
+  private fd: number | null;
+  private readonly size: number;
+  private pos = 0;
+  private buf: Buffer = Buffer.alloc(0);
+  private at = 0;
+  private prevTs = 0;
+  private pending: LogLine | null = null;
+
+  constructor(
+    path: string,
+    private readonly source: LogSource,
+  ) {
+    try {
+      this.fd = fs.openSync(path, 'r');
+      this.size = fs.fstatSync(this.fd).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      this.fd = null;
+      this.size = 0;
+    }
+  }
+
+  /** The next record without consuming it; null at the end. */
+  peek(): LogLine | null {
+    this.pending ??= this.read();
+    return this.pending;
+  }
+
+  /** Consumes and returns the next record; null at the end. */
+  next(): LogLine | null {
+    const line = this.peek();
+    this.pending = null;
+    return line;
+  }
+
+  close(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+  }
+
+  private read(): LogLine | null {
+    let nl = this.buf.indexOf(NEWLINE, this.at);
+    while (nl === -1 && this.pos < this.size && this.fd !== null) {
+      // Keep the unfinished record and append the next block (a record may span several).
+      const rest = this.buf.subarray(this.at);
+      const block = readAt(this.fd, this.pos, Math.min(CURSOR_BLOCK_BYTES, this.size - this.pos));
+      if (block.length === 0) break;
+      this.pos += block.length;
+      this.buf = rest.length ? Buffer.concat([rest, block]) : block;
+      this.at = 0;
+      nl = this.buf.indexOf(NEWLINE, rest.length);
+    }
+    if (this.at >= this.buf.length) return null;
+    const end = nl === -1 ? this.buf.length : nl; // an unterminated last record counts as a line
+    const ts = parseTimestamp(this.buf, this.at, end);
+    let line: Buffer;
+    if (Number.isNaN(ts)) {
+      line = this.buf.subarray(this.at, end);
+    } else {
+      this.prevTs = ts;
+      line = this.buf.subarray(this.at + PREFIX_BYTES, end);
+    }
+    this.at = end + 1;
+    const { service, hook, stream } = this.source;
+    return { ts: this.prevTs, service, hook, stream, line };
+  }
+}
