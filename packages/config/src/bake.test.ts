@@ -374,6 +374,16 @@ describe('environment', () => {
     ]);
   });
 
+  it('refuses limits no kernel would take', async () => {
+    const errors = await errorsOf(
+      y('services:', '  a:', '    command: [x]', '    limits: {memory: 99999999G, max_fds: 2000000000}'),
+    );
+    expect(errors).toEqual([
+      'kepler.yaml:4:22 services.a.limits.memory: "99999999G" is too large (at most 8388607G)',
+      'kepler.yaml:4:42 services.a.limits.max_fds: must be at most 1073741816, got 2000000000',
+    ]);
+  });
+
   it('reports problems found only after expansion', async () => {
     const yaml = y(
       'services:',

@@ -77,6 +77,11 @@ describe('parseSize', () => {
     );
   });
 
+  it('rejects sizes too large to be an exact number of bytes', () => {
+    expect(() => parseSize('99999999G')).toThrow('"99999999G" is too large (at most 8388607G)');
+    expect(parseSize('8388607G')).toBe(8388607 * 1024 ** 3);
+  });
+
   it('formatBytes picks the largest exact unit and round-trips', () => {
     expect(formatBytes(16384)).toBe('16KB');
     expect(formatBytes(50 * 1024 ** 2)).toBe('50MB');

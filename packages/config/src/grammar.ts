@@ -80,6 +80,9 @@ const BYTES_PER_UNIT: Readonly<Record<string, number>> = {
 /** The JSON Schema pattern for a size string. */
 export const SIZE_PATTERN = '^\\s*\\d+(\\.\\d+)?\\s*([bB]|[kKmMgG][bB]?)?\\s*$';
 
+/** The largest size in whole GB that is still an exact integer of bytes (8 PiB). */
+const MAX_SIZE_GB = Math.floor(Number.MAX_SAFE_INTEGER / 1024 ** 3);
+
 /**
  * Parses a size to whole bytes: `512K`, `50MB`, `1G`, `1.5gb` (1024-based, case-insensitive; `B` optional)
  * and a bare number (string or number) meaning bytes. Fractions of a byte are floored. It does not accept
@@ -92,13 +95,20 @@ export function parseSize(input: string | number): number {
     );
   if (typeof input === 'number') {
     if (!Number.isFinite(input) || input < 0) throw bad();
+    if (!Number.isSafeInteger(Math.floor(input))) {
+      throw new GrammarError(`${input} is too large (at most ${MAX_SIZE_GB}G)`);
+    }
     return Math.floor(input);
   }
   const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(input);
   if (!match) throw bad();
   const unit = BYTES_PER_UNIT[(match[2] ?? '').toLowerCase()];
   if (unit === undefined) throw bad();
-  return Math.floor(Number(match[1]) * unit);
+  const bytes = Math.floor(Number(match[1]) * unit);
+  if (!Number.isSafeInteger(bytes)) {
+    throw new GrammarError(`${JSON.stringify(input)} is too large (at most ${MAX_SIZE_GB}G)`);
+  }
+  return bytes;
 }
 
 /** Formats bytes with the largest exact 1024-based unit (`16384` -> `16KB`); parses back with `parseSize`. */

@@ -473,8 +473,19 @@ const limitsProps = {
     },
     description: 'Address-space limit (RLIMIT_AS), e.g. 512M, 1G. Expanded ($VAR).',
   }),
-  cpu_time: number({ integer: true, min: 0, description: 'CPU time limit in seconds (RLIMIT_CPU).' }),
-  max_fds: number({ integer: true, min: 0, description: 'Maximum open file descriptors (RLIMIT_NOFILE).' }),
+  cpu_time: number({
+    integer: true,
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    description: 'CPU time limit in seconds (RLIMIT_CPU).',
+  }),
+  // Linux caps RLIMIT_NOFILE at fs.nr_open, whose largest possible value is 1073741816.
+  max_fds: number({
+    integer: true,
+    min: 0,
+    max: 1_073_741_816,
+    description: 'Maximum open file descriptors (RLIMIT_NOFILE).',
+  }),
 };
 const limits = object(limitsProps, { description: 'Resource limits.' });
 

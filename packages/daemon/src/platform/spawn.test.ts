@@ -207,6 +207,7 @@ describe('spawnService', () => {
       spawnService(spec({ command: ['true'], limits: { memoryBytes: -1, cpuTimeSec: null, maxFds: null } })),
     );
     expect(err.code).toBe('SPAWN_FAILED');
+    expect(err.message).toContain('invalid limits.memory: -1');
   });
 
   test('start time is readable even for a process that exits at once', async () => {

@@ -196,10 +196,17 @@ function buildChain(
   return chain;
 }
 
+/** The config keys of SpawnSpec's limits, for messages. */
+const LIMIT_KEYS: Record<keyof SpawnSpec['limits'], string> = {
+  memoryBytes: 'limits.memory',
+  cpuTimeSec: 'limits.cpu_time',
+  maxFds: 'limits.max_fds',
+};
+
 function checkLimits(limits: SpawnSpec['limits']): void {
-  for (const [key, value] of Object.entries(limits)) {
+  for (const [key, value] of Object.entries(limits) as [keyof SpawnSpec['limits'], number | null][]) {
     if (value !== null && (!Number.isSafeInteger(value) || value < 0)) {
-      throw spawnFailed(`invalid limit ${key}: ${value}`);
+      throw spawnFailed(`invalid ${LIMIT_KEYS[key]}: ${value}`);
     }
   }
 }
