@@ -7,16 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { lstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import {
-  CLI,
-  DAEMON,
-  ensureCiUsers,
-  openUpDirs,
-  runCommand,
-  TestDaemon,
-  type TestUser,
-  waitFor,
-} from '../testkit.js';
+import { cliAs, DAEMON, ensureCiUsers, openUpDirs, TestDaemon, type TestUser, waitFor } from '../testkit.js';
 
 const T = 60_000;
 
@@ -100,20 +91,7 @@ maybe(
   'a user refused by the root-only socket gets the group hint and exit 2, and the daemon keeps serving root',
   async () => {
     // `keplertest` is in `kepler` on this host, but the daemon found no such group: the socket is 0600.
-    const r = await runCommand(
-      'setpriv',
-      [
-        `--reuid=${inGroup.uid}`,
-        `--regid=${inGroup.gid}`,
-        '--init-groups',
-        process.execPath,
-        CLI,
-        'ps',
-        '-f',
-        config,
-      ],
-      { cwd: d.workDir, env: { ...process.env, ...d.env, NO_COLOR: '1', HOME: '/tmp' } },
-    );
+    const r = await cliAs(d, inGroup, ['ps', '-f', config]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('usermod -aG kepler');
     expect(r.stdout).toBe('');

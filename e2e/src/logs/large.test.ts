@@ -26,6 +26,28 @@ function pipeTo(args: string[], consumer: string): Promise<{ out: string; cliCod
   return new Promise((resolve) => child.on('close', (code) => resolve({ out, cliCode: code ?? -1 })));
 }
 
+/** `kepler logs --follow --raw` as a child process, with its output collected. */
+function followLogs(config: string): {
+  out: () => string;
+  err: () => string;
+  exited: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, [CLI, 'logs', '--follow', '--raw', '-f', config], {
+    env: { ...process.env, ...d.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c) => {
+    out += c;
+  });
+  child.stderr.on('data', (c) => {
+    err += c;
+  });
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  return { out: () => out, err: () => err, exited };
+}
+
 const LINES = 800_000; // x ~100 bytes: ~80 MB stored, more than the 64 MiB a client may fall behind
 
 test(
@@ -89,43 +111,19 @@ test(
       'tick/kepler.yaml',
     );
     expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
-    const child = spawn(process.execPath, [CLI, 'logs', '--follow', '--raw', '-f', config], {
-      env: { ...process.env, ...d.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c) => {
-      out += c;
-    });
-    child.stderr.on('data', (c) => {
-      err += c;
-    });
-    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-    await waitFor(() => out.includes('tick'), 'the follow to stream');
+    const first = followLogs(config);
+    await waitFor(() => first.out().includes('tick'), 'the follow to stream');
     await d.stop();
-    expect(await exited).toBe(0);
-    expect(err).toBe('');
+    expect(await first.exited).toBe(0);
+    expect(first.err()).toBe('');
 
     await d.start();
     expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
-    const again = spawn(process.execPath, [CLI, 'logs', '--follow', '--raw', '-f', config], {
-      env: { ...process.env, ...d.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out2 = '';
-    let err2 = '';
-    again.stdout.on('data', (c) => {
-      out2 += c;
-    });
-    again.stderr.on('data', (c) => {
-      err2 += c;
-    });
-    const exited2 = new Promise<number | null>((r) => again.on('close', (code) => r(code)));
-    await waitFor(() => out2.includes('tick'), 'the second follow to stream');
+    const again = followLogs(config);
+    await waitFor(() => again.out().includes('tick'), 'the second follow to stream');
     await d.crash();
-    expect(await exited2).toBe(2);
-    expect(err2).toMatch(/^Lost the connection to the daemon/);
+    expect(await again.exited).toBe(2);
+    expect(again.err()).toMatch(/^Lost the connection to the daemon/);
     await d.start();
     await d.cli(['stop', '-f', config]);
   },
