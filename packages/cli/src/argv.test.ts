@@ -21,6 +21,12 @@ describe('preprocessArgv', () => {
     expect(preprocessArgv(['-f=x.yaml', 'ps'])).toEqual(['ps', '--file=x.yaml']);
   });
 
+  it('keeps a negative count after --tail / --head as their value, for the command to refuse', () => {
+    expect(preprocessArgv(['logs', '--tail', '-1'])).toEqual(['logs', '--tail=-1']);
+    expect(preprocessArgv(['logs', '--head', '-5', 'web'])).toEqual(['logs', '--head=-5', 'web']);
+    expect(preprocessArgv(['logs', '--tail', '5'])).toEqual(['logs', '--tail', '5']);
+  });
+
   it('keeps a file name that starts with a dash', () => {
     expect(preprocessArgv(['-f', '-weird.yaml', 'ps'])).toEqual(['ps', '--file=-weird.yaml']);
   });

@@ -1,5 +1,8 @@
 import { UsageError } from './errors.js';
 
+/** Options whose value is a number: a negative one must not be taken for a flag. */
+const NUMERIC_OPTIONS: ReadonlySet<string> = new Set(['--tail', '--head']);
+
 /**
  * Normalises the global options so they work anywhere on the command line: `-f FILE`, `--file FILE`,
  * `--file=FILE`, `-fFILE`, `-v` and `--verbose` may come before the command (`kepler -f app.yaml start`)
@@ -33,6 +36,11 @@ export function preprocessArgv(argv: readonly string[]): string[] {
       setFile(arg.slice(arg.startsWith('-f=') ? 3 : 2), '-f');
     } else if (arg === '-v' || arg === '--verbose') {
       verbose = true;
+    } else if (NUMERIC_OPTIONS.has(arg) && /^-\d/.test(argv[i + 1] ?? '')) {
+      // `--tail -1` would read as a flag named -1 ("--tail needs a value"); keep it as the value, so
+      // the command reports what is wrong with it.
+      rest.push(`${arg}=${argv[i + 1]}`);
+      i++;
     } else {
       rest.push(arg);
     }
