@@ -621,6 +621,8 @@ export class ConfigActor implements ServiceHost {
         const rt = new ServiceRuntime(baked.services[name]!, this);
         const old = previous.get(name);
         if (old) rt.state = { ...old };
+        // A record left by an earlier service of this name must not look like a newer spawn.
+        else this.spawnJournal.forget(name);
         this.services.set(name, rt);
       }
       this.copySources();

@@ -37,6 +37,14 @@ describe('SpawnJournal', () => {
     expect(readFileSync(join(dir, 'web')).length).toBe(256);
   });
 
+  test('forget drops a record', () => {
+    const j = new SpawnJournal(dir);
+    j.record('web', rec(3, 42));
+    j.forget('web');
+    j.forget('never-recorded');
+    expect(j.read('web')).toBeNull();
+  });
+
   test('an unreadable or malformed record counts as none', () => {
     const j = new SpawnJournal(dir);
     writeFileSync(join(dir, 'torn'), '{"spawn":3,"pid":');

@@ -1,4 +1,4 @@
-import { closeSync, constants, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The last process spawned for a service: enough to find and adopt it after a daemon crash. */
@@ -39,6 +39,11 @@ export class SpawnJournal {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /** Drops the service's record: a service that starts over (new in a recreated config) has none. */
+  forget(service: string): void {
+    rmSync(join(this.dir, service), { force: true });
   }
 
   /** The service's last record, or null when there is none (or it cannot be read). */
