@@ -152,6 +152,30 @@ describe('surviving a daemon crash', () => {
   );
 
   test(
+    'a service removed and added again by recreate does not take over its old spawn record',
+    async () => {
+      const yaml = (services: string) => `services:\n${services}`;
+      const web = '  web:\n    command: ["sleep", "300"]\n    restart: always\n';
+      const other = '  other:\n    command: ["sleep", "300"]\n';
+      const config = d.writeConfig(yaml(web), 'readded/kepler.yaml');
+      expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
+      await waitStatus(config, 'web', 'running');
+      expect((await d.cli(['stop', '-f', config])).code).toBe(0);
+      d.writeConfig(yaml(other), 'readded/kepler.yaml');
+      expect((await d.cli(['recreate', '-f', config])).code).toBe(0);
+      d.writeConfig(yaml(web + other), 'readded/kepler.yaml');
+      expect((await d.cli(['recreate', '-f', config])).code).toBe(0);
+      await d.crash();
+      await d.start();
+      expect((await d.ps(config)).map((s) => [s.name, s.status])).toEqual([
+        ['web', 'stopped'],
+        ['other', 'stopped'],
+      ]);
+    },
+    T,
+  );
+
+  test(
     'a recycled pid (live, but another start time) is neither adopted nor signalled',
     async () => {
       const dir = join(d.workDir, 'recycled');
