@@ -138,6 +138,9 @@ export class LogsCommand extends ConfigCommand {
       const off = onInterrupt(() => {
         interrupted = true;
         stream.cancel();
+        // Read again even if stdout is stuck: the daemon may be waiting for us to drain before it
+        // reads the cancel.
+        client.resume();
       });
       try {
         await stream.result;
