@@ -104,7 +104,7 @@ test(
 );
 
 test(
-  '`logs --follow` ends with exit 0 when the daemon stops, and with exit 2 and a message when it crashes',
+  '`logs --follow` ends with exit 0 when the daemon stops (command or SIGTERM), and with exit 2 and a message when it crashes',
   async () => {
     const config = d.writeConfig(
       'services:\n  tick:\n    command: ["sh", "-c", "while :; do echo tick; sleep 0.1; done"]\n',
@@ -116,6 +116,18 @@ test(
     await d.stop();
     expect(await first.exited).toBe(0);
     expect(first.err()).toBe('');
+
+    // The same when the daemon is told to stop by a signal (systemctl stop).
+    await d.start();
+    expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
+    const signalled = followLogs(config);
+    await waitFor(() => signalled.out().includes('tick'), 'the follow to stream again');
+    const daemon = d.proc!;
+    const daemonGone = new Promise((r) => daemon.once('exit', r));
+    daemon.kill('SIGTERM');
+    expect(await signalled.exited).toBe(0);
+    expect(signalled.err()).toBe('');
+    await daemonGone;
 
     await d.start();
     expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);

@@ -176,6 +176,25 @@ describe('surviving a daemon crash', () => {
   );
 
   test(
+    'without state.json, a spawn record never restarts a service the user stopped',
+    async () => {
+      const config = d.writeConfig(
+        'services:\n  tick:\n    command: ["sleep", "300"]\n    restart: always\n',
+        'lost-state/kepler.yaml',
+      );
+      expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
+      const pid = (await waitStatus(config, 'tick', 'running')).pid as number;
+      expect((await d.cli(['stop', '-f', config])).code).toBe(0);
+      await waitFor(() => !alive(pid), 'tick to be gone');
+      await d.crash();
+      writeFileSync(join(d.configStateDir(config), 'state.json'), '');
+      await d.start();
+      expect((await d.service(config, 'tick')).status).toBe('stopped');
+    },
+    T,
+  );
+
+  test(
     'a recycled pid (live, but another start time) is neither adopted nor signalled',
     async () => {
       const dir = join(d.workDir, 'recycled');

@@ -595,7 +595,7 @@ describe('env_file expansion', () => {
       env: { ...TEST_ENV, def: 'EXPANDED', FROM_CLI: 'cli-value' },
       files: {
         'app.env':
-          'DB_PASSWORD=s3cr#t\nAPI_KEY=\'abc$def\'\nDQ="pa$$word" # comment\nFROM_CLI\nNOT_SET_ANYWHERE\n',
+          'DB_PASSWORD=s3cr#t\nAPI_KEY=\'abc$def\'\nDQ="pa$$word" # comment\nFROM_CLI\nNOT_SET_ANYWHERE\nCOST="\\$5 for ${FROM_CLI}"\n',
       },
     });
     expect(baked.services.web?.environment).toEqual({
@@ -603,6 +603,7 @@ describe('env_file expansion', () => {
       API_KEY: 'abc$def',
       DQ: 'pa$word',
       FROM_CLI: 'cli-value',
+      COST: '$5 for cli-value',
     });
   });
 

@@ -3,7 +3,7 @@
  * allowed, `#` comment lines, and three kinds of value:
  * - unquoted: trimmed; a `#` starts a comment only after whitespace (`s3cr#t` keeps its `#`);
  * - `'single quoted'`: literal, never expanded;
- * - `"double quoted"`: `\n \r \t \" \\` escapes, may span lines;
+ * - `"double quoted"`: `\n \r \t \" \\ \$` escapes, may span lines;
  * and a bare `KEY`, which passes the variable on from the environment the config is baked in.
  * Unquoted and double-quoted values are expanded later (see environment.ts); single-quoted ones are not.
  * (dotenv's parser cuts `s3cr#t` to `s3cr` and forgets which values were single-quoted, so secrets
@@ -39,6 +39,8 @@ const DOUBLE_QUOTED_ESCAPES: Readonly<Record<string, string>> = {
   t: '\t',
   '"': '"',
   '\\': '\\',
+  // A literal `$`: written as the expansion's own escape, since double-quoted values are expanded next.
+  $: '$$',
 };
 
 /** Parses an env file's text; throws EnvFileSyntaxError naming the line of the first bad entry. */
@@ -90,7 +92,7 @@ export function parseEnvFile(text: string): EnvFileEntry[] {
         value:
           quote === "'"
             ? inner
-            : inner.replace(/\\([nrt"\\])/g, (_, c: string) => DOUBLE_QUOTED_ESCAPES[c] ?? c),
+            : inner.replace(/\\([nrt"\\$])/g, (_, c: string) => DOUBLE_QUOTED_ESCAPES[c] ?? c),
         literal: quote === "'",
         line: lineNo,
       });

@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
 
 /** Largest config file read (a config is text; anything bigger is a mistake or an attack). */
 export const MAX_CONFIG_FILE_BYTES = 8 * 1024 * 1024;
@@ -19,22 +19,22 @@ export class UserFileError extends Error {
 
 /**
  * Reads a file a user named (a config, an env_file) for the daemon without letting it hang or crash
- * the daemon: opened with O_NONBLOCK (a FIFO cannot block the open), checked on the open descriptor to
- * be a regular file (no FIFO, device or /dev/zero), and read only up to `maxBytes`.
+ * the daemon: checked to be a regular file (no FIFO, device or /dev/zero) before it is opened and again
+ * on the descriptor, opened with O_NONBLOCK (a FIFO swapped in cannot block the open), and read only up
+ * to `maxBytes`.
  */
 export function readUserFile(path: string, maxBytes: number): Buffer {
+  // Checked before opening too: opening some devices already does something (a watchdog, a tape).
+  checkRegular(path, () => statSync(path));
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
-    throw new UserFileError(path, REASONS[code] ?? code, code);
+    throw failure(path, error);
   }
   try {
-    const st = fstatSync(fd);
-    if (st.isDirectory()) throw new UserFileError(path, REASONS.EISDIR!, 'EISDIR');
-    if (!st.isFile())
-      throw new UserFileError(path, 'not a regular file (a FIFO, socket or device?)', 'ENOTREG');
+    // Again on the open descriptor: the path may have been swapped since the check.
+    const st = checkRegular(path, () => fstatSync(fd));
     if (st.size > maxBytes) {
       throw new UserFileError(
         path,
@@ -57,6 +57,24 @@ export function readUserFile(path: string, maxBytes: number): Buffer {
   } finally {
     closeSync(fd);
   }
+}
+
+function checkRegular(path: string, stat: () => Stats): Stats {
+  let st: Stats;
+  try {
+    st = stat();
+  } catch (error) {
+    throw failure(path, error);
+  }
+  if (st.isDirectory()) throw new UserFileError(path, REASONS.EISDIR as string, 'EISDIR');
+  if (!st.isFile())
+    throw new UserFileError(path, 'not a regular file (a FIFO, socket or device?)', 'ENOTREG');
+  return st;
+}
+
+function failure(path: string, error: unknown): UserFileError {
+  const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+  return new UserFileError(path, REASONS[code] ?? code, code);
 }
 
 const REASONS: Readonly<Record<string, string>> = {

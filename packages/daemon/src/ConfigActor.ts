@@ -19,6 +19,7 @@ import { MARKER_ENV, runHook } from './HookRunner.js';
 import { isActive, isTerminal, PENDING_OR_ACTIVE } from './lifecycle.js';
 import { LogStore } from './logs/index.js';
 import { OpQueue } from './OpQueue.js';
+import { isSameProcess } from './platform/index.js';
 import { runCommandProbe } from './probe.js';
 import { RestartWatchers } from './RestartWatchers.js';
 import { type ServiceHost, ServiceRuntime } from './ServiceRuntime.js';
@@ -145,7 +146,11 @@ export class ConfigActor implements ServiceHost {
       // A spawn state.json does not show yet (the daemon died before writing it): that process is the
       // service's current one. recover() adopts it if it still runs, or applies the restart policy.
       const spawned = this.spawnJournal.read(name);
-      if (spawned && spawned.spawn > rt.state.spawns) {
+      // Without state.json (deleted, or lost with its directory's last write) nothing says what the
+      // user wanted: take over a record's process only while it still runs, never restart from it.
+      const trusted =
+        persisted !== null || (spawned !== null && isSameProcess(spawned.pid, spawned.startTime));
+      if (spawned && trusted && spawned.spawn > rt.state.spawns) {
         Object.assign(rt.state, {
           spawns: spawned.spawn,
           status: 'running',

@@ -33,7 +33,7 @@ export class Connection {
   private readonly helloTimer: NodeJS.Timeout;
 
   constructor(
-    socket: Socket,
+    private readonly socket: Socket,
     private readonly handlers: HandlerTable,
     private readonly opts: {
       log: (l: string) => void;
@@ -57,6 +57,22 @@ export class Connection {
   destroy(): void {
     this.frames.destroy();
     this.onClose();
+  }
+
+  /**
+   * Ends the connection once what was already sent is flushed (a follow's final response), or after
+   * `graceMs` for a client that does not read: for a daemon about to exit.
+   */
+  closeFlushed(graceMs: number): Promise<void> {
+    if (this.socket.destroyed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.destroy(), graceMs);
+      this.socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.frames.close();
+    });
   }
 
   private onClose(): void {

@@ -13,6 +13,8 @@ import { IdleCollector } from './IdleCollector.js';
 import { notifySystemd } from './platform/index.js';
 import { keplerGid, SOCKET_MODE_GROUP, SOCKET_MODE_ROOT_ONLY, StateDir } from './StateDir.js';
 
+/** How long an exiting daemon waits for clients to take their last frames. */
+const EXIT_FLUSH_GRACE_MS = 1000;
 /** How long a client gets to say hello before its connection is dropped. */
 export const HELLO_TIMEOUT_MS = 10_000;
 
@@ -112,8 +114,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     exiting = true;
     collector.stop();
     registry.closeAll();
-    for (const c of connections) c.destroy();
     server.close();
+    // Final responses (a follow's end) reach their clients; one that does not read gets a second.
+    await Promise.all([...connections].map((c) => c.closeFlushed(EXIT_FLUSH_GRACE_MS)));
     dirs.removeStale();
     log(`daemon stopped (exit ${code})`);
     process.exit(code);
@@ -121,7 +124,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.on(sig, () => {
       log(`${sig} received: stopping services gracefully`);
-      void shutdown().then(() => exit(0));
+      // After the handlers that wait for the services to stop have answered (as `daemon stop` does).
+      void shutdown().then(() => setImmediate(() => void exit(0)));
     });
   }
   process.on('SIGHUP', () => log('SIGHUP ignored'));

@@ -272,7 +272,12 @@ export class ServiceRuntime {
     const proc = this.proc;
     const startedAt = new Date(proc.startedAtMs).toISOString();
     const spawn = this.state.spawns + 1;
-    this.host.recordSpawn(this.name, { spawn, pid: proc.pid, startTime: proc.startTime, startedAt });
+    try {
+      this.host.recordSpawn(this.name, { spawn, pid: proc.pid, startTime: proc.startTime, startedAt });
+    } catch (e) {
+      // The process runs either way and must stay watched; state.json still records it shortly.
+      this.host.logError(`cannot record the spawn of ${this.name}: ${(e as Error).message}`);
+    }
     this.transition('running', {
       spawns: spawn,
       pid: proc.pid,

@@ -124,9 +124,10 @@ export class LogsCommand extends ConfigCommand {
       const stream = client.stream(request, (event: StreamEvent) => {
         if (event.type !== 'logLines') return;
         printer.lines(event.lines);
-        // Read no faster than stdout takes it (a pager, a slow pipe): the daemon then waits too,
-        // instead of either side holding the whole log in memory.
-        if (!paused && stdout.writableNeedDrain) {
+        // Stored lines: read no faster than stdout takes them (a pager, a slow pipe); the daemon then
+        // waits too, instead of either side holding the whole log in memory. Not when following: live
+        // lines cannot wait, and a follower the daemon cannot send to is dropped.
+        if (!selection.follow && !paused && stdout.writableNeedDrain) {
           paused = true;
           client.pause();
           stdout.once('drain', () => {

@@ -224,10 +224,11 @@ export class LogStore {
       return;
     }
     this.flushAll();
-    const cursors = this.listFiles(q.services, q.noHook ?? false).map(
-      ({ source, file }) => new RecordCursor(file, source),
-    );
+    const cursors: RecordCursor[] = [];
     try {
+      for (const { source, file } of this.listFiles(q.services, q.noHook ?? false)) {
+        cursors.push(new RecordCursor(file, source));
+      }
       let left = head ?? Number.POSITIVE_INFINITY;
       let batch: LogLine[] = [];
       let bytes = 0;

@@ -179,14 +179,22 @@ export class RecordCursor {
     path: string,
     private readonly source: LogSource,
   ) {
+    let fd: number;
     try {
-      this.fd = fs.openSync(path, 'r');
-      this.size = fs.fstatSync(this.fd).size;
+      fd = fs.openSync(path, 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       this.fd = null;
       this.size = 0;
+      return;
     }
+    try {
+      this.size = fs.fstatSync(fd).size;
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+    this.fd = fd;
   }
 
   /** The next record without consuming it; null at the end. */
