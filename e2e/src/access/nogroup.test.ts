@@ -11,10 +11,14 @@ import { cliAs, DAEMON, ensureCiUsers, openUpDirs, TestDaemon, type TestUser, wa
 
 const T = 60_000;
 
-/** unshare needs CAP_SYS_ADMIN; without it this scenario cannot be staged (say so, do not fake it). */
-const canUnshare = spawnSync('unshare', ['-m', 'true']).status === 0;
+/** unshare and a bind mount need CAP_SYS_ADMIN; without them this scenario cannot be staged (say so, do not fake it). */
+const canUnshare =
+  spawnSync('unshare', ['-m', '--', 'sh', '-c', 'mount --bind /etc/group /etc/group'], { stdio: 'ignore' })
+    .status === 0;
 if (!canUnshare)
-  console.warn('skipped: `unshare -m` is not permitted here, the missing-group scenario needs it');
+  console.warn(
+    'skipped: a private mount namespace is not permitted here, the missing-group scenario needs one',
+  );
 
 const d = new TestDaemon('kepler-e2e-nogroup');
 let inGroup: TestUser;
