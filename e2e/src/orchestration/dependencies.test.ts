@@ -452,7 +452,12 @@ services:
     for (const n of ['db', 'api', 'web']) await s.waitStatus(n, 'running');
     expect((await s.svc('other')).status).toBe('stopped');
     await s.waitLine('web start');
-    expect(s.lines()).toEqual(['db start', 'api start', 'web start']);
+    // service_started orders the spawns (each waits for its dependency to be running); the lines the
+    // three shells then write may land in any order.
+    expect([...s.lines()].sort()).toEqual(['api start', 'db start', 'web start']);
+    const spawnedAt = async (n: string) => Date.parse((await s.svc(n)).started_at as string);
+    expect(await spawnedAt('db')).toBeLessThanOrEqual(await spawnedAt('api'));
+    expect(await spawnedAt('api')).toBeLessThanOrEqual(await spawnedAt('web'));
     await s.ok(['stop']);
     expect(s.lines().slice(3)).toEqual(['web stop', 'api stop', 'db stop']);
     for (const n of ['db', 'api', 'web']) expect((await s.svc(n)).status).toBe('stopped');
