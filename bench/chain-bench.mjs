@@ -11,13 +11,13 @@
 // Needs `pnpm build` and root (the daemon runs as root). It starts its own daemon in a temporary
 // KEPLER_DAEMON_PATH, stops it and removes the directory at the end.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { median } from './lib.mjs';
+import { median, requireBuiltAndRoot } from './lib.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'packages/cli/dist/main.js');
@@ -36,16 +36,7 @@ if (delaysMs.length !== 3 || delaysMs.some((x) => !Number.isFinite(x) || x < 0))
   console.error('--delays takes three millisecond values, e.g. 300,500,700');
   process.exit(1);
 }
-for (const f of [CLI, DAEMON]) {
-  if (!existsSync(f)) {
-    console.error(`missing ${f}: run \`pnpm build\` first`);
-    process.exit(1);
-  }
-}
-if (process.getuid?.() !== 0) {
-  console.error('the daemon runs as root: run this benchmark as root');
-  process.exit(1);
-}
+requireBuiltAndRoot([CLI, DAEMON]);
 
 const base = mkdtempSync(join(tmpdir(), 'kepler-chain-bench-'));
 const stateDir = join(base, 'state');

@@ -11,13 +11,13 @@
 // Needs `pnpm build` and root (the daemon runs as root). It starts its own daemon in a temporary
 // KEPLER_DAEMON_PATH, and stops it and removes the directory at the end.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { rssMb, timeProcess as timeProcessIn, waitGone } from './lib.mjs';
+import { requireBuiltAndRoot, rssMb, timeProcess as timeProcessIn, waitGone } from './lib.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'packages/cli/dist/main.js');
@@ -31,16 +31,7 @@ const SETTLE_MS = 3_000;
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '30' } } });
 const runs = Number(values.runs);
 
-for (const f of [CLI, DAEMON]) {
-  if (!existsSync(f)) {
-    console.error(`missing ${f}: run \`pnpm build\` first`);
-    process.exit(1);
-  }
-}
-if (process.getuid?.() !== 0) {
-  console.error('the daemon runs as root: run this benchmark as root');
-  process.exit(1);
-}
+requireBuiltAndRoot([CLI, DAEMON]);
 
 const base = mkdtempSync(join(tmpdir(), 'kepler-bench-'));
 const stateDir = join(base, 'state');

@@ -1,6 +1,6 @@
 // Helpers shared by the benchmark scripts (plain node, no build step).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 /** Median (mean of the middle two for an even count); NaN for no samples. */
 export function median(xs) {
@@ -59,5 +59,19 @@ export async function waitGone(pid, timeoutMs = 30_000) {
     if (state === 'Z' || state === 'X') return true;
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Exits with a one-line reason unless every built file exists and we run as root (the daemon's user). */
+export function requireBuiltAndRoot(files) {
+  for (const f of files) {
+    if (!existsSync(f)) {
+      console.error(`missing ${f}: run \`pnpm build\` first`);
+      process.exit(1);
+    }
+  }
+  if (process.getuid?.() !== 0) {
+    console.error('the daemon runs as root: run this benchmark as root');
+    process.exit(1);
   }
 }
