@@ -201,7 +201,7 @@ export class ConfigActor implements ServiceHost {
       }
     }
     // Written before the load is answered: a first use leaves a complete state directory behind.
-    this.persist({ urgent: true });
+    this.persistNow();
     this.evaluate();
   }
 
@@ -212,17 +212,15 @@ export class ConfigActor implements ServiceHost {
   }
 
   /** Persists every service's state (coalesced, off the event loop: see StateFile). */
-  persist(opts: { urgent?: boolean } = {}): void {
-    if (this.removed) return;
-    if (opts.urgent) this.stateFile.writeUrgent();
-    else this.stateFile.schedule();
+  persist(): void {
+    if (!this.removed) this.stateFile.schedule();
   }
 
   recordSpawn(service: string, record: SpawnRecord): void {
     if (!this.removed) this.spawnJournal.record(service, record);
   }
 
-  /** Persists now, synchronously (recreate, daemon shutdown). */
+  /** Persists now, synchronously (first load, recreate, daemon shutdown). */
   persistNow(): void {
     if (!this.removed) this.stateFile.writeNow();
   }

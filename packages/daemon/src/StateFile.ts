@@ -37,18 +37,7 @@ export class StateFile {
     this.writing ??= this.flush();
   }
 
-  /**
-   * Writes now, synchronously but without fsync (cheap), then schedules the durable write: for facts a
-   * daemon restarted after a crash must find, such as the pid of a process just spawned.
-   */
-  writeUrgent(): void {
-    if (this.closed) return;
-    this.generation++; // an async write in flight now carries older state: it must not land
-    writeFileAtomic(this.path, this.text(), 0o640, { durable: false });
-    this.schedule();
-  }
-
-  /** Writes now, synchronously (recreate, daemon shutdown). */
+  /** Writes now, synchronously (first load, recreate, daemon shutdown). */
   writeNow(): void {
     if (this.closed) return;
     this.dirty = false;

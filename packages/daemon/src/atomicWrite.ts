@@ -6,25 +6,16 @@ import { dirname } from 'node:path';
  * Writes a file so that a crash at any moment leaves either the old or the new content, never a torn
  * one: temporary file in the same directory, fsync, rename over the target, fsync the directory.
  */
-export function writeFileAtomic(
-  path: string,
-  data: string | Uint8Array,
-  mode = 0o640,
-  opts: { durable?: boolean } = {},
-): void {
-  const durable = opts.durable ?? true;
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o640): void {
   const tmp = `${path}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w', mode);
   try {
     writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    // Without fsync the rename still survives a crash of this process (the page cache outlives it),
-    // only not a power loss: enough for facts a restarted daemon needs at once, such as a new pid.
-    if (durable) fsyncSync(fd);
+    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   renameSync(tmp, path);
-  if (!durable) return;
   try {
     const dirFd = openSync(dirname(path), 'r');
     try {
