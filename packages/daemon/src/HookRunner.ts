@@ -56,9 +56,7 @@ export async function runHook(r: HookRun): Promise<HookOutcome> {
     const abort = () =>
       void stopProcessTree({
         pid: proc.pid,
-        pgid: proc.pid,
-        // Not the owner's marker: that would also end the service the hook belongs to.
-        marker: `${MARKER_ENV}=${r.marker}.aborted-hook`,
+        pgid: proc.pid, // the hook's own group only: the owner's marker would also end its service
         signal: 'SIGTERM',
         graceMs: HOOK_ABORT_GRACE_MS,
       });

@@ -46,8 +46,7 @@ export async function runCommandProbe(
   const kill = () =>
     void stopProcessTree({
       pid: proc.pid,
-      pgid: proc.pid,
-      marker: `${marker}.probe-none`,
+      pgid: proc.pid, // the probe's own group only: its service keeps running
       signal: 'SIGKILL',
       graceMs: 0,
     });

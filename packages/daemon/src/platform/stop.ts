@@ -75,7 +75,11 @@ const delay = (ms: number): Promise<void> => new Promise((res) => setTimeout(res
 export async function stopProcessTree(opts: {
   pid: number;
   pgid: number;
-  marker: string;
+  /**
+   * The service's marker (its cgroup and its escapees). Absent: only the process group is stopped,
+   * for a hook or health check ended early while its service keeps running.
+   */
+  marker?: string;
   signal: NodeJS.Signals | number;
   graceMs: number;
   /** Resolves when the main process has exited (our own child): polls wake up at once instead of waiting. */
@@ -94,9 +98,9 @@ export async function stopProcessTree(opts: {
       }
       wake = done;
     });
-  assertMarker(marker);
+  if (marker !== undefined) assertMarker(marker);
   assertTarget(pgid, 'pgid');
-  const cgPath = cgroupPathForMarker(marker);
+  const cgPath = marker === undefined ? null : cgroupPathForMarker(marker);
   const cg = cgPath !== null && existsSync(cgPath) ? cgPath : null;
   const deadline = Date.now() + graceMs;
   // Escapees signalled individually, with their start time so a recycled pid is never hit twice.
@@ -121,9 +125,9 @@ export async function stopProcessTree(opts: {
       return left;
     }
     if (group || full) {
-      const snap = await scanProcesses(full ? [marker] : []);
+      const snap = await scanProcesses(full && marker !== undefined ? [marker] : []);
       for (const [p, st] of snap.stats) if (st.pgid === pgid) left.add(p);
-      for (const p of snap.markers.get(marker) ?? []) left.add(p);
+      if (marker !== undefined) for (const p of snap.markers.get(marker) ?? []) left.add(p);
     }
     return left;
   };
