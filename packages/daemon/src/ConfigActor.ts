@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BakedConfig, BakedHook, BakedService, GlobalHookName, ServiceHookName } from '@kepler/config';
+import { renderBakedConfig } from '@kepler/config';
 import { MAX_CONFIG_FILE_BYTES, MAX_ENV_FILE_BYTES, readUserFile } from '@kepler/config/files';
 import type { LogLine, ServiceInfo, ServiceStatus, StreamEvent } from '@kepler/protocol';
 import { writeFileAtomic } from './atomicWrite.js';
@@ -48,7 +49,7 @@ export class ConfigActor implements ServiceHost {
   private readonly queue = new OpQueue();
   private readonly listeners = new Set<ConfigListener>();
   private readonly depTimers = new Map<string, NodeJS.Timeout[]>();
-  private readonly watchers = new RestartWatchers();
+  private readonly watchers = new RestartWatchers((line) => this.log(`${this.path}: ${line}`));
   private globalInitDone = false;
   private readonly stateFile: StateFile;
   private readonly spawnJournal: SpawnJournal;
@@ -128,8 +129,6 @@ export class ConfigActor implements ServiceHost {
 
   /** Writes expanded_config.yaml (the snapshot later daemon restarts run from). */
   async writeSnapshot(): Promise<void> {
-    // Loaded on demand: the config package (and its YAML library) costs the idle daemon ~8 MB.
-    const { renderBakedConfig } = await import('@kepler/config');
     writeFileAtomic(join(this.stateDir, 'expanded_config.yaml'), renderBakedConfig(this.baked, 'yaml'));
     this.snapshotWritten = true;
   }
@@ -175,6 +174,7 @@ export class ConfigActor implements ServiceHost {
       if (isActive(s) && rt.adopt()) {
         // Still the same process: a stop the crash interrupted is finished now.
         if (s === 'stopping') void rt.stop();
+        else this.updateWatcher(rt.name); // adopting changes no status: arm restart.watch here
         continue;
       }
       if (s === 'stopping') {
@@ -414,7 +414,7 @@ export class ConfigActor implements ServiceHost {
         root: rt.spec.workingDir,
         patterns: rt.spec.restart.watch,
         onError: (err: unknown) =>
-          this.log(`watching files of ${name}: ${(err as Error)?.message ?? String(err)}`),
+          this.log(`${this.path}: watching files of ${name}: ${(err as Error)?.message ?? String(err)}`),
         onChange: (paths) => {
           if (rt.desired !== 'run' || !isActive(rt.state.status)) return;
           this.progress(name, `restarting: ${paths.slice(0, 3).join(', ')} changed`);

@@ -1,7 +1,8 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import type { BakedConfig } from '@kepler/config';
+import { type BakedConfig, bakeConfig, ConfigError } from '@kepler/config';
 import type { ConfigRef, ConfigSummary, PruneEntry } from '@kepler/protocol';
+import { parse as parseYaml } from 'yaml';
 import { ConfigActor, readSourcePath } from './ConfigActor.js';
 import { DaemonError } from './errors.js';
 import type { StateDir } from './StateDir.js';
@@ -30,7 +31,7 @@ export class ConfigRegistry {
     }
     for (const entry of entries) {
       const dir = join(this.dirs.configsDir, entry);
-      const baked = await readSnapshot(dir);
+      const baked = readSnapshot(dir);
       if (!baked) continue;
       try {
         const actor = new ConfigActor(baked, dir, this.log);
@@ -67,7 +68,7 @@ export class ConfigRegistry {
 
   private async load(ref: ConfigRef): Promise<ConfigActor> {
     const dir = this.dirs.configDir(ref.path);
-    const baked = (await readSnapshot(dir)) ?? (await bake(ref));
+    const baked = readSnapshot(dir) ?? (await bake(ref));
     const actor = new ConfigActor(baked, dir, this.log);
     this.actors.set(ref.path, actor);
     actor.recover();
@@ -158,8 +159,6 @@ export class ConfigRegistry {
 }
 
 async function bake(ref: ConfigRef): Promise<BakedConfig> {
-  // Loaded on demand: the config package (YAML, Lua) costs the idle daemon ~8 MB it rarely needs.
-  const { bakeConfig, ConfigError } = await import('@kepler/config');
   try {
     return await bakeConfig({ path: ref.path, env: { ...ref.env } });
   } catch (e) {
@@ -171,7 +170,7 @@ async function bake(ref: ConfigRef): Promise<BakedConfig> {
 }
 
 /** The persisted snapshot of a config state directory, or null when absent or of another format. */
-async function readSnapshot(dir: string): Promise<BakedConfig | null> {
+function readSnapshot(dir: string): BakedConfig | null {
   let text: string;
   try {
     text = readFileSync(join(dir, 'expanded_config.yaml'), 'utf8');
@@ -179,7 +178,6 @@ async function readSnapshot(dir: string): Promise<BakedConfig | null> {
     return null;
   }
   try {
-    const { parse: parseYaml } = await import('yaml');
     const data = parseYaml(text) as BakedConfig | null;
     if (data?.formatVersion !== 1 || typeof data.sourcePath !== 'string') return null;
     return data;

@@ -1,35 +1,50 @@
-import type { FileWatcher, FileWatcherOptions } from './FileWatcher.js';
-
-let fileWatcherModule: typeof import('./FileWatcher.js') | null = null;
+import { FileWatcher, type FileWatcherOptions } from './FileWatcher.js';
 
 /**
  * The `restart.watch` file watchers of one config, one per service, kept in step with whether each
- * service should be watched. FileWatcher (chokidar + picomatch, ~5 MB resident) is loaded on first
- * use: most configs watch nothing.
+ * service should be watched. Each watcher is reported to `log` once armed (its initial scan done),
+ * or when it cannot be armed.
+ *
+ * FileWatcher (chokidar + picomatch, under 1 MB resident) is imported statically, never on first
+ * use: see startupImports.test.ts for why the daemon resolves no module after start-up.
  */
 export class RestartWatchers {
   private readonly watchers = new Map<string, FileWatcher>();
   private closed = false;
 
+  /** `log` gets one line per watcher armed or failed (the daemon log). */
+  constructor(private readonly log: (line: string) => void = () => undefined) {}
+
   /**
    * Watches `name` when `wanted()` gives options, stops watching it when it gives null. Idempotent:
-   * called at every status change of the service (and asked again once the module has loaded).
+   * called at every status change of the service, and for a service adopted after a daemon restart.
    */
   update(name: string, wanted: () => FileWatcherOptions | null): void {
     if (this.closed) return;
     const existing = this.watchers.get(name);
     const options = wanted();
     if (options && !existing) {
-      if (!fileWatcherModule) {
-        void import('./FileWatcher.js').then((m) => {
-          fileWatcherModule = m;
-          this.update(name, wanted);
-        });
+      let watcher: FileWatcher;
+      let ready: Promise<void>;
+      try {
+        watcher = new FileWatcher(options);
+        ready = watcher.start();
+      } catch (e) {
+        this.log(`cannot watch files of ${name}: ${(e as Error)?.message ?? String(e)}`);
         return;
       }
-      const watcher = new fileWatcherModule.FileWatcher(options);
       this.watchers.set(name, watcher);
-      void watcher.start();
+      ready.then(
+        () => {
+          if (this.watchers.get(name) === watcher) {
+            this.log(`watching files of ${name}: ${options.patterns.join(', ')} in ${options.root}`);
+          }
+        },
+        (e: unknown) => {
+          if (this.watchers.get(name) === watcher) this.watchers.delete(name);
+          this.log(`cannot watch files of ${name}: ${(e as Error)?.message ?? String(e)}`);
+        },
+      );
     } else if (!options && existing) {
       this.watchers.delete(name);
       void existing.stop();

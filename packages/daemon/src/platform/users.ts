@@ -44,10 +44,18 @@ interface PosixModule {
   getgrnam(group: string | number): PosixGroup;
 }
 
+// Required with this module, at daemon start-up: a require once services run could resolve the addon
+// wrongly (nodejs/node#51142, see startupImports.test.ts). A missing addon fails on first use, not on
+// import, so importing the platform layer never fails.
 let posixModule: PosixModule | null = null;
+let posixError: unknown = null;
+try {
+  posixModule = createRequire(import.meta.url)('posix') as PosixModule;
+} catch (e) {
+  posixError = e;
+}
 function posix(): PosixModule {
-  // Loaded on first use so that importing the platform layer never fails on a missing native addon.
-  posixModule ??= createRequire(import.meta.url)('posix') as PosixModule;
+  if (!posixModule) throw posixError;
   return posixModule;
 }
 
