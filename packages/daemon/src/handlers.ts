@@ -15,6 +15,7 @@ import { startupCluster } from './dependencies.js';
 import { formatMs } from './formatMs.js';
 import { STARTED_STATUSES, TERMINAL_STATUSES } from './lifecycle.js';
 import { inBatches } from './logs/index.js';
+import type { ServiceState } from './serviceState.js';
 
 /** What a handler gets besides its request: a way to push events, and the client's cancellation. */
 export interface RequestContext {
@@ -216,13 +217,27 @@ function readiness(actor: ConfigActor, name: string): 'ready' | 'pending' | { fa
   if (s.status === 'failed') return { failed: s.reason ?? 'failed' };
   if (s.status === 'exited') return s.exitCode === 0 ? 'ready' : { failed: `exited with code ${s.exitCode}` };
   if (s.status === 'stopped' && rt.desired === 'stop') return { failed: 'stopped' };
-  // As docker compose --wait: a service whose health check has given up on it fails the wait.
-  if (s.status === 'unhealthy') {
-    const output = s.lastHealthOutput?.split('\n')[0];
-    return { failed: `unhealthy after ${s.healthFailures} failed checks${output ? `: ${output}` : ''}` };
-  }
+  // As docker compose --wait, a service whose health check has given up on it fails the wait; unless it
+  // was healthy since it started: a blip (a dependency restarting) is waited out, up to the timeout.
+  if (s.status === 'unhealthy') return s.wasHealthy ? 'pending' : { failed: unhealthyReason(rt.state) };
   if (rt.spec.healthcheck) return s.status === 'healthy' ? 'ready' : 'pending';
   return STARTED_STATUSES.has(s.status) ? 'ready' : 'pending';
+}
+
+function unhealthyReason(s: ServiceState): string {
+  const output = s.lastHealthOutput?.split('\n')[0];
+  return `unhealthy after ${s.healthFailures} failed checks${output ? `: ${output}` : ''}`;
+}
+
+/** Tells the client why the wait goes on for a service that turned unhealthy after being healthy. */
+function noteRecovering(actor: ConfigActor, name: string, ctx: RequestContext): void {
+  const s = actor.services.get(name)!.state;
+  if (s.status !== 'unhealthy' || !s.wasHealthy) return;
+  ctx.emit({
+    type: 'progress',
+    service: name,
+    message: `${unhealthyReason(s)}; it was healthy before: waiting for it to recover`,
+  });
 }
 
 async function waitForCluster(
@@ -242,6 +257,7 @@ async function waitForCluster(
   };
   const immediate = check();
   if (immediate) return immediate;
+  for (const name of cluster) noteRecovering(actor, name, ctx);
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | null = null;
     const finish = (v: { ok: true } | { ok: false; service: string | null; reason: string }) => {
@@ -253,6 +269,7 @@ async function waitForCluster(
       if (e.type !== 'serviceStatusChanged') return;
       const r = check();
       if (r) finish(r);
+      else if (e.status === 'unhealthy' && cluster.includes(e.service)) noteRecovering(actor, e.service, ctx);
     });
     if (timeoutMs !== null) {
       timer = setTimeout(() => {
@@ -260,10 +277,15 @@ async function waitForCluster(
         const info: ServiceInfo | undefined = waiting
           ? actor.ps().find((s) => s.name === waiting)
           : undefined;
+        const state = waiting ? actor.services.get(waiting)!.state : null;
+        const detail =
+          state?.status === 'unhealthy'
+            ? unhealthyReason(state)
+            : `${info?.status}${info?.reason ? `: ${info.reason}` : ''}`;
         finish({
           ok: false,
           service: waiting,
-          reason: `timed out after ${formatMs(timeoutMs)}${info ? ` waiting for ${info.name} (${info.status}${info.reason ? `: ${info.reason}` : ''})` : ''}`,
+          reason: `timed out after ${formatMs(timeoutMs)}${info ? ` waiting for ${info.name} (${detail})` : ''}`,
         });
       }, timeoutMs);
     }
