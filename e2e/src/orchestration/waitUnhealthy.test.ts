@@ -98,7 +98,9 @@ describe('start -d --wait and a health blip', () => {
       await d.waitStatus(config, 'blip', 'unhealthy');
       const r = await d.cli(['start', '-d', '--wait', '--timeout', '2s', '-f', config]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/timed out after 2s waiting for blip \(unhealthy after \d+ failed checks: exit code 1\)/);
+      expect(r.stderr).toMatch(
+        /timed out after 2s waiting for blip \(unhealthy after \d+ failed checks: exit code 1\)/,
+      );
       expect((await d.cli(['stop', '-f', config])).code).toBe(0);
     },
     T,
