@@ -23,7 +23,11 @@ test(
     expect(await d.cli(['ps', '--json', '-f', other])).toEqual({ code: 0, stdout: '[]\n', stderr: note });
     expect(await d.cli(['ps', '-f', other, 'web'])).toEqual({ code: 0, stdout: '', stderr: note });
     expect(await d.cli(['logs', '-f', other])).toEqual({ code: 0, stdout: '', stderr: note });
-    expect(await d.cli(['logs', '--json', '-f', other, 'web'])).toEqual({ code: 0, stdout: '', stderr: note });
+    expect(await d.cli(['logs', '--json', '-f', other, 'web'])).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: note,
+    });
     // Nothing to follow: it returns at once rather than waiting on a config nothing will load.
     expect(await d.cli(['logs', '--follow', '-f', other], { timeoutMs: 15_000 })).toEqual({
       code: 0,

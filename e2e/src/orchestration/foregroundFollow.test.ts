@@ -4,8 +4,7 @@
  * says when a service is already running, and says why a restart did nothing instead of exiting silently.
  */
 import { jest } from '@jest/globals';
-import { waitFor } from '../testkit.js';
-import { TestDaemon } from '../testkit.js';
+import { TestDaemon, waitFor } from '../testkit.js';
 import { Scenario, spawnCli } from './helpers.js';
 
 jest.setTimeout(90_000);

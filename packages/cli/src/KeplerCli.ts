@@ -37,7 +37,10 @@ export class KeplerCli extends Cli {
     const rest = restNameOf(record.specs);
     const original: UsageFn = builder.usage.bind(builder);
     const named = (text: string) =>
-      text.replace(VALUE_PLACEHOLDER, (_match, names: string) => `${names} ${OPTION_VALUE_NAMES[names] ?? 'VALUE'}`);
+      text.replace(
+        VALUE_PLACEHOLDER,
+        (_match, names: string) => `${names} ${OPTION_VALUE_NAMES[names] ?? 'VALUE'}`,
+      );
     builder.usage = (opts) => {
       const { usage, options } = original(opts);
       const withRest = rest === null ? usage : usage.replace(REST_PLACEHOLDER, ` [${rest.toUpperCase()}...]`);
@@ -53,7 +56,9 @@ export class KeplerCli extends Cli {
  * The name given to the command's `Option.Rest` (clipanion keeps it only for required ones): found by
  * replaying the options' definitions against a builder that only records `addRest`.
  */
-function restNameOf(specs: ReadonlyMap<string, { definition: (builder: never, key: string) => void }>): string | null {
+function restNameOf(
+  specs: ReadonlyMap<string, { definition: (builder: never, key: string) => void }>,
+): string | null {
   let name: string | null = null;
   const recorder = {
     addRest: (opts: { name?: string } = {}) => {

@@ -162,7 +162,8 @@ async function observe(
 ): Promise<StartResult> {
   const unsubscribe: Array<() => void> = [];
   // Follow mode shows only the named services and their dependencies, after a `begun` event.
-  const scope = opts.mode === 'follow' ? new FollowScope(actor.baked, opts.services, (e) => ctx.emit(e)) : null;
+  const scope =
+    opts.mode === 'follow' ? new FollowScope(actor.baked, opts.services, (e) => ctx.emit(e)) : null;
   if (opts.mode !== 'detach') {
     unsubscribe.push(actor.subscribe((e) => (scope ? scope.forward(e) : ctx.emit(e))));
     if (scope) {
@@ -191,10 +192,7 @@ async function observe(
       const quiet = scope!.quiescenceSet(begun.targets);
       await actor.until(() => quiet.every((n) => isQuiet(actor, n)), cancelled.signal);
       // A post_exit hook runs after its service is already terminal: its output belongs to the run.
-      await Promise.race([
-        Promise.all(quiet.map((n) => actor.services.get(n)!.postExitHook)),
-        ctx.cancelled,
-      ]);
+      await Promise.race([Promise.all(quiet.map((n) => actor.services.get(n)!.postExitHook)), ctx.cancelled]);
       if (!ctx.isCancelled()) ctx.emit({ type: 'quiescent' });
       return result();
     }

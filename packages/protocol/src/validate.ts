@@ -327,7 +327,8 @@ const RETENTION_SETTINGS: ReadonlySet<string> = new Set(['on_start', 'on_stop', 
 function clearedLog(value: unknown, path: string): Complete<ClearedLog> {
   const o = obj(value, path);
   const by = str(o.by, `${path}.by`);
-  if (!RETENTION_SETTINGS.has(by)) fail(`${path}.by`, `unknown retention setting ${JSON.stringify(by.slice(0, 40))}`);
+  if (!RETENTION_SETTINGS.has(by))
+    fail(`${path}.by`, `unknown retention setting ${JSON.stringify(by.slice(0, 40))}`);
   return { service: str(o.service, `${path}.service`), by: by as ClearedLog['by'] };
 }
 

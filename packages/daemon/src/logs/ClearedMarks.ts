@@ -6,7 +6,12 @@ import { LOG_FILE_MODE } from './LogFile.js';
 /** Suffix of a mark file (`<service>.cleared`); parseLogFileName ignores it: it is not a log. */
 const MARK_SUFFIX = '.cleared';
 
-const SETTINGS: ReadonlySet<string> = new Set<RetentionSetting>(['on_start', 'on_stop', 'on_restart', 'on_exit']);
+const SETTINGS: ReadonlySet<string> = new Set<RetentionSetting>([
+  'on_start',
+  'on_stop',
+  'on_restart',
+  'on_exit',
+]);
 
 /**
  * Which retention setting last cleared a service's own output, kept beside its logs as
