@@ -22,7 +22,9 @@ export class FollowScope {
     private readonly named: readonly string[],
     private readonly emit: (event: StreamEvent) => void,
   ) {
-    this.followed = named.length === 0 ? null : new Set(withDependencies(baked, named));
+    // Unknown names are left to the operation, which rejects them with the list of services.
+    const known = named.filter((n) => n in baked.services);
+    this.followed = named.length === 0 ? null : new Set(withDependencies(baked, known));
   }
 
   /** Forwards `event` if it concerns the followed services (held until `begin`). */
