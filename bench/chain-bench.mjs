@@ -88,8 +88,9 @@ try {
     const dir = join(base, `run${run}`);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'kepler.yaml'), chainYaml());
-    // Load (bake) the config first: the figure is orchestration, not config parsing.
-    cli(['ps'], dir);
+    // Load (bake) the config first: the figure is orchestration, not config parsing. `stop` loads a
+    // config without running anything (`ps` only reads: it never loads one).
+    cli(['stop'], dir);
     const t0 = performance.now();
     cli(['start', '-d', '--wait'], dir);
     const ms = performance.now() - t0;

@@ -14,6 +14,8 @@ const T = 60_000;
 const d = new TestDaemon('kepler-e2e-env');
 let out: string;
 const SECRET = 'xyz-e2e-secret-7f3a';
+/** The PATH a service gets when its environment sets none (systemd's default). */
+const SYSTEMD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 beforeAll(async () => {
   openUpDirs(d);
@@ -77,6 +79,7 @@ test(
     // Nothing of the CLI's (or the daemon's) environment beyond what Kepler documents it adds.
     const allowed = new Set([
       'GIVEN',
+      'PATH',
       'HOME',
       'USER',
       'LOGNAME',
@@ -87,6 +90,8 @@ test(
       '_',
     ]);
     expect([...cleared.keys()].filter((k) => !allowed.has(k))).toEqual([]);
+    // Not the CLI's PATH: systemd's default, so tools in /usr/local/bin and `#!/usr/bin/env` work.
+    expect(cleared.get('PATH')).toBe(SYSTEMD_PATH);
 
     expect((await envOf('expanded')).get('FROM_SHELL')).toBe(SECRET);
 
@@ -104,6 +109,45 @@ test(
     );
     expect(restarted.code).toBe(0);
     expect((await envOf('inherited')).get('AWS_SECRET_KEY')).toBe(SECRET);
+    await d.cli(['stop', '-f', config]);
+  },
+  T,
+);
+
+test(
+  'a service, its hooks and its health check get the default PATH when their environment sets none',
+  async () => {
+    // printenv, not `echo $PATH`: sh has a PATH of its own when none is exported.
+    const pathTo = (name: string) =>
+      `printenv PATH > ${join(out, name)}.tmp; mv ${join(out, name)}.tmp ${join(out, name)}`;
+    const config = d.writeConfig(
+      `services:
+  tools:
+    command: ["sh", "-c", ${JSON.stringify(`${pathTo('svc-path')}; exec sleep 600`)}]
+    healthcheck:
+      test: ${JSON.stringify(pathTo('probe-path'))}
+      interval: 1s
+    hooks:
+      pre_start:
+        run: ${JSON.stringify(pathTo('hook-path'))}
+  own:
+    command: ["sh", "-c", ${JSON.stringify(`${pathTo('own-path')}; exec sleep 600`)}]
+    environment:
+      - PATH=/opt/own/bin:/usr/bin:/bin
+`,
+      'path.kepler.yaml',
+    );
+    // The CLI's PATH must not be what the services see.
+    const r = await d.cli(['start', '-d', '--wait', '--timeout', '30s', '-f', config], {
+      env: { PATH: `/cli/only/bin:${process.env.PATH}` },
+    });
+    expect(r.code).toBe(0);
+    const read = (name: string) =>
+      waitFor(() => (existsSync(join(out, name)) ? readFileSync(join(out, name), 'utf8') : null), name);
+    expect(await read('svc-path')).toBe(`${SYSTEMD_PATH}\n`);
+    expect(await read('hook-path')).toBe(`${SYSTEMD_PATH}\n`);
+    expect(await read('probe-path')).toBe(`${SYSTEMD_PATH}\n`);
+    expect(await read('own-path')).toBe('/opt/own/bin:/usr/bin:/bin\n');
     await d.cli(['stop', '-f', config]);
   },
   T,

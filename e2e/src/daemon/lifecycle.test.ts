@@ -33,7 +33,9 @@ import {
 
 /** Generous: two cores shared with other suites. */
 const T = 60_000;
-const NOT_RUNNING = 'Daemon is not running. Start it with: sudo kepler daemon start -d';
+/** The not-running hint for a CLI whose KEPLER_DAEMON_PATH is `stateDir` (sudo drops the variable). */
+const notRunning = (stateDir: string) =>
+  `Daemon is not running. Start it with: sudo KEPLER_DAEMON_PATH=${stateDir} kepler daemon start -d`;
 
 let member: TestUser;
 let outsider: TestUser;
@@ -160,7 +162,7 @@ describe('state directory, socket and pid file', () => {
         await fresh.crash();
         expect(existsSync(fresh.socket)).toBe(true);
         expect(pidFileOf(fresh.stateDir)).toBe(oldPid);
-        expect((await fresh.cli(['ps', '--all'])).stderr).toContain(NOT_RUNNING);
+        expect((await fresh.cli(['ps', '--all'])).stderr).toContain(notRunning(fresh.stateDir));
         await fresh.start();
         expect(fresh.pid).not.toBe(oldPid);
         expect(pidFileOf(fresh.stateDir)).toBe(fresh.pid);
@@ -356,7 +358,7 @@ describe('the CLI against no daemon, and socket permissions', () => {
       writeFileSync(join(base, 'kepler.yaml'), 'services:\n  a:\n    command: ["true"]\n');
       const r = await runCli(args, { cwd: base, env: { KEPLER_DAEMON_PATH: join(base, 'none') } });
       expect(r.code).toBe(2);
-      expect(r.stderr.trim()).toBe(NOT_RUNNING);
+      expect(r.stderr.trim()).toBe(notRunning(join(base, 'none')));
       expect(r.stdout).toBe('');
     },
     T,

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { CLI, REPO, rssKb, TestDaemon, waitFor } from '../testkit.js';
 
 /** Generous: two cores shared with other suites. */
@@ -20,6 +21,10 @@ const { Packr, Unpackr } = createRequire(join(REPO, 'packages/protocol/package.j
   Packr: new (o: object) => { pack: (v: unknown) => Buffer };
   Unpackr: new (o: object) => { unpack: (b: Buffer) => unknown };
 };
+/** The protocol version the built daemon speaks (the hello must carry it). */
+const { PROTOCOL_VERSION } = (await import(
+  pathToFileURL(join(REPO, 'packages/protocol/dist/index.js')).href
+)) as { PROTOCOL_VERSION: number };
 const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
@@ -83,7 +88,7 @@ class RawClient {
     this.send(frame({ kind: 'request', id, request }));
   }
 
-  hello(protocol = 1): void {
+  hello(protocol = PROTOCOL_VERSION): void {
     this.request(1, { type: 'hello', protocol, client: 'e2e-raw' });
   }
 
@@ -191,7 +196,11 @@ describe('bad bytes on a live socket', () => {
     async () => {
       for (const sent of [1, 3, 4, 10]) {
         const c = await RawClient.connect(d.socket);
-        const whole = frame({ kind: 'request', id: 1, request: { type: 'hello', protocol: 1, client: 'x' } });
+        const whole = frame({
+          kind: 'request',
+          id: 1,
+          request: { type: 'hello', protocol: PROTOCOL_VERSION, client: 'x' },
+        });
         c.send(whole.subarray(0, sent));
         c.socket.end();
         await c.closed;

@@ -77,6 +77,8 @@ describe('a config state directory', () => {
   test(
     'first use creates config.yaml, source_path.txt, state.json, env_files/, logs/ (no snapshot yet)',
     async () => {
+      // First use by a command that acts on the config: `ps` only reads and never loads one.
+      expect((await d.cli(['stop', '-f', app])).code).toBe(0);
       const services = await d.ps(app);
       expect(services.map((s) => [s.name, s.status])).toEqual([
         ['web', 'stopped'],
@@ -313,7 +315,8 @@ describe('prune', () => {
         );
         const orphan = p.writeConfig('services:\n  a:\n    command: ["true"]\n', 'orphan/kepler.yaml');
         const busy = p.writeConfig('services:\n  a:\n    command: ["sleep", "1000"]\n', 'busy/kepler.yaml');
-        for (const c of [stopped, orphan]) expect((await p.cli(['ps', '-f', c])).code).toBe(0);
+        // Loaded without running anything (`ps` no longer loads a config: `stop` does).
+        for (const c of [stopped, orphan]) expect((await p.cli(['stop', '-f', c])).code).toBe(0);
         expect((await p.cli(['start', '-d', '-f', busy])).code).toBe(0);
         const busyPid = await waitFor(async () => {
           const s = await p.service(busy, 'a');
@@ -349,7 +352,7 @@ describe('prune', () => {
         expect(existsSync(p.configStateDir(busy))).toBe(true);
         expect(alive(busyPid)).toBe(true);
         // A pruned config that is used again starts from a fresh state directory.
-        expect((await p.cli(['ps', '-f', stopped])).code).toBe(0);
+        expect((await p.cli(['stop', '-f', stopped])).code).toBe(0);
         expect(existsSync(join(p.configStateDir(stopped), 'state.json'))).toBe(true);
       } finally {
         await p.cleanup();

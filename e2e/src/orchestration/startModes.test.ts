@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { jest } from '@jest/globals';
 import { TestDaemon, waitFor } from '../testkit.js';
 import { Scenario, spawnCli } from './helpers.js';
@@ -262,8 +263,11 @@ services:
       expect(t.code).toBe(1);
       expect(t.stderr).toMatch(/--timeout requires --wait/);
     }
-    // Nothing was started by the rejected commands.
-    expect((await s.svc('a')).status).toBe('stopped');
+    // Nothing was started by the rejected commands: the config was not even loaded.
+    const ps = await s.cli(['ps', '--json']);
+    expect(JSON.parse(ps.stdout)).toEqual([]);
+    expect(ps.stderr).toMatch(/is not loaded/);
+    expect(existsSync(d.configStateDir(s.config))).toBe(false);
   });
 
   test('Ctrl+C while waiting exits 130 and leaves the services starting', async () => {

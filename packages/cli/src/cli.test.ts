@@ -79,6 +79,26 @@ describe('help and version', () => {
     expect(stdout).toContain('--wait');
   });
 
+  it('usage lines name option values and the services: no clipanion #0, [SERVICE...] shown', async () => {
+    const list = await run(['--help']);
+    expect(list.stdout).not.toContain('#0');
+    expect(list.stdout).toContain(
+      'kepler logs [-v,--verbose] [-f,--file FILE] [--follow] [--head N] [--tail N] [--no-hook] [--json] [--raw] [--timestamps] [SERVICE...]',
+    );
+    expect(list.stdout).toMatch(/kepler start .*\[--timeout DURATION\] \[SERVICE\.\.\.\]\n/);
+    expect(list.stdout).toMatch(/kepler stop .*\[-s,--signal SIGNAL\].* \[SERVICE\.\.\.\]\n/);
+    const logs = await run(['logs', '--help']);
+    expect(logs.stdout).toContain('$ kepler logs [SERVICE...]\n');
+    expect(logs.stdout).toMatch(/\n {2}--tail N {4,}Only the last N lines/);
+    expect(logs.stdout).not.toContain('#0');
+  });
+
+  it('logs --help shows --no-hook, as the README does, and no --hook', async () => {
+    const { stdout } = await run(['logs', '--help']);
+    expect(stdout).toMatch(/\n {2}--no-hook {2,}\S/);
+    expect(stdout).not.toMatch(/\n {2}--hook /);
+  });
+
   it('kepler alone prints the command list', async () => {
     const { code, stdout } = await run([]);
     expect(code).toBe(0);
@@ -149,7 +169,8 @@ describe('without a daemon', () => {
         expect.objectContaining({
           code: 2,
           stdout: '',
-          stderr: 'Daemon is not running. Start it with: sudo kepler daemon start -d\n',
+          // sudo drops KEPLER_DAEMON_PATH: the hint carries it.
+          stderr: `Daemon is not running. Start it with: sudo KEPLER_DAEMON_PATH=${noDaemon().KEPLER_DAEMON_PATH} kepler daemon start -d\n`,
         }),
       );
     }
@@ -348,6 +369,65 @@ describe('with a daemon', () => {
       /^\d\d:\d\d:\d\d\.\d{3} web \* running\n\d\d:\d\d:\d\d\.\d{3} web \| hello\n$/,
     );
     expect(result.stderr).toBe('web failed: exit 3\n');
+  });
+
+  it('a foreground start says first what it follows, what is already running, and what Ctrl+C does', async () => {
+    handler = (_req, reply) => {
+      reply.event({ type: 'begun', started: ['api'], alreadyRunning: ['db'] });
+      reply.event({ type: 'quiescent' });
+      reply.result<'start'>({ started: ['api'], alreadyRunning: ['db'], deferred: [], services: [] });
+    };
+    const named = await run(['start', 'api', '-f', config], env);
+    expect(named).toMatchObject({
+      code: 0,
+      stdout: 'db is already running\nFollowing api (Ctrl+C stops it; -d returns at once)\n',
+    });
+    const all = await run(['start', '-f', config], env);
+    expect(all.stdout).toContain('Following all services (Ctrl+C stops them; -d returns at once)\n');
+  });
+
+  it('a foreground restart that restarts nothing says so and what to run', async () => {
+    handler = (_req, reply) => {
+      reply.event({ type: 'begun', started: [], alreadyRunning: [] });
+      reply.event({ type: 'quiescent' });
+      reply.result<'restart'>({ started: [], alreadyRunning: [], deferred: [], services: [] });
+    };
+    expect(await run(['restart', '-f', config], env)).toMatchObject({
+      code: 0,
+      stdout: 'No running services to restart (`kepler start` starts them)\n',
+    });
+    expect(await run(['restart', 'web', '-f', config], env)).toMatchObject({
+      code: 0,
+      stdout: 'web is not running, so not restarted (`kepler start web` starts it)\n',
+    });
+  });
+
+  it('ps of a config the daemon has not loaded: one line on stderr, exit 0, [] with --json', async () => {
+    handler = (_req, reply) => reply.result<'ps'>({ services: [], loaded: false });
+    const note = `${config} is not loaded (\`kepler start -f ${config}\` loads it)\n`;
+    expect(await run(['ps', '-f', config], env)).toMatchObject({ code: 0, stdout: '', stderr: note });
+    expect(await run(['ps', '--json', 'web', '-f', config], env)).toMatchObject({
+      code: 0,
+      stdout: '[]\n',
+      stderr: note,
+    });
+  });
+
+  it('logs says on stderr when the config is not loaded, and which services retention emptied', async () => {
+    handler = (_req, reply) => reply.result<'logs'>({ lines: 0, loaded: false });
+    expect(await run(['logs', '-f', config], env)).toMatchObject({
+      code: 0,
+      stdout: '',
+      stderr: `${config} is not loaded (\`kepler start -f ${config}\` loads it)\n`,
+    });
+    handler = (_req, reply) =>
+      reply.result<'logs'>({ lines: 0, cleared: [{ service: 'web', by: 'on_exit' }] });
+    expect(await run(['logs', '-f', config, 'web'], env)).toMatchObject({
+      code: 0,
+      stdout: '',
+      stderr:
+        'web: no stored output: it was cleared when its process exited (logs.retention.on_exit: clear; set it to retain to keep the logs of ended runs)\n',
+    });
   });
 
   it('restart uses the restart request with the same modes', async () => {

@@ -14,6 +14,7 @@ import { StartCommand } from './commands/start.js';
 import { StopCommand } from './commands/stop.js';
 import { CliError, EXIT_FAILURE } from './errors.js';
 import { colorEnabled } from './format/color.js';
+import { KeplerCli } from './KeplerCli.js';
 import { describeParseError } from './parseErrors.js';
 import { CLI_VERSION } from './version.js';
 
@@ -96,7 +97,7 @@ export const COMMANDS: readonly CommandClass[] = [
 
 /** A clipanion Cli with every Kepler command registered; `colored` styles help and usage output. */
 export function buildCli(colored = false): Cli {
-  const cli = new Cli({
+  const cli = new KeplerCli({
     binaryLabel: 'Kepler process orchestrator',
     binaryName: 'kepler',
     binaryVersion: CLI_VERSION,

@@ -29,6 +29,22 @@ describe('reportError', () => {
     );
   });
 
+  it('writes KEPLER_DAEMON_PATH (and KEPLER_DAEMON_BIN) into the hint when set: sudo drops them', () => {
+    const error = new ProtocolError('DAEMON_NOT_RUNNING', 'the daemon is not running (no one listens on /x)');
+    expect(reportError(error, fmt, false, { KEPLER_DAEMON_PATH: '/srv/kepler' }).text).toBe(
+      'Daemon is not running. Start it with: sudo KEPLER_DAEMON_PATH=/srv/kepler kepler daemon start -d\n',
+    );
+    expect(
+      reportError(error, fmt, false, { KEPLER_DAEMON_PATH: "/tmp/my state's", KEPLER_DAEMON_BIN: '/opt/kd' })
+        .text,
+    ).toBe(
+      "Daemon is not running. Start it with: sudo KEPLER_DAEMON_PATH='/tmp/my state'\\''s' KEPLER_DAEMON_BIN=/opt/kd kepler daemon start -d\n",
+    );
+    expect(reportError(error, fmt, false, { KEPLER_DAEMON_PATH: '' }).text).toBe(
+      `${DAEMON_NOT_RUNNING_MESSAGE}\n`,
+    );
+  });
+
   it('explains the kepler group on a permission error and exits 2', () => {
     const report = reportError(new ProtocolError('PERMISSION_DENIED', 'permission denied on /x'), fmt, false);
     expect(report.exitCode).toBe(2);

@@ -2,8 +2,27 @@ import type { ConfigIssue } from '@kepler/config';
 import { ProtocolError, RemoteError } from '@kepler/protocol';
 import { CliError, EXIT_FAILURE, EXIT_NO_DAEMON } from './errors.js';
 
-/** Printed, exactly, whenever a command needs the daemon and none answers. */
+/** Printed, exactly, whenever a command needs the daemon and none answers (and no variable is set). */
 export const DAEMON_NOT_RUNNING_MESSAGE = 'Daemon is not running. Start it with: sudo kepler daemon start -d';
+
+/** Variables the daemon command needs that sudo drops (env_reset): the hint spells them out. */
+const DAEMON_ENV_VARS = ['KEPLER_DAEMON_PATH', 'KEPLER_DAEMON_BIN'] as const;
+
+/**
+ * The not-running line for this environment: `sudo kepler daemon start -d`, with `KEPLER_DAEMON_PATH`
+ * (and `KEPLER_DAEMON_BIN`) written after `sudo` when set, since sudo does not pass them on and the
+ * daemon would otherwise start in /var/lib/kepler, where this CLI does not look.
+ */
+export function daemonNotRunningMessage(env: Readonly<Record<string, string | undefined>> = {}): string {
+  const vars = DAEMON_ENV_VARS.filter((name) => env[name]).map((name) => `${name}=${shellQuote(env[name]!)}`);
+  if (vars.length === 0) return DAEMON_NOT_RUNNING_MESSAGE;
+  return `Daemon is not running. Start it with: sudo ${vars.join(' ')} kepler daemon start -d`;
+}
+
+/** `value` as one shell word: as is when it is plain, else single-quoted. */
+function shellQuote(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
+}
 
 /** Printed when the socket exists but this user may not connect to it. */
 export const PERMISSION_DENIED_MESSAGE = [
@@ -31,9 +50,15 @@ export type IssueFormatter = (issue: ConfigIssue) => string;
  * - any other error with a string `code` (daemon wire errors, ConfigError, Node system errors): its
  *   message on one line, exit 1;
  * - anything else is a bug: `Internal error` with the stack, exit 1.
- * With `verbose`, a stack is appended to every error that has one.
+ * With `verbose`, a stack is appended to every error that has one. `env` is the CLI's environment
+ * (for the not-running hint).
  */
-export function reportError(error: unknown, formatIssue: IssueFormatter, verbose: boolean): ErrorReport {
+export function reportError(
+  error: unknown,
+  formatIssue: IssueFormatter,
+  verbose: boolean,
+  env: Readonly<Record<string, string | undefined>> = {},
+): ErrorReport {
   const stack = (e: unknown) => (verbose && e instanceof Error && e.stack ? `${e.stack}\n` : '');
   if (error instanceof CliError)
     return { text: `${error.message}\n${stack(error)}`, exitCode: error.exitCode };
@@ -44,7 +69,7 @@ export function reportError(error: unknown, formatIssue: IssueFormatter, verbose
   }
   switch (coded.code) {
     case 'DAEMON_NOT_RUNNING':
-      return { text: `${DAEMON_NOT_RUNNING_MESSAGE}\n${stack(error)}`, exitCode: EXIT_NO_DAEMON };
+      return { text: `${daemonNotRunningMessage(env)}\n${stack(error)}`, exitCode: EXIT_NO_DAEMON };
     case 'PERMISSION_DENIED':
       return { text: `${PERMISSION_DENIED_MESSAGE}\n${stack(error)}`, exitCode: EXIT_NO_DAEMON };
     case 'PROTOCOL_MISMATCH':

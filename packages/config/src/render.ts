@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { BakedConfig } from './types.js';
+import type { BakedConfig, BakedHook, BakedService } from './types.js';
 
 /** Options of `renderBakedConfig`. */
 export interface RenderOptions {
@@ -8,6 +8,11 @@ export interface RenderOptions {
    * pass false to keep the user's whole shell environment off the screen.
    */
   readonly capturedEnv?: boolean;
+  /**
+   * Show each hook as written: `run:` for a `run` hook (not also the `command: [sh, -c, ...]` it bakes
+   * to), `command:` otherwise. Default false: the snapshot needs both fields to be read back.
+   */
+  readonly hooksAsWritten?: boolean;
 }
 
 /**
@@ -20,9 +25,34 @@ export function renderBakedConfig(
   format: 'yaml' | 'json',
   options: RenderOptions = {},
 ): string {
-  const data: Partial<BakedConfig> =
+  let data: Partial<BakedConfig> =
     options.capturedEnv === false ? (({ capturedEnv: _omit, ...rest }) => rest)(baked) : baked;
+  if (options.hooksAsWritten === true) data = withHooksAsWritten(data);
   if (format === 'json') return `${JSON.stringify(data, null, 2)}\n`;
   // YAML 1.1 rules quote every string a 1.1 parser would misread (`no`, `on`, `0755`); 1.2 parsers agree.
   return stringify(data, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+type Hooks = Readonly<Partial<Record<string, BakedHook>>>;
+
+/** Each hook with `run` or `command`, whichever the user wrote. */
+function withHooksAsWritten(data: Partial<BakedConfig>): Partial<BakedConfig> {
+  const hooks = (all: Hooks | undefined): Hooks | undefined => {
+    if (all === undefined) return undefined;
+    const out: Record<string, unknown> = {};
+    for (const [name, hook] of Object.entries(all)) {
+      if (hook === undefined) continue;
+      const { command, run, ...rest } = hook;
+      out[name] = run === null ? { command, ...rest } : { run, ...rest };
+    }
+    return out as Hooks;
+  };
+  const services: Record<string, BakedService> = {};
+  for (const [name, service] of Object.entries(data.services ?? {}))
+    services[name] = { ...service, hooks: hooks(service.hooks) ?? {} } as BakedService;
+  return {
+    ...data,
+    ...(data.kepler ? { kepler: { ...data.kepler, hooks: hooks(data.kepler.hooks) ?? {} } } : {}),
+    ...(data.services ? { services } : {}),
+  } as Partial<BakedConfig>;
 }

@@ -34,6 +34,12 @@ import {
   toServiceInfo,
 } from './serviceState.js';
 
+/** What a start or restart does, known before it runs any hook (see `onPlanned`). */
+export interface StartPlan {
+  readonly started: readonly string[];
+  readonly alreadyRunning: readonly string[];
+}
+
 /** Receives every status change and captured log line of a config (streaming requests subscribe). */
 export type ConfigListener = (event: StreamEvent) => void;
 
@@ -443,6 +449,7 @@ export class ConfigActor implements ServiceHost {
    */
   start(
     names: readonly string[],
+    opts: { onPlanned?: (plan: StartPlan) => void } = {},
   ): Promise<{ started: string[]; alreadyRunning: string[]; targets: string[] }> {
     this.checkNames(names);
     return this.queue.run(async () => {
@@ -455,6 +462,7 @@ export class ConfigActor implements ServiceHost {
         if (PENDING_OR_ACTIVE.has(rt.state.status) && rt.desired === 'run') alreadyRunning.push(name);
         else started.push(name);
       }
+      opts.onPlanned?.({ started, alreadyRunning });
       if (started.length === 0) return { started, alreadyRunning, targets };
       if (!this.snapshotWritten) await this.writeSnapshot();
       if (!this.globalInitDone && this.baked.kepler.hooks.on_init) {
@@ -572,7 +580,10 @@ export class ConfigActor implements ServiceHost {
    * dependents first, then start again through dependency evaluation, so a dependent waits for its
    * restarted dependency's condition. Services restarted together do not also propagate to each other.
    */
-  restart(names: readonly string[], opts: { signal?: string } = {}): Promise<{ restarted: string[] }> {
+  restart(
+    names: readonly string[],
+    opts: { signal?: string; onPlanned?: (plan: StartPlan) => void } = {},
+  ): Promise<{ restarted: string[] }> {
     this.checkNames(names);
     return this.queue.run(async () => {
       this.assertLive();
@@ -580,6 +591,7 @@ export class ConfigActor implements ServiceHost {
       const running = (all ? this.baked.serviceOrder : names).filter((n) =>
         isActive(this.services.get(n)!.state.status),
       );
+      opts.onPlanned?.({ started: running, alreadyRunning: [] });
       if (running.length === 0) return { restarted: [] };
       if (all) await this.runGlobalHook('pre_restart');
       this.restarting = new Set(running);

@@ -52,6 +52,19 @@ export class ConfigRegistry {
     return this.actors.get(path);
   }
 
+  /**
+   * The config's actor if it is loaded (or being loaded), else null: reading commands (`ps`, `logs`)
+   * use this, so naming a config never loads it, bakes it or creates its state directory.
+   */
+  async getLoaded(ref: ConfigRef): Promise<ConfigActor | null> {
+    if (!isAbsolute(ref.path))
+      throw new DaemonError('BAD_REQUEST', `config path must be absolute: ${ref.path}`);
+    const loaded = this.actors.get(ref.path);
+    if (loaded) return loaded;
+    const pending = this.loading.get(ref.path);
+    return pending ? pending.catch(() => null) : null;
+  }
+
   /** The config's actor, loading (and baking) it on first use. */
   get(ref: ConfigRef): Promise<ConfigActor> {
     if (!isAbsolute(ref.path))

@@ -171,7 +171,7 @@ export class ServiceRuntime {
       (kind === 'start' && retention.onStart === 'clear') ||
       (kind !== 'start' && retention.onRestart === 'clear')
     ) {
-      this.host.logs.clear(this.name);
+      this.host.logs.clear(this.name, { by: kind === 'start' ? 'on_start' : 'on_restart' });
     }
     const hooks = this.spec.hooks;
     // An unknown user or group fails the service before any hook or process runs.
@@ -371,7 +371,7 @@ export class ServiceRuntime {
         .runServiceHook(this.name, 'post_exit', hooks.post_exit)
         .then(() => undefined);
     }
-    if (this.spec.logs.retention.onExit === 'clear') this.host.logs.clear(this.name);
+    if (this.spec.logs.retention.onExit === 'clear') this.host.logs.clear(this.name, { by: 'on_exit' });
     const policy = this.spec.restart.policy;
     const restart = this.desired === 'run' && (policy === 'always' || (policy === 'on-failure' && failedRun));
     const patch = { pid: null, exitCode: exit.code, signal: exit.signal, stoppedAt };
@@ -424,7 +424,7 @@ export class ServiceRuntime {
         // Stopped between crash restarts (or before its launch): still a stop, so on_stop applies.
         if (s === 'restarting' && this.spec.logs.retention.onStop === 'clear' && !opts.restarting) {
           await this.drained();
-          this.host.logs.clear(this.name);
+          this.host.logs.clear(this.name, { by: 'on_stop' });
         }
       }
       return;
@@ -464,7 +464,7 @@ export class ServiceRuntime {
       }
       if (this.spec.logs.retention.onStop === 'clear' && !requeue && !opts.restarting) {
         await this.drained(); // late lines must not land after the clear
-        this.host.logs.clear(this.name);
+        this.host.logs.clear(this.name, { by: 'on_stop' });
       }
     } finally {
       this.stopping = false;

@@ -9,9 +9,10 @@ import type {
   StreamEvent,
 } from '@kepler/protocol';
 import { PROTOCOL_VERSION } from '@kepler/protocol';
-import type { ConfigActor } from './ConfigActor.js';
+import type { ConfigActor, StartPlan } from './ConfigActor.js';
 import type { ConfigRegistry } from './ConfigRegistry.js';
 import { startupCluster } from './dependencies.js';
+import { FollowScope } from './FollowScope.js';
 import { formatMs } from './formatMs.js';
 import { STARTED_STATUSES, TERMINAL_STATUSES } from './lifecycle.js';
 import { inBatches } from './logs/index.js';
@@ -67,22 +68,23 @@ export function createHandlers(registry: ConfigRegistry, daemon: DaemonInfo): Ha
 
     ps: async (req) => {
       if (req.all || !req.config) return { services: registry.list().flatMap((a) => a.ps()) };
-      const actor = await registry.get(req.config);
-      return { services: actor.ps() };
+      // Reading never loads: a config the daemon never saw stays unknown (no bake, no state dir).
+      const actor = await registry.getLoaded(req.config);
+      return actor ? { services: actor.ps() } : { services: [], loaded: false };
     },
 
     start: async (req, ctx) => {
       const actor = await registry.get(req.config);
-      return observe(actor, req, ctx, async () => {
-        const r = await actor.start(req.services);
+      return observe(actor, req, ctx, async (onPlanned) => {
+        const r = await actor.start(req.services, { onPlanned });
         return { started: r.started, alreadyRunning: r.alreadyRunning, targets: r.targets };
       });
     },
 
     restart: async (req, ctx) => {
       const actor = await registry.get(req.config);
-      return observe(actor, req, ctx, async () => {
-        const r = await actor.restart(req.services);
+      return observe(actor, req, ctx, async (onPlanned) => {
+        const r = await actor.restart(req.services, { onPlanned });
         return { started: r.restarted, alreadyRunning: [], targets: r.restarted };
       });
     },
@@ -103,7 +105,8 @@ export function createHandlers(registry: ConfigRegistry, daemon: DaemonInfo): Ha
     },
 
     logs: async (req, ctx) => {
-      const actor = await registry.get(req.config);
+      const actor = await registry.getLoaded(req.config);
+      if (!actor) return { lines: 0, loaded: false };
       const query = { services: req.services, noHook: req.noHook };
       const tail = req.follow && req.head === undefined && req.tail === undefined ? 10 : req.tail;
       if (!req.follow) {
@@ -115,7 +118,11 @@ export function createHandlers(registry: ConfigRegistry, daemon: DaemonInfo): Ha
           sent += batch.length;
           await ctx.drained();
         }
-        return { lines: sent };
+        // Nothing stored because retention cleared it: the client says so instead of printing nothing.
+        const cleared = actor.logs.clearedWithoutLines(
+          req.services.length > 0 ? req.services : actor.baked.serviceOrder,
+        );
+        return cleared.length > 0 ? { lines: sent, cleared } : { lines: sent };
       }
       // Follow: the last lines (bounded by --tail) and the subscription in one tick, so no captured
       // line falls between the two.
@@ -150,21 +157,27 @@ async function observe(
   actor: ConfigActor,
   opts: StartOptions,
   ctx: RequestContext,
-  begin: () => Promise<{ started: string[]; alreadyRunning: string[]; targets: string[] }>,
+  begin: (
+    onPlanned: (plan: StartPlan) => void,
+  ) => Promise<{ started: string[]; alreadyRunning: string[]; targets: string[] }>,
 ): Promise<StartResult> {
   const unsubscribe: Array<() => void> = [];
+  // Follow mode shows only the named services and their dependencies, after a `begun` event.
+  const scope =
+    opts.mode === 'follow' ? new FollowScope(actor.baked, opts.services, (e) => ctx.emit(e)) : null;
   if (opts.mode !== 'detach') {
-    unsubscribe.push(actor.subscribe((e) => ctx.emit(e)));
-    if (opts.mode === 'follow') {
+    unsubscribe.push(actor.subscribe((e) => (scope ? scope.forward(e) : ctx.emit(e))));
+    if (scope) {
       unsubscribe.push(
         actor.logs.follow({ services: opts.services }, (lines) =>
-          ctx.emit({ type: 'logLines', lines: actor.forDisplay(lines) }),
+          scope.forward({ type: 'logLines', lines: actor.forDisplay(lines) }),
         ),
       );
     }
   }
   try {
-    const begun = await begin();
+    const begun = await begin((plan) => scope?.begin(plan));
+    scope?.begin(begun);
     const result = (extra: Partial<StartResult> = {}): StartResult => ({
       started: begun.started,
       alreadyRunning: begun.alreadyRunning,
@@ -177,12 +190,10 @@ async function observe(
     if (opts.mode === 'follow') {
       const cancelled = new AbortController();
       void ctx.cancelled.then(() => cancelled.abort());
-      await actor.until(() => begun.targets.every((n) => isQuiet(actor, n)), cancelled.signal);
+      const quiet = scope!.quiescenceSet(begun.targets);
+      await actor.until(() => quiet.every((n) => isQuiet(actor, n)), cancelled.signal);
       // A post_exit hook runs after its service is already terminal: its output belongs to the run.
-      await Promise.race([
-        Promise.all(begun.targets.map((n) => actor.services.get(n)!.postExitHook)),
-        ctx.cancelled,
-      ]);
+      await Promise.race([Promise.all(quiet.map((n) => actor.services.get(n)!.postExitHook)), ctx.cancelled]);
       if (!ctx.isCancelled()) ctx.emit({ type: 'quiescent' });
       return result();
     }

@@ -12,7 +12,8 @@
  * Bump when a change would make an older CLI or daemon misread a message (a removed or retyped field,
  * a new required field, a changed meaning). Adding an optional field or a new request type does not.
  */
-export const PROTOCOL_VERSION = 1;
+// 2: the `begun` event of start/restart in follow mode (a new StreamEvent type).
+export const PROTOCOL_VERSION = 2;
 
 /*
  * FROZEN FOREVER, whatever PROTOCOL_VERSION becomes, because a CLI must be able to tell a daemon of
@@ -179,17 +180,41 @@ export interface StartResult {
   readonly services: readonly ServiceInfo[];
 }
 
+/** Why a service's own stored output is gone: the retention setting that cleared it. */
+export type RetentionSetting = 'on_start' | 'on_stop' | 'on_restart' | 'on_exit';
+
+/** A service whose own output has no stored lines because retention cleared them (see `logs`). */
+export interface ClearedLog {
+  readonly service: string;
+  /** The `logs.retention` setting that cleared the lines (its value was `clear`). */
+  readonly by: RetentionSetting;
+}
+
+/** The result of `logs`. */
+export interface LogsResult {
+  /** Lines sent as events. */
+  readonly lines: number;
+  /** false: the daemon has not loaded this config; nothing was read or loaded (absent means true). */
+  readonly loaded?: boolean;
+  /**
+   * Services asked for (every service when none was named) with no stored lines of their own because
+   * retention cleared them. Absent in follow mode and when there are none.
+   */
+  readonly cleared?: readonly ClearedLog[];
+}
+
 /** The result type of each request. */
 export interface RequestMap {
   hello: { protocol: number; version: string; pid: number };
   status: DaemonStatus;
   shutdown: { stoppedConfigs: number };
-  ps: { services: readonly ServiceInfo[] };
+  /** `loaded: false`: a config the daemon has not loaded; it stays unloaded (absent means true). */
+  ps: { services: readonly ServiceInfo[]; loaded?: boolean };
   start: StartResult;
   restart: StartResult;
   stop: { stopped: readonly string[]; cleaned: boolean };
   recreate: { hash: string; services: readonly string[] };
-  logs: { lines: number };
+  logs: LogsResult;
   prune: { entries: readonly PruneEntry[]; freedBytes: number; dryRun: boolean };
 }
 
@@ -207,7 +232,13 @@ export type StreamEvent =
   /** Progress of a start: a service waits on its dependencies (`waitingOn`) or a hook runs. */
   | { type: 'progress'; service: string; message: string }
   | { type: 'ready'; deferred: readonly string[] }
-  | { type: 'quiescent' };
+  | { type: 'quiescent' }
+  /**
+   * Follow mode only, before any status change the operation causes: what the start or restart does.
+   * `started`: (re)started now; `alreadyRunning`: left alone (start only). Neither names services a
+   * restart skipped because they were not running.
+   */
+  | { type: 'begun'; started: readonly string[]; alreadyRunning: readonly string[] };
 
 /** Stable error codes carried on the wire. */
 export const ERROR_CODES = [

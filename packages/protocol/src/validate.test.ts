@@ -231,12 +231,22 @@ describe('parseDaemonFrame', () => {
     });
   });
 
+  it('rejects a cleared log with an unknown retention setting', () => {
+    const result = { lines: 0, cleared: [{ service: 'web', by: 'on_reboot' }] };
+    expect(badFrame(() => parseResult('logs', result))).toMatch(
+      /^invalid daemon frame: result\.cleared\[0\]\.by: unknown retention setting "on_reboot"/,
+    );
+  });
+
+  /** Optional result fields: a sample without them is still valid. */
+  const OPTIONAL_RESULT_KEYS = new Set(['failure', 'loaded', 'cleared']);
+
   it('checks every sample result and event, and rejects each with a field removed', () => {
     for (const type of requestTypes) {
       for (const result of RESULT_SAMPLES[type]) {
         expect(parseResult(type, result)).toEqual(result);
         for (const key of Object.keys(result)) {
-          if (key === 'failure') continue; // optional
+          if (OPTIONAL_RESULT_KEYS.has(key)) continue;
           const broken: Record<string, unknown> = { ...result };
           delete broken[key];
           expect(badFrame(() => parseResult(type, broken))).toMatch(

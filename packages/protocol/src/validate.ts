@@ -7,6 +7,7 @@
 import { types } from 'node:util';
 import { FrameError, isErrorCode, ProtocolError } from './errors.js';
 import {
+  type ClearedLog,
   type ClientFrame,
   type ConfigRef,
   type ConfigSummary,
@@ -321,6 +322,16 @@ function pruneEntry(value: unknown, path: string): Complete<PruneEntry> {
   return out;
 }
 
+const RETENTION_SETTINGS: ReadonlySet<string> = new Set(['on_start', 'on_stop', 'on_restart', 'on_exit']);
+
+function clearedLog(value: unknown, path: string): Complete<ClearedLog> {
+  const o = obj(value, path);
+  const by = str(o.by, `${path}.by`);
+  if (!RETENTION_SETTINGS.has(by))
+    fail(`${path}.by`, `unknown retention setting ${JSON.stringify(by.slice(0, 40))}`);
+  return { service: str(o.service, `${path}.service`), by: by as ClearedLog['by'] };
+}
+
 /** One parser per request type's result; a missing one, or a missing field, is a compile error. */
 const COMPLETE_RESULT_PARSERS = {
   hello: (v, p) => {
@@ -333,7 +344,13 @@ const COMPLETE_RESULT_PARSERS = {
   },
   status: daemonStatus,
   shutdown: (v, p) => ({ stoppedConfigs: count(obj(v, p).stoppedConfigs, `${p}.stoppedConfigs`) }),
-  ps: (v, p) => ({ services: arrayOf(serviceInfo)(obj(v, p).services, `${p}.services`) }),
+  ps: (v, p) => {
+    const o = obj(v, p);
+    return compact({
+      services: arrayOf(serviceInfo)(o.services, `${p}.services`),
+      loaded: optional(bool)(o.loaded, `${p}.loaded`),
+    });
+  },
   start: startResult,
   restart: startResult,
   stop: (v, p) => {
@@ -344,7 +361,14 @@ const COMPLETE_RESULT_PARSERS = {
     const o = obj(v, p);
     return { hash: str(o.hash, `${p}.hash`), services: arrayOf(str)(o.services, `${p}.services`) };
   },
-  logs: (v, p) => ({ lines: count(obj(v, p).lines, `${p}.lines`) }),
+  logs: (v, p) => {
+    const o = obj(v, p);
+    return compact({
+      lines: count(o.lines, `${p}.lines`),
+      loaded: optional(bool)(o.loaded, `${p}.loaded`),
+      cleared: optional(arrayOf(clearedLog))(o.cleared, `${p}.cleared`),
+    });
+  },
   prune: (v, p) => {
     const o = obj(v, p);
     return {
@@ -378,6 +402,11 @@ const EVENT_PARSERS: {
   }),
   ready: (o, p) => ({ type: 'ready', deferred: arrayOf(str)(o.deferred, `${p}.deferred`) }),
   quiescent: () => ({ type: 'quiescent' }),
+  begun: (o, p) => ({
+    type: 'begun',
+    started: arrayOf(str)(o.started, `${p}.started`),
+    alreadyRunning: arrayOf(str)(o.alreadyRunning, `${p}.alreadyRunning`),
+  }),
 };
 
 function isEventType(s: string): s is EventType {

@@ -46,7 +46,7 @@ export abstract class BaseCommand extends Command {
     const lib = issuesOf(error).length > 0 ? await loadConfigLib() : null;
     const format = (issue: ConfigIssue) =>
       lib ? lib.formatIssue(issue, cwd) : `${issue.file} ${issue.path}: ${issue.message}`;
-    const report = reportError(error, format, this.verbose);
+    const report = reportError(error, format, this.verbose, this.context.env);
     this.context.stderr.write(report.text);
     this.errorExitCode = report.exitCode;
   }

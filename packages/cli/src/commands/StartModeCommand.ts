@@ -5,6 +5,7 @@ import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError } from '.
 import { colorEnabled } from '../format/color.js';
 import { LogPrinter } from '../format/LogPrinter.js';
 import { StartProgress } from '../format/StartProgress.js';
+import { followHeader, outcomeLines, type StartVerbs } from '../format/startMessages.js';
 import { onInterrupt } from '../interrupts.js';
 import { ConfigCommand } from './BaseCommand.js';
 
@@ -48,13 +49,7 @@ export async function validateStartFlags(flags: {
   return { mode: flags.wait ? 'wait' : flags.detach ? 'detach' : 'follow', timeoutMs };
 }
 
-/** Words that differ between `start` and `restart` output. */
-export interface StartVerbs {
-  /** `Starting` / `Restarting`. */
-  readonly progressive: string;
-  /** Printed when the request touched no service. */
-  readonly nothing: string;
-}
+export type { StartVerbs } from '../format/startMessages.js';
 
 /**
  * Shared body of `kepler start` and `kepler restart`: the three modes.
@@ -109,20 +104,9 @@ export abstract class StartModeCommand extends ConfigCommand {
 
   private async runDetach(client: DaemonClient, config: ConfigRef): Promise<number> {
     const result: StartResult = await client.request(this.request(config, 'detach'));
-    for (const name of result.started) this.out(`${this.verbs.progressive} ${name}\n`);
-    for (const name of result.alreadyRunning) this.out(`${name} is already running\n`);
-    const skipped = this.notTouched(result);
-    for (const name of skipped)
-      this.out(`${name} is not running, so not restarted (\`kepler start ${name}\` starts it)\n`);
-    if (result.started.length === 0 && result.alreadyRunning.length === 0 && skipped.length === 0)
-      this.out(`${this.verbs.nothing}\n`);
+    for (const line of outcomeLines(result, this.services, this.verbs, { listStarted: true }))
+      this.out(`${line}\n`);
     return EXIT_OK;
-  }
-
-  /** Named services the daemon left alone: a restart touches running services only. */
-  private notTouched(result: StartResult): string[] {
-    const touched = new Set([...result.started, ...result.alreadyRunning, ...result.deferred]);
-    return this.services.filter((name, i) => !touched.has(name) && this.services.indexOf(name) === i);
   }
 
   private async runWait(
@@ -219,6 +203,13 @@ export abstract class StartModeCommand extends ConfigCommand {
             printer.note('kepler', `startup cluster ready; deferred: ${event.deferred.join(', ')}`);
           }
           break;
+        case 'begun': {
+          // What the run does and what Ctrl+C will stop, before any state line.
+          const header = followHeader(event, this.services);
+          const lines = outcomeLines(event, this.services, this.verbs, { listStarted: false });
+          for (const line of header === null ? lines : [...lines, header]) this.out(`${line}\n`);
+          break;
+        }
         case 'quiescent':
           break;
       }

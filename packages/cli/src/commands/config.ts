@@ -30,7 +30,10 @@ export class ConfigPrintCommand extends ConfigCommand {
     const path = await this.configPath();
     const baked = await bakeConfig({ path, env: captureEnv(this.context.env) });
     // The captured environment is the user's whole shell: keep it off the screen (and out of pastes).
-    const text = renderBakedConfig(baked, this.json ? 'json' : 'yaml', { capturedEnv: false });
+    const text = renderBakedConfig(baked, this.json ? 'json' : 'yaml', {
+      capturedEnv: false,
+      hooksAsWritten: true,
+    });
     this.out(text.endsWith('\n') ? text : `${text}\n`);
     return EXIT_OK;
   }

@@ -2,6 +2,7 @@ import type { Requests, StreamEvent } from '@kepler/protocol';
 import { Command, Option } from 'clipanion';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { type LogOutputMode, LogPrinter } from '../format/LogPrinter.js';
+import { clearedLine, notLoadedLine } from '../format/notes.js';
 import { onInterrupt } from '../interrupts.js';
 import { ConfigCommand } from './BaseCommand.js';
 
@@ -72,6 +73,10 @@ export class LogsCommand extends ConfigCommand {
       \`--raw\` prints only the lines' bytes, exactly as the service wrote them. \`--json\` prints one object
       per line: \`ts\` (ISO-8601), \`service\`, \`hook\` (for hook output), \`stream\` and \`line\`.
       Note: \`-f\` is \`--file\`, as in every command; following is \`--follow\`.
+
+      A service whose stored output was emptied by its \`logs.retention\` setting (by default
+      \`on_stop: clear\`) gets a line on stderr naming that setting. A config the daemon has not loaded is
+      not loaded by \`logs\`: it says so on stderr and exits 0.
     `,
     examples: [
       ['Every stored line of every service', '$0 logs'],
@@ -85,7 +90,7 @@ export class LogsCommand extends ConfigCommand {
   follow = Option.Boolean('--follow', false, { description: 'Keep printing new lines until Ctrl+C' });
   head = Option.String('--head', { description: 'Only the first N lines' });
   tail = Option.String('--tail', { description: 'Only the last N lines (default with --follow: 10)' });
-  hook = Option.Boolean('--hook', true, { description: 'Include hook output (--no-hook hides it)' });
+  noHook = Option.Boolean('--no-hook', false, { description: 'Leave out the output of hooks' });
   json = Option.Boolean('--json', false, { description: 'One JSON object per line' });
   raw = Option.Boolean('--raw', false, { description: 'Only the lines, byte for byte' });
   timestamps = Option.Boolean('--timestamps', {
@@ -108,7 +113,7 @@ export class LogsCommand extends ConfigCommand {
       services: this.services,
       ...(selection.head === undefined ? {} : { head: selection.head }),
       ...(selection.tail === undefined ? {} : { tail: selection.tail }),
-      ...(this.hook ? {} : { noHook: true }),
+      ...(this.noHook ? { noHook: true } : {}),
       ...(selection.follow ? { follow: true } : {}),
     };
     const printer = new LogPrinter(this.context.stdout, {
@@ -144,7 +149,10 @@ export class LogsCommand extends ConfigCommand {
         client.resume();
       });
       try {
-        await stream.result;
+        const result = await stream.result;
+        // On stderr: stdout stays the log (or JSON lines) even when it is empty.
+        if (result.loaded === false) this.err(`${notLoadedLine(config.path)}\n`);
+        for (const cleared of result.cleared ?? []) this.err(`${clearedLine(cleared)}\n`);
       } catch (error) {
         // Ctrl+C ends a follow cleanly. A daemon that stops ends it with a response (exit 0); a lost
         // connection (the daemon crashed, or dropped a reader that fell too far behind) is an error.

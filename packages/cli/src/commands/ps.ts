@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import type { ServiceInfo } from '@kepler/protocol';
 import { Command, Option } from 'clipanion';
 import { CliError, EXIT_OK } from '../errors.js';
+import { notLoadedLine } from '../format/notes.js';
 import { renderPsTable, serviceToJson } from '../format/services.js';
 import { ConfigCommand } from './BaseCommand.js';
 
@@ -15,7 +16,8 @@ export class PsCommand extends ConfigCommand {
     details: `
       Prints a table of the config's services: NAME, STATUS (with the reason for \`failed\`, e.g.
       \`failed (exit 1)\`), PID, UPTIME, RESTARTS and HEALTH. \`--all\` lists every config the daemon
-      has loaded, with a CONFIG column first.
+      has loaded, with a CONFIG column first. A config the daemon has not loaded is not loaded by
+      \`ps\`: it says so on stderr and exits 0 (\`--json\` prints \`[]\`).
 
       \`--json\` prints an array of objects with \`config\`, \`name\`, \`status\`, \`pid\`, \`exit_code\`,
       \`signal\`, \`restarts\`, \`started_at\`, \`stopped_at\`, \`health\`, \`health_failures\`,
@@ -37,6 +39,12 @@ export class PsCommand extends ConfigCommand {
     const result = await this.withClient((client) =>
       client.request(config === undefined ? { type: 'ps', all: true } : { type: 'ps', config }),
     );
+    if (config !== undefined && result.loaded === false) {
+      // Not an error (exit 0, `[]` with --json): nothing of this config runs; ps does not load it.
+      this.err(`${notLoadedLine(config.path)}\n`);
+      if (this.json) this.printJson([]);
+      return EXIT_OK;
+    }
     const services = filterServices(result.services, this.services, config?.path);
     if (this.json) {
       this.printJson(services.map(serviceToJson));

@@ -27,6 +27,6 @@ export class RestartCommand extends StartModeCommand {
   protected readonly requestType = 'restart';
   protected readonly verbs: StartVerbs = {
     progressive: 'Restarting',
-    nothing: 'No running services to restart',
+    nothing: 'No running services to restart (`kepler start` starts them)',
   };
 }

@@ -368,6 +368,26 @@ describe('retention', () => {
     expect(names(dir)).toEqual(['db.stderr.log', 'db.stdout.log']);
   });
 
+  it('remembers which retention setting cleared stored lines, for services that have none since', () => {
+    const { store, dir } = makeStore();
+    const sink = store.sink({ service: 'web', hook: null, stream: 'stdout' });
+    sink.write(b('said something\n'));
+    store.clear('web', { by: 'on_stop' });
+    // Never wrote a line: nothing to explain, and no mark either.
+    store.clear('db', { by: 'on_stop' });
+    expect(store.clearedWithoutLines(['web', 'db'])).toEqual([{ service: 'web', by: 'on_stop' }]);
+    // The mark is not a log: reading still works and lists nothing for it.
+    expect(names(dir)).toContain('web.cleared');
+    expect(store.read({ services: [] })).toEqual([]);
+    // Kept across a new store on the same directory (a daemon restart).
+    const again = new LogStore({ dir, settings: () => settings({}) });
+    stores.push(again);
+    expect(again.clearedWithoutLines(['web'])).toEqual([{ service: 'web', by: 'on_stop' }]);
+    // New output: nothing to explain any more.
+    sink.write(b('talking again\n'));
+    expect(store.clearedWithoutLines(['web'])).toEqual([]);
+  });
+
   it('clearAll() empties everything', () => {
     const { store, dir } = makeStore();
     populate(store);

@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BakedLogSettings } from '@kepler/config';
-import type { LogLine } from '@kepler/protocol';
+import type { ClearedLog, LogLine, RetentionSetting } from '@kepler/protocol';
 import { CaptureSink, type LogSink, type SinkHost } from './CaptureSink.js';
+import { ClearedMarks } from './ClearedMarks.js';
 import { LogError } from './LogError.js';
 import { type ByteBuffer, LogFile, type LogFileHost } from './LogFile.js';
 import { encodePrefix, type LogSource, logFileName, parseLogFileName } from './logFormat.js';
@@ -84,6 +85,14 @@ export function* inBatches(
   if (start < lines.length) yield lines.slice(start);
 }
 
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
 function count(n: number | undefined): number | undefined {
   return n === undefined ? undefined : Math.max(0, Math.floor(n));
 }
@@ -111,6 +120,7 @@ export class LogStore {
   private prefixTs = -1;
   private prefixBuf: Buffer = Buffer.alloc(0);
   private readonly host: SinkHost & LogFileHost;
+  private readonly marks: ClearedMarks;
 
   constructor(opts: LogStoreOptions) {
     this.dir = opts.dir;
@@ -118,6 +128,10 @@ export class LogStore {
     this.onError = opts.onError ?? ((err) => process.emitWarning(err.message, { code: err.code }));
     this.maxLineBytes = Math.max(1, opts.maxLineBytes ?? MAX_LINE_BYTES);
     this.flushIntervalMs = opts.flushIntervalMs ?? BUFFER_FLUSH_INTERVAL_MS;
+    this.marks = new ClearedMarks(this.dir, (message, cause) => {
+      const detail = cause instanceof Error ? cause.message : String(cause);
+      this.onError(new LogError('LOG_WRITE_FAILED', `${message}: ${detail}`, { cause }));
+    });
     const scratch: ByteBuffer = { buf: Buffer.allocUnsafe(64 * 1024) };
     const followers = this.followers;
     this.host = {
@@ -178,10 +192,33 @@ export class LogStore {
   /**
    * Retention `clear`: empties the service's files (`<service>.stdout.log`, `.stderr.log`) and, with
    * `includeHooks`, its hooks' files. Files with an open sink are truncated in place, others removed.
+   * `by` (the retention setting doing it) is remembered for `clearedWithoutLines` when the service's
+   * own output had stored lines: a service that never wrote anything has nothing to explain.
    */
-  clear(service: string, opts?: { includeHooks?: boolean }): void {
+  clear(service: string, opts?: { includeHooks?: boolean; by?: RetentionSetting }): void {
     const includeHooks = opts?.includeHooks ?? false;
+    const hadLines = opts?.by !== undefined && this.hasStoredLines(service);
     this.clearWhere((s) => s.service === service && (includeHooks || s.hook === null));
+    if (hadLines && opts?.by) this.marks.record(service, opts.by);
+  }
+
+  /**
+   * The services among `services` whose own output (not their hooks') has no stored line because a
+   * retention setting cleared it, with that setting: why `read()` returns nothing for them.
+   */
+  clearedWithoutLines(services: readonly string[]): ClearedLog[] {
+    const out: ClearedLog[] = [];
+    for (const service of services) {
+      const by = this.marks.read(service);
+      if (by !== null && !this.hasStoredLines(service)) out.push({ service, by });
+    }
+    return out;
+  }
+
+  /** Whether the service's own output (not its hooks') has a stored line, buffered ones included. */
+  private hasStoredLines(service: string): boolean {
+    this.flushAll();
+    return this.listFiles([service], true).some(({ file }) => fileSize(file) > 0);
   }
 
   /** Empties every log file of the config, global hooks included. */

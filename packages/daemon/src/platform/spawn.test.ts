@@ -13,7 +13,7 @@ import {
 } from './__tests__/helpers.js';
 import { PlatformError } from './errors.js';
 import { readStartTime, readStat } from './procfs.js';
-import { spawnService } from './spawn.js';
+import { DEFAULT_PATH, spawnService } from './spawn.js';
 
 const reaper = new Reaper();
 afterEach(() => reaper.killAll());
@@ -134,6 +134,14 @@ describe('spawnService', () => {
     } finally {
       delete process.env[secret];
     }
+  });
+
+  test('gets the default PATH when the environment sets none, and keeps one it sets', async () => {
+    const printPath = ['sh', '-c', 'printenv PATH'];
+    expect((await run(printPath, { env: {} })).stdout).toBe(`${DEFAULT_PATH}\n`);
+    expect((await run(printPath, { env: { PATH: '/opt/x/bin:/usr/bin:/bin' } })).stdout).toBe(
+      '/opt/x/bin:/usr/bin:/bin\n',
+    );
   });
 
   test('keeps HOME, USER, LOGNAME and SHELL when the environment sets them', async () => {

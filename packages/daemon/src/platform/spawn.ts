@@ -8,7 +8,11 @@ import { errnoCode, PlatformError } from './errors.js';
 import { assertMarker, readStat } from './procfs.js';
 import { type ResolvedUser, resolveUser } from './users.js';
 
-/** PATH searched for the command when the service's environment has none. */
+/**
+ * The PATH a process gets when its environment sets none (systemd's default for services): under
+ * `sys_env: clear` nothing else would give `#!/usr/bin/env node` scripts and /usr/local/bin tools one.
+ * Also where argv[0] is looked up. An environment that sets PATH (even empty) keeps its own.
+ */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** Everything needed to start one service (or hook, or health check) process. */
@@ -18,7 +22,7 @@ export interface SpawnSpec {
   /** Absolute working directory; must exist. */
   cwd: string;
   /** The complete environment (nothing is inherited from the daemon). HOME, USER, LOGNAME and SHELL
-   * are filled from the target user when absent. */
+   * are filled from the target user when absent, PATH with DEFAULT_PATH. */
   env: Record<string, string>;
   /** See resolveUser. null = the daemon's user. */
   user: string | null;
@@ -258,8 +262,9 @@ export async function spawnService(spec: SpawnSpec): Promise<SpawnedProcess> {
   env.USER ??= user.name;
   env.LOGNAME ??= user.name;
   env.SHELL ??= user.shell;
+  env.PATH ??= DEFAULT_PATH;
 
-  const exe = await resolveCommand(spec.command[0] ?? '', spec.cwd, env.PATH ?? DEFAULT_PATH, user);
+  const exe = await resolveCommand(spec.command[0] ?? '', spec.cwd, env.PATH, user);
   const cgroupDir = spec.marker !== undefined ? await ensureCgroup(spec.marker) : null;
   const [file, ...args] = buildChain(spec, exe, user, needPrivileges, cgroupDir);
   if (file === undefined) throw spawnFailed('empty command');

@@ -104,7 +104,7 @@ export const RESULT_SAMPLES: { readonly [K in RequestType]: readonly RequestMap[
     },
   ],
   shutdown: [{ stoppedConfigs: 2 }],
-  ps: [{ services: [] }, { services: [serviceInfo, failedInfo] }],
+  ps: [{ services: [] }, { services: [serviceInfo, failedInfo] }, { services: [], loaded: false }],
   start: [
     { started: ['web'], alreadyRunning: [], deferred: [], services: [serviceInfo] },
     {
@@ -125,7 +125,12 @@ export const RESULT_SAMPLES: { readonly [K in RequestType]: readonly RequestMap[
   restart: [{ started: ['web'], alreadyRunning: [], deferred: [], services: [] }],
   stop: [{ stopped: ['web', 'db'], cleaned: false }],
   recreate: [{ hash: 'deadbeef', services: ['web', 'db'] }],
-  logs: [{ lines: 0 }, { lines: 1500 }],
+  logs: [
+    { lines: 0 },
+    { lines: 1500 },
+    { lines: 0, loaded: false },
+    { lines: 3, loaded: true, cleared: [{ service: 'web', by: 'on_stop' }] },
+  ],
   prune: [
     {
       entries: [
@@ -172,4 +177,8 @@ export const EVENT_SAMPLES: {
   progress: [{ type: 'progress', service: 'web', message: 'waiting on db' }],
   ready: [{ type: 'ready', deferred: ['late'] }],
   quiescent: [{ type: 'quiescent' }],
+  begun: [
+    { type: 'begun', started: ['web', 'db'], alreadyRunning: [] },
+    { type: 'begun', started: [], alreadyRunning: ['web'] },
+  ],
 };
