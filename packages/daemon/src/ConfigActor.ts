@@ -23,7 +23,7 @@ import { isSameProcess } from './platform/index.js';
 import { runCommandProbe } from './probe.js';
 import { RestartWatchers } from './RestartWatchers.js';
 import { type ServiceHost, ServiceRuntime } from './ServiceRuntime.js';
-import { SpawnJournal, type SpawnRecord } from './SpawnJournal.js';
+import { SpawnJournal, type SpawnRecord, stopIsNewer } from './SpawnJournal.js';
 import { StateFile } from './StateFile.js';
 import {
   fromPersisted,
@@ -73,7 +73,7 @@ export class ConfigActor implements ServiceHost {
     });
     this.snapshotWritten = existsSync(join(stateDir, 'expanded_config.yaml'));
     this.stateFile = new StateFile(join(stateDir, 'state.json'), () => this.persistedState(), log);
-    this.spawnJournal = new SpawnJournal(join(stateDir, 'spawned'));
+    this.spawnJournal = new SpawnJournal(join(stateDir, 'spawned'), log);
     for (const name of baked.serviceOrder) {
       this.services.set(name, new ServiceRuntime(baked.services[name]!, this));
     }
@@ -136,6 +136,7 @@ export class ConfigActor implements ServiceHost {
 
   private restoreState(): void {
     const persisted = this.stateFile.read();
+    const writtenAt = this.stateFile.writtenAtMs();
     this.globalInitDone = persisted?.global_init_done === true;
     for (const [name, rt] of this.services) {
       const p = persisted?.services?.[name];
@@ -150,7 +151,12 @@ export class ConfigActor implements ServiceHost {
       // user wanted: take over a record's process only while it still runs, never restart from it.
       const trusted =
         persisted !== null || (spawned !== null && isSameProcess(spawned.pid, spawned.startTime));
-      if (spawned && trusted && spawned.spawn > rt.state.spawns) {
+      if (spawned && stopIsNewer(spawned, rt.state.spawns, writtenAt)) {
+        // Stopped on request while state.json could not be written (a full disk): it stays stopped.
+        const { spawn: spawns, stoppedAt } = spawned;
+        Object.assign(rt.state, { spawns, status: 'stopped', pid: null, stoppedAt, reason: null });
+        rt.desired = 'stop';
+      } else if (spawned && !spawned.stoppedAt && trusted && spawned.spawn > rt.state.spawns) {
         Object.assign(rt.state, {
           spawns: spawned.spawn,
           status: 'running',
@@ -220,7 +226,7 @@ export class ConfigActor implements ServiceHost {
     if (!this.removed) this.spawnJournal.record(service, record);
   }
 
-  /** Persists now, synchronously (first load, recreate, daemon shutdown). */
+  /** Persists now, synchronously (first load, recreate). */
   persistNow(): void {
     if (!this.removed) this.stateFile.writeNow();
   }
@@ -259,6 +265,9 @@ export class ConfigActor implements ServiceHost {
       info,
     });
     if (state.status !== 'waiting') this.clearDepTimers(name);
+    // A stop on request reaches the disk even when state.json cannot (see SpawnJournal).
+    if (state.status === 'stopped' && !this.removed && this.services.get(name)?.desired === 'stop')
+      this.spawnJournal.recordStop(name, state.spawns);
     this.updateWatcher(name);
     // Let the transition finish (and other services settle) before re-evaluating dependents.
     queueMicrotask(() => this.evaluate());
@@ -704,7 +713,7 @@ export class ConfigActor implements ServiceHost {
     for (const timers of this.depTimers.values()) for (const t of timers) clearTimeout(t);
     for (const rt of this.services.values()) rt.detach();
     this.logs.flushAll();
-    if (!this.removed) this.persistNow();
+    if (!this.removed) this.stateFile.closeWithFinalWrite();
   }
 }
 
