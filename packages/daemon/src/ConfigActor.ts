@@ -70,6 +70,8 @@ export class ConfigActor implements ServiceHost {
     this.logs = new LogStore({
       dir: join(stateDir, 'logs'),
       settings: (service) => this.baked.services[service]?.logs ?? this.baked.kepler.logs,
+      onError: (err) => log(err.message),
+      onResumed: log,
     });
     this.snapshotWritten = existsSync(join(stateDir, 'expanded_config.yaml'));
     this.stateFile = new StateFile(join(stateDir, 'state.json'), () => this.persistedState(), log);
@@ -644,7 +646,9 @@ export class ConfigActor implements ServiceHost {
   }
 
   ps(): ServiceInfo[] {
-    return [...this.services.values()].map((rt) => toServiceInfo(this.path, rt.name, rt.state));
+    return [...this.services.values()].map((rt) =>
+      toServiceInfo(this.path, rt.name, rt.state, this.logs.notStored(rt.name)),
+    );
   }
 
   /** Marks the lines of services whose `logs.timestamp` is false, so text views leave the time out. */
