@@ -24,7 +24,7 @@ import { isSameProcess } from './platform/index.js';
 import { runCommandProbe } from './probe.js';
 import { RestartWatchers } from './RestartWatchers.js';
 import { type ServiceHost, ServiceRuntime } from './ServiceRuntime.js';
-import { SpawnJournal, type SpawnRecord } from './SpawnJournal.js';
+import { SpawnJournal, type SpawnRecord, stopIsNewer } from './SpawnJournal.js';
 import { StateFile } from './StateFile.js';
 import {
   fromPersisted,
@@ -77,10 +77,12 @@ export class ConfigActor implements ServiceHost {
     this.logs = new LogStore({
       dir: join(stateDir, 'logs'),
       settings: (service) => this.baked.services[service]?.logs ?? this.baked.kepler.logs,
+      onError: (err) => log(err.message),
+      onResumed: log,
     });
     this.snapshotWritten = existsSync(join(stateDir, 'expanded_config.yaml'));
     this.stateFile = new StateFile(join(stateDir, 'state.json'), () => this.persistedState(), log);
-    this.spawnJournal = new SpawnJournal(join(stateDir, 'spawned'));
+    this.spawnJournal = new SpawnJournal(join(stateDir, 'spawned'), log);
     for (const name of baked.serviceOrder) {
       this.services.set(name, new ServiceRuntime(baked.services[name]!, this));
     }
@@ -141,6 +143,7 @@ export class ConfigActor implements ServiceHost {
 
   private restoreState(): void {
     const persisted = this.stateFile.read();
+    const writtenAt = this.stateFile.writtenAtMs();
     this.globalInitDone = persisted?.global_init_done === true;
     for (const [name, rt] of this.services) {
       const p = persisted?.services?.[name];
@@ -155,7 +158,12 @@ export class ConfigActor implements ServiceHost {
       // user wanted: take over a record's process only while it still runs, never restart from it.
       const trusted =
         persisted !== null || (spawned !== null && isSameProcess(spawned.pid, spawned.startTime));
-      if (spawned && trusted && spawned.spawn > rt.state.spawns) {
+      if (spawned && stopIsNewer(spawned, rt.state.spawns, writtenAt)) {
+        // Stopped on request while state.json could not be written (a full disk): it stays stopped.
+        const { spawn: spawns, stoppedAt } = spawned;
+        Object.assign(rt.state, { spawns, status: 'stopped', pid: null, stoppedAt, reason: null });
+        rt.desired = 'stop';
+      } else if (spawned && !spawned.stoppedAt && trusted && spawned.spawn > rt.state.spawns) {
         Object.assign(rt.state, {
           spawns: spawned.spawn,
           status: 'running',
@@ -226,7 +234,7 @@ export class ConfigActor implements ServiceHost {
     if (!this.removed) this.spawnJournal.record(service, record);
   }
 
-  /** Persists now, synchronously (first load, recreate, daemon shutdown). */
+  /** Persists now, synchronously (first load, recreate). */
   persistNow(): void {
     if (!this.removed) this.stateFile.writeNow();
   }
@@ -265,6 +273,9 @@ export class ConfigActor implements ServiceHost {
       info,
     });
     if (state.status !== 'waiting') this.clearDepTimers(name);
+    // A stop on request reaches the disk even when state.json cannot (see SpawnJournal).
+    if (state.status === 'stopped' && !this.removed && this.services.get(name)?.desired === 'stop')
+      this.spawnJournal.recordStop(name, state.spawns);
     this.updateWatcher(name);
     // Let the transition finish (and other services settle) before re-evaluating dependents.
     queueMicrotask(() => this.evaluate());
@@ -647,7 +658,9 @@ export class ConfigActor implements ServiceHost {
   }
 
   ps(): ServiceInfo[] {
-    return [...this.services.values()].map((rt) => toServiceInfo(this.path, rt.name, rt.state));
+    return [...this.services.values()].map((rt) =>
+      toServiceInfo(this.path, rt.name, rt.state, this.logs.notStored(rt.name)),
+    );
   }
 
   /** Marks the lines of services whose `logs.timestamp` is false, so text views leave the time out. */
@@ -716,7 +729,7 @@ export class ConfigActor implements ServiceHost {
     for (const timers of this.depTimers.values()) for (const t of timers) clearTimeout(t);
     for (const rt of this.services.values()) rt.detach();
     this.logs.flushAll();
-    if (!this.removed) this.persistNow();
+    if (!this.removed) this.stateFile.closeWithFinalWrite();
   }
 }
 

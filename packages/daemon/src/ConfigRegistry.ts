@@ -166,8 +166,15 @@ export class ConfigRegistry {
     await Promise.all(this.list().map((a) => a.stopAll().catch(() => undefined)));
   }
 
+  /** Flushes and closes every config (daemon exit); one config's failure does not skip the others. */
   closeAll(): void {
-    for (const a of this.list()) a.close();
+    for (const a of this.list()) {
+      try {
+        a.close();
+      } catch (e) {
+        this.log(`cannot close ${a.path}: ${(e as Error).message}`);
+      }
+    }
   }
 }
 

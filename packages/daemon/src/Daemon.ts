@@ -112,14 +112,20 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const exit = async (code: number) => {
     if (exiting) return;
     exiting = true;
-    collector.stop();
-    registry.closeAll();
-    server.close();
-    // Final responses (a follow's end) reach their clients; one that does not read gets a second.
-    await Promise.all([...connections].map((c) => c.closeFlushed(EXIT_FLUSH_GRACE_MS)));
-    dirs.removeStale();
-    log(`daemon stopped (exit ${code})`);
-    process.exit(code);
+    // Whatever fails on the way out (a full disk), the daemon exits: nothing else would end it.
+    try {
+      collector.stop();
+      registry.closeAll();
+      server.close();
+      // Final responses (a follow's end) reach their clients; one that does not read gets a second.
+      await Promise.all([...connections].map((c) => c.closeFlushed(EXIT_FLUSH_GRACE_MS)));
+      dirs.removeStale();
+    } catch (e) {
+      log(`error while exiting: ${(e as Error).stack ?? String(e)}`);
+    } finally {
+      log(`daemon stopped (exit ${code})`);
+      process.exit(code);
+    }
   };
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.on(sig, () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SpawnJournal } from './SpawnJournal.js';
+import { SpawnJournal, stopIsNewer } from './SpawnJournal.js';
 
 let dir: string;
 beforeEach(() => {
@@ -51,5 +51,32 @@ describe('SpawnJournal', () => {
     writeFileSync(join(dir, 'wrong'), '{"spawn":"3","pid":1,"start_time":"1","started_at":"x"}');
     expect(j.read('torn')).toBeNull();
     expect(j.read('wrong')).toBeNull();
+  });
+});
+
+describe('stop records', () => {
+  test('a stop marks the last spawn in place; a later spawn replaces it', () => {
+    const j = new SpawnJournal(dir);
+    j.record('web', rec(3, 77));
+    const inode = statSync(join(dir, 'web')).ino;
+    j.recordStop('web', 3);
+    const stopped = j.read('web');
+    expect(stopped).toMatchObject({ ...rec(3, 77), stoppedAt: expect.any(String) });
+    expect(statSync(join(dir, 'web')).ino).toBe(inode);
+    j.record('web', rec(4, 78));
+    expect(j.read('web')).toEqual(rec(4, 78));
+    j.recordStop('db', 0); // never spawned: nothing to record
+    expect(j.read('db')).toBeNull();
+  });
+
+  test('stopIsNewer: only a stop state.json was not written after, for its spawn or a later one', () => {
+    const stop = { ...rec(3, 77), stoppedAt: '2026-11-22T03:00:00.000Z' };
+    const at = Date.parse(stop.stoppedAt);
+    expect(stopIsNewer(stop, 3, at - 1000)).toBe(true); // state.json from before the stop
+    expect(stopIsNewer(stop, 3, null)).toBe(true);
+    expect(stopIsNewer(stop, 2, at - 1000)).toBe(true);
+    expect(stopIsNewer(stop, 3, at + 1000)).toBe(false); // state.json already has it (and what followed)
+    expect(stopIsNewer(stop, 4, at - 1000)).toBe(false); // a later spawn
+    expect(stopIsNewer(rec(3, 77), 3, at - 1000)).toBe(false); // not a stop
   });
 });

@@ -10,6 +10,11 @@ export interface SpawnRecord {
   readonly startTime: string;
   /** ISO time of the spawn. */
   readonly startedAt: string;
+  /**
+   * ISO time this spawn's process was stopped at the user's request (`kepler stop`, daemon stop):
+   * the service is `stopped` and not wanted. Absent while the process is the service's current one.
+   */
+  readonly stoppedAt?: string;
 }
 
 /** Fixed record size: each write replaces the whole record in one write(2) to the same page. */
@@ -17,20 +22,27 @@ const RECORD_BYTES = 256;
 
 /**
  * One small file per service (`spawned/<service>`) naming the last process spawned for it, written
- * before the spawn is reported. state.json is rewritten for every burst of changes, and a rename over
+ * before the spawn is reported, and marked when that process is stopped on request. state.json is rewritten for every burst of changes, and a rename over
  * it costs ~1 ms on ext4 (the rename forces the new data out); paying that per spawn made starting
  * 100 services 200 ms slower. A record here costs one write without rename or fsync, which a crash of
  * the daemon cannot lose (the page cache outlives the process), so a daemon killed right after a spawn
  * still finds, and adopts, the process instead of starting a second one.
+ *
+ * The record is rewritten in place in the file's first block, so it needs no free space: on a full
+ * disk, where state.json cannot be written, a stop still reaches the disk here, and the next daemon
+ * keeps a service the user stopped `stopped` (see stopIsNewer).
  */
 export class SpawnJournal {
-  constructor(private readonly dir: string) {
+  constructor(
+    private readonly dir: string,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {
     mkdirSync(dir, { recursive: true, mode: 0o750 });
   }
 
   record(service: string, rec: SpawnRecord): void {
-    const { spawn, pid, startTime: start_time, startedAt: started_at } = rec;
-    const text = `${JSON.stringify({ spawn, pid, start_time, started_at })}\n`;
+    const { spawn, pid, startTime: start_time, startedAt: started_at, stoppedAt: stopped_at } = rec;
+    const text = `${JSON.stringify({ spawn, pid, start_time, started_at, stopped_at })}\n`;
     const bytes = Buffer.from(text.padEnd(RECORD_BYTES)); // (a record is ~110 bytes)
     // No O_TRUNC: the record is overwritten in place, so no moment leaves the file empty.
     const fd = openSync(join(this.dir, service), constants.O_WRONLY | constants.O_CREAT, 0o640);
@@ -38,6 +50,28 @@ export class SpawnJournal {
       writeSync(fd, bytes, 0, bytes.length, 0);
     } finally {
       closeSync(fd);
+    }
+  }
+
+  /**
+   * Marks the service's last spawn (`spawn`, its spawn count) as stopped on request: its process is
+   * gone and the user wants it stopped. Without a record of that spawn it records the stop alone; a
+   * service never spawned needs none. A failure is logged, never thrown (the stop itself happened).
+   */
+  recordStop(service: string, spawn: number): void {
+    if (spawn === 0) return;
+    const last = this.read(service);
+    const same = last !== null && last.spawn === spawn;
+    try {
+      this.record(service, {
+        spawn,
+        pid: same ? last.pid : 0,
+        startTime: same ? last.startTime : '',
+        startedAt: same ? last.startedAt : '',
+        stoppedAt: new Date().toISOString(),
+      });
+    } catch (e) {
+      this.log(`cannot record the stop of ${service}: ${(e as Error).message}`);
     }
   }
 
@@ -50,12 +84,28 @@ export class SpawnJournal {
   read(service: string): SpawnRecord | null {
     try {
       const parsed = JSON.parse(readFileSync(join(this.dir, service), 'utf8')) as Record<string, unknown>;
-      const { spawn, pid, start_time: startTime, started_at: startedAt } = parsed;
+      const { spawn, pid, start_time: startTime, started_at: startedAt, stopped_at: stoppedAt } = parsed;
       if (typeof spawn !== 'number' || typeof pid !== 'number') return null;
       if (typeof startTime !== 'string' || typeof startedAt !== 'string') return null;
+      if (typeof stoppedAt === 'string') return { spawn, pid, startTime, startedAt, stoppedAt };
       return { spawn, pid, startTime, startedAt };
     } catch {
       return null;
     }
   }
+}
+
+/**
+ * Whether a stop record says more than state.json: it is for the state's spawn or a later one, and
+ * state.json was last written before the stop (a full disk refused every write since). state.json
+ * written after the stop already holds it, and whatever the user asked for after it.
+ */
+export function stopIsNewer(
+  rec: SpawnRecord,
+  stateSpawns: number,
+  stateWrittenAtMs: number | null,
+): rec is SpawnRecord & { stoppedAt: string } {
+  if (rec.stoppedAt === undefined || rec.spawn < stateSpawns) return false;
+  const stoppedAtMs = Date.parse(rec.stoppedAt);
+  return Number.isFinite(stoppedAtMs) && (stateWrittenAtMs === null || stateWrittenAtMs < stoppedAtMs);
 }

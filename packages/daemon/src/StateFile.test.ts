@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StateFile } from './StateFile.js';
@@ -42,4 +42,50 @@ test('a burst of schedules gives the latest state on disk; writeNow wins over an
   file.schedule();
   file.writeNow();
   expect(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'))).toEqual(state(7));
+});
+
+test('a failed write throws at no caller, is reported once, and lands once it can', async () => {
+  const logged: string[] = [];
+  let n = 1;
+  const path = join(dir, 'missing', 'state.json'); // no directory yet: every write fails
+  const file = new StateFile(
+    path,
+    () => state(n),
+    (l) => logged.push(l),
+  );
+  expect(file.writeNow()).toBe(false);
+  n = 2;
+  file.schedule();
+  await file.settled();
+  expect(logged).toHaveLength(1);
+  expect(logged[0]).toMatch(/^cannot write .*state\.json: ENOENT/);
+  mkdirSync(join(dir, 'missing'));
+  // Retried without another transition.
+  await until(() => file.read()?.global_init_done === true);
+  await file.settled();
+  expect(logged[1]).toMatch(/state\.json is written again$/);
+  expect(readdirSync(join(dir, 'missing'))).toEqual(['state.json']);
+  file.close();
+}, 10_000);
+
+test('the final write at shutdown reports its failure and leaves the last written file as it was', () => {
+  const logged: string[] = [];
+  const path = join(dir, 'state.json');
+  let n = 1;
+  const file = new StateFile(
+    path,
+    () => state(n),
+    (l) => logged.push(l),
+  );
+  expect(file.writeNow()).toBe(true);
+  // A directory where the temporary file goes: the write fails as a full disk would.
+  mkdirSync(`${path}.tmp-${process.pid}`);
+  n = 0;
+  expect(file.closeWithFinalWrite()).toBe(false);
+  expect(logged).toEqual([
+    expect.stringMatching(/^cannot write .*state\.json at shutdown: .*last written state/),
+  ]);
+  expect(file.read()).toEqual(state(1));
+  file.schedule(); // closed: no more writes
+  expect(file.read()).toEqual(state(1));
 });

@@ -1,12 +1,19 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { writeFileAtomic, writeFileAtomicAsync } from './atomicWrite.js';
 import type { PersistedConfigState } from './serviceState.js';
+
+/** After a failed write (a full disk), the state is written again this long after, until it lands. */
+export const STATE_RETRY_MS = 1000;
 
 /**
  * A config's `state.json`: read once at load, then rewritten after every burst of transitions.
  * Writes are atomic and happen off the event loop (the fsync runs in libuv's threadpool, so
  * supervision never waits on the disk); transitions during a write give one more write after it. A
  * write superseded while in flight (writeNow at shutdown) is dropped, never renamed over newer state.
+ *
+ * A write that fails (ENOSPC, EIO) never throws at its caller: the file keeps its last written state,
+ * the failure goes to the daemon's log once per run of failures, and the write is retried every
+ * STATE_RETRY_MS until it lands (or the file is closed). The state lives on in memory meanwhile.
  */
 export class StateFile {
   private dirty = false;
@@ -14,6 +21,9 @@ export class StateFile {
   /** Bumped per write; an async write commits only if it is still the newest. */
   private generation = 0;
   private closed = false;
+  /** Writes are failing: the first failure was reported, the next success will be. */
+  private failing = false;
+  private retryTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly path: string,
@@ -30,6 +40,15 @@ export class StateFile {
     }
   }
 
+  /** When the file was last written (ms since the epoch), or null when there is none. */
+  writtenAtMs(): number | null {
+    try {
+      return statSync(this.path).mtimeMs;
+    } catch {
+      return null;
+    }
+  }
+
   /** Writes soon (after the rest of this tick's transitions). */
   schedule(): void {
     if (this.closed) return;
@@ -37,12 +56,42 @@ export class StateFile {
     this.writing ??= this.flush();
   }
 
-  /** Writes now, synchronously (first load, recreate, daemon shutdown). */
-  writeNow(): void {
-    if (this.closed) return;
+  /**
+   * Writes now, synchronously (first load, recreate). Returns false when the write failed: it was
+   * reported, and is retried later.
+   */
+  writeNow(): boolean {
+    if (this.closed) return true;
     this.dirty = false;
     this.generation++; // an async write in flight now carries older state: it must not land
-    writeFileAtomic(this.path, this.text());
+    try {
+      writeFileAtomic(this.path, this.text());
+      this.succeeded();
+      return true;
+    } catch (e) {
+      this.failed(e as Error);
+      return false;
+    }
+  }
+
+  /**
+   * The last write (daemon shutdown), then no more. Never throws: a failure is reported (always, even
+   * within a run of failures already reported) and the file keeps its last written state.
+   */
+  closeWithFinalWrite(): boolean {
+    if (this.closed) return true;
+    this.close();
+    this.generation++;
+    try {
+      writeFileAtomic(this.path, this.text());
+      this.succeeded();
+      return true;
+    } catch (e) {
+      this.log(
+        `cannot write ${this.path} at shutdown: ${(e as Error).message}; it keeps its last written state (stops are also recorded in spawned/)`,
+      );
+      return false;
+    }
   }
 
   /** Resolves once no write is in flight. */
@@ -50,9 +99,11 @@ export class StateFile {
     while (this.writing) await this.writing;
   }
 
-  /** No more writes (the state directory is being removed). */
+  /** No more writes (the state directory is being removed, or the daemon is exiting). */
   close(): void {
     this.closed = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
   }
 
   private async flush(): Promise<void> {
@@ -61,17 +112,39 @@ export class StateFile {
       while (this.dirty && !this.closed) {
         this.dirty = false;
         const generation = ++this.generation;
-        await writeFileAtomicAsync(
+        const landed = await writeFileAtomicAsync(
           this.path,
           this.text(),
           () => generation === this.generation && !this.closed,
         );
+        if (landed) this.succeeded();
       }
     } catch (e) {
-      this.log(`cannot write ${this.path}: ${(e as Error).message}`);
+      this.failed(e as Error);
     } finally {
       this.writing = null;
     }
+  }
+
+  private succeeded(): void {
+    if (!this.failing) return;
+    this.failing = false;
+    this.log(`${this.path} is written again`);
+  }
+
+  /** Keeps the state to write and retries later; reports only the first failure of a run. */
+  private failed(e: Error): void {
+    this.dirty = true;
+    if (!this.failing) {
+      this.failing = true;
+      this.log(`cannot write ${this.path}: ${e.message} (retrying every ${STATE_RETRY_MS} ms)`);
+    }
+    if (this.closed || this.retryTimer !== null) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.dirty) this.schedule();
+    }, STATE_RETRY_MS);
+    this.retryTimer.unref();
   }
 
   private text(): string {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic, writeFileAtomicAsync } from './atomicWrite.js';
@@ -27,4 +27,20 @@ test('an async write superseded while in flight does not replace the newer conte
   expect(await pending).toBe(false);
   expect(readFileSync(path, 'utf8')).toBe('newer');
   expect(readdirSync(dir)).toEqual(['state.json']);
+});
+
+test('a failed write leaves the old content and no temporary file', async () => {
+  const path = join(dir, 'f.json');
+  writeFileAtomic(path, 'old');
+  // Every write fails (as on a full disk) once the file it goes to cannot be written.
+  const full = '/dev/full';
+  const link = `${path}.tmp-${process.pid}`;
+  symlinkSync(full, link);
+  expect(() => writeFileAtomic(path, 'new')).toThrow(/ENOSPC/);
+  expect(readFileSync(path, 'utf8')).toBe('old');
+  expect(readdirSync(dir)).toEqual(['f.json']);
+  symlinkSync(full, `${link}-async`);
+  await expect(writeFileAtomicAsync(path, 'new')).rejects.toThrow(/ENOSPC/);
+  expect(readFileSync(path, 'utf8')).toBe('old');
+  expect(readdirSync(dir)).toEqual(['f.json']);
 });

@@ -111,7 +111,8 @@ export function fromPersisted(p: Partial<PersistedServiceState>): ServiceState {
   };
 }
 
-export function toServiceInfo(config: string, name: string, s: ServiceState): ServiceInfo {
+/** `logsNotStored`: lines of the service's output its log files could not take (left out when 0). */
+export function toServiceInfo(config: string, name: string, s: ServiceState, logsNotStored = 0): ServiceInfo {
   return {
     config,
     name,
@@ -126,5 +127,6 @@ export function toServiceInfo(config: string, name: string, s: ServiceState): Se
     healthFailures: s.healthFailures,
     lastHealthOutput: s.lastHealthOutput,
     reason: s.reason,
+    ...(logsNotStored > 0 ? { logsNotStored } : {}),
   };
 }

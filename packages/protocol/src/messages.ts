@@ -74,6 +74,12 @@ export interface ServiceInfo {
   readonly lastHealthOutput: string | null;
   /** One-line reason for `failed`, `waiting` or `restarting`. */
   readonly reason: string | null;
+  /**
+   * Lines of the service's output (its hooks' included) that could not be written to its log files
+   * since the daemon started (a full disk, an I/O error); their place in the log holds a marker line
+   * `[kepler] N lines not stored: <reason>`. Absent when every line was stored (and from older daemons).
+   */
+  readonly logsNotStored?: number;
 }
 
 /** One captured log line. `line` is raw bytes: invalid UTF-8 and `\r` are preserved. */

@@ -194,6 +194,26 @@ describe('parseDaemonFrame', () => {
     ).toBe('invalid daemon frame: result.stopped: expected an array, got nothing');
   });
 
+  it('checks the optional count of log lines not stored', () => {
+    const ps = (logsNotStored: unknown) => ({
+      kind: 'response',
+      id: 1,
+      ok: true,
+      result: { services: [{ ...serviceInfo, logsNotStored }] },
+    });
+    expect(badFrame(() => parseDaemonFrame(ps(-1), () => 'ps'))).toMatch(
+      /^invalid daemon frame: result\.services\[0\]\.logsNotStored: /,
+    );
+    expect(badFrame(() => parseDaemonFrame(ps('56'), () => 'ps'))).toMatch(/logsNotStored/);
+    const ok = parseDaemonFrame(ps(56), () => 'ps');
+    expect(ok).toMatchObject({ result: { services: [{ logsNotStored: 56 }] } });
+    // Absent stays absent (older daemons send none).
+    expect(parseDaemonFrame(ps(undefined), () => 'ps')).toMatchObject({
+      result: { services: [expect.not.objectContaining({ logsNotStored: expect.anything() })] },
+    });
+    expect(JSON.stringify(parseDaemonFrame(ps(undefined), () => 'ps'))).not.toContain('logsNotStored');
+  });
+
   it('rejects an ok response for a request nobody sent', () => {
     expect(
       badFrame(() => parseDaemonFrame({ kind: 'response', id: 5, ok: true, result: {} }, () => undefined)),

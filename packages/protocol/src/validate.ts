@@ -259,8 +259,9 @@ function serviceInfo(value: unknown, path: string): Complete<ServiceInfo> {
     healthFailures: count(o.healthFailures, `${path}.healthFailures`),
     lastHealthOutput: nullable(str)(o.lastHealthOutput, `${path}.lastHealthOutput`),
     reason: nullable(str)(o.reason, `${path}.reason`),
+    logsNotStored: optional(count)(o.logsNotStored, `${path}.logsNotStored`),
   };
-  return out;
+  return compact(out);
 }
 
 function configSummary(value: unknown, path: string): Complete<ConfigSummary> {

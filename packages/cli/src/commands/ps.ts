@@ -21,7 +21,8 @@ export class PsCommand extends ConfigCommand {
 
       \`--json\` prints an array of objects with \`config\`, \`name\`, \`status\`, \`pid\`, \`exit_code\`,
       \`signal\`, \`restarts\`, \`started_at\`, \`stopped_at\`, \`health\`, \`health_failures\`,
-      \`last_health_output\` and \`reason\`.
+      \`last_health_output\`, \`reason\` and \`logs_not_stored\` (lines of the service's output its log
+      files could not take since the daemon started, e.g. on a full disk; the table notes them too).
     `,
     examples: [
       ['Show the services of ./kepler.yaml', '$0 ps'],

@@ -72,6 +72,11 @@ describe('renderPsTable', () => {
     expect(text.split('\n')[1]).toBe('web    stopped   -     -        2          -');
   });
 
+  it('notes services whose log files could not take every line, below the table', () => {
+    const text = renderPsTable([base, { ...base, name: 'worker', logsNotStored: 56 }], options);
+    expect(text.split('\n').slice(3)).toEqual(["worker: 56 log lines not stored (see the daemon's log)", '']);
+  });
+
   it('puts a CONFIG column first for --all, with shortened paths', () => {
     const text = renderPsTable([base, { ...base, config: '/root/other/kepler.yaml', name: 'db' }], {
       ...options,
@@ -101,7 +106,9 @@ describe('serviceToJson', () => {
         health_failures: 0,
         last_health_output: 'ok',
         reason: 'exit 1',
+        logs_not_stored: 0,
       },
     );
+    expect(serviceToJson({ ...base, logsNotStored: 56 }).logs_not_stored).toBe(56);
   });
 });

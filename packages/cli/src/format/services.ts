@@ -72,7 +72,8 @@ export interface PsTableOptions {
 
 /**
  * The `kepler ps` table: NAME STATUS PID UPTIME RESTARTS HEALTH, with CONFIG first for `--all`. PID,
- * UPTIME and HEALTH show `-` unless a process is live (`--json` keeps the last known values).
+ * UPTIME and HEALTH show `-` unless a process is live (`--json` keeps the last known values). Below
+ * it, one note per service whose log files could not take every line (a full disk).
  */
 export function renderPsTable(services: readonly ServiceInfo[], options: PsTableOptions): string {
   const headers = ['NAME', 'STATUS', 'PID', 'UPTIME', 'RESTARTS', 'HEALTH'];
@@ -89,7 +90,11 @@ export function renderPsTable(services: readonly ServiceInfo[], options: PsTable
     ];
     return options.showConfig ? [shortenPath(s.config, options.cwd, options.home), ...row] : row;
   });
-  return renderTable(options.showConfig ? ['CONFIG', ...headers] : headers, rows);
+  const table = renderTable(options.showConfig ? ['CONFIG', ...headers] : headers, rows);
+  const notes = services
+    .filter((s) => (s.logsNotStored ?? 0) > 0)
+    .map((s) => `${s.name}: ${s.logsNotStored} log lines not stored (see the daemon's log)\n`);
+  return table + notes.join('');
 }
 
 /** The `ps --json` object of a service: every ServiceInfo field, in snake_case. */
@@ -107,6 +112,8 @@ export interface ServiceJson {
   readonly health_failures: number;
   readonly last_health_output: string | null;
   readonly reason: string | null;
+  /** Lines of its output the log files could not take since the daemon started (0: none). */
+  readonly logs_not_stored: number;
 }
 
 /** Maps a wire ServiceInfo to its `--json` object. */
@@ -125,5 +132,6 @@ export function serviceToJson(s: ServiceInfo): ServiceJson {
     health_failures: s.healthFailures,
     last_health_output: s.lastHealthOutput,
     reason: s.reason,
+    logs_not_stored: s.logsNotStored ?? 0,
   };
 }

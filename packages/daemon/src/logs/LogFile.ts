@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LogError } from './LogError.js';
 import { NEWLINE, PREFIX_BYTES } from './logFormat.js';
+import { countRecords, markerRecord, type NotStored, reasonOf } from './notStored.js';
 
 /** Mode of created log files: owner read-write, group read, nothing for others. */
 export const LOG_FILE_MODE = 0o640;
@@ -10,6 +11,12 @@ export const LOG_DIR_MODE = 0o750;
 /** A write buffer above this size is dropped after a flush instead of being kept for reuse. */
 const KEEP_BUFFER_MAX_BYTES = 1024 * 1024;
 const INITIAL_BUFFER_BYTES = 64 * 1024;
+/**
+ * While writes fail, lines are counted and dropped without a write for this long between attempts:
+ * a full disk still takes a few bytes into the slack of a file's last block, and writing whenever it
+ * does would scatter markers and reports through the episode.
+ */
+export const LOG_RETRY_MS = 1000;
 
 /** A growable byte buffer. Unbuffered files share one (they empty it before `write()` returns). */
 export interface ByteBuffer {
@@ -23,6 +30,10 @@ export interface LogFileHost {
   /** Called when data stays buffered after a commit, so the owner can schedule a timed flush. */
   buffered(): void;
   error(err: LogError): void;
+  /** A write succeeded after failures; `lines` were not stored meanwhile (already in the marker). */
+  resumed(path: string, lines: number, reason: string): void;
+  /** LOG_RETRY_MS, or less in tests. */
+  readonly retryMs: number;
 }
 
 export interface LogFileSettings {
@@ -35,8 +46,11 @@ export interface LogFileSettings {
  * `buf` at `used` (after `reserve()`), then `commit()`; the file decides when to write. The size on
  * disk is tracked in memory (no fstat per write). Not safe for other processes writing the same file.
  *
- * Invariant: the file holds whole records. A failed write may leave a partial record; the next
- * write first ends it with `\n` so the following records parse.
+ * Invariant: the file holds whole records. A write that fails part-way (a disk filling up) is cut
+ * back to its last whole record; the records not written are counted in `notStored`, reported once
+ * per run of failures, and the first write that succeeds again starts with a marker record
+ * `[kepler] N lines not stored: <reason>`. (A partial record left by a daemon crash is ended with
+ * `\n` before the next write, so the following records parse.)
  */
 export class LogFile {
   /** Bytes in the file on disk, as far as this process knows. */
@@ -53,11 +67,15 @@ export class LogFile {
   private checkTail = true;
   /** Report only the first of a run of failures. */
   private failing = false;
+  /** While failing: no write before this time (ms), and none while the disk is still full. */
+  private retryAtMs = 0;
+  private diskFull = false;
 
   constructor(
     readonly path: string,
     settings: LogFileSettings,
     private readonly host: LogFileHost,
+    readonly notStored: NotStored = { pending: 0, total: 0, reason: '' },
   ) {
     this.configure(settings);
   }
@@ -109,19 +127,33 @@ export class LogFile {
     const used = this.used;
     if (used === 0) return;
     const h = this.holder();
-    const data = h.buf.subarray(0, used);
+    let data = h.buf.subarray(0, used);
+    let marker: Buffer | null = null;
+    let written = 0;
     try {
+      if (this.failing && !this.mayRetry()) {
+        const lines = countRecords(data, 0);
+        this.notStored.pending += lines;
+        this.notStored.total += lines;
+        return;
+      }
+      // After lines were lost, the next write says so first (a rare path: one copy is fine).
+      if (this.notStored.pending > 0) {
+        marker = markerRecord(this.notStored, data);
+        data = Buffer.concat([marker, data]);
+      }
       this.open();
       if (this.checkTail) this.endPartialRecord();
-      if (this.maxSizeBytes !== null && this.size + used > this.maxSizeBytes) {
+      if (this.maxSizeBytes !== null && this.size + data.length > this.maxSizeBytes) {
         this.rewriteNewest(data, this.maxSizeBytes);
+        written = data.length;
       } else {
-        this.writeAll(data);
+        written = this.writeRecords(data);
       }
-      this.failing = false;
+      if (written === data.length) this.recovered(marker);
+      else this.lost(data, written, marker, this.writeError);
     } catch (err) {
-      this.checkTail = true;
-      this.fail(err, `cannot write log file ${this.path}`);
+      this.lost(data, written, marker, err);
     } finally {
       this.used = 0;
       if (h.buf.length > KEEP_BUFFER_MAX_BYTES) {
@@ -131,6 +163,46 @@ export class LogFile {
     }
   }
 
+  /** Everything was written: a run of failures, if any, is over (its marker is in the file now). */
+  private recovered(marker: Buffer | null): void {
+    if (marker !== null) {
+      this.host.resumed(this.path, this.notStored.pending, this.notStored.reason);
+      this.notStored.pending = 0;
+    }
+    this.failing = false;
+  }
+
+  /** Counts the records of `data` after its first `written` bytes (whole records) as not stored. */
+  private lost(data: Buffer, written: number, marker: Buffer | null, err: unknown): void {
+    let from = written;
+    if (marker !== null && written >= marker.length) {
+      // The marker made it: those lines are accounted for; what follows starts a new count.
+      this.host.resumed(this.path, this.notStored.pending, this.notStored.reason);
+      this.notStored.pending = 0;
+    } else if (marker !== null) {
+      from = marker.length;
+    }
+    const lines = countRecords(data, from);
+    this.notStored.pending += lines;
+    this.notStored.total += lines;
+    this.notStored.reason = reasonOf(err);
+    this.retryAtMs = Date.now() + this.host.retryMs;
+    this.diskFull = (err as NodeJS.ErrnoException | null)?.code === 'ENOSPC';
+    this.fail(err, `cannot write log file ${this.path}`);
+  }
+
+  /** Whether a failing file should try writing again: the retry delay passed, and space came back. */
+  private mayRetry(): boolean {
+    const now = Date.now();
+    if (now < this.retryAtMs) return false;
+    this.retryAtMs = now + this.host.retryMs;
+    if (!this.diskFull) return true;
+    try {
+      return fs.statfsSync(path.dirname(this.path)).bfree > 0;
+    } catch {
+      return true;
+    }
+  }
   /** Empties the file (retention `clear`): buffered records are dropped too. */
   clear(): void {
     this.used = 0;
@@ -189,6 +261,36 @@ export class LogFile {
     const last = Buffer.alloc(1);
     const n = fs.readSync(this.fd, last, 0, 1, this.size - 1);
     if (n === 1 && last[0] !== NEWLINE) this.writeAll(Buffer.from([NEWLINE]));
+  }
+
+  /** The error that stopped the last `writeRecords` short. */
+  private writeError: unknown = null;
+
+  /**
+   * Appends whole records; returns how many bytes of `data` are in the file. A write that fails
+   * part-way is cut back to the last whole record, so the file never ends in half a line.
+   */
+  private writeRecords(data: Buffer): number {
+    let off = 0;
+    try {
+      while (off < data.length) off += fs.writeSync(this.fd, data, off, data.length - off);
+      this.size += off;
+      return off;
+    } catch (err) {
+      this.writeError = err;
+      const whole = off === 0 ? 0 : data.lastIndexOf(NEWLINE, off - 1) + 1;
+      if (whole !== off) {
+        try {
+          fs.ftruncateSync(this.fd, this.size + whole); // shrinking needs no free space
+        } catch {
+          this.size += off;
+          this.checkTail = true; // could not cut it back: end it with `\n` before the next record
+          return whole;
+        }
+      }
+      this.size += whole;
+      return whole;
+    }
   }
 
   private writeAll(data: Uint8Array): void {

@@ -213,9 +213,13 @@ describe('capture', () => {
     );
   });
 
-  it('reports a write failure once and keeps capturing', () => {
+  it('reports a write failure once, keeps capturing, and says what was not stored once it can write', () => {
     const errors: LogError[] = [];
-    const { store, dir } = makeStore({}, { onError: (e) => errors.push(e) });
+    const resumed: string[] = [];
+    const { store, dir } = makeStore(
+      {},
+      { onError: (e) => errors.push(e), onResumed: (m) => resumed.push(m), retryMs: 0 },
+    );
     fs.mkdirSync(dir, { recursive: true });
     // A directory where the file should be: every open fails.
     fs.mkdirSync(path.join(dir, 'web.stdout.log'));
@@ -226,9 +230,18 @@ describe('capture', () => {
     sink.write(b('b\n'));
     expect(errors.map((e) => e.code)).toEqual(['LOG_WRITE_FAILED']);
     expect(text(got)).toEqual(['a', 'b']);
+    expect(store.notStored('web')).toBe(2);
     fs.rmdirSync(path.join(dir, 'web.stdout.log'));
     sink.write(b('c\n'));
-    expect(recordsOf(path.join(dir, 'web.stdout.log'))).toEqual(['c']);
+    expect(recordsOf(path.join(dir, 'web.stdout.log'))).toEqual([
+      '[kepler] 2 lines not stored: illegal operation on a directory',
+      'c',
+    ]);
+    expect(resumed).toEqual([
+      `log file ${path.join(dir, 'web.stdout.log')} is written again: 2 lines were not stored (illegal operation on a directory)`,
+    ]);
+    expect(store.notStored('web')).toBe(2); // since the store started, for ps
+    expect(store.notStored('db')).toBe(0);
   });
 
   it('creates files readable by nobody but owner and group, and tightens wider ones', () => {

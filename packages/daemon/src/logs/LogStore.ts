@@ -5,9 +5,10 @@ import type { ClearedLog, LogLine, RetentionSetting } from '@kepler/protocol';
 import { CaptureSink, type LogSink, type SinkHost } from './CaptureSink.js';
 import { ClearedMarks } from './ClearedMarks.js';
 import { LogError } from './LogError.js';
-import { type ByteBuffer, LogFile, type LogFileHost } from './LogFile.js';
+import { type ByteBuffer, LOG_RETRY_MS, LogFile, type LogFileHost } from './LogFile.js';
 import { encodePrefix, type LogSource, logFileName, parseLogFileName } from './logFormat.js';
 import { RecordCursor, readAll, readHead, readTail } from './logReader.js';
+import type { NotStored } from './notStored.js';
 
 /**
  * Lines longer than this are split into several records: a runaway line cannot eat the daemon's
@@ -27,10 +28,14 @@ export interface LogStoreOptions {
    * failed lines are dropped; one report per run of failures per file. Default: `process.emitWarning`.
    */
   readonly onError?: (err: LogError) => void;
+  /** A file is written again after failures: `lines` were not stored (its marker line says so). */
+  readonly onResumed?: (message: string) => void;
   /** Default `MAX_LINE_BYTES`; smaller values are for tests. */
   readonly maxLineBytes?: number;
   /** Default `BUFFER_FLUSH_INTERVAL_MS`. */
   readonly flushIntervalMs?: number;
+  /** Default `LOG_RETRY_MS`: how long a file whose writes fail drops lines before trying again. */
+  readonly retryMs?: number;
 }
 
 /** Which lines `read()` returns. `head` wins when both `head` and `tail` are given. */
@@ -113,6 +118,10 @@ export class LogStore {
   private readonly maxLineBytes: number;
   private readonly flushIntervalMs: number;
   private readonly files = new Map<string, OpenFile>();
+  /** Lines each file (by path) could not store, kept while its `LogFile` is closed and reopened. */
+  private readonly lost = new Map<string, NotStored>();
+  /** The same records by service, so `notStored(service)` costs its own files only. */
+  private readonly lostByService = new Map<string, NotStored[]>();
   private readonly sinks = new Set<CaptureSink>();
   private readonly followers = new Set<Follower>();
   private flushTimer: NodeJS.Timeout | null = null;
@@ -126,6 +135,7 @@ export class LogStore {
     this.dir = opts.dir;
     this.settings = opts.settings;
     this.onError = opts.onError ?? ((err) => process.emitWarning(err.message, { code: err.code }));
+    const onResumed = opts.onResumed ?? (() => undefined);
     this.maxLineBytes = Math.max(1, opts.maxLineBytes ?? MAX_LINE_BYTES);
     this.flushIntervalMs = opts.flushIntervalMs ?? BUFFER_FLUSH_INTERVAL_MS;
     this.marks = new ClearedMarks(this.dir, (message, cause) => {
@@ -159,6 +169,9 @@ export class LogStore {
       released: (sink) => this.release(sink),
       buffered: () => this.scheduleFlush(),
       error: (err) => this.onError(err),
+      retryMs: opts.retryMs ?? LOG_RETRY_MS,
+      resumed: (file, lines, reason) =>
+        onResumed(`log file ${file} is written again: ${lines} lines were not stored (${reason})`),
     };
   }
 
@@ -176,7 +189,15 @@ export class LogStore {
       const filePath = path.join(this.dir, name);
       let open = this.files.get(filePath);
       if (open === undefined) {
-        open = { file: new LogFile(filePath, settings, this.host), source: { ...source } };
+        let lost = this.lost.get(filePath);
+        if (lost === undefined) {
+          lost = { pending: 0, total: 0, reason: '' };
+          this.lost.set(filePath, lost);
+          const ofService = this.lostByService.get(source.service);
+          if (ofService) ofService.push(lost);
+          else this.lostByService.set(source.service, [lost]);
+        }
+        open = { file: new LogFile(filePath, settings, this.host, lost), source: { ...source } };
         this.files.set(filePath, open);
       } else {
         open.file.configure(settings);
@@ -312,6 +333,16 @@ export class LogStore {
     return () => {
       this.followers.delete(follower);
     };
+  }
+
+  /**
+   * Lines of the service (its hooks' included) that could not be written to its log files since this
+   * store was created (disk full, I/O errors): 0 when every line was stored.
+   */
+  notStored(service: string): number {
+    let n = 0;
+    for (const lost of this.lostByService.get(service) ?? []) n += lost.total;
+    return n;
   }
 
   /** Writes every buffered line now (stop, shutdown). Partial last lines stay pending. */

@@ -60,6 +60,7 @@ export const failedInfo: ServiceInfo = {
   healthFailures: 3,
   lastHealthOutput: null,
   reason: 'killed by SIGKILL',
+  logsNotStored: 56,
 };
 
 export const REQUEST_SAMPLES: { readonly [K in RequestType]: readonly Requests[K][] } = {
