@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StateFile } from './StateFile.js';
@@ -27,19 +27,37 @@ test('a burst of schedules gives the latest state on disk; writeNow wins over an
     () => state(n),
     () => undefined,
   );
-  expect(file.read()).toBeNull();
+  expect(file.read([]).state).toBeNull();
   for (n = 1; n <= 5; n++) file.schedule();
-  await until(() => file.read()?.global_init_done === true);
+  await until(() => file.read([]).state?.global_init_done === true);
   n = 0;
   file.schedule(); // in flight (or about to be) with global_init_done false…
   n = 7;
   file.writeNow(); // …but the synchronous write is newer and must stay
   await file.settled();
-  expect(file.read()).toEqual(state(7));
+  expect(file.read([]).state).toEqual(state(7));
   expect(readdirSync(dir)).toEqual(['state.json']);
   file.close();
   n = 0;
   file.schedule();
   file.writeNow();
   expect(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'))).toEqual(state(7));
+});
+
+test('read checks the file: missing is no problem, corrupt or unreadable is reported', () => {
+  const file = new StateFile(
+    join(dir, 'state.json'),
+    () => state(0),
+    () => undefined,
+  );
+  expect(file.read(['web'])).toMatchObject({ state: null, problems: [], exists: false });
+  writeFileSync(join(dir, 'state.json'), '{"version": 1, "services": {"web": {"status": "bogus"}}}');
+  const corrupt = file.read(['web']);
+  expect(corrupt.exists).toBe(true);
+  expect(corrupt.problems).toContainEqual(expect.stringMatching(/^services\.web\.status: /));
+  expect(corrupt.state?.services.web?.status).toBe('stopped');
+  rmSync(join(dir, 'state.json'));
+  mkdirSync(join(dir, 'state.json'));
+  expect(file.read(['web'])).toMatchObject({ state: null, exists: true });
+  expect(file.read(['web']).problems).toEqual([expect.stringMatching(/^cannot read it: EISDIR/)]);
 });

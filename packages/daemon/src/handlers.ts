@@ -15,6 +15,7 @@ import { startupCluster } from './dependencies.js';
 import { formatMs } from './formatMs.js';
 import { STARTED_STATUSES, TERMINAL_STATUSES } from './lifecycle.js';
 import { inBatches } from './logs/index.js';
+import { psResult } from './psResult.js';
 
 /** What a handler gets besides its request: a way to push events, and the client's cancellation. */
 export interface RequestContext {
@@ -41,6 +42,8 @@ export interface DaemonInfo {
   shutdown(): Promise<number>;
   /** Resolves once a shutdown has stopped every service: log follows end then, with a response. */
   readonly closing: Promise<void>;
+  /** daemon.log */
+  log?(line: string): void;
 }
 
 /** A logLines event: at most this many lines and about this many bytes (well inside a 16 MiB frame). */
@@ -65,9 +68,8 @@ export function createHandlers(registry: ConfigRegistry, daemon: DaemonInfo): Ha
     shutdown: async () => ({ stoppedConfigs: await daemon.shutdown() }),
 
     ps: async (req) => {
-      if (req.all || !req.config) return { services: registry.list().flatMap((a) => a.ps()) };
-      const actor = await registry.get(req.config);
-      return { services: actor.ps() };
+      const actors = req.all || !req.config ? registry.list() : [await registry.get(req.config)];
+      return psResult(actors, daemon.log ?? (() => undefined));
     },
 
     start: async (req, ctx) => {

@@ -91,6 +91,17 @@ export interface LogLine {
   readonly timestamp?: boolean;
 }
 
+/**
+ * Something wrong with a config as a whole, shown by `ps` beside its services: its state.json was
+ * corrupt when loaded, or processes of an earlier run are alive that no record names.
+ */
+export interface ConfigWarning {
+  /** Canonical path of the config file. */
+  readonly config: string;
+  /** One line; says what was done about it and, where the user must act, how. */
+  readonly message: string;
+}
+
 export interface ConfigSummary {
   readonly path: string;
   readonly hash: string | null;
@@ -184,7 +195,11 @@ export interface RequestMap {
   hello: { protocol: number; version: string; pid: number };
   status: DaemonStatus;
   shutdown: { stoppedConfigs: number };
-  ps: { services: readonly ServiceInfo[] };
+  ps: {
+    services: readonly ServiceInfo[];
+    /** Config-level problems (absent when there are none; older daemons never send it). */
+    warnings?: readonly ConfigWarning[];
+  };
   start: StartResult;
   restart: StartResult;
   stop: { stopped: readonly string[]; cleaned: boolean };

@@ -194,6 +194,21 @@ describe('parseDaemonFrame', () => {
     ).toBe('invalid daemon frame: result.stopped: expected an array, got nothing');
   });
 
+  it('checks the optional config warnings of a ps result', () => {
+    const services = [serviceInfo];
+    const ok = { services, warnings: [{ config: '/a/kepler.yaml', message: 'state.json was invalid' }] };
+    expect(parseDaemonFrame({ kind: 'response', id: 1, ok: true, result: ok }, () => 'ps')).toEqual({
+      kind: 'response',
+      id: 1,
+      ok: true,
+      result: ok,
+    });
+    const bad = { services, warnings: [{ config: '/a/kepler.yaml', message: null }] };
+    expect(
+      badFrame(() => parseDaemonFrame({ kind: 'response', id: 1, ok: true, result: bad }, () => 'ps')),
+    ).toBe('invalid daemon frame: result.warnings[0].message: expected a string, got null');
+  });
+
   it('rejects an ok response for a request nobody sent', () => {
     expect(
       badFrame(() => parseDaemonFrame({ kind: 'response', id: 5, ok: true, result: {} }, () => undefined)),
@@ -236,7 +251,7 @@ describe('parseDaemonFrame', () => {
       for (const result of RESULT_SAMPLES[type]) {
         expect(parseResult(type, result)).toEqual(result);
         for (const key of Object.keys(result)) {
-          if (key === 'failure') continue; // optional
+          if (key === 'failure' || key === 'warnings') continue; // optional
           const broken: Record<string, unknown> = { ...result };
           delete broken[key];
           expect(badFrame(() => parseResult(type, broken))).toMatch(

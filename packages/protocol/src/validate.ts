@@ -10,6 +10,7 @@ import {
   type ClientFrame,
   type ConfigRef,
   type ConfigSummary,
+  type ConfigWarning,
   type DaemonFrame,
   type DaemonStatus,
   type LogLine,
@@ -262,6 +263,11 @@ function serviceInfo(value: unknown, path: string): Complete<ServiceInfo> {
   return out;
 }
 
+function configWarning(value: unknown, path: string): Complete<ConfigWarning> {
+  const o = obj(value, path);
+  return { config: str(o.config, `${path}.config`), message: str(o.message, `${path}.message`) };
+}
+
 function configSummary(value: unknown, path: string): Complete<ConfigSummary> {
   const o = obj(value, path);
   const out: Complete<ConfigSummary> = {
@@ -333,7 +339,13 @@ const COMPLETE_RESULT_PARSERS = {
   },
   status: daemonStatus,
   shutdown: (v, p) => ({ stoppedConfigs: count(obj(v, p).stoppedConfigs, `${p}.stoppedConfigs`) }),
-  ps: (v, p) => ({ services: arrayOf(serviceInfo)(obj(v, p).services, `${p}.services`) }),
+  ps: (v, p) => {
+    const o = obj(v, p);
+    return {
+      services: arrayOf(serviceInfo)(o.services, `${p}.services`),
+      warnings: optional(arrayOf(configWarning))(o.warnings, `${p}.warnings`),
+    };
+  },
   start: startResult,
   restart: startResult,
   stop: (v, p) => {

@@ -20,6 +20,11 @@ export class PsCommand extends ConfigCommand {
       \`--json\` prints an array of objects with \`config\`, \`name\`, \`status\`, \`pid\`, \`exit_code\`,
       \`signal\`, \`restarts\`, \`started_at\`, \`stopped_at\`, \`health\`, \`health_failures\`,
       \`last_health_output\` and \`reason\`.
+
+      A config with a problem of its own gets a \`warning:\` line on stderr naming it: its state.json
+      was corrupt when the daemon loaded it (the services it could not trust were loaded as stopped),
+      or processes of an earlier run are alive that no record names (\`start\` refuses to run a second
+      copy beside them; \`stop\` ends them).
     `,
     examples: [
       ['Show the services of ./kepler.yaml', '$0 ps'],
@@ -38,6 +43,8 @@ export class PsCommand extends ConfigCommand {
       client.request(config === undefined ? { type: 'ps', all: true } : { type: 'ps', config }),
     );
     const services = filterServices(result.services, this.services, config?.path);
+    // On stderr in every mode: `--json` stays an array of services.
+    for (const w of result.warnings ?? []) this.err(`warning: ${w.config}: ${w.message}\n`);
     if (this.json) {
       this.printJson(services.map(serviceToJson));
       return EXIT_OK;

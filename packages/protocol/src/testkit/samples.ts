@@ -104,7 +104,14 @@ export const RESULT_SAMPLES: { readonly [K in RequestType]: readonly RequestMap[
     },
   ],
   shutdown: [{ stoppedConfigs: 2 }],
-  ps: [{ services: [] }, { services: [serviceInfo, failedInfo] }],
+  ps: [
+    { services: [] },
+    { services: [serviceInfo, failedInfo] },
+    {
+      services: [serviceInfo],
+      warnings: [{ config: '/srv/app/kepler.yaml', message: 'state.json was invalid when loaded: x' }],
+    },
+  ],
   start: [
     { started: ['web'], alreadyRunning: [], deferred: [], services: [serviceInfo] },
     {
