@@ -165,16 +165,16 @@ function untrackedProcessSuite(label: string, make: () => TestDaemon): void {
         rmSync(join(d.configStateDir(config), 'spawned'), { recursive: true, force: true });
         await d.start();
 
+        // The defect: this start ran a second copy beside the untracked one.
+        const start = await d.cli(['start', '-d', '-f', config]);
+        expect(start.code).toBe(1);
+        expect(processesOf(config, 'web').sort()).toEqual([...before].sort());
+        for (const pid of before) expect(start.stderr).toContain(String(pid));
+        expect(start.stderr).toContain('kepler stop');
+        expect((await d.service(config, 'web')).status).toBe('stopped');
         const ps = await d.cli(['ps', '-f', config]);
         expect(ps.code).toBe(0);
         for (const pid of before) expect(ps.stderr).toContain(String(pid));
-
-        const start = await d.cli(['start', '-d', '-f', config]);
-        expect(start.code).toBe(1);
-        for (const pid of before) expect(start.stderr).toContain(String(pid));
-        expect(start.stderr).toContain('kepler stop');
-        expect(processesOf(config, 'web').sort()).toEqual([...before].sort());
-        expect((await d.service(config, 'web')).status).toBe('stopped');
 
         const stop = await d.cli(['stop', '-f', config]);
         expect(stop.code).toBe(0);
