@@ -159,14 +159,16 @@ function parseEntry(value: unknown, path: string, problems: string[]): Persisted
   };
 }
 
-function isCount(v: unknown): v is number {
+/** A safe integer >= 0. */
+export function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
-function isPid(v: unknown): v is number {
+/** A pid Kepler may have spawned: > 1 (never init) and within Linux's largest pid_max. */
+export function isPid(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v > 1 && v <= MAX_PID;
 }
 /** /proc/<pid>/stat field 22: clock ticks since boot, digits only. */
-function isStartTime(v: unknown): v is string {
+export function isStartTime(v: unknown): v is string {
   return typeof v === 'string' && /^\d{1,20}$/.test(v);
 }
 function isExitCode(v: unknown): v is number {
@@ -178,7 +180,8 @@ function isSignalName(v: unknown): v is string {
 function isHealth(v: unknown): v is 'starting' | 'healthy' | 'unhealthy' {
   return v === 'starting' || v === 'healthy' || v === 'unhealthy';
 }
-function isIsoTime(v: unknown): v is string {
+/** A time as Kepler writes it (ISO 8601), parseable. */
+export function isIsoTime(v: unknown): v is string {
   return typeof v === 'string' && v.length <= 40 && Number.isFinite(Date.parse(v));
 }
 function isReason(v: unknown): v is string {
