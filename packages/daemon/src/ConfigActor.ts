@@ -20,6 +20,7 @@ import { MARKER_ENV, runHook } from './HookRunner.js';
 import { isActive, isTerminal, PENDING_OR_ACTIVE } from './lifecycle.js';
 import { LogStore } from './logs/index.js';
 import { OpQueue } from './OpQueue.js';
+import { stateWarning } from './persistedState.js';
 import { isSameProcess } from './platform/index.js';
 import { runCommandProbe } from './probe.js';
 import { RestartWatchers } from './RestartWatchers.js';
@@ -33,6 +34,7 @@ import {
   toPersisted,
   toServiceInfo,
 } from './serviceState.js';
+import { UntrackedProcesses } from './UntrackedProcesses.js';
 
 /** What a start or restart does, known before it runs any hook (see `onPlanned`). */
 export interface StartPlan {
@@ -59,6 +61,11 @@ export class ConfigActor implements ServiceHost {
   private globalInitDone = false;
   private readonly stateFile: StateFile;
   private readonly spawnJournal: SpawnJournal;
+  /** Live processes of services whose record was lost (see UntrackedProcesses), and who to look for. */
+  private readonly untracked: UntrackedProcesses;
+  private suspects: ReadonlySet<string> = new Set();
+  /** What was wrong with state.json at load, for `ps` until the user next starts or stops the config. */
+  private stateWarning: string | null = null;
   private snapshotWritten: boolean;
   private removed = false;
   /** Services a restart command is restarting together (no propagation among them). */
@@ -83,6 +90,7 @@ export class ConfigActor implements ServiceHost {
     this.snapshotWritten = existsSync(join(stateDir, 'expanded_config.yaml'));
     this.stateFile = new StateFile(join(stateDir, 'state.json'), () => this.persistedState(), log);
     this.spawnJournal = new SpawnJournal(join(stateDir, 'spawned'), log);
+    this.untracked = new UntrackedProcesses(baked.sourcePath);
     for (const name of baked.serviceOrder) {
       this.services.set(name, new ServiceRuntime(baked.services[name]!, this));
     }
@@ -142,8 +150,16 @@ export class ConfigActor implements ServiceHost {
   }
 
   private restoreState(): void {
-    const persisted = this.stateFile.read();
+    const reading = this.stateFile.read(this.baked.serviceOrder);
+    const persisted = reading.state;
     const writtenAt = this.stateFile.writtenAtMs();
+    if (reading.problems.length > 0) {
+      for (const problem of reading.problems) this.log(`${this.path}: state.json: ${problem}`);
+      this.stateWarning = stateWarning(reading.problems);
+    }
+    // Without a trustworthy record a service's process may still run; a first use (no snapshot, no
+    // state.json) cannot have started anything.
+    if (reading.exists || this.snapshotWritten) this.suspects = reading.untrusted;
     this.globalInitDone = persisted?.global_init_done === true;
     for (const [name, rt] of this.services) {
       const p = persisted?.services?.[name];
@@ -154,10 +170,10 @@ export class ConfigActor implements ServiceHost {
       // A spawn state.json does not show yet (the daemon died before writing it): that process is the
       // service's current one. recover() adopts it if it still runs, or applies the restart policy.
       const spawned = this.spawnJournal.read(name);
-      // Without state.json (deleted, or lost with its directory's last write) nothing says what the
-      // user wanted: take over a record's process only while it still runs, never restart from it.
+      // Without a valid entry (state.json deleted, corrupt, or lost with its directory's last write)
+      // nothing says what the user wanted: take over a record's process only while it still runs.
       const trusted =
-        persisted !== null || (spawned !== null && isSameProcess(spawned.pid, spawned.startTime));
+        !reading.untrusted.has(name) || (spawned !== null && isSameProcess(spawned.pid, spawned.startTime));
       if (spawned && stopIsNewer(spawned, rt.state.spawns, writtenAt)) {
         // Stopped on request while state.json could not be written (a full disk): it stays stopped.
         const { spawn: spawns, stoppedAt } = spawned;
@@ -214,9 +230,20 @@ export class ConfigActor implements ServiceHost {
         this.requeue(rt);
       }
     }
+    for (const line of this.untracked.detect(this.suspects, this.services)) this.log(line);
     // Written before the load is answered: a first use leaves a complete state directory behind.
     this.persistNow();
     this.evaluate();
+  }
+
+  launchRefusal(service: string): string | null {
+    return this.untracked.refusal(service);
+  }
+
+  /** Config-level warnings for `ps`: state.json was corrupt at load, untracked processes are alive. */
+  warnings(): string[] {
+    const found = this.untracked.refusals();
+    return this.stateWarning === null ? found : [this.stateWarning, ...found];
   }
 
   /** Puts a service back to waiting on its dependencies, with its dependency timeouts armed. */
@@ -475,6 +502,9 @@ export class ConfigActor implements ServiceHost {
       }
       opts.onPlanned?.({ started, alreadyRunning });
       if (started.length === 0) return { started, alreadyRunning, targets };
+      const refused = started.map((n) => this.launchRefusal(n)).filter((r) => r !== null);
+      if (refused.length > 0) throw new DaemonError('SERVICES_RUNNING', `cannot start ${refused.join('; ')}`);
+      this.stateWarning = null; // reported until the user acts on the config
       if (!this.snapshotWritten) await this.writeSnapshot();
       if (!this.globalInitDone && this.baked.kepler.hooks.on_init) {
         if (!(await this.runGlobalHook('on_init'))) {
@@ -562,17 +592,19 @@ export class ConfigActor implements ServiceHost {
       const order = stopOrder(this.baked, all ? this.baked.serviceOrder : names);
       const toStop = order.filter((n) => {
         const rt = this.services.get(n)!;
-        return rt.desired === 'run' || PENDING_OR_ACTIVE.has(rt.state.status);
+        return rt.desired === 'run' || PENDING_OR_ACTIVE.has(rt.state.status) || this.untracked.has(n);
       });
+      this.stateWarning = null; // reported until the user acts on the config
       // Withdraw the wish first, so nothing waiting launches while we stop its neighbours.
       for (const n of toStop) this.services.get(n)!.desired = 'stop';
       if (all && toStop.length) await this.runGlobalHook('pre_stop');
       const failures: string[] = [];
       for (const n of toStop) {
+        const rt = this.services.get(n)!;
         // One service's failure must not leave the others running.
-        await this.services
-          .get(n)!
+        await rt
           .stop({ signal: opts.signal })
+          .then(() => this.untracked.stop(rt, opts.signal))
           .catch((e: unknown) => failures.push(`${n}: ${(e as Error).message}`));
       }
       if (failures.length) this.log(`stop of ${this.path} had errors: ${failures.join('; ')}`);
@@ -689,6 +721,7 @@ export class ConfigActor implements ServiceHost {
   }
 
   get isIdle(): boolean {
+    if (this.untracked.refusals().length > 0) return false; // prune must not orphan them
     return [...this.services.values()].every((rt) => !PENDING_OR_ACTIVE.has(rt.state.status));
   }
 

@@ -5,6 +5,8 @@ import {
   FrameConnection,
   PROTOCOL_VERSION,
   ProtocolError,
+  parseDaemonEnvelope,
+  parseResult,
   type Request,
   type RequestType,
   type StreamEvent,
@@ -134,7 +136,8 @@ export class Connection {
     this.inFlight.set(id, entry);
     const ctx: RequestContext = {
       emit: (event: StreamEvent) => {
-        if (!entry.cancelled) this.send({ kind: 'event', id, event });
+        if (!entry.cancelled && this.checkedEvent(request.type, id, event))
+          this.send({ kind: 'event', id, event });
       },
       cancelled,
       isCancelled: () => entry.cancelled,
@@ -151,6 +154,9 @@ export class Connection {
       }
       const handler = this.handlers[request.type as RequestType] as Handler<RequestType>;
       const result = await handler(request, ctx);
+      // The client's own check, here: a bug answers with an error (logged below), not a frame that
+      // makes the client drop the connection.
+      this.checkResult(request.type, result);
       this.send({ kind: 'response', id, ok: true, result });
     } catch (e) {
       if (!(e instanceof DaemonError) && !(e instanceof ProtocolError)) {
@@ -167,6 +173,25 @@ export class Connection {
     } finally {
       this.inFlight.delete(id);
       this.opts.onRequestDone?.();
+    }
+  }
+
+  private checkResult(type: RequestType, result: unknown): void {
+    try {
+      parseResult(type, result);
+    } catch (e) {
+      throw new Error(`the daemon built an invalid ${type} result: ${(e as Error).message}`);
+    }
+  }
+
+  /** An event the client would reject is logged and dropped (it would close the whole connection). */
+  private checkedEvent(type: RequestType, id: number, event: StreamEvent): boolean {
+    try {
+      parseDaemonEnvelope({ kind: 'event', id, event });
+      return true;
+    } catch (e) {
+      this.opts.log(`internal error: dropped an invalid ${type} event: ${(e as Error).message}`);
+      return false;
     }
   }
 

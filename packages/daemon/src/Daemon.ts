@@ -90,6 +90,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     startedAt,
     stateDir: dirs.root,
     closing,
+    log,
     shutdown: async () => {
       const n = await shutdown();
       // Answer first, then leave: the CLI waits for the socket to go away.

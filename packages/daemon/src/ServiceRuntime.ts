@@ -54,6 +54,8 @@ export interface ServiceHost {
   ): Promise<ProbeResult>;
   /** Reports a supervision error that must not take the daemon down. */
   logError(message: string): void;
+  /** Why the service must not be launched now (live processes nobody supervises), or null. */
+  launchRefusal(service: string): string | null;
   now(): number;
 }
 
@@ -174,8 +176,8 @@ export class ServiceRuntime {
       this.host.logs.clear(this.name, { by: kind === 'start' ? 'on_start' : 'on_restart' });
     }
     const hooks = this.spec.hooks;
-    // An unknown user or group fails the service before any hook or process runs.
-    const badUser = unresolvableUser(this.spec);
+    // An unknown user or group, or an earlier run's processes still alive, fail it before any hook runs.
+    const badUser = unresolvableUser(this.spec) ?? this.host.launchRefusal(this.name);
     if (badUser !== null) {
       this.desired = 'stop'; // a launch failure ends the wish: nothing retries it
       this.transition('failed', { reason: badUser, stoppedAt: new Date().toISOString() });

@@ -51,6 +51,21 @@ describe('SpawnJournal', () => {
     writeFileSync(join(dir, 'wrong'), '{"spawn":"3","pid":1,"start_time":"1","started_at":"x"}');
     expect(j.read('torn')).toBeNull();
     expect(j.read('wrong')).toBeNull();
+    const good = { spawn: 3, pid: 42, start_time: '99', started_at: '2026-11-22T02:56:17.123Z' };
+    for (const [key, bad] of [
+      ['spawn', 0],
+      ['spawn', -1],
+      ['pid', 1],
+      ['pid', -5],
+      ['pid', 2 ** 40],
+      ['start_time', 'abc'],
+      ['started_at', 'yesterday'],
+    ] as const) {
+      writeFileSync(join(dir, 'bad'), JSON.stringify({ ...good, [key]: bad }));
+      expect({ key, bad, read: j.read('bad') }).toEqual({ key, bad, read: null });
+    }
+    writeFileSync(join(dir, 'bad'), JSON.stringify(good));
+    expect(j.read('bad')).toEqual({ spawn: 3, pid: 42, startTime: '99', startedAt: good.started_at });
   });
 });
 

@@ -1,5 +1,6 @@
 import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { isCount, isIsoTime, isPid, isStartTime } from './persistedState.js';
 
 /** The last process spawned for a service: enough to find and adopt it after a daemon crash. */
 export interface SpawnRecord {
@@ -80,14 +81,22 @@ export class SpawnJournal {
     rmSync(join(this.dir, service), { force: true });
   }
 
-  /** The service's last record, or null when there is none (or it cannot be read). */
+  /**
+   * The service's last record, or null when there is none, it cannot be read, or a field is out of
+   * range (a record names the process to adopt: a bad one must not displace state.json's).
+   */
   read(service: string): SpawnRecord | null {
     try {
       const parsed = JSON.parse(readFileSync(join(this.dir, service), 'utf8')) as Record<string, unknown>;
       const { spawn, pid, start_time: startTime, started_at: startedAt, stopped_at: stoppedAt } = parsed;
-      if (typeof spawn !== 'number' || typeof pid !== 'number') return null;
-      if (typeof startTime !== 'string' || typeof startedAt !== 'string') return null;
-      if (typeof stoppedAt === 'string') return { spawn, pid, startTime, startedAt, stoppedAt };
+      if (!isCount(spawn) || spawn === 0) return null;
+      if (stoppedAt !== undefined) {
+        // A stop record: its process is gone, so a stop without the spawn's record leaves pid 0 and blanks.
+        if (!isIsoTime(stoppedAt) || !isCount(pid)) return null;
+        if (typeof startTime !== 'string' || typeof startedAt !== 'string') return null;
+        return { spawn, pid, startTime, startedAt, stoppedAt };
+      }
+      if (!isPid(pid) || !isStartTime(startTime) || !isIsoTime(startedAt)) return null;
       return { spawn, pid, startTime, startedAt };
     } catch {
       return null;

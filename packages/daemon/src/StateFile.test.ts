@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StateFile } from './StateFile.js';
@@ -27,15 +27,15 @@ test('a burst of schedules gives the latest state on disk; writeNow wins over an
     () => state(n),
     () => undefined,
   );
-  expect(file.read()).toBeNull();
+  expect(file.read([]).state).toBeNull();
   for (n = 1; n <= 5; n++) file.schedule();
-  await until(() => file.read()?.global_init_done === true);
+  await until(() => file.read([]).state?.global_init_done === true);
   n = 0;
   file.schedule(); // in flight (or about to be) with global_init_done false…
   n = 7;
   file.writeNow(); // …but the synchronous write is newer and must stay
   await file.settled();
-  expect(file.read()).toEqual(state(7));
+  expect(file.read([]).state).toEqual(state(7));
   expect(readdirSync(dir)).toEqual(['state.json']);
   file.close();
   n = 0;
@@ -61,7 +61,7 @@ test('a failed write throws at no caller, is reported once, and lands once it ca
   expect(logged[0]).toMatch(/^cannot write .*state\.json: ENOENT/);
   mkdirSync(join(dir, 'missing'));
   // Retried without another transition.
-  await until(() => file.read()?.global_init_done === true);
+  await until(() => file.read([]).state?.global_init_done === true);
   await file.settled();
   expect(logged[1]).toMatch(/state\.json is written again$/);
   expect(readdirSync(join(dir, 'missing'))).toEqual(['state.json']);
@@ -85,7 +85,25 @@ test('the final write at shutdown reports its failure and leaves the last writte
   expect(logged).toEqual([
     expect.stringMatching(/^cannot write .*state\.json at shutdown: .*last written state/),
   ]);
-  expect(file.read()).toEqual(state(1));
+  expect(file.read([]).state).toEqual(state(1));
   file.schedule(); // closed: no more writes
-  expect(file.read()).toEqual(state(1));
+  expect(file.read([]).state).toEqual(state(1));
+});
+
+test('read checks the file: missing is no problem, corrupt or unreadable is reported', () => {
+  const file = new StateFile(
+    join(dir, 'state.json'),
+    () => state(0),
+    () => undefined,
+  );
+  expect(file.read(['web'])).toMatchObject({ state: null, problems: [], exists: false });
+  writeFileSync(join(dir, 'state.json'), '{"version": 1, "services": {"web": {"status": "bogus"}}}');
+  const corrupt = file.read(['web']);
+  expect(corrupt.exists).toBe(true);
+  expect(corrupt.problems).toContainEqual(expect.stringMatching(/^services\.web\.status: /));
+  expect(corrupt.state?.services.web?.status).toBe('stopped');
+  rmSync(join(dir, 'state.json'));
+  mkdirSync(join(dir, 'state.json'));
+  expect(file.read(['web'])).toMatchObject({ state: null, exists: true });
+  expect(file.read(['web']).problems).toEqual([expect.stringMatching(/^cannot read it: EISDIR/)]);
 });

@@ -1,5 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { writeFileAtomic, writeFileAtomicAsync } from './atomicWrite.js';
+import { parsePersistedState, type StateReading } from './persistedState.js';
+import { errnoCode } from './platform/errors.js';
 import type { PersistedConfigState } from './serviceState.js';
 
 /** After a failed write (a full disk), the state is written again this long after, until it lands. */
@@ -31,13 +33,20 @@ export class StateFile {
     private readonly log: (line: string) => void,
   ) {}
 
-  /** The persisted state, or null when there is none (or it cannot be read). */
-  read(): PersistedConfigState | null {
+  /**
+   * The persisted state of `services`, checked field by field (see parsePersistedState). A missing
+   * file is no problem (a config's first use); an unreadable or corrupt one is reported in `problems`.
+   */
+  read(services: readonly string[]): StateReading & { exists: boolean } {
+    let text: string;
     try {
-      return JSON.parse(readFileSync(this.path, 'utf8')) as PersistedConfigState;
-    } catch {
-      return null;
+      text = readFileSync(this.path, 'utf8');
+    } catch (e) {
+      const missing = errnoCode(e) === 'ENOENT';
+      const problems = missing ? [] : [`cannot read it: ${(e as Error).message}`];
+      return { state: null, problems, untrusted: new Set(services), exists: !missing };
     }
+    return { ...parsePersistedState(text, services), exists: true };
   }
 
   /** When the file was last written (ms since the epoch), or null when there is none. */

@@ -16,6 +16,7 @@ import { FollowScope } from './FollowScope.js';
 import { formatMs } from './formatMs.js';
 import { STARTED_STATUSES, TERMINAL_STATUSES } from './lifecycle.js';
 import { inBatches } from './logs/index.js';
+import { psResult } from './psResult.js';
 import type { ServiceState } from './serviceState.js';
 
 /** What a handler gets besides its request: a way to push events, and the client's cancellation. */
@@ -43,6 +44,8 @@ export interface DaemonInfo {
   shutdown(): Promise<number>;
   /** Resolves once a shutdown has stopped every service: log follows end then, with a response. */
   readonly closing: Promise<void>;
+  /** daemon.log */
+  log?(line: string): void;
 }
 
 /** A logLines event: at most this many lines and about this many bytes (well inside a 16 MiB frame). */
@@ -67,10 +70,10 @@ export function createHandlers(registry: ConfigRegistry, daemon: DaemonInfo): Ha
     shutdown: async () => ({ stoppedConfigs: await daemon.shutdown() }),
 
     ps: async (req) => {
-      if (req.all || !req.config) return { services: registry.list().flatMap((a) => a.ps()) };
+      if (req.all || !req.config) return psResult(registry.list(), daemon.log ?? (() => undefined));
       // Reading never loads: a config the daemon never saw stays unknown (no bake, no state dir).
       const actor = await registry.getLoaded(req.config);
-      return actor ? { services: actor.ps() } : { services: [], loaded: false };
+      return actor ? psResult([actor], daemon.log ?? (() => undefined)) : { services: [], loaded: false };
     },
 
     start: async (req, ctx) => {

@@ -98,6 +98,17 @@ export interface LogLine {
   readonly timestamp?: boolean;
 }
 
+/**
+ * Something wrong with a config as a whole, shown by `ps` beside its services: its state.json was
+ * corrupt when loaded, or processes of an earlier run are alive that no record names.
+ */
+export interface ConfigWarning {
+  /** Canonical path of the config file. */
+  readonly config: string;
+  /** One line; says what was done about it and, where the user must act, how. */
+  readonly message: string;
+}
+
 export interface ConfigSummary {
   readonly path: string;
   readonly hash: string | null;
@@ -214,8 +225,13 @@ export interface RequestMap {
   hello: { protocol: number; version: string; pid: number };
   status: DaemonStatus;
   shutdown: { stoppedConfigs: number };
-  /** `loaded: false`: a config the daemon has not loaded; it stays unloaded (absent means true). */
-  ps: { services: readonly ServiceInfo[]; loaded?: boolean };
+  ps: {
+    services: readonly ServiceInfo[];
+    /** `loaded: false`: a config the daemon has not loaded; it stays unloaded (absent means true). */
+    loaded?: boolean;
+    /** Config-level problems (absent when there are none; older daemons never send it). */
+    warnings?: readonly ConfigWarning[];
+  };
   start: StartResult;
   restart: StartResult;
   stop: { stopped: readonly string[]; cleaned: boolean };

@@ -214,6 +214,21 @@ describe('parseDaemonFrame', () => {
     expect(JSON.stringify(parseDaemonFrame(ps(undefined), () => 'ps'))).not.toContain('logsNotStored');
   });
 
+  it('checks the optional config warnings of a ps result', () => {
+    const services = [serviceInfo];
+    const ok = { services, warnings: [{ config: '/a/kepler.yaml', message: 'state.json was invalid' }] };
+    expect(parseDaemonFrame({ kind: 'response', id: 1, ok: true, result: ok }, () => 'ps')).toEqual({
+      kind: 'response',
+      id: 1,
+      ok: true,
+      result: ok,
+    });
+    const bad = { services, warnings: [{ config: '/a/kepler.yaml', message: null }] };
+    expect(
+      badFrame(() => parseDaemonFrame({ kind: 'response', id: 1, ok: true, result: bad }, () => 'ps')),
+    ).toBe('invalid daemon frame: result.warnings[0].message: expected a string, got null');
+  });
+
   it('rejects an ok response for a request nobody sent', () => {
     expect(
       badFrame(() => parseDaemonFrame({ kind: 'response', id: 5, ok: true, result: {} }, () => undefined)),
@@ -259,7 +274,7 @@ describe('parseDaemonFrame', () => {
   });
 
   /** Optional result fields: a sample without them is still valid. */
-  const OPTIONAL_RESULT_KEYS = new Set(['failure', 'loaded', 'cleared']);
+  const OPTIONAL_RESULT_KEYS = new Set(['failure', 'loaded', 'cleared', 'warnings']);
 
   it('checks every sample result and event, and rejects each with a field removed', () => {
     for (const type of requestTypes) {

@@ -11,6 +11,7 @@ import {
   type ClientFrame,
   type ConfigRef,
   type ConfigSummary,
+  type ConfigWarning,
   type DaemonFrame,
   type DaemonStatus,
   type LogLine,
@@ -264,6 +265,11 @@ function serviceInfo(value: unknown, path: string): Complete<ServiceInfo> {
   return compact(out);
 }
 
+function configWarning(value: unknown, path: string): Complete<ConfigWarning> {
+  const o = obj(value, path);
+  return { config: str(o.config, `${path}.config`), message: str(o.message, `${path}.message`) };
+}
+
 function configSummary(value: unknown, path: string): Complete<ConfigSummary> {
   const o = obj(value, path);
   const out: Complete<ConfigSummary> = {
@@ -350,6 +356,7 @@ const COMPLETE_RESULT_PARSERS = {
     return compact({
       services: arrayOf(serviceInfo)(o.services, `${p}.services`),
       loaded: optional(bool)(o.loaded, `${p}.loaded`),
+      warnings: optional(arrayOf(configWarning))(o.warnings, `${p}.warnings`),
     });
   },
   start: startResult,

@@ -23,6 +23,11 @@ export class PsCommand extends ConfigCommand {
       \`signal\`, \`restarts\`, \`started_at\`, \`stopped_at\`, \`health\`, \`health_failures\`,
       \`last_health_output\`, \`reason\` and \`logs_not_stored\` (lines of the service's output its log
       files could not take since the daemon started, e.g. on a full disk; the table notes them too).
+
+      A config with a problem of its own gets a \`warning:\` line on stderr naming it: its state.json
+      was corrupt when the daemon loaded it (the services it could not trust were loaded as stopped),
+      or processes of an earlier run are alive that no record names (\`start\` refuses to run a second
+      copy beside them; \`stop\` ends them).
     `,
     examples: [
       ['Show the services of ./kepler.yaml', '$0 ps'],
@@ -47,6 +52,8 @@ export class PsCommand extends ConfigCommand {
       return EXIT_OK;
     }
     const services = filterServices(result.services, this.services, config?.path);
+    // On stderr in every mode: `--json` stays an array of services.
+    for (const w of result.warnings ?? []) this.err(`warning: ${w.config}: ${w.message}\n`);
     if (this.json) {
       this.printJson(services.map(serviceToJson));
       return EXIT_OK;

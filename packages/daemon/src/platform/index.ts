@@ -9,12 +9,14 @@ export { notifySystemd } from './notify.js';
 export {
   FOREIGN_EXIT_POLL_MS,
   findProcessesByMarker,
+  findProcessesByMarkers,
   isSameProcess,
   type ProcStat,
   readStartTime,
   readStat,
   watchForeignExit,
 } from './procfs.js';
+export { findServiceProcesses, type ServiceProcess } from './serviceProcesses.js';
 export { signalName, signalNumber } from './signals.js';
 export {
   DEFAULT_PATH,

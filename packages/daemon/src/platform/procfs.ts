@@ -111,6 +111,15 @@ export function findProcessesByMarker(marker: string): number[] {
   return scanNow(new Set([marker])).markers.get(marker) ?? [];
 }
 
+/**
+ * Live processes carrying each of `markers` (see findProcessesByMarker), found in ONE pass over /proc
+ * however many markers there are: a config's services are looked up together.
+ */
+export function findProcessesByMarkers(markers: readonly string[]): Map<string, number[]> {
+  for (const m of markers) assertMarker(m);
+  return scanNow(new Set(markers)).markers;
+}
+
 /** One pass over /proc: every process's stat, and the pids carrying each requested marker. */
 export interface ProcSnapshot {
   stats: Map<number, ProcStat>;

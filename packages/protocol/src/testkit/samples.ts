@@ -105,7 +105,15 @@ export const RESULT_SAMPLES: { readonly [K in RequestType]: readonly RequestMap[
     },
   ],
   shutdown: [{ stoppedConfigs: 2 }],
-  ps: [{ services: [] }, { services: [serviceInfo, failedInfo] }, { services: [], loaded: false }],
+  ps: [
+    { services: [] },
+    { services: [serviceInfo, failedInfo] },
+    { services: [], loaded: false },
+    {
+      services: [serviceInfo],
+      warnings: [{ config: '/srv/app/kepler.yaml', message: 'state.json was invalid when loaded: x' }],
+    },
+  ],
   start: [
     { started: ['web'], alreadyRunning: [], deferred: [], services: [serviceInfo] },
     {

@@ -1,0 +1,113 @@
+import { isActive } from './lifecycle.js';
+import {
+  findServiceProcesses,
+  isSameProcess,
+  type ServiceProcess,
+  stopProcessTree,
+} from './platform/index.js';
+import type { ServiceRuntime } from './ServiceRuntime.js';
+
+/** The most pids a message names (the rest are counted). */
+const MAX_NAMED_PIDS = 8;
+
+/**
+ * Live processes of a config's services that no record names: what survives when state.json is
+ * corrupt or gone and spawned/ was lost while a service ran. They are looked for once, when the
+ * config is loaded, and only for services whose recorded state could not be trusted and that have
+ * no process adopted; with cgroups that is one small read per service, without one /proc pass for
+ * the whole config.
+ *
+ * Such processes are refused, not adopted: without a recorded pid and start time nothing says which
+ * of them is the service's main process (a cgroup lists the main process and every descendant alike,
+ * and a descendant that called setsid looks like a main process), and adopting a descendant would
+ * make Kepler supervise, restart around and report the wrong process. A start of the service fails
+ * naming the pids until they are gone; `kepler stop` ends them.
+ */
+export class UntrackedProcesses {
+  private readonly byService = new Map<string, ServiceProcess[]>();
+
+  /** `configPath` is named in the messages (the `kepler stop -f` to run). */
+  constructor(private readonly configPath: string) {}
+
+  /**
+   * Looks for live processes of the `suspects` (services whose record could not be trusted) that have
+   * no process adopted. Returns one line per service found, for daemon.log.
+   */
+  detect(suspects: ReadonlySet<string>, services: ReadonlyMap<string, ServiceRuntime>): string[] {
+    const markers = new Map<string, string>();
+    for (const name of suspects) {
+      const rt = services.get(name);
+      if (rt && !(isActive(rt.state.status) && rt.state.pid !== null)) markers.set(name, rt.marker);
+    }
+    if (markers.size === 0) return [];
+    const found = findServiceProcesses([...markers.values()]);
+    for (const [service, marker] of markers) {
+      const procs = found.get(marker) ?? [];
+      if (procs.length > 0) this.byService.set(service, procs);
+    }
+    return this.refusals().map((r) => `${this.configPath}: ${r}`);
+  }
+
+  /** True when the service has untracked processes still alive. */
+  has(service: string): boolean {
+    return this.live(service).length > 0;
+  }
+
+  /**
+   * Why the service must not be started: one line naming its live untracked processes and how to end
+   * them, or null when it has none.
+   */
+  refusal(service: string): string | null {
+    const procs = this.live(service);
+    if (procs.length === 0) return null;
+    const named = procs
+      .slice(0, MAX_NAMED_PIDS)
+      .map((p) => `${p.pid} ${p.name}`)
+      .join(', ');
+    const more = procs.length > MAX_NAMED_PIDS ? ` and ${procs.length - MAX_NAMED_PIDS} more` : '';
+    const n = procs.length === 1 ? '1 process' : `${procs.length} processes`;
+    return (
+      `${service}: ${n} of an earlier run still alive but not supervised (pid ${named}${more}; ` +
+      `its record in state.json or spawned/ was lost): stop them with ` +
+      `\`kepler stop -f ${this.configPath} ${service}\`, then start again`
+    );
+  }
+
+  /** refusal() of every service that has untracked processes alive. */
+  refusals(): string[] {
+    const out: string[] = [];
+    for (const service of [...this.byService.keys()]) {
+      const r = this.refusal(service);
+      if (r !== null) out.push(r);
+    }
+    return out;
+  }
+
+  /**
+   * Ends the service's untracked processes the way a stop ends a service (its stop signal or
+   * `signal`, the grace period, SIGKILL; the cgroup or the marker sweep finds the rest) and forgets them.
+   */
+  async stop(rt: ServiceRuntime, signal?: string): Promise<void> {
+    const procs = this.live(rt.name);
+    const opts = {
+      marker: rt.marker,
+      signal: (signal ?? rt.spec.stopSignal) as NodeJS.Signals,
+      graceMs: rt.spec.stopGracePeriodMs,
+    };
+    // Each process group is signalled once; stopProcessTree finds the members of other groups too.
+    for (const p of procs) {
+      if (isSameProcess(p.pid, p.startTime)) await stopProcessTree({ pid: p.pid, pgid: p.pgid, ...opts });
+    }
+    this.byService.delete(rt.name);
+  }
+
+  /** The service's untracked processes that are still alive (pid and start time: cheap checks). */
+  private live(service: string): readonly ServiceProcess[] {
+    const procs = this.byService.get(service);
+    if (procs === undefined) return [];
+    const left = procs.filter((p) => isSameProcess(p.pid, p.startTime));
+    if (left.length === 0) this.byService.delete(service);
+    else if (left.length < procs.length) this.byService.set(service, left);
+    return left;
+  }
+}
