@@ -2,6 +2,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { isAbsolute, join } from 'node:path';
 import type { BakedConfig } from '@kepler/config';
 import type { ConfigRef, ConfigSummary, PruneEntry } from '@kepler/protocol';
+import { bakeOffThread } from './bake/bakeOffThread.js';
 import { ConfigActor, readSourcePath } from './ConfigActor.js';
 import { DaemonError } from './errors.js';
 import type { StateDir } from './StateDir.js';
@@ -157,17 +158,9 @@ export class ConfigRegistry {
   }
 }
 
-async function bake(ref: ConfigRef): Promise<BakedConfig> {
-  // Loaded on demand: the config package (YAML, Lua) costs the idle daemon ~8 MB it rarely needs.
-  const { bakeConfig, ConfigError } = await import('@kepler/config');
-  try {
-    return await bakeConfig({ path: ref.path, env: { ...ref.env } });
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      throw new DaemonError(e.code, e.message, { issues: e.issues });
-    }
-    throw e;
-  }
+function bake(ref: ConfigRef): Promise<BakedConfig> {
+  // In a worker thread: a big or hostile config must not stall the other clients (bake/bakeOffThread.ts).
+  return bakeOffThread({ path: ref.path, env: { ...ref.env } });
 }
 
 /** The persisted snapshot of a config state directory, or null when absent or of another format. */
@@ -180,7 +173,9 @@ async function readSnapshot(dir: string): Promise<BakedConfig | null> {
   }
   try {
     const { parse: parseYaml } = await import('yaml');
-    const data = parseYaml(text) as BakedConfig | null;
+    // Kepler writes snapshots without aliases (renderBakedConfig): one here is not ours, and is refused
+    // before it can expand (an alias bomb in a snapshot would take every restart of the daemon down).
+    const data = parseYaml(text, { maxAliasCount: 0 }) as BakedConfig | null;
     if (data?.formatVersion !== 1 || typeof data.sourcePath !== 'string') return null;
     return data;
   } catch {
