@@ -2,7 +2,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { isAbsolute, join } from 'node:path';
 import type { BakedConfig } from '@kepler/config';
 import type { ConfigRef, ConfigSummary, PruneEntry } from '@kepler/protocol';
-import { bakeOffThread } from './bake/bakeOffThread.js';
+import { bakeOffThread, prewarmBakeWorker } from './bake/bakeOffThread.js';
 import { ConfigActor, readSourcePath } from './ConfigActor.js';
 import { DaemonError } from './errors.js';
 import type { StateDir } from './StateDir.js';
@@ -23,6 +23,8 @@ export class ConfigRegistry {
 
   /** Restores every config that has a snapshot, adopting the services that survived. */
   async restoreAll(): Promise<void> {
+    // Loads while the snapshots are read: the first `kepler start` of a new config need not wait for it.
+    prewarmBakeWorker();
     let entries: string[] = [];
     try {
       entries = readdirSync(this.dirs.configsDir);

@@ -2,7 +2,8 @@
  * Baking a config without blocking the daemon: the whole pipeline runs in a worker thread, so other
  * clients are answered while a big config (5,000 services: seconds) bakes, and a config that gets past
  * the pipeline's own bounds (see @kepler/config's `bounds.ts`) costs at most `BAKE_HEAP_MB` and
- * `BAKE_DEADLINE_MS`, never the daemon.
+ * `BAKE_DEADLINE_MS`, never the daemon. Workers are kept for `BAKE_WORKER_IDLE_MS` after a bake:
+ * starting one (a fresh V8 isolate loading the YAML parser) costs ~10x a small config's bake.
  */
 import { Worker } from 'node:worker_threads';
 import type { BakedConfig, ConfigErrorCode, ConfigIssue } from '@kepler/config';
@@ -10,12 +11,14 @@ import { DaemonError } from '../errors.js';
 
 /** Wall-clock limit of one bake, worker start-up included (a 10,000-service config bakes in ~5 s). */
 export const BAKE_DEADLINE_MS = 30_000;
-/** V8 old-generation heap limit of one bake's worker (a 10,000-service bake peaks near 150 MB). */
+/** V8 old-generation heap limit of a bake worker (a 10,000-service bake peaks near 150 MB). */
 export const BAKE_HEAP_MB = 512;
 /** Bakes running at once; more wait their turn, so many clients cannot multiply `BAKE_HEAP_MB`. */
 export const MAX_CONCURRENT_BAKES = 2;
+/** How long an idle bake worker is kept for the next bake before it is ended (its memory returned). */
+export const BAKE_WORKER_IDLE_MS = 60_000;
 
-/** What the worker is asked to bake (`workerData`). */
+/** What a worker is asked to bake. */
 export interface BakeJob {
   readonly path: string;
   readonly env: Readonly<Record<string, string>>;
@@ -34,17 +37,19 @@ export type BakeOutcome =
 
 let running = 0;
 const waiting: (() => void)[] = [];
+const idle: BakeWorker[] = [];
 
 /**
  * Bakes `job.path` with the CLI's environment `job.env` in a worker thread and returns the result
  * deep-frozen. A config's problems become a `DaemonError` with the config's code and issues; a bake
- * over the deadline or the heap cap becomes `CONFIG_INVALID` naming the bound.
+ * over the deadline or the heap cap becomes `CONFIG_INVALID` naming the bound (its worker is ended).
  */
 export async function bakeOffThread(job: BakeJob): Promise<BakedConfig> {
   if (running >= MAX_CONCURRENT_BAKES) await new Promise<void>((resolve) => waiting.push(resolve));
   running++;
   try {
-    const outcome = await runWorker(job);
+    const worker = idle.pop() ?? new BakeWorker();
+    const outcome = await worker.run(job);
     if (outcome.ok) {
       const { deepFreeze } = await import('@kepler/config');
       return deepFreeze(outcome.baked);
@@ -57,44 +62,93 @@ export async function bakeOffThread(job: BakeJob): Promise<BakedConfig> {
   }
 }
 
-function runWorker(job: BakeJob): Promise<BakeOutcome> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./bakeWorker.js', import.meta.url), {
-      workerData: job,
-      resourceLimits: { maxOldGenerationSizeMb: BAKE_HEAP_MB },
-    });
-    let settled = false;
-    const settle = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      fn();
-      // Ends Lua workers and anything else the bake left behind; the outcome is already in hand.
-      void worker.terminate();
-    };
-    const timer = setTimeout(
-      () => settle(() => reject(overBound(job, `took longer than ${BAKE_DEADLINE_MS / 1000} s`))),
-      BAKE_DEADLINE_MS,
-    );
-    worker.once('message', (outcome: BakeOutcome) => settle(() => resolve(outcome)));
-    worker.once('error', (error: Error & { code?: string }) =>
-      settle(() =>
-        reject(
-          error.code === 'ERR_WORKER_OUT_OF_MEMORY'
-            ? overBound(job, `needed more than ${BAKE_HEAP_MB} MB of memory`)
-            : error,
-        ),
-      ),
-    );
-    worker.once('exit', (code) =>
-      settle(() => reject(new Error(`the bake worker for ${job.path} exited (${code}) without a result`))),
-    );
-  });
+/**
+ * Starts an idle worker ahead of the first bake (kept for `BAKE_WORKER_IDLE_MS`), so a `kepler start`
+ * that started the daemon does not also wait for a worker to load the config pipeline.
+ */
+export function prewarmBakeWorker(): void {
+  if (idle.length === 0 && running === 0) new BakeWorker().parkIdle();
 }
 
-function overBound(job: BakeJob, what: string): DaemonError {
-  const message = `${job.path}: baking the config ${what} (Kepler's limit per config)`;
-  return new DaemonError('CONFIG_INVALID', message, {
-    issues: [{ file: job.path, path: '', message: `baking the config ${what} (Kepler's limit per config)` }],
+/** One worker thread, one bake at a time; back in `idle` after a bake that ended normally. */
+class BakeWorker {
+  private readonly worker = new Worker(new URL('./bakeWorker.js', import.meta.url), {
+    resourceLimits: { maxOldGenerationSizeMb: BAKE_HEAP_MB },
+  });
+  private current: {
+    resolve(outcome: BakeOutcome): void;
+    reject(error: Error): void;
+    path: string;
+    timer: NodeJS.Timeout;
+  } | null = null;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private ended = false;
+
+  constructor() {
+    // An idle worker must not keep the daemon's process alive.
+    this.worker.unref();
+    this.worker.on('message', (outcome: BakeOutcome) => this.settle(outcome));
+    this.worker.on('error', (error: Error & { code?: string }) =>
+      this.fail(
+        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? overBound(this.current?.path, `needed more than ${BAKE_HEAP_MB} MB of memory`)
+          : error,
+      ),
+    );
+    this.worker.on('exit', (code) =>
+      this.fail(new Error(`the bake worker exited (${code}) without a result`)),
+    );
+  }
+
+  run(job: BakeJob): Promise<BakeOutcome> {
+    clearTimeout(this.idleTimer);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => this.fail(overBound(job.path, `took longer than ${BAKE_DEADLINE_MS / 1000} s`)),
+        BAKE_DEADLINE_MS,
+      );
+      this.current = { resolve, reject, path: job.path, timer };
+      this.worker.postMessage(job);
+    });
+  }
+
+  private settle(outcome: BakeOutcome): void {
+    const current = this.current;
+    this.current = null;
+    clearTimeout(current?.timer);
+    current?.resolve(outcome);
+    this.parkIdle();
+  }
+
+  /** Offers the worker to the next bake; ended if none comes within `BAKE_WORKER_IDLE_MS`. */
+  parkIdle(): void {
+    if (this.ended) return;
+    idle.push(this);
+    this.idleTimer = setTimeout(() => this.end(), BAKE_WORKER_IDLE_MS).unref();
+  }
+
+  /** The bake in flight fails with `error`; the worker is ended and never reused. */
+  private fail(error: Error): void {
+    const current = this.current;
+    this.current = null;
+    clearTimeout(current?.timer);
+    this.end();
+    current?.reject(error);
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.idleTimer);
+    const at = idle.indexOf(this);
+    if (at >= 0) idle.splice(at, 1);
+    void this.worker.terminate();
+  }
+}
+
+function overBound(path: string | undefined, what: string): DaemonError {
+  const message = `baking the config ${what} (Kepler's limit per config)`;
+  return new DaemonError('CONFIG_INVALID', path ? `${path}: ${message}` : message, {
+    issues: [{ file: path ?? '', path: '', message }],
   });
 }

@@ -1,20 +1,23 @@
 /**
- * Worker-thread entry of `bakeOffThread`: bakes one config (read, parse, Lua, normalise, validate,
- * bake) and posts the outcome. Runs off the daemon's event loop, under the heap cap and deadline the
- * parent sets; the baked config crosses back by structured clone (plain data, frozen again there).
+ * Worker-thread entry of `bakeOffThread`: bakes configs (read, parse, Lua, normalise, validate, bake)
+ * one message at a time and posts each outcome. Runs off the daemon's event loop, under the heap cap
+ * and per-bake deadline the parent enforces; a baked config crosses back by structured clone (plain
+ * data, frozen again there). The worker lives on between bakes so each does not pay its start-up.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { bakeConfig, ConfigError } from '@kepler/config';
 import type { BakeJob, BakeOutcome } from './bakeOffThread.js';
 
-const job = workerData as BakeJob;
-let outcome: BakeOutcome;
-try {
-  outcome = { ok: true, baked: await bakeConfig({ path: job.path, env: job.env }) };
-} catch (error) {
-  outcome =
-    error instanceof ConfigError
+async function bake(job: BakeJob): Promise<BakeOutcome> {
+  try {
+    return { ok: true, baked: await bakeConfig({ path: job.path, env: job.env }) };
+  } catch (error) {
+    return error instanceof ConfigError
       ? { ok: false, code: error.code, message: error.message, issues: error.issues }
       : { ok: false, bug: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+  }
 }
-parentPort?.postMessage(outcome);
+
+parentPort?.on('message', (job: BakeJob) => {
+  void bake(job).then((outcome) => parentPort?.postMessage(outcome));
+});
