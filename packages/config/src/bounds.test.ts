@@ -1,4 +1,10 @@
-import { MAX_SERVICES_PER_CONFIG, MAX_YAML_ALIAS_NODES, MAX_YAML_NESTING_DEPTH } from './bounds.js';
+import {
+  MAX_BAKED_CONFIG_CHARS,
+  MAX_EXPANSION_DEPTH,
+  MAX_SERVICES_PER_CONFIG,
+  MAX_YAML_ALIAS_NODES,
+  MAX_YAML_NESTING_DEPTH,
+} from './bounds.js';
 import { IssueCollector } from './issues.js';
 import { parseConfigText } from './parse.js';
 import { cleanupTmpDirs, issuesOf } from './testkit/tmpConfig.js';
@@ -110,6 +116,46 @@ describe('duplicate keys', () => {
     expect(issues.map((i) => [i.line, i.message])).toEqual([
       [4, 'invalid YAML: Map keys must be unique ("web" is repeated)'],
       [5, 'invalid YAML: Map keys must be unique ("db" is repeated)'],
+    ]);
+  });
+});
+
+describe('expansion', () => {
+  it('refuses a value that doubles line by line at the first one over the bound', async () => {
+    const lines = [`      V0: "${'x'.repeat(1000)}"`];
+    for (let i = 1; i < 24; i++) lines.push(`      V${i}: "\${V${i - 1}}\${V${i - 1}}"`);
+    const issues = await issuesOf(`${HEAD}    environment:\n${lines.join('\n')}\n`);
+    expect(issues).toEqual([
+      expect.objectContaining({
+        line: 16,
+        path: 'services.web.environment.V11',
+        message: "expands to more than 1,048,576 characters (Kepler's limit for one value)",
+      }),
+    ]);
+  });
+
+  it('refuses defaults nested past the bound instead of running out of stack', async () => {
+    const value = `${'${A:-'.repeat(20_000)}x${'}'.repeat(20_000)}`;
+    const issues = await issuesOf(`${HEAD}    environment:\n      V: "${value}"\n`);
+    expect(issues.map((i) => [i.line, i.path, i.message])).toEqual([
+      [
+        5,
+        'services.web.environment.V',
+        `\${...} nested more than ${MAX_EXPANSION_DEPTH} deep (Kepler's limit for one value)`,
+      ],
+    ]);
+  });
+
+  it('refuses a config whose baked form is over the bound', async () => {
+    const services = Array.from(
+      { length: 70 },
+      (_, i) => `  s${i}:\n    command: ["true"]\n    environment: {A: *big}`,
+    );
+    const text = `x-big: &big "${'x'.repeat(1_000_000)}"\nservices:\n${services.join('\n')}\n`;
+    expect(70 * 1_000_000).toBeGreaterThan(MAX_BAKED_CONFIG_CHARS);
+    const issues = await issuesOf(text);
+    expect(issues.map((i) => i.message)).toEqual([
+      "the baked config is larger than 64 MiB of JSON (Kepler's limit for a config; env_files or expansions repeated across many services?)",
     ]);
   });
 });

@@ -8,6 +8,7 @@ import { CST, type LineCounter } from 'yaml';
 import type { IssueCollector, Pos } from './issues.js';
 import type { RawConfig } from './parse.js';
 
+export { MAX_EXPANDED_VALUE_CHARS, MAX_EXPANSION_DEPTH } from './expand.js';
 export { MAX_CONFIG_FILE_BYTES, MAX_ENV_FILE_BYTES } from './readUserFile.js';
 
 /**
@@ -25,6 +26,30 @@ export const MAX_YAML_ALIAS_NODES = 250_000;
 
 /** Most services in one config (a 5,000-service config is supported; twice that is accepted). */
 export const MAX_SERVICES_PER_CONFIG = 10_000;
+
+/**
+ * Largest baked config, as JSON (a 10,000-service config bakes to ~8 MB). Expansion and env_files can
+ * multiply a small file (one 1 MiB env_file shared by 10,000 services is 10 GB baked): what is over
+ * is refused before the snapshot is copied, hashed and written.
+ */
+export const MAX_BAKED_CONFIG_CHARS = 64 * 1024 * 1024;
+
+/** `value` as JSON, or null when that is longer than `MAX_BAKED_CONFIG_CHARS` (or than V8 allows). */
+export function boundedJson(value: unknown): string | null {
+  let json: string;
+  try {
+    json = JSON.stringify(value);
+  } catch (error) {
+    if (error instanceof RangeError) return null; // Invalid string length: far over the bound
+    throw error;
+  }
+  return json.length > MAX_BAKED_CONFIG_CHARS ? null : json;
+}
+
+/** The issue for a config whose baked form is over `MAX_BAKED_CONFIG_CHARS`. */
+export function bakedSizeMessage(): string {
+  return `the baked config is larger than ${MAX_BAKED_CONFIG_CHARS / 1024 / 1024} MiB of JSON (Kepler's limit for a config; env_files or expansions repeated across many services?)`;
+}
 
 /**
  * Checks the nesting depth of a parsed YAML token tree (the CST, built without recursion) before it

@@ -10,8 +10,11 @@ export {
 } from './bake.js';
 export { type BakeConfigOptions, bakeConfig } from './bakeConfig.js';
 export {
+  MAX_BAKED_CONFIG_CHARS,
   MAX_CONFIG_FILE_BYTES,
   MAX_ENV_FILE_BYTES,
+  MAX_EXPANDED_VALUE_CHARS,
+  MAX_EXPANSION_DEPTH,
   MAX_SERVICES_PER_CONFIG,
   MAX_YAML_ALIAS_NODES,
   MAX_YAML_NESTING_DEPTH,
