@@ -4,6 +4,7 @@ import type { BakedConfig, BakedHook, BakedService, GlobalHookName, ServiceHookN
 import { MAX_CONFIG_FILE_BYTES, MAX_ENV_FILE_BYTES, readUserFile } from '@kepler/config/files';
 import type { LogLine, ServiceInfo, ServiceStatus, StreamEvent } from '@kepler/protocol';
 import { writeFileAtomic } from './atomicWrite.js';
+import { snapshotYaml } from './bake/bakeOffThread.js';
 import {
   type DepView,
   dependentsOf,
@@ -128,9 +129,7 @@ export class ConfigActor implements ServiceHost {
 
   /** Writes expanded_config.yaml (the snapshot later daemon restarts run from). */
   async writeSnapshot(): Promise<void> {
-    // Loaded on demand: the config package (and its YAML library) costs the idle daemon ~8 MB.
-    const { renderBakedConfig } = await import('@kepler/config');
-    writeFileAtomic(join(this.stateDir, 'expanded_config.yaml'), renderBakedConfig(this.baked, 'yaml'));
+    writeFileAtomic(join(this.stateDir, 'expanded_config.yaml'), await snapshotYaml(this.baked));
     this.snapshotWritten = true;
   }
 

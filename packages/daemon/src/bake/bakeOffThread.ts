@@ -26,7 +26,7 @@ export interface BakeJob {
 
 /** What the worker posts back: the baked config, the user's mistakes, or a bug's stack. */
 export type BakeOutcome =
-  | { readonly ok: true; readonly baked: BakedConfig }
+  | { readonly ok: true; readonly baked: BakedConfig; readonly snapshotYaml: string }
   | {
       readonly ok: false;
       readonly code: ConfigErrorCode;
@@ -34,6 +34,9 @@ export type BakeOutcome =
       readonly issues: readonly ConfigIssue[];
     }
   | { readonly ok: false; readonly bug: string };
+
+/** The snapshot text each bake's worker rendered (YAML of 5,000 services takes seconds to render). */
+const renderedSnapshots = new WeakMap<BakedConfig, string>();
 
 let running = 0;
 const waiting: (() => void)[] = [];
@@ -51,8 +54,9 @@ export async function bakeOffThread(job: BakeJob): Promise<BakedConfig> {
     const worker = idle.pop() ?? new BakeWorker();
     const outcome = await worker.run(job);
     if (outcome.ok) {
-      const { deepFreeze } = await import('@kepler/config');
-      return deepFreeze(outcome.baked);
+      const baked = deepFreeze(outcome.baked);
+      renderedSnapshots.set(baked, outcome.snapshotYaml);
+      return baked;
     }
     if ('bug' in outcome) throw new Error(`baking ${job.path} failed: ${outcome.bug}`);
     throw new DaemonError(outcome.code, outcome.message, { issues: outcome.issues });
@@ -60,6 +64,18 @@ export async function bakeOffThread(job: BakeJob): Promise<BakedConfig> {
     running--;
     waiting.shift()?.();
   }
+}
+
+/**
+ * The snapshot (`expanded_config.yaml`) of `baked`: the text its bake worker rendered, or rendered
+ * here for a config that did not come from `bakeOffThread` (one restored from its snapshot).
+ */
+export async function snapshotYaml(baked: BakedConfig): Promise<string> {
+  const rendered = renderedSnapshots.get(baked);
+  if (rendered !== undefined) return rendered;
+  // Loaded on demand: the config package (and its YAML library) costs the idle daemon ~8 MB.
+  const { renderBakedConfig } = await import('@kepler/config');
+  return renderBakedConfig(baked, 'yaml');
 }
 
 /**
@@ -144,6 +160,18 @@ class BakeWorker {
     if (at >= 0) idle.splice(at, 1);
     void this.worker.terminate();
   }
+}
+
+/**
+ * @kepler/config's `deepFreeze`, repeated here so that a bake leaves the config package (and its YAML
+ * library, ~8 MB) unloaded on the daemon's main thread.
+ */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
 }
 
 function overBound(path: string | undefined, what: string): DaemonError {

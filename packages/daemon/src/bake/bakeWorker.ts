@@ -5,12 +5,14 @@
  * data, frozen again there). The worker lives on between bakes so each does not pay its start-up.
  */
 import { parentPort } from 'node:worker_threads';
-import { bakeConfig, ConfigError } from '@kepler/config';
+import { bakeConfig, ConfigError, renderBakedConfig } from '@kepler/config';
 import type { BakeJob, BakeOutcome } from './bakeOffThread.js';
 
 async function bake(job: BakeJob): Promise<BakeOutcome> {
   try {
-    return { ok: true, baked: await bakeConfig({ path: job.path, env: job.env }) };
+    const baked = await bakeConfig({ path: job.path, env: job.env });
+    // Rendered here too: for a big config it takes seconds, which the event loop must not spend.
+    return { ok: true, baked, snapshotYaml: renderBakedConfig(baked, 'yaml') };
   } catch (error) {
     return error instanceof ConfigError
       ? { ok: false, code: error.code, message: error.message, issues: error.issues }
