@@ -167,4 +167,21 @@ describe('the daemon refuses them and keeps serving everyone else', () => {
     },
     T,
   );
+
+  it(
+    'a restarted daemon skips a snapshot that is an alias bomb, and bakes that config afresh',
+    async () => {
+      const file = d.writeConfig('services:\n  ok:\n    command: ["sleep", "1000"]\n', 'snap.kepler.yaml');
+      expect((await d.cli(['start', '-d', '-f', file])).code).toBe(0);
+      expect((await d.cli(['stop', '-f', file])).code).toBe(0);
+      const snapshot = join(d.configStateDir(file), 'expanded_config.yaml');
+      writeFileSync(snapshot, `formatVersion: 1\nsourcePath: ${file}\n${aliasBomb()}`);
+      await d.crash();
+      await d.start();
+      const ps = await d.cli(['ps', '--json', '-f', file]);
+      expect(ps.code).toBe(0);
+      expect(JSON.parse(ps.stdout)).toEqual([expect.objectContaining({ name: 'ok' })]);
+    },
+    T,
+  );
 });
