@@ -2,6 +2,8 @@
  * Stage 4, bake: `NormalizedConfig` -> `BakedConfig`. Applies every default, expands variables in the
  * seed's fields, reads env_files, makes paths absolute, merges log settings, then hashes and freezes.
  */
+
+import { bakedSizeMessage, boundedJson } from './bounds.js';
 import { type EnvFileError, expandEnvironment, readEnvFile, resolvePath } from './environment.js';
 import { ExpansionError, expandVars, type Lookup, layeredLookup } from './expand.js';
 import { bakedConfigHash, deepFreeze } from './freeze.js';
@@ -160,7 +162,12 @@ class Baker {
       envFiles: [...this.envFiles],
     };
     // Round-trip through JSON so the snapshot shares no objects (defaults included) before freezing.
-    const plain = JSON.parse(JSON.stringify(content)) as Omit<BakedConfig, 'hash' | 'bakedAt'>;
+    const json = boundedJson(content);
+    if (json === null) {
+      this.issues.add('', bakedSizeMessage());
+      return deepFreeze({ ...content, hash: '', bakedAt: this.input.now.toISOString() });
+    }
+    const plain = JSON.parse(json) as Omit<BakedConfig, 'hash' | 'bakedAt'>;
     return deepFreeze({ ...plain, hash: bakedConfigHash(plain), bakedAt: this.input.now.toISOString() });
   }
 

@@ -1,5 +1,6 @@
 import { dirname } from 'node:path';
 import { bakeNormalized } from './bake.js';
+import { checkServiceCount } from './bounds.js';
 import { ConfigError } from './errors.js';
 import { IssueCollector } from './issues.js';
 import { evaluateLua } from './lua/evaluateLua.js';
@@ -53,6 +54,7 @@ export async function bakeConfig(options: BakeConfigOptions): Promise<BakedConfi
     },
     issues,
   );
+  if (!checkServiceCount(raw, issues)) throw new ConfigError('CONFIG_INVALID', issues.issues);
   const normalized = normalizeConfig(raw, issues);
   if (!normalized) throw new ConfigError('CONFIG_INVALID', issues.issues);
   validateConfig(normalized, issues);

@@ -11,6 +11,14 @@ export class ExpansionError extends Error {
   override readonly name = 'ExpansionError';
 }
 
+/**
+ * Longest value one expansion may produce. `B: ${A}${A}`, `C: ${B}${B}`, ... doubles a value per line:
+ * without a cap, 20 lines reach V8's string limit (an internal error) after eating gigabytes.
+ */
+export const MAX_EXPANDED_VALUE_CHARS = 1024 * 1024;
+/** Deepest `${VAR:-${OTHER:-...}}` nesting: each level recurses once. */
+export const MAX_EXPANSION_DEPTH = 32;
+
 const NAME_START = /[A-Za-z_]/;
 const NAME_CHAR = /[A-Za-z0-9_]/;
 
@@ -33,13 +41,19 @@ export function expandVars(input: string, lookup: Lookup, home?: string): string
     prefix = home;
     text = text.slice(1);
   }
-  return prefix + expandBody(text, lookup, input);
+  return prefix + expandBody(text, lookup, input, 0);
 }
 
-function expandBody(text: string, lookup: Lookup, whole: string): string {
+function expandBody(text: string, lookup: Lookup, whole: string, depth: number): string {
+  if (depth > MAX_EXPANSION_DEPTH) {
+    throw new ExpansionError(
+      `\${...} nested more than ${MAX_EXPANSION_DEPTH} deep (Kepler's limit for one value)`,
+    );
+  }
   let out = '';
   let i = 0;
   while (i < text.length) {
+    checkLength(out);
     const ch = text[i];
     if (ch !== '$') {
       out += ch;
@@ -53,7 +67,7 @@ function expandBody(text: string, lookup: Lookup, whole: string): string {
     } else if (next === '{') {
       const end = matchingBrace(text, i + 2);
       if (end < 0) throw new ExpansionError(`unterminated \${ in ${JSON.stringify(whole)}`);
-      out += substitute(text.slice(i + 2, end), lookup, whole);
+      out += substitute(text.slice(i + 2, end), lookup, whole, depth);
       i = end + 1;
     } else if (next !== undefined && NAME_START.test(next)) {
       let j = i + 1;
@@ -65,7 +79,15 @@ function expandBody(text: string, lookup: Lookup, whole: string): string {
       i++;
     }
   }
+  checkLength(out);
   return out;
+}
+
+function checkLength(out: string): void {
+  if (out.length <= MAX_EXPANDED_VALUE_CHARS) return;
+  throw new ExpansionError(
+    `expands to more than ${MAX_EXPANDED_VALUE_CHARS.toLocaleString('en-US')} characters (Kepler's limit for one value)`,
+  );
 }
 
 /** Index of the `}` closing a `${` whose body starts at `from`, honouring nested `${...}`. */
@@ -82,7 +104,7 @@ function matchingBrace(text: string, from: number): number {
   return -1;
 }
 
-function substitute(body: string, lookup: Lookup, whole: string): string {
+function substitute(body: string, lookup: Lookup, whole: string, depth: number): string {
   const match = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:-|:\+|:\?|-|\+|\?)([\s\S]*))?$/.exec(body);
   if (!match) {
     throw new ExpansionError(
@@ -96,12 +118,12 @@ function substitute(body: string, lookup: Lookup, whole: string): string {
   const missing = value === undefined || (operator.startsWith(':') && value === '');
   switch (operator.slice(-1)) {
     case '-':
-      return missing ? expandBody(word, lookup, whole) : (value as string);
+      return missing ? expandBody(word, lookup, whole, depth + 1) : (value as string);
     case '+':
-      return missing ? '' : expandBody(word, lookup, whole);
+      return missing ? '' : expandBody(word, lookup, whole, depth + 1);
     default: {
       if (!missing) return value as string;
-      const message = expandBody(word, lookup, whole);
+      const message = expandBody(word, lookup, whole, depth + 1);
       throw new ExpansionError(
         `${name} is ${value === undefined ? 'not set' : 'empty'}${message ? `: ${message}` : ''}`,
       );

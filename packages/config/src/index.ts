@@ -9,6 +9,16 @@ export {
   DEFAULT_STOP_SIGNAL,
 } from './bake.js';
 export { type BakeConfigOptions, bakeConfig } from './bakeConfig.js';
+export {
+  MAX_BAKED_CONFIG_CHARS,
+  MAX_CONFIG_FILE_BYTES,
+  MAX_ENV_FILE_BYTES,
+  MAX_EXPANDED_VALUE_CHARS,
+  MAX_EXPANSION_DEPTH,
+  MAX_SERVICES_PER_CONFIG,
+  MAX_YAML_ALIAS_NODES,
+  MAX_YAML_NESTING_DEPTH,
+} from './bounds.js';
 export { CONFIG_ERROR_CODES, ConfigError, type ConfigErrorCode } from './errors.js';
 export { expandVars } from './expand.js';
 export { bakedConfigHash, canonicalJson, deepFreeze, sha256Hex } from './freeze.js';

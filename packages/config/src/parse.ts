@@ -4,17 +4,29 @@
  * only see maps, sequences and scalars.
  */
 import {
+  type Alias,
+  Composer,
+  type CST,
   type Document,
   isAlias,
   isMap,
   isScalar,
   isSeq,
   LineCounter,
-  parseDocument,
+  Parser,
   type Scalar,
   type ScalarTag,
+  visit,
+  YAMLParseError,
   type Node as YamlNode,
 } from 'yaml';
+import {
+  aliasMessage,
+  checkNestingDepth,
+  MAX_YAML_ALIAS_NODES,
+  MAX_YAML_NESTING_DEPTH,
+  nestingMessage,
+} from './bounds.js';
 import { type IssueCollector, indexPath, joinPath, type Pos } from './issues.js';
 
 /** A scalar. YAML scalars keep their source `text` (so `user: 1000` can become "1000"). */
@@ -92,13 +104,10 @@ const LUA_TAGS: ScalarTag[] = [
  */
 export function parseConfigText(text: string, issues: IssueCollector): RawConfig | null {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter,
-    customTags: LUA_TAGS,
-    merge: true,
-    prettyErrors: false,
-    uniqueKeys: true,
-  });
+  // parseDocument's two steps, with the depth checked in between: composing recurses once per level.
+  const tokens = [...new Parser(lineCounter.addNewLine).parse(text)];
+  if (!checkNestingDepth(tokens, lineCounter, issues)) return null;
+  const doc = composeFirstDocument(tokens, text.length);
   const posAt = (offset: number | undefined): Pos => {
     const { line, col } = lineCounter.linePos(offset ?? 0);
     return { line, column: col };
@@ -122,6 +131,26 @@ export function parseConfigText(text: string, issues: IssueCollector): RawConfig
   return { file: issues.file, root, hasLua: walker.hasLua || hasLuaBlock(root) };
 }
 
+function composeFirstDocument(tokens: readonly CST.Token[], length: number): Document {
+  // Keys are checked for uniqueness by the Walker, with a Set: yaml's `uniqueKeys` compares each key
+  // with every earlier one (2 s for a 10,000-service map).
+  const composer = new Composer({ customTags: LUA_TAGS, merge: true, uniqueKeys: false });
+  let doc: Document | undefined;
+  for (const next of composer.compose(tokens, true, length)) {
+    if (!doc) {
+      doc = next;
+      continue;
+    }
+    const range: [number, number] = [next.range[0], next.range[1]];
+    doc.errors.push(
+      new YAMLParseError(range, 'MULTIPLE_DOCS', 'a config is one YAML document (found a second)'),
+    );
+    break;
+  }
+  // compose(…, forceDoc = true) always yields a document, empty input included.
+  return doc as Document;
+}
+
 function hasLuaBlock(root: RawNode): boolean {
   return root.kind === 'map' && root.entries.some((entry) => entry.key === 'lua');
 }
@@ -130,33 +159,53 @@ function firstLine(message: string): string {
   return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
 }
 
-/** Alias chains deeper than this are treated as a (billion-laughs style) abuse. */
-const MAX_DEPTH = 64;
-
 class Walker {
   hasLua = false;
+  /** Each alias's target, found in one pass (`Alias.resolve` scans the whole document per call). */
+  private readonly targets: Map<Alias, YamlNode>;
+  /** Nodes made so far by expanding aliases (counted against `MAX_YAML_ALIAS_NODES`). */
+  private aliasNodes = 0;
+  /** The outermost alias being expanded (where the user wrote it), or null outside aliases. */
+  private outerAlias: { path: string; pos: Pos } | null = null;
+  private aliasLimitReported = false;
 
   constructor(
-    private readonly doc: Document,
+    doc: Document,
     private readonly text: string,
     private readonly posAt: (offset: number | undefined) => Pos,
     private readonly issues: IssueCollector,
-  ) {}
+  ) {
+    this.targets = aliasTargets(doc);
+  }
 
   node(node: unknown, path: string, depth: number): RawNode {
     const yamlNode = node as YamlNode;
     const pos = this.posAt(yamlNode?.range?.[0]);
-    if (depth > MAX_DEPTH) {
-      this.issues.add(path, 'nested too deeply (an alias loop?)', pos);
+    if (depth > MAX_YAML_NESTING_DEPTH) {
+      this.issues.add(path, nestingMessage(), pos);
+      return { kind: 'errored', pos };
+    }
+    if (this.outerAlias && ++this.aliasNodes > MAX_YAML_ALIAS_NODES) {
+      // Reported once, at the alias written in the file; every later expansion stops here, so the
+      // walk costs no more than the file and the bound.
+      if (!this.aliasLimitReported)
+        this.issues.add(this.outerAlias.path, aliasMessage(), this.outerAlias.pos);
+      this.aliasLimitReported = true;
       return { kind: 'errored', pos };
     }
     if (isAlias(node)) {
-      const target = node.resolve(this.doc);
+      const target = this.targets.get(node);
       if (!target) {
         this.issues.add(path, `unknown alias *${node.source}`, pos);
         return { kind: 'errored', pos };
       }
-      return this.node(target, path, depth + 1);
+      if (this.outerAlias) return this.node(target, path, depth + 1);
+      this.outerAlias = { path, pos };
+      try {
+        return this.node(target, path, depth + 1);
+      } finally {
+        this.outerAlias = null;
+      }
     }
     const tag = (yamlNode as { tag?: string } | null)?.tag;
     if (tag === '!lua' || tag === '!lua_file')
@@ -186,6 +235,14 @@ class Walker {
           continue;
         }
         const key = this.scalarText(keyNode);
+        if (seen.has(key)) {
+          this.issues.add(
+            '',
+            `invalid YAML: Map keys must be unique (${JSON.stringify(key)} is repeated)`,
+            keyPos,
+          );
+          continue;
+        }
         seen.add(key);
         entries.push({ key, keyPos, value: this.node(pair.value, joinPath(path, key), depth + 1) });
       }
@@ -273,4 +330,24 @@ class Walker {
     if (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') return undefined;
     return this.text.slice(range[0], range[1]).trim();
   }
+}
+
+/**
+ * Every alias's target: the last node before it (in document order) with that anchor, as YAML defines
+ * and `Alias.resolve` computes, but in one pass over the document instead of one per alias.
+ */
+function aliasTargets(doc: Document): Map<Alias, YamlNode> {
+  const anchors = new Map<string, YamlNode>();
+  const targets = new Map<Alias, YamlNode>();
+  visit(doc, {
+    Node(_key, node) {
+      if (isAlias(node)) {
+        const target = anchors.get(node.source);
+        if (target) targets.set(node, target);
+      } else if (node.anchor) {
+        anchors.set(node.anchor, node);
+      }
+    },
+  });
+  return targets;
 }

@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BakedConfig, BakedHook, BakedService, GlobalHookName, ServiceHookName } from '@kepler/config';
-import { renderBakedConfig } from '@kepler/config';
 import { MAX_CONFIG_FILE_BYTES, MAX_ENV_FILE_BYTES, readUserFile } from '@kepler/config/files';
 import type { LogLine, ServiceInfo, ServiceStatus, StreamEvent } from '@kepler/protocol';
 import { writeFileAtomic } from './atomicWrite.js';
+import { snapshotYaml } from './bake/bakeOffThread.js';
 import {
   type DepView,
   dependentsOf,
@@ -145,7 +145,7 @@ export class ConfigActor implements ServiceHost {
 
   /** Writes expanded_config.yaml (the snapshot later daemon restarts run from). */
   async writeSnapshot(): Promise<void> {
-    writeFileAtomic(join(this.stateDir, 'expanded_config.yaml'), renderBakedConfig(this.baked, 'yaml'));
+    writeFileAtomic(join(this.stateDir, 'expanded_config.yaml'), await snapshotYaml(this.baked));
     this.snapshotWritten = true;
   }
 

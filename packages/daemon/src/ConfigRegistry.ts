@@ -1,8 +1,9 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { type BakedConfig, bakeConfig, ConfigError } from '@kepler/config';
+import type { BakedConfig } from '@kepler/config';
 import type { ConfigRef, ConfigSummary, PruneEntry } from '@kepler/protocol';
 import { parse as parseYaml } from 'yaml';
+import { bakeOffThread, prewarmBakeWorker } from './bake/bakeOffThread.js';
 import { ConfigActor, readSourcePath } from './ConfigActor.js';
 import { DaemonError } from './errors.js';
 import type { StateDir } from './StateDir.js';
@@ -23,6 +24,8 @@ export class ConfigRegistry {
 
   /** Restores every config that has a snapshot, adopting the services that survived. */
   async restoreAll(): Promise<void> {
+    // Loads while the snapshots are read: the first `kepler start` of a new config need not wait for it.
+    prewarmBakeWorker();
     let entries: string[] = [];
     try {
       entries = readdirSync(this.dirs.configsDir);
@@ -178,15 +181,9 @@ export class ConfigRegistry {
   }
 }
 
-async function bake(ref: ConfigRef): Promise<BakedConfig> {
-  try {
-    return await bakeConfig({ path: ref.path, env: { ...ref.env } });
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      throw new DaemonError(e.code, e.message, { issues: e.issues });
-    }
-    throw e;
-  }
+function bake(ref: ConfigRef): Promise<BakedConfig> {
+  // In a worker thread: a big or hostile config must not stall the other clients (bake/bakeOffThread.ts).
+  return bakeOffThread({ path: ref.path, env: { ...ref.env } });
 }
 
 /** The persisted snapshot of a config state directory, or null when absent or of another format. */
@@ -198,7 +195,9 @@ function readSnapshot(dir: string): BakedConfig | null {
     return null;
   }
   try {
-    const data = parseYaml(text) as BakedConfig | null;
+    // Kepler writes snapshots without aliases (renderBakedConfig): one here is not ours, and is refused
+    // before it can expand (an alias bomb in a snapshot would take every restart of the daemon down).
+    const data = parseYaml(text, { maxAliasCount: 0 }) as BakedConfig | null;
     if (data?.formatVersion !== 1 || typeof data.sourcePath !== 'string') return null;
     return data;
   } catch {

@@ -1,0 +1,181 @@
+/**
+ * Baking a config without blocking the daemon: the whole pipeline runs in a worker thread, so other
+ * clients are answered while a big config (5,000 services: seconds) bakes, and a config that gets past
+ * the pipeline's own bounds (see @kepler/config's `bounds.ts`) costs at most `BAKE_HEAP_MB` and
+ * `BAKE_DEADLINE_MS`, never the daemon. Workers are kept for `BAKE_WORKER_IDLE_MS` after a bake:
+ * starting one (a fresh V8 isolate loading the YAML parser) costs ~10x a small config's bake.
+ */
+import { Worker } from 'node:worker_threads';
+import type { BakedConfig, ConfigErrorCode, ConfigIssue } from '@kepler/config';
+import { renderBakedConfig } from '@kepler/config';
+import { DaemonError } from '../errors.js';
+
+/** Wall-clock limit of one bake, worker start-up included (a 10,000-service config bakes in ~5 s). */
+export const BAKE_DEADLINE_MS = 30_000;
+/** V8 old-generation heap limit of a bake worker (a 10,000-service bake peaks near 150 MB). */
+export const BAKE_HEAP_MB = 512;
+/** Bakes running at once; more wait their turn, so many clients cannot multiply `BAKE_HEAP_MB`. */
+export const MAX_CONCURRENT_BAKES = 2;
+/** How long an idle bake worker is kept for the next bake before it is ended (its memory returned). */
+export const BAKE_WORKER_IDLE_MS = 60_000;
+
+/** What a worker is asked to bake. */
+export interface BakeJob {
+  readonly path: string;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** What the worker posts back: the baked config, the user's mistakes, or a bug's stack. */
+export type BakeOutcome =
+  | { readonly ok: true; readonly baked: BakedConfig; readonly snapshotYaml: string }
+  | {
+      readonly ok: false;
+      readonly code: ConfigErrorCode;
+      readonly message: string;
+      readonly issues: readonly ConfigIssue[];
+    }
+  | { readonly ok: false; readonly bug: string };
+
+/** The snapshot text each bake's worker rendered (YAML of 5,000 services takes seconds to render). */
+const renderedSnapshots = new WeakMap<BakedConfig, string>();
+
+let running = 0;
+const waiting: (() => void)[] = [];
+const idle: BakeWorker[] = [];
+
+/**
+ * Bakes `job.path` with the CLI's environment `job.env` in a worker thread and returns the result
+ * deep-frozen. A config's problems become a `DaemonError` with the config's code and issues; a bake
+ * over the deadline or the heap cap becomes `CONFIG_INVALID` naming the bound (its worker is ended).
+ */
+export async function bakeOffThread(job: BakeJob): Promise<BakedConfig> {
+  if (running >= MAX_CONCURRENT_BAKES) await new Promise<void>((resolve) => waiting.push(resolve));
+  running++;
+  try {
+    const worker = idle.pop() ?? new BakeWorker();
+    const outcome = await worker.run(job);
+    if (outcome.ok) {
+      const baked = deepFreeze(outcome.baked);
+      renderedSnapshots.set(baked, outcome.snapshotYaml);
+      return baked;
+    }
+    if ('bug' in outcome) throw new Error(`baking ${job.path} failed: ${outcome.bug}`);
+    throw new DaemonError(outcome.code, outcome.message, { issues: outcome.issues });
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
+/**
+ * The snapshot (`expanded_config.yaml`) of `baked`: the text its bake worker rendered, or rendered
+ * here for a config that did not come from `bakeOffThread` (one restored from its snapshot).
+ */
+export async function snapshotYaml(baked: BakedConfig): Promise<string> {
+  const rendered = renderedSnapshots.get(baked);
+  if (rendered !== undefined) return rendered;
+  return renderBakedConfig(baked, 'yaml');
+}
+
+/**
+ * Starts an idle worker ahead of the first bake (kept for `BAKE_WORKER_IDLE_MS`), so a `kepler start`
+ * that started the daemon does not also wait for a worker to load the config pipeline.
+ */
+export function prewarmBakeWorker(): void {
+  if (idle.length === 0 && running === 0) new BakeWorker().parkIdle();
+}
+
+/** One worker thread, one bake at a time; back in `idle` after a bake that ended normally. */
+class BakeWorker {
+  private readonly worker = new Worker(new URL('./bakeWorker.js', import.meta.url), {
+    resourceLimits: { maxOldGenerationSizeMb: BAKE_HEAP_MB },
+  });
+  private current: {
+    resolve(outcome: BakeOutcome): void;
+    reject(error: Error): void;
+    path: string;
+    timer: NodeJS.Timeout;
+  } | null = null;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private ended = false;
+
+  constructor() {
+    // An idle worker must not keep the daemon's process alive.
+    this.worker.unref();
+    this.worker.on('message', (outcome: BakeOutcome) => this.settle(outcome));
+    this.worker.on('error', (error: Error & { code?: string }) =>
+      this.fail(
+        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? overBound(this.current?.path, `needed more than ${BAKE_HEAP_MB} MB of memory`)
+          : error,
+      ),
+    );
+    this.worker.on('exit', (code) =>
+      this.fail(new Error(`the bake worker exited (${code}) without a result`)),
+    );
+  }
+
+  run(job: BakeJob): Promise<BakeOutcome> {
+    clearTimeout(this.idleTimer);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => this.fail(overBound(job.path, `took longer than ${BAKE_DEADLINE_MS / 1000} s`)),
+        BAKE_DEADLINE_MS,
+      );
+      this.current = { resolve, reject, path: job.path, timer };
+      this.worker.postMessage(job);
+    });
+  }
+
+  private settle(outcome: BakeOutcome): void {
+    const current = this.current;
+    this.current = null;
+    clearTimeout(current?.timer);
+    current?.resolve(outcome);
+    this.parkIdle();
+  }
+
+  /** Offers the worker to the next bake; ended if none comes within `BAKE_WORKER_IDLE_MS`. */
+  parkIdle(): void {
+    if (this.ended) return;
+    idle.push(this);
+    this.idleTimer = setTimeout(() => this.end(), BAKE_WORKER_IDLE_MS).unref();
+  }
+
+  /** The bake in flight fails with `error`; the worker is ended and never reused. */
+  private fail(error: Error): void {
+    const current = this.current;
+    this.current = null;
+    clearTimeout(current?.timer);
+    this.end();
+    current?.reject(error);
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.idleTimer);
+    const at = idle.indexOf(this);
+    if (at >= 0) idle.splice(at, 1);
+    void this.worker.terminate();
+  }
+}
+
+/**
+ * @kepler/config's `deepFreeze`, repeated here so that a bake leaves the config package (and its YAML
+ * library, ~8 MB) unloaded on the daemon's main thread.
+ */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
+
+function overBound(path: string | undefined, what: string): DaemonError {
+  const message = `baking the config ${what} (Kepler's limit per config)`;
+  return new DaemonError('CONFIG_INVALID', path ? `${path}: ${message}` : message, {
+    issues: [{ file: path ?? '', path: '', message }],
+  });
+}

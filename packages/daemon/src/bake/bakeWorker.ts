@@ -1,0 +1,25 @@
+/**
+ * Worker-thread entry of `bakeOffThread`: bakes configs (read, parse, Lua, normalise, validate, bake)
+ * one message at a time and posts each outcome. Runs off the daemon's event loop, under the heap cap
+ * and per-bake deadline the parent enforces; a baked config crosses back by structured clone (plain
+ * data, frozen again there). The worker lives on between bakes so each does not pay its start-up.
+ */
+import { parentPort } from 'node:worker_threads';
+import { bakeConfig, ConfigError, renderBakedConfig } from '@kepler/config';
+import type { BakeJob, BakeOutcome } from './bakeOffThread.js';
+
+async function bake(job: BakeJob): Promise<BakeOutcome> {
+  try {
+    const baked = await bakeConfig({ path: job.path, env: job.env });
+    // Rendered here too: for a big config it takes seconds, which the event loop must not spend.
+    return { ok: true, baked, snapshotYaml: renderBakedConfig(baked, 'yaml') };
+  } catch (error) {
+    return error instanceof ConfigError
+      ? { ok: false, code: error.code, message: error.message, issues: error.issues }
+      : { ok: false, bug: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+  }
+}
+
+parentPort?.on('message', (job: BakeJob) => {
+  void bake(job).then((outcome) => parentPort?.postMessage(outcome));
+});
