@@ -58,6 +58,11 @@ async function expectDaemonServes(): Promise<void> {
  * Sends `req` (a bake) and, until it is answered, asks the daemon for its status on another
  * connection: returns each status round trip's time and the bake's outcome.
  */
+/** A request that loads (bakes) `file` and changes nothing else: `stop` of no service (ps never loads). */
+function loadRequest(file: string): Record<string, unknown> {
+  return { type: 'stop', config: { path: file, env: {} }, services: [] };
+}
+
 async function answerTimesDuring(req: Record<string, unknown>): Promise<{ times: number[]; error: string }> {
   const baker = await DaemonClient.connect(d.socket);
   const other = await DaemonClient.connect(d.socket);
@@ -113,7 +118,7 @@ describe('the daemon refuses them and keeps serving everyone else', () => {
     'an alias bomb: start -d fails with the position while other clients are answered; ps again the same',
     async () => {
       const file = d.writeConfig(aliasBomb(), 'bomb.kepler.yaml');
-      const { times, error } = await answerTimesDuring({ type: 'ps', config: { path: file, env: {} } });
+      const { times, error } = await answerTimesDuring(loadRequest(file));
       expect(error).toMatch(BOMB_AT);
       expect(Math.max(...times)).toBeLessThan(ANSWER_WITHIN_MS);
       const start = await d.cli(['start', '-d', '-f', file], { timeoutMs: 30_000 });
@@ -159,7 +164,7 @@ describe('the daemon refuses them and keeps serving everyone else', () => {
         services(5_000, '  broken:\n    command: ["true"]\n    depends_on: [missing]\n'),
         'big.kepler.yaml',
       );
-      const { times, error } = await answerTimesDuring({ type: 'ps', config: { path: file, env: {} } });
+      const { times, error } = await answerTimesDuring(loadRequest(file));
       expect(error).toMatch(/big\.kepler\.yaml:\d+:\d+ services\.broken\.depends_on/);
       // The bake overlapped several round trips, and none waited for it.
       expect(times.length).toBeGreaterThanOrEqual(3);
@@ -178,6 +183,8 @@ describe('the daemon refuses them and keeps serving everyone else', () => {
       writeFileSync(snapshot, `formatVersion: 1\nsourcePath: ${file}\n${aliasBomb()}`);
       await d.crash();
       await d.start();
+      // ps never loads a config; stop does (and bakes it afresh when its snapshot was skipped).
+      expect((await d.cli(['stop', '-f', file])).code).toBe(0);
       const ps = await d.cli(['ps', '--json', '-f', file]);
       expect(ps.code).toBe(0);
       expect(JSON.parse(ps.stdout)).toEqual([expect.objectContaining({ name: 'ok' })]);
