@@ -1,0 +1,158 @@
+// Issue 9, defect 9: clients that hold unfinished frames must not grow the daemon's memory without
+// bound. Forty raw connections each announce a 16 MiB frame, send half of it and go quiet. Before
+// the fix the daemon buffered all of it (RSS 56 -> 715 MB) and kept it after they closed.
+import { createRequire } from 'node:module';
+import { createConnection, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { REPO, rssKb, TestDaemon, waitFor } from '../testkit.js';
+
+/** Generous: two cores shared with other suites. */
+const T = 90_000;
+/** The daemon's stall timeout for this test (KEPLER_FRAME_STALL_MS), short so the test is fast. */
+const STALL_MS = 1500;
+const CONNECTIONS = 40;
+/** Each connection announces a frame of (almost) the 16 MiB limit and sends this much of it. */
+const ANNOUNCED_BYTES = 16 * 1024 * 1024 - 16;
+const SENT_BYTES = 8 * 1024 * 1024;
+/** RSS growth allowed while the connections hold their frames: 40 x 8 MiB unbounded is ~320 MB. */
+const MAX_GROWTH_DURING_KB = 160 * 1024;
+/** RSS growth allowed once they are all gone: the memory must be given back. */
+const MAX_GROWTH_AFTER_KB = 48 * 1024;
+
+const { Packr, Unpackr } = createRequire(join(REPO, 'packages/protocol/package.json'))('msgpackr') as {
+  Packr: new (o: object) => { pack: (v: unknown) => Buffer };
+  Unpackr: new (o: object) => { unpack: (b: Buffer) => unknown };
+};
+const packr = new Packr({ useRecords: false });
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
+
+function header(length: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(length, 0);
+  return b;
+}
+
+function frame(value: unknown): Buffer {
+  const payload = packr.pack(value);
+  return Buffer.concat([header(payload.length), payload]);
+}
+
+interface Reply {
+  kind: string;
+  id: number;
+  ok?: boolean;
+  error?: { code: string; message: string };
+}
+
+/** A raw connection that records every frame the daemon sends and whether it closed. */
+class Holder {
+  readonly replies: Reply[] = [];
+  isClosed = false;
+  private buffer = Buffer.alloc(0);
+
+  constructor(readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.buffer = Buffer.concat([this.buffer, chunk]);
+      while (this.buffer.length >= 4 && this.buffer.length >= 4 + this.buffer.readUInt32BE(0)) {
+        const len = this.buffer.readUInt32BE(0);
+        this.replies.push(unpackr.unpack(this.buffer.subarray(4, 4 + len)) as Reply);
+        this.buffer = this.buffer.subarray(4 + len);
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.once('close', () => {
+      this.isClosed = true;
+    });
+  }
+
+  static connect(path: string): Promise<Holder> {
+    return new Promise((resolve, reject) => {
+      const s = createConnection(path);
+      s.once('connect', () => resolve(new Holder(s)));
+      s.once('error', reject);
+    });
+  }
+
+  /** The daemon's connection error (a response with id 0), if it sent one. */
+  get connectionError(): string | undefined {
+    return this.replies.find((r) => r.id === 0 && r.ok === false)?.error?.code;
+  }
+}
+
+/** A daemon whose stall timeout is short enough for a test. */
+class ShortStallDaemon extends TestDaemon {
+  override get env(): NodeJS.ProcessEnv {
+    return { ...super.env, KEPLER_FRAME_STALL_MS: String(STALL_MS) };
+  }
+}
+
+const d = new ShortStallDaemon('kepler-e2e-clientmem');
+let config: string;
+beforeAll(async () => {
+  await d.start();
+  config = d.writeConfig('services:\n  idle:\n    command: ["sleep", "3600"]\n');
+  expect((await d.cli(['start', '-d'])).code).toBe(0);
+  await d.waitStatus(config, 'idle', 'running');
+}, T);
+afterAll(() => d.cleanup(), T);
+
+test(
+  'connections holding unfinished 16 MiB frames: memory bounded, others served, stalls closed, memory given back',
+  async () => {
+    // The baseline is the daemon at rest after start-up (a first request done).
+    await d.cli(['ps', '--json']);
+    const baselineKb = rssKb(d.pid);
+    let peakKb = baselineKb;
+    const sample = () => {
+      peakKb = Math.max(peakKb, rssKb(d.pid));
+    };
+
+    const hello = frame({ kind: 'request', id: 1, request: { type: 'hello', protocol: 1, client: 'e2e' } });
+    const partial = Buffer.concat([header(ANNOUNCED_BYTES), Buffer.alloc(SENT_BYTES, 0x61)]);
+    const holders = await Promise.all(Array.from({ length: CONNECTIONS }, () => Holder.connect(d.socket)));
+    holders.forEach((h, i) => {
+      // Half say hello first; the other half never do (their partial frame stands for the hello).
+      if (i % 2 === 0) h.socket.write(hello);
+      h.socket.write(partial);
+    });
+
+    // Until each connection was either closed by the daemon or had every byte taken by it.
+    await waitFor(
+      () => {
+        sample();
+        return holders.every((h) => h.isClosed || h.socket.writableLength === 0);
+      },
+      'the daemon to take or refuse every partial frame',
+      { timeoutMs: 30_000, intervalMs: 20 },
+    );
+    sample();
+    expect(peakKb - baselineKb).toBeLessThan(MAX_GROWTH_DURING_KB);
+
+    // A normal client is answered while the others hold what they hold.
+    const ps = await d.cli(['ps', '--json', '-f', config]);
+    expect(ps.code).toBe(0);
+    expect((JSON.parse(ps.stdout) as Array<{ name: string }>).map((s) => s.name)).toEqual(['idle']);
+
+    // Those that would pass the shared budget were told so and closed.
+    const refused = holders.filter((h) => h.connectionError === 'OVERLOADED');
+    expect(refused.length).toBeGreaterThan(CONNECTIONS / 2);
+    // The rest stalled: the daemon closes them after KEPLER_FRAME_STALL_MS, saying why. The test never
+    // closes a connection itself.
+    await waitFor(() => holders.every((h) => h.isClosed), 'the daemon to close every stalled connection', {
+      timeoutMs: STALL_MS + 15_000,
+    });
+    // (TIMEOUT is also what a connection that never said hello gets after HELLO_TIMEOUT_MS.)
+    const stalled = holders.filter((h) => h.connectionError === 'TIMEOUT');
+    expect(stalled.length).toBeGreaterThan(0);
+    expect(stalled.length + refused.length).toBe(CONNECTIONS);
+
+    // The memory is given back.
+    await waitFor(() => rssKb(d.pid) - baselineKb < MAX_GROWTH_AFTER_KB, 'RSS to come back near baseline', {
+      timeoutMs: 15_000,
+      intervalMs: 200,
+    });
+    expect((await d.cli(['daemon', 'status'])).code).toBe(0);
+    expect(d.log).toMatch(/closing a client connection: no byte of an incomplete frame arrived for 1500 ms/);
+  },
+  T,
+);
