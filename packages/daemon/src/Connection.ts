@@ -38,6 +38,8 @@ export class Connection {
     private readonly handlers: HandlerTable,
     private readonly opts: {
       log: (l: string) => void;
+      /** For lines about clients turned away (a throttled `log`: a flood of them must not flood it). */
+      logLimit: (l: string) => void;
       helloTimeoutMs: number;
       /** Shared by every connection: bytes of incomplete frames they may hold together. */
       budget: ByteBudget;
@@ -63,7 +65,7 @@ export class Connection {
         onProtocolError: (error) => {
           // Limits reached (OVERLOADED, a stalled frame): worth a line; broken framing is the client's bug.
           if (error.code === 'OVERLOADED' || error.code === 'TIMEOUT') {
-            opts.log(`closing a client connection: ${error.message}`);
+            opts.logLimit(`closing a client connection: ${error.message}`);
           }
         },
         onClose: () => this.onClose(),

@@ -6,7 +6,12 @@ import { ByteBudget, ProtocolError, stateDirFromEnv } from '@kepler/protocol';
 import { writeFileAtomic } from './atomicWrite.js';
 import { ConfigRegistry } from './ConfigRegistry.js';
 import { Connection } from './Connection.js';
-import { frameStallMsFromEnv, MAX_BUFFERED_CLIENT_BYTES, MAX_CLIENT_CONNECTIONS } from './clientLimits.js';
+import {
+  frameStallMsFromEnv,
+  MAX_BUFFERED_CLIENT_BYTES,
+  MAX_CLIENT_CONNECTIONS,
+  throttledLog,
+} from './clientLimits.js';
 import { StartupError } from './errors.js';
 import { stopRunningHooks } from './HookRunner.js';
 import { createHandlers } from './handlers.js';
@@ -76,6 +81,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const connections = new Set<Connection>();
   const collector = new IdleCollector();
   const clientBytes = new ByteBudget(MAX_BUFFERED_CLIENT_BYTES);
+  const logLimit = throttledLog(log);
   const frameStall = frameStallMsFromEnv(process.env);
   if (frameStall.warning) log(frameStall.warning);
   const shutdown = (): Promise<number> => {
@@ -104,6 +110,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   server.on('connection', (socket: Socket) => {
     const conn = new Connection(socket, handlers, {
       log,
+      logLimit,
       helloTimeoutMs: HELLO_TIMEOUT_MS,
       budget: clientBytes,
       frameStallMs: frameStall.ms,
@@ -112,6 +119,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     });
     if (connections.size >= MAX_CLIENT_CONNECTIONS) {
       const message = `the daemon already has ${MAX_CLIENT_CONNECTIONS} client connections open: try again`;
+      logLimit(`refusing a client connection: ${message}`);
       conn.refuse(new ProtocolError('OVERLOADED', message));
       return;
     }

@@ -42,3 +42,30 @@ export function frameStallMsFromEnv(env: NodeJS.ProcessEnv): { ms: number; warni
     warning: `${FRAME_STALL_ENV}=${raw} is not a positive integer of milliseconds: using ${FRAME_STALL_TIMEOUT_MS}`,
   };
 }
+
+/** Lines about clients turned away (limits, stalls) are written at most this often. */
+export const LIMIT_LOG_INTERVAL_MS = 1000;
+
+/**
+ * Wraps `log` for lines about clients turned away: a flood of such clients must not flood the
+ * daemon's log (and its disk). Writes at most one line per `intervalMs`; the lines dropped in
+ * between are counted in the next line written.
+ */
+export function throttledLog(
+  log: (line: string) => void,
+  intervalMs = LIMIT_LOG_INTERVAL_MS,
+  now: () => number = Date.now,
+): (line: string) => void {
+  let last = Number.NEGATIVE_INFINITY;
+  let dropped = 0;
+  return (line) => {
+    const t = now();
+    if (t - last < intervalMs) {
+      dropped++;
+      return;
+    }
+    last = t;
+    log(dropped > 0 ? `${line} (and ${dropped} more since the last such line)` : line);
+    dropped = 0;
+  };
+}
