@@ -19,11 +19,11 @@ const MAX_CLIENT_CONNECTIONS = 4096;
 /** RSS growth allowed while the connections hold their frames: 40 x 8 MiB unbounded is ~320 MB. */
 const MAX_GROWTH_DURING_KB = 160 * 1024;
 /**
- * RSS growth allowed once they are all gone: the memory must be given back. Not to the last byte:
- * glibc keeps part of a heap it grew (seen: 20-30 MB left of a ~85 MB peak), but no more than the
- * 32 MiB budget's worth, where the unbounded daemon kept all it had read (~+320 MB here).
+ * RSS growth allowed once they are all gone. Not back to the last byte: the memory is freed (the
+ * daemon's ArrayBuffers go to 0 after its GC), but glibc keeps part of the malloc heap it grew
+ * resident (seen: 20-64 MB left of a 75-100 MB peak). The unbounded daemon kept ~+320 MB here.
  */
-const MAX_GROWTH_AFTER_KB = 64 * 1024;
+const MAX_GROWTH_AFTER_KB = 96 * 1024;
 
 const { Packr, Unpackr } = createRequire(join(REPO, 'packages/protocol/package.json'))('msgpackr') as {
   Packr: new (o: object) => { pack: (v: unknown) => Buffer };
@@ -115,22 +115,25 @@ test(
 
     const hello = frame({ kind: 'request', id: 1, request: { type: 'hello', protocol: 1, client: 'e2e' } });
     const partial = Buffer.concat([header(ANNOUNCED_BYTES), Buffer.alloc(SENT_BYTES, 0x61)]);
-    const holders = await Promise.all(Array.from({ length: CONNECTIONS }, () => Holder.connect(d.socket)));
-    holders.forEach((h, i) => {
-      // Half say hello first; the other half never do (their partial frame stands for the hello).
-      if (i % 2 === 0) h.socket.write(hello);
-      h.socket.write(partial);
-    });
-
-    // Until each connection was either closed by the daemon or had every byte taken by it.
-    await waitFor(
-      () => {
-        sample();
-        return holders.every((h) => h.isClosed || h.socket.writableLength === 0);
-      },
-      'the daemon to take or refuse every partial frame',
-      { timeoutMs: 30_000, intervalMs: 20 },
-    );
+    /** Opens `n` connections that each send a partial frame, and waits until the daemon took or refused each. */
+    const attack = async (n: number): Promise<Holder[]> => {
+      const hs = await Promise.all(Array.from({ length: n }, () => Holder.connect(d.socket)));
+      hs.forEach((h, i) => {
+        // Half say hello first; the other half never do (their partial frame stands for the hello).
+        if (i % 2 === 0) h.socket.write(hello);
+        h.socket.write(partial);
+      });
+      await waitFor(
+        () => {
+          sample();
+          return hs.every((h) => h.isClosed || h.socket.writableLength === 0);
+        },
+        'the daemon to take or refuse every partial frame',
+        { timeoutMs: 30_000, intervalMs: 20 },
+      );
+      return hs;
+    };
+    const holders = await attack(CONNECTIONS);
     sample();
     expect(peakKb - baselineKb).toBeLessThan(MAX_GROWTH_DURING_KB);
 
@@ -152,11 +155,22 @@ test(
     expect(stalled.length).toBeGreaterThan(0);
     expect(stalled.length + refused.length).toBe(CONNECTIONS);
 
-    // The memory is given back.
-    await waitFor(() => rssKb(d.pid) - baselineKb < MAX_GROWTH_AFTER_KB, 'RSS to come back near baseline', {
-      timeoutMs: 15_000,
-      intervalMs: 200,
-    });
+    // What they held is given back: to the budget (three more such frames, 24 MiB, are all taken
+    // now; they too stall and are closed) ...
+    const again = await attack(3);
+    expect(again.map((h) => h.connectionError)).toEqual([undefined, undefined, undefined]);
+    await waitFor(() => again.every((h) => h.connectionError === 'TIMEOUT'), 'the second wave to stall out');
+    // ... and to the system, not to the last byte (see MAX_GROWTH_AFTER_KB).
+    let growthAfterKb = Number.POSITIVE_INFINITY;
+    await waitFor(
+      () => {
+        growthAfterKb = rssKb(d.pid) - baselineKb;
+        return growthAfterKb < MAX_GROWTH_AFTER_KB;
+      },
+      'RSS to come back near baseline',
+      { timeoutMs: 15_000, intervalMs: 200 },
+    ).catch(() => undefined); // the expect below says by how much
+    expect(growthAfterKb).toBeLessThan(MAX_GROWTH_AFTER_KB);
     expect((await d.cli(['daemon', 'status'])).code).toBe(0);
     // Logged, throttled to a line a second: a flood of such clients must not flood the log.
     expect(d.log).toMatch(/closing a client connection: (no byte of an incomplete frame|incomplete frames)/);
