@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import {
+  type ByteBudget,
   type ClientFrame,
   type DaemonFrame,
   FrameConnection,
@@ -39,21 +40,46 @@ export class Connection {
     private readonly handlers: HandlerTable,
     private readonly opts: {
       log: (l: string) => void;
+      /** For lines about clients turned away (a throttled `log`: a flood of them must not flood it). */
+      logLimit: (l: string) => void;
       helloTimeoutMs: number;
+      /** Shared by every connection: bytes of incomplete frames they may hold together. */
+      budget: ByteBudget;
+      /** An incomplete frame with no new byte for this long closes the connection. */
+      frameStallMs: number;
       isShuttingDown: () => boolean;
       /** Called after each request is answered (or its stream ends). */
       onRequestDone?: () => void;
     },
   ) {
-    this.helloTimer = setTimeout(() => this.destroy(), opts.helloTimeoutMs);
-    this.frames = new FrameConnection(socket, {
-      onFrame: (frame) => this.onFrame(frame),
-      onInvalidRequest: (id, error) => {
-        if (!this.greeted) this.destroy();
-        else this.send({ kind: 'response', id, ok: false, error: toWireError(error) });
+    this.helloTimer = setTimeout(() => {
+      const error = `no hello within ${opts.helloTimeoutMs} ms: closing the connection`;
+      this.refuse(new ProtocolError('TIMEOUT', error));
+    }, opts.helloTimeoutMs);
+    this.frames = new FrameConnection(
+      socket,
+      {
+        onFrame: (frame) => this.onFrame(frame),
+        onInvalidRequest: (id, error) => {
+          if (!this.greeted) this.destroy();
+          else this.send({ kind: 'response', id, ok: false, error: toWireError(error) });
+        },
+        onProtocolError: (error) => {
+          // Limits reached (OVERLOADED, a stalled frame): worth a line; broken framing is the client's bug.
+          if (error.code === 'OVERLOADED' || error.code === 'TIMEOUT') {
+            opts.logLimit(`closing a client connection: ${error.message}`);
+          }
+        },
+        onClose: () => this.onClose(),
       },
-      onClose: () => this.onClose(),
-    });
+      { budget: opts.budget, stallTimeoutMs: opts.frameStallMs },
+    );
+  }
+
+  /** Turns the connection away at once, telling the client why (a connection error), e.g. too many. */
+  refuse(error: ProtocolError): void {
+    this.frames.closeWithError(error);
+    this.onClose();
   }
 
   destroy(): void {

@@ -2,10 +2,16 @@ import { chmodSync, chownSync, constants as fsConstants, openSync, readFileSync,
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stateDirFromEnv } from '@kepler/protocol';
+import { ByteBudget, ProtocolError, stateDirFromEnv } from '@kepler/protocol';
 import { writeFileAtomic } from './atomicWrite.js';
 import { ConfigRegistry } from './ConfigRegistry.js';
 import { Connection } from './Connection.js';
+import {
+  frameStallMsFromEnv,
+  MAX_BUFFERED_CLIENT_BYTES,
+  MAX_CLIENT_CONNECTIONS,
+  throttledLog,
+} from './clientLimits.js';
 import { StartupError } from './errors.js';
 import { stopRunningHooks } from './HookRunner.js';
 import { createHandlers } from './handlers.js';
@@ -74,6 +80,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   });
   const connections = new Set<Connection>();
   const collector = new IdleCollector();
+  const clientBytes = new ByteBudget(MAX_BUFFERED_CLIENT_BYTES);
+  const logLimit = throttledLog(log);
+  const frameStall = frameStallMsFromEnv(process.env);
+  if (frameStall.warning) log(frameStall.warning);
   const shutdown = (): Promise<number> => {
     shuttingDown ??= (async () => {
       log('stopping every service');
@@ -101,12 +111,26 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   server.on('connection', (socket: Socket) => {
     const conn = new Connection(socket, handlers, {
       log,
+      logLimit,
       helloTimeoutMs: HELLO_TIMEOUT_MS,
+      budget: clientBytes,
+      frameStallMs: frameStall.ms,
       isShuttingDown: () => shuttingDown !== null,
       onRequestDone: () => collector.activity(),
     });
+    if (connections.size >= MAX_CLIENT_CONNECTIONS) {
+      const message = `the daemon already has ${MAX_CLIENT_CONNECTIONS} client connections open: try again`;
+      logLimit(`refusing a client connection: ${message}`);
+      conn.refuse(new ProtocolError('OVERLOADED', message));
+      return;
+    }
     connections.add(conn);
-    socket.on('close', () => connections.delete(conn));
+    socket.on('close', () => {
+      connections.delete(conn);
+      // What the connection held (a partial frame, its socket's buffers) is garbage now: collect it
+      // once things are quiet, or RSS stays high until V8 gets round to it by itself.
+      collector.activity();
+    });
   });
 
   let exiting = false;

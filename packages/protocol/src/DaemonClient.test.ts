@@ -325,3 +325,29 @@ describe('DaemonClient requests', () => {
     await client.closed;
   });
 });
+
+describe('DaemonClient connection errors', () => {
+  it('fails every pending request with the error the daemon gives for closing the connection', async () => {
+    const { daemon, client } = await setup();
+    const a = client.request({ type: 'ps' });
+    const [first] = await daemon.frames(1);
+    first!.conn.closeWithError(new ProtocolError('OVERLOADED', 'the daemon is full'));
+    const err = await rejectionOf(a);
+    expect(err).toBeInstanceOf(RemoteError);
+    expect(err.code).toBe('OVERLOADED');
+    expect(err.message).toBe('the daemon is full');
+    await client.closed;
+    expect((await rejectionOf(client.request({ type: 'status' }))).code).toBe('OVERLOADED');
+  });
+
+  it('rejects connect with the connection error sent instead of the hello answer', async () => {
+    const daemon = await FakeDaemon.start({
+      hello: (conn) => conn.closeWithError(new ProtocolError('OVERLOADED', 'too many connections')),
+    });
+    cleanups.push(() => daemon.stop());
+    const err = await rejectionOf(DaemonClient.connect(daemon.path));
+    expect(err).toBeInstanceOf(RemoteError);
+    expect(err.code).toBe('OVERLOADED');
+    expect(err.message).toBe('too many connections');
+  });
+});

@@ -4,6 +4,7 @@ import { ProtocolError, RemoteError } from './errors.js';
 import { FrameDecoder } from './framing.js';
 import {
   type ClientFrame,
+  CONNECTION_ERROR_ID,
   PROTOCOL_VERSION,
   type RequestMap,
   type Requests,
@@ -159,7 +160,9 @@ export class DaemonClient {
           // Only the hello response is expected before `connect` resolves; nothing else is pending.
           for (const payload of decoder.push(chunk)) {
             const value = decodeMessage(payload);
-            if (frameIdOf(value) !== helloId) continue;
+            const id = frameIdOf(value);
+            // A connection error (e.g. OVERLOADED) instead of the hello answer is thrown below.
+            if (id !== helloId && id !== CONNECTION_ERROR_ID) continue;
             // Read the version leniently first: a daemon of another protocol may differ everywhere
             // else, and the user must get the one clear line rather than a validation error.
             const daemonProtocol = helloProtocolOf(value);
@@ -169,7 +172,7 @@ export class DaemonClient {
               });
             }
             const frame = parseDaemonEnvelope(value);
-            if (frame.kind === 'event') continue;
+            if (frame.kind === 'event' || (frame.ok && id !== helloId)) continue;
             if (!frame.ok) {
               if (frame.error.code === 'PROTOCOL_MISMATCH') {
                 throw new ProtocolError('PROTOCOL_MISMATCH', protocolMismatchMessage(undefined), {
@@ -311,6 +314,16 @@ export class DaemonClient {
       for (const payload of this.#decoder.push(chunk)) {
         const value = decodeMessage(payload);
         const id = frameIdOf(value);
+        if (id === CONNECTION_ERROR_ID) {
+          // The daemon is closing this connection and says why: every pending request fails with it.
+          const frame = parseDaemonEnvelope(value);
+          if (frame.kind === 'response' && !frame.ok) {
+            this.#fail(new RemoteError(frame.error));
+            this.#socket.destroy();
+            return;
+          }
+          continue;
+        }
         // A frame for a request nobody waits for any more (onEvent threw) is dropped.
         if (id !== undefined && !this.#pending.has(id)) continue;
         const frame = parseDaemonEnvelope(value);

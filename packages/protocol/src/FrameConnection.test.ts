@@ -1,8 +1,10 @@
 import net from 'node:net';
+import { ByteBudget } from './ByteBudget.js';
 import { decodeMessage, encodeMessage } from './codec.js';
 import { DaemonClient } from './DaemonClient.js';
 import type { ProtocolError } from './errors.js';
 import { encodeFrame, FrameDecoder, MAX_FRAME_BYTES } from './framing.js';
+import { CONNECTION_ERROR_ID } from './messages.js';
 import { FakeDaemon, Waiter } from './testkit/fakeDaemon.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -209,5 +211,83 @@ describe('FrameConnection', () => {
     await conn.waitForDrain(); // resolves at once on a closed connection
     expect(closeErrors).toHaveLength(1);
     await expectStillServing(daemon);
+  });
+});
+
+describe('FrameConnection limits on incomplete frames', () => {
+  /** Polls `check` every 10 ms until it holds (what it watches sends no notification). */
+  async function poll(what: string, check: () => boolean, timeoutMs = 4_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** A header announcing `length` bytes and the first `sent` of them. */
+  function partialFrame(length: number, sent: number): Buffer {
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(length, 0);
+    return Buffer.concat([header, Buffer.alloc(sent, 0x61)]);
+  }
+
+  it('closes a connection whose frame would pass the shared budget, telling it why, and no other', async () => {
+    const budget = new ByteBudget(1024 * 1024);
+    const daemon = await startDaemon({ options: { budget } });
+    const holder = await rawClient(daemon.path);
+    holder.socket.write(partialFrame(4 * 1024 * 1024, 700 * 1024));
+    await poll('the holder to draw for all it sent', () => budget.usedBytes >= 700 * 1024);
+    const late = await rawClient(daemon.path);
+    late.socket.write(partialFrame(4 * 1024 * 1024, 700 * 1024));
+    const [error] = await late.waitForFrames(1);
+    expect(error).toEqual({
+      kind: 'response',
+      id: CONNECTION_ERROR_ID,
+      ok: false,
+      error: { code: 'OVERLOADED', message: expect.stringContaining('1048576-byte limit') },
+    });
+    await late.waitForClose();
+    expect(daemon.protocolErrors.map((e) => e.code)).toEqual(['OVERLOADED']);
+    // Small requests still pass (a whole frame in one read draws nothing), the holder stays open.
+    await expectStillServing(daemon);
+    expect(daemon.connections[0]!.isClosed).toBe(false);
+    // Its bytes go back to the budget when it closes.
+    holder.socket.destroy();
+    await poll('the budget to be given back', () => budget.usedBytes === 0);
+  });
+
+  it('closes a connection whose frame stalls, with TIMEOUT, and gives its bytes back', async () => {
+    const budget = new ByteBudget(64 * 1024 * 1024);
+    const daemon = await startDaemon({ options: { budget, stallTimeoutMs: 200 } });
+    const raw = await rawClient(daemon.path);
+    const started = Date.now();
+    raw.socket.write(partialFrame(1024 * 1024, 100_000));
+    const [error] = await raw.waitForFrames(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(error).toMatchObject({
+      id: CONNECTION_ERROR_ID,
+      ok: false,
+      error: { code: 'TIMEOUT', message: expect.stringContaining('200 ms') },
+    });
+    await raw.waitForClose();
+    expect(budget.usedBytes).toBe(0);
+  });
+
+  it('does not time out a frame whose bytes keep coming, nor a connection idle between frames', async () => {
+    const daemon = await startDaemon({ options: { stallTimeoutMs: 300 } });
+    const raw = await rawClient(daemon.path);
+    const frame = encodeMessage({ kind: 'request', id: 1, request: { type: 'status' } });
+    // The first 7 bytes one every 100 ms: slower in total than the timeout, never stalled for it.
+    for (let i = 0; i < 7; i++) {
+      raw.socket.write(frame.subarray(i, i + 1));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    raw.socket.write(frame.subarray(7));
+    await daemon.frames(1);
+    await new Promise((r) => setTimeout(r, 500)); // idle between frames: no timeout applies
+    raw.socket.write(encodeMessage({ kind: 'request', id: 2, request: { type: 'status' } }));
+    await daemon.frames(2);
+    expect(raw.frames).toEqual([]);
+    expect(daemon.protocolErrors).toEqual([]);
   });
 });

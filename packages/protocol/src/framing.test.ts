@@ -1,5 +1,12 @@
-import { FrameError } from './errors.js';
-import { encodeFrame, FrameDecoder, MAX_FRAME_BYTES } from './framing.js';
+import { ByteBudget } from './ByteBudget.js';
+import { FrameError, ProtocolError } from './errors.js';
+import {
+  ASSEMBLY_MAX_BLOCK_BYTES,
+  ASSEMBLY_MIN_BYTES,
+  encodeFrame,
+  FrameDecoder,
+  MAX_FRAME_BYTES,
+} from './framing.js';
 
 const payloads = [
   Buffer.from('a'),
@@ -125,5 +132,77 @@ describe('FrameDecoder', () => {
     expect(d.push(frame.subarray(0, 6))).toEqual([]);
     expect(d.bufferedBytes).toBe(2);
     expect(d.push(frame.subarray(6))).toEqual([Buffer.from('abcdef')]);
+  });
+});
+
+describe('FrameDecoder memory', () => {
+  it('holds memory that follows the bytes received, not the length a header announces', () => {
+    const d = new FrameDecoder();
+    d.push(Buffer.concat([header(MAX_FRAME_BYTES), Buffer.alloc(10)]));
+    expect(d.bufferedBytes).toBe(10);
+    expect(d.heldBytes).toBe(ASSEMBLY_MIN_BYTES);
+    d.push(Buffer.alloc(3 * 1024 * 1024));
+    expect(d.bufferedBytes).toBe(3 * 1024 * 1024 + 10);
+    // At most one block beyond what arrived.
+    expect(d.heldBytes - d.bufferedBytes).toBeLessThanOrEqual(ASSEMBLY_MAX_BLOCK_BYTES);
+  });
+
+  it('keeps no reference to a pushed chunk once it returns', () => {
+    const d = new FrameDecoder();
+    const frame = encodeFrame(Buffer.from('abcdefgh'));
+    const chunk = Buffer.from(frame.subarray(0, 7));
+    d.push(chunk);
+    chunk.fill(0); // a decoder that kept a view would now return zeros
+    expect(d.push(frame.subarray(7))).toEqual([Buffer.from('abcdefgh')]);
+  });
+
+  it('draws an incomplete frame from the budget and gives it back when the frame completes', () => {
+    const budget = new ByteBudget(1024 * 1024);
+    const d = new FrameDecoder({ budget });
+    const payload = Buffer.alloc(200_000, 9);
+    const frame = encodeFrame(payload);
+    expect(d.push(frame.subarray(0, 100_000))).toEqual([]);
+    expect(budget.usedBytes).toBe(d.heldBytes);
+    expect(budget.usedBytes).toBeGreaterThan(0);
+    const out = d.push(frame.subarray(100_000));
+    expect(out).toHaveLength(1);
+    expect(out[0]!.equals(payload)).toBe(true);
+    expect(budget.usedBytes).toBe(0);
+    // A frame within one chunk never draws.
+    expect(d.push(frame)).toHaveLength(1);
+    expect(budget.usedBytes).toBe(0);
+  });
+
+  it('fails OVERLOADED, before allocating, when the budget is spent, and gives back what it held', () => {
+    const budget = new ByteBudget(ASSEMBLY_MIN_BYTES * 3);
+    const a = new FrameDecoder({ budget });
+    const b = new FrameDecoder({ budget });
+    a.push(Buffer.concat([header(1024 * 1024), Buffer.alloc(ASSEMBLY_MIN_BYTES + 1)]));
+    expect(budget.usedBytes).toBe(ASSEMBLY_MIN_BYTES * 3);
+    let error: unknown;
+    try {
+      b.push(Buffer.concat([header(1000), Buffer.alloc(10)]));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as ProtocolError).code).toBe('OVERLOADED');
+    expect(b.heldBytes).toBe(0);
+    expect(() => b.push(Buffer.alloc(1))).toThrow(/limit shared by all connections/);
+    a.release();
+    expect(budget.usedBytes).toBe(0);
+    expect(a.heldBytes).toBe(0);
+  });
+
+  it('says whether it is in the middle of a frame', () => {
+    const d = new FrameDecoder();
+    const frame = encodeFrame(Buffer.from('abc'));
+    expect(d.midFrame).toBe(false);
+    d.push(frame.subarray(0, 2));
+    expect(d.midFrame).toBe(true);
+    d.push(frame.subarray(2, 5));
+    expect(d.midFrame).toBe(true);
+    d.push(frame.subarray(5));
+    expect(d.midFrame).toBe(false);
   });
 });

@@ -1,3 +1,4 @@
+export { ByteBudget } from './ByteBudget.js';
 export { decodeMessage, encodeMessage } from './codec.js';
 export type { ConnectOptions, StreamHandle } from './DaemonClient.js';
 export { CLOSE_GRACE_MS, CONNECT_TIMEOUT_MS, DaemonClient, protocolMismatchMessage } from './DaemonClient.js';
@@ -13,9 +14,16 @@ export {
 export type { FrameConnectionHandlers, FrameConnectionOptions } from './FrameConnection.js';
 export { FrameConnection } from './FrameConnection.js';
 export type { FrameDecoderOptions } from './framing.js';
-export { encodeFrame, FRAME_HEADER_BYTES, FrameDecoder, MAX_FRAME_BYTES } from './framing.js';
+export {
+  ASSEMBLY_MAX_BLOCK_BYTES,
+  ASSEMBLY_MIN_BYTES,
+  encodeFrame,
+  FRAME_HEADER_BYTES,
+  FrameDecoder,
+  MAX_FRAME_BYTES,
+} from './framing.js';
 export type * from './messages.js';
-export { ERROR_CODES, PROTOCOL_VERSION, SERVICE_STATUSES } from './messages.js';
+export { CONNECTION_ERROR_ID, ERROR_CODES, PROTOCOL_VERSION, SERVICE_STATUSES } from './messages.js';
 export { DEFAULT_STATE_DIR, pidPath, STATE_DIR_ENV, socketPath, stateDirFromEnv } from './paths.js';
 export type { DaemonEnvelope } from './validate.js';
 export {

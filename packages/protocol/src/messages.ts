@@ -275,6 +275,8 @@ export const ERROR_CODES = [
   'TIMEOUT',
   'SHUTTING_DOWN',
   'INTERNAL',
+  /** The daemon refused more work from this connection (its buffers for client bytes are full). */
+  'OVERLOADED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -290,6 +292,14 @@ export type ClientFrame =
   | { kind: 'request'; id: number; request: Request }
   /** Ends a streaming request; the daemon answers the request's response, then sends nothing more for it. */
   | { kind: 'cancel'; id: number };
+
+/**
+ * The id of a response that is about the connection itself, not a request (clients number requests
+ * from 1): `{kind: 'response', id: 0, ok: false, error}` is the daemon's last frame before it closes
+ * the connection on its own (OVERLOADED, TIMEOUT for a stalled frame). A client that does not know it
+ * ignores it as an answer to nothing, so it needs no protocol bump.
+ */
+export const CONNECTION_ERROR_ID = 0;
 
 export type DaemonFrame =
   | { kind: 'response'; id: number; ok: true; result: RequestMap[RequestType] }

@@ -8,7 +8,11 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProtocolError } from '../errors.js';
-import { FrameConnection, type FrameConnectionHandlers } from '../FrameConnection.js';
+import {
+  FrameConnection,
+  type FrameConnectionHandlers,
+  type FrameConnectionOptions,
+} from '../FrameConnection.js';
 import { type ClientFrame, PROTOCOL_VERSION, type Requests } from '../messages.js';
 
 type HelloRequest = Requests['hello'];
@@ -25,6 +29,8 @@ export interface FakeDaemonOptions {
     | { protocol: number }
     | ((conn: FrameConnection, id: number, request: HelloRequest) => void);
   readonly handlers?: Partial<FrameConnectionHandlers>;
+  /** Passed to every connection (a budget, a stall timeout). */
+  readonly options?: FrameConnectionOptions;
 }
 
 /** Resolves when `predicate` holds, re-checked on every `notify()`; rejects after `timeoutMs`. */
@@ -85,38 +91,42 @@ export class FakeDaemon {
   }
 
   #accept(socket: net.Socket, opts: FakeDaemonOptions): void {
-    const conn: FrameConnection = new FrameConnection(socket, {
-      ...opts.handlers,
-      onFrame: (frame) => {
-        if (frame.kind === 'request' && frame.request.type === 'hello') {
-          const hello = opts.hello ?? 'ok';
-          if (typeof hello === 'function') hello(conn, frame.id, frame.request);
-          else {
-            const protocol = hello === 'ok' ? PROTOCOL_VERSION : hello.protocol;
-            conn.send({
-              kind: 'response',
-              id: frame.id,
-              ok: true,
-              result: { protocol, version: 'test', pid: process.pid },
-            });
+    const conn: FrameConnection = new FrameConnection(
+      socket,
+      {
+        ...opts.handlers,
+        onFrame: (frame) => {
+          if (frame.kind === 'request' && frame.request.type === 'hello') {
+            const hello = opts.hello ?? 'ok';
+            if (typeof hello === 'function') hello(conn, frame.id, frame.request);
+            else {
+              const protocol = hello === 'ok' ? PROTOCOL_VERSION : hello.protocol;
+              conn.send({
+                kind: 'response',
+                id: frame.id,
+                ok: true,
+                result: { protocol, version: 'test', pid: process.pid },
+              });
+            }
+          } else {
+            opts.handlers?.onFrame?.(frame);
+            this.received.push({ conn, frame });
           }
-        } else {
-          opts.handlers?.onFrame?.(frame);
-          this.received.push({ conn, frame });
-        }
-        this.waiter.notify();
+          this.waiter.notify();
+        },
+        onProtocolError: (err) => {
+          this.protocolErrors.push(err);
+          opts.handlers?.onProtocolError?.(err);
+          this.waiter.notify();
+        },
+        onClose: (err) => {
+          this.closedConnections.push(conn);
+          opts.handlers?.onClose?.(err);
+          this.waiter.notify();
+        },
       },
-      onProtocolError: (err) => {
-        this.protocolErrors.push(err);
-        opts.handlers?.onProtocolError?.(err);
-        this.waiter.notify();
-      },
-      onClose: (err) => {
-        this.closedConnections.push(conn);
-        opts.handlers?.onClose?.(err);
-        this.waiter.notify();
-      },
-    });
+      opts.options,
+    );
     this.connections.push(conn);
     this.waiter.notify();
   }
