@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { REPO, rssKb, TestDaemon, waitFor } from '../testkit.js';
 
 /** Generous: two cores shared with other suites. */
@@ -29,6 +30,10 @@ const { Packr, Unpackr } = createRequire(join(REPO, 'packages/protocol/package.j
   Packr: new (o: object) => { pack: (v: unknown) => Buffer };
   Unpackr: new (o: object) => { unpack: (b: Buffer) => unknown };
 };
+/** The protocol version the built daemon speaks (a hello with another is refused on its own id). */
+const { PROTOCOL_VERSION } = (await import(
+  pathToFileURL(join(REPO, 'packages/protocol/dist/index.js')).href
+)) as { PROTOCOL_VERSION: number };
 const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
@@ -113,7 +118,11 @@ test(
       peakKb = Math.max(peakKb, rssKb(d.pid));
     };
 
-    const hello = frame({ kind: 'request', id: 1, request: { type: 'hello', protocol: 1, client: 'e2e' } });
+    const hello = frame({
+      kind: 'request',
+      id: 1,
+      request: { type: 'hello', protocol: PROTOCOL_VERSION, client: 'e2e' },
+    });
     const partial = Buffer.concat([header(ANNOUNCED_BYTES), Buffer.alloc(SENT_BYTES, 0x61)]);
     /** Opens `n` connections that each send a partial frame, and waits until the daemon took or refused each. */
     const attack = async (n: number): Promise<Holder[]> => {

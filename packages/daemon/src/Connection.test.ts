@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DaemonClient, PROTOCOL_VERSION, RemoteError, type StreamEvent } from '@kepler/protocol';
+import { ByteBudget, DaemonClient, PROTOCOL_VERSION, RemoteError, type StreamEvent } from '@kepler/protocol';
 import { Connection } from './Connection.js';
 import type { HandlerTable } from './handlers.js';
 
@@ -47,7 +47,10 @@ beforeEach(async () => {
   server = createServer((socket) => {
     new Connection(socket, buggy, {
       log: (l) => logged.push(l),
+      logLimit: (l) => logged.push(l),
       helloTimeoutMs: 5000,
+      budget: new ByteBudget(32 * 1024 * 1024),
+      frameStallMs: 10_000,
       isShuttingDown: () => false,
     });
   });
