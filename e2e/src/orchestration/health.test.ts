@@ -35,7 +35,9 @@ services:
     command: ["sleep", "100"]
     healthcheck:
       test: ["sh", "-c", "if [ -f ok ]; then echo all-good; else echo no-ok-file; exit 1; fi"]
-      interval: 300ms
+      # 600 ms: 'healthy with 1 or 2 failures' lasts ~1.2 s, several ps round trips even on a loaded
+      # machine (at 300 ms a busy CI host could miss the window between two samples).
+      interval: 600ms
       retries: 3
 `,
     );
