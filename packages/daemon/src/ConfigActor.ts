@@ -4,14 +4,7 @@ import type { BakedConfig, BakedHook, BakedService, GlobalHookName, ServiceHookN
 import { MAX_CONFIG_FILE_BYTES, MAX_ENV_FILE_BYTES, readUserFile } from '@kepler/config/files';
 import type { LogLine, ServiceInfo, ServiceStatus, StreamEvent } from '@kepler/protocol';
 import { writeFileAtomic } from './atomicWrite.js';
-import {
-  type DepView,
-  dependentsOf,
-  evaluateEdge,
-  startupCluster,
-  stopOrder,
-  withDependencies,
-} from './dependencies.js';
+import { type DepView, evaluateEdge, startupCluster, stopOrder, withDependencies } from './dependencies.js';
 import { DaemonError } from './errors.js';
 import { formatMs } from './formatMs.js';
 import type { ProbeResult } from './HealthMonitor.js';
@@ -21,6 +14,7 @@ import { LogStore } from './logs/index.js';
 import { OpQueue } from './OpQueue.js';
 import { isSameProcess } from './platform/index.js';
 import { runCommandProbe } from './probe.js';
+import { ReevaluationQueue } from './ReevaluationQueue.js';
 import { RestartWatchers } from './RestartWatchers.js';
 import { type ServiceHost, ServiceRuntime } from './ServiceRuntime.js';
 import { SpawnJournal, type SpawnRecord } from './SpawnJournal.js';
@@ -32,6 +26,7 @@ import {
   toPersisted,
   toServiceInfo,
 } from './serviceState.js';
+import { watchEvery } from './watchEvery.js';
 
 /** Receives every status change and captured log line of a config (streaming requests subscribe). */
 export type ConfigListener = (event: StreamEvent) => void;
@@ -49,6 +44,10 @@ export class ConfigActor implements ServiceHost {
   private readonly listeners = new Set<ConfigListener>();
   private readonly depTimers = new Map<string, NodeJS.Timeout[]>();
   private readonly watchers = new RestartWatchers();
+  private readonly reevaluation = new ReevaluationQueue(
+    () => this.baked,
+    (names) => this.evaluate(names),
+  );
   private globalInitDone = false;
   private readonly stateFile: StateFile;
   private readonly spawnJournal: SpawnJournal;
@@ -126,11 +125,14 @@ export class ConfigActor implements ServiceHost {
     }
   }
 
-  /** Writes expanded_config.yaml (the snapshot later daemon restarts run from). */
+  /**
+   * Writes expanded_config.yaml (the snapshot later daemon restarts run from), as JSON: still YAML,
+   * but rendered and read back ~100x faster (5,000 services: 40 ms instead of 4 s, and 23 s to parse).
+   */
   async writeSnapshot(): Promise<void> {
     // Loaded on demand: the config package (and its YAML library) costs the idle daemon ~8 MB.
     const { renderBakedConfig } = await import('@kepler/config');
-    writeFileAtomic(join(this.stateDir, 'expanded_config.yaml'), renderBakedConfig(this.baked, 'yaml'));
+    writeFileAtomic(join(this.stateDir, 'expanded_config.yaml'), renderBakedConfig(this.baked, 'json'));
     this.snapshotWritten = true;
   }
 
@@ -260,8 +262,7 @@ export class ConfigActor implements ServiceHost {
     });
     if (state.status !== 'waiting') this.clearDepTimers(name);
     this.updateWatcher(name);
-    // Let the transition finish (and other services settle) before re-evaluating dependents.
-    queueMicrotask(() => this.evaluate());
+    this.reevaluation.changed(name);
   }
 
   progress(service: string, message: string): void {
@@ -335,11 +336,12 @@ export class ConfigActor implements ServiceHost {
     };
   }
 
-  /** Launches every waiting service whose dependencies are satisfied; fails those that never can be. */
-  evaluate(): void {
+  /** Launches the waiting services (of `names`) whose dependencies are satisfied; fails those that never can be. */
+  evaluate(names: readonly string[] = this.baked.serviceOrder): void {
     if (this.removed) return;
-    for (const rt of this.services.values()) {
-      if (rt.state.status !== 'waiting' || rt.desired !== 'run') continue;
+    for (const name of names) {
+      const rt = this.services.get(name);
+      if (rt === undefined || rt.state.status !== 'waiting' || rt.desired !== 'run') continue;
       let ready = true;
       let pendingReason: string | null = null;
       for (const [dep, edge] of Object.entries(rt.spec.dependsOn)) {
@@ -388,14 +390,14 @@ export class ConfigActor implements ServiceHost {
   }
 
   restartInitiated(name: string): void {
-    for (const dependent of dependentsOf(this.baked, name, { restartOnly: true })) {
+    for (const dependent of this.reevaluation.dependents(name, true)) {
       if (this.restarting?.has(dependent)) continue; // restarted by the same command anyway
       const rt = this.services.get(dependent)!;
       if (rt.desired !== 'run' || isTerminal(rt.state.status)) continue;
       this.progress(dependent, `restarting because ${name} restarts`);
       void rt.stop({ manual: false, afterwards: 'waiting' }).then(() => {
         this.armDepTimers(rt);
-        this.evaluate();
+        this.evaluate([dependent]);
       });
     }
   }
@@ -504,30 +506,29 @@ export class ConfigActor implements ServiceHost {
    * post_restart hooks have finished: global post_* hooks wait on it, so they come last.
    */
   private async launched(names: readonly string[]): Promise<void> {
-    await this.until(() =>
-      names.every((n) => {
-        const rt = this.services.get(n)!;
-        const s = rt.state.status;
-        return rt.desired === 'stop' || (s !== 'waiting' && s !== 'starting' && s !== 'stopped');
-      }),
-    );
+    await this.untilEvery(names, (n) => {
+      const rt = this.services.get(n)!;
+      const s = rt.state.status;
+      return rt.desired === 'stop' || (s !== 'waiting' && s !== 'starting' && s !== 'stopped');
+    });
     await Promise.all(names.map((n) => this.services.get(n)!.postLaunchHooks));
   }
 
-  /** Resolves when `predicate` holds, re-checked at each status change. */
-  until(predicate: () => boolean, abort?: AbortSignal): Promise<void> {
-    if (predicate() || abort?.aborted) return Promise.resolve();
+  /** Resolves when `holds` is true of every named service (see watchEvery), or on abort. */
+  untilEvery(names: readonly string[], holds: (name: string) => boolean, abort?: AbortSignal): Promise<void> {
+    if (abort?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
+      let finished = false;
+      let cancel: () => void = () => undefined;
       const done = () => {
-        off();
+        finished = true;
+        cancel();
         abort?.removeEventListener('abort', done);
         resolve();
       };
-      const off = this.subscribe((e) => {
-        if (e.type === 'serviceStatusChanged' && predicate()) done();
-      });
+      cancel = watchEvery((l) => this.subscribe(l), names, holds, done);
       // Resolving on abort drops the subscription: a cancelled stream must not leak a listener.
-      abort?.addEventListener('abort', done, { once: true });
+      if (!finished) abort?.addEventListener('abort', done, { once: true });
     });
   }
 

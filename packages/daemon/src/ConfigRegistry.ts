@@ -4,6 +4,8 @@ import type { BakedConfig } from '@kepler/config';
 import type { ConfigRef, ConfigSummary, PruneEntry } from '@kepler/protocol';
 import { ConfigActor, readSourcePath } from './ConfigActor.js';
 import { DaemonError } from './errors.js';
+import { MARKER_ENV } from './HookRunner.js';
+import { sweepEmptyCgroups } from './platform/index.js';
 import type { StateDir } from './StateDir.js';
 
 /**
@@ -28,6 +30,10 @@ export class ConfigRegistry {
     } catch {
       return;
     }
+    // Before any spawn: cgroups of these configs whose processes ended while no daemon ran. A config's
+    // markers start with its id, the first 16 characters of its state directory's name (ConfigActor.id).
+    const swept = sweepEmptyCgroups(entries.map((e) => `${MARKER_ENV}=${e.slice(0, 16)}.`));
+    if (swept > 0) this.log(`removed ${swept} empty cgroup${swept === 1 ? '' : 's'} left by earlier runs`);
     for (const entry of entries) {
       const dir = join(this.dirs.configsDir, entry);
       const baked = await readSnapshot(dir);
@@ -179,8 +185,10 @@ async function readSnapshot(dir: string): Promise<BakedConfig | null> {
     return null;
   }
   try {
-    const { parse: parseYaml } = await import('yaml');
-    const data = parseYaml(text) as BakedConfig | null;
+    // Written as JSON (a YAML subset); snapshots of earlier versions are YAML proper.
+    const data = (
+      text.trimStart().startsWith('{') ? JSON.parse(text) : await parseYaml(text)
+    ) as BakedConfig | null;
     if (data?.formatVersion !== 1 || typeof data.sourcePath !== 'string') return null;
     return data;
   } catch {
@@ -198,4 +206,9 @@ function diskUsage(path: string): number {
   } catch {
     return total;
   }
+}
+
+async function parseYaml(text: string): Promise<unknown> {
+  const { parse } = await import('yaml');
+  return parse(text);
 }

@@ -457,7 +457,7 @@ describe('dependentsOf', () => {
 
 describe('graph orders at scale', () => {
   /** The former quadratic definitions, as the reference the linear ones must agree with. */
-  function stopOrderReference(c: BakedConfig, names: string[]): string[] {
+  function stopOrderReference(c: BakedConfig, names: readonly string[]): string[] {
     const index = new Map(c.serviceOrder.map((n, i) => [n, i]));
     const depsOf = (n: string) => Object.keys(c.services[n]?.dependsOn ?? {});
     const deps = new Map<string, Set<string>>();
@@ -482,7 +482,10 @@ describe('graph orders at scale', () => {
 
   function randomDag(size: number, seed: number): BakedConfig {
     let x = seed;
-    const rand = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      return x / 2 ** 31;
+    };
     const names = Array.from({ length: size }, (_, i) => `s${i}`);
     // Edges only to services defined later in a shuffled order: acyclic, but not in source order.
     const rank = names.map(() => rand());

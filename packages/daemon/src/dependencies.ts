@@ -215,8 +215,8 @@ function reverseEdges(config: BakedConfig): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const n of config.serviceOrder) {
     for (const d of depNames(config, n)) {
-      let list = out.get(d);
-      if (list === undefined) out.set(d, (list = []));
+      const list = out.get(d) ?? [];
+      if (list.length === 0) out.set(d, list);
       if (list.at(-1) !== n) list.push(n);
     }
   }
@@ -292,12 +292,18 @@ export function withDependencies(config: BakedConfig, names: readonly string[]):
     blockers.set(i, deps.size);
     for (const d of deps) {
       const j = index.get(d) ?? 0;
-      let list = dependents.get(j);
-      if (list === undefined) dependents.set(j, (list = []));
+      const list = dependents.get(j) ?? [];
+      if (list.length === 0) dependents.set(j, list);
       list.push(i);
     }
   }
-  const order = orderBy(nodes, blockers, (i) => dependents.get(i) ?? [], 'min', () => true);
+  const order = orderBy(
+    nodes,
+    blockers,
+    (i) => dependents.get(i) ?? [],
+    'min',
+    () => true,
+  );
   return order.map((i) => config.serviceOrder[i]!);
 }
 
@@ -317,7 +323,13 @@ export function stopOrder(config: BakedConfig, names: readonly string[]): string
   const deps = config.serviceOrder.map((n) => [...new Set(depNames(config, n))].map((d) => index.get(d)!));
   const blockers = new Map<number, number>();
   for (const list of deps) for (const j of list) blockers.set(j, (blockers.get(j) ?? 0) + 1);
-  const order = orderBy(all, blockers, (i) => deps[i] ?? [], 'max', (i) => wanted.has(i));
+  const order = orderBy(
+    all,
+    blockers,
+    (i) => deps[i] ?? [],
+    'max',
+    (i) => wanted.has(i),
+  );
   return [...order.map((i) => config.serviceOrder[i]!), ...unknown];
 }
 
