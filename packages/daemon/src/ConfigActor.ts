@@ -4,7 +4,7 @@ import type { BakedConfig, BakedHook, BakedService, GlobalHookName, ServiceHookN
 import { MAX_CONFIG_FILE_BYTES, MAX_ENV_FILE_BYTES, readUserFile } from '@kepler/config/files';
 import type { LogLine, ServiceInfo, ServiceStatus, StreamEvent } from '@kepler/protocol';
 import { writeFileAtomic } from './atomicWrite.js';
-import { snapshotYaml } from './bake/bakeOffThread.js';
+import { snapshotText } from './bake/bakeOffThread.js';
 import {
   type DepView,
   dependentsOf,
@@ -23,6 +23,7 @@ import { OpQueue } from './OpQueue.js';
 import { stateWarning } from './persistedState.js';
 import { isSameProcess } from './platform/index.js';
 import { runCommandProbe } from './probe.js';
+import { ReevaluationQueue } from './ReevaluationQueue.js';
 import { RestartWatchers } from './RestartWatchers.js';
 import { type ServiceHost, ServiceRuntime } from './ServiceRuntime.js';
 import { SpawnJournal, type SpawnRecord, stopIsNewer } from './SpawnJournal.js';
@@ -35,6 +36,7 @@ import {
   toServiceInfo,
 } from './serviceState.js';
 import { UntrackedProcesses } from './UntrackedProcesses.js';
+import { watchEvery } from './watchEvery.js';
 
 /** What a start or restart does, known before it runs any hook (see `onPlanned`). */
 export interface StartPlan {
@@ -58,6 +60,10 @@ export class ConfigActor implements ServiceHost {
   private readonly listeners = new Set<ConfigListener>();
   private readonly depTimers = new Map<string, NodeJS.Timeout[]>();
   private readonly watchers = new RestartWatchers((line) => this.log(`${this.path}: ${line}`));
+  private readonly reevaluation = new ReevaluationQueue(
+    () => this.baked,
+    (names) => this.evaluate(names),
+  );
   private globalInitDone = false;
   private readonly stateFile: StateFile;
   private readonly spawnJournal: SpawnJournal;
@@ -143,9 +149,12 @@ export class ConfigActor implements ServiceHost {
     }
   }
 
-  /** Writes expanded_config.yaml (the snapshot later daemon restarts run from). */
+  /**
+   * Writes expanded_config.yaml (the snapshot later daemon restarts run from), as JSON: still YAML,
+   * but rendered and read back ~100x faster (5,000 services: 40 ms instead of 4 s, and 23 s to parse).
+   */
   async writeSnapshot(): Promise<void> {
-    writeFileAtomic(join(this.stateDir, 'expanded_config.yaml'), await snapshotYaml(this.baked));
+    writeFileAtomic(join(this.stateDir, 'expanded_config.yaml'), await snapshotText(this.baked));
     this.snapshotWritten = true;
   }
 
@@ -304,8 +313,7 @@ export class ConfigActor implements ServiceHost {
     if (state.status === 'stopped' && !this.removed && this.services.get(name)?.desired === 'stop')
       this.spawnJournal.recordStop(name, state.spawns);
     this.updateWatcher(name);
-    // Let the transition finish (and other services settle) before re-evaluating dependents.
-    queueMicrotask(() => this.evaluate());
+    this.reevaluation.changed(name);
   }
 
   progress(service: string, message: string): void {
@@ -379,11 +387,12 @@ export class ConfigActor implements ServiceHost {
     };
   }
 
-  /** Launches every waiting service whose dependencies are satisfied; fails those that never can be. */
-  evaluate(): void {
+  /** Launches the waiting services (of `names`) whose dependencies are satisfied; fails those that never can be. */
+  evaluate(names: readonly string[] = this.baked.serviceOrder): void {
     if (this.removed) return;
-    for (const rt of this.services.values()) {
-      if (rt.state.status !== 'waiting' || rt.desired !== 'run') continue;
+    for (const name of names) {
+      const rt = this.services.get(name);
+      if (rt === undefined || rt.state.status !== 'waiting' || rt.desired !== 'run') continue;
       let ready = true;
       let pendingReason: string | null = null;
       for (const [dep, edge] of Object.entries(rt.spec.dependsOn)) {
@@ -432,14 +441,14 @@ export class ConfigActor implements ServiceHost {
   }
 
   restartInitiated(name: string): void {
-    for (const dependent of dependentsOf(this.baked, name, { restartOnly: true })) {
+    for (const dependent of this.reevaluation.dependents(name, true)) {
       if (this.restarting?.has(dependent)) continue; // restarted by the same command anyway
       const rt = this.services.get(dependent)!;
       if (rt.desired !== 'run' || isTerminal(rt.state.status)) continue;
       this.progress(dependent, `restarting because ${name} restarts`);
       void rt.stop({ manual: false, afterwards: 'waiting' }).then(() => {
         this.armDepTimers(rt);
-        this.evaluate();
+        this.evaluate([dependent]);
       });
     }
   }
@@ -553,30 +562,29 @@ export class ConfigActor implements ServiceHost {
    * post_restart hooks have finished: global post_* hooks wait on it, so they come last.
    */
   private async launched(names: readonly string[]): Promise<void> {
-    await this.until(() =>
-      names.every((n) => {
-        const rt = this.services.get(n)!;
-        const s = rt.state.status;
-        return rt.desired === 'stop' || (s !== 'waiting' && s !== 'starting' && s !== 'stopped');
-      }),
-    );
+    await this.untilEvery(names, (n) => {
+      const rt = this.services.get(n)!;
+      const s = rt.state.status;
+      return rt.desired === 'stop' || (s !== 'waiting' && s !== 'starting' && s !== 'stopped');
+    });
     await Promise.all(names.map((n) => this.services.get(n)!.postLaunchHooks));
   }
 
-  /** Resolves when `predicate` holds, re-checked at each status change. */
-  until(predicate: () => boolean, abort?: AbortSignal): Promise<void> {
-    if (predicate() || abort?.aborted) return Promise.resolve();
+  /** Resolves when `holds` is true of every named service (see watchEvery), or on abort. */
+  untilEvery(names: readonly string[], holds: (name: string) => boolean, abort?: AbortSignal): Promise<void> {
+    if (abort?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
+      let finished = false;
+      let cancel: () => void = () => undefined;
       const done = () => {
-        off();
+        finished = true;
+        cancel();
         abort?.removeEventListener('abort', done);
         resolve();
       };
-      const off = this.subscribe((e) => {
-        if (e.type === 'serviceStatusChanged' && predicate()) done();
-      });
+      cancel = watchEvery((l) => this.subscribe(l), names, holds, done);
       // Resolving on abort drops the subscription: a cancelled stream must not leak a listener.
-      abort?.addEventListener('abort', done, { once: true });
+      if (!finished) abort?.addEventListener('abort', done, { once: true });
     });
   }
 

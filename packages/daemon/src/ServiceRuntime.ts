@@ -10,14 +10,17 @@ import { canTransition, isActive, isTerminal } from './lifecycle.js';
 import type { LogStore } from './logs/index.js';
 import { OpQueue } from './OpQueue.js';
 import {
-  createFifos,
+  ensureFifos,
   isSameProcess,
+  launchSlice,
   openFifoForChild,
   openFifoReader,
   PlatformError,
   type ProcessExit,
+  removeCgroupOfMarker,
   resolveUser,
   spawnService,
+  spawnSlot,
   stopProcessTree,
   watchForeignExit,
 } from './platform/index.js';
@@ -102,6 +105,7 @@ export class ServiceRuntime {
   private readonly queue = new OpQueue();
   private proc: LiveProcess | null = null;
   private stopping = false;
+  private launchQueued = false;
   private restartTimer: NodeJS.Timeout | null = null;
   private consecutiveCrashes = 0;
   private drainWaiters: Array<() => void> = [];
@@ -157,7 +161,13 @@ export class ServiceRuntime {
 
   /** Launches now (dependencies are satisfied). */
   launch(kind: 'start' | 'restart' = 'start'): Promise<void> {
-    return this.queue.run(() => this.doLaunch(kind));
+    if (this.launchQueued) return this.idle(); // evaluated again while waiting for its slice
+    this.launchQueued = true;
+    return this.queue.run(async () => {
+      await launchSlice(); // a burst of launches is spread over event-loop turns (spawnPacing.ts)
+      this.launchQueued = false;
+      return this.doLaunch(kind);
+    });
   }
 
   private async doLaunch(requested: 'start' | 'restart' | 'auto'): Promise<void> {
@@ -221,13 +231,15 @@ export class ServiceRuntime {
     try {
       await this.spawn();
     } catch (e) {
+      hooksDone();
+      // Stopped while the spawn waited for its turn: nothing was started.
+      if (this.desired !== 'run') return this.transition('stopped', { reason: null });
       this.desired = 'stop'; // a launch failure ends the wish: nothing retries it
       this.transition('failed', {
         reason: (e as Error).message,
         pid: null,
         stoppedAt: new Date().toISOString(),
       });
-      hooksDone();
       return;
     }
     // post_start then post_restart, in that order, without holding the service's queue.
@@ -242,12 +254,19 @@ export class ServiceRuntime {
   private async spawn(): Promise<void> {
     const stdoutFifo = join(this.host.fifoDir, `${this.name}.stdout`);
     const stderrFifo = join(this.host.fifoDir, `${this.name}.stderr`);
-    createFifos([stdoutFifo, stderrFifo]);
+    await ensureFifos([stdoutFifo, stderrFifo]);
+    const releaseSlot = await spawnSlot(); // bounds a burst's set-up (see spawnPacing.ts)
+    if (this.desired !== 'run') {
+      releaseSlot();
+      throw new PlatformError('SPAWN_CANCELLED', 'stopped before it started');
+    }
     // The child holds each FIFO read-write, so its writes block instead of failing while no daemon
     // reads (a daemon crash); our read side is opened while our write fd keeps the FIFO from EOF.
-    const outFd = openFifoForChild(stdoutFifo);
-    const errFd = openFifoForChild(stderrFifo);
+    let outFd = -1;
+    let errFd = -1;
     try {
+      outFd = openFifoForChild(stdoutFifo);
+      errFd = openFifoForChild(stderrFifo);
       this.attachReaders(stdoutFifo, stderrFifo);
       const child = await spawnService({
         command: this.spec.command,
@@ -259,6 +278,7 @@ export class ServiceRuntime {
         limits: this.spec.limits,
         stdout: outFd,
         stderr: errFd,
+        proceed: () => this.desired === 'run',
       });
       this.proc = {
         pid: child.pid,
@@ -268,6 +288,7 @@ export class ServiceRuntime {
         startedAtMs: this.host.now(),
       };
     } finally {
+      releaseSlot();
       closeQuietly(outFd);
       closeQuietly(errFd);
     }
@@ -355,6 +376,7 @@ export class ServiceRuntime {
     if (this.proc !== proc) return;
     this.proc = null;
     this.cancelForeign = null;
+    if (!proc.own) removeCgroupOfMarker(this.marker); // our own children release theirs (spawn.ts)
     this.stopHealth();
     if (this.stopping) return; // the stop operation finishes the bookkeeping
     const stoppedAt = new Date().toISOString();

@@ -8,6 +8,16 @@ import type { PersistedConfigState } from './serviceState.js';
 export const STATE_RETRY_MS = 1000;
 
 /**
+ * Consecutive writes are spaced by 4x the last serialisation's time, and by 1 ms per 10 kB written:
+ * a config of 5,000 services is ~2 MB of state that takes 20-60 ms to serialise and as much again to
+ * copy and write, and rewriting it back to back through a long start kept the event loop busy half
+ * the time. Small configs wait about nothing. (A crash loses at most this window of changes; spawns
+ * are in SpawnJournal anyway.)
+ */
+export const SERIALISE_PAUSE_FACTOR = 4;
+export const STATE_BYTES_PER_PAUSE_MS = 10_000;
+
+/**
  * A config's `state.json`: read once at load, then rewritten after every burst of transitions.
  * Writes are atomic and happen off the event loop (the fsync runs in libuv's threadpool, so
  * supervision never waits on the disk); transitions during a write give one more write after it. A
@@ -26,6 +36,10 @@ export class StateFile {
   /** Writes are failing: the first failure was reported, the next success will be. */
   private failing = false;
   private retryTimer: NodeJS.Timeout | null = null;
+  /** How long the next write waits after the last one (see SERIALISE_PAUSE_FACTOR), ms. */
+  private pauseMs = 0;
+  /** When the last serialisation ended (Date.now()). */
+  private lastWriteAt = 0;
 
   constructor(
     readonly path: string,
@@ -119,6 +133,9 @@ export class StateFile {
     try {
       await new Promise((resolve) => setImmediate(resolve));
       while (this.dirty && !this.closed) {
+        const pause = this.lastWriteAt + this.pauseMs - Date.now();
+        if (pause >= 1) await new Promise((resolve) => setTimeout(resolve, pause));
+        if (this.closed) break;
         this.dirty = false;
         const generation = ++this.generation;
         const landed = await writeFileAtomicAsync(
@@ -157,6 +174,11 @@ export class StateFile {
   }
 
   private text(): string {
-    return `${JSON.stringify(this.snapshot(), null, 2)}\n`;
+    const t0 = performance.now();
+    const text = `${JSON.stringify(this.snapshot(), null, 2)}\n`;
+    const serialiseMs = performance.now() - t0;
+    this.pauseMs = Math.max(serialiseMs * SERIALISE_PAUSE_FACTOR, text.length / STATE_BYTES_PER_PAUSE_MS);
+    this.lastWriteAt = Date.now();
+    return text;
   }
 }

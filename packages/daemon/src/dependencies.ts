@@ -1,6 +1,7 @@
 import type { BakedConfig, BakedDependency, ExitCodeRange } from '@kepler/config';
 import type { ServiceStatus } from '@kepler/protocol';
 import { DaemonError } from './errors.js';
+import { IndexHeap } from './IndexHeap.js';
 
 /**
  * Dependency logic as pure functions over a baked config and a snapshot of a dependency's state: no
@@ -174,24 +175,30 @@ export function evaluateEdge(
  * deferred. Membership is a property of the whole config's graph; `among` only filters the result
  * (e.g. the services a `start` touches). A target missing from the config disqualifies its dependent.
  * Services in a dependency cycle of wait edges stay in the cluster (validation rejects cycles).
+ * Linear in services + edges: deferral spreads from its sources along reverse edges.
  */
 export function startupCluster(config: BakedConfig, among?: ReadonlySet<string>): Set<string> {
-  const cluster = new Set(config.serviceOrder);
-  // Greatest fixed point: drop services with a deferred edge or a target outside, until stable.
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (const name of cluster) {
-      const svc = config.services[name];
-      const edges = svc ? Object.entries(svc.dependsOn) : [];
-      if (!svc || edges.some(([target, edge]) => !edge.wait || !cluster.has(target))) {
-        cluster.delete(name);
-        changed = true;
-      }
+  const dependents = reverseEdges(config);
+  const deferred = new Set<string>();
+  const stack: string[] = [];
+  for (const name of config.serviceOrder) {
+    const svc = config.services[name];
+    const edges = svc ? Object.entries(svc.dependsOn) : [];
+    if (!svc || edges.some(([target, edge]) => !edge.wait || !(target in config.services))) {
+      deferred.add(name);
+      stack.push(name);
     }
   }
-  if (!among) return cluster;
-  return new Set([...cluster].filter((n) => among.has(n)));
+  while (stack.length > 0) {
+    for (const d of dependents.get(stack.pop() as string) ?? []) {
+      if (deferred.has(d)) continue;
+      deferred.add(d);
+      stack.push(d);
+    }
+  }
+  const cluster = new Set<string>();
+  for (const n of config.serviceOrder) if (!deferred.has(n) && (!among || among.has(n))) cluster.add(n);
+  return cluster;
 }
 
 function sourceIndex(config: BakedConfig): Map<string, number> {
@@ -201,6 +208,60 @@ function sourceIndex(config: BakedConfig): Map<string, number> {
 function depNames(config: BakedConfig, name: string): string[] {
   const svc = config.services[name];
   return svc ? Object.keys(svc.dependsOn).filter((d) => d in config.services) : [];
+}
+
+/** Direct dependents of every service (targets missing from the config left out), in source order. */
+function reverseEdges(config: BakedConfig): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const n of config.serviceOrder) {
+    for (const d of depNames(config, n)) {
+      const list = out.get(d) ?? [];
+      if (list.length === 0) out.set(d, list);
+      if (list.at(-1) !== n) list.push(n);
+    }
+  }
+  return out;
+}
+
+/**
+ * Kahn's algorithm over `nodes` (positions in source order), `blockers.get(n)` being how many nodes
+ * must go before n and `unblocks(n)` the nodes n's going releases. Nodes for which `emit` is false
+ * only pass the order on: they go as soon as they are free. Among free emitted nodes the heap picks
+ * the earliest or latest position; when none is free (a cycle, which validation rejects) the
+ * earliest or latest remaining node goes anyway.
+ */
+function orderBy(
+  nodes: readonly number[],
+  blockers: Map<number, number>,
+  unblocks: (n: number) => readonly number[],
+  pick: 'min' | 'max',
+  emit: (n: number) => boolean,
+): number[] {
+  const heap = new IndexHeap(pick);
+  const passing: number[] = [];
+  const free = (n: number) => (emit(n) ? heap.push(n) : passing.push(n));
+  for (const n of nodes) if ((blockers.get(n) ?? 0) === 0) free(n);
+  const sorted = [...nodes].sort((a, b) => (pick === 'min' ? a - b : b - a));
+  const done = new Set<number>();
+  const out: number[] = [];
+  let fallback = 0;
+  while (done.size < nodes.length) {
+    let n = passing.pop() ?? heap.pop();
+    if (n === undefined) {
+      // cycle: break it at the first remaining node in pick order
+      while (done.has(sorted[fallback]!)) fallback++;
+      n = sorted[fallback]!;
+    }
+    if (done.has(n)) continue;
+    done.add(n);
+    if (emit(n)) out.push(n);
+    for (const m of unblocks(n)) {
+      const left = (blockers.get(m) ?? 0) - 1;
+      blockers.set(m, left);
+      if (left === 0 && !done.has(m)) free(m);
+    }
+  }
+  return out;
 }
 
 /**
@@ -222,51 +283,54 @@ export function withDependencies(config: BakedConfig, names: readonly string[]):
     stack.push(...depNames(config, n));
   }
   const index = sourceIndex(config);
-  const remaining = [...closure].sort((a, b) => (index.get(a) ?? 0) - (index.get(b) ?? 0));
-  const out: string[] = [];
-  const done = new Set<string>();
-  while (remaining.length > 0) {
-    let i = remaining.findIndex((n) => depNames(config, n).every((d) => done.has(d)));
-    if (i < 0) i = 0; // cycle: break it in source order
-    const [n] = remaining.splice(i, 1) as [string];
-    out.push(n);
-    done.add(n);
+  const nodes = [...closure].map((n) => index.get(n) ?? 0);
+  const blockers = new Map<number, number>();
+  const dependents = new Map<number, number[]>();
+  for (const n of closure) {
+    const deps = new Set(depNames(config, n));
+    const i = index.get(n) ?? 0;
+    blockers.set(i, deps.size);
+    for (const d of deps) {
+      const j = index.get(d) ?? 0;
+      const list = dependents.get(j) ?? [];
+      if (list.length === 0) dependents.set(j, list);
+      list.push(i);
+    }
   }
-  return out;
+  const order = orderBy(
+    nodes,
+    blockers,
+    (i) => dependents.get(i) ?? [],
+    'min',
+    () => true,
+  );
+  return order.map((i) => config.serviceOrder[i]!);
 }
 
 /**
  * Order to stop `names`: each service before everything it depends on (also through services not in
  * `names`), and among independent services, reverse source order. Unknown names go last, as given.
+ * Linear in the config's services and edges (plus a log factor for the choice among free services).
  */
 export function stopOrder(config: BakedConfig, names: readonly string[]): string[] {
   const index = sourceIndex(config);
   const unique = [...new Set(names)];
-  const known = unique.filter((n) => index.has(n));
+  const wanted = new Set(unique.filter((n) => index.has(n)).map((n) => index.get(n)!));
   const unknown = unique.filter((n) => !index.has(n));
-  // Transitive dependencies of each service, through the whole graph.
-  const deps = new Map<string, Set<string>>();
-  for (const n of known) {
-    const seen = new Set<string>();
-    const stack = depNames(config, n);
-    while (stack.length > 0) {
-      const d = stack.pop() as string;
-      if (seen.has(d)) continue;
-      seen.add(d);
-      stack.push(...depNames(config, d));
-    }
-    deps.set(n, seen);
-  }
-  const remaining = known.sort((a, b) => (index.get(b) ?? 0) - (index.get(a) ?? 0));
-  const out: string[] = [];
-  while (remaining.length > 0) {
-    // Free to stop: no other remaining service depends on it.
-    let i = remaining.findIndex((n) => !remaining.some((o) => o !== n && deps.get(o)?.has(n)));
-    if (i < 0) i = 0; // cycle: break it in reverse source order
-    const [n] = remaining.splice(i, 1) as [string];
-    out.push(n);
-  }
-  return [...out, ...unknown];
+  // The whole graph takes part, so order holds through services not being stopped; a service may go
+  // once every service depending on it has gone.
+  const all = config.serviceOrder.map((_, i) => i);
+  const deps = config.serviceOrder.map((n) => [...new Set(depNames(config, n))].map((d) => index.get(d)!));
+  const blockers = new Map<number, number>();
+  for (const list of deps) for (const j of list) blockers.set(j, (blockers.get(j) ?? 0) + 1);
+  const order = orderBy(
+    all,
+    blockers,
+    (i) => deps[i] ?? [],
+    'max',
+    (i) => wanted.has(i),
+  );
+  return [...order.map((i) => config.serviceOrder[i]!), ...unknown];
 }
 
 /**

@@ -18,6 +18,7 @@ import { STARTED_STATUSES, TERMINAL_STATUSES } from './lifecycle.js';
 import { inBatches } from './logs/index.js';
 import { psResult } from './psResult.js';
 import type { ServiceState } from './serviceState.js';
+import { watchEvery } from './watchEvery.js';
 
 /** What a handler gets besides its request: a way to push events, and the client's cancellation. */
 export interface RequestContext {
@@ -181,20 +182,20 @@ async function observe(
   try {
     const begun = await begin((plan) => scope?.begin(plan));
     scope?.begin(begun);
+    const targets = new Set(begun.targets);
     const result = (extra: Partial<StartResult> = {}): StartResult => ({
       started: begun.started,
       alreadyRunning: begun.alreadyRunning,
       deferred: [],
-      services: actor.ps().filter((s) => begun.targets.includes(s.name)),
+      services: actor.ps().filter((s) => targets.has(s.name)),
       ...extra,
     });
     if (opts.mode === 'detach') return result();
-    const targets = new Set(begun.targets);
     if (opts.mode === 'follow') {
       const cancelled = new AbortController();
       void ctx.cancelled.then(() => cancelled.abort());
       const quiet = scope!.quiescenceSet(begun.targets);
-      await actor.until(() => quiet.every((n) => isQuiet(actor, n)), cancelled.signal);
+      await actor.untilEvery(quiet, (n) => isQuiet(actor, n), cancelled.signal);
       // A post_exit hook runs after its service is already terminal: its output belongs to the run.
       await Promise.race([Promise.all(quiet.map((n) => actor.services.get(n)!.postExitHook)), ctx.cancelled]);
       if (!ctx.isCancelled()) ctx.emit({ type: 'quiescent' });
@@ -260,31 +261,40 @@ async function waitForCluster(
   timeoutMs: number | null,
   ctx: RequestContext,
 ): Promise<{ ok: true } | { ok: false; service: string | null; reason: string }> {
-  const check = (): { ok: true } | { ok: false; service: string; reason: string } | null => {
-    let allReady = true;
-    for (const name of cluster) {
-      const r = readiness(actor, name);
-      if (typeof r === 'object') return { ok: false, service: name, reason: r.failed };
-      if (r === 'pending') allReady = false;
-    }
-    return allReady ? { ok: true } : null;
-  };
-  const immediate = check();
-  if (immediate) return immediate;
-  for (const name of cluster) noteRecovering(actor, name, ctx);
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | null = null;
+    let settled = false;
+    let cancel: () => void = () => undefined;
     const finish = (v: { ok: true } | { ok: false; service: string | null; reason: string }) => {
-      off();
+      if (settled) return;
+      settled = true;
+      cancel();
       if (timer) clearTimeout(timer);
       resolve(v);
     };
-    const off = actor.subscribe((e) => {
-      if (e.type !== 'serviceStatusChanged') return;
-      const r = check();
-      if (r) finish(r);
-      else if (e.status === 'unhealthy' && cluster.includes(e.service)) noteRecovering(actor, e.service, ctx);
+    const judge = (name: string) => {
+      const r = readiness(actor, name);
+      return typeof r === 'object' ? r : r === 'ready';
+    };
+    cancel = watchEvery(
+      (l) => actor.subscribe(l),
+      cluster,
+      judge,
+      (outcome) =>
+        finish(outcome.ok ? outcome : { ok: false, service: outcome.service, reason: outcome.failure }),
+    );
+    if (settled) return;
+    // A service that was healthy and turns unhealthy is waited for: say so (readiness keeps it pending).
+    for (const name of cluster) noteRecovering(actor, name, ctx);
+    const offRecovering = actor.subscribe((e) => {
+      if (e.type === 'serviceStatusChanged' && e.status === 'unhealthy' && cluster.includes(e.service))
+        noteRecovering(actor, e.service, ctx);
     });
+    const cancelWatch = cancel;
+    cancel = () => {
+      cancelWatch();
+      offRecovering();
+    };
     if (timeoutMs !== null) {
       timer = setTimeout(() => {
         const waiting = cluster.find((n) => readiness(actor, n) === 'pending') ?? null;

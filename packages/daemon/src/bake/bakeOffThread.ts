@@ -27,7 +27,7 @@ export interface BakeJob {
 
 /** What the worker posts back: the baked config, the user's mistakes, or a bug's stack. */
 export type BakeOutcome =
-  | { readonly ok: true; readonly baked: BakedConfig; readonly snapshotYaml: string }
+  | { readonly ok: true; readonly baked: BakedConfig; readonly snapshotText: string }
   | {
       readonly ok: false;
       readonly code: ConfigErrorCode;
@@ -56,7 +56,7 @@ export async function bakeOffThread(job: BakeJob): Promise<BakedConfig> {
     const outcome = await worker.run(job);
     if (outcome.ok) {
       const baked = deepFreeze(outcome.baked);
-      renderedSnapshots.set(baked, outcome.snapshotYaml);
+      renderedSnapshots.set(baked, outcome.snapshotText);
       return baked;
     }
     if ('bug' in outcome) throw new Error(`baking ${job.path} failed: ${outcome.bug}`);
@@ -71,10 +71,10 @@ export async function bakeOffThread(job: BakeJob): Promise<BakedConfig> {
  * The snapshot (`expanded_config.yaml`) of `baked`: the text its bake worker rendered, or rendered
  * here for a config that did not come from `bakeOffThread` (one restored from its snapshot).
  */
-export async function snapshotYaml(baked: BakedConfig): Promise<string> {
+export async function snapshotText(baked: BakedConfig): Promise<string> {
   const rendered = renderedSnapshots.get(baked);
   if (rendered !== undefined) return rendered;
-  return renderBakedConfig(baked, 'yaml');
+  return renderBakedConfig(baked, 'json');
 }
 
 /**

@@ -12,7 +12,7 @@ async function bake(job: BakeJob): Promise<BakeOutcome> {
   try {
     const baked = await bakeConfig({ path: job.path, env: job.env });
     // Rendered here too: for a big config it takes seconds, which the event loop must not spend.
-    return { ok: true, baked, snapshotYaml: renderBakedConfig(baked, 'yaml') };
+    return { ok: true, baked, snapshotText: renderBakedConfig(baked, 'json') };
   } catch (error) {
     return error instanceof ConfigError
       ? { ok: false, code: error.code, message: error.message, issues: error.issues }

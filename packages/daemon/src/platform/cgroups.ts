@@ -13,10 +13,19 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode } from './errors.js';
+import { readStat } from './procfs.js';
 
 interface CgroupSetup {
   /** `<mount>/kepler` */
@@ -103,26 +112,91 @@ export function setCgroupsEnabled(on: boolean): void {
   enabled = on;
 }
 
+/** The marker as a directory name: what a cgroup's name starts with (cut at 64 characters). */
+function readableName(marker: string): string {
+  return marker.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
 /** The cgroup directory for a marker, whether or not it exists; null when cgroups are not in use. */
 export function cgroupPathForMarker(marker: string): string | null {
   const setup = enabled ? detect() : null;
   if (setup === null) return null;
-  const readable = marker.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 64);
+  const readable = readableName(marker).slice(0, 64);
   const hash = createHash('sha256').update(marker).digest('hex').slice(0, 10);
   return join(setup.root, `${readable}-${hash}`);
 }
 
-/** Creates the marker's cgroup if needed; returns its directory, or null (no cgroups, or mkdir failed). */
-export async function ensureCgroup(marker: string): Promise<string | null> {
+/**
+ * Processes started into a cgroup, by directory: null until forked, then the pid until it exits. A
+ * child joins its cgroup itself, a moment after the fork (see spawn.ts), so a cgroup that is empty
+ * may still be about to receive a process: removeCgroup leaves it alone while one of these has
+ * neither joined nor ended.
+ */
+const starting = new Map<string, Map<symbol, number | null>>();
+
+/** A cgroup held for one process being started in it (see acquireCgroup). */
+export interface CgroupLease {
+  readonly dir: string;
+  /** The process was forked: from now on its own membership (or its end) says whether it joined. */
+  forked(pid: number): void;
+  /** The process exited (or was never forked): the cgroup is removed if nothing else is in it. */
+  release(): void;
+}
+
+/**
+ * Creates the marker's cgroup if needed and holds it for one process until `release()`; null when
+ * cgroups are not in use or mkdir failed. The last release of an empty cgroup removes it: a service
+ * whose process ends, a hook, a probe leave nothing behind.
+ */
+export async function acquireCgroup(marker: string): Promise<CgroupLease | null> {
   const dir = cgroupPathForMarker(marker);
   if (dir === null) return null;
+  const token = Symbol(marker);
+  const held = starting.get(dir) ?? new Map<symbol, number | null>();
+  starting.set(dir, held);
+  held.set(token, null);
+  let released = false;
+  const lease: CgroupLease = {
+    dir,
+    forked: (pid) => {
+      if (!released) held.set(token, pid);
+    },
+    release: () => {
+      if (released) return;
+      released = true;
+      held.delete(token);
+      if (held.size === 0 && starting.get(dir) === held) starting.delete(dir);
+      removeCgroup(dir);
+    },
+  };
   try {
     await mkdir(dir, { recursive: true });
     accessSync(join(dir, 'cgroup.procs'));
-    return dir;
+    return lease;
   } catch {
+    lease.release();
     return null;
   }
+}
+
+/** True while a process started into `dir` has been (or is about to be) forked but has not joined it yet. */
+function joinPending(dir: string): boolean {
+  for (const pid of starting.get(dir)?.values() ?? []) {
+    if (pid === null) return true;
+    let membership: string;
+    try {
+      membership = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+    } catch {
+      continue; // ended
+    }
+    const rel = membership.match(/^0::(.*)$/m)?.[1];
+    // Joined, or ended before it could (a zombie's file is empty or stale): either way nothing is coming.
+    if (rel === undefined || dir.endsWith(rel)) continue;
+    const state = readStat(pid)?.state;
+    if (state === undefined || state === 'Z') continue;
+    return true;
+  }
+  return false;
 }
 
 /** Pids in the cgroup (live processes only: the kernel drops a process at exit, before it is reaped). */
@@ -157,11 +231,52 @@ export function killCgroup(dir: string): void {
   }
 }
 
-/** Removes an empty cgroup; a busy or missing one is left alone. */
+/**
+ * Removes an empty cgroup; a busy or missing one is left alone, and so is one a process we just
+ * started has yet to join (it would run outside any cgroup).
+ */
 export function removeCgroup(dir: string): void {
   try {
-    rmdirSync(dir);
+    if (!joinPending(dir)) rmdirSync(dir);
   } catch {
-    // EBUSY (still populated) or ENOENT: nothing to do
+    // EBUSY (still populated), ENOENT, or the process ended while we looked: nothing to do
   }
+}
+
+/** Removes the marker's cgroup if it is empty (an adopted process ended: no lease was held for it). */
+export function removeCgroupOfMarker(marker: string): void {
+  const dir = cgroupPathForMarker(marker);
+  if (dir !== null) removeCgroup(dir);
+}
+
+/**
+ * Removes every empty cgroup whose marker starts with one of `markerPrefixes` (e.g. `KEY=<config
+ * id>.`), left behind by processes that ended while no daemon watched them. The kepler cgroup root
+ * is shared by every daemon on the machine: only names derived from these prefixes are touched,
+ * populated ones stay, and a cgroup removed or filled meanwhile by someone else is skipped. Returns
+ * how many were removed. Prefixes must be shorter than 64 characters (see cgroupPathForMarker).
+ */
+export function sweepEmptyCgroups(markerPrefixes: readonly string[]): number {
+  const setup = enabled ? detect() : null;
+  if (setup === null || markerPrefixes.length === 0) return 0;
+  const prefixes = markerPrefixes.map(readableName);
+  let names: string[];
+  try {
+    names = readdirSync(setup.root);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (!prefixes.some((p) => name.startsWith(p))) continue;
+    const dir = join(setup.root, name);
+    if (joinPending(dir)) continue;
+    try {
+      rmdirSync(dir);
+      removed++;
+    } catch {
+      // EBUSY (populated), ENOENT (gone), ENOTDIR (a file): not ours to clear
+    }
+  }
+  return removed;
 }

@@ -1,6 +1,7 @@
 /** Stable codes of errors raised by the OS layer. */
 export type PlatformErrorCode =
   | 'SPAWN_FAILED'
+  | 'SPAWN_CANCELLED'
   | 'UNKNOWN_USER'
   | 'UNKNOWN_GROUP'
   | 'UNKNOWN_SIGNAL'

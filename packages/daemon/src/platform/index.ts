@@ -2,9 +2,15 @@
  * The daemon's OS layer: the only place that spawns, signals, drops privileges and sets rlimits.
  * Linux only (reads /proc, uses util-linux's prlimit and setpriv, optionally cgroup v2).
  */
-export { cgroupPathForMarker, cgroupsAvailable, setCgroupsEnabled } from './cgroups.js';
+export {
+  cgroupPathForMarker,
+  cgroupsAvailable,
+  removeCgroupOfMarker,
+  setCgroupsEnabled,
+  sweepEmptyCgroups,
+} from './cgroups.js';
 export { PlatformError, type PlatformErrorCode } from './errors.js';
-export { createFifo, createFifos, openFifoForChild, openFifoReader } from './fifo.js';
+export { createFifo, createFifos, ensureFifos, openFifoForChild, openFifoReader } from './fifo.js';
 export { notifySystemd } from './notify.js';
 export {
   FOREIGN_EXIT_POLL_MS,
@@ -25,6 +31,7 @@ export {
   type SpawnSpec,
   spawnService,
 } from './spawn.js';
+export { LAUNCHES_PER_TURN, launchSlice, MAX_CONCURRENT_SPAWNS, spawnSlot } from './spawnPacing.js';
 export {
   KILL_WAIT_MAX_MS,
   STOP_POLL_MAX_MS,

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { PlatformError } from './errors.js';
 import type { ProcessExit } from './spawn.js';
 
@@ -16,11 +16,29 @@ export interface ProcStat {
   startTime: string;
 }
 
+/** One buffer for every stat read: readFileSync allocates 64 KiB per /proc file (its size shows as 0). */
+const statBuf = Buffer.allocUnsafe(4096);
+
+/** A /proc file known to be short (stat is < 1 KiB), as latin1, read without allocating a buffer. */
+function readSmall(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    let len = 0;
+    for (;;) {
+      const n = readSync(fd, statBuf, len, statBuf.length - len, null);
+      if (n === 0 || len + n === statBuf.length) return statBuf.toString('latin1', 0, len + n);
+      len += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Reads /proc/<pid>/stat; null when there is no such process. Zombies are returned (state `Z`). */
 export function readStat(pid: number): ProcStat | null {
   let text: string;
   try {
-    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    text = readSmall(`/proc/${pid}/stat`);
   } catch {
     return null;
   }

@@ -3,9 +3,10 @@ import { existsSync, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { ensureCgroup } from './cgroups.js';
+import { acquireCgroup, type CgroupLease } from './cgroups.js';
 import { errnoCode, PlatformError } from './errors.js';
 import { assertMarker, readStat } from './procfs.js';
+import { forkTurn } from './spawnPacing.js';
 import { type ResolvedUser, resolveUser } from './users.js';
 
 /**
@@ -41,6 +42,11 @@ export interface SpawnSpec {
    * stopProcessTree with the same marker then empties.
    */
   marker?: string;
+  /**
+   * Asked right before the fork (which may wait its turn, see spawnPacing.ts): false cancels the start
+   * with PlatformError SPAWN_CANCELLED, e.g. a service stopped while its start was queued.
+   */
+  proceed?: () => boolean;
 }
 
 /** How a process ended: exactly one of code and signal is set for our own children; both null when unknowable. */
@@ -265,11 +271,34 @@ export async function spawnService(spec: SpawnSpec): Promise<SpawnedProcess> {
   env.PATH ??= DEFAULT_PATH;
 
   const exe = await resolveCommand(spec.command[0] ?? '', spec.cwd, env.PATH, user);
-  const cgroupDir = spec.marker !== undefined ? await ensureCgroup(spec.marker) : null;
-  const [file, ...args] = buildChain(spec, exe, user, needPrivileges, cgroupDir);
-  if (file === undefined) throw spawnFailed('empty command');
+  const lease = spec.marker !== undefined ? await acquireCgroup(spec.marker) : null;
+  try {
+    return await forkAndExec(
+      spec,
+      exe,
+      env,
+      buildChain(spec, exe, user, needPrivileges, lease?.dir ?? null),
+      lease,
+    );
+  } catch (err) {
+    lease?.release();
+    throw err;
+  }
+}
 
+async function forkAndExec(
+  spec: SpawnSpec,
+  exe: string,
+  env: Record<string, string>,
+  [file, ...args]: string[],
+  lease: CgroupLease | null,
+): Promise<SpawnedProcess> {
+  if (file === undefined) throw spawnFailed('empty command');
   let child: ChildProcess;
+  await forkTurn(); // nothing may be awaited between this and spawn()
+  if (spec.proceed !== undefined && !spec.proceed()) {
+    throw new PlatformError('SPAWN_CANCELLED', `start of ${spec.command[0]} cancelled`);
+  }
   try {
     child = spawn(file, args, {
       cwd: spec.cwd,
@@ -300,11 +329,15 @@ export async function spawnService(spec: SpawnSpec): Promise<SpawnedProcess> {
   // Registered in the same tick as spawn(): the exit cannot be missed. Later 'error's (kill failures)
   // must not become unhandled exceptions in the daemon.
   child.on('error', () => {});
+  lease?.forked(pid);
   const exited = new Promise<ProcessExit>((res) => {
-    child.once('exit', (code, signal) => res({ code, signal }));
+    child.once('exit', (code, signal) => {
+      lease?.release();
+      res({ code, signal });
+    });
   });
   child.unref();
   // Not reaped before this tick ends, so /proc/<pid>/stat exists even if it already exited.
   const startTime = readStat(pid)?.startTime ?? '';
-  return { pid, startTime, exited, cgroup: cgroupDir, stdout: child.stdout, stderr: child.stderr };
+  return { pid, startTime, exited, cgroup: lease?.dir ?? null, stdout: child.stdout, stderr: child.stderr };
 }

@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+// Scale benchmark: one config of N trivial services (`sleep infinity`) started and stopped by the real
+// daemon, while a second client keeps asking the daemon for its status.
+//
+//   node bench/scale-bench.mjs [--services 100,1000,5000] [--probe-ms 100] [--cpu-prof DIR]
+//
+// Per N: time from `start -d` to every service running (as `daemon status` counts them), daemon RSS
+// then, time of the stop request until it returned and every process is gone, and the slowest answer
+// to `status` from another connection during start and stop (the first request, which loads and bakes
+// the config, is excluded). The fork+exec floor of the VM (N background `sleep`s) is printed beside it.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { requireBuiltAndRoot, rssMb } from './lib.mjs';
+
+const { values } = parseArgs({
+  options: {
+    services: { type: 'string', default: '100,1000,5000' },
+    'probe-ms': { type: 'string', default: '100' },
+    'cpu-prof': { type: 'string' },
+    /** Of the N services, this many name a missing command: they fail at spawn, without a fork. */
+    failing: { type: 'string', default: '0' },
+  },
+});
+const REPO = new URL('..', import.meta.url).pathname;
+const DAEMON = join(REPO, 'packages/daemon/dist/main.js');
+const PROTOCOL = join(REPO, 'packages/protocol/dist/index.js');
+requireBuiltAndRoot([DAEMON, PROTOCOL]);
+const { DaemonClient } = await import(PROTOCOL);
+const PROBE_MS = Number(values['probe-ms']);
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function until(fn, what, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await pause(500);
+  }
+}
+
+/** One request on a fresh connection (as a CLI does); resolves with its latency in ms. */
+async function timedStatus(socket) {
+  const t0 = performance.now();
+  const c = await DaemonClient.connect(socket, { connectTimeoutMs: 60_000 });
+  try {
+    return { ms: performance.now() - t0, status: await c.request({ type: 'status' }) };
+  } finally {
+    c.close();
+  }
+}
+
+/** Probes `status` every PROBE_MS until stopped; returns the worst latency seen. */
+function prober(socket) {
+  let running = true;
+  let worst = 0;
+  let count = 0;
+  const done = (async () => {
+    while (running) {
+      const t0 = performance.now();
+      try {
+        await timedStatus(socket);
+      } catch {
+        worst = Math.max(worst, 60_000);
+      }
+      worst = Math.max(worst, performance.now() - t0);
+      count++;
+      await pause(PROBE_MS);
+    }
+  })();
+  return async () => {
+    running = false;
+    await done;
+    return { worst, count };
+  };
+}
+
+function markerPids(marker) {
+  const pids = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      if (readFileSync(`/proc/${e}/environ`, 'latin1').includes(`\0${marker}`)) pids.push(Number(e));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+function forkFloorMs(n) {
+  const t0 = performance.now();
+  spawnSync('/bin/sh', ['-c', `i=0; while [ $i -lt ${n} ]; do /bin/true & i=$((i+1)); done; wait`]);
+  return performance.now() - t0;
+}
+
+async function run(n) {
+  const base = mkdtempSync(join(tmpdir(), 'kepler-scale-'));
+  const stateDir = join(base, 'state');
+  const cfg = join(base, 'kepler.yaml');
+  const lines = ['services:'];
+  const failing = Number(values.failing);
+  for (let i = 0; i < n - failing; i++) lines.push(`  s${i}:`, '    command: ["sleep", "infinity"]');
+  for (let i = n - failing; i < n; i++) lines.push(`  s${i}:`, '    command: ["kepler-no-such-command"]');
+  writeFileSync(cfg, `${lines.join('\n')}\n`);
+  mkdirSync(stateDir);
+  const args = values['cpu-prof'] ? [`--cpu-prof`, `--cpu-prof-dir=${values['cpu-prof']}`, DAEMON] : [DAEMON];
+  const daemon = spawn(process.execPath, args, {
+    env: { ...process.env, KEPLER_DAEMON_PATH: stateDir },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const socket = join(stateDir, 'kepler.sock');
+  const ref = { path: cfg, env: {} };
+  const row = { services: n, forkFloorMs: Math.round(forkFloorMs(n)) };
+  try {
+    await until(() => timedStatus(socket).catch(() => null), 'the daemon', 15_000);
+    const client = await DaemonClient.connect(socket);
+    // Load (bake) first: the bake is not what this measures.
+    let t0 = performance.now();
+    await client.request({ type: 'ps', config: ref });
+    row.loadMs = Math.round(performance.now() - t0);
+    let stopProbe = prober(socket);
+    t0 = performance.now();
+    await client.request({ type: 'start', config: ref, services: [], mode: 'detach' });
+    row.startReturnedMs = Math.round(performance.now() - t0);
+    let seen = {};
+    await until(
+      async () => {
+        const { services } = await client.request({ type: 'ps', config: ref });
+        seen = {};
+        for (const s of services) seen[s.status] = (seen[s.status] ?? 0) + 1;
+        return seen.running === n - Number(values.failing);
+      },
+      'every service running',
+      600_000,
+    ).catch((e) => {
+      throw new Error(`${e.message}: ${JSON.stringify(seen)}`);
+    });
+    row.allRunningMs = Math.round(performance.now() - t0);
+    let probe = await stopProbe();
+    row.startWorstStatusMs = Math.round(probe.worst);
+    row.rssMb = Math.round(rssMb(daemon.pid));
+    stopProbe = prober(socket);
+    t0 = performance.now();
+    await client.request({ type: 'stop', config: ref, services: [] });
+    row.stopReturnedMs = Math.round(performance.now() - t0);
+    const marker = `KEPLER_SERVICE_ID=${readdirSync(join(stateDir, 'configs'))[0].slice(0, 16)}.`;
+    await until(() => markerPids(marker).length === 0, 'every process gone', 600_000);
+    row.allGoneMs = Math.round(performance.now() - t0);
+    probe = await stopProbe();
+    row.stopWorstStatusMs = Math.round(probe.worst);
+    client.close();
+  } finally {
+    const gone = new Promise((r) => daemon.once('exit', r));
+    daemon.kill('SIGTERM');
+    await gone;
+    rmSync(base, { recursive: true, force: true });
+  }
+  return row;
+}
+
+for (const n of values.services.split(',').map(Number)) {
+  console.log(JSON.stringify(await run(n)));
+}
