@@ -195,3 +195,26 @@ function untrackedProcessSuite(label: string, make: () => TestDaemon): void {
 
 untrackedProcessSuite('cgroups when available', () => new TestDaemon('kepler-e2e-dup'));
 untrackedProcessSuite('KEPLER_CGROUPS=off', () => new NoCgroupDaemon('kepler-e2e-dup-nocg'));
+
+describe('a state.json the daemon wrote itself', () => {
+  const d = new TestDaemon('kepler-e2e-ownstate');
+  beforeAll(() => d.start(), T);
+  afterAll(() => d.cleanup(), T);
+
+  test(
+    'is not reported as invalid after a start, a stop and a daemon restart',
+    async () => {
+      const config = d.writeConfig('services:\n  web:\n    command: ["sleep", "300"]\n');
+      expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
+      await d.waitStatus(config, 'web', 'running');
+      expect((await d.cli(['stop', '-f', config])).code).toBe(0);
+      await d.stop();
+      await d.start();
+      const ps = await d.cli(['ps', '-f', config]);
+      expect({ code: ps.code, stderr: ps.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(d.log).not.toMatch(/state\.json/);
+      expect(await d.service(config, 'web')).toMatchObject({ status: 'stopped' });
+    },
+    T,
+  );
+});
