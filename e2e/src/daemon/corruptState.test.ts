@@ -172,6 +172,11 @@ function untrackedProcessSuite(label: string, make: () => TestDaemon): void {
         for (const pid of before) expect(start.stderr).toContain(String(pid));
         expect(start.stderr).toContain('kepler stop');
         expect((await d.service(config, 'web')).status).toBe('stopped');
+        // In the foreground too, and without first announcing what it would follow.
+        const fg = await d.cli(['start', '-f', config], { timeoutMs: 30_000 });
+        expect({ code: fg.code, stdout: fg.stdout }).toEqual({ code: 1, stdout: '' });
+        expect(fg.stderr).toMatch(/^cannot start web: /);
+        expect(processesOf(config, 'web').sort()).toEqual([...before].sort());
         const ps = await d.cli(['ps', '-f', config]);
         expect(ps.code).toBe(0);
         for (const pid of before) expect(ps.stderr).toContain(String(pid));
