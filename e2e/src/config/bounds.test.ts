@@ -36,6 +36,10 @@ const BOMB_AT = /bomb\.kepler\.yaml:7:12 x-bomb\.x5\[0\]: aliases expand to more
 const DEEP = `services:\n  web:\n    command: ["true"]\nx-deep:\n  ${'- '.repeat(3500)}1\n`;
 const DEEP_AT = /deep\.kepler\.yaml:5:129 x-deep(\[0\]){63}: nested more than 64 levels deep/;
 
+/** 3,500 levels of block maps, one per line, then a key back at column 0 (the dedent yaml's parser recursed on). */
+const DEEP_MAPS = `x-deep:\n${Array.from({ length: 3500 }, (_, i) => `${' '.repeat(i + 1)}k:`).join('\n')} 1\nservices:\n  web:\n    command: ["true"]\n`;
+const DEEP_MAPS_AT = /deep-maps\.kepler\.yaml:65:65 x-deep(\.k){63}: nested more than 64 levels deep/;
+
 /** `n` trivial services, then `extra` (the services bound itself is unit-tested in @kepler/config). */
 function services(n: number, extra = ''): string {
   const lines = Array.from({ length: n }, (_, i) => `  s${i}:\n    command: ["sleep", "1000"]`);
@@ -107,6 +111,20 @@ describe('kepler config refuses what would make a bake unbounded', () => {
       const r = await runCli(['config', '-f', file]);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(DEEP_AT);
+      expect(r.stderr).not.toMatch(/Internal error|call stack/);
+    },
+    T,
+  );
+
+  it(
+    '3,500 levels of block maps followed by a key: the same clear error, not an internal error',
+    async () => {
+      const file = d.writeConfig(DEEP_MAPS, 'deep-maps.kepler.yaml');
+      const r = await runCli(['config', '-f', file]);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({
+        code: 1,
+        stderr: expect.stringMatching(DEEP_MAPS_AT),
+      });
       expect(r.stderr).not.toMatch(/Internal error|call stack/);
     },
     T,

@@ -172,6 +172,11 @@ function untrackedProcessSuite(label: string, make: () => TestDaemon): void {
         for (const pid of before) expect(start.stderr).toContain(String(pid));
         expect(start.stderr).toContain('kepler stop');
         expect((await d.service(config, 'web')).status).toBe('stopped');
+        // In the foreground too, and without first announcing what it would follow.
+        const fg = await d.cli(['start', '-f', config], { timeoutMs: 30_000 });
+        expect({ code: fg.code, stdout: fg.stdout }).toEqual({ code: 1, stdout: '' });
+        expect(fg.stderr).toMatch(/^cannot start web: /);
+        expect(processesOf(config, 'web').sort()).toEqual([...before].sort());
         const ps = await d.cli(['ps', '-f', config]);
         expect(ps.code).toBe(0);
         for (const pid of before) expect(ps.stderr).toContain(String(pid));
@@ -195,3 +200,26 @@ function untrackedProcessSuite(label: string, make: () => TestDaemon): void {
 
 untrackedProcessSuite('cgroups when available', () => new TestDaemon('kepler-e2e-dup'));
 untrackedProcessSuite('KEPLER_CGROUPS=off', () => new NoCgroupDaemon('kepler-e2e-dup-nocg'));
+
+describe('a state.json the daemon wrote itself', () => {
+  const d = new TestDaemon('kepler-e2e-ownstate');
+  beforeAll(() => d.start(), T);
+  afterAll(() => d.cleanup(), T);
+
+  test(
+    'is not reported as invalid after a start, a stop and a daemon restart',
+    async () => {
+      const config = d.writeConfig('services:\n  web:\n    command: ["sleep", "300"]\n');
+      expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
+      await d.waitStatus(config, 'web', 'running');
+      expect((await d.cli(['stop', '-f', config])).code).toBe(0);
+      await d.stop();
+      await d.start();
+      const ps = await d.cli(['ps', '-f', config]);
+      expect({ code: ps.code, stderr: ps.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(d.log).not.toMatch(/state\.json/);
+      expect(await d.service(config, 'web')).toMatchObject({ status: 'stopped' });
+    },
+    T,
+  );
+});

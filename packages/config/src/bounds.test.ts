@@ -50,6 +50,16 @@ describe('nesting depth', () => {
     },
   );
 
+  it('refuses 3,500 levels of block maps followed by more keys (the dedent would overflow the parser)', () => {
+    // One level per line, then a key back at column 0: yaml's parser pops the 3,500 levels recursively.
+    const lines = Array.from({ length: 3500 }, (_, i) => `${' '.repeat(i + 1)}k:`);
+    const { raw, issues } = parse(`x-deep:\n${lines.join('\n')} 1\n${HEAD}`);
+    expect(raw).toBeNull();
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ line: 1 + MAX_YAML_NESTING_DEPTH, column: MAX_YAML_NESTING_DEPTH + 1 });
+    expect(issues[0]?.path).toBe(['x-deep', ...Array(MAX_YAML_NESTING_DEPTH - 1).fill('k')].join('.'));
+  });
+
   it('names the key path of a block map nested too deep', () => {
     const lines = Array.from({ length: 200 }, (_, i) => `${' '.repeat(i + 1)}k${i}:`);
     const { issues } = parse(`${HEAD}x-deep:\n${lines.join('\n')} 1\n`);

@@ -4,7 +4,7 @@
  * config, and a config over it is refused with an issue that states the limit. The README's Security
  * and Reliability section lists them; keep the two in step.
  */
-import { CST, type LineCounter } from 'yaml';
+import { CST, Lexer, type LineCounter, Parser } from 'yaml';
 import type { IssueCollector, Pos } from './issues.js';
 import type { RawConfig } from './parse.js';
 
@@ -49,6 +49,61 @@ export function boundedJson(value: unknown): string | null {
 /** The issue for a config whose baked form is over `MAX_BAKED_CONFIG_CHARS`. */
 export function bakedSizeMessage(): string {
   return `the baked config is larger than ${MAX_BAKED_CONFIG_CHARS / 1024 / 1024} MiB of JSON (Kepler's limit for a config; env_files or expansions repeated across many services?)`;
+}
+
+/**
+ * Parses `text` into YAML tokens (the CST), refusing it as soon as the collections open at once pass
+ * `MAX_YAML_NESTING_DEPTH`: yaml's parser closes levels recursively, so a dedent from thousands of
+ * block levels overflows the stack before `checkNestingDepth` could see the finished tree. Reports the
+ * first collection too deep, with its key path, and returns null.
+ */
+export function parseTokensBounded(
+  text: string,
+  lineCounter: LineCounter,
+  issues: IssueCollector,
+): CST.Token[] | null {
+  const parser = new Parser(lineCounter.addNewLine);
+  const tokens: CST.Token[] = [];
+  lineCounter.addNewLine(0); // as Parser.parse does for the start of input
+  for (const lexeme of new Lexer().lex(text)) {
+    tokens.push(...parser.next(lexeme));
+    // The stack holds the document, the open collections and at most a token or two in the making.
+    if (
+      parser.stack.length > MAX_YAML_NESTING_DEPTH &&
+      !checkOpenCollections(parser.stack, lineCounter, issues)
+    )
+      return null;
+  }
+  tokens.push(...parser.end());
+  return tokens;
+}
+
+/** `checkNestingDepth` for the parser's stack of tokens still open (each nested in the one before). */
+function checkOpenCollections(
+  stack: readonly CST.Token[],
+  lineCounter: LineCounter,
+  issues: IssueCollector,
+): boolean {
+  let depth = 0;
+  let path = '';
+  for (const token of stack) {
+    if (token.type !== 'block-map' && token.type !== 'block-seq' && token.type !== 'flow-collection')
+      continue;
+    if (depth >= MAX_YAML_NESTING_DEPTH) {
+      const { line, col } = lineCounter.linePos(token.offset);
+      issues.add(path, nestingMessage(), { line, column: col });
+      return false;
+    }
+    // The next open collection is the value (or key) of this one's last item.
+    const index = token.items.length - 1;
+    const item = token.items[index];
+    const isSeq =
+      token.type === 'block-seq' || (token.type === 'flow-collection' && token.start.source === '[');
+    const key = item?.key && CST.isScalar(item.key) ? item.key.source : undefined;
+    path = isSeq || key === undefined ? `${path}[${index}]` : path ? `${path}.${key}` : key;
+    depth++;
+  }
+  return true;
 }
 
 /**

@@ -13,7 +13,6 @@ import {
   isScalar,
   isSeq,
   LineCounter,
-  Parser,
   type Scalar,
   type ScalarTag,
   visit,
@@ -26,6 +25,7 @@ import {
   MAX_YAML_ALIAS_NODES,
   MAX_YAML_NESTING_DEPTH,
   nestingMessage,
+  parseTokensBounded,
 } from './bounds.js';
 import { type IssueCollector, indexPath, joinPath, type Pos } from './issues.js';
 
@@ -105,8 +105,8 @@ const LUA_TAGS: ScalarTag[] = [
 export function parseConfigText(text: string, issues: IssueCollector): RawConfig | null {
   const lineCounter = new LineCounter();
   // parseDocument's two steps, with the depth checked in between: composing recurses once per level.
-  const tokens = [...new Parser(lineCounter.addNewLine).parse(text)];
-  if (!checkNestingDepth(tokens, lineCounter, issues)) return null;
+  const tokens = parseTokensBounded(text, lineCounter, issues);
+  if (!tokens || !checkNestingDepth(tokens, lineCounter, issues)) return null;
   const doc = composeFirstDocument(tokens, text.length);
   const posAt = (offset: number | undefined): Pos => {
     const { line, col } = lineCounter.linePos(offset ?? 0);

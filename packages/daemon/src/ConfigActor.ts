@@ -509,10 +509,11 @@ export class ConfigActor implements ServiceHost {
         if (PENDING_OR_ACTIVE.has(rt.state.status) && rt.desired === 'run') alreadyRunning.push(name);
         else started.push(name);
       }
-      opts.onPlanned?.({ started, alreadyRunning });
-      if (started.length === 0) return { started, alreadyRunning, targets };
+      // Refused before the plan is reported: a foreground start must not announce what it will follow.
       const refused = started.map((n) => this.launchRefusal(n)).filter((r) => r !== null);
       if (refused.length > 0) throw new DaemonError('SERVICES_RUNNING', `cannot start ${refused.join('; ')}`);
+      opts.onPlanned?.({ started, alreadyRunning });
+      if (started.length === 0) return { started, alreadyRunning, targets };
       this.stateWarning = null; // reported until the user acts on the config
       if (!this.snapshotWritten) await this.writeSnapshot();
       if (!this.globalInitDone && this.baked.kepler.hooks.on_init) {

@@ -84,7 +84,6 @@ test('pid and start time are checked as a pair', () => {
     [0, '5'],
     [-3, '5'],
     [4242, null],
-    [null, '5'],
     [4242, 'abc'],
     ['4242', '5'],
     [2 ** 40, '5'],
@@ -96,6 +95,15 @@ test('pid and start time are checked as a pair', () => {
   const stopped = parsePersistedState(file({ web: { ...good, status: 'exited' } }), ['web']);
   expect(stopped.state?.services.web).toMatchObject({ status: 'exited', pid: null, start_time: null });
   expect(stopped.problems).toEqual(['services.web.pid: exited with a pid (cleared)']);
+});
+
+test('the start time the daemon leaves behind once a process ended (pid null) is no problem', () => {
+  // What a stop writes: the pid cleared, the last process's start time kept; read back after a daemon restart.
+  const ended = { ...good, status: 'stopped', pid: null, start_time: '5', desired: 'stop' };
+  const r = parsePersistedState(file({ web: ended }), ['web']);
+  expect(r.problems).toEqual([]);
+  expect(r.untrusted.size).toBe(0);
+  expect(r.state?.services.web).toMatchObject({ status: 'stopped', pid: null, start_time: null });
 });
 
 test('a file that is not JSON, or not an object with services, gives no state and a problem', () => {

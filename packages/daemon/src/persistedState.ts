@@ -106,8 +106,10 @@ function parseEntry(value: unknown, path: string, problems: string[]): Persisted
   const startOk = orNull(isStartTime)(o.start_time);
   // pid and start time are one fact: a pid without its start time cannot be told from a recycled pid.
   let pid = pidOk && startOk ? (o.pid as number | null) : null;
-  let startTime = pidOk && startOk ? (o.start_time as string | null) : null;
-  if (!pidOk || !startOk || (pid === null) !== (startTime === null)) {
+  // No pid and a start time is what the daemon writes once a process ended (the last one's start time
+  // stays): nothing to adopt, not a problem. A pid without its start time is one.
+  let startTime = pidOk && startOk && pid !== null ? (o.start_time as string | null) : null;
+  if (!pidOk || !startOk || (pid !== null && startTime === null)) {
     problems.push(
       `${path}.pid/start_time: expected a pid and its start time (or both null), got ${describe(o.pid)} / ${describe(o.start_time)} (cleared)`,
     );
