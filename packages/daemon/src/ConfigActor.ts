@@ -155,6 +155,7 @@ export class ConfigActor implements ServiceHost {
    */
   async writeSnapshot(): Promise<void> {
     writeFileAtomic(join(this.stateDir, 'expanded_config.yaml'), await snapshotText(this.baked));
+    await this.spawnJournal.preallocate(this.baked.serviceOrder);
     this.snapshotWritten = true;
   }
 

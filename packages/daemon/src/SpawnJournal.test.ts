@@ -69,6 +69,26 @@ describe('SpawnJournal', () => {
   });
 });
 
+describe('preallocate', () => {
+  test('gives each service a blank record (read as none) that later records overwrite in place', async () => {
+    const j = new SpawnJournal(dir);
+    j.record('db', rec(3, 40));
+    await j.preallocate(['web', 'db']);
+    expect(j.read('web')).toBeNull();
+    expect(j.read('db')).toEqual(rec(3, 40)); // an existing record is kept
+    const before = statSync(join(dir, 'web'));
+    expect(before.size).toBe(256);
+    // The blocks a full disk could no longer give are taken now: a record and a stop need none.
+    j.record('web', rec(1, 77));
+    j.recordStop('web', 1);
+    const after = statSync(join(dir, 'web'));
+    expect(after.ino).toBe(before.ino);
+    expect(after.size).toBe(256);
+    expect(after.blocks).toBe(before.blocks);
+    expect(j.read('web')).toMatchObject({ spawn: 1, pid: 77, stoppedAt: expect.any(String) });
+  });
+});
+
 describe('stop records', () => {
   test('a stop marks the last spawn in place; a later spawn replaces it', () => {
     const j = new SpawnJournal(dir);

@@ -1,4 +1,5 @@
 import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isCount, isIsoTime, isPid, isStartTime } from './persistedState.js';
 
@@ -21,6 +22,9 @@ export interface SpawnRecord {
 /** Fixed record size: each write replaces the whole record in one write(2) to the same page. */
 const RECORD_BYTES = 256;
 
+/** Record files created at once by preallocate (bounded: 5,000 services must not open 5,000 fds). */
+const PREALLOCATE_BATCH = 128;
+
 /**
  * One small file per service (`spawned/<service>`) naming the last process spawned for it, written
  * before the spawn is reported, and marked when that process is stopped on request. state.json is rewritten for every burst of changes, and a rename over
@@ -39,6 +43,35 @@ export class SpawnJournal {
     private readonly log: (line: string) => void = () => undefined,
   ) {
     mkdirSync(dir, { recursive: true, mode: 0o750 });
+  }
+
+  /**
+   * Gives every service a blank record (RECORD_BYTES of spaces, which read() takes as none) unless it
+   * has one, so that later records and stops are written in place: a file created at the first spawn
+   * needs a block, which a disk that filled since the config's first start cannot give, and the next
+   * daemon would then restart a service the user stopped. Called with the snapshot's first write.
+   * Failures are logged (the spawn record then falls back to creating its file).
+   */
+  async preallocate(services: readonly string[]): Promise<void> {
+    const blank = Buffer.alloc(RECORD_BYTES, 0x20);
+    for (let i = 0; i < services.length; i += PREALLOCATE_BATCH) {
+      const batch = services.slice(i, i + PREALLOCATE_BATCH);
+      await Promise.all(
+        batch.map(async (service) => {
+          try {
+            const fh = await open(join(this.dir, service), 'wx', 0o640);
+            try {
+              await fh.write(blank, 0, blank.length, 0);
+            } finally {
+              await fh.close();
+            }
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+              this.log(`cannot prepare the spawn record of ${service}: ${(e as Error).message}`);
+          }
+        }),
+      );
+    }
   }
 
   record(service: string, rec: SpawnRecord): void {
