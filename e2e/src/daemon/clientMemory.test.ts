@@ -1,11 +1,9 @@
 // Issue 9, defect 9: clients that hold unfinished frames must not grow the daemon's memory without
 // bound. Forty raw connections each announce a 16 MiB frame, send half of it and go quiet. Before
 // the fix the daemon buffered all of it (RSS 56 -> 715 MB) and kept it after they closed.
-import { createRequire } from 'node:module';
 import { createConnection, type Socket } from 'node:net';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { REPO, rssKb, TestDaemon, waitFor } from '../testkit.js';
+import { frame, frameHeader, PROTOCOL_VERSION, unpack } from '../rawFrames.js';
+import { rssKb, TestDaemon, waitFor } from '../testkit.js';
 
 /** Generous: two cores shared with other suites. */
 const T = 90_000;
@@ -26,28 +24,6 @@ const MAX_GROWTH_DURING_KB = 160 * 1024;
  */
 const MAX_GROWTH_AFTER_KB = 96 * 1024;
 
-const { Packr, Unpackr } = createRequire(join(REPO, 'packages/protocol/package.json'))('msgpackr') as {
-  Packr: new (o: object) => { pack: (v: unknown) => Buffer };
-  Unpackr: new (o: object) => { unpack: (b: Buffer) => unknown };
-};
-/** The protocol version the built daemon speaks (a hello with another is refused on its own id). */
-const { PROTOCOL_VERSION } = (await import(
-  pathToFileURL(join(REPO, 'packages/protocol/dist/index.js')).href
-)) as { PROTOCOL_VERSION: number };
-const packr = new Packr({ useRecords: false });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
-
-function header(length: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(length, 0);
-  return b;
-}
-
-function frame(value: unknown): Buffer {
-  const payload = packr.pack(value);
-  return Buffer.concat([header(payload.length), payload]);
-}
-
 interface Reply {
   kind: string;
   id: number;
@@ -66,7 +42,7 @@ class Holder {
       this.buffer = Buffer.concat([this.buffer, chunk]);
       while (this.buffer.length >= 4 && this.buffer.length >= 4 + this.buffer.readUInt32BE(0)) {
         const len = this.buffer.readUInt32BE(0);
-        this.replies.push(unpackr.unpack(this.buffer.subarray(4, 4 + len)) as Reply);
+        this.replies.push(unpack(this.buffer.subarray(4, 4 + len)) as Reply);
         this.buffer = this.buffer.subarray(4 + len);
       }
     });
@@ -123,7 +99,7 @@ test(
       id: 1,
       request: { type: 'hello', protocol: PROTOCOL_VERSION, client: 'e2e' },
     });
-    const partial = Buffer.concat([header(ANNOUNCED_BYTES), Buffer.alloc(SENT_BYTES, 0x61)]);
+    const partial = Buffer.concat([frameHeader(ANNOUNCED_BYTES), Buffer.alloc(SENT_BYTES, 0x61)]);
     /** Opens `n` connections that each send a partial frame, and waits until the daemon took or refused each. */
     const attack = async (n: number): Promise<Holder[]> => {
       const hs = await Promise.all(Array.from({ length: n }, () => Holder.connect(d.socket)));

@@ -2,11 +2,9 @@
 // socket; afterwards other clients are still served and the daemon's memory did not balloon.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { createConnection, type Socket } from 'node:net';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { CLI, REPO, rssKb, TestDaemon, waitFor } from '../testkit.js';
+import { frame, PROTOCOL_VERSION, rawFrame, unpack } from '../rawFrames.js';
+import { CLI, rssKb, TestDaemon, waitFor } from '../testkit.js';
 
 /** Generous: two cores shared with other suites. */
 const T = 60_000;
@@ -14,28 +12,6 @@ const T = 60_000;
 const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 /** How much the daemon's RSS may grow over the whole abuse run. */
 const MAX_RSS_GROWTH_KB = 50 * 1024;
-
-// msgpackr is the protocol package's dependency: use it directly, not the protocol's own encoder, so a
-// bug in that encoder cannot hide a bug in the daemon's decoder.
-const { Packr, Unpackr } = createRequire(join(REPO, 'packages/protocol/package.json'))('msgpackr') as {
-  Packr: new (o: object) => { pack: (v: unknown) => Buffer };
-  Unpackr: new (o: object) => { unpack: (b: Buffer) => unknown };
-};
-/** The protocol version the built daemon speaks (the hello must carry it). */
-const { PROTOCOL_VERSION } = (await import(
-  pathToFileURL(join(REPO, 'packages/protocol/dist/index.js')).href
-)) as { PROTOCOL_VERSION: number };
-const packr = new Packr({ useRecords: false });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
-
-function frame(value: unknown): Buffer {
-  return rawFrame(packr.pack(value));
-}
-function rawFrame(payload: Buffer): Buffer {
-  const header = Buffer.alloc(4);
-  header.writeUInt32BE(payload.length, 0);
-  return Buffer.concat([header, payload]);
-}
 
 interface Reply {
   kind: string;
@@ -59,7 +35,7 @@ class RawClient {
       while (this.buffer.length >= 4) {
         const len = this.buffer.readUInt32BE(0);
         if (this.buffer.length < 4 + len) break;
-        this.replies.push(unpackr.unpack(this.buffer.subarray(4, 4 + len)) as Reply);
+        this.replies.push(unpack(this.buffer.subarray(4, 4 + len)) as Reply);
         this.buffer = this.buffer.subarray(4 + len);
       }
     });

@@ -78,6 +78,21 @@ export function parseTokensBounded(
   return tokens;
 }
 
+/** The key path of a collection's item: `path.key` for a scalar map key, else `path[index]`. */
+function itemPath(
+  collection: CST.BlockMap | CST.BlockSequence | CST.FlowCollection,
+  item: CST.CollectionItem | undefined,
+  index: number,
+  path: string,
+): string {
+  const isSeq =
+    collection.type === 'block-seq' ||
+    (collection.type === 'flow-collection' && collection.start.source === '[');
+  const key = item?.key && CST.isScalar(item.key) ? item.key.source : undefined;
+  if (isSeq || key === undefined) return `${path}[${index}]`;
+  return path ? `${path}.${key}` : key;
+}
+
 /** `checkNestingDepth` for the parser's stack of tokens still open (each nested in the one before). */
 function checkOpenCollections(
   stack: readonly CST.Token[],
@@ -96,11 +111,7 @@ function checkOpenCollections(
     }
     // The next open collection is the value (or key) of this one's last item.
     const index = token.items.length - 1;
-    const item = token.items[index];
-    const isSeq =
-      token.type === 'block-seq' || (token.type === 'flow-collection' && token.start.source === '[');
-    const key = item?.key && CST.isScalar(item.key) ? item.key.source : undefined;
-    path = isSeq || key === undefined ? `${path}[${index}]` : path ? `${path}.${key}` : key;
+    path = itemPath(token, token.items[index], index, path);
     depth++;
   }
   return true;
@@ -134,11 +145,8 @@ export function checkNestingDepth(
       issues.add(path, nestingMessage(), { line, column: col });
       return false;
     }
-    const isSeq =
-      token.type === 'block-seq' || (token.type === 'flow-collection' && token.start.source === '[');
     token.items.forEach((item: CST.CollectionItem, index: number) => {
-      const key = item.key && CST.isScalar(item.key) ? item.key.source : undefined;
-      const childPath = isSeq || key === undefined ? `${path}[${index}]` : path ? `${path}.${key}` : key;
+      const childPath = itemPath(token, item, index, path);
       stack.push({ token: item.key, depth: depth + 1, path: `${path}[${index}]` });
       stack.push({ token: item.value, depth: depth + 1, path: childPath });
     });

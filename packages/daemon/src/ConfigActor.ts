@@ -5,14 +5,7 @@ import { MAX_CONFIG_FILE_BYTES, MAX_ENV_FILE_BYTES, readUserFile } from '@kepler
 import type { LogLine, ServiceInfo, ServiceStatus, StreamEvent } from '@kepler/protocol';
 import { writeFileAtomic } from './atomicWrite.js';
 import { snapshotText } from './bake/bakeOffThread.js';
-import {
-  type DepView,
-  dependentsOf,
-  evaluateEdge,
-  startupCluster,
-  stopOrder,
-  withDependencies,
-} from './dependencies.js';
+import { type DepView, evaluateEdge, startupCluster, stopOrder, withDependencies } from './dependencies.js';
 import { DaemonError } from './errors.js';
 import { formatMs } from './formatMs.js';
 import type { ProbeResult } from './HealthMonitor.js';
