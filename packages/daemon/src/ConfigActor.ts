@@ -19,7 +19,7 @@ import { runCommandProbe } from './probe.js';
 import { ReevaluationQueue } from './ReevaluationQueue.js';
 import { RestartWatchers } from './RestartWatchers.js';
 import { type ServiceHost, ServiceRuntime } from './ServiceRuntime.js';
-import { SpawnJournal, type SpawnRecord, stopIsNewer } from './SpawnJournal.js';
+import { SpawnJournal, type SpawnRecord, stopIsNewer, stoppingIsNewer } from './SpawnJournal.js';
 import { StateFile } from './StateFile.js';
 import {
   fromPersisted,
@@ -182,6 +182,11 @@ export class ConfigActor implements ServiceHost {
         const { spawn: spawns, stoppedAt } = spawned;
         Object.assign(rt.state, { spawns, status: 'stopped', pid: null, stoppedAt, reason: null });
         rt.desired = 'stop';
+      } else if (spawned && trusted && stoppingIsNewer(spawned, rt.state.spawns, writtenAt)) {
+        // A stop on request had begun when the daemon died: recover() finishes it (or sees it done).
+        const { spawn: spawns, pid, startTime, startedAt } = spawned;
+        Object.assign(rt.state, { spawns, status: 'stopping', pid, startTime, startedAt, reason: null });
+        rt.desired = 'stop';
       } else if (spawned && !spawned.stoppedAt && trusted && spawned.spawn > rt.state.spawns) {
         Object.assign(rt.state, {
           spawns: spawned.spawn,
@@ -306,6 +311,10 @@ export class ConfigActor implements ServiceHost {
     // A stop on request reaches the disk even when state.json cannot (see SpawnJournal).
     if (state.status === 'stopped' && !this.removed && this.services.get(name)?.desired === 'stop')
       this.spawnJournal.recordStop(name, state.spawns);
+    // ... and so does the start of one, before its signal: a crash before state.json says `stopping`
+    // must not leave the restarted daemon adopting the process as wanted.
+    if (state.status === 'stopping' && !this.removed && this.services.get(name)?.desired === 'stop')
+      this.spawnJournal.recordStopping(name, state.spawns);
     this.updateWatcher(name);
     this.reevaluation.changed(name);
   }
@@ -750,13 +759,15 @@ export class ConfigActor implements ServiceHost {
     }
   }
 
-  private removeStateDir(): void {
+  private async removeStateDir(): Promise<void> {
     this.removed = true;
     this.stateFile.close();
     for (const rt of this.services.values()) rt.detach();
     this.watchers.close();
     this.logs.closeAll();
-    rmSync(this.stateDir, { recursive: true, force: true });
+    // A state.json write in flight would create its temp file while the tree is removed (ENOTEMPTY).
+    await this.stateFile.settled();
+    rmSync(this.stateDir, { recursive: true, force: true, maxRetries: 3 });
   }
 
   /** Flushes logs and state (daemon shutdown). */

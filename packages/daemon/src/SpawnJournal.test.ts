@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SpawnJournal, stopIsNewer } from './SpawnJournal.js';
+import { SpawnJournal, stopIsNewer, stoppingIsNewer } from './SpawnJournal.js';
 
 let dir: string;
 beforeEach(() => {
@@ -86,6 +86,27 @@ describe('preallocate', () => {
     expect(after.size).toBe(256);
     expect(after.blocks).toBe(before.blocks);
     expect(j.read('web')).toMatchObject({ spawn: 1, pid: 77, stoppedAt: expect.any(String) });
+  });
+});
+
+describe('stopping records', () => {
+  test('mark the current spawn before its signal; newer than a state.json written before them', () => {
+    const j = new SpawnJournal(dir);
+    j.recordStopping('web', 1); // no record of that spawn: nothing to mark
+    expect(j.read('web')).toBeNull();
+    j.record('web', rec(2, 40));
+    j.recordStopping('web', 1); // another spawn: left alone
+    expect(j.read('web')).toEqual(rec(2, 40));
+    j.recordStopping('web', 2);
+    const marked = j.read('web')!;
+    expect(marked).toMatchObject({ ...rec(2, 40), stoppingAt: expect.any(String) });
+    const at = Date.parse(marked.stoppingAt!);
+    expect(stoppingIsNewer(marked, 2, at - 5)).toBe(true);
+    expect(stoppingIsNewer(marked, 2, null)).toBe(true);
+    expect(stoppingIsNewer(marked, 2, at + 5)).toBe(false); // state.json already says so
+    expect(stoppingIsNewer(marked, 3, at - 5)).toBe(false); // a later spawn is in state.json
+    j.recordStop('web', 2);
+    expect(stoppingIsNewer(j.read('web')!, 2, at - 5)).toBe(false); // the stop finished
   });
 });
 

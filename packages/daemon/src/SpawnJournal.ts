@@ -17,6 +17,11 @@ export interface SpawnRecord {
    * the service is `stopped` and not wanted. Absent while the process is the service's current one.
    */
   readonly stoppedAt?: string;
+  /**
+   * ISO time a stop on request began for this spawn (the signal follows this write): a daemon that dies
+   * before state.json says `stopping` still finishes the stop after its restart.
+   */
+  readonly stoppingAt?: string;
 }
 
 /** Fixed record size: each write replaces the whole record in one write(2) to the same page. */
@@ -76,7 +81,8 @@ export class SpawnJournal {
 
   record(service: string, rec: SpawnRecord): void {
     const { spawn, pid, startTime: start_time, startedAt: started_at, stoppedAt: stopped_at } = rec;
-    const text = `${JSON.stringify({ spawn, pid, start_time, started_at, stopped_at })}\n`;
+    const stopping_at = rec.stoppingAt;
+    const text = `${JSON.stringify({ spawn, pid, start_time, started_at, stopped_at, stopping_at })}\n`;
     const bytes = Buffer.from(text.padEnd(RECORD_BYTES)); // (a record is ~110 bytes)
     // No O_TRUNC: the record is overwritten in place, so no moment leaves the file empty.
     const fd = openSync(join(this.dir, service), constants.O_WRONLY | constants.O_CREAT, 0o640);
@@ -109,6 +115,21 @@ export class SpawnJournal {
     }
   }
 
+  /**
+   * Marks the service's current spawn as being stopped on request, before its signal is sent: one
+   * in-place write (no fsync) that a daemon crash cannot lose, while state.json is written later off
+   * the event loop. Only with that spawn's record; a failure is logged, never thrown.
+   */
+  recordStopping(service: string, spawn: number): void {
+    const last = this.read(service);
+    if (last === null || last.spawn !== spawn || last.stoppedAt !== undefined) return;
+    try {
+      this.record(service, { ...last, stoppingAt: new Date().toISOString() });
+    } catch (e) {
+      this.log(`cannot record the stop of ${service}: ${(e as Error).message}`);
+    }
+  }
+
   /** Drops the service's record: a service that starts over (new in a recreated config) has none. */
   forget(service: string): void {
     rmSync(join(this.dir, service), { force: true });
@@ -122,6 +143,7 @@ export class SpawnJournal {
     try {
       const parsed = JSON.parse(readFileSync(join(this.dir, service), 'utf8')) as Record<string, unknown>;
       const { spawn, pid, start_time: startTime, started_at: startedAt, stopped_at: stoppedAt } = parsed;
+      const stoppingAt = parsed.stopping_at;
       if (!isCount(spawn) || spawn === 0) return null;
       if (stoppedAt !== undefined) {
         // A stop record: its process is gone, so a stop without the spawn's record leaves pid 0 and blanks.
@@ -130,6 +152,7 @@ export class SpawnJournal {
         return { spawn, pid, startTime, startedAt, stoppedAt };
       }
       if (!isPid(pid) || !isStartTime(startTime) || !isIsoTime(startedAt)) return null;
+      if (isIsoTime(stoppingAt)) return { spawn, pid, startTime, startedAt, stoppingAt };
       return { spawn, pid, startTime, startedAt };
     } catch {
       return null;
@@ -150,4 +173,18 @@ export function stopIsNewer(
   if (rec.stoppedAt === undefined || rec.spawn < stateSpawns) return false;
   const stoppedAtMs = Date.parse(rec.stoppedAt);
   return Number.isFinite(stoppedAtMs) && (stateWrittenAtMs === null || stateWrittenAtMs < stoppedAtMs);
+}
+
+/**
+ * Whether a stop that began on request (`recordStopping`) is newer than state.json: for the state's
+ * spawn or a later one, and state.json was last written before it, so it cannot say `stopping` yet.
+ */
+export function stoppingIsNewer(
+  rec: SpawnRecord,
+  stateSpawns: number,
+  stateWrittenAtMs: number | null,
+): boolean {
+  if (rec.stoppingAt === undefined || rec.stoppedAt !== undefined || rec.spawn < stateSpawns) return false;
+  const stoppingAtMs = Date.parse(rec.stoppingAt);
+  return Number.isFinite(stoppingAtMs) && (stateWrittenAtMs === null || stateWrittenAtMs <= stoppingAtMs);
 }
