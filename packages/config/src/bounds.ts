@@ -53,9 +53,10 @@ export function bakedSizeMessage(): string {
 
 /**
  * Parses `text` into YAML tokens (the CST), refusing it as soon as the collections open at once pass
- * `MAX_YAML_NESTING_DEPTH`: yaml's parser closes levels recursively, so a dedent from thousands of
- * block levels overflows the stack before `checkNestingDepth` could see the finished tree. Reports the
- * first collection too deep, with its key path, and returns null.
+ * `MAX_YAML_NESTING_DEPTH`. A collection N levels deep has its N ancestors open on the parser's stack
+ * while it is parsed, so this bounds the finished tree too (composing it recurses once per level), and
+ * it acts before yaml's parser closes thousands of levels recursively on a dedent (a stack overflow).
+ * Reports the first collection too deep, with its key path, and returns null.
  */
 export function parseTokensBounded(
   text: string,
@@ -93,7 +94,7 @@ function itemPath(
   return path ? `${path}.${key}` : key;
 }
 
-/** `checkNestingDepth` for the parser's stack of tokens still open (each nested in the one before). */
+/** The depth check for the parser's stack of tokens still open (each nested in the one before). */
 function checkOpenCollections(
   stack: readonly CST.Token[],
   lineCounter: LineCounter,
@@ -113,43 +114,6 @@ function checkOpenCollections(
     const index = token.items.length - 1;
     path = itemPath(token, token.items[index], index, path);
     depth++;
-  }
-  return true;
-}
-
-/**
- * Checks the nesting depth of a parsed YAML token tree (the CST, built without recursion) before it
- * is composed into nodes, which recurses once per level. Reports the first collection nested deeper
- * than `MAX_YAML_NESTING_DEPTH`, with its key path, and returns false; true when every level is in bounds.
- */
-export function checkNestingDepth(
-  tokens: readonly CST.Token[],
-  lineCounter: LineCounter,
-  issues: IssueCollector,
-): boolean {
-  // Iterative on purpose: a recursive walk would overflow on exactly the input it guards against.
-  const stack: { token: CST.Token | null | undefined; depth: number; path: string }[] = tokens.map(
-    (token) => ({ token, depth: 0, path: '' }),
-  );
-  while (stack.length > 0) {
-    const { token, depth, path } = stack.pop() as (typeof stack)[number];
-    if (!token) continue;
-    if (token.type === 'document') {
-      stack.push({ token: token.value, depth, path });
-      continue;
-    }
-    if (token.type !== 'block-map' && token.type !== 'block-seq' && token.type !== 'flow-collection')
-      continue;
-    if (depth >= MAX_YAML_NESTING_DEPTH) {
-      const { line, col } = lineCounter.linePos(token.offset);
-      issues.add(path, nestingMessage(), { line, column: col });
-      return false;
-    }
-    token.items.forEach((item: CST.CollectionItem, index: number) => {
-      const childPath = itemPath(token, item, index, path);
-      stack.push({ token: item.key, depth: depth + 1, path: `${path}[${index}]` });
-      stack.push({ token: item.value, depth: depth + 1, path: childPath });
-    });
   }
   return true;
 }

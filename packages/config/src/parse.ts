@@ -21,7 +21,6 @@ import {
 } from 'yaml';
 import {
   aliasMessage,
-  checkNestingDepth,
   MAX_YAML_ALIAS_NODES,
   MAX_YAML_NESTING_DEPTH,
   nestingMessage,
@@ -104,9 +103,9 @@ const LUA_TAGS: ScalarTag[] = [
  */
 export function parseConfigText(text: string, issues: IssueCollector): RawConfig | null {
   const lineCounter = new LineCounter();
-  // parseDocument's two steps, with the depth checked in between: composing recurses once per level.
+  // parseDocument's two steps, the depth bounded while parsing: composing recurses once per level.
   const tokens = parseTokensBounded(text, lineCounter, issues);
-  if (!tokens || !checkNestingDepth(tokens, lineCounter, issues)) return null;
+  if (!tokens) return null;
   const doc = composeFirstDocument(tokens, text.length);
   const posAt = (offset: number | undefined): Pos => {
     const { line, col } = lineCounter.linePos(offset ?? 0);
