@@ -1,4 +1,5 @@
 import type { BakedConfig } from '@kepler/config';
+import { reverseEdges, sourceIndex } from './dependencies.js';
 
 /**
  * Which waiting services to re-evaluate after status changes. A change can only affect the service
@@ -47,20 +48,8 @@ export class ReevaluationQueue {
     const config = this.config();
     if (this.indexed === config) return;
     this.indexed = config;
-    this.position = new Map(config.serviceOrder.map((n, i) => [n, i]));
-    this.dependentsOf = new Map();
-    this.restartDependentsOf = new Map();
-    for (const name of config.serviceOrder) {
-      for (const [dep, edge] of Object.entries(config.services[name]?.dependsOn ?? {})) {
-        append(this.dependentsOf, dep, name);
-        if (edge.restart) append(this.restartDependentsOf, dep, name);
-      }
-    }
+    this.position = sourceIndex(config);
+    this.dependentsOf = reverseEdges(config);
+    this.restartDependentsOf = reverseEdges(config, { restartOnly: true });
   }
-}
-
-function append(map: Map<string, string[]>, key: string, value: string): void {
-  const list = map.get(key);
-  if (list === undefined) map.set(key, [value]);
-  else list.push(value);
 }

@@ -201,7 +201,8 @@ export function startupCluster(config: BakedConfig, among?: ReadonlySet<string>)
   return cluster;
 }
 
-function sourceIndex(config: BakedConfig): Map<string, number> {
+/** Each service's position in source order. */
+export function sourceIndex(config: BakedConfig): Map<string, number> {
   return new Map(config.serviceOrder.map((n, i) => [n, i]));
 }
 
@@ -210,11 +211,19 @@ function depNames(config: BakedConfig, name: string): string[] {
   return svc ? Object.keys(svc.dependsOn).filter((d) => d in config.services) : [];
 }
 
-/** Direct dependents of every service (targets missing from the config left out), in source order. */
-function reverseEdges(config: BakedConfig): Map<string, string[]> {
+/**
+ * Direct dependents of every service (targets missing from the config left out), in source order;
+ * with `restartOnly`, only through `restart: true` edges. One pass over the edges.
+ */
+export function reverseEdges(
+  config: BakedConfig,
+  opts: { restartOnly?: boolean } = {},
+): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const n of config.serviceOrder) {
+    const svc = config.services[n];
     for (const d of depNames(config, n)) {
+      if (opts.restartOnly && !svc?.dependsOn[d]?.restart) continue;
       const list = out.get(d) ?? [];
       if (list.length === 0) out.set(d, list);
       if (list.at(-1) !== n) list.push(n);
@@ -335,15 +344,13 @@ export function stopOrder(config: BakedConfig, names: readonly string[]): string
 
 /**
  * Direct dependents of `name` (services whose `depends_on` names it), in source order; with
- * `restartOnly`, only those whose edge has `restart: true`. Not transitive.
+ * `restartOnly`, only those whose edge has `restart: true`. Not transitive. (For many lookups, build
+ * `reverseEdges` once.)
  */
 export function dependentsOf(
   config: BakedConfig,
   name: string,
   opts: { restartOnly?: boolean } = {},
 ): string[] {
-  return config.serviceOrder.filter((n) => {
-    const edge = config.services[n]?.dependsOn[name];
-    return edge !== undefined && (!opts.restartOnly || edge.restart);
-  });
+  return reverseEdges(config, opts).get(name) ?? [];
 }
