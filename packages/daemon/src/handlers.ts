@@ -264,11 +264,13 @@ async function waitForCluster(
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | null = null;
     let settled = false;
-    let cancel: () => void = () => undefined;
+    let stopWatching: () => void = () => undefined;
+    let offRecovering: () => void = () => undefined;
     const finish = (v: { ok: true } | { ok: false; service: string | null; reason: string }) => {
       if (settled) return;
       settled = true;
-      cancel();
+      stopWatching();
+      offRecovering();
       if (timer) clearTimeout(timer);
       resolve(v);
     };
@@ -276,7 +278,7 @@ async function waitForCluster(
       const r = readiness(actor, name);
       return typeof r === 'object' ? r : r === 'ready';
     };
-    cancel = watchEvery(
+    stopWatching = watchEvery(
       (l) => actor.subscribe(l),
       cluster,
       judge,
@@ -285,16 +287,12 @@ async function waitForCluster(
     );
     if (settled) return;
     // A service that was healthy and turns unhealthy is waited for: say so (readiness keeps it pending).
+    const inCluster = new Set(cluster);
     for (const name of cluster) noteRecovering(actor, name, ctx);
-    const offRecovering = actor.subscribe((e) => {
-      if (e.type === 'serviceStatusChanged' && e.status === 'unhealthy' && cluster.includes(e.service))
+    offRecovering = actor.subscribe((e) => {
+      if (e.type === 'serviceStatusChanged' && e.status === 'unhealthy' && inCluster.has(e.service))
         noteRecovering(actor, e.service, ctx);
     });
-    const cancelWatch = cancel;
-    cancel = () => {
-      cancelWatch();
-      offRecovering();
-    };
     if (timeoutMs !== null) {
       timer = setTimeout(() => {
         const waiting = cluster.find((n) => readiness(actor, n) === 'pending') ?? null;
