@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runDaemon } from './Daemon.js';
+import { runDaemon } from './server/Daemon.js';
 
 /**
  * `kepler-daemon [--log-file PATH]`: the root daemon, in the foreground. `kepler daemon start` runs

@@ -1,6 +1,6 @@
 import type { BakedService } from '@kepler/config';
+import { spawnService, stopProcessTree } from '../platform/index.js';
 import type { ProbeResult } from './HealthMonitor.js';
-import { spawnService, stopProcessTree } from './platform/index.js';
 
 /** Bytes of a probe's output kept for `ps --json` (the tail). */
 const PROBE_OUTPUT_BYTES = 4096;

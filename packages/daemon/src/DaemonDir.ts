@@ -16,7 +16,7 @@ export function keplerGid(): number | null {
 }
 
 /** Paths inside the daemon's state directory (`/var/lib/kepler` or `$KEPLER_DAEMON_PATH`). */
-export class StateDir {
+export class DaemonDir {
   constructor(readonly root: string) {}
   get socket(): string {
     return join(this.root, 'kepler.sock');

@@ -1,5 +1,5 @@
 import { type ConfigWarning, parseResult, type RequestMap, type ServiceInfo } from '@kepler/protocol';
-import type { ConfigActor } from './ConfigActor.js';
+import type { ConfigActor } from '../config/ConfigActor.js';
 
 /**
  * The `ps` result for `actors`. Each config's rows are checked with the client's own validator on

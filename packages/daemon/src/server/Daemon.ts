@@ -3,8 +3,12 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ByteBudget, ProtocolError, stateDirFromEnv } from '@kepler/protocol';
-import { writeFileAtomic } from './atomicWrite.js';
-import { ConfigRegistry } from './ConfigRegistry.js';
+import { ConfigRegistry } from '../config/ConfigRegistry.js';
+import { writeFileAtomic } from '../config/state/atomicWrite.js';
+import { DaemonDir, keplerGid, SOCKET_MODE_GROUP, SOCKET_MODE_ROOT_ONLY } from '../DaemonDir.js';
+import { StartupError } from '../errors.js';
+import { stopRunningHooks } from '../hooks/HookRunner.js';
+import { notifySystemd } from '../platform/index.js';
 import { Connection } from './Connection.js';
 import {
   frameStallMsFromEnv,
@@ -12,12 +16,8 @@ import {
   MAX_CLIENT_CONNECTIONS,
   throttledLog,
 } from './clientLimits.js';
-import { StartupError } from './errors.js';
-import { stopRunningHooks } from './HookRunner.js';
 import { createHandlers } from './handlers.js';
 import { IdleCollector } from './IdleCollector.js';
-import { notifySystemd } from './platform/index.js';
-import { keplerGid, SOCKET_MODE_GROUP, SOCKET_MODE_ROOT_ONLY, StateDir } from './StateDir.js';
 
 /** How long an exiting daemon waits for clients to take their last frames. */
 const EXIT_FLUSH_GRACE_MS = 1000;
@@ -26,7 +26,7 @@ export const HELLO_TIMEOUT_MS = 10_000;
 
 export function daemonVersion(): string {
   try {
-    const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json');
+    const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
     return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
   } catch {
     return '0.0.0';
@@ -60,7 +60,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return 1;
   }
   process.umask(0o007);
-  const dirs = new StateDir(opts.stateDir ?? stateDirFromEnv(process.env));
+  const dirs = new DaemonDir(opts.stateDir ?? stateDirFromEnv(process.env));
   let server: Server;
   try {
     server = await acquire(dirs, log);
@@ -177,7 +177,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
  * Claims the state directory: refuses when another daemon runs there, replaces a stale socket and
  * pid file left by a crash, then listens with the socket's modes and writes the pid file.
  */
-async function acquire(dirs: StateDir, log: (l: string) => void): Promise<Server> {
+async function acquire(dirs: DaemonDir, log: (l: string) => void): Promise<Server> {
   const gid = keplerGid();
   dirs.prepare(gid);
   const other = dirs.livePid();

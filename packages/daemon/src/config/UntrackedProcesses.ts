@@ -1,11 +1,11 @@
-import { isActive } from './lifecycle.js';
 import {
   findServiceProcesses,
   isSameProcess,
   type ServiceProcess,
   stopProcessTree,
-} from './platform/index.js';
-import type { ServiceRuntime } from './ServiceRuntime.js';
+} from '../platform/index.js';
+import { isActive } from '../service/lifecycle.js';
+import type { ServiceRuntime } from '../service/ServiceRuntime.js';
 
 /** The most pids a message names (the rest are counted). */
 const MAX_NAMED_PIDS = 8;

@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PersistedConfigState } from '../../service/serviceState.js';
 import { StateFile } from './StateFile.js';
-import type { PersistedConfigState } from './serviceState.js';
 
 let dir: string;
 beforeEach(() => {

@@ -1,8 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
+import { errnoCode } from '../../platform/errors.js';
+import type { PersistedConfigState } from '../../service/serviceState.js';
 import { writeFileAtomic, writeFileAtomicAsync } from './atomicWrite.js';
 import { parsePersistedState, type StateReading } from './persistedState.js';
-import { errnoCode } from './platform/errors.js';
-import type { PersistedConfigState } from './serviceState.js';
 
 /** After a failed write (a full disk), the state is written again this long after, until it lands. */
 export const STATE_RETRY_MS = 1000;

@@ -14,7 +14,7 @@ test('illegal transitions are rejected, staying put is allowed', () => {
 });
 
 test('ARCHITECTURE.md shows the lifecycle generated from the table', () => {
-  const doc = readFileSync(fileURLToPath(new URL('../../../ARCHITECTURE.md', import.meta.url)), 'utf8');
+  const doc = readFileSync(fileURLToPath(new URL('../../../../ARCHITECTURE.md', import.meta.url)), 'utf8');
   const section = doc.split('<!-- lifecycle:begin -->')[1]?.split('<!-- lifecycle:end -->')[0] ?? '';
   expect(section).toContain(lifecycleDiagram());
 });

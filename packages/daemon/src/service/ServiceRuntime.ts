@@ -3,12 +3,11 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BakedHook, BakedService, ServiceHookName } from '@kepler/config';
 import type { ServiceStatus } from '@kepler/protocol';
-import { DaemonError } from './errors.js';
-import { HealthMonitor, type ProbeResult } from './HealthMonitor.js';
-import { MARKER_ENV } from './HookRunner.js';
-import { canTransition, isActive, isTerminal } from './lifecycle.js';
-import type { LogStore } from './logs/index.js';
-import { OpQueue } from './OpQueue.js';
+import type { SpawnRecord } from '../config/state/SpawnJournal.js';
+import { DaemonError } from '../errors.js';
+import { HealthMonitor, type ProbeResult } from '../health/HealthMonitor.js';
+import { MARKER_ENV } from '../hooks/HookRunner.js';
+import type { LogStore } from '../logs/index.js';
 import {
   ensureFifos,
   isSameProcess,
@@ -23,8 +22,9 @@ import {
   spawnSlot,
   stopProcessTree,
   watchForeignExit,
-} from './platform/index.js';
-import type { SpawnRecord } from './SpawnJournal.js';
+} from '../platform/index.js';
+import { canTransition, isActive, isTerminal } from './lifecycle.js';
+import { OpQueue } from './OpQueue.js';
 import { initialServiceState, type ServiceState } from './serviceState.js';
 
 /** What a service needs from the config that owns it (implemented by ConfigActor). */

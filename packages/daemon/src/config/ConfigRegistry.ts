@@ -3,12 +3,12 @@ import { isAbsolute, join } from 'node:path';
 import type { BakedConfig } from '@kepler/config';
 import type { ConfigRef, ConfigSummary, PruneEntry } from '@kepler/protocol';
 import { parse as parseYaml } from 'yaml';
-import { bakeOffThread, prewarmBakeWorker } from './bake/bakeOffThread.js';
+import { bakeOffThread, prewarmBakeWorker } from '../bake/bakeOffThread.js';
+import type { DaemonDir } from '../DaemonDir.js';
+import { DaemonError } from '../errors.js';
+import { MARKER_ENV } from '../hooks/HookRunner.js';
+import { sweepEmptyCgroups } from '../platform/index.js';
 import { ConfigActor, readSourcePath } from './ConfigActor.js';
-import { DaemonError } from './errors.js';
-import { MARKER_ENV } from './HookRunner.js';
-import { sweepEmptyCgroups } from './platform/index.js';
-import type { StateDir } from './StateDir.js';
 
 /**
  * Every config the daemon knows, keyed by canonical path. A config is loaded the first time a
@@ -20,7 +20,7 @@ export class ConfigRegistry {
   private readonly loading = new Map<string, Promise<ConfigActor>>();
 
   constructor(
-    private readonly dirs: StateDir,
+    private readonly dirs: DaemonDir,
     private readonly log: (line: string) => void,
   ) {}
 

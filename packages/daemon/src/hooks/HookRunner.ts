@@ -1,6 +1,6 @@
 import type { BakedHook } from '@kepler/config';
-import type { LogStore } from './logs/index.js';
-import { spawnService, stopProcessTree } from './platform/index.js';
+import type { LogStore } from '../logs/index.js';
+import { spawnService, stopProcessTree } from '../platform/index.js';
 
 /** Environment key that marks every process Kepler starts, so escapees can be found and stopped. */
 export const MARKER_ENV = 'KEPLER_SERVICE_ID';

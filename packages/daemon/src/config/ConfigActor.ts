@@ -3,33 +3,39 @@ import { basename, join } from 'node:path';
 import type { BakedConfig, BakedHook, BakedService, GlobalHookName, ServiceHookName } from '@kepler/config';
 import { MAX_CONFIG_FILE_BYTES, MAX_ENV_FILE_BYTES, readUserFile } from '@kepler/config/files';
 import type { LogLine, ServiceInfo, ServiceStatus, StreamEvent } from '@kepler/protocol';
-import { writeFileAtomic } from './atomicWrite.js';
-import { snapshotText } from './bake/bakeOffThread.js';
-import { type DepView, evaluateEdge, startupCluster, stopOrder, withDependencies } from './dependencies.js';
-import { DaemonError } from './errors.js';
-import { formatMs } from './formatMs.js';
-import type { ProbeResult } from './HealthMonitor.js';
-import { MARKER_ENV, runHook } from './HookRunner.js';
-import { isActive, isTerminal, PENDING_OR_ACTIVE } from './lifecycle.js';
-import { LogStore } from './logs/index.js';
-import { OpQueue } from './OpQueue.js';
-import { stateWarning } from './persistedState.js';
-import { isSameProcess } from './platform/index.js';
-import { runCommandProbe } from './probe.js';
-import { ReevaluationQueue } from './ReevaluationQueue.js';
-import { RestartWatchers } from './RestartWatchers.js';
-import { type ServiceHost, ServiceRuntime } from './ServiceRuntime.js';
-import { SpawnJournal, type SpawnRecord, stopIsNewer, stoppingIsNewer } from './SpawnJournal.js';
-import { StateFile } from './StateFile.js';
+import { snapshotText } from '../bake/bakeOffThread.js';
+import { DaemonError } from '../errors.js';
+import { formatMs } from '../formatMs.js';
+import { runCommandProbe } from '../health/commandProbe.js';
+import type { ProbeResult } from '../health/HealthMonitor.js';
+import { MARKER_ENV, runHook } from '../hooks/HookRunner.js';
+import { LogStore } from '../logs/index.js';
+import { isSameProcess } from '../platform/index.js';
+import { watchEvery } from '../server/watchEvery.js';
+import { isActive, isTerminal, PENDING_OR_ACTIVE } from '../service/lifecycle.js';
+import { OpQueue } from '../service/OpQueue.js';
+import { type ServiceHost, ServiceRuntime } from '../service/ServiceRuntime.js';
 import {
   fromPersisted,
   type PersistedConfigState,
   type ServiceState,
   toPersisted,
   toServiceInfo,
-} from './serviceState.js';
+} from '../service/serviceState.js';
+import { ServiceWatchers } from '../watch/ServiceWatchers.js';
+import {
+  type DepView,
+  evaluateEdge,
+  startupCluster,
+  stopOrder,
+  withDependencies,
+} from './dependencies/dependencies.js';
+import { ReevaluationQueue } from './dependencies/ReevaluationQueue.js';
+import { writeFileAtomic } from './state/atomicWrite.js';
+import { stateWarning } from './state/persistedState.js';
+import { SpawnJournal, type SpawnRecord, stopIsNewer, stoppingIsNewer } from './state/SpawnJournal.js';
+import { StateFile } from './state/StateFile.js';
 import { UntrackedProcesses } from './UntrackedProcesses.js';
-import { watchEvery } from './watchEvery.js';
 
 /** What a start or restart does, known before it runs any hook (see `onPlanned`). */
 export interface StartPlan {
@@ -52,7 +58,7 @@ export class ConfigActor implements ServiceHost {
   private readonly queue = new OpQueue();
   private readonly listeners = new Set<ConfigListener>();
   private readonly depTimers = new Map<string, NodeJS.Timeout[]>();
-  private readonly watchers = new RestartWatchers((line) => this.log(`${this.path}: ${line}`));
+  private readonly watchers = new ServiceWatchers((line) => this.log(`${this.path}: ${line}`));
   private readonly reevaluation = new ReevaluationQueue(
     () => this.baked,
     (names) => this.evaluate(names),

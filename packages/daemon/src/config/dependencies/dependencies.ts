@@ -1,6 +1,6 @@
 import type { BakedConfig, BakedDependency, ExitCodeRange } from '@kepler/config';
 import type { ServiceStatus } from '@kepler/protocol';
-import { DaemonError } from './errors.js';
+import { DaemonError } from '../../errors.js';
 import { IndexHeap } from './IndexHeap.js';
 
 /**

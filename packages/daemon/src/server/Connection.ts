@@ -13,7 +13,7 @@ import {
   type StreamEvent,
   toWireError,
 } from '@kepler/protocol';
-import { DaemonError } from './errors.js';
+import { DaemonError } from '../errors.js';
 import type { Handler, HandlerTable, RequestContext } from './handlers.js';
 
 /** Bytes queued on a slow client's socket after which its streams stop being fed and it is dropped. */

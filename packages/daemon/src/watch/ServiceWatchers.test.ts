@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FileWatcherOptions } from './FileWatcher.js';
-import { RestartWatchers } from './RestartWatchers.js';
+import { ServiceWatchers } from './ServiceWatchers.js';
 
 async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -13,7 +13,7 @@ async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Pro
 }
 
 let dir: string;
-let watchers: RestartWatchers;
+let watchers: ServiceWatchers;
 let lines: string[];
 let changes: string[][];
 
@@ -22,7 +22,7 @@ beforeEach(() => {
   fs.mkdirSync(path.join(dir, 'src'));
   lines = [];
   changes = [];
-  watchers = new RestartWatchers((l) => lines.push(l));
+  watchers = new ServiceWatchers((l) => lines.push(l));
 });
 
 afterEach(() => {

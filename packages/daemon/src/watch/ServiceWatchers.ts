@@ -8,7 +8,7 @@ import { FileWatcher, type FileWatcherOptions } from './FileWatcher.js';
  * FileWatcher (chokidar + picomatch, under 1 MB resident) is imported statically, never on first
  * use: see startupImports.test.ts for why the daemon resolves no module after start-up.
  */
-export class RestartWatchers {
+export class ServiceWatchers {
   private readonly watchers = new Map<string, FileWatcher>();
   private closed = false;
 

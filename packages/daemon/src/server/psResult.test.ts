@@ -1,5 +1,5 @@
 import type { ServiceInfo } from '@kepler/protocol';
-import type { ConfigActor } from './ConfigActor.js';
+import type { ConfigActor } from '../config/ConfigActor.js';
 import { psResult } from './psResult.js';
 
 const row = (config: string, patch: Partial<Record<keyof ServiceInfo, unknown>> = {}): ServiceInfo =>

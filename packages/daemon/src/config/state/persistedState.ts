@@ -1,5 +1,5 @@
 import { SERVICE_STATUSES, type ServiceStatus } from '@kepler/protocol';
-import type { PersistedConfigState, PersistedServiceState } from './serviceState.js';
+import type { PersistedConfigState, PersistedServiceState } from '../../service/serviceState.js';
 
 /**
  * What reading a config's state.json gave: the state, checked field by field (every value in it has
