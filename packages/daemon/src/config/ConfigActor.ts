@@ -10,7 +10,7 @@ import { runCommandProbe } from '../health/commandProbe.js';
 import type { ProbeResult } from '../health/HealthMonitor.js';
 import { MARKER_ENV, runHook } from '../hooks/HookRunner.js';
 import { LogStore } from '../logs/index.js';
-import { isSameProcess } from '../platform/index.js';
+import { linuxPlatform, type Platform } from '../platform/index.js';
 import { watchEvery } from '../server/watchEvery.js';
 import { isActive, isTerminal, PENDING_OR_ACTIVE } from '../service/lifecycle.js';
 import { OpQueue } from '../service/OpQueue.js';
@@ -80,6 +80,8 @@ export class ConfigActor implements ServiceHost {
     public baked: BakedConfig,
     readonly stateDir: string,
     private readonly log: (line: string) => void = () => undefined,
+    /** The OS (linuxPlatform in the daemon; a fake in the in-process tests). */
+    readonly platform: Platform = linuxPlatform,
   ) {
     // Modes: root writes, the kepler group reads (logs, env copies); FIFOs are root's alone.
     mkdirSync(join(stateDir, 'logs'), { recursive: true, mode: 0o750 });
@@ -95,7 +97,7 @@ export class ConfigActor implements ServiceHost {
     this.snapshotWritten = existsSync(join(stateDir, 'expanded_config.yaml'));
     this.stateFile = new StateFile(join(stateDir, 'state.json'), () => this.persistedState(), log);
     this.spawnJournal = new SpawnJournal(join(stateDir, 'spawned'), log);
-    this.untracked = new UntrackedProcesses(baked.sourcePath);
+    this.untracked = new UntrackedProcesses(baked.sourcePath, platform);
     for (const name of baked.serviceOrder) {
       this.services.set(name, new ServiceRuntime(baked.services[name]!, this));
     }
@@ -114,10 +116,6 @@ export class ConfigActor implements ServiceHost {
 
   markerFor(service: string): string {
     return `${this.id}.${service}`;
-  }
-
-  now(): number {
-    return Date.now();
   }
 
   // ---- persistence ------------------------------------------------------------------------------
@@ -182,7 +180,8 @@ export class ConfigActor implements ServiceHost {
       // Without a valid entry (state.json deleted, corrupt, or lost with its directory's last write)
       // nothing says what the user wanted: take over a record's process only while it still runs.
       const trusted =
-        !reading.untrusted.has(name) || (spawned !== null && isSameProcess(spawned.pid, spawned.startTime));
+        !reading.untrusted.has(name) ||
+        (spawned !== null && this.platform.isSameProcess(spawned.pid, spawned.startTime));
       if (spawned && stopIsNewer(spawned, rt.state.spawns, writtenAt)) {
         // Stopped on request while state.json could not be written (a full disk): it stays stopped.
         const { spawn: spawns, stoppedAt } = spawned;
@@ -339,6 +338,7 @@ export class ConfigActor implements ServiceHost {
   ): Promise<string | null> {
     this.progress(service, `running ${hookName} hook`);
     const outcome = await runHook({
+      platform: this.platform,
       logs: this.logs,
       owner: service,
       hookName,
@@ -357,6 +357,7 @@ export class ConfigActor implements ServiceHost {
     if (!hook) return true;
     this.progress('global', `running ${hookName} hook`);
     const outcome = await runHook({
+      platform: this.platform,
       logs: this.logs,
       owner: 'global',
       hookName,
@@ -373,7 +374,14 @@ export class ConfigActor implements ServiceHost {
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<ProbeResult> {
-    return runCommandProbe(service, test, timeoutMs, `${MARKER_ENV}=${this.markerFor(service.name)}`, signal);
+    return runCommandProbe(
+      this.platform,
+      service,
+      test,
+      timeoutMs,
+      `${MARKER_ENV}=${this.markerFor(service.name)}`,
+      signal,
+    );
   }
 
   logError(message: string): void {

@@ -7,7 +7,7 @@ import { bakeOffThread, prewarmBakeWorker } from '../bake/bakeOffThread.js';
 import type { DaemonDir } from '../DaemonDir.js';
 import { DaemonError } from '../errors.js';
 import { MARKER_ENV } from '../hooks/HookRunner.js';
-import { sweepEmptyCgroups } from '../platform/index.js';
+import { linuxPlatform, type Platform, sweepEmptyCgroups } from '../platform/index.js';
 import { ConfigActor, readSourcePath } from './ConfigActor.js';
 
 /**
@@ -22,6 +22,7 @@ export class ConfigRegistry {
   constructor(
     private readonly dirs: DaemonDir,
     private readonly log: (line: string) => void,
+    private readonly platform: Platform = linuxPlatform,
   ) {}
 
   /** Restores every config that has a snapshot, adopting the services that survived. */
@@ -43,7 +44,7 @@ export class ConfigRegistry {
       const baked = readSnapshot(dir);
       if (!baked) continue;
       try {
-        const actor = new ConfigActor(baked, dir, this.log);
+        const actor = new ConfigActor(baked, dir, this.log, this.platform);
         this.actors.set(baked.sourcePath, actor);
         actor.recover();
         this.log(`restored ${baked.sourcePath} (${actor.runningCount} running)`);
@@ -94,7 +95,7 @@ export class ConfigRegistry {
     // Let other clients in between the bake's arrival and the load, and between the load and the
     // request's own work: for 5,000 services each takes ~0.5 s of the event loop, together over 1 s.
     await yieldToClients();
-    const actor = new ConfigActor(baked, dir, this.log);
+    const actor = new ConfigActor(baked, dir, this.log, this.platform);
     this.actors.set(ref.path, actor);
     actor.recover();
     await yieldToClients();

@@ -1,9 +1,4 @@
-import {
-  findServiceProcesses,
-  isSameProcess,
-  type ServiceProcess,
-  stopProcessTree,
-} from '../platform/index.js';
+import type { Platform, ServiceProcess } from '../platform/index.js';
 import { isActive } from '../service/lifecycle.js';
 import type { ServiceRuntime } from '../service/ServiceRuntime.js';
 
@@ -27,7 +22,10 @@ export class UntrackedProcesses {
   private readonly byService = new Map<string, ServiceProcess[]>();
 
   /** `configPath` is named in the messages (the `kepler stop -f` to run). */
-  constructor(private readonly configPath: string) {}
+  constructor(
+    private readonly configPath: string,
+    private readonly platform: Platform,
+  ) {}
 
   /**
    * Looks for live processes of the `suspects` (services whose record could not be trusted) that have
@@ -40,7 +38,7 @@ export class UntrackedProcesses {
       if (rt && !(isActive(rt.state.status) && rt.state.pid !== null)) markers.set(name, rt.marker);
     }
     if (markers.size === 0) return [];
-    const found = findServiceProcesses([...markers.values()]);
+    const found = this.platform.findServiceProcesses([...markers.values()]);
     for (const [service, marker] of markers) {
       const procs = found.get(marker) ?? [];
       if (procs.length > 0) this.byService.set(service, procs);
@@ -96,7 +94,8 @@ export class UntrackedProcesses {
     };
     // Each process group is signalled once; stopProcessTree finds the members of other groups too.
     for (const p of procs) {
-      if (isSameProcess(p.pid, p.startTime)) await stopProcessTree({ pid: p.pid, pgid: p.pgid, ...opts });
+      if (this.platform.isSameProcess(p.pid, p.startTime))
+        await this.platform.stopProcessTree({ pid: p.pid, pgid: p.pgid, ...opts });
     }
     this.byService.delete(rt.name);
   }
@@ -105,7 +104,7 @@ export class UntrackedProcesses {
   private live(service: string): readonly ServiceProcess[] {
     const procs = this.byService.get(service);
     if (procs === undefined) return [];
-    const left = procs.filter((p) => isSameProcess(p.pid, p.startTime));
+    const left = procs.filter((p) => this.platform.isSameProcess(p.pid, p.startTime));
     if (left.length === 0) this.byService.delete(service);
     else if (left.length < procs.length) this.byService.set(service, left);
     return left;

@@ -1,5 +1,5 @@
 import type { BakedService } from '@kepler/config';
-import { spawnService, stopProcessTree } from '../platform/index.js';
+import type { Platform } from '../platform/index.js';
 import type { ProbeResult } from './HealthMonitor.js';
 
 /** Bytes of a probe's output kept for `ps --json` (the tail). */
@@ -11,6 +11,7 @@ const PROBE_OUTPUT_BYTES = 4096;
  * cgroup) and the check fails.
  */
 export async function runCommandProbe(
+  platform: Platform,
   service: BakedService,
   test: readonly string[],
   timeoutMs: number,
@@ -22,9 +23,9 @@ export async function runCommandProbe(
     output = Buffer.concat([output, chunk]);
     if (output.length > PROBE_OUTPUT_BYTES * 2) output = output.subarray(output.length - PROBE_OUTPUT_BYTES);
   };
-  let proc: Awaited<ReturnType<typeof spawnService>>;
+  let proc: Awaited<ReturnType<Platform['spawn']>>;
   try {
-    proc = await spawnService({
+    proc = await platform.spawn({
       command: test,
       cwd: service.workingDir,
       env: { ...service.environment },
@@ -44,19 +45,19 @@ export async function runCommandProbe(
   proc.stderr?.on('data', keep);
   let timedOut = false;
   const kill = () =>
-    void stopProcessTree({
+    void platform.stopProcessTree({
       pid: proc.pid,
       pgid: proc.pid, // the probe's own group only: its service keeps running
       signal: 'SIGKILL',
       graceMs: 0,
     });
-  const timer = setTimeout(() => {
+  const timer = platform.clock.setTimeout(() => {
     timedOut = true;
     kill();
   }, timeoutMs);
   abort?.addEventListener('abort', kill, { once: true });
   const exit = await proc.exited;
-  clearTimeout(timer);
+  platform.clock.clearTimeout(timer);
   abort?.removeEventListener('abort', kill);
   const text = output.subarray(-PROBE_OUTPUT_BYTES).toString('utf8').trim();
   if (timedOut)

@@ -1,6 +1,6 @@
 import type { BakedHook } from '@kepler/config';
 import type { LogStore } from '../logs/index.js';
-import { spawnService, stopProcessTree } from '../platform/index.js';
+import type { Platform } from '../platform/index.js';
 
 /** Environment key that marks every process Kepler starts, so escapees can be found and stopped. */
 export const MARKER_ENV = 'KEPLER_SERVICE_ID';
@@ -12,6 +12,7 @@ export interface HookOutcome {
 }
 
 export interface HookRun {
+  platform: Platform;
   logs: LogStore;
   /** Service name, or `global` for config-level hooks. */
   owner: string;
@@ -29,7 +30,7 @@ export const HOOK_DRAIN_MS = 200;
 export const HOOK_ABORT_GRACE_MS = 2000;
 
 /** Processes of hooks still running, so a daemon shutdown can end them. */
-const running = new Set<{ pid: number; marker: string }>();
+const running = new Set<{ pid: number; marker: string; platform: Platform }>();
 
 /**
  * Runs one hook to completion: `run` through `sh -c`, `command` as argv, as the hook's user, in its
@@ -40,7 +41,7 @@ export async function runHook(r: HookRun): Promise<HookOutcome> {
   const out = r.logs.sink({ service: r.owner, hook: r.hookName, stream: 'stdout' });
   const err = r.logs.sink({ service: r.owner, hook: r.hookName, stream: 'stderr' });
   try {
-    const proc = await spawnService({
+    const proc = await r.platform.spawn({
       command: r.hook.command,
       cwd: r.hook.workingDir,
       env: { ...r.hook.environment },
@@ -51,10 +52,10 @@ export async function runHook(r: HookRun): Promise<HookOutcome> {
       stdout: 'pipe',
       stderr: 'pipe',
     });
-    const entry = { pid: proc.pid, marker: r.marker };
+    const entry = { pid: proc.pid, marker: r.marker, platform: r.platform };
     running.add(entry);
     const abort = () =>
-      void stopProcessTree({
+      void r.platform.stopProcessTree({
         pid: proc.pid,
         pgid: proc.pid, // the hook's own group only: the owner's marker would also end its service
         signal: 'SIGTERM',
@@ -92,7 +93,7 @@ export async function runHook(r: HookRun): Promise<HookOutcome> {
 export async function stopRunningHooks(): Promise<void> {
   await Promise.all(
     [...running].map((h) =>
-      stopProcessTree({
+      h.platform.stopProcessTree({
         pid: h.pid,
         pgid: h.pid,
         marker: `${MARKER_ENV}=${h.marker}`,

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { cgroupPathForMarker, cgroupPids, killCgroup, removeCgroup } from './cgroups.js';
 import { errnoCode, PlatformError } from './errors.js';
+import type { StopTreeOptions } from './Platform.js';
 import { assertMarker, isSameProcess, readStartTime, readStat, scanProcesses } from './procfs.js';
 
 /** First and largest pause between liveness checks while a stop waits (doubles in between). */
@@ -72,19 +73,7 @@ const delay = (ms: number): Promise<void> => new Promise((res) => setTimeout(res
  * environment and left the process group is only found when cgroups are available. Does not touch
  * pid reuse: the caller checks isSameProcess(pid, startTime) before calling.
  */
-export async function stopProcessTree(opts: {
-  pid: number;
-  pgid: number;
-  /**
-   * The service's marker (its cgroup and its escapees). Absent: only the process group is stopped,
-   * for a hook or health check ended early while its service keeps running.
-   */
-  marker?: string;
-  signal: NodeJS.Signals | number;
-  graceMs: number;
-  /** Resolves when the main process has exited (our own child): polls wake up at once instead of waiting. */
-  exited?: Promise<unknown>;
-}): Promise<{ killed: boolean }> {
+export async function stopProcessTree(opts: StopTreeOptions): Promise<{ killed: boolean }> {
   const { pid, pgid, marker, signal, graceMs } = opts;
   let wake: (() => void) | null = null;
   void opts.exited?.then(() => wake?.());

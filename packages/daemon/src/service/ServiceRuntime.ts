@@ -1,4 +1,3 @@
-import { closeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BakedHook, BakedService, ServiceHookName } from '@kepler/config';
@@ -8,21 +7,7 @@ import { DaemonError } from '../errors.js';
 import { HealthMonitor, type ProbeResult } from '../health/HealthMonitor.js';
 import { MARKER_ENV } from '../hooks/HookRunner.js';
 import type { LogStore } from '../logs/index.js';
-import {
-  ensureFifos,
-  isSameProcess,
-  launchSlice,
-  openFifoForChild,
-  openFifoReader,
-  PlatformError,
-  type ProcessExit,
-  removeCgroupOfMarker,
-  resolveUser,
-  spawnService,
-  spawnSlot,
-  stopProcessTree,
-  watchForeignExit,
-} from '../platform/index.js';
+import { linuxPlatform, type Platform, PlatformError, type ProcessExit } from '../platform/index.js';
 import { canTransition, isActive, isTerminal } from './lifecycle.js';
 import { OpQueue } from './OpQueue.js';
 import { initialServiceState, type ServiceState } from './serviceState.js';
@@ -30,6 +15,8 @@ import { initialServiceState, type ServiceState } from './serviceState.js';
 /** What a service needs from the config that owns it (implemented by ConfigActor). */
 export interface ServiceHost {
   readonly logs: LogStore;
+  /** The OS as the supervisor sees it (the real one, or a test's fake). */
+  readonly platform: Platform;
   /** Directory holding the services' stdout/stderr FIFOs. */
   readonly fifoDir: string;
   /** Marker value shared by everything this config starts: `<config id>.<service>`. */
@@ -59,7 +46,6 @@ export interface ServiceHost {
   logError(message: string): void;
   /** Why the service must not be launched now (live processes nobody supervises), or null. */
   launchRefusal(service: string): string | null;
-  now(): number;
 }
 
 interface LiveProcess {
@@ -132,6 +118,10 @@ export class ServiceRuntime {
     private readonly host: ServiceHost,
   ) {}
 
+  private get platform(): Platform {
+    return this.host.platform;
+  }
+
   get name(): string {
     return this.spec.name;
   }
@@ -164,7 +154,7 @@ export class ServiceRuntime {
     if (this.launchQueued) return this.idle(); // evaluated again while waiting for its slice
     this.launchQueued = true;
     return this.queue.run(async () => {
-      await launchSlice(); // a burst of launches is spread over event-loop turns (spawnPacing.ts)
+      await this.platform.launchSlice(); // a burst of launches is spread over event-loop turns (spawnPacing.ts)
       this.launchQueued = false;
       return this.doLaunch(kind);
     });
@@ -187,7 +177,8 @@ export class ServiceRuntime {
     }
     const hooks = this.spec.hooks;
     // An unknown user or group, or an earlier run's processes still alive, fail it before any hook runs.
-    const badUser = unresolvableUser(this.spec) ?? this.host.launchRefusal(this.name);
+    const badUser =
+      unresolvableUser(this.spec, this.platform.resolveUser) ?? this.host.launchRefusal(this.name);
     if (badUser !== null) {
       this.desired = 'stop'; // a launch failure ends the wish: nothing retries it
       this.transition('failed', { reason: badUser, stoppedAt: new Date().toISOString() });
@@ -254,8 +245,8 @@ export class ServiceRuntime {
   private async spawn(): Promise<void> {
     const stdoutFifo = join(this.host.fifoDir, `${this.name}.stdout`);
     const stderrFifo = join(this.host.fifoDir, `${this.name}.stderr`);
-    await ensureFifos([stdoutFifo, stderrFifo]);
-    const releaseSlot = await spawnSlot(); // bounds a burst's set-up (see spawnPacing.ts)
+    await this.platform.ensureFifos([stdoutFifo, stderrFifo]);
+    const releaseSlot = await this.platform.spawnSlot(); // bounds a burst's set-up (see spawnPacing.ts)
     if (this.desired !== 'run') {
       releaseSlot();
       throw new PlatformError('SPAWN_CANCELLED', 'stopped before it started');
@@ -265,10 +256,10 @@ export class ServiceRuntime {
     let outFd = -1;
     let errFd = -1;
     try {
-      outFd = openFifoForChild(stdoutFifo);
-      errFd = openFifoForChild(stderrFifo);
+      outFd = this.platform.openFifoForChild(stdoutFifo);
+      errFd = this.platform.openFifoForChild(stderrFifo);
       this.attachReaders(stdoutFifo, stderrFifo);
-      const child = await spawnService({
+      const child = await this.platform.spawn({
         command: this.spec.command,
         cwd: this.spec.workingDir,
         env: { ...this.spec.environment },
@@ -285,12 +276,12 @@ export class ServiceRuntime {
         startTime: child.startTime,
         exited: child.exited,
         own: true,
-        startedAtMs: this.host.now(),
+        startedAtMs: this.platform.clock.now(),
       };
     } finally {
       releaseSlot();
-      closeQuietly(outFd);
-      closeQuietly(errFd);
+      if (outFd >= 0) this.platform.closeFd(outFd);
+      if (errFd >= 0) this.platform.closeFd(errFd);
     }
     const proc = this.proc;
     const startedAt = new Date(proc.startedAtMs).toISOString();
@@ -320,7 +311,7 @@ export class ServiceRuntime {
   private attachReaders(stdoutFifo: string, stderrFifo: string): void {
     for (const stream of ['stdout', 'stderr'] as const) {
       if (this.readers[stream]) continue; // still open from an earlier run (a descendant holds the pipe)
-      const reader = openFifoReader(stream === 'stdout' ? stdoutFifo : stderrFifo);
+      const reader = this.platform.openFifoReader(stream === 'stdout' ? stdoutFifo : stderrFifo);
       const sink = this.host.logs.sink({ service: this.name, hook: null, stream });
       this.readers[stream] = reader;
       reader.on('data', (chunk: Buffer) => sink.write(chunk));
@@ -343,9 +334,9 @@ export class ServiceRuntime {
   private drained(): Promise<void> {
     if (!this.readers.stdout && !this.readers.stderr) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, LOG_DRAIN_MS);
+      const timer = this.platform.clock.setTimeout(resolve, LOG_DRAIN_MS);
       this.drainWaiters.push(() => {
-        clearTimeout(timer);
+        this.platform.clock.clearTimeout(timer);
         resolve();
       });
     });
@@ -354,15 +345,15 @@ export class ServiceRuntime {
   /** Adopts a process that survived a daemon restart, if it is still the same process. */
   adopt(): boolean {
     const { pid, startTime } = this.state;
-    if (pid === null || startTime === null || !isSameProcess(pid, startTime)) return false;
+    if (pid === null || startTime === null || !this.platform.isSameProcess(pid, startTime)) return false;
     this.desired = 'run';
     this.attachReaders(
       join(this.host.fifoDir, `${this.name}.stdout`),
       join(this.host.fifoDir, `${this.name}.stderr`),
     );
-    const watch = watchForeignExit(pid, startTime);
+    const watch = this.platform.watchForeignExit(pid, startTime);
     this.cancelForeign = watch.cancel;
-    const startedAtMs = this.state.startedAt ? Date.parse(this.state.startedAt) : this.host.now();
+    const startedAtMs = this.state.startedAt ? Date.parse(this.state.startedAt) : this.platform.clock.now();
     const proc: LiveProcess = { pid, startTime, exited: watch.exited, own: false, startedAtMs };
     this.proc = proc;
     void proc.exited.then((exit) => this.queue.run(() => this.onExit(proc, exit)));
@@ -376,7 +367,7 @@ export class ServiceRuntime {
     if (this.proc !== proc) return;
     this.proc = null;
     this.cancelForeign = null;
-    if (!proc.own) removeCgroupOfMarker(this.marker); // our own children release theirs (spawn.ts)
+    if (!proc.own) this.platform.removeCgroupOfMarker(this.marker); // our own children release theirs (spawn.ts)
     this.stopHealth();
     if (this.stopping) return; // the stop operation finishes the bookkeeping
     const stoppedAt = new Date().toISOString();
@@ -404,7 +395,7 @@ export class ServiceRuntime {
       this.transition(failedRun ? 'failed' : 'exited', { ...patch, reason: failedRun ? how : null });
       return;
     }
-    if (this.host.now() - proc.startedAtMs >= this.spec.restart.backoff.resetAfterMs)
+    if (this.platform.clock.now() - proc.startedAtMs >= this.spec.restart.backoff.resetAfterMs)
       this.consecutiveCrashes = 0;
     const delay = backoffDelayMs(this.consecutiveCrashes, this.spec.restart.backoff);
     this.consecutiveCrashes++;
@@ -418,7 +409,7 @@ export class ServiceRuntime {
       await this.doLaunch('auto'); // still inside this queue slot: no timer hop on the hot path
       return;
     }
-    this.restartTimer = setTimeout(() => {
+    this.restartTimer = this.platform.clock.setTimeout(() => {
       this.restartTimer = null;
       void this.queue.run(() => this.doLaunch('auto'));
     }, delay);
@@ -461,8 +452,8 @@ export class ServiceRuntime {
       const hooks = this.spec.hooks;
       if (hooks.pre_stop) await this.host.runServiceHook(this.name, 'pre_stop', hooks.pre_stop);
       const signal = (opts.signal ?? this.spec.stopSignal) as NodeJS.Signals;
-      if (proc.own || isSameProcess(proc.pid, proc.startTime)) {
-        await stopProcessTree({
+      if (proc.own || this.platform.isSameProcess(proc.pid, proc.startTime)) {
+        await this.platform.stopProcessTree({
           pid: proc.pid,
           pgid: proc.pid,
           marker: this.marker,
@@ -587,16 +578,8 @@ export class ServiceRuntime {
   }
 
   private clearRestartTimer(): void {
-    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.platform.clock.clearTimeout(this.restartTimer);
     this.restartTimer = null;
-  }
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // already closed
   }
 }
 
@@ -605,7 +588,10 @@ function closeQuietly(fd: number): void {
  * the first that names an unknown user or group, as a one-line reason, or null when all resolve.
  * Does not check that the daemon may switch to them (spawnService does).
  */
-export function unresolvableUser(spec: Pick<BakedService, 'user' | 'group' | 'hooks'>): string | null {
+export function unresolvableUser(
+  spec: Pick<BakedService, 'user' | 'group' | 'hooks'>,
+  resolveUser: Platform['resolveUser'] = linuxPlatform.resolveUser,
+): string | null {
   const targets: Array<[string, string | null, string | null]> = [['', spec.user, spec.group]];
   for (const [name, hook] of Object.entries(spec.hooks)) {
     if (hook) targets.push([`${name} hook: `, hook.user, hook.group]);

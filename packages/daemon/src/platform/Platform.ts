@@ -1,0 +1,70 @@
+import type { Readable } from 'node:stream';
+import type { ServiceProcess } from './serviceProcesses.js';
+import type { ProcessExit, SpawnedProcess, SpawnSpec } from './spawn.js';
+import type { ResolvedUser } from './users.js';
+
+/** How stopProcessTree ends a process and everything it started. */
+export interface StopTreeOptions {
+  pid: number;
+  pgid: number;
+  /**
+   * The service's marker (its cgroup and its escapees). Absent: only the process group is stopped,
+   * for a hook or health check ended early while its service keeps running.
+   */
+  marker?: string;
+  signal: NodeJS.Signals | number;
+  graceMs: number;
+  /** Resolves when the main process has exited (our own child): polls wake up at once instead of waiting. */
+  exited?: Promise<unknown>;
+}
+
+/** A process the daemon did not start (adopted after a restart): its end is seen by polling. */
+export interface ForeignWatch {
+  exited: Promise<ProcessExit>;
+  cancel(): void;
+}
+
+/** Time as the supervisor sees it: backoff waits, drain waits and `startedAt` arithmetic. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): NodeJS.Timeout;
+  clearTimeout(timer: NodeJS.Timeout | null | undefined): void;
+}
+
+/**
+ * Everything the supervisor (config actors, service runtimes, hooks, probes) asks of the OS. The
+ * daemon passes `linuxPlatform`; in-process tests pass a fake (src/testkit), so supervision can be
+ * tested without root, real processes or /proc. Nothing in platform/ imports the supervisor.
+ */
+export interface Platform {
+  /** Starts a process in its own session and process group (and the marker's cgroup), as its user, with its limits. */
+  spawn(spec: SpawnSpec): Promise<SpawnedProcess>;
+  /** Signals a process group, waits the grace, SIGKILLs it and sweeps the marker's escapees. */
+  stopProcessTree(opts: StopTreeOptions): Promise<{ killed: boolean }>;
+  /** True while `pid` is the process that had `startTime` (a recycled pid is another process). */
+  isSameProcess(pid: number, startTime: string): boolean;
+  /** Watches a process that is not our child until it ends. */
+  watchForeignExit(pid: number, startTime: string): ForeignWatch;
+  /** Live processes of each marker's service, whatever started them. */
+  findServiceProcesses(markers: readonly string[]): Map<string, ServiceProcess[]>;
+  /** Removes the marker's cgroup once it is empty (an adopted process ended). */
+  removeCgroupOfMarker(marker: string): void;
+  /** Resolves a service's user and group; throws PlatformError naming what is unknown. */
+  resolveUser(user: string | null, group: string | null): ResolvedUser;
+
+  /** Makes the FIFOs that are missing (stdout/stderr of a service). */
+  ensureFifos(paths: readonly string[]): Promise<void>;
+  /** Opens a FIFO read-write for a child (its writes block, never fail, while no daemon reads). */
+  openFifoForChild(path: string): number;
+  /** The daemon's read side of a FIFO, as a stream. */
+  openFifoReader(path: string): Readable;
+  /** Closes a descriptor opened by openFifoForChild once the child has its copy. */
+  closeFd(fd: number): void;
+
+  /** Waits for a launch slice (a burst of launches is spread over event-loop turns). */
+  launchSlice(): Promise<void>;
+  /** Waits for one of the bounded spawn slots; call the returned function to give it back. */
+  spawnSlot(): Promise<() => void>;
+
+  readonly clock: Clock;
+}

@@ -1,0 +1,42 @@
+import { closeSync } from 'node:fs';
+import { removeCgroupOfMarker } from './cgroups.js';
+import { ensureFifos, openFifoForChild, openFifoReader } from './fifo.js';
+import type { Clock, Platform } from './Platform.js';
+import { isSameProcess, watchForeignExit } from './procfs.js';
+import { findServiceProcesses } from './serviceProcesses.js';
+import { spawnService } from './spawn.js';
+import { launchSlice, spawnSlot } from './spawnPacing.js';
+import { stopProcessTree } from './stop.js';
+import { resolveUser } from './users.js';
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (timer) => {
+    if (timer) clearTimeout(timer);
+  },
+};
+
+/** The real OS: Linux processes, /proc, cgroup v2 where writable, util-linux helpers. */
+export const linuxPlatform: Platform = {
+  spawn: spawnService,
+  stopProcessTree,
+  isSameProcess,
+  watchForeignExit: (pid, startTime) => watchForeignExit(pid, startTime),
+  findServiceProcesses,
+  removeCgroupOfMarker,
+  resolveUser,
+  ensureFifos,
+  openFifoForChild,
+  openFifoReader,
+  closeFd: (fd) => {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+  },
+  launchSlice,
+  spawnSlot,
+  clock: systemClock,
+};
