@@ -11,7 +11,6 @@ import type { ProbeResult } from '../health/HealthMonitor.js';
 import { MARKER_ENV, runHook } from '../hooks/HookRunner.js';
 import { LogStore } from '../logs/index.js';
 import { linuxPlatform, type Platform } from '../platform/index.js';
-import { watchEvery } from '../server/watchEvery.js';
 import { isActive, isTerminal, PENDING_OR_ACTIVE } from '../service/lifecycle.js';
 import { OpQueue } from '../service/OpQueue.js';
 import { type ServiceHost, ServiceRuntime } from '../service/ServiceRuntime.js';
@@ -36,6 +35,7 @@ import { stateWarning } from './state/persistedState.js';
 import { SpawnJournal, type SpawnRecord, stopIsNewer, stoppingIsNewer } from './state/SpawnJournal.js';
 import { StateFile } from './state/StateFile.js';
 import { UntrackedProcesses } from './UntrackedProcesses.js';
+import { watchEvery } from './watchEvery.js';
 
 /** What a start or restart does, known before it runs any hook (see `onPlanned`). */
 export interface StartPlan {

@@ -12,13 +12,13 @@ import { PROTOCOL_VERSION } from '@kepler/protocol';
 import type { ConfigActor, StartPlan } from '../config/ConfigActor.js';
 import type { ConfigRegistry } from '../config/ConfigRegistry.js';
 import { startupCluster } from '../config/dependencies/dependencies.js';
+import { watchEvery } from '../config/watchEvery.js';
 import { formatMs } from '../formatMs.js';
 import { inBatches } from '../logs/index.js';
 import { STARTED_STATUSES, TERMINAL_STATUSES } from '../service/lifecycle.js';
 import type { ServiceState } from '../service/serviceState.js';
 import { FollowScope } from './FollowScope.js';
 import { psResult } from './psResult.js';
-import { watchEvery } from './watchEvery.js';
 
 /** What a handler gets besides its request: a way to push events, and the client's cancellation. */
 export interface RequestContext {
