@@ -1,5 +1,7 @@
 import { type ConfigWarning, parseResult, type RequestMap, type ServiceInfo } from '@kepler/protocol';
-import type { ConfigActor } from '../config/ConfigActor.js';
+import type { ConfigActor } from '../../config/ConfigActor.js';
+import type { ConfigRegistry } from '../../config/ConfigRegistry.js';
+import type { DaemonInfo, Handler } from './HandlerTable.js';
 
 /**
  * The `ps` result for `actors`. Each config's rows are checked with the client's own validator on
@@ -23,4 +25,15 @@ export function psResult(actors: readonly ConfigActor[], log: (line: string) => 
     for (const message of actor.warnings()) warnings.push({ config: actor.path, message });
   }
   return warnings.length > 0 ? { services, warnings } : { services };
+}
+
+/** `ps`: the services of one config, or of every loaded config with `--all`. */
+export function psHandler(registry: ConfigRegistry, daemon: DaemonInfo): Handler<'ps'> {
+  const log = daemon.log ?? (() => undefined);
+  return async (req) => {
+    if (req.all || !req.config) return psResult(registry.list(), log);
+    // Reading never loads: a config the daemon never saw stays unknown (no bake, no state dir).
+    const actor = await registry.getLoaded(req.config);
+    return actor ? psResult([actor], log) : { services: [], loaded: false };
+  };
 }

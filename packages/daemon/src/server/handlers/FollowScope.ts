@@ -1,7 +1,7 @@
 import type { BakedConfig } from '@kepler/config';
 import type { StreamEvent } from '@kepler/protocol';
-import type { StartPlan } from '../config/ConfigActor.js';
-import { withDependencies } from '../config/dependencies/dependencies.js';
+import type { StartPlan } from '../../config/ConfigActor.js';
+import { withDependencies } from '../../config/dependencies/dependencies.js';
 
 /**
  * What a foreground (`follow` mode) start or restart shows, like `docker compose up NAME`: with

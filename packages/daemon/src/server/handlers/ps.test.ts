@@ -1,6 +1,6 @@
 import type { ServiceInfo } from '@kepler/protocol';
-import type { ConfigActor } from '../config/ConfigActor.js';
-import { psResult } from './psResult.js';
+import type { ConfigActor } from '../../config/ConfigActor.js';
+import { psResult } from './ps.js';
 
 const row = (config: string, patch: Partial<Record<keyof ServiceInfo, unknown>> = {}): ServiceInfo =>
   ({
