@@ -25,6 +25,16 @@ export {
 export type * from './messages.js';
 export { CONNECTION_ERROR_ID, ERROR_CODES, PROTOCOL_VERSION, SERVICE_STATUSES } from './messages.js';
 export { DEFAULT_STATE_DIR, pidPath, STATE_DIR_ENV, socketPath, stateDirFromEnv } from './paths.js';
+export {
+  ACTIVE_STATUSES,
+  isActive,
+  isTerminal,
+  PENDING_OR_ACTIVE_STATUSES,
+  PROCESS_STATUSES,
+  PROCESSLESS_STATUSES,
+  STARTED_STATUSES,
+  TERMINAL_STATUSES,
+} from './statuses.js';
 export type { DaemonEnvelope } from './validate.js';
 export {
   frameIdOf,

@@ -8,14 +8,13 @@ import type {
   StartResult,
   StreamEvent,
 } from '@kepler/protocol';
-import { PROTOCOL_VERSION } from '@kepler/protocol';
+import { PROTOCOL_VERSION, STARTED_STATUSES, TERMINAL_STATUSES } from '@kepler/protocol';
 import type { ConfigActor, StartPlan } from '../config/ConfigActor.js';
 import type { ConfigRegistry } from '../config/ConfigRegistry.js';
 import { startupCluster } from '../config/dependencies/dependencies.js';
 import { watchEvery } from '../config/watchEvery.js';
 import { formatMs } from '../formatMs.js';
 import { inBatches } from '../logs/index.js';
-import { STARTED_STATUSES, TERMINAL_STATUSES } from '../service/lifecycle.js';
 import type { ServiceState } from '../service/serviceState.js';
 import { FollowScope } from './FollowScope.js';
 import { psResult } from './psResult.js';
