@@ -17,9 +17,9 @@ import {
   type LogLine,
   type PruneEntry,
   type Request,
-  type RequestMap,
   type Requests,
   type RequestType,
+  type ResultOf,
   SERVICE_STATUSES,
   type ServiceInfo,
   type StartOptions,
@@ -385,8 +385,8 @@ const COMPLETE_RESULT_PARSERS = {
       dryRun: bool(o.dryRun, `${p}.dryRun`),
     };
   },
-} satisfies { readonly [K in RequestType]: Check<Complete<RequestMap[K]>> };
-const RESULT_PARSERS: { readonly [K in RequestType]: Check<RequestMap[K]> } = COMPLETE_RESULT_PARSERS;
+} satisfies { readonly [K in RequestType]: Check<Complete<ResultOf[K]>> };
+const RESULT_PARSERS: { readonly [K in RequestType]: Check<ResultOf[K]> } = COMPLETE_RESULT_PARSERS;
 
 // ---- events and errors ------------------------------------------------------------------------
 
@@ -506,12 +506,12 @@ export function parseDaemonEnvelope(value: unknown): DaemonEnvelope {
 }
 
 /**
- * Checks a response's result against the request type it answers (`RequestMap[type]`). Throws a
+ * Checks a response's result against the request type it answers (`ResultOf[type]`). Throws a
  * `FrameError` (BAD_FRAME) naming the field, e.g. `invalid daemon frame: result.services[0].status: ...`.
  */
-export function parseResult<T extends RequestType>(type: T, value: unknown): RequestMap[T] {
+export function parseResult<T extends RequestType>(type: T, value: unknown): ResultOf[T] {
   try {
-    const parse: Check<RequestMap[T]> = RESULT_PARSERS[type];
+    const parse: Check<ResultOf[T]> = RESULT_PARSERS[type];
     return compact(parse(value, 'result'));
   } catch (error) {
     throw asFrameError(error);
@@ -520,7 +520,7 @@ export function parseResult<T extends RequestType>(type: T, value: unknown): Req
 
 /**
  * Checks a decoded daemon frame entirely. `resultTypeOf(id)` says which request type an id belongs
- * to, since a result is checked against that request's `RequestMap` entry; an ok response for an id
+ * to, since a result is checked against that request's `ResultOf` entry; an ok response for an id
  * it does not know is rejected. Throws a `FrameError` (BAD_FRAME) naming the field: a daemon that sends
  * invalid frames cannot be trusted further.
  */

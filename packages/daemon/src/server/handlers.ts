@@ -1,8 +1,8 @@
 import type {
   LogLine,
-  RequestMap,
   Requests,
   RequestType,
+  ResultOf,
   ServiceInfo,
   StartOptions,
   StartResult,
@@ -29,10 +29,7 @@ export interface RequestContext {
   isCancelled(): boolean;
 }
 
-export type Handler<T extends RequestType> = (
-  req: Requests[T],
-  ctx: RequestContext,
-) => Promise<RequestMap[T]>;
+export type Handler<T extends RequestType> = (req: Requests[T], ctx: RequestContext) => Promise<ResultOf[T]>;
 /** One handler per request type: a request without a handler does not compile. */
 export type HandlerTable = { [T in RequestType]: Handler<T> };
 
