@@ -11,7 +11,7 @@ import {
   type ResultOf,
   type StreamEvent,
 } from './messages.js';
-import { frameIdOf, helloProtocolOf, parseDaemonEnvelope, parseResult } from './validate.js';
+import { frameIdOf, helloProtocolOf, parseDaemonEnvelope, parseResult } from './validate/index.js';
 
 /** Default deadline for connecting to the socket and completing the hello exchange. */
 export const CONNECT_TIMEOUT_MS = 5_000;

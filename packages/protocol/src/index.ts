@@ -35,7 +35,7 @@ export {
   STARTED_STATUSES,
   TERMINAL_STATUSES,
 } from './statuses.js';
-export type { DaemonEnvelope } from './validate.js';
+export type { DaemonEnvelope } from './validate/index.js';
 export {
   frameIdOf,
   helloProtocolOf,
@@ -45,4 +45,4 @@ export {
   parseDaemonFrame,
   parseResult,
   requestIdOf,
-} from './validate.js';
+} from './validate/index.js';
