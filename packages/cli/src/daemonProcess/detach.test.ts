@@ -1,35 +1,26 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { socketPath } from '@kepler/protocol';
 import { CliError } from '../errors.js';
+import { useScratchDir } from '../testkit/scratchDir.js';
 import { startDaemonDetached, tailFile } from './detach.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'kepler-daemonproc-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-function script(name: string, body: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, body);
-  return path;
-}
+const scratch = useScratchDir('kepler-daemonproc-');
+const script = (name: string, body: string): string => scratch.file(name, body);
 
 describe('tailFile', () => {
   it('returns the last lines after an offset', () => {
     const path = script('log', 'old\na\nb\nc\n');
     expect(tailFile(path, 2)).toEqual(['b', 'c']);
     expect(tailFile(path, 10, 4)).toEqual(['a', 'b', 'c']);
-    expect(tailFile(join(dir, 'missing'), 5)).toEqual([]);
+    expect(tailFile(join(scratch.path, 'missing'), 5)).toEqual([]);
   });
 });
 
 describe('startDaemonDetached', () => {
   it('fails with the reason and the output of a daemon that exits at once (no state dir yet)', async () => {
     const bin = script('fail.js', "process.stderr.write('cannot bind: boom\\n'); process.exit(3);\n");
-    const stateDir = join(dir, 'state');
+    const stateDir = join(scratch.path, 'state');
     const start = startDaemonDetached({
       daemon: { command: process.execPath, args: [bin], origin: 'KEPLER_DAEMON_BIN' },
       stateDir,
@@ -43,7 +34,7 @@ describe('startDaemonDetached', () => {
   });
 
   it('appends early output to daemon.log and shows only this attempt when the state dir exists', async () => {
-    const stateDir = join(dir, 'state');
+    const stateDir = join(scratch.path, 'state');
     mkdirSync(stateDir);
     writeFileSync(join(stateDir, 'daemon.log'), 'line from an earlier run\n');
     const bin = script('fail.js', "console.error('second daemon refused'); process.exit(1);\n");
@@ -62,7 +53,7 @@ describe('startDaemonDetached', () => {
   });
 
   it('passes --log-file and gives up after the deadline when nothing answers', async () => {
-    const stateDir = join(dir, 'state');
+    const stateDir = join(scratch.path, 'state');
     mkdirSync(stateDir);
     const bin = script(
       'mute.js',

@@ -1,21 +1,12 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CliError } from '../errors.js';
+import { useScratchDir } from '../testkit/scratchDir.js';
 import { DAEMON_NODE_FLAGS, locateDaemon } from './locate.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'kepler-daemonproc-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-function script(name: string, body: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, body);
-  return path;
-}
+const scratch = useScratchDir('kepler-daemonproc-');
+const script = (name: string, body: string): string => scratch.file(name, body);
 
 describe('locateDaemon', () => {
   it('runs a .js KEPLER_DAEMON_BIN with this Node, and executes anything else', () => {
@@ -34,16 +25,16 @@ describe('locateDaemon', () => {
   });
 
   it('refuses a KEPLER_DAEMON_BIN that does not exist', () => {
-    expect(() => locateDaemon({ KEPLER_DAEMON_BIN: join(dir, 'nope.js') })).toThrow(
+    expect(() => locateDaemon({ KEPLER_DAEMON_BIN: join(scratch.path, 'nope.js') })).toThrow(
       /KEPLER_DAEMON_BIN points to .*nope\.js/,
     );
   });
 
   it('finds packages/daemon/dist/main.js from the built CLI module', () => {
-    mkdirSync(join(dir, 'cli/dist'), { recursive: true });
-    mkdirSync(join(dir, 'daemon/dist'), { recursive: true });
+    mkdirSync(join(scratch.path, 'cli/dist'), { recursive: true });
+    mkdirSync(join(scratch.path, 'daemon/dist'), { recursive: true });
     const main = script('daemon/dist/main.js', '');
-    const base = pathToFileURL(join(dir, 'cli/dist/daemonProcess/locate.js')).href;
+    const base = pathToFileURL(join(scratch.path, 'cli/dist/daemonProcess/locate.js')).href;
     expect(locateDaemon({ PATH: '' }, base)).toEqual({
       command: process.execPath,
       args: [...DAEMON_NODE_FLAGS, main],
@@ -52,12 +43,12 @@ describe('locateDaemon', () => {
   });
 
   it('falls back to an executable kepler-daemon on PATH, then fails with a hint', () => {
-    const base = pathToFileURL(join(dir, 'cli/dist/daemonProcess/locate.js')).href;
-    expect(() => locateDaemon({ PATH: dir }, base)).toThrow(CliError);
-    expect(() => locateDaemon({ PATH: dir }, base)).toThrow(/KEPLER_DAEMON_BIN/);
+    const base = pathToFileURL(join(scratch.path, 'cli/dist/daemonProcess/locate.js')).href;
+    expect(() => locateDaemon({ PATH: scratch.path }, base)).toThrow(CliError);
+    expect(() => locateDaemon({ PATH: scratch.path }, base)).toThrow(/KEPLER_DAEMON_BIN/);
     const bin = script('kepler-daemon', '#!/bin/sh\n');
     chmodSync(bin, 0o755);
-    expect(locateDaemon({ PATH: `/nonexistent:${dir}` }, base)).toEqual({
+    expect(locateDaemon({ PATH: `/nonexistent:${scratch.path}` }, base)).toEqual({
       command: bin,
       args: [],
       origin: 'PATH',
