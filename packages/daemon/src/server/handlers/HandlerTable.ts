@@ -1,4 +1,4 @@
-import type { RequestMap, Requests, RequestType, StreamEvent } from '@kepler/protocol';
+import type { Requests, RequestType, ResultOf, StreamEvent } from '@kepler/protocol';
 
 /** What a handler gets besides its request: a way to push events, and the client's cancellation. */
 export interface RequestContext {
@@ -10,10 +10,7 @@ export interface RequestContext {
   isCancelled(): boolean;
 }
 
-export type Handler<T extends RequestType> = (
-  req: Requests[T],
-  ctx: RequestContext,
-) => Promise<RequestMap[T]>;
+export type Handler<T extends RequestType> = (req: Requests[T], ctx: RequestContext) => Promise<ResultOf[T]>;
 /** One handler per request type: a request without a handler does not compile. */
 export type HandlerTable = { [T in RequestType]: Handler<T> };
 

@@ -1,4 +1,4 @@
-import { type ConfigWarning, parseResult, type RequestMap, type ServiceInfo } from '@kepler/protocol';
+import { type ConfigWarning, parseResult, type ResultOf, type ServiceInfo } from '@kepler/protocol';
 import type { ConfigActor } from '../../config/ConfigActor.js';
 import type { ConfigRegistry } from '../../config/ConfigRegistry.js';
 import type { DaemonInfo, Handler } from './HandlerTable.js';
@@ -9,7 +9,7 @@ import type { DaemonInfo, Handler } from './HandlerTable.js';
  * field, and logged, instead of making the whole `ps --all` fail for every config. Config-level
  * warnings (ConfigActor.warnings) are attached; `warnings` is absent when there are none.
  */
-export function psResult(actors: readonly ConfigActor[], log: (line: string) => void): RequestMap['ps'] {
+export function psResult(actors: readonly ConfigActor[], log: (line: string) => void): ResultOf['ps'] {
   const services: ServiceInfo[] = [];
   const warnings: ConfigWarning[] = [];
   for (const actor of actors) {

@@ -1,8 +1,8 @@
 import type { StartOptions, StartResult } from '@kepler/protocol';
+import { TERMINAL_STATUSES } from '@kepler/protocol';
 import type { ConfigActor, StartPlan } from '../../config/ConfigActor.js';
 import type { ConfigRegistry } from '../../config/ConfigRegistry.js';
 import { startupCluster } from '../../config/dependencies/dependencies.js';
-import { TERMINAL_STATUSES } from '../../service/lifecycle.js';
 import { FollowScope } from './FollowScope.js';
 import type { Handler, RequestContext } from './HandlerTable.js';
 import { waitForCluster } from './waitForCluster.js';

@@ -1,9 +1,9 @@
 import type { ServiceInfo } from '@kepler/protocol';
+import { STARTED_STATUSES } from '@kepler/protocol';
 import type { ConfigActor } from '../../config/ConfigActor.js';
-import { formatMs } from '../../formatMs.js';
-import { STARTED_STATUSES } from '../../service/lifecycle.js';
-import type { ServiceState } from '../../service/serviceState.js';
 import { watchEvery } from '../../config/watchEvery.js';
+import { formatMs } from '../../formatMs.js';
+import type { ServiceState } from '../../service/serviceState.js';
 import type { RequestContext } from './HandlerTable.js';
 
 /**

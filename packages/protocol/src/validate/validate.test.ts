@@ -1,6 +1,6 @@
-import { FrameError, ProtocolError } from './errors.js';
-import { type RequestType, SERVICE_STATUSES } from './messages.js';
-import { EVENT_SAMPLES, REQUEST_SAMPLES, RESULT_SAMPLES, serviceInfo } from './testkit/samples.js';
+import { FrameError, ProtocolError } from '../errors.js';
+import { type RequestType, SERVICE_STATUSES } from '../messages.js';
+import { EVENT_SAMPLES, REQUEST_SAMPLES, RESULT_SAMPLES, serviceInfo } from '../testkit/samples.js';
 import {
   frameIdOf,
   helloProtocolOf,
@@ -10,7 +10,7 @@ import {
   parseDaemonFrame,
   parseResult,
   requestIdOf,
-} from './validate.js';
+} from './index.js';
 
 function rejection(fn: () => unknown): ProtocolError {
   try {
