@@ -384,6 +384,11 @@ services:
       for (const n of ['keep', 'gone']) await waitStatus(config, n, 'exited');
       await waitFor(() => runs(config, 'keep').length === 1, 'keep to hold its run');
       expect(runs(config, 'gone')).toEqual([]);
+      // Emptied, not never written (an empty log is also what a run that stored nothing leaves): the
+      // note is recorded only when a clear removed stored lines.
+      expect((await d.cli(['logs', '-f', config, 'gone'])).stderr).toMatch(
+        /^gone: no stored output: it was cleared when its process exited \(logs\.retention\.on_exit: clear;/,
+      );
     },
     T,
   );
