@@ -3,23 +3,20 @@
  * seed's fields, reads env_files, makes paths absolute, merges log settings, then hashes and freezes.
  */
 
-import { bakedSizeMessage, boundedJson } from './bounds.js';
-import { type EnvFileError, expandEnvironment, readEnvFile, resolvePath } from './environment.js';
-import { ExpansionError, expandVars, type Lookup, layeredLookup } from './expand.js';
-import { bakedConfigHash, deepFreeze } from './freeze.js';
-import { GrammarError, parseSize } from './grammar.js';
-import type { IssueCollector, Pos } from './issues.js';
+import { bakedSizeMessage, boundedJson } from '../bounds.js';
+import { expandEnvironment, resolvePath } from '../environment.js';
+import { type Lookup, layeredLookup } from '../expand.js';
+import { bakedConfigHash, deepFreeze } from '../freeze.js';
+import type { IssueCollector } from '../issues.js';
 import {
   isHealthcheckNone,
   type NormalizedConfig,
   type NormalizedHealthcheck,
   type NormalizedHook,
-  type NormalizedLogs,
   type NormalizedService,
   parseHostPort,
-} from './schema.js';
+} from '../schema/index.js';
 import {
-  type BakedBackoff,
   type BakedConfig,
   type BakedDependency,
   type BakedHealthcheck,
@@ -32,32 +29,19 @@ import {
   type ServiceHookName,
   STARTUP_CONDITIONS,
   type SysEnvPolicy,
-} from './types.js';
-
-/** Seed defaults, applied when neither the service nor `kepler` sets a value. */
-export const DEFAULT_HEALTH_INTERVAL_MS = 30_000;
-export const DEFAULT_HEALTH_TIMEOUT_MS = 30_000;
-export const DEFAULT_HEALTH_RETRIES = 3;
-export const DEFAULT_HEALTH_START_PERIOD_MS = 0;
-export const DEFAULT_STOP_SIGNAL = 'SIGTERM';
-export const DEFAULT_STOP_GRACE_MS = 10_000;
-export const DEFAULT_BACKOFF: BakedBackoff = {
-  initialMs: 100,
-  multiplier: 2,
-  maxMs: 30_000,
-  resetAfterMs: 10_000,
-};
-
-/** The log settings when neither the service nor `kepler.logs` says otherwise. */
-export const DEFAULT_LOG_SETTINGS: BakedLogSettings = {
-  maxSizeBytes: null,
-  bufferSize: 0,
-  // The seed's default is false; Kepler shows each line's time unless a service sets false, because
-  // `kepler logs` lines read `<time> <service> | <line>` (lines are stored with a time either way).
-  timestamp: true,
-  store: { stdout: true, stderr: true },
-  retention: { onStart: 'retain', onStop: 'clear', onRestart: 'retain', onExit: 'retain' },
-};
+} from '../types.js';
+import {
+  DEFAULT_BACKOFF,
+  DEFAULT_HEALTH_INTERVAL_MS,
+  DEFAULT_HEALTH_RETRIES,
+  DEFAULT_HEALTH_START_PERIOD_MS,
+  DEFAULT_HEALTH_TIMEOUT_MS,
+  DEFAULT_LOG_SETTINGS,
+  DEFAULT_STOP_GRACE_MS,
+  DEFAULT_STOP_SIGNAL,
+  mergeLogs,
+} from './defaults.js';
+import { FieldExpander } from './FieldExpander.js';
 
 /** What the bake needs besides the normalized config. */
 export interface BakeInput {
@@ -79,30 +63,6 @@ export function bakeNormalized(input: BakeInput, issues: IssueCollector): BakedC
   return new Baker(input, issues).bake();
 }
 
-/** Merges a normalized `logs` block over already-baked settings, field by field. */
-export function mergeLogs(base: BakedLogSettings, logs: NormalizedLogs | undefined): BakedLogSettings {
-  if (!logs) return base;
-  return {
-    maxSizeBytes: logs.max_size ?? base.maxSizeBytes,
-    bufferSize: logs.buffer_size ?? base.bufferSize,
-    timestamp: logs.timestamp ?? base.timestamp,
-    store: {
-      stdout: logs.store?.stdout ?? base.store.stdout,
-      stderr: logs.store?.stderr ?? base.store.stderr,
-    },
-    retention: {
-      onStart: logs.retention?.on_start ?? base.retention.onStart,
-      onStop: logs.retention?.on_stop ?? base.retention.onStop,
-      onRestart: logs.retention?.on_restart ?? base.retention.onRestart,
-      onExit: logs.retention?.on_exit ?? base.retention.onExit,
-    },
-  };
-}
-
-/** `user` values: a name or uid, optionally `:group` or `:gid`. */
-const USER_PATTERN = /^[^\s:]+(:[^\s:]+)?$/;
-const GROUP_PATTERN = /^[^\s:]+$/;
-
 /** What a hook inherits from its service (or, for global hooks, from the config). */
 interface HookParent {
   readonly env: Readonly<Record<string, string>>;
@@ -116,7 +76,7 @@ class Baker {
   private readonly captured: Record<string, string>;
   private readonly home: string | undefined;
   private readonly capturedLookup: Lookup;
-  private readonly envFiles = new Set<string>();
+  private readonly fields: FieldExpander;
 
   constructor(
     private readonly input: BakeInput,
@@ -125,6 +85,7 @@ class Baker {
     this.captured = { ...input.env };
     this.home = this.captured.HOME;
     this.capturedLookup = layeredLookup(this.captured);
+    this.fields = new FieldExpander(input.configDir, this.home, issues);
   }
 
   bake(): BakedConfig {
@@ -159,7 +120,7 @@ class Baker {
       kepler: { sysEnv, timeoutMs, logs, hooks: globalHooks },
       services,
       serviceOrder: Object.keys(services),
-      envFiles: [...this.envFiles],
+      envFiles: [...this.fields.envFiles],
     };
     // Round-trip through JSON so the snapshot shares no objects (defaults included) before freezing.
     const json = boundedJson(content);
@@ -180,13 +141,12 @@ class Baker {
     const at = s.$at;
     const sysEnv = s.sys_env ?? global.sysEnv;
 
-    const envFile =
-      s.env_file === undefined
-        ? null
-        : this.envFilePath(s.env_file, this.capturedLookup, `${path}.env_file`, at.env_file);
-    const fileVars = envFile
-      ? this.readEnvFile(envFile, this.capturedLookup, `${path}.env_file`, at.env_file)
-      : {};
+    const { envFile, fileVars } = this.fields.envFile(
+      s.env_file,
+      this.capturedLookup,
+      `${path}.env_file`,
+      at.env_file,
+    );
     const fileLookup = layeredLookup(fileVars, this.captured);
     const own = expandEnvironment(s.environment ?? [], fileLookup, this.home, (entry, message) =>
       this.issues.add(`${path}.environment.${entry.key}`, message, entry.pos),
@@ -199,9 +159,9 @@ class Baker {
         ? this.input.configDir
         : resolvePath(
             this.input.configDir,
-            this.expand(s.working_dir, lookup, `${path}.working_dir`, at.working_dir),
+            this.fields.expand(s.working_dir, lookup, `${path}.working_dir`, at.working_dir),
           );
-    const { user, group } = this.userAndGroup(s, at, lookup, path);
+    const { user, group } = this.fields.userAndGroup(s, at, lookup, path);
 
     const dependsOn: Record<string, BakedDependency> = {};
     for (const dep of s.depends_on ?? []) {
@@ -234,7 +194,7 @@ class Baker {
       restart: {
         policy: s.restart?.policy ?? 'no',
         watch: (s.restart?.watch ?? []).map((pattern) =>
-          this.expand(pattern, lookup, `${path}.restart.watch`, s.restart?.watchPos ?? s.restart?.pos),
+          this.fields.expand(pattern, lookup, `${path}.restart.watch`, s.restart?.watchPos ?? s.restart?.pos),
         ),
         backoff: {
           initialMs: backoff?.initial ?? DEFAULT_BACKOFF.initialMs,
@@ -250,7 +210,12 @@ class Baker {
       group,
       logs: mergeLogs(global.logs, s.logs),
       limits: {
-        memoryBytes: this.memory(s.limits?.memory, lookup, `${path}.limits.memory`, s.limits?.$at.memory),
+        memoryBytes: this.fields.memory(
+          s.limits?.memory,
+          lookup,
+          `${path}.limits.memory`,
+          s.limits?.$at.memory,
+        ),
         cpuTimeSec: s.limits?.cpu_time ?? null,
         maxFds: s.limits?.max_fds ?? null,
       },
@@ -261,11 +226,7 @@ class Baker {
 
   private hook(hook: NormalizedHook, path: string, parent: HookParent): BakedHook {
     const at = hook.$at;
-    const envFile =
-      hook.env_file === undefined
-        ? null
-        : this.envFilePath(hook.env_file, parent.lookup, `${path}.env_file`, at.env_file);
-    const fileVars = envFile ? this.readEnvFile(envFile, parent.lookup, `${path}.env_file`, at.env_file) : {};
+    const { fileVars } = this.fields.envFile(hook.env_file, parent.lookup, `${path}.env_file`, at.env_file);
     const fileLookup = layeredLookup(fileVars);
     const below: Lookup = (name) => fileLookup(name) ?? parent.lookup(name);
     const own = expandEnvironment(hook.environment ?? [], below, this.home, (entry, message) =>
@@ -278,9 +239,9 @@ class Baker {
         ? parent.workingDir
         : resolvePath(
             parent.workingDir,
-            this.expand(hook.working_dir, lookup, `${path}.working_dir`, at.working_dir),
+            this.fields.expand(hook.working_dir, lookup, `${path}.working_dir`, at.working_dir),
           );
-    const { user, group } = this.userAndGroup(hook, at, lookup, path);
+    const { user, group } = this.fields.userAndGroup(hook, at, lookup, path);
     return {
       command: hook.run !== undefined ? ['sh', '-c', hook.run] : (hook.command ?? []),
       run: hook.run ?? null,
@@ -304,110 +265,5 @@ class Baker {
       retries: hc.retries ?? DEFAULT_HEALTH_RETRIES,
       startPeriodMs: hc.start_period ?? DEFAULT_HEALTH_START_PERIOD_MS,
     };
-  }
-
-  private expand(value: string, lookup: Lookup, path: string, pos: Pos | undefined): string {
-    try {
-      return expandVars(value, lookup, this.home);
-    } catch (error) {
-      if (!(error instanceof ExpansionError)) throw error;
-      this.issues.add(path, error.message, pos);
-      return value;
-    }
-  }
-
-  private envFilePath(value: string, lookup: Lookup, path: string, pos: Pos | undefined): string | null {
-    const expanded = this.expand(value, lookup, path, pos);
-    if (expanded === '') {
-      this.issues.add(path, `${JSON.stringify(value)} expands to an empty path`, pos);
-      return null;
-    }
-    return resolvePath(this.input.configDir, expanded);
-  }
-
-  private readEnvFile(
-    absPath: string,
-    below: Lookup,
-    path: string,
-    pos: Pos | undefined,
-  ): Record<string, string> {
-    this.envFiles.add(absPath);
-    try {
-      return readEnvFile(absPath, below, this.home);
-    } catch (error) {
-      this.issues.add(path, (error as EnvFileError).message, pos);
-      return {};
-    }
-  }
-
-  /** The `user` and `group` of a service or hook, expanded and checked. */
-  private userAndGroup(
-    src: { readonly user?: string; readonly group?: string },
-    at: { readonly user?: Pos; readonly group?: Pos },
-    lookup: Lookup,
-    path: string,
-  ): { user: string | null; group: string | null } {
-    return {
-      user: this.identity(
-        src.user,
-        lookup,
-        `${path}.user`,
-        at.user,
-        USER_PATTERN,
-        'a user (use a name, a uid, or uid:gid)',
-      ),
-      group: this.identity(
-        src.group,
-        lookup,
-        `${path}.group`,
-        at.group,
-        GROUP_PATTERN,
-        'a group (use a name or a gid)',
-      ),
-    };
-  }
-
-  /**
-   * Expands a user or group. An empty result (e.g. `${RUN_AS}` unset) is an error, not "not set":
-   * silently running as root because a variable was missing is the wrong failure.
-   */
-  private identity(
-    value: string | undefined,
-    lookup: Lookup,
-    path: string,
-    pos: Pos | undefined,
-    pattern: RegExp,
-    what: string,
-  ): string | null {
-    if (value === undefined) return null;
-    const expanded = this.expand(value, lookup, path, pos).trim();
-    if (expanded === '') {
-      const vars = [...value.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]);
-      const hint = vars.length ? ` (is ${vars.join(', ')} set?)` : '';
-      this.issues.add(path, `${JSON.stringify(value)} expanded to an empty string${hint}`, pos);
-      return null;
-    }
-    if (!pattern.test(expanded)) {
-      this.issues.add(path, `${JSON.stringify(expanded)} is not ${what}`, pos);
-      return null;
-    }
-    return expanded;
-  }
-
-  private memory(
-    value: string | undefined,
-    lookup: Lookup,
-    path: string,
-    pos: Pos | undefined,
-  ): number | null {
-    if (value === undefined) return null;
-    const expanded = this.expand(value, lookup, path, pos);
-    try {
-      return parseSize(expanded);
-    } catch (error) {
-      if (!(error instanceof GrammarError)) throw error;
-      this.issues.add(path, error.message, pos);
-      return null;
-    }
   }
 }

@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KEPLER_JSON_SCHEMA } from './schema.js';
-import { GLOBAL_HOOK_NAMES, SERVICE_HOOK_NAMES } from './types.js';
+import { GLOBAL_HOOK_NAMES, SERVICE_HOOK_NAMES } from '../types.js';
+import { KEPLER_JSON_SCHEMA } from './config.js';
 
-const SCHEMA_FILE = join(dirname(fileURLToPath(import.meta.url)), '..', 'kepler.schema.json');
+const SCHEMA_FILE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'kepler.schema.json');
 
 /** Walks a path through the JSON Schema (test helper: the schema is plain data). */
 function at(value: unknown, ...path: string[]): Record<string, unknown> {

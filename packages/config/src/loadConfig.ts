@@ -1,5 +1,10 @@
+/**
+ * The load pipeline, start to end: read the file -> parse (`parse.ts`) -> Lua (`lua/`) -> normalise
+ * (`normalize.ts`, with `schema/`) -> validate (`validate.ts`) -> bake (`bake/`). Each stage lives in its
+ * own module; this one only runs them in order and turns collected issues into one `ConfigError`.
+ */
 import { dirname } from 'node:path';
-import { bakeNormalized } from './bake.js';
+import { bakeNormalized } from './bake/index.js';
 import { checkServiceCount } from './bounds.js';
 import { ConfigError } from './errors.js';
 import { IssueCollector } from './issues.js';
@@ -11,8 +16,8 @@ import { resolveConfigPath } from './resolveConfigPath.js';
 import type { BakedConfig, ConfigIssue } from './types.js';
 import { validateConfig } from './validate.js';
 
-/** Options of `bakeConfig`. */
-export interface BakeConfigOptions {
+/** Options of `loadConfig`. */
+export interface LoadConfigOptions {
   /** The config file; resolved to its canonical absolute path (the config's identity). */
   readonly path: string;
   /** The CLI's captured environment: the "system environment" for expansion, `sys_env: inherit` and Lua. */
@@ -30,7 +35,7 @@ export interface BakeConfigOptions {
  * snapshot. Every problem is collected: on any, it throws one `ConfigError` (`CONFIG_INVALID`) listing
  * them all, or `CONFIG_NOT_FOUND` when the file is missing. Lua runs here, once; nothing is cached.
  */
-export async function bakeConfig(options: BakeConfigOptions): Promise<BakedConfig> {
+export async function loadConfig(options: LoadConfigOptions): Promise<BakedConfig> {
   const sourcePath = resolveConfigPath(options.path, process.cwd());
   const configDir = dirname(sourcePath);
   const issues = new IssueCollector(sourcePath);
