@@ -88,8 +88,12 @@ class FakeSystem {
     proc.onExit(() => {
       for (const path of [fifoPaths.stdout, fifoPaths.stderr]) if (path !== null) this.releaseWriter(path);
     });
-    for (const l of [...this.spawnListeners]) l();
     return proc;
+  }
+
+  /** Wakes waitForSpawn (once a spawned process's behaviour is in place). */
+  announce(): void {
+    for (const l of [...this.spawnListeners]) l();
   }
 
   behaviourFor(spec: SpawnSpec): Behaviour | SpawnFailure {
@@ -176,10 +180,16 @@ export class FakePlatform implements Platform {
     return this.system.processes.filter((p) => p.spec !== null && (!match || matches(match, p.spec, p.argv)));
   }
 
-  /** Resolves with the `after`-th (0-based) process matching `match`, once it has been spawned. */
+  /**
+   * Resolves with the `after`-th (0-based) process matching `match`, once it has been spawned and its
+   * behaviour has run (so an `ignore` is in place before the test stops it).
+   */
   waitForSpawn(match: SpawnMatch, opts: { after?: number; timeoutMs?: number } = {}): Promise<FakeProcess> {
     const after = opts.after ?? 0;
-    const found = () => this.spawns(match)[after];
+    const found = () => {
+      const p = this.spawns(match)[after];
+      return p?.started ? p : undefined;
+    };
     return new Promise((resolve, reject) => {
       const check = () => {
         const p = found();
@@ -227,7 +237,10 @@ export class FakePlatform implements Platform {
    * written by the test): adoptable by pid and start time, found by its marker.
    */
   launchOutside(argv: readonly string[], opts: { marker?: string } = {}): FakeProcess {
-    return this.system.create(null, argv, opts.marker ?? null);
+    const proc = this.system.create(null, argv, opts.marker ?? null);
+    proc.started = true;
+    this.system.announce();
+    return proc;
   }
 
   /** This daemon life ends; returns the platform of the next one (same processes, clock and scripts). */
@@ -258,7 +271,11 @@ export class FakePlatform implements Platform {
       });
     });
     // After the spawn has returned, as a real process starts running after fork/exec.
-    setImmediate(() => does(proc));
+    setImmediate(() => {
+      does(proc);
+      proc.started = true;
+      this.system.announce();
+    });
     const { pipes } = proc.io;
     return {
       pid: proc.pid,

@@ -21,6 +21,8 @@ export interface FakeProcessIo {
 export class FakeProcess {
   /** Signals delivered, in order (by stops, or by the test's `kill`). */
   readonly signals: string[] = [];
+  /** Its behaviour has run (FakePlatform.onSpawn): what the test scripted is in place. */
+  started = false;
   /** How it ended, once it has. */
   exitStatus: ProcessExit | null = null;
   /** Resolves when it ends (for the test; the daemon is told through the Platform, if it still lives). */

@@ -155,6 +155,11 @@ export class Harness {
     return mark;
   }
 
+  /** Polls `probe` until it gives something (see the module's waitFor). */
+  waitFor<T>(probe: () => T | null | undefined | false, what: string, timeoutMs = WAIT_MS): Promise<T> {
+    return waitFor(probe, what, timeoutMs);
+  }
+
   /** The index of the next event: pass it as `after` to wait for what follows. */
   mark(): number {
     return this.events.length;
