@@ -28,7 +28,7 @@ export interface FakePlatformOptions {
 }
 
 /** Real-time limit of the fake's own waits (waitForSpawn): a test must not hang on a wrong guess. */
-export const FAKE_WAIT_MS = 5_000;
+export const FAKE_WAIT_MS = 4_000;
 
 const FIRST_PID = 40_000;
 const FIRST_START_TIME = 1_000_000;
@@ -63,11 +63,18 @@ class FakeSystem {
     this.clock = new FakeClock(opts.realTime ?? false);
   }
 
-  create(spec: SpawnSpec | null, argv: readonly string[], marker: string | null): FakeProcess {
+  create(
+    spec: SpawnSpec | null,
+    argv: readonly string[],
+    marker: string | null,
+    fifos: { stdout: string; stderr: string } | null = null,
+  ): FakeProcess {
     const pid = this.nextPid++;
     const fifoPaths = {
-      stdout: typeof spec?.stdout === 'number' ? (this.fds.get(spec.stdout) ?? null) : null,
-      stderr: typeof spec?.stderr === 'number' ? (this.fds.get(spec.stderr) ?? null) : null,
+      stdout:
+        typeof spec?.stdout === 'number' ? (this.fds.get(spec.stdout) ?? null) : (fifos?.stdout ?? null),
+      stderr:
+        typeof spec?.stderr === 'number' ? (this.fds.get(spec.stderr) ?? null) : (fifos?.stderr ?? null),
     };
     const pipes = {
       stdout: spec?.stdout === 'pipe' ? new PassThrough() : null,
@@ -234,10 +241,15 @@ export class FakePlatform implements Platform {
 
   /**
    * A process no daemon of this test started (one that outlived an earlier daemon, for a state.json
-   * written by the test): adoptable by pid and start time, found by its marker.
+   * written by the test): adoptable by pid and start time, found by its marker. `fifos`: the
+   * service's FIFOs it writes to (Harness.fifosOf), so a daemon adopting it reads its output and
+   * sees their EOF when it ends.
    */
-  launchOutside(argv: readonly string[], opts: { marker?: string } = {}): FakeProcess {
-    const proc = this.system.create(null, argv, opts.marker ?? null);
+  launchOutside(
+    argv: readonly string[],
+    opts: { marker?: string; fifos?: { stdout: string; stderr: string } } = {},
+  ): FakeProcess {
+    const proc = this.system.create(null, argv, opts.marker ?? null, opts.fifos ?? null);
     proc.started = true;
     this.system.announce();
     return proc;

@@ -2,7 +2,7 @@
 // dependent waits on it.
 import { exitsWith, inTurn, runsUntilStopped } from './behaviours.js';
 import { config } from './configBuilder.js';
-import { type Harness, startHarness, type StatusEvent } from './harness.js';
+import { type Harness, type StatusEvent, startHarness } from './harness.js';
 
 let h: Harness;
 afterEach(() => h?.close());

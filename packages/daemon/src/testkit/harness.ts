@@ -21,8 +21,8 @@ import { ConfigActor } from '../config/ConfigActor.js';
 import type { ConfigBuilder } from './configBuilder.js';
 import { FakePlatform } from './FakePlatform.js';
 
-/** Real-time limit of one wait: generous for a loaded machine, far below jest's test timeout. */
-export const WAIT_MS = 5_000;
+/** Real-time limit of one wait: generous for a loaded machine, below jest's 5 s test timeout. */
+export const WAIT_MS = 4_000;
 /** Pause between two looks of a polling wait. */
 const POLL_MS = 5;
 
@@ -58,11 +58,20 @@ export interface SpawnedRecord {
   stopping_at?: string;
 }
 
+/** What a state.json holds. */
+export interface PersistedState {
+  services: Record<string, PersistedEntry>;
+  global_init_done?: boolean;
+}
+
 export interface HarnessOptions {
-  /** state.json to leave in the config's state directory before the actor loads (recovery tests). */
-  state?: { services: Record<string, PersistedEntry>; global_init_done?: boolean };
-  /** spawned/ records to leave there too. */
-  spawned?: Record<string, SpawnedRecord>;
+  /**
+   * state.json to leave in the config's state directory before the actor loads (recovery tests). A
+   * function gets the harness first: launch the processes it names there (`fifosOf`, `markerOf`).
+   */
+  state?: PersistedState | ((h: Harness) => PersistedState);
+  /** spawned/ records to leave there too (a function is called after `state`'s). */
+  spawned?: Record<string, SpawnedRecord> | ((h: Harness) => Record<string, SpawnedRecord>);
   /**
    * The platform (default: a fresh FakePlatform). A test scripts it, or launches the processes its
    * state.json names (`launchOutside`), before the actor exists.
@@ -126,6 +135,14 @@ export class Harness {
   /** The `KEPLER_SERVICE_ID=<config id>.<service>` marker of a service's processes. */
   markerOf(service: string): string {
     return `KEPLER_SERVICE_ID=${this.stateDir.split('/').pop()!.slice(0, 16)}.${service}`;
+  }
+
+  /** The FIFOs a service's processes write to (for FakePlatform.launchOutside). */
+  fifosOf(service: string): { stdout: string; stderr: string } {
+    return {
+      stdout: join(this.stateDir, 'fifo', `${service}.stdout`),
+      stderr: join(this.stateDir, 'fifo', `${service}.stderr`),
+    };
   }
 
   /** Builds the actor on the current platform, subscribes and recovers (as the registry does). */
@@ -271,17 +288,15 @@ export async function startHarness(builder: ConfigBuilder, opts: HarnessOptions 
     throw e;
   }
   const h = new Harness(root, projectDir, stateDir, baked, opts.platform ?? new FakePlatform());
-  if (opts.state) {
-    const state = {
-      version: 1,
-      global_init_done: opts.state.global_init_done ?? true,
-      services: opts.state.services,
-    };
+  const given = typeof opts.state === 'function' ? opts.state(h) : opts.state;
+  if (given) {
+    const state = { version: 1, global_init_done: given.global_init_done ?? true, services: given.services };
     writeFileSync(join(stateDir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
   }
-  if (opts.spawned) {
+  const records = typeof opts.spawned === 'function' ? opts.spawned(h) : opts.spawned;
+  if (records) {
     mkdirSync(join(stateDir, 'spawned'), { recursive: true });
-    for (const [service, record] of Object.entries(opts.spawned))
+    for (const [service, record] of Object.entries(records))
       writeFileSync(join(stateDir, 'spawned', service), `${JSON.stringify(record)}\n`);
   }
   h.load();

@@ -9,7 +9,9 @@ let h: Harness;
 afterEach(() => h?.close());
 
 test("a service's output reaches its log through the FIFO, and a stop sends the stop signal", async () => {
-  h = await startHarness(config().service('api', { command: ['api', '--port', '80'], stop_signal: 'SIGINT' }));
+  h = await startHarness(
+    config().service('api', { command: ['api', '--port', '80'], stop_signal: 'SIGINT' }),
+  );
   h.platform.onSpawn('api', prints(['listening']));
   await h.actor.start(['api']);
   const info = await h.waitForStatus('api', 'running');
@@ -97,7 +99,10 @@ describe('restart.watch and a stop', () => {
     h = await startHarness(watched);
     await h.actor.start(['api']);
     await h.waitForStatus('api', 'running');
-    await h.waitFor(() => h.logLines.some((l) => l.includes('watching files of api')), 'the watcher to be armed');
+    await h.waitFor(
+      () => h.logLines.some((l) => l.includes('watching files of api')),
+      'the watcher to be armed',
+    );
   }
 
   test('a change while running restarts the service (the watcher works)', async () => {
