@@ -123,3 +123,26 @@ describe('a dependency that ends while its dependent waits', () => {
     expect(bStarting).toBeGreaterThan(aRunning);
   });
 });
+
+test('a command health check runs through the platform; B (service_healthy) starts once A is healthy', async () => {
+  h = await startHarness(
+    config()
+      .service('a', {
+        command: ['a'],
+        user: 'alice',
+        environment: { TOKEN: 't' },
+        healthcheck: { test: ['check', '--ready'], interval: '20ms', retries: 5 },
+      })
+      .service('b', { command: ['b'], depends_on: { a: { condition: 'service_healthy' } } }),
+  );
+  h.platform.onSpawn('check', inTurn(exitsWith(1), exitsWith(1), exitsWith(0)));
+  await h.actor.start([]);
+  await h.waitForStatus('b', 'running');
+  const checks = h.platform.spawns('check');
+  expect(checks.length).toBeGreaterThanOrEqual(3);
+  // The probe runs as the service runs: its user, environment and marker.
+  expect(checks[0]).toMatchObject({ argv: ['check', '--ready'], user: 'alice', marker: h.markerOf('a') });
+  expect(checks[0]!.env.TOKEN).toBe('t');
+  expect(h.info('a')).toMatchObject({ status: 'healthy', health: 'healthy' });
+  expect(indexOf('b', 'starting', 0)).toBeGreaterThan(indexOf('a', 'healthy', 0));
+});
