@@ -82,3 +82,11 @@ test('users resolve like the real resolver words them', () => {
   expect(() => fake.resolveUser('mallory', null)).toThrow('unknown user: mallory');
   expect(() => fake.resolveUser('alice', 'wheel')).toThrow('unknown group: wheel');
 });
+
+test('with realTime, the clock follows real time and its timers fire on their own', async () => {
+  const fake = new FakePlatform({ realTime: true });
+  const before = fake.clock.now();
+  await new Promise<void>((resolve) => fake.clock.setTimeout(resolve, 10));
+  expect(fake.clock.now() - before).toBeGreaterThanOrEqual(9);
+  expect(fake.clock.pending()).toEqual([]);
+});
