@@ -1,0 +1,271 @@
+import { basename } from 'node:path';
+import type { Readable } from 'node:stream';
+import {
+  type ForeignWatch,
+  type Platform,
+  PlatformError,
+  type ProcessExit,
+  type ServiceProcess,
+  type SpawnedProcess,
+  type SpawnSpec,
+  type StopTreeOptions,
+  signalName,
+} from '../platform/index.js';
+import type { Behaviour, SpawnFailure } from './behaviours.js';
+import type { FakeClock } from './FakeClock.js';
+import type { FakeProcess } from './FakeProcess.js';
+import { FAKE_WAIT_MS, FakeSystem, matches, type SpawnMatch, type StopRequest } from './FakeSystem.js';
+import { resolveFakeUser } from './fakeUsers.js';
+
+export type { SpawnMatch, StopRequest } from './FakeSystem.js';
+export { FAKE_WAIT_MS } from './FakeSystem.js';
+
+export interface FakePlatformOptions {
+  /** The clock also follows real time and its timers fire on their own (see FakeClock). */
+  realTime?: boolean;
+}
+
+/**
+ * The Platform of in-process tests: processes in memory, driven by the test. One FakePlatform is one
+ * daemon life; `nextDaemon()` gives the platform of the daemon started after it, over the same
+ * processes, and makes this one dead: its children's exits and foreign watches are no longer
+ * reported and it spawns nothing (a dead daemon notices nothing). The test API (`onSpawn`, `spawns`,
+ * `waitForSpawn`, `clock`, ...) is shared by every life.
+ */
+export class FakePlatform implements Platform {
+  private dead = false;
+  private readonly system: FakeSystem;
+
+  constructor(opts: FakePlatformOptions | FakeSystem = {}) {
+    this.system = opts instanceof FakeSystem ? opts : new FakeSystem(opts);
+  }
+
+  get clock(): FakeClock {
+    return this.system.clock;
+  }
+
+  // ---- the test's side ----------------------------------------------------------------------------
+
+  /** What matching spawns do (the newest matching rule wins). Returns a function removing the rule. */
+  onSpawn(match: SpawnMatch, does: Behaviour | SpawnFailure): () => void {
+    const rule = { match, does };
+    this.system.rules.push(rule);
+    return () => {
+      const i = this.system.rules.indexOf(rule);
+      if (i >= 0) this.system.rules.splice(i, 1);
+    };
+  }
+
+  /** Processes spawned by any daemon life (matching `match`), in spawn order. */
+  spawns(match?: SpawnMatch): FakeProcess[] {
+    return this.system.processes.filter((p) => p.spec !== null && (!match || matches(match, p.spec, p.argv)));
+  }
+
+  /**
+   * Resolves with the `after`-th (0-based) process matching `match`, once it has been spawned and its
+   * behaviour has run (so an `ignore` is in place before the test stops it).
+   */
+  waitForSpawn(match: SpawnMatch, opts: { after?: number; timeoutMs?: number } = {}): Promise<FakeProcess> {
+    const after = opts.after ?? 0;
+    const found = () => {
+      const p = this.spawns(match)[after];
+      return p?.started ? p : undefined;
+    };
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const p = found();
+        if (!p) return;
+        clearTimeout(timer);
+        this.system.spawnListeners.delete(check);
+        resolve(p);
+      };
+      const timer = setTimeout(() => {
+        this.system.spawnListeners.delete(check);
+        const seen = this.spawns(match).length;
+        reject(
+          new Error(
+            `no spawn #${after + 1} of ${String(match)} within ${opts.timeoutMs ?? FAKE_WAIT_MS} ms (${seen} seen)`,
+          ),
+        );
+      }, opts.timeoutMs ?? FAKE_WAIT_MS);
+      this.system.spawnListeners.add(check);
+      check();
+    });
+  }
+
+  /** Every process of the fake system, in creation order. */
+  get processes(): readonly FakeProcess[] {
+    return this.system.processes;
+  }
+
+  /** The process with `pid`, alive or not. */
+  process(pid: number): FakeProcess | undefined {
+    return this.system.byPid.get(pid);
+  }
+
+  /** Stop requests received (stopProcessTree calls), in order. */
+  get stops(): readonly StopRequest[] {
+    return this.system.stops;
+  }
+
+  /** Markers whose cgroup removal was asked (an adopted process ended). */
+  get removedCgroups(): readonly string[] {
+    return this.system.removedCgroups;
+  }
+
+  /**
+   * A process no daemon of this test started (one that outlived an earlier daemon, for a state.json
+   * written by the test): adoptable by pid and start time, found by its marker. `fifos`: the
+   * service's FIFOs it writes to (Harness.fifosOf), so a daemon adopting it reads its output and
+   * sees their EOF when it ends.
+   */
+  launchOutside(
+    argv: readonly string[],
+    opts: { marker?: string; fifos?: { stdout: string; stderr: string } } = {},
+  ): FakeProcess {
+    const proc = this.system.create(null, argv, opts.marker ?? null, opts.fifos ?? null);
+    proc.started = true;
+    this.system.announce();
+    return proc;
+  }
+
+  /** This daemon life ends; returns the platform of the next one (same processes, clock and scripts). */
+  nextDaemon(): FakePlatform {
+    this.dead = true;
+    return new FakePlatform(this.system);
+  }
+
+  /** The end of a test: no daemon life reacts any more, every process is killed, every timer cancelled. */
+  shutdown(): void {
+    this.dead = true;
+    for (const p of this.system.live()) p.kill('SIGKILL');
+    this.system.clock.cancelAll();
+  }
+
+  // ---- the daemon's side (Platform) -------------------------------------------------------------
+
+  async spawn(spec: SpawnSpec): Promise<SpawnedProcess> {
+    if (this.dead) throw new PlatformError('SPAWN_FAILED', 'the daemon of this platform has ended');
+    if (spec.proceed && !spec.proceed())
+      throw new PlatformError('SPAWN_CANCELLED', 'stopped before it started');
+    const does = this.system.behaviourFor(spec);
+    if (typeof does !== 'function') throw new PlatformError('SPAWN_FAILED', does.spawnError);
+    const proc = this.system.create(spec, spec.command, spec.marker ?? null);
+    const exited = new Promise<ProcessExit>((resolve) => {
+      proc.onExit((exit) => {
+        if (!this.dead) resolve(exit); // a dead daemon reaps nothing
+      });
+    });
+    // After the spawn has returned, as a real process starts running after fork/exec.
+    setImmediate(() => {
+      does(proc);
+      proc.started = true;
+      this.system.announce();
+    });
+    const { pipes } = proc.io;
+    return {
+      pid: proc.pid,
+      startTime: proc.startTime,
+      exited,
+      cgroup: null,
+      stdout: pipes.stdout,
+      stderr: pipes.stderr,
+    };
+  }
+
+  async stopProcessTree(opts: StopTreeOptions): Promise<{ killed: boolean }> {
+    const signal = typeof opts.signal === 'number' ? signalName(opts.signal) : opts.signal;
+    const { exited: _exited, ...rest } = opts;
+    this.system.stops.push({ ...rest, signal });
+    const targets = this.system
+      .live()
+      .filter((p) => p.pid === opts.pgid || (opts.marker !== undefined && p.marker === opts.marker));
+    for (const p of targets) p.kill(signal);
+    const left = () => targets.filter((p) => p.alive);
+    if (left().length > 0) {
+      await new Promise<void>((resolve) => {
+        let finished = false;
+        const done = () => {
+          if (finished) return;
+          finished = true;
+          this.clock.clearTimeout(timer);
+          resolve();
+        };
+        const timer = this.clock.setTimeout(done, opts.graceMs);
+        for (const p of targets) p.onExit(() => left().length === 0 && done());
+      });
+    }
+    const survivors = left();
+    for (const p of survivors) p.kill('SIGKILL');
+    return { killed: survivors.length > 0 };
+  }
+
+  isSameProcess(pid: number, startTime: string): boolean {
+    const p = this.system.byPid.get(pid);
+    return p?.alive === true && p.startTime === startTime;
+  }
+
+  watchForeignExit(pid: number, startTime: string): ForeignWatch {
+    let cancelled = false;
+    const exited = new Promise<ProcessExit>((resolve) => {
+      const p = this.system.byPid.get(pid);
+      const gone = () => {
+        if (!cancelled && !this.dead) resolve({ code: null, signal: null }); // not our child: no status
+      };
+      if (p === undefined || p.startTime !== startTime) gone();
+      else p.onExit(gone);
+    });
+    return {
+      exited,
+      cancel: () => {
+        cancelled = true;
+      },
+    };
+  }
+
+  findServiceProcesses(markers: readonly string[]): Map<string, ServiceProcess[]> {
+    const found = new Map<string, ServiceProcess[]>();
+    for (const marker of markers) {
+      const procs = this.system.live().filter((p) => p.marker === marker);
+      if (procs.length === 0) continue;
+      found.set(
+        marker,
+        procs.map((p) => ({
+          pid: p.pid,
+          startTime: p.startTime,
+          pgid: p.pid,
+          name: basename(p.argv[0] ?? ''),
+        })),
+      );
+    }
+    return found;
+  }
+
+  removeCgroupOfMarker(marker: string): void {
+    this.system.removedCgroups.push(marker);
+  }
+
+  resolveUser = resolveFakeUser;
+
+  async ensureFifos(paths: readonly string[]): Promise<void> {
+    for (const p of paths) this.system.fifos.add(p);
+  }
+
+  openFifoForChild(path: string): number {
+    return this.system.openFd(path);
+  }
+
+  openFifoReader(path: string): Readable {
+    return this.system.openReader(path);
+  }
+
+  closeFd(fd: number): void {
+    this.system.closeFd(fd);
+  }
+
+  async launchSlice(): Promise<void> {}
+
+  async spawnSlot(): Promise<() => void> {
+    return () => undefined;
+  }
+}
