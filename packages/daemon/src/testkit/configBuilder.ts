@@ -1,14 +1,14 @@
 /**
  * A BakedConfig for in-process tests without YAML fixtures: `config().service('api', {...}).build(dir)`.
  * The raw config is written as JSON (which is YAML) to `<dir>/kepler.yaml` and goes through the real
- * load pipeline (`bakeConfig` from @kepler/config: parse, normalise, validate, bake), so defaults and
+ * load pipeline (`loadConfig` from @kepler/config: parse, normalise, validate, bake), so defaults and
  * validation are the real ones and a mistake in a test's config fails with the config's own message.
  * Not part of the build (tsconfig.build.json excludes src/testkit).
  */
 import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BakedConfig, bakeConfig } from '@kepler/config';
+import { type BakedConfig, loadConfig } from '@kepler/config';
 
 /** A duration as kepler.yaml takes it: `20ms`, `1s`, or a number of seconds. */
 export type RawDuration = string | number;
@@ -125,7 +125,7 @@ export class ConfigBuilder {
     mkdirSync(target, { recursive: true });
     const path = join(realpathSync(target), 'kepler.yaml');
     writeFileSync(path, `${JSON.stringify(this.raw(), null, 2)}\n`);
-    return bakeConfig({ path, env: BUILD_ENV, onLuaPrint: () => undefined });
+    return loadConfig({ path, env: BUILD_ENV, onLuaPrint: () => undefined });
   }
 }
 
