@@ -141,17 +141,17 @@ export class ConfigRegistry {
       names = [];
     }
     for (const name of names) {
-      const stateDir = join(this.dirs.configsDir, name);
-      const path = readSourcePath(stateDir) ?? '(unknown)';
+      const configDir = join(this.dirs.configsDir, name);
+      const path = readSourcePath(configDir) ?? '(unknown)';
       const actor = this.actors.get(path);
       const orphaned = !existsSync(path);
       const busy = actor !== undefined && !actor.isIdle;
-      const bytes = diskUsage(stateDir);
+      const bytes = diskUsage(configDir);
       let reason = orphaned ? 'orphaned: source file missing' : 'stopped';
       if (busy && !opts.force) {
         entries.push({
           path,
-          stateDir,
+          stateDir: configDir,
           bytes,
           reason: 'running (use --force to stop and prune)',
           removed: false,
@@ -165,12 +165,12 @@ export class ConfigRegistry {
           this.actors.delete(path);
           await actor.remove();
         } else {
-          rmSync(stateDir, { recursive: true, force: true });
+          rmSync(configDir, { recursive: true, force: true });
         }
       }
       // A dry run reports what it would free, so its total matches the real prune's.
       freedBytes += bytes;
-      entries.push({ path, stateDir, bytes, reason, removed: !opts.dryRun });
+      entries.push({ path, stateDir: configDir, bytes, reason, removed: !opts.dryRun });
     }
     return { entries, freedBytes };
   }
