@@ -189,18 +189,27 @@ export class ConfigActor implements ServiceHost {
    * them (config/recovery.ts plans; each service applies its plan through its transitions).
    */
   recover(): void {
-    const isAlive = (pid: number | null, startTime: string | null) =>
-      pid !== null && startTime !== null && this.platform.isSameProcess(pid, startTime);
+    const platform = this.platform;
     for (const rt of this.services.values()) {
+      const { state } = rt;
       const journal = this.spawnJournal.read(rt.name);
       const plan = planRecovery({
-        state: rt.state,
+        state,
         desired: rt.desired,
         journal,
         stateWrittenAtMs: this.loaded.writtenAtMs,
         trusted: !this.loaded.untrusted.has(rt.name),
-        recordAlive: isAlive(rt.state.pid, rt.state.startTime),
-        journalAlive: journal !== null && this.platform.isSameProcess(journal.pid, journal.startTime),
+        // Getters: a /proc lookup each, made only when the plan needs to know.
+        get recordAlive() {
+          return (
+            state.pid !== null &&
+            state.startTime !== null &&
+            platform.isSameProcess(state.pid, state.startTime)
+          );
+        },
+        get journalAlive() {
+          return journal !== null && platform.isSameProcess(journal.pid, journal.startTime);
+        },
         restartPolicy: rt.spec.restart.policy,
       });
       rt.recover(plan);

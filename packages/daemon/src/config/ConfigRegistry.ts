@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { bakeOffThread, prewarmBakeWorker } from '../bake/bakeOffThread.js';
 import type { DaemonDir } from '../DaemonDir.js';
 import { DaemonError } from '../errors.js';
-import { MARKER_ENV } from '../hooks/HookRunner.js';
+import { serviceMarker } from '../hooks/HookRunner.js';
 import { linuxPlatform, type Platform, sweepEmptyCgroups } from '../platform/index.js';
 import { ConfigActor, readSourcePath } from './ConfigActor.js';
 
@@ -36,8 +36,8 @@ export class ConfigRegistry {
       return;
     }
     // Before any spawn: cgroups of these configs whose processes ended while no daemon ran. A config's
-    // markers start with its id, the first 16 characters of its state directory's name (ConfigActor.id).
-    const swept = sweepEmptyCgroups(entries.map((e) => `${MARKER_ENV}=${e.slice(0, 16)}.`));
+    // service ids start with its id, the first 16 characters of its directory's name (ConfigActor.id).
+    const swept = sweepEmptyCgroups(entries.map((e) => serviceMarker(`${e.slice(0, 16)}.`)));
     if (swept > 0) this.log(`removed ${swept} empty cgroup${swept === 1 ? '' : 's'} left by earlier runs`);
     for (const entry of entries) {
       const dir = join(this.dirs.configsDir, entry);

@@ -234,3 +234,23 @@ test('legalPath finds a path between every two statuses, each step in the table'
       expect(at).toBe(to);
     }
 });
+
+test('liveness is asked only when the plan needs it (each answer is a /proc lookup)', () => {
+  let asked = 0;
+  const counting = (c: RecoveryInput): RecoveryInput => ({
+    ...c,
+    get recordAlive() {
+      asked++;
+      return false;
+    },
+    get journalAlive() {
+      asked++;
+      return false;
+    },
+  });
+  planRecovery(counting(input({ status: 'stopped', pid: null, journal: JOURNALS.newerStop! })));
+  planRecovery(counting(input({ status: 'exited', pid: null, journal: JOURNALS.sameSpawn! })));
+  expect(asked).toBe(0);
+  planRecovery(counting(input({ status: 'running' })));
+  expect(asked).toBe(1);
+});

@@ -15,7 +15,10 @@ export interface RecoveryInput {
   readonly stateWrittenAtMs: number | null;
   /** state.json had a valid entry for the service (not corrupt, not lost). */
   readonly trusted: boolean;
-  /** state.json's pid is still the process it recorded (same pid and start time). */
+  /**
+   * state.json's pid is still the process it recorded (same pid and start time). The planner reads
+   * this and `journalAlive` only when it needs them: callers may make them lazy getters.
+   */
   readonly recordAlive: boolean;
   /** The journal record's pid is still the process it recorded. */
   readonly journalAlive: boolean;
@@ -100,7 +103,8 @@ export function planRecovery(i: RecoveryInput): RecoveryPlan {
   let desired = i.desired;
   let pid = i.state.pid;
   let startTime = i.state.startTime;
-  let alive = i.recordAlive;
+  // Which record names the process that may have survived (read lazily: each is a /proc lookup).
+  let survivor: 'record' | 'journal' = 'record';
   const go = (to: ServiceStatus, patch: Partial<ServiceState>) => {
     steps.push(...stepsTo(status, to, patch));
     status = to;
@@ -120,7 +124,7 @@ export function planRecovery(i: RecoveryInput): RecoveryPlan {
     go('stopping', { spawns, pid: j.pid, startTime: j.startTime, startedAt, reason: null });
     ({ pid, startTime } = j);
     desired = 'stop';
-    alive = i.journalAlive;
+    survivor = 'journal';
   } else if (j && !j.stoppedAt && trusted && j.spawn > i.state.spawns) {
     // A spawn state.json does not show yet (the daemon died before writing it): that process is the
     // service's current one.
@@ -128,9 +132,10 @@ export function planRecovery(i: RecoveryInput): RecoveryPlan {
     go('running', { ...patch, stoppedAt: null, reason: null });
     ({ pid, startTime } = j);
     desired = 'run';
-    alive = i.journalAlive;
+    survivor = 'journal';
   }
-  if (isActive(status) && pid !== null && startTime !== null && alive) {
+  const alive = () => (survivor === 'journal' ? i.journalAlive : i.recordAlive);
+  if (isActive(status) && pid !== null && startTime !== null && alive()) {
     if (status === 'stopping')
       return { action: 'finishStop', desired: 'stop', steps, adopt: { pid, startTime } };
     if (status === 'starting') go('running', {});
