@@ -106,7 +106,7 @@ export class ConfigActor implements ServiceHost {
     for (const name of baked.serviceOrder) {
       this.services.set(name, new ServiceRuntime(baked.services[name]!, this));
     }
-    this.restoreState();
+    this.loadStateFile();
     this.onFirstLoad();
   }
 
@@ -163,7 +163,7 @@ export class ConfigActor implements ServiceHost {
   }
 
   /** Loads state.json's records (recover() then reconciles them with spawned/ and the live processes). */
-  private restoreState(): void {
+  private loadStateFile(): void {
     const reading = this.stateFile.read(this.baked.serviceOrder);
     const persisted = reading.state;
     if (reading.problems.length > 0) {
@@ -212,7 +212,7 @@ export class ConfigActor implements ServiceHost {
         },
         restartPolicy: rt.spec.restart.policy,
       });
-      rt.recover(plan);
+      rt.applyRecovery(plan);
       if (plan.action === 'adopt') this.updateWatcher(rt.name); // no status change armed restart.watch
       // Waiting on its dependencies again: with its dependency timeouts armed.
       if (rt.state.status === 'waiting') this.armDepTimers(rt);

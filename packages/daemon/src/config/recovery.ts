@@ -94,7 +94,7 @@ function stepsTo(from: ServiceStatus, to: ServiceStatus, patch: Partial<ServiceS
 /**
  * Plans the recovery of one service after a daemon restart, from its state.json record, its newer
  * spawned/ record if any (a spawn, a stop or the start of a stop that state.json does not show yet:
- * see SpawnJournal) and whether its process still runs. Pure: ServiceRuntime.recover applies the plan
+ * see SpawnJournal) and whether its process still runs. Pure: ServiceRuntime.applyRecovery applies the plan
  * through transition(), so every change is legal, persisted and emitted.
  */
 export function planRecovery(i: RecoveryInput): RecoveryPlan {

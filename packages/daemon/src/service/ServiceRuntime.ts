@@ -67,7 +67,7 @@ export class ServiceRuntime extends ServiceTransitions {
    * Applies a recovery plan (config/recovery.ts) after a daemon restart: its steps through
    * transition(), then adopts the surviving process (and finishes a stop it interrupted).
    */
-  recover(plan: RecoveryPlan): void {
+  applyRecovery(plan: RecoveryPlan): void {
     this.wish = plan.desired; // first: the steps' side effects (journal, watchers) read it
     for (const step of plan.steps) this.transition(step.to, step.patch);
     if (plan.adopt === null) return;
