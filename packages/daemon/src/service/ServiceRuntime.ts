@@ -105,6 +105,13 @@ export class ServiceRuntime extends ServiceTransitions {
     if (by !== null) this.host.logs.clear(this.name, { by });
   }
 
+  /** Clears the logs if `event` does, once the output drained: late lines must not land after the clear. */
+  private async clearLogsAfterDrain(event: RetentionEvent): Promise<void> {
+    if (clearedBy(this.spec.logs.retention, event) === null) return;
+    await this.process.drained();
+    this.clearLogsAt(event);
+  }
+
   /** A launch failure ends the wish: nothing retries it. */
   private launchFailed(reason: string, patch: Partial<ServiceState> = {}): void {
     this.wish = 'stop';
@@ -267,13 +274,7 @@ export class ServiceRuntime extends ServiceTransitions {
       } else if (s === 'waiting' || s === 'restarting' || s === 'starting') {
         this.transition('stopped', { reason: null });
         // Stopped between crash restarts (or before its launch): still a stop, so on_stop applies.
-        if (
-          s === 'restarting' &&
-          clearedBy(this.spec.logs.retention, { kind: 'stop', restarting, requeue })
-        ) {
-          await this.process.drained();
-          this.clearLogsAt({ kind: 'stop', restarting, requeue });
-        }
+        if (s === 'restarting') await this.clearLogsAfterDrain({ kind: 'stop', restarting, requeue });
       }
       return;
     }
@@ -295,10 +296,7 @@ export class ServiceRuntime extends ServiceTransitions {
       if (opts.manual !== false && hooks.post_stop) {
         await this.host.runServiceHook(this.name, 'post_stop', hooks.post_stop);
       }
-      if (clearedBy(this.spec.logs.retention, { kind: 'stop', restarting, requeue })) {
-        await this.process.drained(); // late lines must not land after the clear
-        this.clearLogsAt({ kind: 'stop', restarting, requeue });
-      }
+      await this.clearLogsAfterDrain({ kind: 'stop', restarting, requeue });
     } finally {
       this.stopping = false;
     }
