@@ -31,12 +31,12 @@ const luaFile = join(ROOT, 'examples/lua/kepler.yaml');
 /** Runs `args` with node `runs` times (after one warm-up); returns wall-clock stats in ms. */
 const timeProcess = (args) => timeProcessIn(args, { runs, cwd: ROOT });
 
-async function timeInProcess(bakeConfig, path) {
+async function timeInProcess(loadConfig, path) {
   const env = { ...process.env };
   const samples = [];
   for (let i = 0; i <= runs; i++) {
     const started = performance.now();
-    await bakeConfig({ path, env, onLuaPrint: () => {} });
+    await loadConfig({ path, env, onLuaPrint: () => {} });
     if (i > 0) samples.push(performance.now() - started);
   }
   return stats(samples);
@@ -58,7 +58,7 @@ if (existsSync(CLI)) {
 const distUrl = JSON.stringify(pathToFileURL(CONFIG_DIST).href);
 const coldScript = [
   `const m = await import(${distUrl});`,
-  `const baked = await m.bakeConfig({ path: ${JSON.stringify(file)}, env: process.env });`,
+  `const baked = await m.loadConfig({ path: ${JSON.stringify(file)}, env: process.env });`,
   "process.stdout.write(m.renderBakedConfig(baked, 'yaml'));",
 ].join(' ');
 rows.push([
@@ -68,12 +68,12 @@ rows.push([
 ]);
 rows.push(['node -e "" (process start only)', timeProcess(['-e', '']), null]);
 
-const { bakeConfig } = await import(pathToFileURL(CONFIG_DIST).href);
-rows.push([`bakeConfig in-process (${values.file})`, await timeInProcess(bakeConfig, file), null]);
+const { loadConfig } = await import(pathToFileURL(CONFIG_DIST).href);
+rows.push([`loadConfig in-process (${values.file})`, await timeInProcess(loadConfig, file), null]);
 if (existsSync(luaFile)) {
   rows.push([
-    'bakeConfig in-process (examples/lua, Lua worker)',
-    await timeInProcess(bakeConfig, luaFile),
+    'loadConfig in-process (examples/lua, Lua worker)',
+    await timeInProcess(loadConfig, luaFile),
     null,
   ]);
 }

@@ -226,6 +226,14 @@ describe('retention', () => {
     await waitFor(() => runs(config, name).length === count, `${name} to log run ${count}`);
   }
 
+  /** Starts a service and waits for this run's own line (`run-<its pid>`); returns it and every stored run. */
+  async function startAndCaptureNew(config: string, name: string): Promise<{ line: string; all: string[] }> {
+    expect((await d.cli(['start', '-d', '-f', config, name])).code).toBe(0);
+    const line = `run-${(await waitStatus(config, name, 'running')).pid}`;
+    await waitFor(() => runs(config, name).includes(line), `${name} to log ${line}`);
+    return { line, all: runs(config, name) };
+  }
+
   test(
     'on_stop: clear by default, retain keeps; global kepler.logs applies, services override it',
     async () => {
@@ -307,12 +315,20 @@ services:
 `,
         'retention/onstart.kepler.yaml',
       );
+      const first: Record<string, string> = {};
       for (const name of ['keep', 'fresh']) {
         await startAndCapture(config, name, 1);
+        first[name] = runs(config, name)[0]!;
         await d.cli(['stop', '-f', config, name]);
+        expect(runs(config, name)).toEqual([first[name]]); // on_stop: retain
       }
-      await startAndCapture(config, 'keep', 2);
-      await startAndCapture(config, 'fresh', 1);
+      // Each run logs its own pid: wait for the second run's line, then check what is left beside it
+      // (a count alone is already 1 from the first run when clearing does nothing).
+      const keep = await startAndCaptureNew(config, 'keep');
+      expect(keep.all).toEqual([first.keep, keep.line]);
+      const fresh = await startAndCaptureNew(config, 'fresh');
+      expect(fresh.line).not.toBe(first.fresh);
+      expect(fresh.all).toEqual([fresh.line]);
       await d.cli(['stop', '-f', config]);
     },
     T,
@@ -368,6 +384,11 @@ services:
       for (const n of ['keep', 'gone']) await waitStatus(config, n, 'exited');
       await waitFor(() => runs(config, 'keep').length === 1, 'keep to hold its run');
       expect(runs(config, 'gone')).toEqual([]);
+      // Emptied, not never written (an empty log is also what a run that stored nothing leaves): the
+      // note is recorded only when a clear removed stored lines.
+      expect((await d.cli(['logs', '-f', config, 'gone'])).stderr).toMatch(
+        /^gone: no stored output: it was cleared when its process exited \(logs\.retention\.on_exit: clear;/,
+      );
     },
     T,
   );

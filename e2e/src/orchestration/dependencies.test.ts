@@ -375,8 +375,12 @@ services:
       'to run with a new pid',
     );
     expect(alive(before.b)).toBe(false);
-    await s.waitLine(/^b start/);
-    const lines = s.lines();
+    // The second run's own line: the first run's `b start` is already in the record.
+    const lines = await waitFor(
+      () => (s.lines().filter((l) => l === 'b start').length >= 2 ? s.lines() : null),
+      "b's second start line",
+      { timeoutMs: WAIT_MS },
+    );
     const bStarts = lines.flatMap((l, i) => (l === 'b start' ? [i] : []));
     const aReadies = lines.flatMap((l, i) => (l === 'a ready' ? [i] : []));
     expect(bStarts).toHaveLength(2);

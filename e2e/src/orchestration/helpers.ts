@@ -79,11 +79,20 @@ export class Scenario {
 
   /** Polls until the record file has a line equal to `line` (or matching it), returns all lines. */
   waitLine(line: string | RegExp, timeoutMs = WAIT_MS): Promise<string[]> {
+    return this.waitLineAfter(0, line, timeoutMs);
+  }
+
+  /**
+   * Polls until a line after the first `mark` lines equals (or matches) `line`, returns all lines.
+   * For a line an earlier run already wrote: waiting on the whole file would return at once.
+   */
+  waitLineAfter(mark: number, line: string | RegExp, timeoutMs = WAIT_MS): Promise<string[]> {
     const hit = (l: string) => (typeof line === 'string' ? l === line : line.test(l));
-    return waitFor(() => (this.lines().some(hit) ? this.lines() : null), `record line ${line}`, {
-      timeoutMs,
-      intervalMs: 50,
-    });
+    return waitFor(
+      () => (this.lines().slice(mark).some(hit) ? this.lines() : null),
+      `record line ${line} after line ${mark}`,
+      { timeoutMs, intervalMs: 50 },
+    );
   }
 
   path(file: string): string {

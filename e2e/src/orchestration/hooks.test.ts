@@ -112,7 +112,7 @@ describe('hook moments and order', () => {
     // Starting again: no on_init (once per config / service).
     mark = s.lines().length;
     await s.ok(['start', '-d', '--wait']);
-    await s.waitLine('app.post_start');
+    await s.waitLineAfter(mark, 'app.post_start');
     expect(s.lines().filter((l) => l.endsWith('.on_init'))).toHaveLength(2);
     await s.ok(['stop']);
   });
@@ -327,7 +327,7 @@ describe('on_init across daemon restarts', () => {
       await own.start();
       const mark = s.lines().length;
       await s.ok(['start', '-d', '--wait']);
-      await s.waitLine('app.post_start');
+      await s.waitLineAfter(mark, 'app.post_start');
       const after = s.lines().slice(mark);
       expect(after).toContain('global.pre_start');
       expect(after).toContain('app.pre_start');

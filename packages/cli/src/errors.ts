@@ -44,3 +44,10 @@ export class UsageError extends CliError {
     this.name = 'UsageError';
   }
 }
+
+/** The `code` of an error-like value (a CliError, a Node system error, a wire error), or undefined. */
+export function codeOf(error: unknown): string | undefined {
+  if (error === null || typeof error !== 'object') return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}

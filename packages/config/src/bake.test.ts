@@ -3,8 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { bakeConfig } from './bakeConfig.js';
 import { bakedConfigHash } from './freeze.js';
+import { loadConfig } from './loadConfig.js';
 import { bakeYaml, cleanupTmpDirs, errorsOf, TEST_ENV, tmpDirWith } from './testkit/tmpConfig.js';
 
 afterAll(cleanupTmpDirs);
@@ -552,12 +552,12 @@ describe('snapshot', () => {
   it('carries a content hash that ignores bakedAt and follows content and environment', async () => {
     const dir = tmpDirWith({ 'kepler.yaml': yaml });
     const path = join(dir, 'kepler.yaml');
-    const one = await bakeConfig({ path, env: TEST_ENV, now: new Date(0) });
-    const two = await bakeConfig({ path, env: TEST_ENV, now: new Date(1e12) });
+    const one = await loadConfig({ path, env: TEST_ENV, now: new Date(0) });
+    const two = await loadConfig({ path, env: TEST_ENV, now: new Date(1e12) });
     expect(one.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(two.hash).toBe(one.hash);
     expect(bakedConfigHash(one)).toBe(one.hash);
-    const otherEnv = await bakeConfig({ path, env: { ...TEST_ENV, X: '1' }, now: new Date(0) });
+    const otherEnv = await loadConfig({ path, env: { ...TEST_ENV, X: '1' }, now: new Date(0) });
     expect(otherEnv.hash).not.toBe(one.hash);
   });
 
@@ -565,7 +565,7 @@ describe('snapshot', () => {
     const dir = tmpDirWith({ 'real/kepler.yaml': yaml });
     mkdirSync(join(dir, 'links'));
     symlinkSync(join(dir, 'real/kepler.yaml'), join(dir, 'links/kepler.yaml'));
-    const baked = await bakeConfig({ path: join(dir, 'links/kepler.yaml'), env: TEST_ENV });
+    const baked = await loadConfig({ path: join(dir, 'links/kepler.yaml'), env: TEST_ENV });
     expect(baked.sourcePath).toBe(join(dir, 'real/kepler.yaml'));
     expect(baked.configDir).toBe(join(dir, 'real'));
   });

@@ -4,7 +4,7 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bakeConfig } from './bakeConfig.js';
+import { loadConfig } from './loadConfig.js';
 import { renderBakedConfig } from './render.js';
 import type { BakedConfig } from './types.js';
 
@@ -12,7 +12,7 @@ const EXAMPLES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../
 const ENV = { HOME: '/home/example', PATH: '/usr/local/bin:/usr/bin:/bin', USER: 'example', LANG: 'C.UTF-8' };
 
 async function golden(name: string, env: Record<string, string> = ENV): Promise<unknown> {
-  const baked = await bakeConfig({
+  const baked = await loadConfig({
     path: join(EXAMPLES_DIR, name, 'kepler.yaml'),
     env,
     now: new Date('2030-01-01T00:00:00Z'),
@@ -69,8 +69,8 @@ describe('examples', () => {
   it('bakes to the same hash twice (a snapshot is reproducible)', async () => {
     for (const name of ['full', 'lua', 'chain']) {
       const path = join(EXAMPLES_DIR, name, 'kepler.yaml');
-      const one = await bakeConfig({ path, env: ENV, onLuaPrint: () => {} });
-      const two = await bakeConfig({ path, env: ENV, onLuaPrint: () => {} });
+      const one = await loadConfig({ path, env: ENV, onLuaPrint: () => {} });
+      const two = await loadConfig({ path, env: ENV, onLuaPrint: () => {} });
       expect(two.hash).toBe(one.hash);
     }
   });

@@ -7,8 +7,7 @@ export {
   DEFAULT_LOG_SETTINGS,
   DEFAULT_STOP_GRACE_MS,
   DEFAULT_STOP_SIGNAL,
-} from './bake.js';
-export { type BakeConfigOptions, bakeConfig } from './bakeConfig.js';
+} from './bake/index.js';
 export {
   MAX_BAKED_CONFIG_CHARS,
   MAX_CONFIG_FILE_BYTES,
@@ -33,9 +32,10 @@ export {
   type SignalSpec,
 } from './grammar.js';
 export { formatIssue } from './issues.js';
+export { type LoadConfigOptions, loadConfig } from './loadConfig.js';
 export { LUA_DEADLINE_MS } from './lua/LuaEvaluator.js';
 export { type RenderOptions, renderBakedConfig } from './render.js';
 export { DEFAULT_CONFIG_NAMES, resolveConfigPath } from './resolveConfigPath.js';
-export { KEPLER_JSON_SCHEMA } from './schema.js';
+export { KEPLER_JSON_SCHEMA } from './schema/index.js';
 export type * from './types.js';
 export { DEPENDENCY_CONDITIONS, GLOBAL_HOOK_NAMES, SERVICE_HOOK_NAMES, STARTUP_CONDITIONS } from './types.js';

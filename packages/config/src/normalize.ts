@@ -4,7 +4,7 @@
  */
 import type { IssueCollector } from './issues.js';
 import type { RawConfig } from './parse.js';
-import { CONFIG_SCHEMA, type NormalizedConfig } from './schema.js';
+import { CONFIG_SCHEMA, type NormalizedConfig } from './schema/index.js';
 
 /** Decodes `raw` (Lua already evaluated). Returns null only when the root is not a map at all. */
 export function normalizeConfig(raw: RawConfig, issues: IssueCollector): NormalizedConfig | null {

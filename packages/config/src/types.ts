@@ -16,8 +16,8 @@ export type RestartPolicy = 'no' | 'always' | 'on-failure';
 /** Whether a log file is kept or cleared at a lifecycle moment. */
 export type RetentionAction = 'clear' | 'retain';
 
-/** Hooks that exist once per config, under `kepler.hooks`. */
-export const GLOBAL_HOOK_NAMES = [
+/** The lifecycle hooks a config and each of its services both have. */
+const LIFECYCLE_HOOK_NAMES = [
   'on_init',
   'pre_start',
   'post_start',
@@ -25,19 +25,15 @@ export const GLOBAL_HOOK_NAMES = [
   'post_stop',
   'pre_restart',
   'post_restart',
-  'pre_cleanup',
 ] as const;
+
+/** Hooks that exist once per config, under `kepler.hooks`. */
+export const GLOBAL_HOOK_NAMES = [...LIFECYCLE_HOOK_NAMES, 'pre_cleanup'] as const;
 export type GlobalHookName = (typeof GLOBAL_HOOK_NAMES)[number];
 
 /** Hooks that exist per service, under `services.<name>.hooks`. */
 export const SERVICE_HOOK_NAMES = [
-  'on_init',
-  'pre_start',
-  'post_start',
-  'pre_stop',
-  'post_stop',
-  'pre_restart',
-  'post_restart',
+  ...LIFECYCLE_HOOK_NAMES,
   'post_exit',
   'post_healthcheck_success',
   'post_healthcheck_fail',

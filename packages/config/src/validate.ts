@@ -8,7 +8,7 @@ import {
   type NormalizedConfig,
   type NormalizedHook,
   type NormalizedService,
-} from './schema.js';
+} from './schema/index.js';
 import type { DependencyCondition } from './types.js';
 
 const NEEDS_HEALTHCHECK: ReadonlySet<DependencyCondition> = new Set(['service_healthy', 'service_unhealthy']);

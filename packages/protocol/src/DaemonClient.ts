@@ -6,12 +6,12 @@ import {
   type ClientFrame,
   CONNECTION_ERROR_ID,
   PROTOCOL_VERSION,
-  type RequestMap,
   type Requests,
   type RequestType,
+  type ResultOf,
   type StreamEvent,
 } from './messages.js';
-import { frameIdOf, helloProtocolOf, parseDaemonEnvelope, parseResult } from './validate.js';
+import { frameIdOf, helloProtocolOf, parseDaemonEnvelope, parseResult } from './validate/index.js';
 
 /** Default deadline for connecting to the socket and completing the hello exchange. */
 export const CONNECT_TIMEOUT_MS = 5_000;
@@ -29,7 +29,7 @@ export interface ConnectOptions {
 /** A streaming request in flight: its final result, and a way to end it early. */
 export interface StreamHandle<T extends RequestType> {
   /** The daemon's response; after `cancel()` it still arrives (the daemon answers cancelled streams). */
-  readonly result: Promise<RequestMap[T]>;
+  readonly result: Promise<ResultOf[T]>;
   /** Asks the daemon to end the stream (sends `{kind: 'cancel', id}` once); no-op once settled. */
   cancel(): void;
 }
@@ -78,7 +78,7 @@ export function connectError(err: NodeJS.ErrnoException, socketPath: string): Pr
  */
 export class DaemonClient {
   /** What the daemon answered to hello (its protocol, version and pid). */
-  readonly daemon: RequestMap['hello'];
+  readonly daemon: ResultOf['hello'];
   /** Resolves once the socket is closed, whoever closed it. Never rejects. */
   readonly closed: Promise<void>;
 
@@ -89,12 +89,7 @@ export class DaemonClient {
   /** Set once the connection is finished: why later calls fail. */
   #failure: ProtocolError | null = null;
 
-  private constructor(
-    socket: net.Socket,
-    decoder: FrameDecoder,
-    nextId: number,
-    daemon: RequestMap['hello'],
-  ) {
+  private constructor(socket: net.Socket, decoder: FrameDecoder, nextId: number, daemon: ResultOf['hello']) {
     this.#socket = socket;
     this.#decoder = decoder;
     this.#nextId = nextId;
@@ -213,11 +208,11 @@ export class DaemonClient {
   }
 
   /**
-   * Sends one request and resolves with its result, validated against `RequestMap[T]`. An error
+   * Sends one request and resolves with its result, validated against `ResultOf[T]`. An error
    * response rejects with a `RemoteError` (the daemon's code, message and data); a lost connection
    * rejects with CONNECTION_CLOSED. Events, if the daemon sends any for it, are ignored: use `stream`.
    */
-  request<T extends RequestType>(req: Requests[T] & { type: T }): Promise<RequestMap[T]> {
+  request<T extends RequestType>(req: Requests[T] & { type: T }): Promise<ResultOf[T]> {
     return this.#start<T>(req, undefined).result;
   }
 
@@ -263,7 +258,7 @@ export class DaemonClient {
   ): StreamHandle<T> {
     const id = this.#nextId++;
     let entry: Pending | undefined;
-    const result = new Promise<RequestMap[T]>((resolve, reject) => {
+    const result = new Promise<ResultOf[T]>((resolve, reject) => {
       if (this.#failure) {
         reject(this.#failure);
         return;

@@ -3,7 +3,7 @@ import { decodeMessage, encodeMessage } from './codec.js';
 import { ProtocolError, toWireError } from './errors.js';
 import { FrameDecoder, type FrameDecoderOptions } from './framing.js';
 import { type ClientFrame, CONNECTION_ERROR_ID, type DaemonFrame } from './messages.js';
-import { parseClientFrame, requestIdOf } from './validate.js';
+import { parseClientFrame, requestIdOf } from './validate/index.js';
 
 /** What a `FrameConnection` reports to its owner (the daemon's per-connection handler). */
 export interface FrameConnectionHandlers {

@@ -4,7 +4,7 @@ import { FrameError } from './errors.js';
 import { FrameDecoder, MAX_FRAME_BYTES } from './framing.js';
 import { type ClientFrame, type DaemonFrame, ERROR_CODES, type RequestType } from './messages.js';
 import { EVENT_SAMPLES, logLine, REQUEST_SAMPLES, RESULT_SAMPLES } from './testkit/samples.js';
-import { isRequestType, parseClientFrame, parseDaemonFrame } from './validate.js';
+import { isRequestType, parseClientFrame, parseDaemonFrame } from './validate/index.js';
 
 /** encode -> frame bytes split in two chunks -> FrameDecoder -> decode: what the peer sees. */
 function overTheWire(value: unknown): unknown {

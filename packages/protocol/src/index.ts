@@ -25,7 +25,17 @@ export {
 export type * from './messages.js';
 export { CONNECTION_ERROR_ID, ERROR_CODES, PROTOCOL_VERSION, SERVICE_STATUSES } from './messages.js';
 export { DEFAULT_STATE_DIR, pidPath, STATE_DIR_ENV, socketPath, stateDirFromEnv } from './paths.js';
-export type { DaemonEnvelope } from './validate.js';
+export {
+  ACTIVE_STATUSES,
+  isActive,
+  isTerminal,
+  PENDING_OR_ACTIVE_STATUSES,
+  PROCESS_STATUSES,
+  PROCESSLESS_STATUSES,
+  STARTED_STATUSES,
+  TERMINAL_STATUSES,
+} from './statuses.js';
+export type { DaemonEnvelope } from './validate/index.js';
 export {
   frameIdOf,
   helloProtocolOf,
@@ -35,4 +45,4 @@ export {
   parseDaemonFrame,
   parseResult,
   requestIdOf,
-} from './validate.js';
+} from './validate/index.js';

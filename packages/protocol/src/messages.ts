@@ -1,6 +1,6 @@
 /**
  * Every message the CLI and the daemon exchange. Requests are a discriminated union on `type`; each
- * request's result type lives in `RequestMap`, from which both the client facade and the daemon's
+ * request's result type lives in `ResultOf`, from which both the client facade and the daemon's
  * handler table are derived, so an unhandled request is a compile error.
  *
  * Wire envelopes (see `Frame`): the client sends `request` and `cancel`; the daemon answers with
@@ -220,8 +220,8 @@ export interface LogsResult {
   readonly cleared?: readonly ClearedLog[];
 }
 
-/** The result type of each request. */
-export interface RequestMap {
+/** The result type of each request type: `ResultOf['ps']` is what a `ps` request resolves to. */
+export interface ResultOf {
   hello: { protocol: number; version: string; pid: number };
   status: DaemonStatus;
   shutdown: { stoppedConfigs: number };
@@ -302,6 +302,6 @@ export type ClientFrame =
 export const CONNECTION_ERROR_ID = 0;
 
 export type DaemonFrame =
-  | { kind: 'response'; id: number; ok: true; result: RequestMap[RequestType] }
+  | { kind: 'response'; id: number; ok: true; result: ResultOf[RequestType] }
   | { kind: 'response'; id: number; ok: false; error: WireError }
   | { kind: 'event'; id: number; event: StreamEvent };

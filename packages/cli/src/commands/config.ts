@@ -26,9 +26,9 @@ export class ConfigPrintCommand extends ConfigCommand {
   json = Option.Boolean('--json', false, { description: 'Print JSON instead of YAML' });
 
   override async execute(): Promise<number> {
-    const { bakeConfig, renderBakedConfig } = await loadConfigLib();
+    const { loadConfig, renderBakedConfig } = await loadConfigLib();
     const path = await this.configPath();
-    const baked = await bakeConfig({ path, env: captureEnv(this.context.env) });
+    const baked = await loadConfig({ path, env: captureEnv(this.context.env) });
     // The captured environment is the user's whole shell: keep it off the screen (and out of pastes).
     const text = renderBakedConfig(baked, this.json ? 'json' : 'yaml', {
       capturedEnv: false,

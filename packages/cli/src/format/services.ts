@@ -1,17 +1,8 @@
 import { isAbsolute, relative, sep } from 'node:path';
-import type { ServiceInfo, ServiceStatus } from '@kepler/protocol';
+import { ACTIVE_STATUSES, type ServiceInfo, type ServiceStatus } from '@kepler/protocol';
 import { paint, SGR } from './color.js';
 import { formatSince } from './duration.js';
 import { renderTable } from './table.js';
-
-/** Statuses in which a process exists, so a pid and an uptime mean something. */
-const LIVE_STATUSES: ReadonlySet<ServiceStatus> = new Set([
-  'starting',
-  'running',
-  'healthy',
-  'unhealthy',
-  'stopping',
-]);
 
 /** SGR colour of each status in tables and progress (green: fine, yellow: in between, red: broken). */
 export function statusColor(status: ServiceStatus): number {
@@ -78,7 +69,7 @@ export interface PsTableOptions {
 export function renderPsTable(services: readonly ServiceInfo[], options: PsTableOptions): string {
   const headers = ['NAME', 'STATUS', 'PID', 'UPTIME', 'RESTARTS', 'HEALTH'];
   const rows = services.map((s) => {
-    const live = LIVE_STATUSES.has(s.status);
+    const live = ACTIVE_STATUSES.has(s.status);
     const row = [
       s.name,
       paint(statusLabel(s), statusColor(s.status), options.color),

@@ -13,8 +13,8 @@ import {
   FrameConnection,
   PROTOCOL_VERSION,
   type Request,
-  type RequestMap,
   type RequestType,
+  type ResultOf,
   type StreamEvent,
   socketPath,
   type WireError,
@@ -24,7 +24,7 @@ import { runCli } from '../cli.js';
 /** How a scripted handler answers one request. */
 export interface Reply {
   event(event: StreamEvent): void;
-  result<T extends RequestType>(result: RequestMap[T]): void;
+  result<T extends RequestType>(result: ResultOf[T]): void;
   error(error: WireError): void;
 }
 

@@ -5,9 +5,9 @@
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { bakeConfig } from '../bakeConfig.js';
 import { ConfigError } from '../errors.js';
 import { formatIssue } from '../issues.js';
+import { loadConfig } from '../loadConfig.js';
 import type { BakedConfig, ConfigIssue } from '../types.js';
 
 const dirs: string[] = [];
@@ -44,7 +44,7 @@ export interface BakeYamlOptions {
 /** Bakes `yaml` (as kepler.yaml in a temp dir); throws when it has issues. */
 export async function bakeYaml(yaml: string, options: BakeYamlOptions = {}): Promise<BakedConfig> {
   const dir = tmpDirWith({ ...options.files, 'kepler.yaml': yaml });
-  return bakeConfig({
+  return loadConfig({
     path: join(dir, 'kepler.yaml'),
     env: options.env ?? TEST_ENV,
     now: new Date('2030-01-01T00:00:00Z'),

@@ -5,12 +5,12 @@
  * data, frozen again there). The worker lives on between bakes so each does not pay its start-up.
  */
 import { parentPort } from 'node:worker_threads';
-import { bakeConfig, ConfigError, renderBakedConfig } from '@kepler/config';
+import { ConfigError, loadConfig, renderBakedConfig } from '@kepler/config';
 import type { BakeJob, BakeOutcome } from './bakeOffThread.js';
 
 async function bake(job: BakeJob): Promise<BakeOutcome> {
   try {
-    const baked = await bakeConfig({ path: job.path, env: job.env });
+    const baked = await loadConfig({ path: job.path, env: job.env });
     // Rendered here too: for a big config it takes seconds, which the event loop must not spend.
     return { ok: true, baked, snapshotText: renderBakedConfig(baked, 'json') };
   } catch (error) {

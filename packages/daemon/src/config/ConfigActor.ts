@@ -9,7 +9,6 @@ import { formatMs } from '../formatMs.js';
 import { runHook } from '../hooks/HookRunner.js';
 import { LogStore } from '../logs/index.js';
 import { linuxPlatform, type Platform } from '../platform/index.js';
-import { watchEvery } from '../server/watchEvery.js';
 import { isActive, isTerminal, PENDING_OR_ACTIVE } from '../service/lifecycle.js';
 import { OpQueue } from '../service/OpQueue.js';
 import type { ServiceHost } from '../service/ServiceHost.js';
@@ -36,6 +35,7 @@ import { stateWarning } from './state/persistedState.js';
 import { SpawnJournal, type SpawnRecord } from './state/SpawnJournal.js';
 import { StateFile } from './state/StateFile.js';
 import { UntrackedProcesses } from './UntrackedProcesses.js';
+import { watchEvery } from './watchEvery.js';
 
 /** What a start or restart does, known before it runs any hook (see `onPlanned`). */
 export interface StartPlan {

@@ -1,5 +1,5 @@
+import { isActive } from '@kepler/protocol';
 import type { Platform, ServiceProcess } from '../platform/index.js';
-import { isActive } from '../service/lifecycle.js';
 import type { ServiceRuntime } from '../service/ServiceRuntime.js';
 
 /** The most pids a message names (the rest are counted). */

@@ -1,23 +1,8 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import type { BakedHealthcheck, HealthProbe } from '@kepler/config';
-import {
-  type CommandProbeRunner,
-  HealthMonitor,
-  PROBE_KILL_GRACE_MS,
-  type ProbeResult,
-  runHttpProbe,
-  runTcpProbe,
-} from './HealthMonitor.js';
-
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+import { closedPort, closeServers, httpServer, listen, waitFor } from './__tests__/support.js';
+import { type CommandProbeRunner, HealthMonitor, type ProbeResult } from './HealthMonitor.js';
+import { PROBE_KILL_GRACE_MS } from './probeDeadline.js';
 
 function check(probe: HealthProbe, more: Partial<BakedHealthcheck> = {}): BakedHealthcheck {
   return { probe, intervalMs: 10, timeoutMs: 1000, retries: 3, startPeriodMs: 0, ...more };
@@ -344,157 +329,9 @@ describe('HealthMonitor stop', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------
-// HTTP and TCP probes against real servers on 127.0.0.1
+// The monitor over real http and tcp probes against servers on 127.0.0.1
 
-type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
-const servers: (http.Server | net.Server)[] = [];
-const sockets = new Set<net.Socket>();
-
-async function listen<T extends http.Server | net.Server>(server: T): Promise<{ server: T; port: number }> {
-  servers.push(server);
-  server.on('connection', (s: net.Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.address() as AddressInfo).port };
-}
-const httpServer = (handler: Handler) => listen(http.createServer(handler));
-
-/** A port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-afterEach(async () => {
-  for (const s of sockets) s.destroy();
-  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
-});
-
-describe('runHttpProbe', () => {
-  test('2xx passes with the status line', async () => {
-    const { port } = await httpServer((_req, res) => res.end('ok'));
-    expect(await runHttpProbe(`http://127.0.0.1:${port}/health`, 1000)).toEqual({
-      ok: true,
-      output: 'HTTP 200 OK',
-    });
-  });
-
-  test('3xx passes and is not followed', async () => {
-    let targetHits = 0;
-    const target = await httpServer((_req, res) => {
-      targetHits++;
-      res.end();
-    });
-    const { port } = await httpServer((_req, res) => {
-      res.writeHead(302, { location: `http://127.0.0.1:${target.port}/` });
-      res.end();
-    });
-    expect(await runHttpProbe(`http://127.0.0.1:${port}/`, 1000)).toEqual({
-      ok: true,
-      output: 'HTTP 302 Found',
-    });
-    expect(targetHits).toBe(0);
-  });
-
-  test('4xx and 5xx fail', async () => {
-    const { port } = await httpServer((req, res) => {
-      res.writeHead(req.url === '/missing' ? 404 : 503);
-      res.end();
-    });
-    expect(await runHttpProbe(`http://127.0.0.1:${port}/missing`, 1000)).toEqual({
-      ok: false,
-      output: 'HTTP 404 Not Found',
-    });
-    expect(await runHttpProbe(`http://127.0.0.1:${port}/`, 1000)).toEqual({
-      ok: false,
-      output: 'HTTP 503 Service Unavailable',
-    });
-  });
-
-  test('the request path and query are sent', async () => {
-    let seen = '';
-    const { port } = await httpServer((req, res) => {
-      seen = req.url ?? '';
-      res.end();
-    });
-    await runHttpProbe(`http://127.0.0.1:${port}/health?deep=1`, 1000);
-    expect(seen).toBe('/health?deep=1');
-  });
-
-  test('the body is not awaited: a response that never ends still passes', async () => {
-    const { port } = await httpServer((_req, res) => {
-      res.writeHead(200);
-      res.write('x'.repeat(100000)); // and never res.end()
-    });
-    expect(await runHttpProbe(`http://127.0.0.1:${port}/`, 1000)).toEqual({
-      ok: true,
-      output: 'HTTP 200 OK',
-    });
-  });
-
-  test('a server that never answers times out and the connection is dropped', async () => {
-    let closed = false;
-    const { port } = await httpServer((req) => {
-      req.socket.on('close', () => {
-        closed = true;
-      });
-    });
-    const started = Date.now();
-    const r = await runHttpProbe(`http://127.0.0.1:${port}/`, 100);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(99);
-    expect(r).toEqual({ ok: false, output: 'timed out after 100 ms' });
-    await waitFor(() => closed, 'the server to see the connection close');
-  });
-
-  test('connection refused, bad URLs and an abort fail without throwing', async () => {
-    const port = await closedPort();
-    const refused = await runHttpProbe(`http://127.0.0.1:${port}/`, 1000);
-    expect(refused.ok).toBe(false);
-    expect(refused.output).toMatch(/ECONNREFUSED/);
-    expect(await runHttpProbe('not a url', 1000)).toEqual({ ok: false, output: 'invalid URL: not a url' });
-    expect(await runHttpProbe('ftp://127.0.0.1/', 1000)).toEqual({
-      ok: false,
-      output: 'unsupported URL scheme: ftp:',
-    });
-    const { port: slow } = await httpServer(() => {});
-    const ac = new AbortController();
-    const pending = runHttpProbe(`http://127.0.0.1:${slow}/`, 5000, ac.signal);
-    ac.abort();
-    expect(await pending).toEqual({ ok: false, output: 'health check aborted' });
-  });
-});
-
-describe('runTcpProbe', () => {
-  test('passes when something listens', async () => {
-    const { port } = await listen(net.createServer());
-    expect(await runTcpProbe('127.0.0.1', port, 1000)).toEqual({
-      ok: true,
-      output: `connected to 127.0.0.1:${port}`,
-    });
-  });
-
-  test('fails when nothing listens', async () => {
-    const port = await closedPort();
-    const r = await runTcpProbe('127.0.0.1', port, 1000);
-    expect(r.ok).toBe(false);
-    expect(r.output).toMatch(/ECONNREFUSED/);
-  });
-
-  test('an abort fails it', async () => {
-    const ac = new AbortController();
-    ac.abort();
-    const { port } = await listen(net.createServer());
-    expect(await runTcpProbe('127.0.0.1', port, 1000, ac.signal)).toEqual({
-      ok: false,
-      output: 'health check aborted',
-    });
-  });
-});
+afterEach(closeServers);
 
 describe('HealthMonitor with http and tcp probes', () => {
   test('follows a server from healthy to unhealthy and back', async () => {
@@ -541,9 +378,7 @@ describe('HealthMonitor with http and tcp probes', () => {
     m.start();
     await waitFor(() => rec.results() >= 1, 'a failing result');
     expect(rec.log[0]).toBe('fail 1');
-    const server = net.createServer();
-    servers.push(server);
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    await listen(net.createServer(), port);
     await waitFor(() => rec.count('healthy') === 1, 'healthy');
   });
 });

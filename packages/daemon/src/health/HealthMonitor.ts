@@ -1,12 +1,10 @@
-import net from 'node:net';
 import type { BakedHealthcheck } from '@kepler/config';
+import { runHttpProbe } from './httpProbe.js';
+import { runWithinDeadline } from './probeDeadline.js';
+import type { ProbeResult } from './probeResult.js';
+import { runTcpProbe } from './tcpProbe.js';
 
-/** Outcome of one probe. */
-export interface ProbeResult {
-  ok: boolean;
-  /** Last ~4 KiB of the command's combined output, or the HTTP status line, or the connect error. */
-  output: string;
-}
+export type { ProbeResult } from './probeResult.js';
 
 /**
  * Runs a health-check command (argv) the way the service runs (env, cwd, user) and kills its process
@@ -32,121 +30,6 @@ export interface HealthEvents {
 
 /** `starting` until the first pass or the `retries`-th consecutive failure. */
 export type HealthState = 'starting' | 'healthy' | 'unhealthy';
-
-/** Longest output kept from a probe (the tail is kept: errors come last). */
-export const MAX_PROBE_OUTPUT_CHARS = 4096;
-/**
- * How long past the timeout the monitor waits for a command runner to report its killed probe before
- * scheduling the next one anyway, so a runner that never settles cannot stall the checks.
- */
-export const PROBE_KILL_GRACE_MS = 2000;
-
-const ABORTED_OUTPUT = 'health check aborted';
-
-function tail(s: string): string {
-  return s.length > MAX_PROBE_OUTPUT_CHARS ? s.slice(-MAX_PROBE_OUTPUT_CHARS) : s;
-}
-
-function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-/** Resolves after `ms`, or as soon as one of `signals` aborts; leaves no timer or listener behind. */
-function delay(ms: number, ...signals: AbortSignal[]): Promise<void> {
-  return new Promise((resolve) => {
-    if (signals.some((s) => s.aborted)) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      for (const s of signals) s.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    for (const s of signals) s.addEventListener('abort', done, { once: true });
-  });
-}
-
-/**
- * HTTP(S) GET probe: passes on a 2xx or 3xx status. Redirects are not followed, the body is discarded
- * unread, TLS certificates are not verified (liveness, not identity), no connection is kept alive.
- * The output is the status line (`HTTP 503 Service Unavailable`) or the error. Never rejects.
- */
-export async function runHttpProbe(
-  url: string,
-  timeoutMs: number,
-  signal?: AbortSignal,
-): Promise<ProbeResult> {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return { ok: false, output: `invalid URL: ${url}` };
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
-    return { ok: false, output: `unsupported URL scheme: ${parsed.protocol}` };
-  // Loaded on first use: node:https (TLS) costs the idle daemon ~2 MB of resident memory.
-  const client = parsed.protocol === 'https:' ? await import('node:https') : await import('node:http');
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = (r: ProbeResult) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      req.destroy(); // no body, no keep-alive: the socket goes now
-      resolve({ ok: r.ok, output: tail(r.output) });
-    };
-    const onAbort = () => finish({ ok: false, output: ABORTED_OUTPUT });
-    const req = client.get(
-      parsed,
-      { agent: false, rejectUnauthorized: false, headers: { 'user-agent': 'kepler-healthcheck' } },
-      (res) => {
-        const code = res.statusCode ?? 0;
-        res.resume();
-        finish({
-          ok: code >= 200 && code < 400,
-          output: `HTTP ${code} ${res.statusMessage ?? ''}`.trimEnd(),
-        });
-      },
-    );
-    req.on('error', (e) => finish({ ok: false, output: e.message }));
-    const timer = setTimeout(
-      () => finish({ ok: false, output: `timed out after ${timeoutMs} ms` }),
-      timeoutMs,
-    );
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** TCP probe: passes once a connection to host:port is established (then closed at once). Never rejects. */
-export function runTcpProbe(
-  host: string,
-  port: number,
-  timeoutMs: number,
-  signal?: AbortSignal,
-): Promise<ProbeResult> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = (r: ProbeResult) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      socket.destroy();
-      resolve(r);
-    };
-    const onAbort = () => finish({ ok: false, output: ABORTED_OUTPUT });
-    const socket = net.connect({ host, port });
-    socket.on('connect', () => finish({ ok: true, output: `connected to ${host}:${port}` }));
-    socket.on('error', (e) => finish({ ok: false, output: e.message }));
-    const timer = setTimeout(
-      () => finish({ ok: false, output: `connect to ${host}:${port} timed out after ${timeoutMs} ms` }),
-      timeoutMs,
-    );
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /**
  * Runs a service's health check on a schedule and reports transitions. One monitor per service run:
@@ -240,46 +123,20 @@ export class HealthMonitor {
     if (this.running && this.timer === null && this.current === null) this.schedule(this.check.intervalMs);
   }
 
-  /**
-   * One probe bounded by the timeout; a timed-out probe is aborted (killed) and awaited up to a grace
-   * so the next one does not overlap it. `stopped` cuts every wait short (the result is ignored then).
-   */
-  private async runOnce(stopped: AbortSignal): Promise<ProbeResult> {
+  /** One probe of the configured kind, under the watchdog (timeout, kill, grace: probeDeadline.ts). */
+  private runOnce(stopped: AbortSignal): Promise<ProbeResult> {
     const { probe, timeoutMs } = this.check;
-    const kill = new AbortController();
-    const onStop = () => kill.abort();
-    stopped.addEventListener('abort', onStop, { once: true });
-    const pending: Promise<ProbeResult> = (async () => {
+    const run = (signal: AbortSignal): Promise<ProbeResult> => {
       switch (probe.kind) {
         case 'command':
-          return this.runCommand(probe.test, timeoutMs, kill.signal);
+          return this.runCommand(probe.test, timeoutMs, signal);
         case 'http':
-          return runHttpProbe(probe.url, timeoutMs, kill.signal);
+          return runHttpProbe(probe.url, timeoutMs, signal);
         case 'tcp':
-          return runTcpProbe(probe.host, probe.port, timeoutMs, kill.signal);
+          return runTcpProbe(probe.host, probe.port, timeoutMs, signal);
       }
-    })().catch((e: unknown) => ({ ok: false, output: `health check could not run: ${errorMessage(e)}` }));
-
-    try {
-      let outcome: ProbeResult | null = null;
-      const settled = new AbortController();
-      void pending.then((r) => {
-        outcome = r;
-        settled.abort();
-      });
-      await delay(timeoutMs, settled.signal, stopped);
-      const first = outcome as ProbeResult | null; // (TS cannot see the callback's assignment)
-      if (first !== null) return { ok: first.ok, output: tail(first.output) };
-
-      const message = `health check timed out after ${timeoutMs} ms`;
-      kill.abort(); // the runner kills the command; http/tcp destroy their socket
-      await delay(PROBE_KILL_GRACE_MS, settled.signal, stopped);
-      const late = outcome as ProbeResult | null;
-      const partial = late && late.output !== ABORTED_OUTPUT ? late.output : '';
-      return { ok: false, output: tail(partial ? `${partial}\n${message}` : message) };
-    } finally {
-      stopped.removeEventListener('abort', onStop);
-    }
+    };
+    return runWithinDeadline(run, timeoutMs, stopped);
   }
 
   private emit(fn: () => void): void {

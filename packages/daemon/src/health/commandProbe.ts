@@ -1,6 +1,7 @@
 import type { BakedService } from '@kepler/config';
 import type { Platform } from '../platform/index.js';
-import type { ProbeResult } from './HealthMonitor.js';
+import { armDeadline } from './probeDeadline.js';
+import type { ProbeResult } from './probeResult.js';
 
 /** Bytes of a probe's output kept for `ps --json` (the tail). */
 const PROBE_OUTPUT_BYTES = 4096;
@@ -51,14 +52,20 @@ export async function runCommandProbe(
       signal: 'SIGKILL',
       graceMs: 0,
     });
-  const timer = platform.clock.setTimeout(() => {
-    timedOut = true;
-    kill();
-  }, timeoutMs);
-  abort?.addEventListener('abort', kill, { once: true });
+  const disarm = armDeadline(
+    timeoutMs,
+    [abort],
+    {
+      timeout: () => {
+        timedOut = true;
+        kill();
+      },
+      abort: kill,
+    },
+    platform.clock,
+  );
   const exit = await proc.exited;
-  platform.clock.clearTimeout(timer);
-  abort?.removeEventListener('abort', kill);
+  disarm();
   const text = output.subarray(-PROBE_OUTPUT_BYTES).toString('utf8').trim();
   if (timedOut)
     return { ok: false, output: `health check timed out after ${timeoutMs} ms${text ? `: ${text}` : ''}` };

@@ -29,8 +29,10 @@ const EMPTY = Buffer.alloc(0);
 
 /**
  * Splits one stream into lines, writes them as records to its file (when stored) and publishes them
- * to followers (when anyone follows). The hot path does one `indexOf` and two copies per line into the
- * file's buffer, one timestamp per chunk and one write per chunk (or per buffer-full).
+ * to followers (LogFollowers.ts, when anyone follows). Its chunks come from the service's output
+ * pipes (`ServiceRuntime` reads a FIFO per stream) and from hooks (`HookRunner`). The hot path does
+ * one `indexOf` and two copies per line into the file's buffer, one timestamp per chunk and one write
+ * per chunk (or per buffer-full).
  *
  * A line spanning chunks is held in memory until its `\n` (so two sinks on one file never interleave
  * inside a record) and stamped with the time its first bytes were read. A line longer than

@@ -1,14 +1,21 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { BakedLogSettings } from '@kepler/config';
 import type { ClearedLog, LogLine, RetentionSetting } from '@kepler/protocol';
 import { CaptureSink, type LogSink, type SinkHost } from './CaptureSink.js';
 import { ClearedMarks } from './ClearedMarks.js';
 import { LogError } from './LogError.js';
-import { type ByteBuffer, LOG_RETRY_MS, LogFile, type LogFileHost } from './LogFile.js';
-import { encodePrefix, type LogSource, logFileName, parseLogFileName } from './logFormat.js';
-import { RecordCursor, readAll, readHead, readTail } from './logReader.js';
-import type { NotStored } from './notStored.js';
+import { type ByteBuffer, LOG_RETRY_MS, type LogFile, type LogFileHost } from './LogFile.js';
+import { LogFollowers, type LogFollowQuery } from './LogFollowers.js';
+import { encodePrefix, type LogSource, logFileName } from './logFormat.js';
+import {
+  type BatchLimits,
+  hasStoredLines,
+  type LogReadQuery,
+  listLogFiles,
+  readMerged,
+  readMergedBatches,
+} from './mergedRead.js';
+import { OpenLogFiles } from './OpenLogFiles.js';
 
 /**
  * Lines longer than this are split into several records: a runaway line cannot eat the daemon's
@@ -38,75 +45,14 @@ export interface LogStoreOptions {
   readonly retryMs?: number;
 }
 
-/** Which lines `read()` returns. `head` wins when both `head` and `tail` are given. */
-export interface LogReadQuery {
-  /** Service names; empty = every file in the directory, global hooks included. */
-  readonly services: readonly string[];
-  /** The first N lines (after merging). */
-  readonly head?: number;
-  /** The last N lines (after merging). */
-  readonly tail?: number;
-  /** Leave out hook output. */
-  readonly noHook?: boolean;
-}
-
-/** Which live lines `follow()` delivers; same meaning as in `LogReadQuery`. */
-export interface LogFollowQuery {
-  readonly services: readonly string[];
-  readonly noHook?: boolean;
-}
-
-interface Follower {
-  readonly services: ReadonlySet<string> | null;
-  readonly noHook: boolean;
-  readonly onLines: (lines: LogLine[]) => void;
-}
-
-interface OpenFile {
-  readonly file: LogFile;
-  readonly source: LogSource;
-}
-
-function matches(source: LogSource, services: ReadonlySet<string> | null, noHook: boolean): boolean {
-  if (noHook && source.hook !== null) return false;
-  return services === null || services.has(source.service);
-}
-
-/** Splits lines into batches within `limits` (see readBatches). */
-export function* inBatches(
-  lines: LogLine[],
-  limits: { maxLines: number; maxBytes: number },
-): Generator<LogLine[]> {
-  let start = 0;
-  let bytes = 0;
-  for (let i = 0; i < lines.length; i++) {
-    bytes += (lines[i] as LogLine).line.length;
-    if (i + 1 - start >= limits.maxLines || bytes >= limits.maxBytes) {
-      yield lines.slice(start, i + 1);
-      start = i + 1;
-      bytes = 0;
-    }
-  }
-  if (start < lines.length) yield lines.slice(start);
-}
-
-function fileSize(file: string): number {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
-function count(n: number | undefined): number | undefined {
-  return n === undefined ? undefined : Math.max(0, Math.floor(n));
-}
-
 /**
  * The log files of one config: capture (`sink()`), reading back (`read()`), live following (`follow()`)
  * and retention (`clear()`). Everything is synchronous and runs on the daemon's thread: a line captured
  * by a sink is on disk (when unbuffered) and published to followers before `write()` returns, so a
  * `read()` followed by `follow()` in the same tick misses nothing and repeats nothing.
+ *
+ * The parts, one file each: writing (OpenLogFiles.ts, LogFile.ts), reading back (mergedRead.ts,
+ * logReader.ts), following (LogFollowers.ts), why a log is empty (ClearedMarks.ts).
  *
  * It does not decide when to clear (the supervisor applies `retention`), does not format lines for
  * display, and does not guard against another process writing the same files.
@@ -116,20 +62,14 @@ export class LogStore {
   private readonly settings: (service: string) => BakedLogSettings;
   private readonly onError: (err: LogError) => void;
   private readonly maxLineBytes: number;
-  private readonly flushIntervalMs: number;
-  private readonly files = new Map<string, OpenFile>();
-  /** Lines each file (by path) could not store, kept while its `LogFile` is closed and reopened. */
-  private readonly lost = new Map<string, NotStored>();
-  /** The same records by service, so `notStored(service)` costs its own files only. */
-  private readonly lostByService = new Map<string, NotStored[]>();
   private readonly sinks = new Set<CaptureSink>();
-  private readonly followers = new Set<Follower>();
-  private flushTimer: NodeJS.Timeout | null = null;
+  private readonly followers: LogFollowers;
+  private readonly files: OpenLogFiles;
+  private readonly marks: ClearedMarks;
   private lastTs = 0;
   private prefixTs = -1;
   private prefixBuf: Buffer = Buffer.alloc(0);
   private readonly host: SinkHost & LogFileHost;
-  private readonly marks: ClearedMarks;
 
   constructor(opts: LogStoreOptions) {
     this.dir = opts.dir;
@@ -137,13 +77,13 @@ export class LogStore {
     this.onError = opts.onError ?? ((err) => process.emitWarning(err.message, { code: err.code }));
     const onResumed = opts.onResumed ?? (() => undefined);
     this.maxLineBytes = Math.max(1, opts.maxLineBytes ?? MAX_LINE_BYTES);
-    this.flushIntervalMs = opts.flushIntervalMs ?? BUFFER_FLUSH_INTERVAL_MS;
     this.marks = new ClearedMarks(this.dir, (message, cause) => {
       const detail = cause instanceof Error ? cause.message : String(cause);
       this.onError(new LogError('LOG_WRITE_FAILED', `${message}: ${detail}`, { cause }));
     });
+    const followers = new LogFollowers((err) => this.onError(err));
+    this.followers = followers;
     const scratch: ByteBuffer = { buf: Buffer.allocUnsafe(64 * 1024) };
-    const followers = this.followers;
     this.host = {
       scratch,
       get followerCount() {
@@ -161,18 +101,16 @@ export class LogStore {
         }
         return this.prefixBuf;
       },
-      isFollowed: (source) => {
-        for (const f of followers) if (matches(source, f.services, f.noHook)) return true;
-        return false;
-      },
-      publish: (source, lines) => this.publish(source, lines),
+      isFollowed: (source) => followers.isFollowed(source),
+      publish: (source, lines) => followers.publish(source, lines),
       released: (sink) => this.release(sink),
-      buffered: () => this.scheduleFlush(),
+      buffered: () => this.files.scheduleFlush(),
       error: (err) => this.onError(err),
       retryMs: opts.retryMs ?? LOG_RETRY_MS,
       resumed: (file, lines, reason) =>
         onResumed(`log file ${file} is written again: ${lines} lines were not stored (${reason})`),
     };
+    this.files = new OpenLogFiles(this.dir, this.host, opts.flushIntervalMs ?? BUFFER_FLUSH_INTERVAL_MS);
   }
 
   /**
@@ -181,30 +119,10 @@ export class LogStore {
    * Throws `LogError` `LOG_BAD_SOURCE` for a name with `/` or an empty name.
    */
   sink(source: LogSource): LogSink {
-    const name = logFileName(source);
+    logFileName(source); // checks the names, stored or not
     const settings = this.settings(source.service);
     const stored = source.stream === 'stdout' ? settings.store.stdout : settings.store.stderr;
-    let file: LogFile | null = null;
-    if (stored) {
-      const filePath = path.join(this.dir, name);
-      let open = this.files.get(filePath);
-      if (open === undefined) {
-        let lost = this.lost.get(filePath);
-        if (lost === undefined) {
-          lost = { pending: 0, total: 0, reason: '' };
-          this.lost.set(filePath, lost);
-          const ofService = this.lostByService.get(source.service);
-          if (ofService) ofService.push(lost);
-          else this.lostByService.set(source.service, [lost]);
-        }
-        open = { file: new LogFile(filePath, settings, this.host, lost), source: { ...source } };
-        this.files.set(filePath, open);
-      } else {
-        open.file.configure(settings);
-      }
-      open.file.refs++;
-      file = open.file;
-    }
+    const file: LogFile | null = stored ? this.files.open(source, settings) : null;
     const sink = new CaptureSink(this.host, { ...source }, file, this.maxLineBytes);
     this.sinks.add(sink);
     return sink;
@@ -239,7 +157,7 @@ export class LogStore {
   /** Whether the service's own output (not its hooks') has a stored line, buffered ones included. */
   private hasStoredLines(service: string): boolean {
     this.flushAll();
-    return this.listFiles([service], true).some(({ file }) => fileSize(file) > 0);
+    return hasStoredLines(this.dir, service);
   }
 
   /** Empties every log file of the config, global hooks included. */
@@ -254,85 +172,26 @@ export class LogStore {
    */
   read(q: LogReadQuery): LogLine[] {
     this.flushAll();
-    const head = count(q.head);
-    const tail = head === undefined ? count(q.tail) : undefined;
-    const lines: LogLine[] = [];
-    for (const { source, file } of this.listFiles(q.services, q.noHook ?? false)) {
-      if (head !== undefined) readHead(file, head, source, lines);
-      else if (tail !== undefined) readTail(file, tail, source, lines);
-      else readAll(file, source, lines);
-    }
-    // Each file is already in time order; the sort is stable and merges the runs (TimSort).
-    lines.sort((a, b) => a.ts - b.ts);
-    if (head !== undefined && lines.length > head) return lines.slice(0, head);
-    if (tail !== undefined && lines.length > tail) return lines.slice(lines.length - tail);
-    return lines;
+    return readMerged(this.dir, q);
   }
 
   /**
    * `read()` in batches of at most `maxLines` lines and about `maxBytes` bytes of line text (plus one
-   * line), for sending. Whole-log and head reads stream through the files (a cursor per file, merged by
-   * time, the same order as `read()`), so a log of any size costs about one block per file in memory.
-   * Tail reads are bounded by their N and go through `read()`.
+   * line), for sending. Whole-log and head reads stream through the files (see `readMergedBatches`), so
+   * a log of any size costs about one block per file in memory.
    */
-  *readBatches(q: LogReadQuery, limits: { maxLines: number; maxBytes: number }): Generator<LogLine[]> {
-    const head = count(q.head);
-    if (head === undefined && count(q.tail) !== undefined) {
-      yield* inBatches(this.read(q), limits);
-      return;
-    }
+  *readBatches(q: LogReadQuery, limits: BatchLimits): Generator<LogLine[]> {
     this.flushAll();
-    const cursors: RecordCursor[] = [];
-    try {
-      for (const { source, file } of this.listFiles(q.services, q.noHook ?? false)) {
-        cursors.push(new RecordCursor(file, source));
-      }
-      let left = head ?? Number.POSITIVE_INFINITY;
-      let batch: LogLine[] = [];
-      let bytes = 0;
-      while (left > 0) {
-        // The earliest next line; on equal times the earlier file (read()'s stable order).
-        let earliest: RecordCursor | null = null;
-        let earliestTs = Number.POSITIVE_INFINITY;
-        for (const c of cursors) {
-          const line = c.peek();
-          if (line !== null && (earliest === null || line.ts < earliestTs)) {
-            earliest = c;
-            earliestTs = line.ts;
-          }
-        }
-        const line = earliest?.next();
-        if (!line) break;
-        batch.push(line);
-        bytes += line.line.length;
-        left--;
-        if (batch.length >= limits.maxLines || bytes >= limits.maxBytes) {
-          yield batch;
-          batch = [];
-          bytes = 0;
-        }
-      }
-      if (batch.length > 0) yield batch;
-    } finally {
-      for (const c of cursors) c.close();
-    }
+    yield* readMergedBatches(this.dir, q, limits);
   }
 
   /**
    * Delivers lines as sinks capture them, filtered like `read()`, in batches (one per chunk read).
    * Lines of streams with `store: false` are delivered too. A callback that throws is unsubscribed and
-   * reported through `onError`. Returns the unsubscribe function.
+   * reported through `onError`. Returns the unsubscribe function. See LogFollowers.ts.
    */
   follow(q: LogFollowQuery, onLines: (lines: LogLine[]) => void): () => void {
-    const follower: Follower = {
-      services: q.services.length === 0 ? null : new Set(q.services),
-      noHook: q.noHook ?? false,
-      onLines,
-    };
-    this.followers.add(follower);
-    return () => {
-      this.followers.delete(follower);
-    };
+    return this.followers.add(q, onLines);
   }
 
   /**
@@ -340,64 +199,29 @@ export class LogStore {
    * store was created (disk full, I/O errors): 0 when every line was stored.
    */
   notStored(service: string): number {
-    let n = 0;
-    for (const lost of this.lostByService.get(service) ?? []) n += lost.total;
-    return n;
+    return this.files.notStored(service);
   }
 
   /** Writes every buffered line now (stop, shutdown). Partial last lines stay pending. */
   flushAll(): void {
-    for (const { file } of this.files.values()) file.flush();
+    this.files.flushAll();
   }
 
   /** Ends every open sink (partial last lines are written as lines), writes everything, closes files. */
   closeAll(): void {
     for (const sink of [...this.sinks]) sink.end();
-    for (const { file } of this.files.values()) file.close();
-    this.files.clear();
-    if (this.flushTimer !== null) {
-      clearTimeout(this.flushTimer);
-      this.flushTimer = null;
-    }
-  }
-
-  private publish(source: LogSource, lines: LogLine[]): void {
-    for (const f of this.followers) {
-      if (!matches(source, f.services, f.noHook)) continue;
-      try {
-        f.onLines(lines);
-      } catch (err) {
-        this.followers.delete(f);
-        const detail = err instanceof Error ? err.message : String(err);
-        this.onError(new LogError('LOG_FOLLOWER_FAILED', `log follower failed: ${detail}`, { cause: err }));
-      }
-    }
+    this.files.closeAll();
   }
 
   private release(sink: CaptureSink): void {
     this.sinks.delete(sink);
-    const file = sink.logFile;
-    if (file === null) return;
-    file.refs--;
-    if (file.refs <= 0) {
-      file.close();
-      this.files.delete(file.path);
-    }
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushTimer !== null || this.flushIntervalMs <= 0) return;
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = null;
-      this.flushAll();
-    }, this.flushIntervalMs);
-    this.flushTimer.unref();
+    if (sink.logFile !== null) this.files.release(sink.logFile);
   }
 
   private clearWhere(pred: (source: LogSource) => boolean): void {
-    for (const { file, source } of this.files.values()) if (pred(source)) file.clear();
-    for (const { file, source } of this.listFiles([], false)) {
-      if (!pred(source) || this.files.has(file)) continue;
+    this.files.clearOpen(pred);
+    for (const { file, source } of listLogFiles(this.dir, [], false)) {
+      if (!pred(source) || this.files.isOpen(file)) continue;
       try {
         fs.rmSync(file, { force: true });
       } catch (err) {
@@ -407,34 +231,5 @@ export class LogStore {
         );
       }
     }
-  }
-
-  /** Log files in the directory for the query, in the merge's tie-break order. */
-  private listFiles(services: readonly string[], noHook: boolean): { source: LogSource; file: string }[] {
-    let names: string[];
-    try {
-      names = fs.readdirSync(this.dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
-    const wanted = services.length === 0 ? null : new Set(services);
-    const out: { source: LogSource; file: string }[] = [];
-    for (const name of names) {
-      const source = parseLogFileName(name);
-      if (source !== null && matches(source, wanted, noHook))
-        out.push({ source, file: path.join(this.dir, name) });
-    }
-    const rank = (s: string): number => (wanted === null ? 0 : services.indexOf(s));
-    const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-    out.sort(
-      (a, b) =>
-        rank(a.source.service) - rank(b.source.service) ||
-        cmp(a.source.service, b.source.service) ||
-        (a.source.hook === null ? 0 : 1) - (b.source.hook === null ? 0 : 1) ||
-        cmp(a.source.hook ?? '', b.source.hook ?? '') ||
-        (a.source.stream === 'stdout' ? 0 : 1) - (b.source.stream === 'stdout' ? 0 : 1),
-    );
-    return out;
   }
 }

@@ -23,6 +23,19 @@ export interface LogSource {
 }
 
 /**
+ * Whether lines of `source` are selected: by service (`services` null = every service, global hooks
+ * included) and, with `noHook`, leaving out hook output. Used alike by reads and followers.
+ */
+export function sourceMatches(
+  source: LogSource,
+  services: ReadonlySet<string> | null,
+  noHook: boolean,
+): boolean {
+  if (noHook && source.hook !== null) return false;
+  return services === null || services.has(source.service);
+}
+
+/**
  * Rejects names that would escape the logs directory or make the file name ambiguous: a dot would
  * make `<service>.<hook>` unreadable (config validation allows service names of [a-z0-9_-] only).
  */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ByteBudget, DaemonClient, PROTOCOL_VERSION, RemoteError, type StreamEvent } from '@kepler/protocol';
 import { Connection } from './Connection.js';
-import type { HandlerTable } from './handlers.js';
+import type { HandlerTable } from './handlers/index.js';
 
 let dir: string;
 let server: Server;

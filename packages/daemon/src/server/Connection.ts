@@ -14,7 +14,7 @@ import {
   toWireError,
 } from '@kepler/protocol';
 import { DaemonError } from '../errors.js';
-import type { Handler, HandlerTable, RequestContext } from './handlers.js';
+import type { Handler, HandlerTable, RequestContext } from './handlers/index.js';
 
 /** Bytes queued on a slow client's socket after which its streams stop being fed and it is dropped. */
 export const MAX_CLIENT_BACKLOG_BYTES = 64 * 1024 * 1024;

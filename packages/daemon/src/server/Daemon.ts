@@ -16,7 +16,7 @@ import {
   MAX_CLIENT_CONNECTIONS,
   throttledLog,
 } from './clientLimits.js';
-import { createHandlers } from './handlers.js';
+import { createHandlers } from './handlers/index.js';
 import { IdleCollector } from './IdleCollector.js';
 
 /** How long an exiting daemon waits for clients to take their last frames. */

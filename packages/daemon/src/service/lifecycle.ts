@@ -18,30 +18,8 @@ export const TRANSITIONS: Readonly<Record<ServiceStatus, readonly ServiceStatus[
   failed: ['waiting', 'starting', 'restarting', 'stopped'],
 };
 
-/** A process exists (or is about to): stop must act on it. */
-export const ACTIVE_STATUSES: ReadonlySet<ServiceStatus> = new Set([
-  'starting',
-  'running',
-  'healthy',
-  'unhealthy',
-  'stopping',
-]);
-
-/** Wants to run: active, or waiting on dependencies, or between automatic restarts. */
-export const PENDING_OR_ACTIVE: ReadonlySet<ServiceStatus> = new Set([
-  ...ACTIVE_STATUSES,
-  'waiting',
-  'restarting',
-]);
-
-/** Nothing runs and nothing will until a user acts (quiescence for foreground mode). */
-export const TERMINAL_STATUSES: ReadonlySet<ServiceStatus> = new Set(['stopped', 'exited', 'failed']);
-
-/** Statuses that satisfy `service_started`. */
-export const STARTED_STATUSES: ReadonlySet<ServiceStatus> = new Set(['running', 'healthy', 'unhealthy']);
-
-export const isActive = (s: ServiceStatus): boolean => ACTIVE_STATUSES.has(s);
-export const isTerminal = (s: ServiceStatus): boolean => TERMINAL_STATUSES.has(s);
+// re-exported for ServiceRuntime/ConfigActor until they import from @kepler/protocol
+export { isActive, isTerminal, PENDING_OR_ACTIVE_STATUSES as PENDING_OR_ACTIVE } from '@kepler/protocol';
 
 export function canTransition(from: ServiceStatus, to: ServiceStatus): boolean {
   return from === to || TRANSITIONS[from].includes(to);

@@ -6,9 +6,9 @@
 import type {
   ConfigRef,
   LogLine,
-  RequestMap,
   Requests,
   RequestType,
+  ResultOf,
   ServiceInfo,
   StreamEvent,
 } from '../messages.js';
@@ -88,7 +88,7 @@ export const REQUEST_SAMPLES: { readonly [K in RequestType]: readonly Requests[K
   prune: [{ type: 'prune' }, { type: 'prune', force: true, dryRun: false }],
 };
 
-export const RESULT_SAMPLES: { readonly [K in RequestType]: readonly RequestMap[K][] } = {
+export const RESULT_SAMPLES: { readonly [K in RequestType]: readonly ResultOf[K][] } = {
   hello: [{ protocol: 1, version: '0.1.0', pid: 1 }],
   status: [
     {

@@ -1,5 +1,6 @@
 import { Command, Option } from 'clipanion';
-import { codeOf, requireRoot } from '../../daemonProcess.js';
+import { requireRoot } from '../../daemonProcess/index.js';
+import { codeOf } from '../../errors.js';
 import { BaseCommand } from '../BaseCommand.js';
 import { startDaemon } from './start.js';
 import { stopRunningDaemon } from './stop.js';

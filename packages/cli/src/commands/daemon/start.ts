@@ -6,7 +6,7 @@ import {
   requireRoot,
   runDaemonForeground,
   startDaemonDetached,
-} from '../../daemonProcess.js';
+} from '../../daemonProcess/index.js';
 import { CliError, EXIT_OK } from '../../errors.js';
 import { BaseCommand } from '../BaseCommand.js';
 

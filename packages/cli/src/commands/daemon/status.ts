@@ -1,8 +1,8 @@
 import { homedir } from 'node:os';
 import type { DaemonStatus } from '@kepler/protocol';
 import { Command, Option } from 'clipanion';
-import { codeOf } from '../../daemonProcess.js';
-import { EXIT_FAILURE, EXIT_OK } from '../../errors.js';
+
+import { codeOf, EXIT_FAILURE, EXIT_OK } from '../../errors.js';
 import { formatDuration } from '../../format/duration.js';
 import { shortenPath } from '../../format/services.js';
 import { renderTable } from '../../format/table.js';

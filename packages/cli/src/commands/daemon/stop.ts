@@ -1,7 +1,7 @@
 import { socketPath } from '@kepler/protocol';
 import { Command } from 'clipanion';
-import { codeOf, stopDaemon } from '../../daemonProcess.js';
-import { CliError, EXIT_NO_DAEMON, EXIT_OK } from '../../errors.js';
+import { stopDaemon } from '../../daemonProcess/index.js';
+import { CliError, codeOf, EXIT_NO_DAEMON, EXIT_OK } from '../../errors.js';
 import { BaseCommand } from '../BaseCommand.js';
 
 /** `kepler daemon stop`: stop every service of every config, then the daemon. */

@@ -1,5 +1,5 @@
 import type { BakedConfig, BakedDependency, ExitCodeRange } from '@kepler/config';
-import type { ServiceStatus } from '@kepler/protocol';
+import { type ServiceStatus, STARTED_STATUSES, TERMINAL_STATUSES } from '@kepler/protocol';
 import { DaemonError } from '../../errors.js';
 import { IndexHeap } from './IndexHeap.js';
 
@@ -26,11 +26,6 @@ export interface DepView {
  * `impossible`: the condition can never become true; fail the dependent now instead of waiting.
  */
 export type EdgeVerdict = 'satisfied' | 'pending' | 'impossible';
-
-/** Statuses in which nothing runs and nothing will until something starts the service again. */
-const ENDED: ReadonlySet<ServiceStatus> = new Set(['stopped', 'exited', 'failed']);
-/** Statuses that satisfy `service_started`. */
-const STARTED: ReadonlySet<ServiceStatus> = new Set(['running', 'healthy', 'unhealthy']);
 
 /** Exit code a filter is matched against: the code, -1 for a signal death, null when there is neither. */
 function effectiveCode(dep: DepView): number | null {
@@ -114,7 +109,7 @@ export function evaluateEdge(
   dep: DepView,
 ): { verdict: EdgeVerdict; reason: string } {
   const { condition } = edge;
-  const ended = ENDED.has(dep.status);
+  const ended = TERMINAL_STATUSES.has(dep.status);
   const code = effectiveCode(dep);
   // The filter only means something for the two conditions that take one.
   const filtered =
@@ -128,7 +123,7 @@ export function evaluateEdge(
   let never: string | null = null;
   switch (condition) {
     case 'service_started':
-      satisfied = STARTED.has(dep.status);
+      satisfied = STARTED_STATUSES.has(dep.status);
       satisfiedReason = `${depName} is ${dep.status}`;
       break;
     case 'service_healthy':

@@ -1,4 +1,9 @@
-import { SERVICE_STATUSES, type ServiceStatus } from '@kepler/protocol';
+import {
+  PROCESS_STATUSES,
+  PROCESSLESS_STATUSES,
+  SERVICE_STATUSES,
+  type ServiceStatus,
+} from '@kepler/protocol';
 import type { PersistedConfigState, PersistedServiceState } from '../../service/serviceState.js';
 
 /**
@@ -14,16 +19,6 @@ export interface StateReading {
   readonly untrusted: ReadonlySet<string>;
 }
 
-/** Statuses that have a process (a pid and start time). `starting` may or may not have one yet. */
-const WITH_PROCESS: ReadonlySet<ServiceStatus> = new Set(['running', 'healthy', 'unhealthy', 'stopping']);
-/** Statuses that never have a process. */
-const WITHOUT_PROCESS: ReadonlySet<ServiceStatus> = new Set([
-  'stopped',
-  'waiting',
-  'restarting',
-  'exited',
-  'failed',
-]);
 /** Linux's largest pid_max (2^22). */
 const MAX_PID = 4_194_304;
 const MAX_REASON_CHARS = 4096;
@@ -128,11 +123,11 @@ function parseEntry(value: unknown, path: string, problems: string[]): Persisted
       `${path}.status: expected one of ${SERVICE_STATUSES.join(', ')}, got ${describe(rawStatus)} (loaded as ${status})`,
     );
   }
-  if (WITH_PROCESS.has(status) && pid === null) {
+  if (PROCESS_STATUSES.has(status) && pid === null) {
     if (statusOk) problems.push(`${path}.status: ${status} without a pid (loaded as stopped)`);
     status = 'stopped';
     desired = 'stop';
-  } else if (WITHOUT_PROCESS.has(status) && pid !== null) {
+  } else if (PROCESSLESS_STATUSES.has(status) && pid !== null) {
     problems.push(`${path}.pid: ${status} with a pid (cleared)`);
     pid = null;
     startTime = null;

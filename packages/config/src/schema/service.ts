@@ -1,0 +1,35 @@
+/** One entry of `services`: the command and every section that says how it runs. */
+import { dependsOn } from './dependsOn.js';
+import { environment } from './environment.js';
+import { healthcheck } from './healthcheck.js';
+import { serviceHooks } from './hooks.js';
+import { duration, named, type ObjectOut, object, signal } from './kit/index.js';
+import { limits } from './limits.js';
+import { logs } from './logs.js';
+import { commandList, envFile, group, sysEnv, user, workingDir } from './processFields.js';
+import { restart } from './restart.js';
+
+const serviceProps = {
+  command: commandList,
+  working_dir: workingDir,
+  depends_on: dependsOn,
+  environment,
+  env_file: envFile,
+  sys_env: sysEnv,
+  restart,
+  healthcheck,
+  hooks: serviceHooks,
+  user,
+  group,
+  logs,
+  limits,
+  stop_signal: signal({ description: 'Signal sent first on stop (default SIGTERM).' }),
+  stop_grace_period: duration({ description: 'Time between the stop signal and SIGKILL (default 10s).' }),
+};
+/** A service; emitted once in the JSON Schema's `definitions`. */
+export const service = named(
+  'service',
+  object(serviceProps, { required: ['command'], description: 'A service.' }),
+);
+/** A service after decoding, before defaults, expansion and path resolution. */
+export type NormalizedService = ObjectOut<typeof serviceProps>;

@@ -1,0 +1,88 @@
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { BakedConfig } from '@kepler/config';
+import { MAX_CONFIG_FILE_BYTES, MAX_ENV_FILE_BYTES, readUserFile } from '@kepler/config/files';
+import { snapshotText } from '../bake/bakeOffThread.js';
+import { writeFileAtomic } from './state/atomicWrite.js';
+
+/**
+ * One config's directory under the daemon's `configs/` (named by the sha256 of the config's path):
+ * what lives where, and the copies of what the snapshot was baked from. ARCHITECTURE.md draws it.
+ */
+export class ConfigDirectory {
+  readonly logsDir: string;
+  readonly fifoDir: string;
+  readonly stateFile: string;
+  readonly spawnedDir: string;
+  private readonly snapshotFile: string;
+
+  constructor(readonly path: string) {
+    this.logsDir = join(path, 'logs');
+    this.fifoDir = join(path, 'fifo');
+    this.stateFile = join(path, 'state.json');
+    this.spawnedDir = join(path, 'spawned');
+    this.snapshotFile = join(path, 'expanded_config.yaml');
+  }
+
+  /** Short id for service ids and markers: the directory's name (sha256 of the path), truncated. */
+  get configId(): string {
+    return basename(this.path).slice(0, 16);
+  }
+
+  /** Makes the layout. Modes: root writes, the kepler group reads (logs, env copies); FIFOs are root's alone. */
+  create(): void {
+    mkdirSync(this.logsDir, { recursive: true, mode: 0o750 });
+    mkdirSync(join(this.path, 'env_files'), { recursive: true, mode: 0o750 });
+    mkdirSync(this.fifoDir, { recursive: true, mode: 0o700 });
+  }
+
+  hasSnapshot(): boolean {
+    return existsSync(this.snapshotFile);
+  }
+
+  /** Records which config file this directory belongs to (prune and `daemon status` read it unloaded). */
+  recordSourcePath(sourcePath: string): void {
+    const file = join(this.path, 'source_path.txt');
+    if (!existsSync(file)) writeFileAtomic(file, `${sourcePath}\n`);
+  }
+
+  /**
+   * Copies the source config and its env files (what the snapshot was baked from). The copies are
+   * 0640 root whatever the source's mode: env files hold secrets, and a copy must not widen access.
+   */
+  copySources(baked: BakedConfig): void {
+    try {
+      writeFileAtomic(join(this.path, 'config.yaml'), readUserFile(baked.sourcePath, MAX_CONFIG_FILE_BYTES));
+    } catch {
+      // The source may be gone (orphaned config restored from its snapshot).
+    }
+    for (const f of baked.envFiles) {
+      try {
+        writeFileAtomic(join(this.path, 'env_files', basename(f)), readUserFile(f, MAX_ENV_FILE_BYTES));
+      } catch {
+        // Missing env files were already reported at bake time.
+      }
+    }
+  }
+
+  /**
+   * Writes expanded_config.yaml (the snapshot later daemon restarts run from), as JSON: still YAML,
+   * but rendered and read back ~100x faster (5,000 services: 40 ms instead of 4 s, and 23 s to parse).
+   */
+  async writeSnapshot(baked: BakedConfig): Promise<void> {
+    writeFileAtomic(this.snapshotFile, await snapshotText(baked));
+  }
+
+  remove(): void {
+    rmSync(this.path, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
+/** Reads a config directory's source path (for prune and status without loading the config). */
+export function readSourcePath(configDir: string): string | null {
+  try {
+    return readFileSync(join(configDir, 'source_path.txt'), 'utf8').trim();
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,24 @@
+import type { ConfigRegistry } from '../../config/ConfigRegistry.js';
+import { helloHandler, pruneHandler, shutdownHandler, statusHandler } from './daemon.js';
+import type { DaemonInfo, HandlerTable } from './HandlerTable.js';
+import { logsHandler } from './logs.js';
+import { psHandler } from './ps.js';
+import { recreateHandler } from './recreate.js';
+import { restartHandler, startHandler } from './startModes.js';
+import { stopHandler } from './stop.js';
+
+/** The daemon's handler table: each request type and the file of its handler. */
+export function createHandlers(registry: ConfigRegistry, daemon: DaemonInfo): HandlerTable {
+  return {
+    hello: helloHandler(daemon), // daemon.ts
+    status: statusHandler(registry, daemon), // daemon.ts
+    shutdown: shutdownHandler(daemon), // daemon.ts
+    prune: pruneHandler(registry), // daemon.ts
+    ps: psHandler(registry, daemon), // ps.ts
+    start: startHandler(registry), // startModes.ts (detach, wait, follow)
+    restart: restartHandler(registry), // startModes.ts
+    stop: stopHandler(registry), // stop.ts
+    recreate: recreateHandler(registry), // recreate.ts
+    logs: logsHandler(registry, daemon), // logs.ts (stored lines, and --follow)
+  };
+}

@@ -1,0 +1,39 @@
+import { type ConfigWarning, parseResult, type ResultOf, type ServiceInfo } from '@kepler/protocol';
+import type { ConfigActor } from '../../config/ConfigActor.js';
+import type { ConfigRegistry } from '../../config/ConfigRegistry.js';
+import type { DaemonInfo, Handler } from './HandlerTable.js';
+
+/**
+ * The `ps` result for `actors`. Each config's rows are checked with the client's own validator on
+ * their own: a config whose rows would not pass (a bug) is left out with a warning naming it and the
+ * field, and logged, instead of making the whole `ps --all` fail for every config. Config-level
+ * warnings (ConfigActor.warnings) are attached; `warnings` is absent when there are none.
+ */
+export function psResult(actors: readonly ConfigActor[], log: (line: string) => void): ResultOf['ps'] {
+  const services: ServiceInfo[] = [];
+  const warnings: ConfigWarning[] = [];
+  for (const actor of actors) {
+    const rows = actor.ps();
+    try {
+      parseResult('ps', { services: rows });
+      for (const row of rows) services.push(row);
+    } catch (e) {
+      const why = (e as Error).message;
+      log(`internal error: the ps rows of ${actor.path} are invalid, left out: ${why}`);
+      warnings.push({ config: actor.path, message: `cannot list its services (internal error): ${why}` });
+    }
+    for (const message of actor.warnings()) warnings.push({ config: actor.path, message });
+  }
+  return warnings.length > 0 ? { services, warnings } : { services };
+}
+
+/** `ps`: the services of one config, or of every loaded config with `--all`. */
+export function psHandler(registry: ConfigRegistry, daemon: DaemonInfo): Handler<'ps'> {
+  const log = daemon.log ?? (() => undefined);
+  return async (req) => {
+    if (req.all || !req.config) return psResult(registry.list(), log);
+    // Reading never loads: a config the daemon never saw stays unknown (no bake, no state dir).
+    const actor = await registry.getLoaded(req.config);
+    return actor ? psResult([actor], log) : { services: [], loaded: false };
+  };
+}

@@ -1,0 +1,106 @@
+import type { StartOptions, StartResult } from '@kepler/protocol';
+import { TERMINAL_STATUSES } from '@kepler/protocol';
+import type { ConfigActor, StartPlan } from '../../config/ConfigActor.js';
+import type { ConfigRegistry } from '../../config/ConfigRegistry.js';
+import { startupCluster } from '../../config/dependencies/dependencies.js';
+import { FollowScope } from './FollowScope.js';
+import type { Handler, RequestContext } from './HandlerTable.js';
+import { waitForCluster } from './waitForCluster.js';
+
+/** Log lines attached to a `start --wait` failure. */
+const FAILURE_LOG_LINES = 10;
+
+/** `start`: starts the named services (or all) with their dependencies, in the request's mode. */
+export function startHandler(registry: ConfigRegistry): Handler<'start'> {
+  return async (req, ctx) => {
+    const actor = await registry.get(req.config);
+    return observe(actor, req, ctx, async (onPlanned) => {
+      const r = await actor.start(req.services, { onPlanned });
+      return { started: r.started, alreadyRunning: r.alreadyRunning, targets: r.targets };
+    });
+  };
+}
+
+/** `restart`: restarts the named services (or all), in the request's mode. */
+export function restartHandler(registry: ConfigRegistry): Handler<'restart'> {
+  return async (req, ctx) => {
+    const actor = await registry.get(req.config);
+    return observe(actor, req, ctx, async (onPlanned) => {
+      const r = await actor.restart(req.services, { onPlanned });
+      return { started: r.restarted, alreadyRunning: [], targets: r.restarted };
+    });
+  };
+}
+
+/**
+ * Runs a start or restart and, per mode, returns at once (`detach`), once the startup cluster is
+ * ready or one of it failed (`wait`), or once every service is terminal (`follow`), forwarding status
+ * changes (and, in follow mode, log lines) as events meanwhile.
+ */
+async function observe(
+  actor: ConfigActor,
+  opts: StartOptions,
+  ctx: RequestContext,
+  begin: (
+    onPlanned: (plan: StartPlan) => void,
+  ) => Promise<{ started: string[]; alreadyRunning: string[]; targets: string[] }>,
+): Promise<StartResult> {
+  const unsubscribe: Array<() => void> = [];
+  // Follow mode shows only the named services and their dependencies, after a `begun` event.
+  const scope =
+    opts.mode === 'follow' ? new FollowScope(actor.baked, opts.services, (e) => ctx.emit(e)) : null;
+  if (opts.mode !== 'detach') {
+    unsubscribe.push(actor.subscribe((e) => (scope ? scope.forward(e) : ctx.emit(e))));
+    if (scope) {
+      unsubscribe.push(
+        actor.logs.follow({ services: opts.services }, (lines) =>
+          scope.forward({ type: 'logLines', lines: actor.forDisplay(lines) }),
+        ),
+      );
+    }
+  }
+  try {
+    const begun = await begin((plan) => scope?.begin(plan));
+    scope?.begin(begun);
+    const targets = new Set(begun.targets);
+    const result = (extra: Partial<StartResult> = {}): StartResult => ({
+      started: begun.started,
+      alreadyRunning: begun.alreadyRunning,
+      deferred: [],
+      services: actor.ps().filter((s) => targets.has(s.name)),
+      ...extra,
+    });
+    if (opts.mode === 'detach') return result();
+    if (opts.mode === 'follow') {
+      const cancelled = new AbortController();
+      void ctx.cancelled.then(() => cancelled.abort());
+      const quiet = scope!.quiescenceSet(begun.targets);
+      await actor.untilEvery(quiet, (n) => isQuiet(actor, n), cancelled.signal);
+      // A post_exit hook runs after its service is already terminal: its output belongs to the run.
+      await Promise.race([Promise.all(quiet.map((n) => actor.services.get(n)!.postExitHook)), ctx.cancelled]);
+      if (!ctx.isCancelled()) ctx.emit({ type: 'quiescent' });
+      return result();
+    }
+    const cluster = startupCluster(actor.baked, targets);
+    const deferred = begun.targets.filter((n) => !cluster.has(n));
+    const outcome = await waitForCluster(actor, [...cluster], opts.timeoutMs ?? null, ctx);
+    if (outcome.ok) {
+      ctx.emit({ type: 'ready', deferred });
+      return result({ deferred });
+    }
+    const lastLines = outcome.service
+      ? actor.forDisplay(
+          actor.readLogs({ services: [outcome.service], tail: FAILURE_LOG_LINES, noHook: false }),
+        )
+      : [];
+    return result({ deferred, failure: { service: outcome.service, reason: outcome.reason, lastLines } });
+  } finally {
+    for (const off of unsubscribe) off();
+  }
+}
+
+/** A service with nothing running and nothing pending: quiescence counts these. */
+function isQuiet(actor: ConfigActor, name: string): boolean {
+  const rt = actor.services.get(name)!;
+  return TERMINAL_STATUSES.has(rt.state.status) && rt.desired === 'stop';
+}

@@ -1,0 +1,80 @@
+/** The parsers of client requests, one per request type (`Requests` in messages.ts). */
+
+import type { ConfigRef, Request, Requests, RequestType, StartOptions } from '../messages.js';
+import {
+  bool,
+  type Check,
+  count,
+  describe,
+  type FieldChecks,
+  fail,
+  literal,
+  nonEmptyStr,
+  nonNegative,
+  obj,
+  oneOf,
+  optional,
+  record,
+  str,
+  strings,
+} from './fields.js';
+
+function absolutePath(value: unknown, path: string): string {
+  const s = nonEmptyStr(value, path);
+  if (!s.startsWith('/')) fail(path, `must be an absolute path, got ${describe(s)}`);
+  return s;
+}
+
+function environment(value: unknown, path: string): Record<string, string> {
+  const env = obj(value, path);
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, str(v, `${path}.${k}`)]));
+}
+
+const configRef = record<ConfigRef>({ path: absolutePath, env: environment });
+
+const START_OPTIONS: FieldChecks<StartOptions> = {
+  config: configRef,
+  services: strings,
+  mode: oneOf(['detach', 'wait', 'follow']),
+  timeoutMs: optional(nonNegative),
+};
+
+/** One parser per request type; a request type without one is a compile error. */
+const REQUEST_PARSERS: { readonly [K in RequestType]: Check<Requests[K]> } = {
+  hello: record({ type: literal('hello'), protocol: count, client: str }),
+  status: record({ type: literal('status') }),
+  shutdown: record({ type: literal('shutdown') }),
+  ps: record({ type: literal('ps'), config: optional(configRef), all: optional(bool) }),
+  start: record({ type: literal('start'), ...START_OPTIONS }),
+  restart: record({ type: literal('restart'), ...START_OPTIONS }),
+  stop: record({
+    type: literal('stop'),
+    config: configRef,
+    services: strings,
+    signal: optional(nonEmptyStr),
+    clean: optional(bool),
+  }),
+  recreate: record({ type: literal('recreate'), config: configRef }),
+  logs: record({
+    type: literal('logs'),
+    config: configRef,
+    services: strings,
+    head: optional(count),
+    tail: optional(count),
+    noHook: optional(bool),
+    follow: optional(bool),
+  }),
+  prune: record({ type: literal('prune'), force: optional(bool), dryRun: optional(bool) }),
+};
+
+/** True when `s` names a request this protocol version knows (own keys only: not `toString`). */
+export function isRequestType(s: unknown): s is RequestType {
+  return typeof s === 'string' && Object.hasOwn(REQUEST_PARSERS, s);
+}
+
+export function request(value: unknown, path: string): Request {
+  const o = obj(value, path);
+  const type = str(o.type, `${path}.type`);
+  if (!isRequestType(type)) fail(`${path}.type`, `unknown request type ${JSON.stringify(type.slice(0, 40))}`);
+  return REQUEST_PARSERS[type](o, path);
+}

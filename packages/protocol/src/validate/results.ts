@@ -1,0 +1,125 @@
+/**
+ * The parsers of results, one per request type (`ResultOf` in messages.ts), and of the records that
+ * results and events both carry (a service's info, a log line).
+ */
+
+import type {
+  ClearedLog,
+  ConfigSummary,
+  ConfigWarning,
+  DaemonStatus,
+  LogLine,
+  PruneEntry,
+  RequestType,
+  ResultOf,
+  RetentionSetting,
+  ServiceInfo,
+  StartResult,
+} from '../messages.js';
+import {
+  arrayOf,
+  bool,
+  bytes,
+  type Check,
+  count,
+  fail,
+  integer,
+  nonNegative,
+  nullable,
+  oneOf,
+  optional,
+  record,
+  status,
+  str,
+} from './fields.js';
+
+export const logLine = record<LogLine>({
+  ts: nonNegative,
+  service: str,
+  hook: nullable(str),
+  stream: oneOf(['stdout', 'stderr']),
+  line: bytes,
+  timestamp: optional(bool),
+});
+
+export const serviceInfo = record<ServiceInfo>({
+  config: str,
+  name: str,
+  status,
+  pid: nullable(count),
+  exitCode: nullable(integer),
+  signal: nullable(str),
+  restarts: count,
+  startedAt: nullable(str),
+  stoppedAt: nullable(str),
+  health: nullable(oneOf(['starting', 'healthy', 'unhealthy'])),
+  healthFailures: count,
+  lastHealthOutput: nullable(str),
+  reason: nullable(str),
+  logsNotStored: optional(count),
+});
+
+const configWarning = record<ConfigWarning>({ config: str, message: str });
+
+const configSummary = record<ConfigSummary>({
+  path: str,
+  hash: nullable(str),
+  services: count,
+  running: count,
+});
+
+const daemonStatus = record<DaemonStatus>({
+  pid: count,
+  version: str,
+  protocol: count,
+  startedAt: str,
+  uptimeMs: nonNegative,
+  stateDir: str,
+  configs: arrayOf(configSummary),
+});
+
+const startResult = record<StartResult>({
+  started: arrayOf(str),
+  alreadyRunning: arrayOf(str),
+  deferred: arrayOf(str),
+  failure: optional(record({ service: nullable(str), reason: str, lastLines: arrayOf(logLine) })),
+  services: arrayOf(serviceInfo),
+});
+
+const pruneEntry = record<PruneEntry>({
+  path: str,
+  stateDir: str,
+  bytes: nonNegative,
+  reason: str,
+  removed: bool,
+});
+
+const RETENTION_SETTINGS: readonly RetentionSetting[] = ['on_start', 'on_stop', 'on_restart', 'on_exit'];
+
+function retentionSetting(value: unknown, path: string): RetentionSetting {
+  const by = str(value, path);
+  const found = RETENTION_SETTINGS.find((s) => s === by);
+  if (found === undefined) fail(path, `unknown retention setting ${JSON.stringify(by.slice(0, 40))}`);
+  return found;
+}
+
+// `by` is checked before `service`, as it always was: the first bad field is the one reported.
+const clearedLog = record<ClearedLog>({ by: retentionSetting, service: str });
+
+/** One parser per request type's result; a missing one, or a missing field, is a compile error. */
+export const RESULT_PARSERS: { readonly [K in RequestType]: Check<ResultOf[K]> } = {
+  hello: record({ protocol: count, version: str, pid: count }),
+  status: daemonStatus,
+  shutdown: record({ stoppedConfigs: count }),
+  ps: record({
+    services: arrayOf(serviceInfo),
+    loaded: optional(bool),
+    warnings: optional(arrayOf(configWarning)),
+  }),
+  start: startResult,
+  restart: startResult,
+  stop: record({ stopped: arrayOf(str), cleaned: bool }),
+  recreate: record({ hash: str, services: arrayOf(str) }),
+  logs: record({ lines: count, loaded: optional(bool), cleared: optional(arrayOf(clearedLog)) }),
+  prune: record({ entries: arrayOf(pruneEntry), freedBytes: nonNegative, dryRun: bool }),
+};
