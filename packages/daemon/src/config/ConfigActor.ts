@@ -1,19 +1,18 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { BakedConfig, BakedHook, BakedService, GlobalHookName, ServiceHookName } from '@kepler/config';
+import type { BakedConfig, BakedHook, GlobalHookName, ServiceHookName } from '@kepler/config';
 import { MAX_CONFIG_FILE_BYTES, MAX_ENV_FILE_BYTES, readUserFile } from '@kepler/config/files';
 import type { LogLine, ServiceInfo, ServiceStatus, StreamEvent } from '@kepler/protocol';
 import { snapshotText } from '../bake/bakeOffThread.js';
 import { DaemonError } from '../errors.js';
 import { formatMs } from '../formatMs.js';
-import { runCommandProbe } from '../health/commandProbe.js';
-import type { ProbeResult } from '../health/HealthMonitor.js';
-import { MARKER_ENV, runHook } from '../hooks/HookRunner.js';
+import { runHook } from '../hooks/HookRunner.js';
 import { LogStore } from '../logs/index.js';
 import { linuxPlatform, type Platform } from '../platform/index.js';
 import { isActive, isTerminal, PENDING_OR_ACTIVE } from '../service/lifecycle.js';
 import { OpQueue } from '../service/OpQueue.js';
-import { type ServiceHost, ServiceRuntime } from '../service/ServiceRuntime.js';
+import type { ServiceHost } from '../service/ServiceHost.js';
+import { ServiceRuntime } from '../service/ServiceRuntime.js';
 import {
   fromPersisted,
   type PersistedConfigState,
@@ -30,9 +29,10 @@ import {
   withDependencies,
 } from './dependencies/dependencies.js';
 import { ReevaluationQueue } from './dependencies/ReevaluationQueue.js';
+import { planRecovery } from './recovery.js';
 import { writeFileAtomic } from './state/atomicWrite.js';
 import { stateWarning } from './state/persistedState.js';
-import { SpawnJournal, type SpawnRecord, stopIsNewer, stoppingIsNewer } from './state/SpawnJournal.js';
+import { SpawnJournal, type SpawnRecord } from './state/SpawnJournal.js';
 import { StateFile } from './state/StateFile.js';
 import { UntrackedProcesses } from './UntrackedProcesses.js';
 import { watchEvery } from './watchEvery.js';
@@ -69,6 +69,11 @@ export class ConfigActor implements ServiceHost {
   /** Live processes of services whose record was lost (see UntrackedProcesses), and who to look for. */
   private readonly untracked: UntrackedProcesses;
   private suspects: ReadonlySet<string> = new Set();
+  /** What state.json's load found, for recover(): services without a valid entry, when it was written. */
+  private loaded: { untrusted: ReadonlySet<string>; writtenAtMs: number | null } = {
+    untrusted: new Set(),
+    writtenAtMs: null,
+  };
   /** What was wrong with state.json at load, for `ps` until the user next starts or stops the config. */
   private stateWarning: string | null = null;
   private snapshotWritten: boolean;
@@ -78,30 +83,30 @@ export class ConfigActor implements ServiceHost {
 
   constructor(
     public baked: BakedConfig,
-    readonly stateDir: string,
+    readonly configDir: string,
     private readonly log: (line: string) => void = () => undefined,
     /** The OS (linuxPlatform in the daemon; a fake in the in-process tests). */
     readonly platform: Platform = linuxPlatform,
   ) {
     // Modes: root writes, the kepler group reads (logs, env copies); FIFOs are root's alone.
-    mkdirSync(join(stateDir, 'logs'), { recursive: true, mode: 0o750 });
-    mkdirSync(join(stateDir, 'env_files'), { recursive: true, mode: 0o750 });
-    mkdirSync(join(stateDir, 'fifo'), { recursive: true, mode: 0o700 });
-    this.fifoDir = join(stateDir, 'fifo');
+    mkdirSync(join(configDir, 'logs'), { recursive: true, mode: 0o750 });
+    mkdirSync(join(configDir, 'env_files'), { recursive: true, mode: 0o750 });
+    mkdirSync(join(configDir, 'fifo'), { recursive: true, mode: 0o700 });
+    this.fifoDir = join(configDir, 'fifo');
     this.logs = new LogStore({
-      dir: join(stateDir, 'logs'),
+      dir: join(configDir, 'logs'),
       settings: (service) => this.baked.services[service]?.logs ?? this.baked.kepler.logs,
       onError: (err) => log(err.message),
       onResumed: log,
     });
-    this.snapshotWritten = existsSync(join(stateDir, 'expanded_config.yaml'));
-    this.stateFile = new StateFile(join(stateDir, 'state.json'), () => this.persistedState(), log);
-    this.spawnJournal = new SpawnJournal(join(stateDir, 'spawned'), log);
+    this.snapshotWritten = existsSync(join(configDir, 'expanded_config.yaml'));
+    this.stateFile = new StateFile(join(configDir, 'state.json'), () => this.persistedState(), log);
+    this.spawnJournal = new SpawnJournal(join(configDir, 'spawned'), log);
     this.untracked = new UntrackedProcesses(baked.sourcePath, platform);
     for (const name of baked.serviceOrder) {
       this.services.set(name, new ServiceRuntime(baked.services[name]!, this));
     }
-    this.restoreState();
+    this.loadStateFile();
     this.onFirstLoad();
   }
 
@@ -109,19 +114,20 @@ export class ConfigActor implements ServiceHost {
     return this.baked.sourcePath;
   }
 
-  /** Short id for markers: the state directory's name (sha256 of the path), truncated. */
+  /** The config's id in service ids: its directory's name (sha256 of the path), truncated. */
   get id(): string {
-    return basename(this.stateDir).slice(0, 16);
+    return basename(this.configDir).slice(0, 16);
   }
 
-  markerFor(service: string): string {
+  /** `<config id>.<service>`: what the marker of everything started for `service` carries. */
+  serviceIdOf(service: string): string {
     return `${this.id}.${service}`;
   }
 
   // ---- persistence ------------------------------------------------------------------------------
 
   private onFirstLoad(): void {
-    const source = join(this.stateDir, 'source_path.txt');
+    const source = join(this.configDir, 'source_path.txt');
     if (!existsSync(source)) writeFileAtomic(source, `${this.path}\n`);
     // Restored from a snapshot: the copies already match it; the source may have been edited since.
     if (!this.snapshotWritten) this.copySources();
@@ -133,13 +139,13 @@ export class ConfigActor implements ServiceHost {
    */
   private copySources(): void {
     try {
-      writeFileAtomic(join(this.stateDir, 'config.yaml'), readUserFile(this.path, MAX_CONFIG_FILE_BYTES));
+      writeFileAtomic(join(this.configDir, 'config.yaml'), readUserFile(this.path, MAX_CONFIG_FILE_BYTES));
     } catch {
       // The source may be gone (orphaned config restored from its snapshot).
     }
     for (const f of this.baked.envFiles) {
       try {
-        writeFileAtomic(join(this.stateDir, 'env_files', basename(f)), readUserFile(f, MAX_ENV_FILE_BYTES));
+        writeFileAtomic(join(this.configDir, 'env_files', basename(f)), readUserFile(f, MAX_ENV_FILE_BYTES));
       } catch {
         // Missing env files were already reported at bake time.
       }
@@ -151,15 +157,15 @@ export class ConfigActor implements ServiceHost {
    * but rendered and read back ~100x faster (5,000 services: 40 ms instead of 4 s, and 23 s to parse).
    */
   async writeSnapshot(): Promise<void> {
-    writeFileAtomic(join(this.stateDir, 'expanded_config.yaml'), await snapshotText(this.baked));
+    writeFileAtomic(join(this.configDir, 'expanded_config.yaml'), await snapshotText(this.baked));
     await this.spawnJournal.preallocate(this.baked.serviceOrder);
     this.snapshotWritten = true;
   }
 
-  private restoreState(): void {
+  /** Loads state.json's records (recover() then reconciles them with spawned/ and the live processes). */
+  private loadStateFile(): void {
     const reading = this.stateFile.read(this.baked.serviceOrder);
     const persisted = reading.state;
-    const writtenAt = this.stateFile.writtenAtMs();
     if (reading.problems.length > 0) {
       for (const problem of reading.problems) this.log(`${this.path}: state.json: ${problem}`);
       this.stateWarning = stateWarning(reading.problems);
@@ -167,81 +173,49 @@ export class ConfigActor implements ServiceHost {
     // Without a trustworthy record a service's process may still run; a first use (no snapshot, no
     // state.json) cannot have started anything.
     if (reading.exists || this.snapshotWritten) this.suspects = reading.untrusted;
+    this.loaded = { untrusted: reading.untrusted, writtenAtMs: this.stateFile.writtenAtMs() };
     this.globalInitDone = persisted?.global_init_done === true;
     for (const [name, rt] of this.services) {
       const p = persisted?.services?.[name];
-      if (p) {
-        rt.state = fromPersisted(p);
-        rt.desired = p.desired ?? (PENDING_OR_ACTIVE.has(rt.state.status) ? 'run' : 'stop');
-      }
-      // A spawn state.json does not show yet (the daemon died before writing it): that process is the
-      // service's current one. recover() adopts it if it still runs, or applies the restart policy.
-      const spawned = this.spawnJournal.read(name);
-      // Without a valid entry (state.json deleted, corrupt, or lost with its directory's last write)
-      // nothing says what the user wanted: take over a record's process only while it still runs.
-      const trusted =
-        !reading.untrusted.has(name) ||
-        (spawned !== null && this.platform.isSameProcess(spawned.pid, spawned.startTime));
-      if (spawned && stopIsNewer(spawned, rt.state.spawns, writtenAt)) {
-        // Stopped on request while state.json could not be written (a full disk): it stays stopped.
-        const { spawn: spawns, stoppedAt } = spawned;
-        Object.assign(rt.state, { spawns, status: 'stopped', pid: null, stoppedAt, reason: null });
-        rt.desired = 'stop';
-      } else if (spawned && trusted && stoppingIsNewer(spawned, rt.state.spawns, writtenAt)) {
-        // A stop on request had begun when the daemon died: recover() finishes it (or sees it done).
-        const { spawn: spawns, pid, startTime, startedAt } = spawned;
-        Object.assign(rt.state, { spawns, status: 'stopping', pid, startTime, startedAt, reason: null });
-        rt.desired = 'stop';
-      } else if (spawned && !spawned.stoppedAt && trusted && spawned.spawn > rt.state.spawns) {
-        Object.assign(rt.state, {
-          spawns: spawned.spawn,
-          status: 'running',
-          pid: spawned.pid,
-          startTime: spawned.startTime,
-          startedAt: spawned.startedAt,
-          stoppedAt: null,
-          reason: null,
-        });
-        rt.desired = 'run';
-      }
+      if (!p) continue;
+      const state = fromPersisted(p);
+      rt.restore(state, p.desired ?? (PENDING_OR_ACTIVE.has(state.status) ? 'run' : 'stop'));
     }
   }
 
   /**
-   * After a daemon restart: adopt services whose process survived (same pid AND start time), and
-   * apply restart policies to those that died while no daemon watched them.
+   * After a daemon restart: adopt services whose process survived (same pid AND start time), finish
+   * stops a crash interrupted, and apply restart policies to those that died while no daemon watched
+   * them (config/recovery.ts plans; each service applies its plan through its transitions).
    */
   recover(): void {
+    const platform = this.platform;
     for (const rt of this.services.values()) {
-      const s = rt.state.status;
-      if (isActive(s) && rt.adopt()) {
-        // Still the same process: a stop the crash interrupted is finished now.
-        if (s === 'stopping') void rt.stop();
-        else this.updateWatcher(rt.name); // adopting changes no status: arm restart.watch here
-        continue;
-      }
-      if (s === 'stopping') {
-        rt.state.status = 'stopped';
-        rt.state.pid = null;
-        rt.desired = 'stop';
-      } else if (s === 'starting' && rt.state.pid === null) {
-        // The daemon died between deciding to launch and spawning: launch again.
-        rt.state.status = 'stopped';
-        this.requeue(rt);
-      } else if (isActive(s)) {
-        rt.state.pid = null;
-        rt.state.status = 'failed';
-        rt.state.reason = 'process ended while the daemon was down';
-        rt.desired = 'stop';
-        if (rt.spec.restart.policy !== 'no') {
-          rt.state.restarts += 1;
-          this.requeue(rt);
-        }
-      } else if (s === 'waiting' || s === 'restarting' || rt.desired === 'run') {
-        // Waiting on dependencies, between restarts, or in the middle of a user restart.
-        if (s === 'waiting' || s === 'restarting') rt.state.status = 'stopped';
-        this.requeue(rt);
-      }
+      const { state } = rt;
+      const journal = this.spawnJournal.read(rt.name);
+      const plan = planRecovery({
+        state,
+        desired: rt.desired,
+        journal,
+        stateWrittenAtMs: this.loaded.writtenAtMs,
+        trusted: !this.loaded.untrusted.has(rt.name),
+        // Getters: a /proc lookup each, made only when the plan needs to know.
+        get recordAlive() {
+          return (
+            state.pid !== null &&
+            state.startTime !== null &&
+            platform.isSameProcess(state.pid, state.startTime)
+          );
+        },
+        get journalAlive() {
+          return journal !== null && platform.isSameProcess(journal.pid, journal.startTime);
+        },
+        restartPolicy: rt.spec.restart.policy,
+      });
+      rt.applyRecovery(plan);
+      if (plan.action === 'adopt') this.updateWatcher(rt.name); // no status change armed restart.watch
+      // Waiting on its dependencies again: with its dependency timeouts armed.
+      if (rt.state.status === 'waiting') this.armDepTimers(rt);
     }
     for (const line of this.untracked.detect(this.suspects, this.services)) this.log(line);
     // Written before the load is answered: a first use leaves a complete state directory behind.
@@ -257,12 +231,6 @@ export class ConfigActor implements ServiceHost {
   warnings(): string[] {
     const found = this.untracked.refusals();
     return this.stateWarning === null ? found : [this.stateWarning, ...found];
-  }
-
-  /** Puts a service back to waiting on its dependencies, with its dependency timeouts armed. */
-  private requeue(rt: ServiceRuntime): void {
-    rt.markWaiting(null);
-    this.armDepTimers(rt);
   }
 
   /** Persists every service's state (coalesced, off the event loop: see StateFile). */
@@ -328,7 +296,7 @@ export class ConfigActor implements ServiceHost {
     this.emit({ type: 'progress', service, message });
   }
 
-  // ---- hooks and probes -------------------------------------------------------------------------
+  // ---- hooks ------------------------------------------------------------------------------------
 
   async runServiceHook(
     service: string,
@@ -343,7 +311,7 @@ export class ConfigActor implements ServiceHost {
       owner: service,
       hookName,
       hook,
-      marker: this.markerFor(service),
+      serviceId: this.serviceIdOf(service),
       signal,
     });
     if (outcome.ok) return null;
@@ -362,26 +330,10 @@ export class ConfigActor implements ServiceHost {
       owner: 'global',
       hookName,
       hook,
-      marker: this.markerFor('global'),
+      serviceId: this.serviceIdOf('global'),
     });
     if (!outcome.ok) this.progress('global', outcome.reason ?? `${hookName} hook failed`);
     return outcome.ok;
-  }
-
-  runProbe(
-    service: BakedService,
-    test: readonly string[],
-    timeoutMs: number,
-    signal?: AbortSignal,
-  ): Promise<ProbeResult> {
-    return runCommandProbe(
-      this.platform,
-      service,
-      test,
-      timeoutMs,
-      `${MARKER_ENV}=${this.markerFor(service.name)}`,
-      signal,
-    );
   }
 
   logError(message: string): void {
@@ -429,7 +381,7 @@ export class ConfigActor implements ServiceHost {
         this.clearDepTimers(rt.name);
         void rt.launch();
       } else if (pendingReason && rt.state.reason !== pendingReason) {
-        rt.state.reason = pendingReason;
+        rt.noteWaitingReason(pendingReason);
         this.progress(rt.name, pendingReason);
       }
     }
@@ -562,10 +514,7 @@ export class ConfigActor implements ServiceHost {
   private failAll(names: readonly string[], reason: string): void {
     for (const name of names) {
       const rt = this.services.get(name)!;
-      if (rt.state.status === 'stopped' || isTerminal(rt.state.status)) {
-        rt.desired = 'stop';
-        rt.transition('failed', { reason, stoppedAt: new Date().toISOString() });
-      }
+      rt.failLaunch(reason);
     }
   }
 
@@ -622,7 +571,7 @@ export class ConfigActor implements ServiceHost {
       });
       this.stateWarning = null; // reported until the user acts on the config
       // Withdraw the wish first, so nothing waiting launches while we stop its neighbours.
-      for (const n of toStop) this.services.get(n)!.desired = 'stop';
+      for (const n of toStop) this.services.get(n)!.withdrawWish();
       if (all && toStop.length) await this.runGlobalHook('pre_stop');
       const failures: string[] = [];
       for (const n of toStop) {
@@ -697,14 +646,14 @@ export class ConfigActor implements ServiceHost {
           `cannot recreate ${this.path} while services run (${busy.map((r) => r.name).join(', ')}): stop them first with \`kepler stop\``,
         );
       }
-      const previous = new Map([...this.services].map(([n, rt]) => [n, rt.state]));
+      const previous = new Map(this.services);
       for (const rt of this.services.values()) rt.detach();
       this.baked = baked;
       this.services.clear();
       for (const name of baked.serviceOrder) {
         const rt = new ServiceRuntime(baked.services[name]!, this);
         const old = previous.get(name);
-        if (old) rt.state = { ...old };
+        if (old) rt.carryStateFrom(old);
         // A record left by an earlier service of this name must not look like a newer spawn.
         else this.spawnJournal.forget(name);
         this.services.set(name, rt);
@@ -781,7 +730,7 @@ export class ConfigActor implements ServiceHost {
     this.logs.closeAll();
     // A state.json write in flight would create its temp file while the tree is removed (ENOTEMPTY).
     await this.stateFile.settled();
-    rmSync(this.stateDir, { recursive: true, force: true, maxRetries: 3 });
+    rmSync(this.configDir, { recursive: true, force: true, maxRetries: 3 });
   }
 
   /** Flushes logs and state (daemon shutdown). */
@@ -795,9 +744,9 @@ export class ConfigActor implements ServiceHost {
 }
 
 /** Reads a snapshot's source path (for prune and status without loading it). */
-export function readSourcePath(stateDir: string): string | null {
+export function readSourcePath(configDir: string): string | null {
   try {
-    return readFileSync(join(stateDir, 'source_path.txt'), 'utf8').trim();
+    return readFileSync(join(configDir, 'source_path.txt'), 'utf8').trim();
   } catch {
     return null;
   }

@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { bakeOffThread, prewarmBakeWorker } from '../bake/bakeOffThread.js';
 import type { DaemonDir } from '../DaemonDir.js';
 import { DaemonError } from '../errors.js';
-import { MARKER_ENV } from '../hooks/HookRunner.js';
+import { serviceMarker } from '../hooks/HookRunner.js';
 import { linuxPlatform, type Platform, sweepEmptyCgroups } from '../platform/index.js';
 import { ConfigActor, readSourcePath } from './ConfigActor.js';
 
@@ -36,8 +36,8 @@ export class ConfigRegistry {
       return;
     }
     // Before any spawn: cgroups of these configs whose processes ended while no daemon ran. A config's
-    // markers start with its id, the first 16 characters of its state directory's name (ConfigActor.id).
-    const swept = sweepEmptyCgroups(entries.map((e) => `${MARKER_ENV}=${e.slice(0, 16)}.`));
+    // service ids start with its id, the first 16 characters of its directory's name (ConfigActor.id).
+    const swept = sweepEmptyCgroups(entries.map((e) => serviceMarker(`${e.slice(0, 16)}.`)));
     if (swept > 0) this.log(`removed ${swept} empty cgroup${swept === 1 ? '' : 's'} left by earlier runs`);
     for (const entry of entries) {
       const dir = join(this.dirs.configsDir, entry);
@@ -141,17 +141,17 @@ export class ConfigRegistry {
       names = [];
     }
     for (const name of names) {
-      const stateDir = join(this.dirs.configsDir, name);
-      const path = readSourcePath(stateDir) ?? '(unknown)';
+      const configDir = join(this.dirs.configsDir, name);
+      const path = readSourcePath(configDir) ?? '(unknown)';
       const actor = this.actors.get(path);
       const orphaned = !existsSync(path);
       const busy = actor !== undefined && !actor.isIdle;
-      const bytes = diskUsage(stateDir);
+      const bytes = diskUsage(configDir);
       let reason = orphaned ? 'orphaned: source file missing' : 'stopped';
       if (busy && !opts.force) {
         entries.push({
           path,
-          stateDir,
+          stateDir: configDir,
           bytes,
           reason: 'running (use --force to stop and prune)',
           removed: false,
@@ -165,12 +165,12 @@ export class ConfigRegistry {
           this.actors.delete(path);
           await actor.remove();
         } else {
-          rmSync(stateDir, { recursive: true, force: true });
+          rmSync(configDir, { recursive: true, force: true });
         }
       }
       // A dry run reports what it would free, so its total matches the real prune's.
       freedBytes += bytes;
-      entries.push({ path, stateDir, bytes, reason, removed: !opts.dryRun });
+      entries.push({ path, stateDir: configDir, bytes, reason, removed: !opts.dryRun });
     }
     return { entries, freedBytes };
   }

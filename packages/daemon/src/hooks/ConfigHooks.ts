@@ -45,6 +45,6 @@ export class ConfigHooks {
 
   private run(owner: string, hookName: string, hook: BakedHook, signal?: AbortSignal) {
     const { platform, logs } = this.ctx;
-    return runHook({ platform, logs, owner, hookName, hook, marker: this.ctx.serviceIdOf(owner), signal });
+    return runHook({ platform, logs, owner, hookName, hook, serviceId: this.ctx.serviceIdOf(owner), signal });
   }
 }

@@ -5,6 +5,14 @@ import type { Platform } from '../platform/index.js';
 /** Environment key that marks every process Kepler starts, so escapees can be found and stopped. */
 export const MARKER_ENV = 'KEPLER_SERVICE_ID';
 
+/**
+ * The marker: the `KEPLER_SERVICE_ID=<service id>` env entry (and the cgroup it names) of everything
+ * started for a service; the service id is `<config id>.<service>`.
+ */
+export function serviceMarker(serviceId: string): string {
+  return `${MARKER_ENV}=${serviceId}`;
+}
+
 export interface HookOutcome {
   ok: boolean;
   /** One line for logs and `failed` reasons: `pre_start hook exited with code 3`. */
@@ -18,8 +26,8 @@ export interface HookRun {
   owner: string;
   hookName: string;
   hook: BakedHook;
-  /** Marker value (`KEPLER_SERVICE_ID`) shared with the owning service. */
-  marker: string;
+  /** The owner's service id (`<config id>.<service>`): the hook carries its service's marker. */
+  serviceId: string;
   /** Aborting ends the hook (its process group): a stop does not wait for a launch's pre_start. */
   signal?: AbortSignal;
 }
@@ -45,14 +53,14 @@ export async function runHook(r: HookRun): Promise<HookOutcome> {
       command: r.hook.command,
       cwd: r.hook.workingDir,
       env: { ...r.hook.environment },
-      marker: `${MARKER_ENV}=${r.marker}`,
+      marker: serviceMarker(r.serviceId),
       user: r.hook.user,
       group: r.hook.group,
       limits: { memoryBytes: null, cpuTimeSec: null, maxFds: null },
       stdout: 'pipe',
       stderr: 'pipe',
     });
-    const entry = { pid: proc.pid, marker: r.marker, platform: r.platform };
+    const entry = { pid: proc.pid, marker: serviceMarker(r.serviceId), platform: r.platform };
     running.add(entry);
     const abort = () =>
       void r.platform.stopProcessTree({
@@ -96,7 +104,7 @@ export async function stopRunningHooks(): Promise<void> {
       h.platform.stopProcessTree({
         pid: h.pid,
         pgid: h.pid,
-        marker: `${MARKER_ENV}=${h.marker}`,
+        marker: h.marker,
         signal: 'SIGTERM',
         graceMs: 2000,
       }),

@@ -1,100 +1,32 @@
-import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import type { BakedHook, BakedService, ServiceHookName } from '@kepler/config';
-import type { ServiceStatus } from '@kepler/protocol';
-import type { SpawnRecord } from '../config/state/SpawnJournal.js';
-import { DaemonError } from '../errors.js';
-import { HealthMonitor, type ProbeResult } from '../health/HealthMonitor.js';
-import { MARKER_ENV } from '../hooks/HookRunner.js';
-import type { LogStore } from '../logs/index.js';
-import { linuxPlatform, type Platform, PlatformError, type ProcessExit } from '../platform/index.js';
-import { canTransition, isActive, isTerminal } from './lifecycle.js';
+import type { BakedService } from '@kepler/config';
+import type { RecoveryPlan } from '../config/recovery.js';
+import { runCommandProbe } from '../health/commandProbe.js';
+import { HealthMonitor } from '../health/HealthMonitor.js';
+import { serviceMarker } from '../hooks/HookRunner.js';
+import type { Platform, ProcessExit } from '../platform/index.js';
+import { isActive } from './lifecycle.js';
+import { clearedBy, type RetentionEvent } from './logRetention.js';
 import { OpQueue } from './OpQueue.js';
-import { initialServiceState, type ServiceState } from './serviceState.js';
-
-/** What a service needs from the config that owns it (implemented by ConfigActor). */
-export interface ServiceHost {
-  readonly logs: LogStore;
-  /** The OS as the supervisor sees it (the real one, or a test's fake). */
-  readonly platform: Platform;
-  /** Directory holding the services' stdout/stderr FIFOs. */
-  readonly fifoDir: string;
-  /** Marker value shared by everything this config starts: `<config id>.<service>`. */
-  markerFor(service: string): string;
-  /** Writes the config's state soon (coalesced). */
-  persist(): void;
-  /** Puts a just-spawned process on disk before it is reported (see SpawnJournal). */
-  recordSpawn(service: string, record: SpawnRecord): void;
-  statusChanged(name: string, previous: ServiceStatus, state: ServiceState): void;
-  /** Runs a hook to completion; resolves with null when it succeeded, else its one-line failure reason. */
-  runServiceHook(
-    service: string,
-    hookName: ServiceHookName,
-    hook: BakedHook,
-    signal?: AbortSignal,
-  ): Promise<string | null>;
-  /** The service is about to restart (crash, user, watch): dependents with `restart: true` follow. */
-  restartInitiated(name: string): void;
-  /** Runs a health-check command the way the service runs (env, cwd, user). */
-  runProbe(
-    service: BakedService,
-    test: readonly string[],
-    timeoutMs: number,
-    signal?: AbortSignal,
-  ): Promise<ProbeResult>;
-  /** Reports a supervision error that must not take the daemon down. */
-  logError(message: string): void;
-  /** Why the service must not be launched now (live processes nobody supervises), or null. */
-  launchRefusal(service: string): string | null;
-}
-
-interface LiveProcess {
-  pid: number;
-  startTime: string;
-  exited: Promise<ProcessExit>;
-  /** Our own child (exit code known) or adopted after a daemon restart (exit code unknown). */
-  own: boolean;
-  startedAtMs: number;
-}
-
-export interface StopOptions {
-  /** Overrides the service's stop_signal. */
-  signal?: string;
-  /** false for stops Kepler decides itself (restart propagation): no post_stop hook. */
-  manual?: boolean;
-  /** Part of a restart: logs follow retention.on_restart, not on_stop. */
-  restarting?: boolean;
-  /** Restart propagation: go back to waiting on dependencies instead of stopped. */
-  afterwards?: 'waiting';
-}
-
-/** How long an exit waits for the output pipes' EOF (a daemonised descendant may hold them open). */
-export const LOG_DRAIN_MS = 200;
-
-/** Automatic restarts that follow a crash within `reset_after` back off exponentially. */
-export function backoffDelayMs(
-  consecutive: number,
-  b: { initialMs: number; multiplier: number; maxMs: number },
-): number {
-  if (consecutive <= 0) return 0; // the first automatic restart happens at once
-  return Math.min(b.maxMs, b.initialMs * b.multiplier ** (consecutive - 1));
-}
+import { decideRestart } from './restartPolicy.js';
+import type { ServiceHost, StopOptions } from './ServiceHost.js';
+import { ServiceTransitions } from './ServiceTransitions.js';
+import { type LiveProcess, SupervisedProcess } from './SupervisedProcess.js';
+import type { ServiceState } from './serviceState.js';
+import { unresolvableUser } from './serviceUsers.js';
 
 /**
- * One service of one config: its process, its status and the operations on it. Every operation runs
- * through the service's queue, so a stop, a crash restart and a user restart never interleave.
+ * One service of one config: its status, what the user wants of it, and the operations on it. Every
+ * operation runs through the service's queue, so a stop, a crash restart and a user restart never
+ * interleave. The status changes only in transition(); others read `state` and `desired` and change
+ * them through the intent methods (markWaiting, withdrawWish, failLaunch, ...).
  */
-export class ServiceRuntime {
-  state: ServiceState = initialServiceState();
-  /** What the user asked for last: the supervisor keeps a `run` service running per its policy. */
-  desired: 'run' | 'stop' = 'stop';
+export class ServiceRuntime extends ServiceTransitions {
   private readonly queue = new OpQueue();
-  private proc: LiveProcess | null = null;
+  private readonly process: SupervisedProcess;
   private stopping = false;
   private launchQueued = false;
   private restartTimer: NodeJS.Timeout | null = null;
   private consecutiveCrashes = 0;
-  private drainWaiters: Array<() => void> = [];
   /** Aborts the on_init / pre_start hook of a launch in progress. */
   private launchAbort: AbortController | null = null;
   /** A user restart stopped the service; its next launch runs post_restart after post_start. */
@@ -110,44 +42,52 @@ export class ServiceRuntime {
    */
   postExitHook: Promise<void> = Promise.resolve();
   private health: HealthMonitor | null = null;
-  private readers: { stdout: Readable | null; stderr: Readable | null } = { stdout: null, stderr: null };
-  private cancelForeign: (() => void) | null = null;
 
-  constructor(
-    public spec: BakedService,
-    private readonly host: ServiceHost,
-  ) {}
+  constructor(spec: BakedService, host: ServiceHost) {
+    super(spec, host);
+    this.process = new SupervisedProcess(
+      host.platform,
+      host.logs,
+      host.fifoDir,
+      spec.name,
+      () => this.marker,
+    );
+  }
 
   private get platform(): Platform {
     return this.host.platform;
   }
 
-  get name(): string {
-    return this.spec.name;
-  }
-
+  /** `KEPLER_SERVICE_ID=<service id>`: the env entry that marks every process the service starts. */
   get marker(): string {
-    return `${MARKER_ENV}=${this.host.markerFor(this.name)}`;
+    return serviceMarker(this.host.serviceIdOf(this.name));
   }
 
-  /** Applies a status change through the transition table, persists it and emits the event. */
-  transition(to: ServiceStatus, patch: Partial<ServiceState> = {}): void {
-    const from = this.state.status;
-    if (!canTransition(from, to)) {
-      throw new DaemonError('INTERNAL', `illegal transition of ${this.name}: ${from} -> ${to}`);
-    }
-    Object.assign(this.state, patch);
-    this.state.status = to;
-    this.host.persist();
-    if (from !== to || patch.reason !== undefined) this.host.statusChanged(this.name, from, this.state);
+  /**
+   * Applies a recovery plan (config/recovery.ts) after a daemon restart: its steps through
+   * transition(), then adopts the surviving process (and finishes a stop it interrupted).
+   */
+  applyRecovery(plan: RecoveryPlan): void {
+    this.wish = plan.desired; // first: the steps' side effects (journal, watchers) read it
+    for (const step of plan.steps) this.transition(step.to, step.patch);
+    if (plan.adopt === null) return;
+    const { pid, startTime } = plan.adopt;
+    const startedAtMs = this.state.startedAt ? Date.parse(this.state.startedAt) : this.platform.clock.now();
+    const proc = this.process.adopt(pid, startTime, startedAtMs);
+    this.watchExit(proc);
+    this.startHealth();
+    // Still the same process: a stop the crash interrupted is finished now.
+    if (plan.action === 'finishStop') void this.stop();
   }
 
   /** Marks the service as wanted and waiting for its dependencies; the actor decides when to launch. */
   markWaiting(reason: string | null): void {
-    this.desired = 'run';
+    this.wish = 'run';
     this.consecutiveCrashes = 0;
     if (this.state.status !== 'waiting') this.transition('waiting', { reason });
   }
+
+  // ---- launch -----------------------------------------------------------------------------------
 
   /** Launches now (dependencies are satisfied). */
   launch(kind: 'start' | 'restart' = 'start'): Promise<void> {
@@ -160,30 +100,38 @@ export class ServiceRuntime {
     });
   }
 
+  private clearLogsAt(event: RetentionEvent): void {
+    const by = clearedBy(this.spec.logs.retention, event);
+    if (by !== null) this.host.logs.clear(this.name, { by });
+  }
+
+  /** Clears the logs if `event` does, once the output drained: late lines must not land after the clear. */
+  private async clearLogsAfterDrain(event: RetentionEvent): Promise<void> {
+    if (clearedBy(this.spec.logs.retention, event) === null) return;
+    await this.process.drained();
+    this.clearLogsAt(event);
+  }
+
+  /** A launch failure ends the wish: nothing retries it. */
+  private launchFailed(reason: string, patch: Partial<ServiceState> = {}): void {
+    this.wish = 'stop';
+    this.transition('failed', { ...patch, reason, stoppedAt: new Date().toISOString() });
+  }
+
   private async doLaunch(requested: 'start' | 'restart' | 'auto'): Promise<void> {
-    if (this.desired !== 'run' || this.proc) return;
+    if (this.wish !== 'run' || this.process.current) return;
     // A launch that completes a user restart (restartStop, then waiting on dependencies) is a restart.
     const postRestart = this.postRestartPending;
     this.postRestartPending = false;
     const kind = postRestart ? 'restart' : requested;
     this.clearRestartTimer();
     this.transition('starting', { reason: null, exitCode: null, signal: null });
-    const retention = this.spec.logs.retention;
-    if (
-      (kind === 'start' && retention.onStart === 'clear') ||
-      (kind !== 'start' && retention.onRestart === 'clear')
-    ) {
-      this.host.logs.clear(this.name, { by: kind === 'start' ? 'on_start' : 'on_restart' });
-    }
+    this.clearLogsAt({ kind: 'launch', launch: kind });
     const hooks = this.spec.hooks;
     // An unknown user or group, or an earlier run's processes still alive, fail it before any hook runs.
     const badUser =
       unresolvableUser(this.spec, this.platform.resolveUser) ?? this.host.launchRefusal(this.name);
-    if (badUser !== null) {
-      this.desired = 'stop'; // a launch failure ends the wish: nothing retries it
-      this.transition('failed', { reason: badUser, stoppedAt: new Date().toISOString() });
-      return;
-    }
+    if (badUser !== null) return this.launchFailed(badUser);
     // A stop arriving while a launch hook runs aborts the hook instead of queueing behind it.
     const abort = new AbortController();
     this.launchAbort = abort;
@@ -192,28 +140,21 @@ export class ServiceRuntime {
       if (!this.state.initDone && hooks.on_init) {
         failure = await this.host.runServiceHook(this.name, 'on_init', hooks.on_init, abort.signal);
         if (failure === null) {
-          this.state.initDone = true;
+          this.amend({ initDone: true });
           this.host.persist();
         }
       } else if (!this.state.initDone) {
-        this.state.initDone = true;
+        this.amend({ initDone: true });
         this.host.persist();
       }
-      if (failure === null && hooks.pre_start && this.desired === 'run') {
+      if (failure === null && hooks.pre_start && this.wish === 'run') {
         failure = await this.host.runServiceHook(this.name, 'pre_start', hooks.pre_start, abort.signal);
       }
     } finally {
       this.launchAbort = null;
     }
-    if (failure !== null && this.desired === 'run') {
-      this.desired = 'stop'; // a launch failure ends the wish: nothing retries it
-      this.transition('failed', { reason: failure, stoppedAt: new Date().toISOString() });
-      return;
-    }
-    if (this.desired !== 'run') {
-      this.transition('stopped', { reason: null });
-      return;
-    }
+    if (failure !== null && this.wish === 'run') return this.launchFailed(failure);
+    if (this.wish !== 'run') return this.transition('stopped', { reason: null });
     // Set before the spawn: whoever sees `running` (inside spawn) must find this launch's promise.
     let hooksDone: () => void = () => undefined;
     this.postLaunchHooks = new Promise<void>((resolve) => {
@@ -224,14 +165,8 @@ export class ServiceRuntime {
     } catch (e) {
       hooksDone();
       // Stopped while the spawn waited for its turn: nothing was started.
-      if (this.desired !== 'run') return this.transition('stopped', { reason: null });
-      this.desired = 'stop'; // a launch failure ends the wish: nothing retries it
-      this.transition('failed', {
-        reason: (e as Error).message,
-        pid: null,
-        stoppedAt: new Date().toISOString(),
-      });
-      return;
+      if (this.wish !== 'run') return this.transition('stopped', { reason: null });
+      return this.launchFailed((e as Error).message, { pid: null });
     }
     // post_start then post_restart, in that order, without holding the service's queue.
     void (async () => {
@@ -243,47 +178,7 @@ export class ServiceRuntime {
   }
 
   private async spawn(): Promise<void> {
-    const stdoutFifo = join(this.host.fifoDir, `${this.name}.stdout`);
-    const stderrFifo = join(this.host.fifoDir, `${this.name}.stderr`);
-    await this.platform.ensureFifos([stdoutFifo, stderrFifo]);
-    const releaseSlot = await this.platform.spawnSlot(); // bounds a burst's set-up (see spawnPacing.ts)
-    if (this.desired !== 'run') {
-      releaseSlot();
-      throw new PlatformError('SPAWN_CANCELLED', 'stopped before it started');
-    }
-    // The child holds each FIFO read-write, so its writes block instead of failing while no daemon
-    // reads (a daemon crash); our read side is opened while our write fd keeps the FIFO from EOF.
-    let outFd = -1;
-    let errFd = -1;
-    try {
-      outFd = this.platform.openFifoForChild(stdoutFifo);
-      errFd = this.platform.openFifoForChild(stderrFifo);
-      this.attachReaders(stdoutFifo, stderrFifo);
-      const child = await this.platform.spawn({
-        command: this.spec.command,
-        cwd: this.spec.workingDir,
-        env: { ...this.spec.environment },
-        marker: this.marker,
-        user: this.spec.user,
-        group: this.spec.group,
-        limits: this.spec.limits,
-        stdout: outFd,
-        stderr: errFd,
-        proceed: () => this.desired === 'run',
-      });
-      this.proc = {
-        pid: child.pid,
-        startTime: child.startTime,
-        exited: child.exited,
-        own: true,
-        startedAtMs: this.platform.clock.now(),
-      };
-    } finally {
-      releaseSlot();
-      if (outFd >= 0) this.platform.closeFd(outFd);
-      if (errFd >= 0) this.platform.closeFd(errFd);
-    }
-    const proc = this.proc;
+    const proc = await this.process.spawn(this.spec, () => this.wish === 'run');
     const startedAt = new Date(proc.startedAtMs).toISOString();
     const spawn = this.state.spawns + 1;
     try {
@@ -304,121 +199,62 @@ export class ServiceRuntime {
       wasHealthy: false,
       reason: null,
     });
-    void proc.exited.then((exit) => this.queue.run(() => this.onExit(proc, exit)));
+    this.watchExit(proc);
     this.startHealth();
   }
 
-  private attachReaders(stdoutFifo: string, stderrFifo: string): void {
-    for (const stream of ['stdout', 'stderr'] as const) {
-      if (this.readers[stream]) continue; // still open from an earlier run (a descendant holds the pipe)
-      const reader = this.platform.openFifoReader(stream === 'stdout' ? stdoutFifo : stderrFifo);
-      const sink = this.host.logs.sink({ service: this.name, hook: null, stream });
-      this.readers[stream] = reader;
-      reader.on('data', (chunk: Buffer) => sink.write(chunk));
-      const done = () => {
-        sink.end();
-        if (this.readers[stream] === reader) this.readers[stream] = null;
-        if (!this.readers.stdout && !this.readers.stderr)
-          for (const wake of this.drainWaiters.splice(0)) wake();
-      };
-      reader.on('end', done);
-      reader.on('error', done);
-      reader.on('close', done);
-    }
-  }
-
-  /**
-   * Resolves once both output pipes reached EOF (everything the process wrote is in the logs), or
-   * after LOG_DRAIN_MS when a descendant still holds them open.
-   */
-  private drained(): Promise<void> {
-    if (!this.readers.stdout && !this.readers.stderr) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = this.platform.clock.setTimeout(resolve, LOG_DRAIN_MS);
-      this.drainWaiters.push(() => {
-        this.platform.clock.clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
-
-  /** Adopts a process that survived a daemon restart, if it is still the same process. */
-  adopt(): boolean {
-    const { pid, startTime } = this.state;
-    if (pid === null || startTime === null || !this.platform.isSameProcess(pid, startTime)) return false;
-    this.desired = 'run';
-    this.attachReaders(
-      join(this.host.fifoDir, `${this.name}.stdout`),
-      join(this.host.fifoDir, `${this.name}.stderr`),
-    );
-    const watch = this.platform.watchForeignExit(pid, startTime);
-    this.cancelForeign = watch.cancel;
-    const startedAtMs = this.state.startedAt ? Date.parse(this.state.startedAt) : this.platform.clock.now();
-    const proc: LiveProcess = { pid, startTime, exited: watch.exited, own: false, startedAtMs };
-    this.proc = proc;
+  private watchExit(proc: LiveProcess): void {
     void proc.exited.then((exit) => this.queue.run(() => this.onExit(proc, exit)));
-    if (this.state.status === 'starting') this.transition('running');
-    this.startHealth();
-    return true;
   }
 
   /** Handles the end of a process that nobody asked to stop: restart policy and backoff. */
   private async onExit(proc: LiveProcess, exit: ProcessExit): Promise<void> {
-    if (this.proc !== proc) return;
-    this.proc = null;
-    this.cancelForeign = null;
-    if (!proc.own) this.platform.removeCgroupOfMarker(this.marker); // our own children release theirs (spawn.ts)
+    if (!this.process.ended(proc)) return;
     this.stopHealth();
     if (this.stopping) return; // the stop operation finishes the bookkeeping
     const stoppedAt = new Date().toISOString();
     // The last lines first: retention and anyone reacting to the exit must see the whole output.
-    await this.drained();
-    const unknown = !proc.own && exit.code === null && exit.signal === null;
-    const failedRun = unknown || exit.code !== 0;
-    const how = unknown
-      ? 'ended while the daemon was restarted (exit status unknown)'
-      : exit.signal
-        ? `killed by ${exit.signal}`
-        : `exited with code ${exit.code}`;
+    await this.process.drained();
     const hooks = this.spec.hooks;
     if (hooks.post_exit) {
       this.postExitHook = this.host
         .runServiceHook(this.name, 'post_exit', hooks.post_exit)
         .then(() => undefined);
     }
-    if (this.spec.logs.retention.onExit === 'clear') this.host.logs.clear(this.name, { by: 'on_exit' });
-    const policy = this.spec.restart.policy;
-    const restart = this.desired === 'run' && (policy === 'always' || (policy === 'on-failure' && failedRun));
+    this.clearLogsAt({ kind: 'exit' });
+    const decision = decideRestart({
+      exit: { code: exit.code, signal: exit.signal, own: proc.own },
+      policy: this.spec.restart.policy,
+      desired: this.wish,
+      consecutiveCrashes: this.consecutiveCrashes,
+      ranMs: this.platform.clock.now() - proc.startedAtMs,
+      backoff: this.spec.restart.backoff,
+    });
     const patch = { pid: null, exitCode: exit.code, signal: exit.signal, stoppedAt };
-    if (!restart) {
-      this.desired = 'stop';
-      this.transition(failedRun ? 'failed' : 'exited', { ...patch, reason: failedRun ? how : null });
+    if (!decision.restart) {
+      this.wish = 'stop';
+      this.transition(decision.status, { ...patch, reason: decision.reason });
       return;
     }
-    if (this.platform.clock.now() - proc.startedAtMs >= this.spec.restart.backoff.resetAfterMs)
-      this.consecutiveCrashes = 0;
-    const delay = backoffDelayMs(this.consecutiveCrashes, this.spec.restart.backoff);
-    this.consecutiveCrashes++;
-    this.transition('restarting', {
-      ...patch,
-      restarts: this.state.restarts + 1,
-      reason: `${how}; restarting${delay > 0 ? ` in ${delay} ms` : ''}`,
-    });
+    this.consecutiveCrashes = decision.consecutiveCrashes;
+    this.transition('restarting', { ...patch, restarts: this.state.restarts + 1, reason: decision.reason });
     this.host.restartInitiated(this.name);
-    if (delay === 0) {
+    if (decision.delayMs === 0) {
       await this.doLaunch('auto'); // still inside this queue slot: no timer hop on the hot path
       return;
     }
     this.restartTimer = this.platform.clock.setTimeout(() => {
       this.restartTimer = null;
       void this.queue.run(() => this.doLaunch('auto'));
-    }, delay);
+    }, decision.delayMs);
   }
+
+  // ---- stop and restart -------------------------------------------------------------------------
 
   /** Stops the service (and everything it started). `then` runs inside the same queue slot. */
   stop(opts: StopOptions = {}): Promise<void> {
     if (opts.afterwards !== 'waiting') {
-      this.desired = 'stop';
+      this.wish = 'stop';
       this.launchAbort?.abort();
     }
     return this.queue.run(() => this.doStop(opts));
@@ -426,10 +262,11 @@ export class ServiceRuntime {
 
   private async doStop(opts: StopOptions): Promise<void> {
     const requeue = opts.afterwards === 'waiting';
+    const restarting = opts.restarting === true;
     // A restart's stop keeps the wish to run: dependents evaluating meanwhile must see "will restart".
-    this.desired = requeue || opts.restarting ? 'run' : 'stop';
+    this.wish = requeue || restarting ? 'run' : 'stop';
     this.clearRestartTimer();
-    if (!this.proc) {
+    if (!this.process.current) {
       const s = this.state.status;
       if (requeue) {
         if (s !== 'waiting' && s !== 'stopped') this.transition('stopped', { reason: null });
@@ -437,14 +274,10 @@ export class ServiceRuntime {
       } else if (s === 'waiting' || s === 'restarting' || s === 'starting') {
         this.transition('stopped', { reason: null });
         // Stopped between crash restarts (or before its launch): still a stop, so on_stop applies.
-        if (s === 'restarting' && this.spec.logs.retention.onStop === 'clear' && !opts.restarting) {
-          await this.drained();
-          this.host.logs.clear(this.name, { by: 'on_stop' });
-        }
+        if (s === 'restarting') await this.clearLogsAfterDrain({ kind: 'stop', restarting, requeue });
       }
       return;
     }
-    const proc = this.proc;
     this.stopping = true;
     try {
       this.stopHealth();
@@ -452,21 +285,7 @@ export class ServiceRuntime {
       const hooks = this.spec.hooks;
       if (hooks.pre_stop) await this.host.runServiceHook(this.name, 'pre_stop', hooks.pre_stop);
       const signal = (opts.signal ?? this.spec.stopSignal) as NodeJS.Signals;
-      if (proc.own || this.platform.isSameProcess(proc.pid, proc.startTime)) {
-        await this.platform.stopProcessTree({
-          pid: proc.pid,
-          pgid: proc.pid,
-          marker: this.marker,
-          signal,
-          graceMs: this.spec.stopGracePeriodMs,
-          exited: proc.exited,
-        });
-      } else {
-        this.cancelForeign?.();
-      }
-      const exit = proc.own ? await proc.exited : { code: null, signal: null };
-      this.proc = null;
-      this.cancelForeign = null;
+      const exit = await this.process.stop(signal, this.spec.stopGracePeriodMs);
       this.transition('stopped', {
         pid: null,
         exitCode: exit.code,
@@ -477,10 +296,7 @@ export class ServiceRuntime {
       if (opts.manual !== false && hooks.post_stop) {
         await this.host.runServiceHook(this.name, 'post_stop', hooks.post_stop);
       }
-      if (this.spec.logs.retention.onStop === 'clear' && !requeue && !opts.restarting) {
-        await this.drained(); // late lines must not land after the clear
-        this.host.logs.clear(this.name, { by: 'on_stop' });
-      }
+      await this.clearLogsAfterDrain({ kind: 'stop', restarting, requeue });
     } finally {
       this.stopping = false;
     }
@@ -491,7 +307,7 @@ export class ServiceRuntime {
   restart(opts: { signal?: string } = {}): Promise<void> {
     return this.queue.run(async () => {
       await this.doRestartStop(opts);
-      this.desired = 'run';
+      this.wish = 'run';
       await this.doLaunch('restart');
     });
   }
@@ -510,15 +326,8 @@ export class ServiceRuntime {
     this.host.restartInitiated(this.name);
     await this.doStop({ signal: opts.signal, restarting: true });
     this.consecutiveCrashes = 0;
-    this.state.restarts += 1;
+    this.amend({ restarts: this.state.restarts + 1 });
     this.postRestartPending = true;
-  }
-
-  /** Fails a waiting service (dependency timeout or a dependency that can never be satisfied). */
-  failWaiting(reason: string): void {
-    if (this.state.status !== 'waiting') return;
-    this.desired = 'stop';
-    this.transition('failed', { reason, stoppedAt: new Date().toISOString() });
   }
 
   /** Waits for every queued operation on this service to finish. */
@@ -530,13 +339,10 @@ export class ServiceRuntime {
   detach(): void {
     this.clearRestartTimer();
     this.stopHealth();
-    this.cancelForeign?.();
-    for (const r of [this.readers.stdout, this.readers.stderr]) r?.destroy();
+    this.process.detach();
   }
 
-  get isTerminal(): boolean {
-    return isTerminal(this.state.status);
-  }
+  // ---- health -----------------------------------------------------------------------------------
 
   private startHealth(): void {
     const check = this.spec.healthcheck;
@@ -544,24 +350,22 @@ export class ServiceRuntime {
     this.stopHealth();
     const monitor = new HealthMonitor(
       check,
-      (test, timeoutMs, signal) => this.host.runProbe(this.spec, test, timeoutMs, signal),
+      (test, timeoutMs, signal) =>
+        runCommandProbe(this.platform, this.spec, test, timeoutMs, this.marker, signal),
       {
         onError: (err) =>
           this.host.logError(`health check of ${this.name}: ${(err as Error)?.message ?? String(err)}`),
         onResult: (r) => {
-          this.state.healthFailures = r.failures;
-          this.state.lastHealthOutput = r.output;
+          this.amend({ healthFailures: r.failures, lastHealthOutput: r.output });
         },
         onHealthy: () => {
-          if (this.health !== monitor || !isActive(this.state.status) || this.state.status === 'stopping')
-            return;
+          if (!this.healthCounts(monitor)) return;
           this.transition('healthy', { health: 'healthy', wasHealthy: true });
           const hook = this.spec.hooks.post_healthcheck_success;
           if (hook) void this.host.runServiceHook(this.name, 'post_healthcheck_success', hook);
         },
         onUnhealthy: () => {
-          if (this.health !== monitor || !isActive(this.state.status) || this.state.status === 'stopping')
-            return;
+          if (!this.healthCounts(monitor)) return;
           this.transition('unhealthy', { health: 'unhealthy' });
           const hook = this.spec.hooks.post_healthcheck_fail;
           if (hook) void this.host.runServiceHook(this.name, 'post_healthcheck_fail', hook);
@@ -570,6 +374,12 @@ export class ServiceRuntime {
     );
     this.health = monitor;
     monitor.start();
+  }
+
+  /** A verdict of `monitor` still applies: it is the current one and the service runs (not stopping). */
+  private healthCounts(monitor: HealthMonitor): boolean {
+    const s = this.state.status;
+    return this.health === monitor && isActive(s) && s !== 'stopping';
   }
 
   private stopHealth(): void {
@@ -581,29 +391,4 @@ export class ServiceRuntime {
     this.platform.clock.clearTimeout(this.restartTimer);
     this.restartTimer = null;
   }
-}
-
-/**
- * Resolves the user and group of the service and of each of its hooks (a hook's own `user` wins):
- * the first that names an unknown user or group, as a one-line reason, or null when all resolve.
- * Does not check that the daemon may switch to them (spawnService does).
- */
-export function unresolvableUser(
-  spec: Pick<BakedService, 'user' | 'group' | 'hooks'>,
-  resolveUser: Platform['resolveUser'] = linuxPlatform.resolveUser,
-): string | null {
-  const targets: Array<[string, string | null, string | null]> = [['', spec.user, spec.group]];
-  for (const [name, hook] of Object.entries(spec.hooks)) {
-    if (hook) targets.push([`${name} hook: `, hook.user, hook.group]);
-  }
-  for (const [prefix, user, group] of targets) {
-    if (user === null && group === null) continue;
-    try {
-      resolveUser(user, group);
-    } catch (e) {
-      if (e instanceof PlatformError) return `${prefix}${e.message}`;
-      throw e;
-    }
-  }
-  return null;
 }

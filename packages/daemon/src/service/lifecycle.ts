@@ -2,7 +2,7 @@ import type { ServiceStatus } from '@kepler/protocol';
 
 /**
  * The service lifecycle as a transition table: `TRANSITIONS[from]` lists every status a service may
- * move to. `ServiceRuntime.transition()` is the only place a status changes; it rejects anything not
+ * move to. `ServiceTransitions.transition()` is the only place a status changes; it rejects anything not
  * listed here, persists the result and emits the event. ARCHITECTURE.md's diagram is tested against it.
  */
 export const TRANSITIONS: Readonly<Record<ServiceStatus, readonly ServiceStatus[]>> = {

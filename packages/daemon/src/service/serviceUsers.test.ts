@@ -1,5 +1,5 @@
 import type { BakedHook } from '@kepler/config';
-import { unresolvableUser } from './ServiceRuntime.js';
+import { unresolvableUser } from './serviceUsers.js';
 
 const MISSING = 'kepler_no_such_user_x9';
 

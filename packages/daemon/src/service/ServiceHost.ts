@@ -1,0 +1,46 @@
+import type { BakedHook, ServiceHookName } from '@kepler/config';
+import type { ServiceStatus } from '@kepler/protocol';
+import type { SpawnRecord } from '../config/state/SpawnJournal.js';
+import type { LogStore } from '../logs/index.js';
+import type { Platform } from '../platform/index.js';
+import type { ServiceState } from './serviceState.js';
+
+/** What a service needs from the config that owns it (implemented by ConfigActor). */
+export interface ServiceHost {
+  readonly logs: LogStore;
+  /** The OS as the supervisor sees it (the real one, or a test's fake). */
+  readonly platform: Platform;
+  /** Directory holding the services' stdout/stderr FIFOs. */
+  readonly fifoDir: string;
+  /** The service id shared by everything this config starts for `service`: `<config id>.<service>`. */
+  serviceIdOf(service: string): string;
+  /** Writes the config's state soon (coalesced). */
+  persist(): void;
+  /** Puts a just-spawned process on disk before it is reported (see SpawnJournal). */
+  recordSpawn(service: string, record: SpawnRecord): void;
+  statusChanged(name: string, previous: ServiceStatus, state: ServiceState): void;
+  /** Runs a hook to completion; resolves with null when it succeeded, else its one-line failure reason. */
+  runServiceHook(
+    service: string,
+    hookName: ServiceHookName,
+    hook: BakedHook,
+    signal?: AbortSignal,
+  ): Promise<string | null>;
+  /** The service is about to restart (crash, user, watch): dependents with `restart: true` follow. */
+  restartInitiated(name: string): void;
+  /** Reports a supervision error that must not take the daemon down. */
+  logError(message: string): void;
+  /** Why the service must not be launched now (live processes nobody supervises), or null. */
+  launchRefusal(service: string): string | null;
+}
+
+export interface StopOptions {
+  /** Overrides the service's stop_signal. */
+  signal?: string;
+  /** false for stops Kepler decides itself (restart propagation): no post_stop hook. */
+  manual?: boolean;
+  /** Part of a restart: logs follow retention.on_restart, not on_stop. */
+  restarting?: boolean;
+  /** Restart propagation: go back to waiting on dependencies instead of stopped. */
+  afterwards?: 'waiting';
+}

@@ -1,0 +1,95 @@
+import type { BakedService } from '@kepler/config';
+import type { ServiceStatus } from '@kepler/protocol';
+import { DaemonError } from '../errors.js';
+import { canTransition, isTerminal } from './lifecycle.js';
+import type { ServiceHost } from './ServiceHost.js';
+import { initialServiceState, type ServiceState } from './serviceState.js';
+
+/**
+ * A service's status and what the user wants of it, behind one door: the status changes only in
+ * transition() (the table in lifecycle.ts; persisted; the event emitted), and callers outside the
+ * service change `state` and `desired` only through the intent methods here and in ServiceRuntime.
+ */
+export abstract class ServiceTransitions {
+  private current: ServiceState = initialServiceState();
+  /** What the user asked for last: the supervisor keeps a `run` service running per its policy. */
+  protected wish: 'run' | 'stop' = 'stop';
+
+  constructor(
+    public spec: BakedService,
+    protected readonly host: ServiceHost,
+  ) {}
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** The service's state (read-only: it changes through transition() and the intent methods). */
+  get state(): Readonly<ServiceState> {
+    return this.current;
+  }
+
+  /** What the user asked for last. */
+  get desired(): 'run' | 'stop' {
+    return this.wish;
+  }
+
+  get isTerminal(): boolean {
+    return isTerminal(this.current.status);
+  }
+
+  /** Applies a status change through the transition table, persists it and emits the event. */
+  protected transition(to: ServiceStatus, patch: Partial<ServiceState> = {}): void {
+    const from = this.current.status;
+    if (!canTransition(from, to)) {
+      throw new DaemonError('INTERNAL', `illegal transition of ${this.name}: ${from} -> ${to}`);
+    }
+    Object.assign(this.current, patch);
+    this.current.status = to;
+    this.host.persist();
+    if (from !== to || patch.reason !== undefined) this.host.statusChanged(this.name, from, this.current);
+  }
+
+  /** Changes fields that are not the status (counters, health output, init done); no event. */
+  protected amend(patch: Partial<Omit<ServiceState, 'status'>>): void {
+    Object.assign(this.current, patch);
+  }
+
+  // ---- intents ----------------------------------------------------------------------------------
+
+  /** Loads the state.json record at start-up (before recovery); no event: nothing changed. */
+  restore(record: ServiceState, desired: 'run' | 'stop'): void {
+    this.current = { ...record };
+    this.wish = desired;
+  }
+
+  /** Recreate: the new runtime of a service continues its predecessor's state (all services stopped). */
+  carryStateFrom(old: ServiceTransitions): void {
+    this.current = { ...old.current };
+  }
+
+  /** Why a waiting service still waits (shown by `ps`); not a status change, so no event. */
+  noteWaitingReason(reason: string): void {
+    this.amend({ reason });
+  }
+
+  /** The user no longer wants it to run (a stop is about to follow): nothing waiting launches it. */
+  withdrawWish(): void {
+    this.wish = 'stop';
+  }
+
+  /** A config-wide launch step failed (global on_init/pre_start) before it ran: `failed`, not wanted. */
+  failLaunch(reason: string): void {
+    const s = this.current.status;
+    if (s !== 'stopped' && !isTerminal(s)) return;
+    this.wish = 'stop';
+    this.transition('failed', { reason, stoppedAt: new Date().toISOString() });
+  }
+
+  /** Fails a waiting service (dependency timeout or a dependency that can never be satisfied). */
+  failWaiting(reason: string): void {
+    if (this.current.status !== 'waiting') return;
+    this.wish = 'stop';
+    this.transition('failed', { reason, stoppedAt: new Date().toISOString() });
+  }
+}

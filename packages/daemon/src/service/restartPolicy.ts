@@ -1,0 +1,76 @@
+import type { BakedBackoff, RestartPolicy } from '@kepler/config';
+
+/** How a supervised process ended, as the restart policy needs it. */
+export interface ExitFacts {
+  readonly code: number | null;
+  readonly signal: string | null;
+  /** Our own child (exit status known); an adopted process's exit status is unknown. */
+  readonly own: boolean;
+}
+
+/** Everything the restart decision reads: no clock, no process, no I/O. */
+export interface RestartInput {
+  readonly exit: ExitFacts;
+  readonly policy: RestartPolicy;
+  /** What the user asked for last: only a `run` service is restarted. */
+  readonly desired: 'run' | 'stop';
+  /** Automatic restarts in a row so far (each within `reset_after` of its start). */
+  readonly consecutiveCrashes: number;
+  /** How long the process ran, in ms. */
+  readonly ranMs: number;
+  readonly backoff: BakedBackoff;
+}
+
+/** What follows an exit nobody asked for. */
+export type RestartDecision =
+  | {
+      readonly restart: false;
+      /** A failed run (non-zero, killed or unknown) is `failed`; a clean one `exited`. */
+      readonly status: 'failed' | 'exited';
+      readonly reason: string | null;
+    }
+  | {
+      readonly restart: true;
+      /** 0: at once, inside the exit's queue slot. */
+      readonly delayMs: number;
+      /** The counter to keep for the next exit (reset first when the run outlasted `reset_after`). */
+      readonly consecutiveCrashes: number;
+      /** `exited with code 1; restarting in 200 ms`. */
+      readonly reason: string;
+    };
+
+/** Automatic restarts that follow a crash within `reset_after` back off exponentially. */
+export function backoffDelayMs(
+  consecutive: number,
+  b: { initialMs: number; multiplier: number; maxMs: number },
+): number {
+  if (consecutive <= 0) return 0; // the first automatic restart happens at once
+  return Math.min(b.maxMs, b.initialMs * b.multiplier ** (consecutive - 1));
+}
+
+/** One line saying how the process ended, and whether that counts as a failed run. */
+export function describeExit(exit: ExitFacts): { failedRun: boolean; how: string } {
+  const unknown = !exit.own && exit.code === null && exit.signal === null;
+  const how = unknown
+    ? 'ended while the daemon was restarted (exit status unknown)'
+    : exit.signal
+      ? `killed by ${exit.signal}`
+      : `exited with code ${exit.code}`;
+  return { failedRun: unknown || exit.code !== 0, how };
+}
+
+/** The restart policy: restart or not, after how long, and the reason shown meanwhile. */
+export function decideRestart(i: RestartInput): RestartDecision {
+  const { failedRun, how } = describeExit(i.exit);
+  const restart = i.desired === 'run' && (i.policy === 'always' || (i.policy === 'on-failure' && failedRun));
+  if (!restart)
+    return { restart: false, status: failedRun ? 'failed' : 'exited', reason: failedRun ? how : null };
+  const previous = i.ranMs >= i.backoff.resetAfterMs ? 0 : i.consecutiveCrashes;
+  const delayMs = backoffDelayMs(previous, i.backoff);
+  return {
+    restart: true,
+    delayMs,
+    consecutiveCrashes: previous + 1,
+    reason: `${how}; restarting${delayMs > 0 ? ` in ${delayMs} ms` : ''}`,
+  };
+}
