@@ -3,13 +3,13 @@ import { basename, join } from 'node:path';
 import type { BakedConfig, BakedHook, GlobalHookName, ServiceHookName } from '@kepler/config';
 import { MAX_CONFIG_FILE_BYTES, MAX_ENV_FILE_BYTES, readUserFile } from '@kepler/config/files';
 import type { LogLine, ServiceInfo, ServiceStatus, StreamEvent } from '@kepler/protocol';
+import { isActive, isTerminal, PENDING_OR_ACTIVE_STATUSES } from '@kepler/protocol';
 import { snapshotText } from '../bake/bakeOffThread.js';
 import { DaemonError } from '../errors.js';
 import { formatMs } from '../formatMs.js';
 import { runHook } from '../hooks/HookRunner.js';
 import { LogStore } from '../logs/index.js';
 import { linuxPlatform, type Platform } from '../platform/index.js';
-import { isActive, isTerminal, PENDING_OR_ACTIVE } from '../service/lifecycle.js';
 import { OpQueue } from '../service/OpQueue.js';
 import type { ServiceHost } from '../service/ServiceHost.js';
 import { ServiceRuntime } from '../service/ServiceRuntime.js';
@@ -179,7 +179,7 @@ export class ConfigActor implements ServiceHost {
       const p = persisted?.services?.[name];
       if (!p) continue;
       const state = fromPersisted(p);
-      rt.restore(state, p.desired ?? (PENDING_OR_ACTIVE.has(state.status) ? 'run' : 'stop'));
+      rt.restore(state, p.desired ?? (PENDING_OR_ACTIVE_STATUSES.has(state.status) ? 'run' : 'stop'));
     }
   }
 
@@ -345,7 +345,7 @@ export class ConfigActor implements ServiceHost {
   private depView(name: string): DepView {
     const rt = this.services.get(name)!;
     const s = rt.state.status;
-    const willRestart = rt.desired === 'run' && (PENDING_OR_ACTIVE.has(s) || s === 'stopped');
+    const willRestart = rt.desired === 'run' && (PENDING_OR_ACTIVE_STATUSES.has(s) || s === 'stopped');
     return {
       status: s,
       exitCode: rt.state.exitCode,
@@ -475,7 +475,8 @@ export class ConfigActor implements ServiceHost {
       const alreadyRunning: string[] = [];
       for (const name of targets) {
         const rt = this.services.get(name)!;
-        if (PENDING_OR_ACTIVE.has(rt.state.status) && rt.desired === 'run') alreadyRunning.push(name);
+        if (PENDING_OR_ACTIVE_STATUSES.has(rt.state.status) && rt.desired === 'run')
+          alreadyRunning.push(name);
         else started.push(name);
       }
       // Refused before the plan is reported: a foreground start must not announce what it will follow.
@@ -567,7 +568,9 @@ export class ConfigActor implements ServiceHost {
       const order = stopOrder(this.baked, all ? this.baked.serviceOrder : names);
       const toStop = order.filter((n) => {
         const rt = this.services.get(n)!;
-        return rt.desired === 'run' || PENDING_OR_ACTIVE.has(rt.state.status) || this.untracked.has(n);
+        return (
+          rt.desired === 'run' || PENDING_OR_ACTIVE_STATUSES.has(rt.state.status) || this.untracked.has(n)
+        );
       });
       this.stateWarning = null; // reported until the user acts on the config
       // Withdraw the wish first, so nothing waiting launches while we stop its neighbours.
@@ -638,7 +641,7 @@ export class ConfigActor implements ServiceHost {
       this.assertLive();
       // `desired: run` with a terminal status is the middle of a restart: busy too.
       const busy = [...this.services.values()].filter(
-        (rt) => PENDING_OR_ACTIVE.has(rt.state.status) || rt.desired === 'run',
+        (rt) => PENDING_OR_ACTIVE_STATUSES.has(rt.state.status) || rt.desired === 'run',
       );
       if (busy.length) {
         throw new DaemonError(
@@ -697,7 +700,7 @@ export class ConfigActor implements ServiceHost {
 
   get isIdle(): boolean {
     if (this.untracked.refusals().length > 0) return false; // prune must not orphan them
-    return [...this.services.values()].every((rt) => !PENDING_OR_ACTIVE.has(rt.state.status));
+    return [...this.services.values()].every((rt) => !PENDING_OR_ACTIVE_STATUSES.has(rt.state.status));
   }
 
   /** Stops everything (daemon shutdown or `stop --clean`). */

@@ -1,6 +1,6 @@
 import type { RestartPolicy } from '@kepler/config';
-import { SERVICE_STATUSES, type ServiceStatus } from '@kepler/protocol';
-import { canTransition, isActive, TRANSITIONS } from '../service/lifecycle.js';
+import { isActive, SERVICE_STATUSES, type ServiceStatus } from '@kepler/protocol';
+import { canTransition, TRANSITIONS } from '../service/lifecycle.js';
 import { legalPath, planRecovery, type RecoveryInput, type RecoveryPlan } from './recovery.js';
 import type { SpawnRecord } from './state/SpawnJournal.js';
 

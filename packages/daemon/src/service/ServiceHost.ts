@@ -1,9 +1,19 @@
 import type { BakedHook, ServiceHookName } from '@kepler/config';
 import type { ServiceStatus } from '@kepler/protocol';
-import type { SpawnRecord } from '../config/state/SpawnJournal.js';
 import type { LogStore } from '../logs/index.js';
 import type { Platform } from '../platform/index.js';
 import type { ServiceState } from './serviceState.js';
+
+/** A process just spawned for a service, as the host records it (config/state/SpawnJournal). */
+export interface NewSpawn {
+  /** The service's spawn count with this one. */
+  readonly spawn: number;
+  readonly pid: number;
+  /** /proc start time, paired with the pid. */
+  readonly startTime: string;
+  /** ISO time of the spawn. */
+  readonly startedAt: string;
+}
 
 /** What a service needs from the config that owns it (implemented by ConfigActor). */
 export interface ServiceHost {
@@ -17,7 +27,7 @@ export interface ServiceHost {
   /** Writes the config's state soon (coalesced). */
   persist(): void;
   /** Puts a just-spawned process on disk before it is reported (see SpawnJournal). */
-  recordSpawn(service: string, record: SpawnRecord): void;
+  recordSpawn(service: string, record: NewSpawn): void;
   statusChanged(name: string, previous: ServiceStatus, state: ServiceState): void;
   /** Runs a hook to completion; resolves with null when it succeeded, else its one-line failure reason. */
   runServiceHook(

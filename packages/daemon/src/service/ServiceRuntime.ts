@@ -1,12 +1,12 @@
 import type { BakedService } from '@kepler/config';
-import type { RecoveryPlan } from '../config/recovery.js';
+import { isActive } from '@kepler/protocol';
 import { runCommandProbe } from '../health/commandProbe.js';
 import { HealthMonitor } from '../health/HealthMonitor.js';
 import { serviceMarker } from '../hooks/HookRunner.js';
 import type { Platform, ProcessExit } from '../platform/index.js';
-import { isActive } from './lifecycle.js';
 import { clearedBy, type RetentionEvent } from './logRetention.js';
 import { OpQueue } from './OpQueue.js';
+import type { RecoveryPlan } from './recoveryPlan.js';
 import { decideRestart } from './restartPolicy.js';
 import type { ServiceHost, StopOptions } from './ServiceHost.js';
 import { ServiceTransitions } from './ServiceTransitions.js';

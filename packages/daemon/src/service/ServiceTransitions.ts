@@ -1,7 +1,8 @@
 import type { BakedService } from '@kepler/config';
 import type { ServiceStatus } from '@kepler/protocol';
+import { isTerminal } from '@kepler/protocol';
 import { DaemonError } from '../errors.js';
-import { canTransition, isTerminal } from './lifecycle.js';
+import { canTransition } from './lifecycle.js';
 import type { ServiceHost } from './ServiceHost.js';
 import { initialServiceState, type ServiceState } from './serviceState.js';
 

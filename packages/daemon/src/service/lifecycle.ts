@@ -18,9 +18,6 @@ export const TRANSITIONS: Readonly<Record<ServiceStatus, readonly ServiceStatus[
   failed: ['waiting', 'starting', 'restarting', 'stopped'],
 };
 
-// re-exported for ServiceRuntime/ConfigActor until they import from @kepler/protocol
-export { isActive, isTerminal, PENDING_OR_ACTIVE_STATUSES as PENDING_OR_ACTIVE } from '@kepler/protocol';
-
 export function canTransition(from: ServiceStatus, to: ServiceStatus): boolean {
   return from === to || TRANSITIONS[from].includes(to);
 }
