@@ -1,0 +1,242 @@
+import type { BakedConfig, BakedHook, ServiceHookName } from '@kepler/config';
+import type { ServiceStatus } from '@kepler/protocol';
+import { isActive, isTerminal } from '@kepler/protocol';
+import { ConfigHooks } from '../hooks/ConfigHooks.js';
+import { LogStore } from '../logs/index.js';
+import { linuxPlatform, type Platform } from '../platform/index.js';
+import type { NewSpawn, ServiceHost } from '../service/ServiceHost.js';
+import { ServiceRuntime } from '../service/ServiceRuntime.js';
+import {
+  type PersistedConfigState,
+  type ServiceState,
+  toPersisted,
+  toServiceInfo,
+} from '../service/serviceState.js';
+import { ServiceWatchers } from '../watch/ServiceWatchers.js';
+import { ConfigDirectory } from './ConfigDirectory.js';
+import { ConfigEvents, type ConfigListener } from './ConfigEvents.js';
+import { DependencyGate } from './dependencies/DependencyGate.js';
+import { planRecovery } from './recovery.js';
+import { ConfigRecords } from './state/ConfigRecords.js';
+import { UntrackedProcesses } from './UntrackedProcesses.js';
+
+/**
+ * One config's services and what they ask of it (ServiceHost): their records on disk, the event
+ * stream, dependency gating, hooks, file watching, and recovery at start-up. ConfigActor adds the
+ * user's operations on top. The parts live beside it: ConfigDirectory (files), state/ConfigRecords
+ * (state.json, spawned/), DependencyGate (waiting, launching, restart propagation), ConfigEvents (the
+ * event stream), recovery.ts (the start-up planner).
+ */
+export class ConfigHost implements ServiceHost {
+  readonly services = new Map<string, ServiceRuntime>();
+  readonly logs: LogStore;
+  readonly fifoDir: string;
+  protected readonly dir: ConfigDirectory;
+  protected readonly events = new ConfigEvents();
+  protected readonly records: ConfigRecords;
+  protected readonly gate: DependencyGate;
+  protected readonly hooks: ConfigHooks;
+  protected readonly watchers = new ServiceWatchers((line) => this.log(`${this.path}: ${line}`));
+  /** Live processes of services whose record was lost (see UntrackedProcesses). */
+  protected readonly untracked: UntrackedProcesses;
+  protected snapshotWritten: boolean;
+  protected removed = false;
+
+  constructor(
+    public baked: BakedConfig,
+    readonly configDir: string,
+    protected readonly log: (line: string) => void = () => undefined,
+    /** The OS (linuxPlatform in the daemon; a fake in the in-process tests). */
+    readonly platform: Platform = linuxPlatform,
+  ) {
+    this.dir = new ConfigDirectory(configDir);
+    this.dir.create();
+    this.fifoDir = this.dir.fifoDir;
+    this.logs = new LogStore({
+      dir: this.dir.logsDir,
+      settings: (service) => this.baked.services[service]?.logs ?? this.baked.kepler.logs,
+      onError: (err) => log(err.message),
+      onResumed: log,
+    });
+    this.snapshotWritten = this.dir.hasSnapshot();
+    this.records = new ConfigRecords(this.dir, () => this.persistedState(), log);
+    this.gate = new DependencyGate({
+      baked: () => this.baked,
+      service: (name) => this.services.get(name),
+      live: () => !this.removed,
+      progress: (service, message) => this.events.progress(service, message),
+    });
+    this.hooks = new ConfigHooks({
+      platform,
+      logs: this.logs,
+      baked: () => this.baked,
+      serviceIdOf: (owner) => this.serviceIdOf(owner),
+      progress: (owner, message) => this.events.progress(owner, message),
+    });
+    this.untracked = new UntrackedProcesses(baked.sourcePath, platform);
+    for (const name of baked.serviceOrder) {
+      this.services.set(name, new ServiceRuntime(baked.services[name]!, this));
+    }
+    const loaded = this.records.load(baked.serviceOrder, this.snapshotWritten, this.path);
+    for (const [name, { state, desired }] of loaded) this.services.get(name)?.restore(state, desired);
+    this.dir.recordSourcePath(this.path);
+    // Restored from a snapshot: the copies already match it; the source may have been edited since.
+    if (!this.snapshotWritten) this.dir.copySources(this.baked);
+  }
+
+  get path(): string {
+    return this.baked.sourcePath;
+  }
+
+  /** The config's id in service ids: its directory's name (sha256 of the path), truncated. */
+  get id(): string {
+    return this.dir.configId;
+  }
+
+  // ---- what its services ask of it (ServiceHost) --------------------------------------------------
+
+  /** `<config id>.<service>`: what the marker of everything started for `service` carries. */
+  serviceIdOf(service: string): string {
+    return `${this.id}.${service}`;
+  }
+
+  /** Persists every service's state (coalesced, off the event loop: see StateFile). */
+  persist(): void {
+    this.records.schedule();
+  }
+
+  recordSpawn(service: string, spawn: NewSpawn): void {
+    this.records.recordSpawn(service, spawn);
+  }
+
+  statusChanged(name: string, previous: ServiceStatus, state: ServiceState): void {
+    const info = toServiceInfo(this.path, name, state);
+    this.events.emit({
+      type: 'serviceStatusChanged',
+      service: name,
+      status: state.status,
+      previous,
+      reason: state.reason,
+      info,
+    });
+    const desired = this.services.get(name)?.desired ?? 'stop';
+    this.records.statusChanged(name, state.status, state.spawns, desired);
+    this.updateWatcher(name);
+    this.gate.changed(name, state.status);
+  }
+
+  runServiceHook(
+    service: string,
+    hookName: ServiceHookName,
+    hook: BakedHook,
+    signal?: AbortSignal,
+  ): Promise<string | null> {
+    return this.hooks.runServiceHook(service, hookName, hook, signal);
+  }
+
+  restartInitiated(name: string): void {
+    this.gate.propagateRestart(name);
+  }
+
+  logError(message: string): void {
+    this.log(message);
+  }
+
+  launchRefusal(service: string): string | null {
+    return this.untracked.refusal(service);
+  }
+
+  // ---- start-up ---------------------------------------------------------------------------------
+
+  /**
+   * After a daemon restart: adopt services whose process survived (same pid AND start time), finish
+   * stops a crash interrupted, and apply restart policies to those that died while no daemon watched
+   * them (config/recovery.ts plans; each service applies its plan through its transitions).
+   */
+  recover(): void {
+    const platform = this.platform;
+    for (const rt of this.services.values()) {
+      const { state } = rt;
+      const facts = this.records.recoveryFacts(rt.name);
+      const journal = facts.journal;
+      const plan = planRecovery({
+        state,
+        desired: rt.desired,
+        ...facts,
+        // Getters: a /proc lookup each, made only when the plan needs to know.
+        get recordAlive() {
+          return (
+            state.pid !== null &&
+            state.startTime !== null &&
+            platform.isSameProcess(state.pid, state.startTime)
+          );
+        },
+        get journalAlive() {
+          return journal !== null && platform.isSameProcess(journal.pid, journal.startTime);
+        },
+        restartPolicy: rt.spec.restart.policy,
+      });
+      rt.applyRecovery(plan);
+      if (plan.action === 'adopt') this.updateWatcher(rt.name); // no status change armed restart.watch
+      // Waiting on its dependencies again: with its dependency timeouts armed.
+      if (rt.state.status === 'waiting') this.gate.armTimers(rt);
+    }
+    for (const line of this.untracked.detect(this.records.suspects, this.services)) this.log(line);
+    // Written before the load is answered: a first use leaves a complete state directory behind.
+    this.records.writeNow();
+    this.gate.evaluate();
+  }
+
+  /** Config-level warnings for `ps`: state.json was corrupt at load, untracked processes are alive. */
+  warnings(): string[] {
+    const found = this.untracked.refusals();
+    return this.records.warning === null ? found : [this.records.warning, ...found];
+  }
+
+  subscribe(listener: ConfigListener): () => void {
+    return this.events.subscribe(listener);
+  }
+
+  /** Resolves when `holds` is true of every named service (see watchEvery), or on abort. */
+  untilEvery(names: readonly string[], holds: (name: string) => boolean, abort?: AbortSignal): Promise<void> {
+    return this.events.untilEvery(names, holds, abort);
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------
+
+  /** Writes the snapshot later daemon restarts run from, and the spawn journal's blank records. */
+  protected async writeSnapshot(): Promise<void> {
+    await this.dir.writeSnapshot(this.baked);
+    await this.records.preallocate(this.baked.serviceOrder);
+    this.snapshotWritten = true;
+  }
+
+  private persistedState(): PersistedConfigState {
+    const services: PersistedConfigState['services'] = {};
+    for (const [name, rt] of this.services) services[name] = toPersisted(rt.state, rt.desired);
+    return { version: 1, global_init_done: this.records.globalInitDone, services };
+  }
+
+  /** Arms or disarms restart.watch after a status change. */
+  private updateWatcher(name: string): void {
+    const rt = this.services.get(name);
+    if (!rt || rt.spec.restart.watch.length === 0) return;
+    this.watchers.update(name, () => {
+      // `stopped` while still wanted is the middle of a restart: keep watching, or changes saved during
+      // the restart are lost and the new watcher's initial scan opens a blind window.
+      const s = rt.state.status;
+      if (rt.desired !== 'run' || (isTerminal(s) && s !== 'stopped')) return null;
+      return {
+        root: rt.spec.workingDir,
+        patterns: rt.spec.restart.watch,
+        onError: (err: unknown) =>
+          this.log(`${this.path}: watching files of ${name}: ${(err as Error)?.message ?? String(err)}`),
+        onChange: (paths) => {
+          if (rt.desired !== 'run' || !isActive(rt.state.status)) return;
+          this.events.progress(name, `restarting: ${paths.slice(0, 3).join(', ')} changed`);
+          void rt.restart();
+        },
+      };
+    });
+  }
+}
