@@ -10,6 +10,7 @@ const common = {
   moduleNameMapper: {
     '^@kepler/(config|protocol|daemon)$': '<rootDir>/../$1/src/index.ts',
     '^@kepler/config/files$': '<rootDir>/../config/src/files.ts',
+    '^@kepler/config/grammar$': '<rootDir>/../config/src/grammar.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
 };

@@ -1,5 +1,6 @@
-import { type BaseContext, Cli, Command, type CommandClass, Option } from 'clipanion';
+import { type BaseContext, type Cli, Command, type CommandClass, Option } from 'clipanion';
 import { preprocessArgv } from './argv.js';
+import { cliContext, newKeplerCli } from './cliSetup.js';
 import { ConfigPrintCommand } from './commands/config.js';
 import { DaemonRestartCommand } from './commands/daemon/restart.js';
 import { DaemonStartCommand } from './commands/daemon/start.js';
@@ -13,8 +14,6 @@ import { RestartCommand } from './commands/restart.js';
 import { StartCommand } from './commands/start.js';
 import { StopCommand } from './commands/stop.js';
 import { CliError, EXIT_FAILURE } from './errors.js';
-import { colorEnabled } from './format/color.js';
-import { KeplerCli } from './KeplerCli.js';
 import { describeParseError } from './parseErrors.js';
 import { CLI_VERSION } from './version.js';
 
@@ -97,12 +96,7 @@ export const COMMANDS: readonly CommandClass[] = [
 
 /** A clipanion Cli with every Kepler command registered; `colored` styles help and usage output. */
 export function buildCli(colored = false): Cli {
-  const cli = new KeplerCli({
-    binaryLabel: 'Kepler process orchestrator',
-    binaryName: 'kepler',
-    binaryVersion: CLI_VERSION,
-    enableColors: colored,
-  });
+  const cli = newKeplerCli(colored);
   for (const command of COMMANDS) cli.register(command);
   return cli;
 }
@@ -113,10 +107,7 @@ export function buildCli(colored = false): Cli {
  * exit 1; everything else is the command's (see `BaseCommand.catch`).
  */
 export async function runCli(argv: readonly string[], context: Partial<BaseContext> = {}): Promise<number> {
-  const merged: BaseContext = { ...Cli.defaultContext, ...context };
-  // Help and clipanion's own output follow the same colour rule as everything else (NO_COLOR etc.).
-  const colored = colorEnabled(merged.stdout as { isTTY?: boolean }, merged.env);
-  const ctx: BaseContext = { ...merged, colorDepth: colored ? Math.max(merged.colorDepth, 8) : 1 };
+  const { ctx, colored } = cliContext(context);
   const cli = buildCli(colored);
   let args: string[];
   try {

@@ -1,7 +1,8 @@
 /**
  * The small value grammars of the config language: durations, sizes, signals and exit-code filters.
  * Each parser returns a value or throws `GrammarError` with a message fit to show the user (the
- * caller adds the file, line and key path).
+ * caller adds the file, line and key path). Also the light entry point `@kepler/config/grammar` (no
+ * YAML parser, no Lua), with which the CLI checks its `--timeout` and `--signal` flags.
  */
 import { constants } from 'node:os';
 import type { ExitCodeRange } from './types.js';

@@ -1,6 +1,7 @@
+// The light entry point: a duration needs no YAML parser or Lua.
+import { parseDuration } from '@kepler/config/grammar';
 import type { ConfigRef, DaemonClient, StartResult, StreamEvent } from '@kepler/protocol';
 import { Option } from 'clipanion';
-import { loadConfigLib } from '../configLib.js';
 import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError } from '../errors.js';
 import { colorEnabled } from '../format/color.js';
 import { LogPrinter } from '../format/LogPrinter.js';
@@ -37,7 +38,6 @@ export async function validateStartFlags(flags: {
   let timeoutMs: number | undefined;
   if (flags.timeout !== undefined) {
     let problem = `"${flags.timeout}" is not a duration (use e.g. 500ms, 30s, 5m, 1h)`;
-    const { parseDuration } = await loadConfigLib();
     try {
       timeoutMs = parseDuration(flags.timeout);
     } catch (error) {

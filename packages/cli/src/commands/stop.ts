@@ -1,11 +1,11 @@
+// The light entry point: a signal name needs no YAML parser or Lua.
+import { parseSignal } from '@kepler/config/grammar';
 import { Command, Option } from 'clipanion';
-import { loadConfigLib } from '../configLib.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { ConfigCommand } from './BaseCommand.js';
 
 /** Canonical signal name of a `--signal` value (`TERM`, `SIGKILL`, `9`); throws UsageError naming the flag. */
 export async function validateSignal(value: string): Promise<string> {
-  const { parseSignal } = await loadConfigLib();
   try {
     return parseSignal(value).name;
   } catch (error) {

@@ -30,11 +30,11 @@ describe('locateDaemon', () => {
     );
   });
 
-  it('finds packages/daemon/dist/main.js from the built CLI module', () => {
+  it('finds packages/daemon/dist/main.js beside the CLI package', () => {
     mkdirSync(join(scratch.path, 'cli/dist'), { recursive: true });
     mkdirSync(join(scratch.path, 'daemon/dist'), { recursive: true });
     const main = script('daemon/dist/main.js', '');
-    const base = pathToFileURL(join(scratch.path, 'cli/dist/daemonProcess/locate.js')).href;
+    const base = `${pathToFileURL(join(scratch.path, 'cli')).href}/`;
     expect(locateDaemon({ PATH: '' }, base)).toEqual({
       command: process.execPath,
       args: [...DAEMON_NODE_FLAGS, main],
@@ -43,7 +43,7 @@ describe('locateDaemon', () => {
   });
 
   it('falls back to an executable kepler-daemon on PATH, then fails with a hint', () => {
-    const base = pathToFileURL(join(scratch.path, 'cli/dist/daemonProcess/locate.js')).href;
+    const base = `${pathToFileURL(join(scratch.path, 'cli')).href}/`;
     expect(() => locateDaemon({ PATH: scratch.path }, base)).toThrow(CliError);
     expect(() => locateDaemon({ PATH: scratch.path }, base)).toThrow(/KEPLER_DAEMON_BIN/);
     const bin = script('kepler-daemon', '#!/bin/sh\n');

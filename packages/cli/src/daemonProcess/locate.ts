@@ -2,6 +2,7 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CliError } from '../errors.js';
+import { CLI_PACKAGE_URL } from '../packageUrl.js';
 
 /** The command line that runs the daemon. */
 export interface DaemonCommandLine {
@@ -17,11 +18,8 @@ export interface DaemonCommandLine {
  */
 export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
 
-/**
- * The daemon's build in the workspace, relative to this module's build (`cli/dist/daemonProcess/locate.js`
- * -> `daemon/dist/main.js`): keep it in step with this file's depth below the CLI package.
- */
-const WORKSPACE_DAEMON = '../../../daemon/dist/main.js';
+/** The daemon's build in the workspace, relative to the CLI package (`packages/cli/`). */
+const WORKSPACE_DAEMON = '../daemon/dist/main.js';
 
 /**
  * Finds the daemon: `$KEPLER_DAEMON_BIN` (a `.js`/`.mjs` file runs with this Node, anything else is
@@ -32,7 +30,7 @@ const WORKSPACE_DAEMON = '../../../daemon/dist/main.js';
  */
 export function locateDaemon(
   env: Readonly<Record<string, string | undefined>>,
-  baseUrl: string = import.meta.url,
+  packageUrl: string = CLI_PACKAGE_URL,
 ): DaemonCommandLine {
   const fromEnv = env.KEPLER_DAEMON_BIN;
   if (fromEnv) {
@@ -46,7 +44,7 @@ export function locateDaemon(
       ? { command: process.execPath, args: [...DAEMON_NODE_FLAGS, fromEnv], origin: 'KEPLER_DAEMON_BIN' }
       : { command: fromEnv, args: [], origin: 'KEPLER_DAEMON_BIN' };
   }
-  const sibling = fileURLToPath(new URL(WORKSPACE_DAEMON, baseUrl));
+  const sibling = fileURLToPath(new URL(WORKSPACE_DAEMON, packageUrl));
   if (existsSync(sibling)) {
     return { command: process.execPath, args: [...DAEMON_NODE_FLAGS, sibling], origin: 'workspace' };
   }

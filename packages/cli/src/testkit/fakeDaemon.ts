@@ -19,7 +19,7 @@ import {
   socketPath,
   type WireError,
 } from '@kepler/protocol';
-import { runCli } from '../cli.js';
+import { dispatchCli } from '../dispatch.js';
 
 /** How a scripted handler answers one request. */
 export interface Reply {
@@ -100,7 +100,7 @@ export interface RunResult {
   readonly stdoutBytes: Buffer;
 }
 
-/** Runs the CLI in-process with `env` (plus NO_COLOR unless given) and captures stdout and stderr. */
+/** Runs the CLI in-process as the executable does (`dispatchCli`) with `env` and captures stdout and stderr. */
 export async function run(
   argv: readonly string[],
   env: Record<string, string | undefined> = {},
@@ -111,7 +111,7 @@ export async function run(
   const err: Buffer[] = [];
   stdout.on('data', (c: Buffer) => out.push(c));
   stderr.on('data', (c: Buffer) => err.push(c));
-  const code = await runCli(argv, {
+  const code = await dispatchCli(argv, {
     env: { PATH: process.env.PATH, ...env },
     stdout,
     stderr,
