@@ -1,6 +1,6 @@
 // Helpers shared by the benchmark scripts (plain node, no build step).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 /** Median (mean of the middle two for an even count); NaN for no samples. */
 export function median(xs) {
@@ -74,4 +74,91 @@ export function requireBuiltAndRoot(files) {
     console.error('the daemon runs as root: run this benchmark as root');
     process.exit(1);
   }
+}
+
+export const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` until it returns a truthy value (returned) or `timeoutMs` passes (throws naming `what`). */
+export async function until(fn, what, timeoutMs = 60_000, intervalMs = 1) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await pause(intervalMs);
+  }
+}
+
+/** True while `pid` runs (not gone, not a zombie). */
+export function alive(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const st = s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3);
+    return st !== 'Z' && st !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** CPU time (user + system) of `pid` in ms, from /proc/<pid>/stat (clock ticks of 10 ms); NaN when gone. */
+export function cpuMs(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 (utime, stime) of proc(5); f[0] is field 3.
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Pids of live processes whose environment holds `marker` (e.g. `KEPLER_SERVICE_ID=<config id>.`). */
+export function pidsWithEnv(marker) {
+  const pids = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      if (readFileSync(`/proc/${e}/environ`, 'latin1').includes(`\0${marker}`) && alive(Number(e)))
+        pids.push(Number(e));
+    } catch {
+      // gone, or a kernel thread
+    }
+  }
+  return pids;
+}
+
+/** Wall-clock ms of one run of `cmd args` (no shell), with its exit status. */
+export function timeOnce(cmd, args, opts = {}) {
+  const started = performance.now();
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, ...opts });
+  return { ms: performance.now() - started, status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * farm-bench's method without farm-bench: commands A and B run in turn (A B A B ...) after one warm-up
+ * each, so a drift of the machine's speed hits both; returns each one's samples and the pairwise
+ * differences A - B. A non-zero exit of either throws (a failing command is not a figure).
+ */
+export function pairedTimes(a, b, runs) {
+  const as = [];
+  const bs = [];
+  const diffs = [];
+  for (let i = 0; i <= runs; i++) {
+    const ra = timeOnce(a.cmd, a.args, a.opts);
+    const rb = timeOnce(b.cmd, b.args, b.opts);
+    for (const [r, c] of [
+      [ra, a],
+      [rb, b],
+    ]) {
+      if (r.status !== 0)
+        throw new Error(
+          `${c.cmd} ${c.args.join(' ')} exited ${r.status}: ${String(r.stderr).trim().slice(0, 300)}`,
+        );
+    }
+    if (i === 0) continue;
+    as.push(ra.ms);
+    bs.push(rb.ms);
+    diffs.push(ra.ms - rb.ms);
+  }
+  return { a: as, b: bs, diffs };
 }
