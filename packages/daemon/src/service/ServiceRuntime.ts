@@ -69,7 +69,13 @@ export class ServiceRuntime extends ServiceTransitions {
    */
   applyRecovery(plan: RecoveryPlan): void {
     this.wish = plan.desired; // first: the steps' side effects (journal, watchers) read it
-    for (const step of plan.steps) this.transition(step.to, step.patch);
+    for (const step of plan.steps) {
+      // A step that keeps the status only brings fields up to date (a newer journal record): no event.
+      if (step.to === this.state.status) {
+        this.amend(step.patch);
+        this.host.persist();
+      } else this.transition(step.to, step.patch);
+    }
     if (plan.adopt === null) return;
     const { pid, startTime } = plan.adopt;
     const startedAtMs = this.state.startedAt ? Date.parse(this.state.startedAt) : this.platform.clock.now();
