@@ -43,7 +43,7 @@ const FULL = y(
   '      pre_start: { command: ["./migrate", "--up"], user: root, environment: [STEP=migrate] }',
   '      post_stop: { run: echo "bye $PORT" }',
   '  job:',
-  '    command: [CMD, x]',
+  '    command: [CMD, "a, [b]: c #d", x]',
   '    healthcheck: { test: [CMD, CMD-SHELL, y] }',
 );
 
@@ -146,7 +146,10 @@ describe('toFileVocabulary', () => {
     expect(db).not.toHaveProperty('environment');
     expect(db).not.toHaveProperty('hooks');
     // docker's markers are kept literal: the argv CMD-SHELL y is written [CMD, CMD-SHELL, y].
-    expect(job).toMatchObject({ command: ['CMD', 'x'], healthcheck: { test: ['CMD', 'CMD-SHELL', 'y'] } });
+    expect(job).toMatchObject({
+      command: ['CMD', 'a, [b]: c #d', 'x'],
+      healthcheck: { test: ['CMD', 'CMD-SHELL', 'y'] },
+    });
   });
 
   it('shows each hook as written: run or command, and only what it sets over its service', async () => {
@@ -202,6 +205,7 @@ describe('renderFileVocabulary', () => {
     expect(parse(text, { version: '1.1' })).toEqual(JSON.parse(json));
     expect(text).toContain('restart:\n      policy: "no"');
     expect(text).toContain('stop_grace_period: 10s');
+    expect(text).toContain('command: [sleep, "60"]');
   });
 
   it('prints a config that bakes back to the same snapshot', async () => {

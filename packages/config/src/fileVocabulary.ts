@@ -19,7 +19,7 @@
  * - where the snapshot came from goes under `x-kepler` (`source`, `hash`), an extension key the file
  *   ignores: the output is itself a valid config.
  */
-import { stringify } from 'yaml';
+import { Document, isScalar, visit } from 'yaml';
 import { formatBytes, formatDuration } from './grammar.js';
 import type {
   BakedConfig,
@@ -86,7 +86,14 @@ export function renderFileVocabulary(baked: BakedConfig, format: 'yaml' | 'json'
   const data = toFileVocabulary(baked);
   if (format === 'json') return `${JSON.stringify(data, null, 2)}\n`;
   // YAML 1.1 rules quote every string a 1.1 parser would misread (`no`, `on`, `0755`); 1.2 parsers agree.
-  return stringify(data, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false });
+  const doc = new Document(data, { version: '1.1', aliasDuplicateObjects: false });
+  // Lists of plain values (argv, watch patterns, exit codes) on one line, as configs write them.
+  visit(doc, {
+    Seq(_, seq) {
+      if (seq.items.every(isScalar)) seq.flow = true;
+    },
+  });
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
 
 function mapService(s: BakedService, captured: Env): Section {
