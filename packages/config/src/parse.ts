@@ -3,6 +3,7 @@
  * stay unevaluated (`RawLua`); anchors, aliases and `<<` merge keys are resolved here, so later stages
  * only see maps, sequences and scalars.
  */
+import { dirname } from 'node:path';
 import {
   type Alias,
   Composer,
@@ -73,6 +74,8 @@ export interface RawLua {
   readonly pos: Pos;
   /** The YAML line holding the first line of `code`, so Lua line numbers map back onto the file. */
   readonly codeLine: number;
+  /** The directory `file` is relative to when it is not the config's: the overlay's, for a tag in one. */
+  readonly dir?: string;
 }
 
 /** A value whose evaluation already failed and was reported: later stages skip it silently. */
@@ -97,19 +100,33 @@ const LUA_TAGS: ScalarTag[] = [
   { tag: '!lua_file', resolve: (source: string) => source },
 ];
 
+/** Options of `parseConfigText`. */
+export interface ParseOptions {
+  /**
+   * The text is an overlay (a second `-f` file) to be merged into another file's tree: every position
+   * names its file (`issues.file`) and `!lua_file` paths are relative to that file's directory.
+   */
+  readonly overlay?: boolean;
+}
+
 /**
- * Parses `text` (the content of `file`) into a `RawConfig`, reporting YAML syntax errors, unknown tags
- * and misplaced Lua tags to `issues`. Returns null when the YAML itself is unusable.
+ * Parses `text` (the content of `issues.file`) into a `RawConfig`, reporting YAML syntax errors,
+ * unknown tags and misplaced Lua tags to `issues`. Returns null when the YAML itself is unusable.
  */
-export function parseConfigText(text: string, issues: IssueCollector): RawConfig | null {
+export function parseConfigText(
+  text: string,
+  issues: IssueCollector,
+  options: ParseOptions = {},
+): RawConfig | null {
   const lineCounter = new LineCounter();
   // parseDocument's two steps, the depth bounded while parsing: composing recurses once per level.
   const tokens = parseTokensBounded(text, lineCounter, issues);
   if (!tokens) return null;
   const doc = composeFirstDocument(tokens, text.length);
+  const file = options.overlay ? issues.file : undefined;
   const posAt = (offset: number | undefined): Pos => {
     const { line, col } = lineCounter.linePos(offset ?? 0);
-    return { line, column: col };
+    return file === undefined ? { line, column: col } : { line, column: col, file };
   };
   if (doc.errors.length > 0) {
     for (const error of doc.errors) {
@@ -125,7 +142,7 @@ export function parseConfigText(text: string, issues: IssueCollector): RawConfig
     issues.add('', 'the file is empty: a config needs a `services:` map', { line: 1, column: 1 });
     return null;
   }
-  const walker = new Walker(doc, text, posAt, issues);
+  const walker = new Walker(doc, text, posAt, issues, file === undefined ? undefined : dirname(file));
   const root = walker.node(doc.contents, '', 0);
   return { file: issues.file, root, hasLua: walker.hasLua || hasLuaBlock(root) };
 }
@@ -173,6 +190,8 @@ class Walker {
     private readonly text: string,
     private readonly posAt: (offset: number | undefined) => Pos,
     private readonly issues: IssueCollector,
+    /** The overlay's directory, which its `!lua_file` paths are relative to; undefined in the main file. */
+    private readonly luaDir: string | undefined,
   ) {
     this.targets = aliasTargets(doc);
   }
@@ -313,8 +332,10 @@ class Walker {
     // A block scalar's content starts on the line after its `|` header; other styles start in place.
     const block = scalar.type === 'BLOCK_LITERAL' || scalar.type === 'BLOCK_FOLDED';
     const codeLine = valuePos.line + (block ? 1 : 0);
-    if (tag === '!lua_file') return { kind: 'lua', code: null, file: scalar.value.trim(), pos, codeLine };
-    return { kind: 'lua', code: scalar.value, file: null, pos, codeLine };
+    const dir = this.luaDir === undefined ? {} : { dir: this.luaDir };
+    if (tag === '!lua_file')
+      return { kind: 'lua', code: null, file: scalar.value.trim(), pos, codeLine, ...dir };
+    return { kind: 'lua', code: scalar.value, file: null, pos, codeLine, ...dir };
   }
 
   private scalarText(node: Scalar): string {
