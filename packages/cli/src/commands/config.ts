@@ -20,6 +20,7 @@ export class ConfigPrintCommand extends ConfigCommand {
     examples: [
       ['Print the baked kepler.yaml of the current directory', '$0 config'],
       ['Validate another file and print JSON', '$0 config -f ./deploy/kepler.yaml --json'],
+      ['Print kepler.yaml with an overlay merged over it', '$0 config -f kepler.yaml -f kepler.prod.yaml'],
     ],
   });
 
@@ -28,7 +29,8 @@ export class ConfigPrintCommand extends ConfigCommand {
   override async execute(): Promise<number> {
     const { loadConfig, renderBakedConfig } = await loadConfigLib();
     const path = await this.configPath();
-    const baked = await loadConfig({ path, env: captureEnv(this.context.env) });
+    const overlays = await this.overlayPaths();
+    const baked = await loadConfig({ path, overlays, env: captureEnv(this.context.env) });
     // The captured environment is the user's whole shell: keep it off the screen (and out of pastes).
     const text = renderBakedConfig(baked, this.json ? 'json' : 'yaml', {
       capturedEnv: false,
