@@ -112,3 +112,36 @@ test('kepler config -f a -f b prints the merged config, without a daemon', async
   expect(baked.services.web.command[2]).toMatch(/^echo "prod/);
   expect(baked.overlays).toEqual([join(dir, 'kepler.prod.yaml')]);
 });
+
+test('a different overlay list is like an edited file: the snapshot runs until recreate bakes the new list', async () => {
+  const dir = caseDir('recreate', { 'kepler.yaml': BASE, 'kepler.prod.yaml': PROD });
+  const base = join(dir, 'kepler.yaml');
+  expect((await d.cli(['-f', 'kepler.yaml', 'start', '-d', '--wait'], { cwd: dir })).code).toBe(0);
+  expect(await recorded(dir)).toEqual(['base MODE=dev PORT=8080']);
+  expect((await d.cli(['-f', 'kepler.yaml', 'stop'], { cwd: dir })).code).toBe(0);
+
+  // Named with an overlay, the loaded config keeps its snapshot (baked from kepler.yaml alone).
+  const snapshotFile = join(d.configStateDir(base), 'expanded_config.yaml');
+  expect(
+    (await d.cli(['-f', 'kepler.yaml', '-f', 'kepler.prod.yaml', 'start', '-d', '--wait'], { cwd: dir }))
+      .code,
+  ).toBe(0);
+  await waitFor(
+    () => readFileSync(join(dir, 'rec.txt'), 'utf8').split('\n').filter(Boolean).length === 2,
+    'a second start',
+  );
+  expect(JSON.parse(readFileSync(snapshotFile, 'utf8')).overlays).toBeUndefined();
+  expect((await d.cli(['-f', 'kepler.yaml', 'stop'], { cwd: dir })).code).toBe(0);
+
+  // recreate bakes the list it is given.
+  expect((await d.cli(['recreate', '-f', 'kepler.yaml', '-f', 'kepler.prod.yaml'], { cwd: dir })).code).toBe(
+    0,
+  );
+  expect(JSON.parse(readFileSync(snapshotFile, 'utf8')).overlays).toEqual([join(dir, 'kepler.prod.yaml')]);
+  expect((await d.cli(['-f', 'kepler.yaml', 'start', '-d', '--wait'], { cwd: dir })).code).toBe(0);
+  await waitFor(
+    () => readFileSync(join(dir, 'rec.txt'), 'utf8').includes('prod MODE=prod PORT=8080'),
+    'the overlay to apply after recreate',
+  );
+  expect((await d.cli(['-f', 'kepler.yaml', 'stop'], { cwd: dir })).code).toBe(0);
+});
