@@ -10,7 +10,7 @@ import { ConfigError } from './errors.js';
 import { IssueCollector } from './issues.js';
 import { evaluateLua } from './lua/evaluateLua.js';
 import { normalizeConfig } from './normalize.js';
-import { mergeOverlay } from './overlays.js';
+import { mergeOverlay, resolveMergeTags } from './overlays.js';
 import { parseConfigText } from './parse.js';
 import { MAX_CONFIG_FILE_BYTES, readUserFile, UserFileError } from './readUserFile.js';
 import { resolveConfigPath } from './resolveConfigPath.js';
@@ -59,7 +59,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<BakedConfi
   if (!parsed) throw new ConfigError('CONFIG_INVALID', issues.issues); // already in file order
   const raw = await evaluateLua(
     {
-      raw: parsed,
+      raw: resolveMergeTags(parsed),
       configDir,
       env: options.env,
       ...(options.luaDeadlineMs !== undefined ? { deadlineMs: options.luaDeadlineMs } : {}),

@@ -236,6 +236,68 @@ describe('depends_on merges by service', () => {
   });
 });
 
+describe("compose's !reset and !override", () => {
+  it('!reset removes a key, an environment variable or a dependency; a later overlay may set it again', async () => {
+    const baked = await bakeFiles(
+      {
+        'kepler.yaml': y(
+          'services:',
+          '  db:',
+          '    command: [db]',
+          '  web:',
+          '    command: [a]',
+          '    healthcheck: {test: ["true"]}',
+          '    stop_signal: SIGINT',
+          '    environment: [A=1, B=2]',
+          '    depends_on: [db]',
+        ),
+        'one.yaml': y(
+          'services:',
+          '  web:',
+          '    healthcheck: !reset null',
+          '    stop_signal: !reset',
+          '    environment: {B: !reset null}',
+          '    depends_on: {db: !reset null}',
+        ),
+        'two.yaml': y('services:', '  web:', '    stop_signal: SIGHUP'),
+      },
+      ['kepler.yaml', 'one.yaml', 'two.yaml'],
+    );
+    const web = baked.services.web;
+    expect(web?.healthcheck).toBeNull();
+    expect(web?.environment).toEqual({ A: '1' });
+    expect(web?.dependsOn).toEqual({});
+    expect(web?.stopSignal).toBe('SIGHUP');
+  });
+
+  it('!override replaces a map or environment instead of merging it', async () => {
+    const baked = await bakeFiles({
+      'kepler.yaml': y(
+        'services:',
+        '  web:',
+        '    command: [a]',
+        '    environment: {A: "1", B: "2"}',
+        '    healthcheck: {test: ["true"], interval: 5s}',
+      ),
+      'kepler.prod.yaml': y(
+        'services:',
+        '  web:',
+        '    environment: !override {C: "3"}',
+        '    healthcheck: !override {tcp: "127.0.0.1:80"}',
+      ),
+    });
+    expect(baked.services.web?.environment).toEqual({ C: '3' });
+    expect(baked.services.web?.healthcheck?.intervalMs).toBe(30_000);
+  });
+
+  it('in a single file, !reset drops its key', async () => {
+    const baked = await bakeFiles({
+      'kepler.yaml': y('services:', '  web:', '    command: [a]', '    stop_signal: !reset SIGINT'),
+    });
+    expect(baked.services.web?.stopSignal).toBe('SIGTERM');
+  });
+});
+
 describe('positions and identity', () => {
   it("an error in a value from the overlay names the overlay's file:line:col", async () => {
     expect(

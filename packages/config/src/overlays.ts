@@ -11,20 +11,52 @@
  * - `restart: always` counts as `restart: {policy: always}` when the other file writes the map form;
  * - a probe (`healthcheck` test/http/tcp) or a hook's `run`/`command` given by the overlay replaces the
  *   other file's, so the merged map still holds exactly one;
- * - the top-level `lua:` blocks all run, in file order.
+ * - the top-level `lua:` blocks all run, in file order;
+ * - compose's tags: `!reset` removes a key (in any file), `!override` replaces instead of merging.
  * Nodes keep their positions, and an overlay's positions name its file, so an error in a value from the
  * overlay points at the overlay.
  */
 import { type IssueCollector, indexPath, joinPath } from './issues.js';
+import type { MergeTag } from './mergeTags.js';
 import type { RawConfig, RawEntry, RawMap, RawNode, RawScalar, RawSeq } from './parse.js';
 
-/** `raw` with `overlay` merged over it (the file and identity stay `raw`'s). */
+/**
+ * `raw` with `overlay` merged over it (the file and identity stay `raw`'s). Keys tagged `!reset` stay
+ * in the result, so a later overlay can set them again: `resolveMergeTags` removes them at the end.
+ */
 export function mergeOverlay(raw: RawConfig, overlay: RawConfig, issues: IssueCollector): RawConfig {
+  const hasMergeTags = raw.hasMergeTags === true || overlay.hasMergeTags === true;
   return {
     file: raw.file,
     root: mergeNode(raw.root, overlay.root, [], issues),
     hasLua: raw.hasLua || overlay.hasLua,
+    ...(hasMergeTags ? { hasMergeTags } : {}),
   };
+}
+
+/** `raw` without the keys and list items tagged `!reset` (all files merged). */
+export function resolveMergeTags(raw: RawConfig): RawConfig {
+  return raw.hasMergeTags ? { ...raw, root: withoutResets(raw.root), hasMergeTags: false } : raw;
+}
+
+function withoutResets(node: RawNode): RawNode {
+  if (node.kind === 'map') {
+    const entries = node.entries
+      .filter((entry) => !isReset(entry.value))
+      .map((entry) => ({ ...entry, value: withoutResets(entry.value) }));
+    return { ...node, entries };
+  }
+  if (node.kind === 'seq')
+    return { ...node, items: node.items.filter((i) => !isReset(i)).map(withoutResets) };
+  return node;
+}
+
+function mergeTagOf(node: RawNode): MergeTag | undefined {
+  return node.kind === 'lua' || node.kind === 'errored' ? undefined : node.mergeTag;
+}
+
+function isReset(node: RawNode): boolean {
+  return mergeTagOf(node) === 'reset';
 }
 
 type Rule = 'environment' | 'depends_on' | 'restart' | 'lua' | null;
@@ -62,6 +94,8 @@ function pathOf(keys: readonly string[]): string {
 }
 
 function mergeNode(base: RawNode, over: RawNode, keys: readonly string[], issues: IssueCollector): RawNode {
+  // `!override` and `!reset` replace; a key an earlier overlay reset is set afresh.
+  if (mergeTagOf(over) !== undefined || isReset(base)) return over;
   switch (ruleAt(keys)) {
     case 'environment':
       return mergeEnvironment(base, over, pathOf(keys), issues);
@@ -250,6 +284,6 @@ function mergeDependsOn(
 
 /** Whether `entry` is a bare name (no settings) for an edge `baseEntries` already has. */
 function isBareIn(entry: RawEntry, baseEntries: readonly RawEntry[]): boolean {
-  const bare = entry.value.kind === 'scalar' && entry.value.value === null;
+  const bare = entry.value.kind === 'scalar' && entry.value.value === null && !entry.value.mergeTag;
   return bare && baseEntries.some((b) => b.key === entry.key);
 }

@@ -28,6 +28,7 @@ import {
   parseTokensBounded,
 } from './bounds.js';
 import { type IssueCollector, indexPath, joinPath, type Pos } from './issues.js';
+import { MERGE_TAGS, type MergeTag } from './mergeTags.js';
 
 /** A scalar. YAML scalars keep their source `text` (so `user: 1000` can become "1000"). */
 export interface RawScalar {
@@ -39,6 +40,7 @@ export interface RawScalar {
   readonly fromLua?: boolean;
   /** The line of the string's first content line (the line after the header for `|` and `>` blocks). */
   readonly contentLine?: number;
+  readonly mergeTag?: MergeTag;
 }
 
 /** One key of a map, with the key's own position. */
@@ -56,6 +58,7 @@ export interface RawMap {
   readonly fromLua?: boolean;
   /** An empty Lua table: it may stand for an empty list as well as an empty map. */
   readonly emptyLuaTable?: boolean;
+  readonly mergeTag?: MergeTag;
 }
 
 /** A sequence. */
@@ -64,6 +67,7 @@ export interface RawSeq {
   readonly items: readonly RawNode[];
   readonly pos: Pos;
   readonly fromLua?: boolean;
+  readonly mergeTag?: MergeTag;
 }
 
 /** An unevaluated `!lua` (inline `code`) or `!lua_file` (`file`, relative to the config's directory). */
@@ -93,6 +97,8 @@ export interface RawConfig {
   readonly root: RawNode;
   /** Whether any `!lua` / `!lua_file` value (or a top-level `lua:` block) is present. */
   readonly hasLua: boolean;
+  /** Whether any `!reset` / `!override` tag is present (`overlays.ts` resolves them). */
+  readonly hasMergeTags?: boolean;
 }
 
 const LUA_TAGS: ScalarTag[] = [
@@ -144,7 +150,12 @@ export function parseConfigText(
   }
   const walker = new Walker(doc, text, posAt, issues, file === undefined ? undefined : dirname(file));
   const root = walker.node(doc.contents, '', 0);
-  return { file: issues.file, root, hasLua: walker.hasLua || hasLuaBlock(root) };
+  return {
+    file: issues.file,
+    root,
+    hasLua: walker.hasLua || hasLuaBlock(root),
+    ...(walker.hasMergeTags ? { hasMergeTags: true } : {}),
+  };
 }
 
 function composeFirstDocument(tokens: readonly CST.Token[], length: number): Document {
@@ -177,6 +188,7 @@ function firstLine(message: string): string {
 
 class Walker {
   hasLua = false;
+  hasMergeTags = false;
   /** Each alias's target, found in one pass (`Alias.resolve` scans the whole document per call). */
   private readonly targets: Map<Alias, YamlNode>;
   /** Nodes made so far by expanding aliases (counted against `MAX_YAML_ALIAS_NODES`). */
@@ -228,7 +240,8 @@ class Walker {
     const tag = (yamlNode as { tag?: string } | null)?.tag;
     if (tag === '!lua' || tag === '!lua_file')
       return this.lua(yamlNode, tag, path, pos, this.tagPos(yamlNode, tag, pos));
-    if (tag !== undefined && !tag.startsWith('tag:yaml.org,2002:')) {
+    const mergeTag = MERGE_TAGS.get(tag ?? '');
+    if (tag !== undefined && mergeTag === undefined && !tag.startsWith('tag:yaml.org,2002:')) {
       this.issues.add(
         path,
         `unknown tag ${tag} (Kepler knows !lua and !lua_file)`,
@@ -236,6 +249,14 @@ class Walker {
       );
       return { kind: 'errored', pos };
     }
+    const data = this.data(node, yamlNode, path, depth, pos);
+    if (mergeTag === undefined || data.kind === 'errored' || data.kind === 'lua') return data;
+    this.hasMergeTags = true;
+    return { ...data, mergeTag };
+  }
+
+  /** A map, sequence or scalar (tags already handled). */
+  private data(node: unknown, yamlNode: YamlNode, path: string, depth: number, pos: Pos): RawNode {
     if (isMap(node)) {
       const entries: RawEntry[] = [];
       const seen = new Set<string>();
