@@ -12,7 +12,8 @@ export class ConfigPrintCommand extends ConfigCommand {
     details: `
       Loads the config file, evaluates its Lua, expands its variables with the current environment,
       applies every default and prints the baked snapshot (YAML, or JSON with \`--json\`). It needs no
-      daemon and no root.
+      daemon and no root. With \`-f\` given several times, the later files are overlays merged over the
+      first with docker compose's rules, and the result is printed.
 
       An invalid config prints every problem found, one per line with file:line:column and the key
       path, and exits with 1.
