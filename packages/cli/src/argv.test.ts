@@ -70,9 +70,13 @@ describe('preprocessArgv', () => {
     expect(() => preprocessArgv(['ps', '--file='])).toThrow('--file needs a config file path');
   });
 
-  it('rejects -f given twice', () => {
-    expect(() => preprocessArgv(['-f', 'a.yaml', 'ps', '-f', 'b.yaml'])).toThrow(
-      '-f/--file given twice ("a.yaml" and "b.yaml")',
-    );
+  it('keeps every -f (config, then overlays) in the order given, wherever each stands', () => {
+    expect(preprocessArgv(['-f', 'a.yaml', 'start', '-d', '--file=b.yaml', '-fc.yaml'])).toEqual([
+      'start',
+      '-d',
+      '--file=a.yaml',
+      '--file=b.yaml',
+      '--file=c.yaml',
+    ]);
   });
 });

@@ -7,21 +7,22 @@ const NUMERIC_OPTIONS: ReadonlySet<string> = new Set(['--tail', '--head']);
  * Normalises the global options so they work anywhere on the command line: `-f FILE`, `--file FILE`,
  * `--file=FILE`, `-fFILE`, `-v` and `--verbose` may come before the command (`kepler -f app.yaml start`)
  * or after it. They are removed where they stand and re-added after the other arguments as
- * `--file=FILE` / `--verbose`, which clipanion parses on the command itself. Arguments after `--` are
- * left alone. It does not check that the command accepts `--file` (clipanion reports that).
+ * `--file=FILE` / `--verbose`, which clipanion parses on the command itself. `-f` may be given several
+ * times (the config, then overlays merged over it): every one is kept, in the order given, wherever it
+ * stands. Arguments after `--` are left alone. It does not check that the command accepts `--file`
+ * (clipanion reports that).
  *
- * @throws UsageError when `-f` has no value or is given twice.
+ * @throws UsageError when `-f` has no value.
  */
 export function preprocessArgv(argv: readonly string[]): string[] {
   const rest: string[] = [];
-  let file: string | undefined;
+  const files: string[] = [];
   let verbose = false;
   const setFile = (value: string | undefined, flag: string) => {
     if (value === undefined || value === '') {
       throw new UsageError(`${flag} needs a config file path (to follow logs, use --follow)`);
     }
-    if (file !== undefined) throw new UsageError(`-f/--file given twice ("${file}" and "${value}")`);
-    file = value;
+    files.push(value);
   };
   let i = 0;
   for (; i < argv.length; i++) {
@@ -45,6 +46,6 @@ export function preprocessArgv(argv: readonly string[]): string[] {
       rest.push(arg);
     }
   }
-  const globals = [...(file === undefined ? [] : [`--file=${file}`]), ...(verbose ? ['--verbose'] : [])];
+  const globals = [...files.map((file) => `--file=${file}`), ...(verbose ? ['--verbose'] : [])];
   return [...rest, ...globals, ...argv.slice(i)];
 }

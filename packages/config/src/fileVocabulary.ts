@@ -16,7 +16,7 @@
  *   `environment` only where they differ from what the hook inherits from its service;
  * - a `$` in an expanded value (environment, paths, user, group, watch patterns) is written `$$`, as
  *   docker compose's `config` does, so the output read as a config expands back to the same values;
- * - where the snapshot came from goes under `x-kepler` (`source`, `hash`), an extension key the file
+ * - where the snapshot came from goes under `x-kepler` (`source`, `overlays` when there are some, `hash`), an extension key the file
  *   ignores: the output is itself a valid config.
  */
 import { Document, isScalar, visit } from 'yaml';
@@ -38,7 +38,11 @@ type Section = Record<string, unknown>;
 
 /** The baked config in the file's vocabulary (plain data; see the module comment for the rules). */
 export interface FileVocabularyConfig {
-  readonly 'x-kepler': { readonly source: string; readonly hash: string };
+  readonly 'x-kepler': {
+    readonly source: string;
+    readonly overlays?: readonly string[];
+    readonly hash: string;
+  };
   readonly kepler: Section;
   readonly services: Readonly<Record<string, Section>>;
 }
@@ -67,7 +71,9 @@ export function toFileVocabulary(baked: BakedConfig): FileVocabularyConfig {
     if (service) services[name] = mapService(service, captured);
   }
   return {
-    'x-kepler': { source: baked.sourcePath, hash: baked.hash },
+    'x-kepler': baked.overlays
+      ? { source: baked.sourcePath, overlays: baked.overlays, hash: baked.hash }
+      : { source: baked.sourcePath, hash: baked.hash },
     kepler: compact({
       sys_env: kepler.sysEnv,
       timeout: kepler.timeoutMs === null ? undefined : duration(kepler.timeoutMs),

@@ -9,6 +9,8 @@ import type { ConfigIssue } from './types.js';
 export interface Pos {
   readonly line: number;
   readonly column: number;
+  /** The file the node came from when it is not the collector's own (a value from an overlay file). */
+  readonly file?: string;
 }
 
 /** Accumulates issues for one config file, in the order found. */
@@ -17,13 +19,21 @@ export class IssueCollector {
 
   constructor(readonly file: string) {}
 
-  /** Records a problem at `pos` (or at no position) under the dotted key `path`. */
-  add(path: string, message: string, pos?: { readonly line: number; readonly column?: number }): void {
+  /**
+   * Records a problem at `pos` (or at no position) under the dotted key `path`; in `pos.file` when the
+   * position names one (a value merged in from an overlay), else in the collector's file.
+   */
+  add(
+    path: string,
+    message: string,
+    pos?: { readonly line: number; readonly column?: number; readonly file?: string },
+  ): void {
+    const file = pos?.file ?? this.file;
     const issue: ConfigIssue = pos
       ? pos.column === undefined
-        ? { file: this.file, line: pos.line, path, message }
-        : { file: this.file, line: pos.line, column: pos.column, path, message }
-      : { file: this.file, path, message };
+        ? { file, line: pos.line, path, message }
+        : { file, line: pos.line, column: pos.column, path, message }
+      : { file, path, message };
     this.issues.push(issue);
   }
 

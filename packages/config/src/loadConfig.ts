@@ -10,6 +10,7 @@ import { ConfigError } from './errors.js';
 import { IssueCollector } from './issues.js';
 import { evaluateLua } from './lua/evaluateLua.js';
 import { normalizeConfig } from './normalize.js';
+import { mergeOverlay, resolveMergeTags } from './overlays.js';
 import { parseConfigText } from './parse.js';
 import { MAX_CONFIG_FILE_BYTES, readUserFile, UserFileError } from './readUserFile.js';
 import { resolveConfigPath } from './resolveConfigPath.js';
@@ -20,6 +21,13 @@ import { validateConfig } from './validate.js';
 export interface LoadConfigOptions {
   /** The config file; resolved to its canonical absolute path (the config's identity). */
   readonly path: string;
+  /**
+   * Overlay files (the second and later `-f`), merged over `path` in order with docker compose's rules
+   * (`overlays.ts`). They do not change the config's identity, and relative paths in them (env_file,
+   * working_dir) still resolve against `path`'s directory, as compose does; `!lua_file` resolves
+   * against the overlay's own directory.
+   */
+  readonly overlays?: readonly string[];
   /** The CLI's captured environment: the "system environment" for expansion, `sys_env: inherit` and Lua. */
   readonly env: Readonly<Record<string, string>>;
   /** The bake time recorded in `bakedAt` (default: now). */
@@ -37,21 +45,21 @@ export interface LoadConfigOptions {
  */
 export async function loadConfig(options: LoadConfigOptions): Promise<BakedConfig> {
   const sourcePath = resolveConfigPath(options.path, process.cwd());
+  const overlays = (options.overlays ?? []).map((file) => resolveConfigPath(file, process.cwd()));
   const configDir = dirname(sourcePath);
   const issues = new IssueCollector(sourcePath);
-  let text: string;
-  try {
-    text = readUserFile(sourcePath, MAX_CONFIG_FILE_BYTES).toString('utf8');
-  } catch (error) {
-    if (!(error instanceof UserFileError)) throw error;
-    const code = error.code === 'ENOENT' ? 'CONFIG_NOT_FOUND' : 'CONFIG_INVALID';
-    throw new ConfigError(code, [{ file: sourcePath, path: '', message: error.message }], error.message);
+  let parsed = parseConfigText(readSource(sourcePath), issues);
+  for (const overlayPath of overlays) {
+    // Each file is parsed on its own, its problems naming it; one unusable file stops the load once all are read.
+    const overlayIssues = new IssueCollector(overlayPath);
+    const overlay = parseConfigText(readSource(overlayPath), overlayIssues, { overlay: true });
+    issues.issues.push(...overlayIssues.issues);
+    parsed = parsed && overlay ? mergeOverlay(parsed, overlay, issues) : null;
   }
-  const parsed = parseConfigText(text, issues);
-  if (!parsed) throw new ConfigError('CONFIG_INVALID', issues.issues);
+  if (!parsed) throw new ConfigError('CONFIG_INVALID', issues.issues); // already in file order
   const raw = await evaluateLua(
     {
-      raw: parsed,
+      raw: resolveMergeTags(parsed),
       configDir,
       env: options.env,
       ...(options.luaDeadlineMs !== undefined ? { deadlineMs: options.luaDeadlineMs } : {}),
@@ -64,19 +72,39 @@ export async function loadConfig(options: LoadConfigOptions): Promise<BakedConfi
   if (!normalized) throw new ConfigError('CONFIG_INVALID', issues.issues);
   validateConfig(normalized, issues);
   const baked = bakeNormalized(
-    { config: normalized, sourcePath, configDir, env: options.env, now: options.now ?? new Date() },
+    {
+      config: normalized,
+      sourcePath,
+      overlays,
+      configDir,
+      env: options.env,
+      now: options.now ?? new Date(),
+    },
     issues,
   );
-  if (issues.size > 0) throw new ConfigError('CONFIG_INVALID', sortIssues(issues.issues));
+  if (issues.size > 0) throw new ConfigError('CONFIG_INVALID', sortIssues(issues.issues, overlays));
   return baked;
 }
 
-/** Issues in file order (position-less ones last, in the order found). */
-function sortIssues(issues: readonly ConfigIssue[]) {
+/** The text of a config or overlay file; `CONFIG_NOT_FOUND` when it is missing. */
+function readSource(path: string): string {
+  try {
+    return readUserFile(path, MAX_CONFIG_FILE_BYTES).toString('utf8');
+  } catch (error) {
+    if (!(error instanceof UserFileError)) throw error;
+    const code = error.code === 'ENOENT' ? 'CONFIG_NOT_FOUND' : 'CONFIG_INVALID';
+    throw new ConfigError(code, [{ file: path, path: '', message: error.message }], error.message);
+  }
+}
+
+/** Issues in file order: the config's, then each overlay's (position-less ones last, in the order found). */
+function sortIssues(issues: readonly ConfigIssue[], overlays: readonly string[]) {
+  const fileRank = (issue: ConfigIssue) => overlays.indexOf(issue.file) + 1;
   return [...issues]
     .map((issue, index) => ({ issue, index }))
     .sort(
       (a, b) =>
+        fileRank(a.issue) - fileRank(b.issue) ||
         (a.issue.line ?? Number.POSITIVE_INFINITY) - (b.issue.line ?? Number.POSITIVE_INFINITY) ||
         (a.issue.column ?? 0) - (b.issue.column ?? 0) ||
         a.index - b.index,

@@ -3,6 +3,7 @@
  * stay unevaluated (`RawLua`); anchors, aliases and `<<` merge keys are resolved here, so later stages
  * only see maps, sequences and scalars.
  */
+import { dirname } from 'node:path';
 import {
   type Alias,
   Composer,
@@ -27,6 +28,7 @@ import {
   parseTokensBounded,
 } from './bounds.js';
 import { type IssueCollector, indexPath, joinPath, type Pos } from './issues.js';
+import { MERGE_TAGS, type MergeTag } from './mergeTags.js';
 
 /** A scalar. YAML scalars keep their source `text` (so `user: 1000` can become "1000"). */
 export interface RawScalar {
@@ -38,6 +40,7 @@ export interface RawScalar {
   readonly fromLua?: boolean;
   /** The line of the string's first content line (the line after the header for `|` and `>` blocks). */
   readonly contentLine?: number;
+  readonly mergeTag?: MergeTag;
 }
 
 /** One key of a map, with the key's own position. */
@@ -55,6 +58,7 @@ export interface RawMap {
   readonly fromLua?: boolean;
   /** An empty Lua table: it may stand for an empty list as well as an empty map. */
   readonly emptyLuaTable?: boolean;
+  readonly mergeTag?: MergeTag;
 }
 
 /** A sequence. */
@@ -63,6 +67,7 @@ export interface RawSeq {
   readonly items: readonly RawNode[];
   readonly pos: Pos;
   readonly fromLua?: boolean;
+  readonly mergeTag?: MergeTag;
 }
 
 /** An unevaluated `!lua` (inline `code`) or `!lua_file` (`file`, relative to the config's directory). */
@@ -73,6 +78,8 @@ export interface RawLua {
   readonly pos: Pos;
   /** The YAML line holding the first line of `code`, so Lua line numbers map back onto the file. */
   readonly codeLine: number;
+  /** The directory `file` is relative to when it is not the config's: the overlay's, for a tag in one. */
+  readonly dir?: string;
 }
 
 /** A value whose evaluation already failed and was reported: later stages skip it silently. */
@@ -90,6 +97,8 @@ export interface RawConfig {
   readonly root: RawNode;
   /** Whether any `!lua` / `!lua_file` value (or a top-level `lua:` block) is present. */
   readonly hasLua: boolean;
+  /** Whether any `!reset` / `!override` tag is present (`overlays.ts` resolves them). */
+  readonly hasMergeTags?: boolean;
 }
 
 const LUA_TAGS: ScalarTag[] = [
@@ -97,19 +106,33 @@ const LUA_TAGS: ScalarTag[] = [
   { tag: '!lua_file', resolve: (source: string) => source },
 ];
 
+/** Options of `parseConfigText`. */
+export interface ParseOptions {
+  /**
+   * The text is an overlay (a second `-f` file) to be merged into another file's tree: every position
+   * names its file (`issues.file`) and `!lua_file` paths are relative to that file's directory.
+   */
+  readonly overlay?: boolean;
+}
+
 /**
- * Parses `text` (the content of `file`) into a `RawConfig`, reporting YAML syntax errors, unknown tags
- * and misplaced Lua tags to `issues`. Returns null when the YAML itself is unusable.
+ * Parses `text` (the content of `issues.file`) into a `RawConfig`, reporting YAML syntax errors,
+ * unknown tags and misplaced Lua tags to `issues`. Returns null when the YAML itself is unusable.
  */
-export function parseConfigText(text: string, issues: IssueCollector): RawConfig | null {
+export function parseConfigText(
+  text: string,
+  issues: IssueCollector,
+  options: ParseOptions = {},
+): RawConfig | null {
   const lineCounter = new LineCounter();
   // parseDocument's two steps, the depth bounded while parsing: composing recurses once per level.
   const tokens = parseTokensBounded(text, lineCounter, issues);
   if (!tokens) return null;
   const doc = composeFirstDocument(tokens, text.length);
+  const file = options.overlay ? issues.file : undefined;
   const posAt = (offset: number | undefined): Pos => {
     const { line, col } = lineCounter.linePos(offset ?? 0);
-    return { line, column: col };
+    return file === undefined ? { line, column: col } : { line, column: col, file };
   };
   if (doc.errors.length > 0) {
     for (const error of doc.errors) {
@@ -125,9 +148,14 @@ export function parseConfigText(text: string, issues: IssueCollector): RawConfig
     issues.add('', 'the file is empty: a config needs a `services:` map', { line: 1, column: 1 });
     return null;
   }
-  const walker = new Walker(doc, text, posAt, issues);
+  const walker = new Walker(doc, text, posAt, issues, file === undefined ? undefined : dirname(file));
   const root = walker.node(doc.contents, '', 0);
-  return { file: issues.file, root, hasLua: walker.hasLua || hasLuaBlock(root) };
+  return {
+    file: issues.file,
+    root,
+    hasLua: walker.hasLua || hasLuaBlock(root),
+    ...(walker.hasMergeTags ? { hasMergeTags: true } : {}),
+  };
 }
 
 function composeFirstDocument(tokens: readonly CST.Token[], length: number): Document {
@@ -160,6 +188,7 @@ function firstLine(message: string): string {
 
 class Walker {
   hasLua = false;
+  hasMergeTags = false;
   /** Each alias's target, found in one pass (`Alias.resolve` scans the whole document per call). */
   private readonly targets: Map<Alias, YamlNode>;
   /** Nodes made so far by expanding aliases (counted against `MAX_YAML_ALIAS_NODES`). */
@@ -173,6 +202,8 @@ class Walker {
     private readonly text: string,
     private readonly posAt: (offset: number | undefined) => Pos,
     private readonly issues: IssueCollector,
+    /** The overlay's directory, which its `!lua_file` paths are relative to; undefined in the main file. */
+    private readonly luaDir: string | undefined,
   ) {
     this.targets = aliasTargets(doc);
   }
@@ -209,7 +240,8 @@ class Walker {
     const tag = (yamlNode as { tag?: string } | null)?.tag;
     if (tag === '!lua' || tag === '!lua_file')
       return this.lua(yamlNode, tag, path, pos, this.tagPos(yamlNode, tag, pos));
-    if (tag !== undefined && !tag.startsWith('tag:yaml.org,2002:')) {
+    const mergeTag = MERGE_TAGS.get(tag ?? '');
+    if (tag !== undefined && mergeTag === undefined && !tag.startsWith('tag:yaml.org,2002:')) {
       this.issues.add(
         path,
         `unknown tag ${tag} (Kepler knows !lua and !lua_file)`,
@@ -217,6 +249,14 @@ class Walker {
       );
       return { kind: 'errored', pos };
     }
+    const data = this.data(node, yamlNode, path, depth, pos);
+    if (mergeTag === undefined || data.kind === 'errored' || data.kind === 'lua') return data;
+    this.hasMergeTags = true;
+    return { ...data, mergeTag };
+  }
+
+  /** A map, sequence or scalar (tags already handled). */
+  private data(node: unknown, yamlNode: YamlNode, path: string, depth: number, pos: Pos): RawNode {
     if (isMap(node)) {
       const entries: RawEntry[] = [];
       const seen = new Set<string>();
@@ -313,8 +353,10 @@ class Walker {
     // A block scalar's content starts on the line after its `|` header; other styles start in place.
     const block = scalar.type === 'BLOCK_LITERAL' || scalar.type === 'BLOCK_FOLDED';
     const codeLine = valuePos.line + (block ? 1 : 0);
-    if (tag === '!lua_file') return { kind: 'lua', code: null, file: scalar.value.trim(), pos, codeLine };
-    return { kind: 'lua', code: scalar.value, file: null, pos, codeLine };
+    const dir = this.luaDir === undefined ? {} : { dir: this.luaDir };
+    if (tag === '!lua_file')
+      return { kind: 'lua', code: null, file: scalar.value.trim(), pos, codeLine, ...dir };
+    return { kind: 'lua', code: scalar.value, file: null, pos, codeLine, ...dir };
   }
 
   private scalarText(node: Scalar): string {

@@ -186,6 +186,11 @@ export interface BakedConfig {
   readonly formatVersion: 1;
   /** Canonical absolute path of the source file (symlinks resolved): the config's identity. */
   readonly sourcePath: string;
+  /**
+   * Canonical absolute paths of the overlay files (the second and later `-f`) merged over `sourcePath`,
+   * in order; absent when there are none. They do not change the config's identity.
+   */
+  readonly overlays?: readonly string[];
   readonly configDir: string;
   /** sha256 hex of the canonical JSON of everything below (not of bakedAt). */
   readonly hash: string;

@@ -13,7 +13,8 @@
  * a new required field, a changed meaning). Adding an optional field or a new request type does not.
  */
 // 2: the `begun` event of start/restart in follow mode (a new StreamEvent type).
-export const PROTOCOL_VERSION = 2;
+// 3: `ConfigRef.overlays` (optional, but a daemon that dropped it would bake the first file alone).
+export const PROTOCOL_VERSION = 3;
 
 /*
  * FROZEN FOREVER, whatever PROTOCOL_VERSION becomes, because a CLI must be able to tell a daemon of
@@ -53,6 +54,12 @@ export interface ConfigRef {
   readonly path: string;
   /** The CLI's environment, used when the config is (re)baked; ignored when a snapshot exists. */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Canonical absolute paths of the overlay files (the second and later `-f`), merged over `path` in
+   * order when the config is (re)baked; ignored when a snapshot exists. `path` alone is the config's
+   * identity. Absent means none.
+   */
+  readonly overlays?: readonly string[];
 }
 
 /** A service as shown by `ps` (the wire type; state.json has its own persisted type). */

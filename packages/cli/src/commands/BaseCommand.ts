@@ -106,21 +106,34 @@ export abstract class BaseCommand extends Command {
 
 /**
  * Base of commands that act on one config: adds `-f/--file` and builds the `ConfigRef` sent to the
- * daemon (canonical path plus the CLI's environment, which the daemon uses when it bakes).
+ * daemon (canonical path plus the CLI's environment, which the daemon uses when it bakes). `-f` may be
+ * given several times: the first file is the config (its identity, its state directory), the others
+ * are overlays merged over it in order.
  */
 export abstract class ConfigCommand extends BaseCommand {
-  file = Option.String('-f,--file', {
-    description: 'Config file (default: kepler.yaml, then kepler.yml, in the current directory)',
+  files = Option.Array('-f,--file', {
+    description:
+      'Config file (default: kepler.yaml, then kepler.yml, in the current directory); repeat to merge overlays over it',
   });
 
-  /** The canonical path of the config; throws CONFIG_NOT_FOUND. */
+  /** The canonical path of the config (the first `-f`); throws CONFIG_NOT_FOUND. */
   protected async configPath(): Promise<string> {
-    return resolveConfigPath(this.file, process.cwd());
+    return resolveConfigPath(this.files?.[0], process.cwd());
+  }
+
+  /** The canonical paths of the overlays (the later `-f`), in order; throws CONFIG_NOT_FOUND. */
+  protected async overlayPaths(): Promise<string[]> {
+    return (this.files ?? []).slice(1).map((file) => resolveConfigPath(file, process.cwd()));
   }
 
   /** The config reference every config request carries. */
   protected async configRef(): Promise<ConfigRef> {
-    return { path: await this.configPath(), env: captureEnv(this.context.env) };
+    const overlays = await this.overlayPaths();
+    return {
+      path: await this.configPath(),
+      env: captureEnv(this.context.env),
+      ...(overlays.length > 0 ? { overlays } : {}),
+    };
   }
 }
 

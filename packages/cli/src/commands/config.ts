@@ -18,6 +18,9 @@ export class ConfigPrintCommand extends ConfigCommand {
       \`--services\` prints the service names, one per line (\`--json\`: an array); \`--hash\` prints the
       snapshot's hash.
 
+      With \`-f\` given several times, the later files are overlays merged over the first with docker
+      compose's rules, and the result is printed.
+
       An invalid config prints every problem found, one per line with file:line:column and the key
       path, and exits with 1.
     `,
@@ -26,6 +29,7 @@ export class ConfigPrintCommand extends ConfigCommand {
       ['Validate another file and print JSON', '$0 config -f ./deploy/kepler.yaml --json'],
       ['List the service names', '$0 config --services'],
       ['Print the snapshot hash', '$0 config --hash'],
+      ['Print kepler.yaml with an overlay merged over it', '$0 config -f kepler.yaml -f kepler.prod.yaml'],
     ],
   });
 
@@ -37,7 +41,8 @@ export class ConfigPrintCommand extends ConfigCommand {
     if (this.services && this.hash) throw new UsageError('--services and --hash: choose one');
     const { loadConfig, renderFileVocabulary } = await loadConfigLib();
     const path = await this.configPath();
-    const baked = await loadConfig({ path, env: captureEnv(this.context.env) });
+    const overlays = await this.overlayPaths();
+    const baked = await loadConfig({ path, overlays, env: captureEnv(this.context.env) });
     if (this.services) {
       if (this.json) this.printJson(baked.serviceOrder);
       else this.out(baked.serviceOrder.map((name) => `${name}\n`).join(''));

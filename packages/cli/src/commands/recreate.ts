@@ -11,13 +11,14 @@ export class RecreateCommand extends ConfigCommand {
     description: 'Re-bake the config snapshot from the source file',
     details: `
       The daemon runs a config from the snapshot baked when it was first loaded; editing the YAML changes
-      nothing until the snapshot is baked again. \`recreate\` re-bakes it from the source file and the
-      current environment. Every service of the config must be stopped first; it starts or stops
-      nothing.
+      nothing until the snapshot is baked again. \`recreate\` re-bakes it from the source file (with the
+      overlays named by later \`-f\` options, merged over it) and the current environment. Every service
+      of the config must be stopped first; it starts or stops nothing.
     `,
     examples: [
       ['Apply edits of kepler.yaml', '$0 stop && $0 recreate && $0 start -d'],
       ['Re-bake another config', '$0 recreate -f ./app/kepler.yaml'],
+      ['Re-bake with an overlay merged over kepler.yaml', '$0 recreate -f kepler.yaml -f kepler.prod.yaml'],
     ],
   });
 

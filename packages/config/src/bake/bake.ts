@@ -48,6 +48,8 @@ export interface BakeInput {
   readonly config: NormalizedConfig;
   /** Canonical absolute path of the source file. */
   readonly sourcePath: string;
+  /** Canonical absolute paths of the overlay files merged over it, in order. */
+  readonly overlays?: readonly string[];
   readonly configDir: string;
   /** The CLI's captured environment. */
   readonly env: Readonly<Record<string, string>>;
@@ -115,6 +117,8 @@ class Baker {
     const content: Omit<BakedConfig, 'hash' | 'bakedAt'> = {
       formatVersion: 1,
       sourcePath: this.input.sourcePath,
+      // Absent without overlays, so a single file's snapshot (and its hash) is as before.
+      ...(this.input.overlays?.length ? { overlays: [...this.input.overlays] } : {}),
       configDir,
       capturedEnv: this.captured,
       kepler: { sysEnv, timeoutMs, logs, hooks: globalHooks },

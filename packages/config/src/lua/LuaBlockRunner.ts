@@ -33,7 +33,8 @@ export class LuaBlockRunner {
       const value = await this.evaluator.evaluate({
         code: lua.code,
         file: lua.file,
-        chunk: this.chunk,
+        dir: lua.dir ?? null,
+        chunk: this.chunkOf(lua),
         pad: Math.max(0, lua.codeLine - 1),
         ctx,
       });
@@ -45,11 +46,16 @@ export class LuaBlockRunner {
     }
   }
 
+  /** The chunk name of inline code: the file it is written in (an overlay's own name for its tags). */
+  private chunkOf(lua: RawLua): string {
+    return lua.pos.file === undefined ? this.chunk : `=${basename(lua.pos.file)}`;
+  }
+
   private report(error: LuaEvalError, lua: RawLua, path: string): void {
     switch (error.kind) {
       case 'lua': {
         // Inline code is padded so `kepler.yaml:LINE:` is already the YAML line.
-        const prefix = `${this.chunk.slice(1)}:`;
+        const prefix = `${this.chunkOf(lua).slice(1)}:`;
         const match =
           lua.file === null
             ? new RegExp(`^${escapeRegExp(prefix)}(\\d+): ([\\s\\S]*)$`).exec(error.message)
@@ -59,7 +65,9 @@ export class LuaBlockRunner {
           : '';
         if (match) {
           // The line is Lua's (mapped onto the YAML file); the column is unknown.
-          this.issues.add(path, `Lua error: ${match[2]}${hint}`, { line: Number(match[1]) });
+          const line = Number(match[1]);
+          const at = lua.pos.file === undefined ? { line } : { line, file: lua.pos.file };
+          this.issues.add(path, `Lua error: ${match[2]}${hint}`, at);
         } else {
           this.issues.add(path, `Lua error: ${error.message}${hint}`, lua.pos);
         }

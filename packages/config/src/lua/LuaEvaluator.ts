@@ -35,8 +35,10 @@ export interface LuaContext {
 export interface LuaEvalRequest {
   /** Inline code, or null when `file` is set. */
   readonly code: string | null;
-  /** A `!lua_file` path relative to the config directory. */
+  /** A `!lua_file` path relative to `dir`. */
   readonly file: string | null;
+  /** The directory `file` must be in: null for the config's, an overlay's for a tag written there. */
+  readonly dir: string | null;
   /** Lua chunk name (`=kepler.yaml`): errors read `kepler.yaml:LINE: message`. */
   readonly chunk: string;
   /** Blank lines put before `code` so Lua's line numbers equal the YAML file's. */

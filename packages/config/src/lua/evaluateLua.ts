@@ -19,7 +19,7 @@
  */
 import { type Lookup, layeredLookup } from '../expand.js';
 import { type IssueCollector, indexPath, joinPath } from '../issues.js';
-import type { RawConfig, RawEntry, RawMap, RawNode } from '../parse.js';
+import type { RawConfig, RawEntry, RawMap, RawNode, RawScalar } from '../parse.js';
 import { LuaBlockRunner } from './LuaBlockRunner.js';
 import { LuaEvaluator } from './LuaEvaluator.js';
 import { rebuild } from './rawNodes.js';
@@ -53,6 +53,10 @@ export async function evaluateLua(input: LuaStageInput, issues: IssueCollector):
   }
 }
 
+function isCode(node: RawNode): node is RawScalar & { value: string } {
+  return node.kind === 'scalar' && typeof node.value === 'string';
+}
+
 /** Each map's evaluated entries, by entry; an entry absent from it is evaluated later (or kept). */
 type Resolved = Map<RawEntry, RawNode | null>;
 
@@ -80,18 +84,23 @@ class LuaStage {
     const luaBlock = root.entries.find((entry) => entry.key === 'lua');
     if (luaBlock) {
       const code = luaBlock.value;
-      if (code.kind === 'scalar' && typeof code.value === 'string') {
-        await this.runner.run(
-          {
-            kind: 'lua',
-            code: code.value,
-            file: null,
-            pos: code.pos,
-            codeLine: code.contentLine ?? code.pos.line,
-          },
-          global,
-          'lua',
-        );
+      if (isCode(code) || (code.kind === 'seq' && code.items.length > 0 && code.items.every(isCode))) {
+        const blocks = code.kind === 'seq' ? (code.items as (RawScalar & { value: string })[]) : [code];
+        for (const block of blocks) {
+          await this.runner.run(
+            {
+              kind: 'lua',
+              code: block.value,
+              file: null,
+              pos: block.pos,
+              codeLine: block.contentLine ?? block.pos.line,
+            },
+            global,
+            'lua',
+          );
+        }
+        // Overlays give one block per file (overlays.ts), run in file order: the schema sees the last.
+        if (code.kind === 'seq') resolved.set(luaBlock, blocks.at(-1) ?? null);
       } else resolved.set(luaBlock, await this.value(code, global, 'lua'));
     }
     const keplerEntry = root.entries.find((entry) => entry.key === 'kepler');

@@ -4,7 +4,7 @@
  * resolve. The worker imports luau-web from the absolute URL the parent resolved, so it does not
  * depend on the current directory.
  *
- * Messages in:  {type: 'eval', id, code | file, chunk, pad, ctx: {env, envFile, serviceName, hookName}}
+ * Messages in:  {type: 'eval', id, code | file, dir, chunk, pad, ctx: {env, envFile, serviceName, hookName}}
  * Messages out: {type: 'ready'} | {type: 'fatal', message} | {type: 'print', text}
  *               | {type: 'result', id, ok: true, value} | {type: 'result', id, ok: false, kind, message}
  * Values out are plain: null | string | number | boolean | {t: 'seq', items} | {t: 'map', entries} |
@@ -127,8 +127,9 @@ function luaTable(record) {
 
 function luaOptional(value) { return value === null || value === undefined ? 'nil' : luaString(value); }
 
-// Finds a Lua file inside the config's directory. Returns {abs, display} or an error message.
-function resolveLuaFile(name, asModule) {
+// Finds a Lua file inside baseReal (the config's directory, or an overlay's for a !lua_file written
+// there). Returns {abs, display} or an error message.
+function resolveLuaFile(name, asModule, baseReal = configReal) {
   const what = asModule ? 'require("' + name + '")' : '!lua_file ' + name;
   if (typeof name !== 'string' || name.trim() === '') return what + ': the name is empty';
   if (path.isAbsolute(name)) return what + ': absolute paths are not allowed (Lua files must be in the config directory)';
@@ -137,23 +138,27 @@ function resolveLuaFile(name, asModule) {
   if (rel.split(/[\\/]+/).includes('..')) return what + ': ".." is not allowed (Lua files must be in the config directory)';
   const candidates = asModule && !/\.luau?$/.test(rel) ? [rel + '.lua', rel + '.luau', rel + '/init.lua', rel] : [rel];
   for (const candidate of candidates) {
-    const abs = path.resolve(configReal, candidate);
+    const abs = path.resolve(baseReal, candidate);
     let real;
     try {
       if (!fs.statSync(abs).isFile()) continue;
       real = fs.realpathSync(abs);
     } catch { continue; }
-    if (real !== configReal && !real.startsWith(configReal + path.sep)) {
+    if (real !== baseReal && !real.startsWith(baseReal + path.sep)) {
       return what + ': ' + candidate + ' leads outside the config directory';
     }
-    return { abs: real, display: path.relative(configReal, real) };
+    return { abs: real, display: path.relative(baseReal, real) };
   }
-  return what + ': not found in ' + configReal + ' (tried ' + candidates.join(', ') + ')';
+  return what + ': not found in ' + baseReal + ' (tried ' + candidates.join(', ') + ')';
+}
+
+function realDir(dir) {
+  try { return fs.realpathSync(dir); } catch { return dir; }
 }
 
 // Compiles a Lua file; returns the chunk (a function) or an error message.
-function loadLuaFile(name, asModule) {
-  const found = resolveLuaFile(name, asModule);
+function loadLuaFile(name, asModule, dir) {
+  const found = resolveLuaFile(name, asModule, dir ? realDir(dir) : configReal);
   if (typeof found === 'string') return found;
   let source;
   try { source = fs.readFileSync(found.abs, 'utf8'); }
@@ -217,7 +222,7 @@ async function evaluate(request) {
     );
     await setCtx();
     let chunk;
-    if (request.file !== null) chunk = loadLuaFile(request.file, false);
+    if (request.file !== null) chunk = loadLuaFile(request.file, false, request.dir);
     else chunk = state.loadstring('\n'.repeat(request.pad) + request.code, request.chunk, false);
     if (typeof chunk === 'string') {
       post({ type: 'result', id, ok: false, kind: 'lua', message: chunk });

@@ -23,6 +23,8 @@ export const BAKE_WORKER_IDLE_MS = 60_000;
 export interface BakeJob {
   readonly path: string;
   readonly env: Readonly<Record<string, string>>;
+  /** Overlay files merged over `path`, in order (`ConfigRef.overlays`). */
+  readonly overlays?: readonly string[];
 }
 
 /** What the worker posts back: the baked config, the user's mistakes, or a bug's stack. */

@@ -10,7 +10,7 @@ import type { BakeJob, BakeOutcome } from './bakeOffThread.js';
 
 async function bake(job: BakeJob): Promise<BakeOutcome> {
   try {
-    const baked = await loadConfig({ path: job.path, env: job.env });
+    const baked = await loadConfig({ path: job.path, env: job.env, overlays: job.overlays ?? [] });
     // Rendered here too: for a big config it takes seconds, which the event loop must not spend.
     return { ok: true, baked, snapshotText: renderBakedConfig(baked, 'json') };
   } catch (error) {

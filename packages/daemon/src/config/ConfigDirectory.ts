@@ -47,14 +47,25 @@ export class ConfigDirectory {
   }
 
   /**
-   * Copies the source config and its env files (what the snapshot was baked from). The copies are
-   * 0640 root whatever the source's mode: env files hold secrets, and a copy must not widen access.
+   * Copies the source config, its overlays and its env files (what the snapshot was baked from). The
+   * copies are 0640 root whatever the source's mode: env files hold secrets, and a copy must not widen
+   * access. Overlays go to `overlays/<n>-<name>` (n from 1, in merge order), replacing earlier copies.
    */
   copySources(baked: BakedConfig): void {
     try {
       writeFileAtomic(join(this.path, 'config.yaml'), readUserFile(baked.sourcePath, MAX_CONFIG_FILE_BYTES));
     } catch {
       // The source may be gone (orphaned config restored from its snapshot).
+    }
+    const overlaysDir = join(this.path, 'overlays');
+    rmSync(overlaysDir, { recursive: true, force: true });
+    if (baked.overlays?.length) mkdirSync(overlaysDir, { recursive: true, mode: 0o750 });
+    for (const [i, f] of (baked.overlays ?? []).entries()) {
+      try {
+        writeFileAtomic(join(overlaysDir, `${i + 1}-${basename(f)}`), readUserFile(f, MAX_CONFIG_FILE_BYTES));
+      } catch {
+        // Gone since the bake, like the source above.
+      }
     }
     for (const f of baked.envFiles) {
       try {

@@ -11,9 +11,11 @@ import { linuxPlatform, type Platform, sweepEmptyCgroups } from '../platform/ind
 import { ConfigActor, readSourcePath } from './ConfigActor.js';
 
 /**
- * Every config the daemon knows, keyed by canonical path. A config is loaded the first time a
- * command names it (baked from its source with the CLI's environment) or, after a daemon restart,
- * from its snapshot (`expanded_config.yaml`), which later commands keep using until `recreate`.
+ * Every config the daemon knows, keyed by canonical path (of the first `-f` file: overlays do not
+ * change a config's identity). A config is loaded the first time a command names it (baked from its
+ * source and overlays with the CLI's environment) or, after a daemon restart, from its snapshot
+ * (`expanded_config.yaml`), which later commands keep using until `recreate`, whatever overlays they
+ * name: a different overlay list is like an edited file.
  */
 export class ConfigRegistry {
   private readonly actors = new Map<string, ConfigActor>();
@@ -102,7 +104,10 @@ export class ConfigRegistry {
     return actor;
   }
 
-  /** Re-bakes from the source file and the CLI's current environment (all services must be stopped). */
+  /**
+   * Re-bakes from the source file, the request's overlays and the CLI's current environment (all
+   * services must be stopped).
+   */
   async recreate(ref: ConfigRef): Promise<ConfigActor> {
     const actor = await this.get(ref);
     const baked = await bake(ref);
@@ -194,7 +199,7 @@ export class ConfigRegistry {
 
 function bake(ref: ConfigRef): Promise<BakedConfig> {
   // In a worker thread: a big or hostile config must not stall the other clients (bake/bakeOffThread.ts).
-  return bakeOffThread({ path: ref.path, env: { ...ref.env } });
+  return bakeOffThread({ path: ref.path, env: { ...ref.env }, overlays: [...(ref.overlays ?? [])] });
 }
 
 /** Resolves after pending I/O (a client's request) had its turn of the event loop. */

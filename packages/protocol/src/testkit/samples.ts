@@ -14,6 +14,11 @@ import type {
 } from '../messages.js';
 
 export const configRef: ConfigRef = { path: '/srv/app/kepler.yaml', env: { HOME: '/root', EMPTY: '' } };
+/** A config named with overlays (`-f kepler.yaml -f kepler.prod.yaml`). */
+export const configRefWithOverlays: ConfigRef = {
+  ...configRef,
+  overlays: ['/srv/app/kepler.prod.yaml', '/etc/app/local.yaml'],
+};
 
 export const logLine: LogLine = {
   ts: 1_700_000_000_123,
@@ -80,7 +85,10 @@ export const REQUEST_SAMPLES: { readonly [K in RequestType]: readonly Requests[K
     { type: 'stop', config: configRef, services: [] },
     { type: 'stop', config: configRef, services: ['web'], signal: 'SIGINT', clean: true },
   ],
-  recreate: [{ type: 'recreate', config: configRef }],
+  recreate: [
+    { type: 'recreate', config: configRef },
+    { type: 'recreate', config: configRefWithOverlays },
+  ],
   logs: [
     { type: 'logs', config: configRef, services: [] },
     { type: 'logs', config: configRef, services: ['web'], head: 10, tail: 0, noHook: true, follow: true },

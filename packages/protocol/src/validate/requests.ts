@@ -2,6 +2,7 @@
 
 import type { ConfigRef, Request, Requests, RequestType, StartOptions } from '../messages.js';
 import {
+  arrayOf,
   bool,
   type Check,
   count,
@@ -30,7 +31,11 @@ function environment(value: unknown, path: string): Record<string, string> {
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, str(v, `${path}.${k}`)]));
 }
 
-const configRef = record<ConfigRef>({ path: absolutePath, env: environment });
+const configRef = record<ConfigRef>({
+  path: absolutePath,
+  env: environment,
+  overlays: optional(arrayOf(absolutePath)),
+});
 
 const START_OPTIONS: FieldChecks<StartOptions> = {
   config: configRef,

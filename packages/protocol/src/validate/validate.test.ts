@@ -105,6 +105,10 @@ describe('parseClientFrame rejects', () => {
       'bad request: request.config: expected an object, got a non-plain object',
     ],
     [
+      req({ type: 'recreate', config: { ...config, overlays: ['relative.yaml'] } }),
+      'bad request: request.config.overlays[0]: must be an absolute path, got the string "relative.yaml"',
+    ],
+    [
       req({ type: 'prune', dryRun: 1 }),
       'bad request: request.dryRun: expected true or false, got the number 1',
     ],
