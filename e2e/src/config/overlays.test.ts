@@ -110,7 +110,7 @@ test('kepler config -f a -f b prints the merged config, without a daemon', async
   const baked = JSON.parse(r.stdout);
   expect(baked.services.web.environment).toEqual({ MODE: 'prod', PORT: '8080' });
   expect(baked.services.web.command[2]).toMatch(/^echo "prod/);
-  expect(baked.overlays).toEqual([join(dir, 'kepler.prod.yaml')]);
+  expect(baked['x-kepler'].overlays).toEqual([join(dir, 'kepler.prod.yaml')]);
 });
 
 test('a different overlay list is like an edited file: the snapshot runs until recreate bakes the new list', async () => {
