@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { acquireCgroup, type CgroupLease } from './cgroups.js';
 import { errnoCode, PlatformError } from './errors.js';
 import { assertMarker, readStat } from './procfs.js';
+import { spawnerAvailable, startViaSpawner } from './spawner/startViaSpawner.js';
 import { forkTurn } from './spawnPacing.js';
 import { type ResolvedUser, resolveUser } from './users.js';
 
@@ -89,7 +90,7 @@ function helper(name: string): string {
   return found;
 }
 
-function spawnFailed(message: string, cause?: unknown): PlatformError {
+export function spawnFailed(message: string, cause?: unknown): PlatformError {
   return new PlatformError('SPAWN_FAILED', message, cause === undefined ? undefined : { cause });
 }
 
@@ -273,6 +274,9 @@ export async function spawnService(spec: SpawnSpec): Promise<SpawnedProcess> {
   const exe = await resolveCommand(spec.command[0] ?? '', spec.cwd, env.PATH, user);
   const lease = spec.marker !== undefined ? await acquireCgroup(spec.marker) : null;
   try {
+    if (spec.stdout !== 'pipe' && spec.stderr !== 'pipe' && spawnerAvailable()) {
+      return await startViaSpawner(spec, exe, env, isRoot ? user : null, lease);
+    }
     return await forkAndExec(
       spec,
       exe,
