@@ -78,7 +78,23 @@ describe('kepler-spawner', () => {
     const server = spawn(SPAWNER_PATH, [], { stdio: ['pipe', 'pipe', 'inherit'] });
     const replies: string[] = [];
     server.stdout.setEncoding('latin1').on('data', (s: string) => replies.push(s));
-    const fixed = ['1', '/bin/sleep', '/', '', '/dev/null', '1', '/dev/null', '1', '', '', '', '', '', ''];
+    const fixed = [
+      'spawn',
+      '1',
+      '/bin/sleep',
+      '/',
+      '',
+      '/dev/null',
+      '1',
+      '/dev/null',
+      '1',
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+    ];
     server.stdin.write(frame([...fixed, '2', '/bin/sleep', '30', '0']));
     const started = await waitFor(() => /^S 1 (\d+) \d+\n/.exec(replies.join('')), 'the S reply');
     const pid = Number(started[1]);

@@ -58,6 +58,10 @@ const ERRNO_NAMES: ReadonlyMap<number, string> = new Map(
 );
 const O_ACCMODE = 0o3;
 
+function errnoName(n: string): string {
+  return ERRNO_NAMES.get(Number(n)) ?? `errno ${n}`;
+}
+
 /** The flags to reopen one of the daemon's fds with (access mode and append), from /proc/self/fdinfo. */
 export function stdioOfFd(fd: number): SpawnerStdio {
   const info = readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1');
@@ -80,7 +84,10 @@ interface Running {
  */
 export class Spawner {
   private child: ChildProcess | null = null;
-  private pending = new Map<string, { resolve(p: SpawnerProcess): void; reject(e: Error): void }>();
+  private pending = new Map<
+    string,
+    { resolve(value: unknown): void; reject(e: Error): void; fields: readonly string[] }
+  >();
   private running = new Map<number, Running>();
   private nextId = 1;
   private text = '';
@@ -100,14 +107,16 @@ export class Spawner {
     return this.child?.pid ?? null;
   }
 
+  /** Starts the fork server now if none runs, so the first spawn does not wait for it. */
+  warm(): void {
+    if (this.child === null && this.available) this.launch();
+  }
+
   /** Starts one process. Rejects with SpawnerStepError (a step failed in the child) or Error (the server died). */
   spawn(req: SpawnerRequest): Promise<SpawnerProcess> {
-    const child = this.child ?? this.launch();
-    const id = String(this.nextId++);
     const { memoryBytes, cpuTimeSec, maxFds } = req.limits;
     const creds = req.credentials;
     const fields = [
-      id,
       req.exe,
       req.cwd,
       req.cgroupProcs ?? '',
@@ -126,17 +135,36 @@ export class Spawner {
       String(req.env.length),
       ...req.env,
     ];
+    return this.request('spawn', fields) as Promise<SpawnerProcess>;
+  }
+
+  /**
+   * Makes FIFOs (mode 0600) without a `mkfifo` process. Resolves with null when all were made, else
+   * the first that failed and why; goes on past a failure, like mkfifo(1).
+   */
+  mkfifo(paths: readonly string[]): Promise<{ path: string; errno: string } | null> {
+    return this.request('mkfifo', paths) as Promise<{ path: string; errno: string } | null>;
+  }
+
+  private request(verb: string, fields: readonly string[]): Promise<unknown> {
     if (fields.some((f) => f.includes('\0'))) {
       return Promise.reject(new Error('an argument or environment entry contains a NUL byte'));
     }
-    const body = Buffer.from(`${fields.join('\0')}\0`, 'utf8');
+    const child = this.child ?? this.launch();
+    const id = String(this.nextId++);
+    const body = Buffer.from(`${verb}\0${id}\0${fields.join('\0')}\0`, 'utf8');
     const frame = Buffer.allocUnsafe(4 + body.length);
     frame.writeUInt32LE(body.length, 0);
     body.copy(frame, 4);
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, fields });
+      const stdin = child.stdin;
       (child.stdout as Socket | null)?.ref(); // a reply is awaited: stay alive for it
-      child.stdin?.write(frame);
+      if (stdin === null) return;
+      // Requests made in the same turn go out in one write (a burst of starts is one syscall).
+      if (!stdin.writableCorked) process.nextTick(() => stdin.uncork());
+      stdin.cork();
+      stdin.write(frame);
     });
   }
 
@@ -181,8 +209,12 @@ export class Spawner {
     const request = this.pending.get(a);
     this.pending.delete(a);
     if (request === undefined) return;
+    if (kind === 'M') {
+      request.resolve(c === '-1' ? null : { path: request.fields[Number(c)] ?? '', errno: errnoName(b) });
+      return;
+    }
     if (kind === 'F') {
-      request.reject(new SpawnerStepError(b, ERRNO_NAMES.get(Number(c)) ?? `errno ${c}`));
+      request.reject(new SpawnerStepError(b, errnoName(c)));
       return;
     }
     const pid = Number(b);

@@ -28,6 +28,11 @@ export function spawnerAvailable(): boolean {
   return false;
 }
 
+/** The shared fork server when it may be used (see spawnerAvailable), else null. */
+export function forkServer(): Spawner | null {
+  return spawnerAvailable() ? spawner : null;
+}
+
 function spawnerStdio(target: number | 'ignore'): SpawnerStdio {
   if (target === 'ignore') return { path: '/dev/null', flags: 1 };
   try {
