@@ -94,12 +94,14 @@ export class Spawner {
   private silentDeaths = 0;
   private answered = false;
   private disabled = false;
+  private built: boolean | undefined;
 
   constructor(private readonly path: string = SPAWNER_PATH) {}
 
   /** False when the binary is missing or keeps dying: callers use the exec chain instead. */
   get available(): boolean {
-    return !this.disabled && existsSync(this.path);
+    this.built ??= existsSync(this.path); // looked for once: a binary removed later fails its launch
+    return !this.disabled && this.built;
   }
 
   /** The fork server's pid, or null while none runs (tests). */

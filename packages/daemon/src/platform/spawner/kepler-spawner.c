@@ -49,7 +49,6 @@ struct pending {
 
 static struct pending *pending;
 static size_t npending, cappending;
-static sigset_t chld_mask;
 
 static void die(const char *what) {
 	fprintf(stderr, "kepler-spawner: %s: %s\n", what, strerror(errno));
@@ -95,8 +94,7 @@ static void fail(int errfd, const char *step) {
 	memset(&f, 0, sizeof f);
 	strncpy(f.step, step, sizeof f.step - 1);
 	f.err = errno;
-	ssize_t ignored = write(errfd, &f, sizeof f);
-	(void)ignored;
+	if (write(errfd, &f, sizeof f) < 0) { /* nothing left to tell it with */ }
 	_exit(127);
 }
 
@@ -128,8 +126,7 @@ static void child(const struct request *r, int errfd) {
 		if (fd >= 0) {
 			char pid[24];
 			int n = snprintf(pid, sizeof pid, "%d", (int)getpid());
-			ssize_t ignored = write(fd, pid, (size_t)n);
-			(void)ignored;
+			if (write(fd, pid, (size_t)n) < 0) { /* ignored, see above */ }
 			close(fd);
 		}
 	}
@@ -183,7 +180,7 @@ static char *read_start_time(pid_t pid) {
 	return start;
 }
 
-/* Splits a frame into a request; NULL when it is malformed. Pointers point into `frame`. */
+/* Splits a frame into a request; -1 when it is malformed. Pointers point into `frame`. */
 static int parse(char *frame, size_t len, struct request *r, char ***vec) {
 	char *fields[FIXED_FIELDS];
 	char *p = frame, *end = frame + len;
@@ -323,6 +320,7 @@ static void reap(void) {
 }
 
 int main(void) {
+	sigset_t chld_mask;
 	sigemptyset(&chld_mask);
 	sigaddset(&chld_mask, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &chld_mask, NULL) < 0) die("sigprocmask");
