@@ -15,11 +15,13 @@ if ! pnpm --version >/dev/null 2>&1; then
   fi
 fi
 
-# util-linux gives setpriv and prlimit (privilege drop and rlimits before exec); python3 runs examples.
+# cc builds the daemon's fork server (packages/daemon/src/platform/spawner); util-linux gives setpriv
+# and prlimit (privilege drop and rlimits for hooks, and for services without the fork server);
+# python3 runs examples.
 missing=()
-for tool in setpriv prlimit mkfifo python3; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+for tool in cc setpriv prlimit mkfifo python3; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  apt-get update -qq && apt-get install -y -qq util-linux coreutils python3 >/dev/null
+  apt-get update -qq && apt-get install -y -qq gcc libc6-dev util-linux coreutils python3 >/dev/null
 fi
 
 pnpm install --frozen-lockfile --reporter=append-only | tail -n 3

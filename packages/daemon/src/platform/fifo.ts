@@ -3,6 +3,7 @@ import { constants, lstatSync, openSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { errnoCode, PlatformError } from './errors.js';
+import { forkServer } from './spawner/startViaSpawner.js';
 
 /**
  * Creates a FIFO (mode 0600) at `path` unless one is already there. Node has no mkfifo, so this runs
@@ -60,14 +61,15 @@ let batching = false;
 
 /**
  * createFifos without blocking the event loop: FIFOs requested in the same turn (or while a batch
- * runs) are checked together and the missing ones made by one asynchronous `mkfifo` per
- * MKFIFO_BATCH_PATHS paths, so starting 5,000 services costs ~40 short processes instead of 5,000
- * synchronous ones, and the caller does no file-system work before its first await. Existing FIFOs
+ * runs) are checked together and the missing ones made by one request to the fork server (see
+ * spawner/) or, without it, one asynchronous `mkfifo` per MKFIFO_BATCH_PATHS paths, and the caller
+ * does no file-system work before its first await. Also starts the fork server if none runs. Existing FIFOs
  * cost one lstat each and no process. Same checks and errors as createFifos.
  */
 export function ensureFifos(paths: readonly string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     queued.push({ paths: [...paths], resolve, reject });
+    forkServer()?.warm(); // a spawn follows: the server starts meanwhile
     if (!batching) {
       batching = true;
       setImmediate(() => void runBatches());
@@ -127,8 +129,21 @@ async function runBatches(): Promise<void> {
   batching = false;
 }
 
-/** Runs one `mkfifo`; resolves with its stderr (empty on success), never rejects. */
-function mkfifo(paths: string[]): Promise<string> {
+/**
+ * Makes FIFOs through the fork server (no process: a fork of the daemon costs more than the rest of
+ * a start), else with one `mkfifo` run; resolves with the reason of a failure (empty on success),
+ * never rejects.
+ */
+async function mkfifo(paths: string[]): Promise<string> {
+  const server = forkServer();
+  if (server !== null) {
+    try {
+      const failed = await server.mkfifo(paths);
+      return failed === null ? '' : `mkfifo: cannot create fifo '${failed.path}': ${failed.errno}`;
+    } catch {
+      // the fork server died meanwhile: mkfifo(1) below
+    }
+  }
   return new Promise((resolve) => {
     execFile('mkfifo', ['-m', '0600', '--', ...paths], { encoding: 'utf8' }, (err, _out, stderr) => {
       resolve(err ? stderr || String(err) : '');

@@ -1,6 +1,7 @@
 /**
  * The daemon's OS layer: the only place that spawns, signals, drops privileges and sets rlimits.
- * Linux only (reads /proc, uses util-linux's prlimit and setpriv, optionally cgroup v2).
+ * Linux only: reads /proc, starts services through its fork server (spawner/kepler-spawner.c, built
+ * with the package), else through util-linux's prlimit and setpriv; optionally cgroup v2.
  */
 export {
   cgroupPathForMarker,
@@ -33,6 +34,7 @@ export {
   type SpawnSpec,
   spawnService,
 } from './spawn.js';
+export { setSpawnerEnabled } from './spawner/startViaSpawner.js';
 export { LAUNCHES_PER_TURN, launchSlice, MAX_CONCURRENT_SPAWNS, spawnSlot } from './spawnPacing.js';
 export {
   KILL_WAIT_MAX_MS,

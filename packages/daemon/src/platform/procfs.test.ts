@@ -10,6 +10,7 @@ import {
   watchForeignExit,
 } from './procfs.js';
 import { spawnService } from './spawn.js';
+import { forkServer } from './spawner/startViaSpawner.js';
 
 const reaper = new Reaper();
 afterEach(() => reaper.killAll());
@@ -76,7 +77,7 @@ describe('start time and pid reuse', () => {
     expect(st).toEqual({
       pid: proc.pid,
       state: expect.stringMatching(/^[RSD]$/),
-      ppid: process.pid,
+      ppid: forkServer()?.pid ?? process.pid, // its parent: the fork server when built, else us
       pgid: proc.pid,
       startTime: proc.startTime,
     });

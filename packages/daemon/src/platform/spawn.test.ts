@@ -6,6 +6,9 @@ import {
   PY,
   Reaper,
   readAll,
+  SPAWN_PATHS,
+  type SpawnPath,
+  spawnWith,
   spec,
   TEST_PATH,
   uniqueName,
@@ -13,13 +16,14 @@ import {
 } from './__tests__/helpers.js';
 import { PlatformError } from './errors.js';
 import { readStartTime, readStat } from './procfs.js';
-import { DEFAULT_PATH, spawnService } from './spawn.js';
+import { DEFAULT_PATH } from './spawn.js';
 
 const reaper = new Reaper();
+let current: SpawnPath = 'exec chain';
 afterEach(() => reaper.killAll());
 
 async function run(command: string[], extra: Partial<Parameters<typeof spec>[0]> = {}) {
-  const proc = await spawnService(spec({ command, ...extra }));
+  const proc = await spawnWith(current, spec({ command, ...extra }));
   reaper.add(proc.pid);
   const [stdout, stderr, exit] = await Promise.all([readAll(proc.stdout), readAll(proc.stderr), proc.exited]);
   return { stdout: stdout.toString(), stderr: stderr.toString(), exit, pid: proc.pid };
@@ -35,7 +39,11 @@ async function spawnError(p: Promise<unknown>): Promise<PlatformError> {
   throw new Error('expected a PlatformError');
 }
 
-describe('spawnService', () => {
+describe.each(SPAWN_PATHS)('spawnService through the %s', (path) => {
+  beforeAll(() => {
+    current = path;
+  });
+
   test('reports the exit code', async () => {
     const { exit } = await run(['sh', '-c', 'exit 3']);
     expect(exit).toEqual({ code: 3, signal: null });
@@ -52,23 +60,25 @@ describe('spawnService', () => {
   });
 
   test('a missing binary is SPAWN_FAILED before anything runs', async () => {
-    const err = await spawnError(spawnService(spec({ command: ['kt-no-such-binary'] })));
+    const err = await spawnError(spawnWith(current, spec({ command: ['kt-no-such-binary'] })));
     expect(err.code).toBe('SPAWN_FAILED');
     expect(err.message).toBe('command not found: kt-no-such-binary');
   });
 
   test('a missing relative or absolute path is SPAWN_FAILED', async () => {
-    const err = await spawnError(spawnService(spec({ command: ['./nope.sh'], cwd: makeTmpDir() })));
+    const err = await spawnError(spawnWith(current, spec({ command: ['./nope.sh'], cwd: makeTmpDir() })));
     expect(err.message).toBe('command not found: ./nope.sh');
   });
 
   test('a bad working_dir is SPAWN_FAILED', async () => {
-    const missing = await spawnError(spawnService(spec({ command: ['true'], cwd: '/kt-does-not-exist' })));
+    const missing = await spawnError(
+      spawnWith(current, spec({ command: ['true'], cwd: '/kt-does-not-exist' })),
+    );
     expect(missing.code).toBe('SPAWN_FAILED');
     expect(missing.message).toBe('working_dir does not exist: /kt-does-not-exist');
     const file = join(makeTmpDir(), 'f');
     writeFileSync(file, '');
-    const notDir = await spawnError(spawnService(spec({ command: ['true'], cwd: file })));
+    const notDir = await spawnError(spawnWith(current, spec({ command: ['true'], cwd: file })));
     expect(notDir.message).toBe(`working_dir is not a directory: ${file}`);
   });
 
@@ -76,7 +86,7 @@ describe('spawnService', () => {
     const dir = makeTmpDir();
     writeFileSync(join(dir, 'script.sh'), '#!/bin/sh\necho hi\n');
     chmodSync(join(dir, 'script.sh'), 0o644);
-    const err = await spawnError(spawnService(spec({ command: ['./script.sh'], cwd: dir })));
+    const err = await spawnError(spawnWith(current, spec({ command: ['./script.sh'], cwd: dir })));
     expect(err.code).toBe('SPAWN_FAILED');
     expect(err.message).toMatch(/^permission denied: .*script\.sh is not executable by /);
   });
@@ -85,7 +95,7 @@ describe('spawnService', () => {
     const dir = makeTmpDir();
     writeFileSync(join(dir, 'script.sh'), '#!/kt/no/such/interpreter\n');
     chmodSync(join(dir, 'script.sh'), 0o755);
-    const err = await spawnError(spawnService(spec({ command: ['./script.sh'], cwd: dir })));
+    const err = await spawnError(spawnWith(current, spec({ command: ['./script.sh'], cwd: dir })));
     expect(err.code).toBe('SPAWN_FAILED');
     expect(err.message).toMatch(
       /^cannot start .*script\.sh: its interpreter \(#!\) or loader was not found$/,
@@ -101,7 +111,10 @@ describe('spawnService', () => {
   });
 
   test('leads its own session and process group', async () => {
-    const proc = await spawnService(spec({ command: ['sleep', '30'], stdout: 'ignore', stderr: 'ignore' }));
+    const proc = await spawnWith(
+      current,
+      spec({ command: ['sleep', '30'], stdout: 'ignore', stderr: 'ignore' }),
+    );
     reaper.add(proc.pid);
     const stat = readStat(proc.pid);
     expect(stat?.pgid).toBe(proc.pid);
@@ -163,7 +176,10 @@ describe('spawnService', () => {
     const { openSync, closeSync } = await import('node:fs');
     const fd = openSync(file, 'w');
     try {
-      const proc = await spawnService(spec({ command: ['echo', 'to-fd'], stdout: fd, stderr: 'ignore' }));
+      const proc = await spawnWith(
+        current,
+        spec({ command: ['echo', 'to-fd'], stdout: fd, stderr: 'ignore' }),
+      );
       reaper.add(proc.pid);
       expect(proc.stdout).toBeNull();
       await proc.exited;
@@ -202,7 +218,8 @@ describe('spawnService', () => {
 
   test('the pid stays the service pid through the exec chain', async () => {
     const limits = { memoryBytes: null, cpuTimeSec: null, maxFds: 64 };
-    const proc = await spawnService(
+    const proc = await spawnWith(
+      current,
       spec({ command: [PY, '-c', 'import os; print(os.getpid(), flush=True)'], limits }),
     );
     reaper.add(proc.pid);
@@ -212,14 +229,17 @@ describe('spawnService', () => {
 
   test('rejects invalid limits', async () => {
     const err = await spawnError(
-      spawnService(spec({ command: ['true'], limits: { memoryBytes: -1, cpuTimeSec: null, maxFds: null } })),
+      spawnWith(
+        current,
+        spec({ command: ['true'], limits: { memoryBytes: -1, cpuTimeSec: null, maxFds: null } }),
+      ),
     );
     expect(err.code).toBe('SPAWN_FAILED');
     expect(err.message).toContain('invalid limits.memory: -1');
   });
 
   test('start time is readable even for a process that exits at once', async () => {
-    const proc = await spawnService(spec({ command: ['true'], stdout: 'ignore', stderr: 'ignore' }));
+    const proc = await spawnWith(current, spec({ command: ['true'], stdout: 'ignore', stderr: 'ignore' }));
     expect(proc.startTime).toMatch(/^\d+$/);
     await proc.exited;
     await waitFor(() => readStartTime(proc.pid) === null, 'reaped');

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { acquireCgroup, type CgroupLease } from './cgroups.js';
 import { errnoCode, PlatformError } from './errors.js';
 import { assertMarker, readStat } from './procfs.js';
+import { spawnerAvailable, startViaSpawner } from './spawner/startViaSpawner.js';
 import { forkTurn } from './spawnPacing.js';
 import { type ResolvedUser, resolveUser } from './users.js';
 
@@ -89,7 +90,7 @@ function helper(name: string): string {
   return found;
 }
 
-function spawnFailed(message: string, cause?: unknown): PlatformError {
+export function spawnFailed(message: string, cause?: unknown): PlatformError {
   return new PlatformError('SPAWN_FAILED', message, cause === undefined ? undefined : { cause });
 }
 
@@ -228,12 +229,16 @@ function checkLimits(limits: SpawnSpec['limits']): void {
  * the daemon is not root. Then spawns detached (own session and process group, pgid == pid) with
  * stdin from /dev/null and exactly `spec.env`.
  *
- * Privileges and limits are applied in the child by exec-in-place helpers from util-linux, in the
- * order limits, supplementary groups, gid, uid, exec: `prlimit --as --cpu --nofile -- setpriv --reuid
- * --regid --groups -- argv`. setpriv is used whenever the uid, gid or group list differ from the
- * daemon's, so the daemon's own supplementary groups (e.g. `kepler`) never reach the service. argv[0]
- * is replaced by its resolved absolute path. A failure inside the chain after validation (a race,
- * e.g. the binary removed) shows as exit 126/127 with a message on the service's stderr.
+ * Services (stdout and stderr fds or `'ignore'`) start through the fork server (spawner/): its
+ * child joins the cgroup, sets the limits, then the supplementary groups, gid and uid, and execs the
+ * command, one exec in all; a step that fails there rejects with SPAWN_FAILED naming it (`cannot
+ * start /bin/x: limits.max_fds: EPERM`). As root the credentials are always set, so the daemon's own
+ * supplementary groups (e.g. `kepler`) never reach the service. Hooks and probes (`'pipe'`), and
+ * everything when the fork server is not built, go through the exec chain instead: exec-in-place
+ * helpers in the same order, `sh` (cgroup) -> `prlimit --as --cpu --nofile` -> `setpriv --reuid
+ * --regid --groups` -> argv, where setpriv is used whenever the uid, gid or group list differ from
+ * the daemon's, and a failure inside the chain after validation shows as exit 126/127 with a message
+ * on the process's stderr. Either way argv[0] is replaced by its resolved absolute path.
  *
  * Does not wait for the process to be "ready"; never blocks the event loop beyond the fork itself.
  */
@@ -273,6 +278,9 @@ export async function spawnService(spec: SpawnSpec): Promise<SpawnedProcess> {
   const exe = await resolveCommand(spec.command[0] ?? '', spec.cwd, env.PATH, user);
   const lease = spec.marker !== undefined ? await acquireCgroup(spec.marker) : null;
   try {
+    if (spec.stdout !== 'pipe' && spec.stderr !== 'pipe' && spawnerAvailable()) {
+      return await startViaSpawner(spec, exe, env, isRoot ? user : null, lease);
+    }
     return await forkAndExec(
       spec,
       exe,

@@ -1,12 +1,23 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isRoot, makeTmpDir, Reaper, readAll, spec, TEST_PATH, uniqueName } from './__tests__/helpers.js';
+import {
+  isRoot,
+  makeTmpDir,
+  Reaper,
+  readAll,
+  SPAWN_PATHS,
+  type SpawnPath,
+  spawnWith,
+  spec,
+  TEST_PATH,
+  uniqueName,
+} from './__tests__/helpers.js';
 import { PlatformError } from './errors.js';
-import { spawnService } from './spawn.js';
 import { groupIdByName, KEPLER_GROUP_NAME, resolveUser } from './users.js';
 
 const reaper = new Reaper();
+let current: SpawnPath = 'exec chain';
 afterEach(() => reaper.killAll());
 
 /** shadow-utils lock /etc/passwd; other test files may be creating users at the same time. */
@@ -27,7 +38,7 @@ function gidOf(name: string): number {
 }
 
 async function run(command: string[], extra: Partial<Parameters<typeof spec>[0]> = {}) {
-  const proc = await spawnService(spec({ command, ...extra }));
+  const proc = await spawnWith(current, spec({ command, ...extra }));
   reaper.add(proc.pid);
   const [stdout, stderr, exit] = await Promise.all([readAll(proc.stdout), readAll(proc.stderr), proc.exited]);
   if (exit.code !== 0) throw new Error(`${command.join(' ')} failed: ${stderr.toString()}`);
@@ -97,10 +108,14 @@ describe('resolveUser (no privileges needed)', () => {
   });
 });
 
-const privileged = isRoot ? describe : describe.skip;
 if (!isRoot) console.warn('not root: privilege-dropping tests skipped');
 
-privileged('privilege dropping (root)', () => {
+const privilegedEach = isRoot ? describe.each(SPAWN_PATHS) : describe.skip.each(SPAWN_PATHS);
+privilegedEach('privilege dropping (root) through the %s', (path) => {
+  beforeAll(() => {
+    current = path;
+  });
+
   const user = uniqueName();
   const primary = `${user}p`;
   const extra = `${user}x`;
@@ -228,7 +243,7 @@ privileged('privilege dropping (root)', () => {
       ['kt_nobody_here', null, 'unknown user: kt_nobody_here'],
       [user, 'kt_nogroup_here', 'unknown group: kt_nogroup_here'],
     ] as const) {
-      const err = await spawnService(spec({ command, user: u, group: g })).catch((e: unknown) => e);
+      const err = await spawnWith(current, spec({ command, user: u, group: g })).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PlatformError);
       expect(err).toMatchObject({ code: 'SPAWN_FAILED', message });
     }
@@ -239,7 +254,7 @@ privileged('privilege dropping (root)', () => {
     const dir = makeTmpDir();
     writeFileSync(join(dir, 'root-only'), '#!/bin/sh\necho ran\n');
     chmodSync(join(dir, 'root-only'), 0o700);
-    const err = await spawnService(spec({ command: [join(dir, 'root-only')], user })).catch(
+    const err = await spawnWith(current, spec({ command: [join(dir, 'root-only')], user })).catch(
       (e: unknown) => e,
     );
     expect(err).toMatchObject({ code: 'SPAWN_FAILED' });

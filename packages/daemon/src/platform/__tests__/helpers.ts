@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { createFifo, openFifoForChild, openFifoReader } from '../fifo.js';
 import { findProcessesByMarker } from '../procfs.js';
-import type { SpawnSpec } from '../spawn.js';
+import { type SpawnedProcess, type SpawnSpec, spawnService } from '../spawn.js';
+import { setSpawnerEnabled } from '../spawner/startViaSpawner.js';
 
 export const TEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** The system python (pyenv shims are slow bash scripts). */
@@ -103,5 +105,41 @@ export class Reaper {
       }
     }
     this.pgids.clear();
+  }
+}
+
+/** The two ways spawnService starts a process: each platform test runs through both. */
+export const SPAWN_PATHS = ['exec chain', 'fork server'] as const;
+export type SpawnPath = (typeof SPAWN_PATHS)[number];
+
+/**
+ * spawnService through `path`. The fork server (kepler-spawner, built by `pnpm run build`) takes
+ * fds and `'ignore'`, not `'pipe'`: there `'pipe'` outputs become FIFOs, as for services, and the
+ * FIFO readers stand in for stdout/stderr.
+ */
+export async function spawnWith(path: SpawnPath, s: SpawnSpec): Promise<SpawnedProcess> {
+  setSpawnerEnabled(path === 'fork server');
+  if (path === 'exec chain' || (s.stdout !== 'pipe' && s.stderr !== 'pipe')) return spawnService(s);
+  const dir = makeTmpDir();
+  const fds: number[] = [];
+  const readers: Record<'stdout' | 'stderr', Readable | null> = { stdout: null, stderr: null };
+  const target = (stream: 'stdout' | 'stderr'): number | 'ignore' => {
+    const t = s[stream];
+    if (t !== 'pipe') return t;
+    const path = join(dir, stream);
+    createFifo(path);
+    const fd = openFifoForChild(path);
+    fds.push(fd);
+    readers[stream] = openFifoReader(path);
+    return fd;
+  };
+  try {
+    const proc = await spawnService({ ...s, stdout: target('stdout'), stderr: target('stderr') });
+    return { ...proc, ...readers };
+  } catch (err) {
+    for (const r of Object.values(readers)) r?.destroy();
+    throw err;
+  } finally {
+    for (const fd of fds) closeSync(fd);
   }
 }
