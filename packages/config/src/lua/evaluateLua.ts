@@ -36,6 +36,8 @@ export interface LuaStageInput {
   /** Override of `LUA_DEADLINE_MS` (tests). */
   readonly deadlineMs?: number;
   readonly onPrint?: (text: string) => void;
+  /** Receives the absolute path of every Lua file read (`!lua_file`, `require`). */
+  readonly onFileRead?: (path: string) => void;
 }
 
 /** Evaluates all Lua in `input.raw`, reporting failures to `issues`. A config without Lua is returned as is. */
@@ -46,6 +48,7 @@ export async function evaluateLua(input: LuaStageInput, issues: IssueCollector):
     sysEnv: input.env,
     ...(input.deadlineMs !== undefined ? { deadlineMs: input.deadlineMs } : {}),
     ...(input.onPrint ? { onPrint: input.onPrint } : {}),
+    ...(input.onFileRead ? { onFileRead: input.onFileRead } : {}),
   });
   try {
     const stage = new LuaStage(new LuaBlockRunner(evaluator, issues), input);
