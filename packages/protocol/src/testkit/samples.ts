@@ -81,6 +81,14 @@ export const REQUEST_SAMPLES: { readonly [K in RequestType]: readonly Requests[K
     { type: 'stop', config: configRef, services: ['web'], signal: 'SIGINT', clean: true },
   ],
   recreate: [{ type: 'recreate', config: configRef }],
+  up: [
+    { type: 'up', config: configRef, services: [], mode: 'detach' },
+    { type: 'up', config: configRef, services: ['web'], mode: 'wait', timeoutMs: 5000, dryRun: true },
+  ],
+  down: [
+    { type: 'down', config: configRef },
+    { type: 'down', config: configRef, clean: true },
+  ],
   logs: [
     { type: 'logs', config: configRef, services: [] },
     { type: 'logs', config: configRef, services: ['web'], head: 10, tail: 0, noHook: true, follow: true },
@@ -113,6 +121,7 @@ export const RESULT_SAMPLES: { readonly [K in RequestType]: readonly ResultOf[K]
       services: [serviceInfo],
       warnings: [{ config: '/srv/app/kepler.yaml', message: 'state.json was invalid when loaded: x' }],
     },
+    { services: [serviceInfo], stale: ['/srv/app/kepler.yaml'] },
   ],
   start: [
     { started: ['web'], alreadyRunning: [], deferred: [], services: [serviceInfo] },
@@ -131,9 +140,31 @@ export const RESULT_SAMPLES: { readonly [K in RequestType]: readonly ResultOf[K]
       services: [],
     },
   ],
-  restart: [{ started: ['web'], alreadyRunning: [], deferred: [], services: [] }],
+  restart: [{ started: ['web'], alreadyRunning: [], deferred: [], services: [], stale: true }],
   stop: [{ stopped: ['web', 'db'], cleaned: false }],
   recreate: [{ hash: 'deadbeef', services: ['web', 'db'] }],
+  up: [
+    {
+      started: ['web'],
+      alreadyRunning: ['db'],
+      deferred: [],
+      services: [serviceInfo],
+      plan: {
+        services: [
+          { service: 'web', action: 'recreate', reasons: ['environment: +DEBUG, ~PORT'] },
+          { service: 'db', action: 'unchanged', reasons: [] },
+          { service: 'old', action: 'remove', reasons: [] },
+        ],
+        kepler: ['kepler.logs: affects web'],
+      },
+      dryRun: false,
+    },
+    { started: [], alreadyRunning: [], deferred: [], services: [], plan: { services: [], kepler: [] }, dryRun: true },
+  ],
+  down: [
+    { stopped: ['web', 'db'], cleaned: false, forgotten: true },
+    { stopped: [], cleaned: true, forgotten: false },
+  ],
   logs: [
     { lines: 0 },
     { lines: 1500 },
@@ -188,6 +219,12 @@ export const EVENT_SAMPLES: {
   quiescent: [{ type: 'quiescent' }],
   begun: [
     { type: 'begun', started: ['web', 'db'], alreadyRunning: [] },
-    { type: 'begun', started: [], alreadyRunning: ['web'] },
+    { type: 'begun', started: [], alreadyRunning: ['web'], stale: true },
+  ],
+  plan: [
+    {
+      type: 'plan',
+      plan: { services: [{ service: 'cache', action: 'create', reasons: [] }], kepler: [] },
+    },
   ],
 };
