@@ -1,9 +1,11 @@
 import { homedir } from 'node:os';
+import { basename } from 'node:path';
 import type { ServiceInfo } from '@kepler/protocol';
 import { Command, Option } from 'clipanion';
 import { CliError, EXIT_OK } from '../errors.js';
 import { notLoadedLine } from '../format/notes.js';
 import { renderPsTable, serviceToJson } from '../format/services.js';
+import { staleLine } from '../format/upPlan.js';
 import { ConfigCommand } from './BaseCommand.js';
 
 /** `kepler ps [SERVICE...] [--all] [--json]`. */
@@ -54,8 +56,11 @@ export class PsCommand extends ConfigCommand {
     const services = filterServices(result.services, this.services, config?.path);
     // On stderr in every mode: `--json` stays an array of services.
     for (const w of result.warnings ?? []) this.err(`warning: ${w.config}: ${w.message}\n`);
+    const stale = new Set(result.stale ?? []);
+    // The config as the user named it; with --all, each stale config's path.
+    for (const path of stale) this.err(`${staleLine(config ? (this.file ?? basename(path)) : path)}\n`);
     if (this.json) {
-      this.printJson(services.map(serviceToJson));
+      this.printJson(services.map((s) => ({ ...serviceToJson(s), stale: stale.has(s.config) })));
       return EXIT_OK;
     }
     this.out(

@@ -214,7 +214,13 @@ describe('require', () => {
   it('reports every Lua file it reads (what the snapshot was baked from)', async () => {
     const read: string[] = [];
     await bakeYaml(
-      y('services:', '  a:', '    command: !lua_file cmd.lua', '  b:', '    command: !lua return require("lib.util")'),
+      y(
+        'services:',
+        '  a:',
+        '    command: !lua_file cmd.lua',
+        '  b:',
+        '    command: !lua return require("lib.util")',
+      ),
       {
         files: { 'cmd.lua': 'return {"x"}\n', 'lib/util.lua': 'return {"y"}\n' },
         onLuaFileRead: (path) => read.push(path),

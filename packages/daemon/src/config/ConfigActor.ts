@@ -1,12 +1,12 @@
 import type { BakedConfig } from '@kepler/config';
 import type { LogLine, ServiceInfo, UpPlan } from '@kepler/protocol';
 import { isActive, PENDING_OR_ACTIVE_STATUSES } from '@kepler/protocol';
+import { sourcesOf } from '../bake/bakeOffThread.js';
+import { hashesByPath } from '../bake/bakeSources.js';
 import { DaemonError } from '../errors.js';
 import { OpQueue } from '../service/OpQueue.js';
 import { ServiceRuntime } from '../service/ServiceRuntime.js';
 import { toServiceInfo } from '../service/serviceState.js';
-import { sourcesOf } from '../bake/bakeOffThread.js';
-import { hashesByPath } from '../bake/bakeSources.js';
 import { ConfigHost } from './ConfigHost.js';
 import { startupCluster, stopOrder, withDependencies } from './dependencies/dependencies.js';
 import { diffSnapshots } from './snapshotDiff.js';
@@ -85,12 +85,17 @@ export class ConfigActor extends ConfigHost {
     const busy = [...this.services.values()].filter(
       (rt) =>
         action.get(rt.name) !== 'unchanged' &&
-        (rt.desired === 'run' || PENDING_OR_ACTIVE_STATUSES.has(rt.state.status) || this.untracked.has(rt.name)),
+        (rt.desired === 'run' ||
+          PENDING_OR_ACTIVE_STATUSES.has(rt.state.status) ||
+          this.untracked.has(rt.name)),
     );
     const again = busy.filter((rt) => action.get(rt.name) !== 'remove').map((rt) => rt.name);
     for (const rt of busy) rt.withdrawWish();
     const failures: string[] = [];
-    for (const n of stopOrder(this.baked, busy.map((rt) => rt.name))) {
+    for (const n of stopOrder(
+      this.baked,
+      busy.map((rt) => rt.name),
+    )) {
       const rt = this.services.get(n)!;
       await rt
         .stop()
@@ -133,8 +138,7 @@ export class ConfigActor extends ConfigHost {
     const alreadyRunning: string[] = [];
     for (const name of targets) {
       const rt = this.services.get(name)!;
-      if (PENDING_OR_ACTIVE_STATUSES.has(rt.state.status) && rt.desired === 'run')
-        alreadyRunning.push(name);
+      if (PENDING_OR_ACTIVE_STATUSES.has(rt.state.status) && rt.desired === 'run') alreadyRunning.push(name);
       else started.push(name);
     }
     // Refused before the plan is reported: a foreground start must not announce what it will follow.

@@ -119,7 +119,10 @@ test('the kepler: section names the services it affects', async () => {
   const p = await plan(
     { api, db: { command: ['db'], logs: { max_size: '1MB' } } },
     { api, db: { command: ['db'], logs: { max_size: '1MB' } } },
-    { before: { logs: { max_size: '2MB' } }, after: { logs: { max_size: '4MB' }, hooks: { pre_start: { run: 'x' } } } },
+    {
+      before: { logs: { max_size: '2MB' } },
+      after: { logs: { max_size: '4MB' }, hooks: { pre_start: { run: 'x' } } },
+    },
   );
   expect(lines(p)).toEqual(['api recreate logs.max_size 2MB -> 4MB', 'db unchanged']);
   expect(p.kepler).toEqual([

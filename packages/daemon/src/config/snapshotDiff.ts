@@ -77,12 +77,14 @@ function serviceReasons(
   if (a.envFile !== b.envFile) reasons.push(`env_file ${a.envFile ?? '(none)'} -> ${b.envFile ?? '(none)'}`);
   else if (b.envFile !== null && hashes.running && hashes.next) {
     const was = hashes.running.get(b.envFile);
-    if (was !== undefined && was !== hashes.next.get(b.envFile)) reasons.push(`env_file ${basename(b.envFile)} changed`);
+    if (was !== undefined && was !== hashes.next.get(b.envFile))
+      reasons.push(`env_file ${basename(b.envFile)} changed`);
   }
   if (a.sysEnv !== b.sysEnv) reasons.push(`sys_env ${a.sysEnv} -> ${b.sysEnv}`);
   const deps = keyChanges(a.dependsOn, b.dependsOn);
   if (deps) reasons.push(`depends_on: ${deps}`);
-  if (a.restart.policy !== b.restart.policy) reasons.push(`restart ${a.restart.policy} -> ${b.restart.policy}`);
+  if (a.restart.policy !== b.restart.policy)
+    reasons.push(`restart ${a.restart.policy} -> ${b.restart.policy}`);
   if (!same(a.restart.watch, b.restart.watch)) reasons.push('restart.watch');
   if (!same(a.restart.backoff, b.restart.backoff)) reasons.push('restart.backoff');
   reasons.push(...healthcheckReasons(a.healthcheck, b.healthcheck));
@@ -147,7 +149,10 @@ function fieldReasons(prefix: string, a: object, b: object, names: FieldNames): 
 }
 
 /** `+ADDED, ~CHANGED, -REMOVED` (each sorted), or null when the two maps are equal. */
-function keyChanges(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): string | null {
+function keyChanges(
+  a: Readonly<Record<string, unknown>>,
+  b: Readonly<Record<string, unknown>>,
+): string | null {
   const added = Object.keys(b).filter((k) => !Object.hasOwn(a, k));
   const removed = Object.keys(a).filter((k) => !Object.hasOwn(b, k));
   const changed = Object.keys(b).filter((k) => Object.hasOwn(a, k) && !same(a[k], b[k]));
@@ -166,22 +171,33 @@ function keyChanges(a: Readonly<Record<string, unknown>>, b: Readonly<Record<str
  * into each service's (sys_env, timeout, logs), so those services are recreated by their own diff;
  * global hooks affect no running service and run at the next start or stop of the whole config.
  */
-function keplerChanges(running: BakedConfig, next: BakedConfig, services: readonly ServiceChange[]): string[] {
+function keplerChanges(
+  running: BakedConfig,
+  next: BakedConfig,
+  services: readonly ServiceChange[],
+): string[] {
   const a = running.kepler;
   const b = next.kepler;
   const touched = (word: string) =>
-    services.filter((c) => c.action === 'recreate' && c.reasons.some((r) => r.startsWith(word))).map((c) => c.service);
+    services
+      .filter((c) => c.action === 'recreate' && c.reasons.some((r) => r.startsWith(word)))
+      .map((c) => c.service);
   const affects = (names: string[]) => (names.length ? `affects ${names.join(', ')}` : 'affects no service');
   const out: string[] = [];
   if (a.sysEnv !== b.sysEnv) {
     out.push(`kepler.sys_env ${a.sysEnv} -> ${b.sysEnv}: ${affects(touched('environment'))}`);
   }
   if (a.timeoutMs !== b.timeoutMs) {
-    out.push(`kepler.timeout ${duration(a.timeoutMs)} -> ${duration(b.timeoutMs)}: ${affects(touched('depends_on'))}`);
+    out.push(
+      `kepler.timeout ${duration(a.timeoutMs)} -> ${duration(b.timeoutMs)}: ${affects(touched('depends_on'))}`,
+    );
   }
   if (!same(a.logs, b.logs)) out.push(`kepler.logs: ${affects(touched('logs'))}`);
   const hooks = keyChanges(a.hooks, b.hooks);
-  if (hooks) out.push(`kepler.hooks: ${hooks}: affects no running service (they run at the next start or stop of all)`);
+  if (hooks)
+    out.push(
+      `kepler.hooks: ${hooks}: affects no running service (they run at the next start or stop of all)`,
+    );
   return out;
 }
 

@@ -159,7 +159,14 @@ export const RESULT_SAMPLES: { readonly [K in RequestType]: readonly ResultOf[K]
       },
       dryRun: false,
     },
-    { started: [], alreadyRunning: [], deferred: [], services: [], plan: { services: [], kepler: [] }, dryRun: true },
+    {
+      started: [],
+      alreadyRunning: [],
+      deferred: [],
+      services: [],
+      plan: { services: [], kepler: [] },
+      dryRun: true,
+    },
   ],
   down: [
     { stopped: ['web', 'db'], cleaned: false, forgotten: true },

@@ -1,7 +1,19 @@
 /** The parsers of stream events, one per event type (`StreamEvent` in messages.ts). */
 
 import type { StreamEvent } from '../messages.js';
-import { arrayOf, bool, type Check, fail, literal, nullable, obj, optional, record, status, str } from './fields.js';
+import {
+  arrayOf,
+  bool,
+  type Check,
+  fail,
+  literal,
+  nullable,
+  obj,
+  optional,
+  record,
+  status,
+  str,
+} from './fields.js';
 import { logLine, serviceInfo, upPlan } from './results.js';
 
 type EventType = StreamEvent['type'];

@@ -1,12 +1,12 @@
 import type { ConfigRegistry } from '../../config/ConfigRegistry.js';
 import { helloHandler, pruneHandler, shutdownHandler, statusHandler } from './daemon.js';
+import { downHandler } from './down.js';
 import type { DaemonInfo, HandlerTable } from './HandlerTable.js';
 import { logsHandler } from './logs.js';
 import { psHandler } from './ps.js';
 import { recreateHandler } from './recreate.js';
 import { restartHandler, startHandler } from './startModes.js';
 import { stopHandler } from './stop.js';
-import { downHandler } from './down.js';
 import { upHandler } from './up.js';
 
 /** The daemon's handler table: each request type and the file of its handler. */
