@@ -5,7 +5,6 @@ import { sourcesOf } from '../bake/bakeOffThread.js';
 import { hashesByPath } from '../bake/bakeSources.js';
 import { DaemonError } from '../errors.js';
 import { OpQueue } from '../service/OpQueue.js';
-import { ServiceRuntime } from '../service/ServiceRuntime.js';
 import { toServiceInfo } from '../service/serviceState.js';
 import { ConfigHost } from './ConfigHost.js';
 import { startupCluster, stopOrder, withDependencies } from './dependencies/dependencies.js';
@@ -92,10 +91,11 @@ export class ConfigActor extends ConfigHost {
     const again = busy.filter((rt) => action.get(rt.name) !== 'remove').map((rt) => rt.name);
     for (const rt of busy) rt.withdrawWish();
     const failures: string[] = [];
-    for (const n of stopOrder(
+    const order = stopOrder(
       this.baked,
       busy.map((rt) => rt.name),
-    )) {
+    );
+    for (const n of order) {
       const rt = this.services.get(n)!;
       await rt
         .stop()
@@ -103,28 +103,8 @@ export class ConfigActor extends ConfigHost {
         .catch((e: unknown) => failures.push(`${n}: ${(e as Error).message}`));
     }
     if (failures.length) this.log(`up of ${this.path}: stops had errors: ${failures.join('; ')}`);
-    const previous = new Map(this.services);
-    this.baked = next;
-    this.sources = sourcesOf(next);
-    this.services.clear();
-    for (const name of next.serviceOrder) {
-      const old = previous.get(name);
-      if (old && action.get(name) === 'unchanged') {
-        old.adoptSpec(next.services[name]!);
-        this.services.set(name, old);
-        continue;
-      }
-      const rt = new ServiceRuntime(next.services[name]!, this);
-      if (old) {
-        old.detach();
-        rt.carryStateFrom(old);
-      } else this.records.forget(name);
-      this.services.set(name, rt);
-    }
-    for (const [name, old] of previous) if (!this.services.has(name)) old.detach();
-    this.dir.copySources(next);
-    await this.writeSnapshot();
-    this.records.writeNow();
+    const unchanged = plan.services.filter((c) => c.action === 'unchanged').map((c) => c.service);
+    await this.adoptSnapshot(next, new Set(unchanged));
     return again;
   }
 
@@ -250,21 +230,7 @@ export class ConfigActor extends ConfigHost {
           `cannot recreate ${this.path} while services run (${busy.map((r) => r.name).join(', ')}): \`kepler up\` applies changes without stopping everything (or \`kepler stop\` first)`,
         );
       }
-      const previous = new Map(this.services);
-      for (const rt of this.services.values()) rt.detach();
-      this.baked = baked;
-      this.sources = sourcesOf(baked);
-      this.services.clear();
-      for (const name of baked.serviceOrder) {
-        const rt = new ServiceRuntime(baked.services[name]!, this);
-        const old = previous.get(name);
-        if (old) rt.carryStateFrom(old);
-        else this.records.forget(name);
-        this.services.set(name, rt);
-      }
-      this.dir.copySources(this.baked);
-      await this.writeSnapshot();
-      this.records.writeNow();
+      await this.adoptSnapshot(baked);
     });
   }
 

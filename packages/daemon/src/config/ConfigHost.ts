@@ -217,6 +217,40 @@ export class ConfigHost implements ServiceHost {
 
   // ---- helpers ----------------------------------------------------------------------------------
 
+  /**
+   * Replaces the snapshot by `next` (recreate, up). Services named in `unchanged` keep their runtime,
+   * and so their process, with the new definition; every other service of `next` gets a new runtime
+   * that continues its predecessor's state (stopped by the caller); services `next` lacks are
+   * detached. Then the copies of the sources, the snapshot and state.json are written.
+   */
+  protected async adoptSnapshot(
+    next: BakedConfig,
+    unchanged: ReadonlySet<string> = new Set(),
+  ): Promise<void> {
+    const previous = new Map(this.services);
+    this.baked = next;
+    this.sources = sourcesOf(next);
+    this.services.clear();
+    for (const name of next.serviceOrder) {
+      const old = previous.get(name);
+      if (old && unchanged.has(name)) {
+        old.adoptSpec(next.services[name]!);
+        this.services.set(name, old);
+        continue;
+      }
+      const rt = new ServiceRuntime(next.services[name]!, this);
+      if (old) {
+        old.detach();
+        rt.carryStateFrom(old);
+      } else this.records.forget(name);
+      this.services.set(name, rt);
+    }
+    for (const [name, old] of previous) if (!this.services.has(name)) old.detach();
+    this.dir.copySources(next);
+    await this.writeSnapshot();
+    this.records.writeNow();
+  }
+
   /** Writes the snapshot later daemon restarts run from, and the spawn journal's blank records. */
   protected async writeSnapshot(): Promise<void> {
     await this.dir.writeSnapshot(this.baked);
