@@ -13,8 +13,8 @@ export class DownCommand extends ConfigCommand {
       Stops the config's services (dependents first, with the global and service stop hooks, as
       \`kepler stop\`), then forgets the snapshot, so the next command (\`start\`, \`up\`) bakes the file
       afresh. Logs and state stay. \`--clean\` also runs the \`pre_cleanup\` hook and removes the config's
-      state directory, as \`kepler stop --clean\` does. A config the daemon has no snapshot of is left
-      alone (nothing of it runs).
+      state directory, as \`kepler stop --clean\` does. Without \`--clean\`, a config the daemon has no
+      snapshot of is left alone (nothing of it runs, and it is not baked).
     `,
     examples: [
       ['Stop and re-bake on the next start', '$0 down && $0 start -d'],
