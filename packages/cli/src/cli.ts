@@ -6,6 +6,7 @@ import { DaemonRestartCommand } from './commands/daemon/restart.js';
 import { DaemonStartCommand } from './commands/daemon/start.js';
 import { DaemonStatusCommand } from './commands/daemon/status.js';
 import { DaemonStopCommand } from './commands/daemon/stop.js';
+import { DownCommand } from './commands/down.js';
 import { LogsCommand } from './commands/logs.js';
 import { PruneCommand } from './commands/prune.js';
 import { PsCommand } from './commands/ps.js';
@@ -13,6 +14,7 @@ import { RecreateCommand } from './commands/recreate.js';
 import { RestartCommand } from './commands/restart.js';
 import { StartCommand } from './commands/start.js';
 import { StopCommand } from './commands/stop.js';
+import { UpCommand } from './commands/up.js';
 import { CliError, EXIT_FAILURE } from './errors.js';
 import { describeParseError } from './parseErrors.js';
 import { CLI_VERSION } from './version.js';
@@ -82,6 +84,8 @@ export const COMMANDS: readonly CommandClass[] = [
   RestartCommand,
   PsCommand,
   LogsCommand,
+  UpCommand,
+  DownCommand,
   RecreateCommand,
   PruneCommand,
   ConfigPrintCommand,

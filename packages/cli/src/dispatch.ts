@@ -20,6 +20,8 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { path: ['ps'], load: async () => (await import('./commands/ps.js')).PsCommand },
   { path: ['logs'], load: async () => (await import('./commands/logs.js')).LogsCommand },
   { path: ['recreate'], load: async () => (await import('./commands/recreate.js')).RecreateCommand },
+  { path: ['up'], load: async () => (await import('./commands/up.js')).UpCommand },
+  { path: ['down'], load: async () => (await import('./commands/down.js')).DownCommand },
   { path: ['prune'], load: async () => (await import('./commands/prune.js')).PruneCommand },
   { path: ['config'], load: async () => (await import('./commands/config.js')).ConfigPrintCommand },
   {

@@ -36,6 +36,11 @@ export interface LoadConfigOptions {
   readonly luaDeadlineMs?: number;
   /** Receives Lua `print` output (default: stderr, prefixed `[lua]`). */
   readonly onLuaPrint?: (text: string) => void;
+  /**
+   * Receives the absolute path of every Lua file the bake read (`!lua_file`, `require`d modules): with
+   * the config file and `BakedConfig.envFiles`, what the snapshot was baked from.
+   */
+  readonly onLuaFileRead?: (path: string) => void;
 }
 
 /**
@@ -64,6 +69,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<BakedConfi
       env: options.env,
       ...(options.luaDeadlineMs !== undefined ? { deadlineMs: options.luaDeadlineMs } : {}),
       ...(options.onLuaPrint ? { onPrint: options.onLuaPrint } : {}),
+      ...(options.onLuaFileRead ? { onFileRead: options.onLuaFileRead } : {}),
     },
     issues,
   );

@@ -148,6 +148,27 @@ export interface StartOptions {
   readonly timeoutMs?: number;
 }
 
+/** What `kepler up` does to one service (see `UpPlan`). */
+export interface ServiceChange {
+  readonly service: string;
+  /**
+   * `unchanged`: left as it is (running ones keep their process). `recreate`: its definition changed;
+   * stopped and started again if it runs. `restart`: a `restart: true` dependent of a recreated service.
+   * `create`: new in the file. `remove`: gone from the file; stopped, its logs kept until prune.
+   */
+  readonly action: 'unchanged' | 'recreate' | 'restart' | 'create' | 'remove';
+  /** Why, in the config's words (`environment: +DEBUG, ~PORT`, `healthcheck.interval 10s -> 5s`). */
+  readonly reasons: readonly string[];
+}
+
+/** `kepler up`'s plan: the freshly baked snapshot against the running one. */
+export interface UpPlan {
+  /** Every service of the new snapshot in its order, then those it removes. */
+  readonly services: readonly ServiceChange[];
+  /** Changes under `kepler:`, each naming the services it affects. */
+  readonly kepler: readonly string[];
+}
+
 export interface Requests {
   hello: { type: 'hello'; protocol: number; client: string };
   status: { type: 'status' };
@@ -165,6 +186,13 @@ export interface Requests {
     clean?: boolean;
   };
   recreate: { type: 'recreate'; config: ConfigRef };
+  /**
+   * Bakes the config afresh, applies the difference to the running snapshot (only what changed is
+   * stopped and started again), then starts like `start`. `dryRun`: only the plan, nothing changes.
+   */
+  up: { type: 'up'; dryRun?: boolean } & StartOptions;
+  /** Stops every service of the config and forgets its snapshot; `clean` as `stop --clean`. */
+  down: { type: 'down'; config: ConfigRef; clean?: boolean };
   logs: {
     type: 'logs';
     config: ConfigRef;
@@ -202,6 +230,14 @@ export interface StartResult {
     readonly lastLines: readonly LogLine[];
   };
   readonly services: readonly ServiceInfo[];
+  /** A file the snapshot was baked from changed since (`kepler up` applies it). Absent means no. */
+  readonly stale?: boolean;
+}
+
+/** The result of `up`: the plan, and (unless a dry run) the start that followed it. */
+export interface UpResult extends StartResult {
+  readonly plan: UpPlan;
+  readonly dryRun: boolean;
 }
 
 /** Why a service's own stored output is gone: the retention setting that cleared it. */
@@ -238,11 +274,16 @@ export interface ResultOf {
     loaded?: boolean;
     /** Config-level problems (absent when there are none; older daemons never send it). */
     warnings?: readonly ConfigWarning[];
+    /** Configs (paths) listed whose snapshot is stale: a file it was baked from changed since. */
+    stale?: readonly string[];
   };
   start: StartResult;
   restart: StartResult;
   stop: { stopped: readonly string[]; cleaned: boolean };
   recreate: { hash: string; services: readonly string[] };
+  up: UpResult;
+  /** `forgotten`: the snapshot was dropped (false when the config had none). */
+  down: { stopped: readonly string[]; cleaned: boolean; forgotten: boolean };
   logs: LogsResult;
   prune: { entries: readonly PruneEntry[]; freedBytes: number; dryRun: boolean };
 }
@@ -267,7 +308,18 @@ export type StreamEvent =
    * `started`: (re)started now; `alreadyRunning`: left alone (start only). Neither names services a
    * restart skipped because they were not running.
    */
-  | { type: 'begun'; started: readonly string[]; alreadyRunning: readonly string[] };
+  | {
+      type: 'begun';
+      started: readonly string[];
+      alreadyRunning: readonly string[];
+      /** A file the snapshot was baked from changed since (optional: older daemons never send it). */
+      stale?: boolean;
+    }
+  /**
+   * `up` only (wait and follow modes), before anything is applied: the plan. Only a client that sent
+   * `up` receives it, and an older daemon answers `up` with BAD_REQUEST, so it needs no version bump.
+   */
+  | { type: 'plan'; plan: UpPlan };
 
 /** Stable error codes carried on the wire. */
 export const ERROR_CODES = [

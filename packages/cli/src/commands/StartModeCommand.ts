@@ -1,12 +1,15 @@
 // The light entry point: a duration needs no YAML parser or Lua.
+
+import { basename } from 'node:path';
 import { parseDuration } from '@kepler/config/grammar';
-import type { ConfigRef, DaemonClient, StartResult, StreamEvent } from '@kepler/protocol';
+import type { ConfigRef, DaemonClient, StartResult, StreamEvent, UpPlan } from '@kepler/protocol';
 import { Option } from 'clipanion';
 import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError } from '../errors.js';
 import { colorEnabled } from '../format/color.js';
 import { LogPrinter } from '../format/LogPrinter.js';
 import { StartProgress } from '../format/StartProgress.js';
 import { followHeader, outcomeLines, type StartVerbs } from '../format/startMessages.js';
+import { staleLine } from '../format/upPlan.js';
 import { onInterrupt } from '../interrupts.js';
 import { ConfigCommand } from './BaseCommand.js';
 
@@ -76,8 +79,25 @@ export abstract class StartModeCommand extends ConfigCommand {
     description: 'With --wait: give up after this long (e.g. 30s, 5m)',
   });
 
-  protected abstract readonly requestType: 'start' | 'restart';
+  protected abstract readonly requestType: 'start' | 'restart' | 'up';
   protected abstract readonly verbs: StartVerbs;
+
+  /** Fields the request adds to the shared ones (`up`: `dryRun`). */
+  protected extraRequest(): Record<string, unknown> {
+    return {};
+  }
+
+  /** `up`'s plan, sent first in wait and follow modes and on the detach result. */
+  protected onPlan(_plan: UpPlan): void {}
+
+  private staleSaid = false;
+
+  /** Says once that the snapshot is stale (see `staleLine`). */
+  protected sayStale(config: ConfigRef, stale: boolean | undefined): void {
+    if (!stale || this.staleSaid) return;
+    this.staleSaid = true;
+    this.err(`${staleLine(this.files?.[0] ?? basename(config.path))}\n`);
+  }
 
   override async execute(): Promise<number> {
     const flags = await validateStartFlags({ detach: this.detach, wait: this.wait, timeout: this.timeout });
@@ -99,11 +119,14 @@ export abstract class StartModeCommand extends ConfigCommand {
       services: this.services,
       mode,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...this.extraRequest(),
     } as const;
   }
 
   private async runDetach(client: DaemonClient, config: ConfigRef): Promise<number> {
-    const result: StartResult = await client.request(this.request(config, 'detach'));
+    const result: StartResult & { plan?: UpPlan } = await client.request(this.request(config, 'detach'));
+    if (result.plan) this.onPlan(result.plan);
+    this.sayStale(config, result.stale);
     for (const line of outcomeLines(result, this.services, this.verbs, { listStarted: true }))
       this.out(`${line}\n`);
     return EXIT_OK;
@@ -116,7 +139,7 @@ export abstract class StartModeCommand extends ConfigCommand {
   ): Promise<number> {
     const progress = new StartProgress(this.context.stdout, { live: this.stdoutIsTTY, color: this.color });
     const stream = client.stream(this.request(config, 'wait', timeoutMs), (event: StreamEvent) =>
-      progress.onEvent(event),
+      event.type === 'plan' ? this.onPlan(event.plan) : progress.onEvent(event),
     );
     let interrupted = false;
     const outcome = new Promise<'interrupted' | 'timeout'>((resolve) => {
@@ -144,6 +167,7 @@ export abstract class StartModeCommand extends ConfigCommand {
         `No answer from the daemon within ${this.timeout} (+${WAIT_CLIENT_GRACE_MS / 1000}s)`,
       );
     }
+    this.sayStale(config, first.stale);
     return this.reportWaitResult(first);
   }
 
@@ -203,7 +227,11 @@ export abstract class StartModeCommand extends ConfigCommand {
             printer.note('kepler', `startup cluster ready; deferred: ${event.deferred.join(', ')}`);
           }
           break;
+        case 'plan':
+          this.onPlan(event.plan);
+          break;
         case 'begun': {
+          this.sayStale(config, event.stale);
           // What the run does and what Ctrl+C will stop, before any state line.
           const header = followHeader(event, this.services);
           const lines = outcomeLines(event, this.services, this.verbs, { listStarted: false });

@@ -1,9 +1,11 @@
 import { homedir } from 'node:os';
+import { basename } from 'node:path';
 import type { ServiceInfo } from '@kepler/protocol';
 import { Command, Option } from 'clipanion';
 import { CliError, EXIT_OK } from '../errors.js';
 import { notLoadedLine } from '../format/notes.js';
 import { renderPsTable, serviceToJson } from '../format/services.js';
+import { staleLine } from '../format/upPlan.js';
 import { ConfigCommand } from './BaseCommand.js';
 
 /** `kepler ps [SERVICE...] [--all] [--json]`. */
@@ -21,8 +23,10 @@ export class PsCommand extends ConfigCommand {
 
       \`--json\` prints an array of objects with \`config\`, \`name\`, \`status\`, \`pid\`, \`exit_code\`,
       \`signal\`, \`restarts\`, \`started_at\`, \`stopped_at\`, \`health\`, \`health_failures\`,
-      \`last_health_output\`, \`reason\` and \`logs_not_stored\` (lines of the service's output its log
-      files could not take since the daemon started, e.g. on a full disk; the table notes them too).
+      \`last_health_output\`, \`reason\`, \`logs_not_stored\` (lines of the service's output its log
+      files could not take since the daemon started, e.g. on a full disk; the table notes them too)
+      and \`stale\` (a file its config's snapshot was baked from changed since: \`kepler up\` applies
+      it; without --json a line on stderr says so).
 
       A config with a problem of its own gets a \`warning:\` line on stderr naming it: its state.json
       was corrupt when the daemon loaded it (the services it could not trust were loaded as stopped),
@@ -54,8 +58,11 @@ export class PsCommand extends ConfigCommand {
     const services = filterServices(result.services, this.services, config?.path);
     // On stderr in every mode: `--json` stays an array of services.
     for (const w of result.warnings ?? []) this.err(`warning: ${w.config}: ${w.message}\n`);
+    const stale = new Set(result.stale ?? []);
+    // The config as the user named it; with --all, each stale config's path.
+    for (const path of stale) this.err(`${staleLine(config ? (this.files?.[0] ?? basename(path)) : path)}\n`);
     if (this.json) {
-      this.printJson(services.map(serviceToJson));
+      this.printJson(services.map((s) => ({ ...serviceToJson(s), stale: stale.has(s.config) })));
       return EXIT_OK;
     }
     this.out(

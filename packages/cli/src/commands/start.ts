@@ -22,6 +22,9 @@ export class StartCommand extends StartModeCommand {
       how many deferred services continue in the background; it exits 1 with the failing service, its
       reason and its last log lines when one fails or \`--timeout\` passes. Ctrl+C while waiting leaves
       the services starting in the background and exits with 130.
+
+      When a file the config's snapshot was baked from (the config, a Lua file, an env file) changed
+      since, a line on stderr says so: \`kepler up\` applies the edit.
     `,
     examples: [
       ['Start everything and follow the logs (Ctrl+C stops)', '$0 start'],

@@ -64,6 +64,7 @@ type WorkerMessage =
   | { type: 'ready' }
   | { type: 'fatal'; message: string }
   | { type: 'print'; text: string }
+  | { type: 'read'; path: string }
   | { type: 'result'; id: number; ok: true; value: LuaPlain }
   | { type: 'result'; id: number; ok: false; kind: LuaFailureKind; message: string };
 
@@ -86,6 +87,8 @@ export interface LuaEvaluatorOptions {
   readonly deadlineMs?: number;
   /** Receives Lua `print` output. */
   readonly onPrint?: (text: string) => void;
+  /** Receives the absolute path of every Lua file read (`!lua_file`, `require`). */
+  readonly onFileRead?: (path: string) => void;
 }
 
 /** One Lua state in one worker, for one bake. Always `close()` it. */
@@ -156,6 +159,9 @@ export class LuaEvaluator {
         return;
       case 'print':
         (this.options.onPrint ?? ((text: string) => process.stderr.write(`[lua] ${text}\n`)))(message.text);
+        return;
+      case 'read':
+        this.options.onFileRead?.(message.path);
         return;
       case 'result': {
         const pending = this.pending.get(message.id);

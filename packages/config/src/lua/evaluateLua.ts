@@ -34,6 +34,8 @@ export interface LuaStageInput {
   /** Override of `LUA_DEADLINE_MS` (tests). */
   readonly deadlineMs?: number;
   readonly onPrint?: (text: string) => void;
+  /** Receives the absolute path of every Lua file read (`!lua_file`, `require`). */
+  readonly onFileRead?: (path: string) => void;
 }
 
 /** Evaluates all Lua in `input.raw`, reporting failures to `issues`. A config without Lua is returned as is. */
@@ -44,6 +46,7 @@ export async function evaluateLua(input: LuaStageInput, issues: IssueCollector):
     sysEnv: input.env,
     ...(input.deadlineMs !== undefined ? { deadlineMs: input.deadlineMs } : {}),
     ...(input.onPrint ? { onPrint: input.onPrint } : {}),
+    ...(input.onFileRead ? { onFileRead: input.onFileRead } : {}),
   });
   try {
     const stage = new LuaStage(new LuaBlockRunner(evaluator, issues), input);

@@ -234,6 +234,27 @@ describe('require', () => {
     expect(baked.services.a?.command).toEqual(['serve', '8080', 'util', '1']);
   });
 
+  it('reports every Lua file it reads (what the snapshot was baked from)', async () => {
+    const read: string[] = [];
+    await bakeYaml(
+      y(
+        'services:',
+        '  a:',
+        '    command: !lua_file cmd.lua',
+        '  b:',
+        '    command: !lua return require("lib.util")',
+      ),
+      {
+        files: { 'cmd.lua': 'return {"x"}\n', 'lib/util.lua': 'return {"y"}\n' },
+        onLuaFileRead: (path) => read.push(path),
+      },
+    );
+    expect(read.map((p) => p.split('/').slice(-2).join('/')).sort()).toEqual([
+      expect.stringMatching(/\/cmd\.lua$/),
+      'lib/util.lua',
+    ]);
+  });
+
   it('rejects absolute paths, .. escapes, symlinks out and missing modules', async () => {
     const yaml = y(
       'services:',

@@ -163,6 +163,7 @@ function loadLuaFile(name, asModule, dir) {
   let source;
   try { source = fs.readFileSync(found.abs, 'utf8'); }
   catch (error) { return 'cannot read ' + found.display + ': ' + (error.code || error.message); }
+  post({ type: 'read', path: found.abs });
   return state.loadstring(source, '=' + found.display, false);
 }
 

@@ -39,6 +39,7 @@ export interface BakeYamlOptions {
   readonly files?: Readonly<Record<string, string>>;
   readonly luaDeadlineMs?: number;
   readonly onLuaPrint?: (text: string) => void;
+  readonly onLuaFileRead?: (path: string) => void;
 }
 
 /** Bakes `yaml` (as kepler.yaml in a temp dir); throws when it has issues. */
@@ -50,6 +51,7 @@ export async function bakeYaml(yaml: string, options: BakeYamlOptions = {}): Pro
     now: new Date('2030-01-01T00:00:00Z'),
     ...(options.luaDeadlineMs !== undefined ? { luaDeadlineMs: options.luaDeadlineMs } : {}),
     onLuaPrint: options.onLuaPrint ?? (() => {}),
+    ...(options.onLuaFileRead ? { onLuaFileRead: options.onLuaFileRead } : {}),
   });
 }
 

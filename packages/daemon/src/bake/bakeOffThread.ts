@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import type { BakedConfig, ConfigErrorCode, ConfigIssue } from '@kepler/config';
 import { renderBakedConfig } from '@kepler/config';
 import { DaemonError } from '../errors.js';
+import type { SourceFile } from './bakeSources.js';
 
 /** Wall-clock limit of one bake, worker start-up included (a 10,000-service config bakes in ~5 s). */
 export const BAKE_DEADLINE_MS = 30_000;
@@ -29,7 +30,12 @@ export interface BakeJob {
 
 /** What the worker posts back: the baked config, the user's mistakes, or a bug's stack. */
 export type BakeOutcome =
-  | { readonly ok: true; readonly baked: BakedConfig; readonly snapshotText: string }
+  | {
+      readonly ok: true;
+      readonly baked: BakedConfig;
+      readonly snapshotText: string;
+      readonly sources: readonly SourceFile[];
+    }
   | {
       readonly ok: false;
       readonly code: ConfigErrorCode;
@@ -40,6 +46,8 @@ export type BakeOutcome =
 
 /** The snapshot text each bake's worker rendered (YAML of 5,000 services takes seconds to render). */
 const renderedSnapshots = new WeakMap<BakedConfig, string>();
+/** The files each bake read, with their hashes (see bakeSources.ts). */
+const bakedSources = new WeakMap<BakedConfig, readonly SourceFile[]>();
 
 let running = 0;
 const waiting: (() => void)[] = [];
@@ -59,6 +67,7 @@ export async function bakeOffThread(job: BakeJob): Promise<BakedConfig> {
     if (outcome.ok) {
       const baked = deepFreeze(outcome.baked);
       renderedSnapshots.set(baked, outcome.snapshotText);
+      bakedSources.set(baked, outcome.sources);
       return baked;
     }
     if ('bug' in outcome) throw new Error(`baking ${job.path} failed: ${outcome.bug}`);
@@ -77,6 +86,11 @@ export async function snapshotText(baked: BakedConfig): Promise<string> {
   const rendered = renderedSnapshots.get(baked);
   if (rendered !== undefined) return rendered;
   return renderBakedConfig(baked, 'json');
+}
+
+/** The files `baked` was baked from, when it came from `bakeOffThread` (null for a restored snapshot). */
+export function sourcesOf(baked: BakedConfig): readonly SourceFile[] | null {
+  return bakedSources.get(baked) ?? null;
 }
 
 /**

@@ -7,12 +7,26 @@
 import { parentPort } from 'node:worker_threads';
 import { ConfigError, loadConfig, renderBakedConfig } from '@kepler/config';
 import type { BakeJob, BakeOutcome } from './bakeOffThread.js';
+import { recordSources } from './bakeSources.js';
 
 async function bake(job: BakeJob): Promise<BakeOutcome> {
   try {
-    const baked = await loadConfig({ path: job.path, env: job.env, overlays: job.overlays ?? [] });
+    const luaFiles: string[] = [];
+    const baked = await loadConfig({
+      path: job.path,
+      env: job.env,
+      overlays: job.overlays ?? [],
+      onLuaFileRead: (p) => luaFiles.push(p),
+    });
+    // Hashed here, right after the bake: what the snapshot was baked from (see bakeSources.ts).
+    const sources = recordSources([
+      baked.sourcePath,
+      ...(baked.overlays ?? []),
+      ...luaFiles,
+      ...baked.envFiles,
+    ]);
     // Rendered here too: for a big config it takes seconds, which the event loop must not spend.
-    return { ok: true, baked, snapshotText: renderBakedConfig(baked, 'json') };
+    return { ok: true, baked, snapshotText: renderBakedConfig(baked, 'json'), sources };
   } catch (error) {
     return error instanceof ConfigError
       ? { ok: false, code: error.code, message: error.message, issues: error.issues }

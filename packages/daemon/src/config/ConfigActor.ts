@@ -1,12 +1,14 @@
 import type { BakedConfig } from '@kepler/config';
-import type { LogLine, ServiceInfo } from '@kepler/protocol';
+import type { LogLine, ServiceInfo, UpPlan } from '@kepler/protocol';
 import { isActive, PENDING_OR_ACTIVE_STATUSES } from '@kepler/protocol';
+import { sourcesOf } from '../bake/bakeOffThread.js';
+import { hashesByPath } from '../bake/bakeSources.js';
 import { DaemonError } from '../errors.js';
 import { OpQueue } from '../service/OpQueue.js';
-import { ServiceRuntime } from '../service/ServiceRuntime.js';
 import { toServiceInfo } from '../service/serviceState.js';
 import { ConfigHost } from './ConfigHost.js';
 import { startupCluster, stopOrder, withDependencies } from './dependencies/dependencies.js';
+import { diffSnapshots } from './snapshotDiff.js';
 
 export { readSourcePath } from './ConfigDirectory.js';
 export type { ConfigListener } from './ConfigEvents.js';
@@ -16,6 +18,8 @@ export interface StartPlan {
   readonly started: readonly string[];
   readonly alreadyRunning: readonly string[];
 }
+
+type StartOutcome = { started: string[]; alreadyRunning: string[]; targets: string[] };
 
 type LogQuery = { services: readonly string[]; head?: number; tail?: number; noHook?: boolean };
 
@@ -38,41 +42,106 @@ export class ConfigActor extends ConfigHost {
   start(
     names: readonly string[],
     opts: { onPlanned?: (plan: StartPlan) => void } = {},
-  ): Promise<{ started: string[]; alreadyRunning: string[]; targets: string[] }> {
+  ): Promise<StartOutcome> {
     this.checkNames(names);
     return this.queue.run(async () => {
       this.assertLive();
-      const targets = withDependencies(this.baked, names.length ? names : this.baked.serviceOrder);
-      const started: string[] = [];
-      const alreadyRunning: string[] = [];
-      for (const name of targets) {
-        const rt = this.services.get(name)!;
-        if (PENDING_OR_ACTIVE_STATUSES.has(rt.state.status) && rt.desired === 'run')
-          alreadyRunning.push(name);
-        else started.push(name);
-      }
-      // Refused before the plan is reported: a foreground start must not announce what it will follow.
-      const refused = started.map((n) => this.launchRefusal(n)).filter((r) => r !== null);
-      if (refused.length > 0) throw new DaemonError('SERVICES_RUNNING', `cannot start ${refused.join('; ')}`);
-      opts.onPlanned?.({ started, alreadyRunning });
-      const result = { started, alreadyRunning, targets };
-      if (started.length === 0) return result;
-      this.records.warning = null; // reported until the user acts on the config
-      if (!this.snapshotWritten) await this.writeSnapshot();
-      if (!this.records.globalInitDone && this.baked.kepler.hooks.on_init) {
-        if (!(await this.hooks.runGlobalHook('on_init'))) return this.failAll(started, 'on_init', result);
-      }
-      if (!this.records.globalInitDone) {
-        this.records.globalInitDone = true;
-        this.persist();
-      }
-      if (!(await this.hooks.runGlobalHook('pre_start'))) return this.failAll(started, 'pre_start', result);
-      for (const name of started) this.gate.wait(this.services.get(name)!);
-      this.gate.evaluate();
-      if (this.baked.kepler.hooks.post_start)
-        void this.launched(this.startupOnly(started)).then(() => this.hooks.runGlobalHook('post_start'));
-      return result;
+      return this.startNow(names, opts);
     });
+  }
+
+  /**
+   * `kepler up`: replaces the running snapshot by `next` (freshly baked) and applies the difference
+   * (snapshotDiff.ts): services whose definition changed, and their `restart: true` dependents, are
+   * stopped if they run and started again; removed ones are stopped; unchanged ones keep their
+   * process. Then it starts like `start` (the named services, or all). `dryRun`: the plan alone.
+   */
+  up(
+    next: BakedConfig,
+    names: readonly string[],
+    opts: { dryRun?: boolean; onPlan?: (plan: UpPlan) => void; onPlanned?: (plan: StartPlan) => void } = {},
+  ): Promise<StartOutcome & { plan: UpPlan }> {
+    this.checkNames(names, next);
+    return this.queue.run(async () => {
+      this.assertLive();
+      const nextSources = sourcesOf(next);
+      const plan = diffSnapshots(this.baked, next, {
+        running: this.sources && hashesByPath(this.sources),
+        next: nextSources && hashesByPath(nextSources),
+      });
+      opts.onPlan?.(plan);
+      if (opts.dryRun) return { plan, started: [], alreadyRunning: [], targets: [] };
+      const again = await this.applyPlan(next, plan);
+      // Recreated services that ran run again, named or not: the snapshot was replaced whole.
+      const wanted = names.length ? [...new Set([...names, ...again])] : [];
+      return { plan, ...(await this.startNow(wanted, opts)) };
+    });
+  }
+
+  /** Stops what the plan replaces or removes, swaps the snapshot in; returns what ran and must run again. */
+  private async applyPlan(next: BakedConfig, plan: UpPlan): Promise<string[]> {
+    const action = new Map(plan.services.map((c) => [c.service, c.action]));
+    const busy = [...this.services.values()].filter(
+      (rt) =>
+        action.get(rt.name) !== 'unchanged' &&
+        (rt.desired === 'run' ||
+          PENDING_OR_ACTIVE_STATUSES.has(rt.state.status) ||
+          this.untracked.has(rt.name)),
+    );
+    const again = busy.filter((rt) => action.get(rt.name) !== 'remove').map((rt) => rt.name);
+    for (const rt of busy) rt.withdrawWish();
+    const failures: string[] = [];
+    const order = stopOrder(
+      this.baked,
+      busy.map((rt) => rt.name),
+    );
+    for (const n of order) {
+      const rt = this.services.get(n)!;
+      await rt
+        .stop()
+        .then(() => this.untracked.stop(rt))
+        .catch((e: unknown) => failures.push(`${n}: ${(e as Error).message}`));
+    }
+    if (failures.length) this.log(`up of ${this.path}: stops had errors: ${failures.join('; ')}`);
+    const unchanged = plan.services.filter((c) => c.action === 'unchanged').map((c) => c.service);
+    await this.adoptSnapshot(next, new Set(unchanged));
+    return again;
+  }
+
+  /** The body of start, inside the queue (also the second half of `up`). */
+  private async startNow(
+    names: readonly string[],
+    opts: { onPlanned?: (plan: StartPlan) => void },
+  ): Promise<StartOutcome> {
+    const targets = withDependencies(this.baked, names.length ? names : this.baked.serviceOrder);
+    const started: string[] = [];
+    const alreadyRunning: string[] = [];
+    for (const name of targets) {
+      const rt = this.services.get(name)!;
+      if (PENDING_OR_ACTIVE_STATUSES.has(rt.state.status) && rt.desired === 'run') alreadyRunning.push(name);
+      else started.push(name);
+    }
+    // Refused before the plan is reported: a foreground start must not announce what it will follow.
+    const refused = started.map((n) => this.launchRefusal(n)).filter((r) => r !== null);
+    if (refused.length > 0) throw new DaemonError('SERVICES_RUNNING', `cannot start ${refused.join('; ')}`);
+    opts.onPlanned?.({ started, alreadyRunning });
+    const result = { started, alreadyRunning, targets };
+    if (started.length === 0) return result;
+    this.records.warning = null; // reported until the user acts on the config
+    if (!this.snapshotWritten) await this.writeSnapshot();
+    if (!this.records.globalInitDone && this.baked.kepler.hooks.on_init) {
+      if (!(await this.hooks.runGlobalHook('on_init'))) return this.failAll(started, 'on_init', result);
+    }
+    if (!this.records.globalInitDone) {
+      this.records.globalInitDone = true;
+      this.persist();
+    }
+    if (!(await this.hooks.runGlobalHook('pre_start'))) return this.failAll(started, 'pre_start', result);
+    for (const name of started) this.gate.wait(this.services.get(name)!);
+    this.gate.evaluate();
+    if (this.baked.kepler.hooks.post_start)
+      void this.launched(this.startupOnly(started)).then(() => this.hooks.runGlobalHook('post_start'));
+    return result;
   }
 
   /** Stop: the named services, or all (dependents first, then reverse config order) with global hooks. */
@@ -158,23 +227,10 @@ export class ConfigActor extends ConfigHost {
       if (busy.length) {
         throw new DaemonError(
           'SERVICES_RUNNING',
-          `cannot recreate ${this.path} while services run (${busy.map((r) => r.name).join(', ')}): stop them first with \`kepler stop\``,
+          `cannot recreate ${this.path} while services run (${busy.map((r) => r.name).join(', ')}): \`kepler up\` applies changes without stopping everything (or \`kepler stop\` first)`,
         );
       }
-      const previous = new Map(this.services);
-      for (const rt of this.services.values()) rt.detach();
-      this.baked = baked;
-      this.services.clear();
-      for (const name of baked.serviceOrder) {
-        const rt = new ServiceRuntime(baked.services[name]!, this);
-        const old = previous.get(name);
-        if (old) rt.carryStateFrom(old);
-        else this.records.forget(name);
-        this.services.set(name, rt);
-      }
-      this.dir.copySources(this.baked);
-      await this.writeSnapshot();
-      this.records.writeNow();
+      await this.adoptSnapshot(baked);
     });
   }
 
@@ -237,6 +293,20 @@ export class ConfigActor extends ConfigHost {
     });
   }
 
+  /**
+   * `kepler down` after its stop: forgets the snapshot, so the next command bakes the file afresh, and
+   * ends this actor (the registry forgets it; operations queued after it fail with CONFIG_NOT_LOADED).
+   * The state directory (state.json, logs) stays.
+   */
+  forgetSnapshot(): Promise<void> {
+    return this.queue.run(async () => {
+      this.removed = true;
+      this.close();
+      this.logs.closeAll();
+      this.dir.forgetSnapshot();
+    });
+  }
+
   /** Flushes logs and state (daemon shutdown). */
   close(): void {
     this.watchers.close();
@@ -272,12 +342,12 @@ export class ConfigActor extends ConfigHost {
     await Promise.all(names.map((n) => this.services.get(n)!.postLaunchHooks));
   }
 
-  private checkNames(names: readonly string[]): void {
-    const unknown = names.filter((n) => !this.services.has(n));
+  private checkNames(names: readonly string[], baked: BakedConfig = this.baked): void {
+    const unknown = names.filter((n) => !(n in baked.services));
     if (unknown.length) {
       throw new DaemonError(
         'UNKNOWN_SERVICE',
-        `no such service${unknown.length > 1 ? 's' : ''} in ${this.path}: ${unknown.join(', ')} (services: ${this.baked.serviceOrder.join(', ')})`,
+        `no such service${unknown.length > 1 ? 's' : ''} in ${this.path}: ${unknown.join(', ')} (services: ${baked.serviceOrder.join(', ')})`,
       );
     }
   }
@@ -286,7 +356,7 @@ export class ConfigActor extends ConfigHost {
     if (this.removed) {
       throw new DaemonError(
         'CONFIG_NOT_LOADED',
-        `${this.path} was removed meanwhile (stop --clean or prune): run the command again`,
+        `${this.path} was removed meanwhile (stop --clean, down or prune): run the command again`,
       );
     }
   }

@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import type { BakedConfig } from '@kepler/config';
 import { MAX_CONFIG_FILE_BYTES, MAX_ENV_FILE_BYTES, readUserFile } from '@kepler/config/files';
 import { snapshotText } from '../bake/bakeOffThread.js';
+import { parseSources, type SourceFile } from '../bake/bakeSources.js';
 import { writeFileAtomic } from './state/atomicWrite.js';
 
 /**
@@ -15,6 +16,7 @@ export class ConfigDirectory {
   readonly stateFile: string;
   readonly spawnedDir: string;
   private readonly snapshotFile: string;
+  private readonly sourcesFile: string;
 
   constructor(readonly path: string) {
     this.logsDir = join(path, 'logs');
@@ -22,6 +24,7 @@ export class ConfigDirectory {
     this.stateFile = join(path, 'state.json');
     this.spawnedDir = join(path, 'spawned');
     this.snapshotFile = join(path, 'expanded_config.yaml');
+    this.sourcesFile = join(path, 'sources.json');
   }
 
   /** Short id for service ids and markers: the directory's name (sha256 of the path), truncated. */
@@ -82,6 +85,26 @@ export class ConfigDirectory {
    */
   async writeSnapshot(baked: BakedConfig): Promise<void> {
     writeFileAtomic(this.snapshotFile, await snapshotText(baked));
+  }
+
+  /** Records what the snapshot was baked from (see bake/bakeSources.ts), beside it. */
+  writeSources(sources: readonly SourceFile[]): void {
+    writeFileAtomic(this.sourcesFile, `${JSON.stringify(sources)}\n`);
+  }
+
+  /** What the snapshot was baked from; null when not recorded (a snapshot of an older daemon). */
+  readSources(): SourceFile[] | null {
+    try {
+      return parseSources(JSON.parse(readFileSync(this.sourcesFile, 'utf8')));
+    } catch {
+      return null;
+    }
+  }
+
+  /** Deletes the snapshot and its sources record (`kepler down`): the next use bakes afresh. */
+  forgetSnapshot(): void {
+    rmSync(this.snapshotFile, { force: true });
+    rmSync(this.sourcesFile, { force: true });
   }
 
   remove(): void {

@@ -1,6 +1,8 @@
 import type { BakedConfig, BakedHook, ServiceHookName } from '@kepler/config';
 import type { ServiceStatus } from '@kepler/protocol';
 import { isActive, isTerminal } from '@kepler/protocol';
+import { sourcesOf } from '../bake/bakeOffThread.js';
+import { changedSources, type SourceFile } from '../bake/bakeSources.js';
 import { ConfigHooks } from '../hooks/ConfigHooks.js';
 import { LogStore } from '../logs/index.js';
 import { linuxPlatform, type Platform } from '../platform/index.js';
@@ -40,6 +42,8 @@ export class ConfigHost implements ServiceHost {
   /** Live processes of services whose record was lost (see UntrackedProcesses). */
   protected readonly untracked: UntrackedProcesses;
   protected snapshotWritten: boolean;
+  /** What the snapshot was baked from (null: not recorded, e.g. a snapshot of an older daemon). */
+  protected sources: readonly SourceFile[] | null;
   protected removed = false;
 
   constructor(
@@ -59,6 +63,7 @@ export class ConfigHost implements ServiceHost {
       onResumed: log,
     });
     this.snapshotWritten = this.dir.hasSnapshot();
+    this.sources = sourcesOf(baked) ?? (this.snapshotWritten ? this.dir.readSources() : null);
     this.records = new ConfigRecords(this.dir, () => this.persistedState(), log);
     this.gate = new DependencyGate({
       baked: () => this.baked,
@@ -187,6 +192,14 @@ export class ConfigHost implements ServiceHost {
     this.gate.evaluate();
   }
 
+  /**
+   * Whether a file the snapshot was baked from (the config, a Lua file, an env file) changed since:
+   * one `stat` per file, a hash only when the stat differs (see bake/bakeSources.ts).
+   */
+  isStale(): boolean {
+    return this.sources !== null && changedSources(this.sources).length > 0;
+  }
+
   /** Config-level warnings for `ps`: state.json was corrupt at load, untracked processes are alive. */
   warnings(): string[] {
     const found = this.untracked.refusals();
@@ -204,9 +217,44 @@ export class ConfigHost implements ServiceHost {
 
   // ---- helpers ----------------------------------------------------------------------------------
 
+  /**
+   * Replaces the snapshot by `next` (recreate, up). Services named in `unchanged` keep their runtime,
+   * and so their process, with the new definition; every other service of `next` gets a new runtime
+   * that continues its predecessor's state (stopped by the caller); services `next` lacks are
+   * detached. Then the copies of the sources, the snapshot and state.json are written.
+   */
+  protected async adoptSnapshot(
+    next: BakedConfig,
+    unchanged: ReadonlySet<string> = new Set(),
+  ): Promise<void> {
+    const previous = new Map(this.services);
+    this.baked = next;
+    this.sources = sourcesOf(next);
+    this.services.clear();
+    for (const name of next.serviceOrder) {
+      const old = previous.get(name);
+      if (old && unchanged.has(name)) {
+        old.adoptSpec(next.services[name]!);
+        this.services.set(name, old);
+        continue;
+      }
+      const rt = new ServiceRuntime(next.services[name]!, this);
+      if (old) {
+        old.detach();
+        rt.carryStateFrom(old);
+      } else this.records.forget(name);
+      this.services.set(name, rt);
+    }
+    for (const [name, old] of previous) if (!this.services.has(name)) old.detach();
+    this.dir.copySources(next);
+    await this.writeSnapshot();
+    this.records.writeNow();
+  }
+
   /** Writes the snapshot later daemon restarts run from, and the spawn journal's blank records. */
   protected async writeSnapshot(): Promise<void> {
     await this.dir.writeSnapshot(this.baked);
+    if (this.sources !== null) this.dir.writeSources(this.sources);
     await this.records.preallocate(this.baked.serviceOrder);
     this.snapshotWritten = true;
   }

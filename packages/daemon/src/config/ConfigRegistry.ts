@@ -77,23 +77,44 @@ export class ConfigRegistry {
     return pending ? pending.catch(() => null) : null;
   }
 
-  /** The config's actor, loading (and baking) it on first use. */
-  get(ref: ConfigRef): Promise<ConfigActor> {
+  /**
+   * The config's actor if it is loaded or has a snapshot (loaded from it), else null: `down` uses
+   * this, so it never bakes a file (a broken edit must not stop `down`).
+   */
+  async getKnown(ref: ConfigRef): Promise<ConfigActor | null> {
+    const loaded = await this.getLoaded(ref);
+    if (loaded) return loaded;
+    return readSnapshot(this.dirs.configDir(ref.path)) ? this.get(ref) : null;
+  }
+
+  /**
+   * For `up`: bakes the file afresh (a failure changes nothing) and returns it with the config's actor,
+   * which a first use loads from that same bake.
+   */
+  async getWithFreshBake(ref: ConfigRef): Promise<{ actor: ConfigActor; next: BakedConfig }> {
+    if (!isAbsolute(ref.path))
+      throw new DaemonError('BAD_REQUEST', `config path must be absolute: ${ref.path}`);
+    const next = await bake(ref);
+    return { actor: await this.get(ref, next), next };
+  }
+
+  /** The config's actor, loading (and baking) it on first use (with `baked` when given). */
+  get(ref: ConfigRef, baked?: BakedConfig): Promise<ConfigActor> {
     if (!isAbsolute(ref.path))
       throw new DaemonError('BAD_REQUEST', `config path must be absolute: ${ref.path}`);
     const loaded = this.actors.get(ref.path);
     if (loaded) return Promise.resolve(loaded);
     let pending = this.loading.get(ref.path);
     if (!pending) {
-      pending = this.load(ref).finally(() => this.loading.delete(ref.path));
+      pending = this.load(ref, baked).finally(() => this.loading.delete(ref.path));
       this.loading.set(ref.path, pending);
     }
     return pending;
   }
 
-  private async load(ref: ConfigRef): Promise<ConfigActor> {
+  private async load(ref: ConfigRef, fresh?: BakedConfig): Promise<ConfigActor> {
     const dir = this.dirs.configDir(ref.path);
-    const baked = readSnapshot(dir) ?? (await bake(ref));
+    const baked = readSnapshot(dir) ?? fresh ?? (await bake(ref));
     // Let other clients in between the bake's arrival and the load, and between the load and the
     // request's own work: for 5,000 services each takes ~0.5 s of the event loop, together over 1 s.
     await yieldToClients();
@@ -115,7 +136,7 @@ export class ConfigRegistry {
     return actor;
   }
 
-  /** Forgets a config whose state directory was removed (`stop --clean`). */
+  /** Forgets a config whose state directory was removed (`stop --clean`) or whose snapshot was (`down`). */
   forget(actor: ConfigActor): void {
     this.actors.delete(actor.path);
   }

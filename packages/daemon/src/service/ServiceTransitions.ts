@@ -69,6 +69,11 @@ export abstract class ServiceTransitions {
     this.current = { ...old.current };
   }
 
+  /** `kepler up`: the same definition from a new snapshot (nothing that matters differs); no event. */
+  adoptSpec(spec: BakedService): void {
+    this.spec = spec;
+  }
+
   /** Why a waiting service still waits (shown by `ps`); not a status change, so no event. */
   noteWaitingReason(reason: string): void {
     this.amend({ reason });

@@ -89,6 +89,14 @@ export const REQUEST_SAMPLES: { readonly [K in RequestType]: readonly Requests[K
     { type: 'recreate', config: configRef },
     { type: 'recreate', config: configRefWithOverlays },
   ],
+  up: [
+    { type: 'up', config: configRef, services: [], mode: 'detach' },
+    { type: 'up', config: configRef, services: ['web'], mode: 'wait', timeoutMs: 5000, dryRun: true },
+  ],
+  down: [
+    { type: 'down', config: configRef },
+    { type: 'down', config: configRef, clean: true },
+  ],
   logs: [
     { type: 'logs', config: configRef, services: [] },
     { type: 'logs', config: configRef, services: ['web'], head: 10, tail: 0, noHook: true, follow: true },
@@ -121,6 +129,7 @@ export const RESULT_SAMPLES: { readonly [K in RequestType]: readonly ResultOf[K]
       services: [serviceInfo],
       warnings: [{ config: '/srv/app/kepler.yaml', message: 'state.json was invalid when loaded: x' }],
     },
+    { services: [serviceInfo], stale: ['/srv/app/kepler.yaml'] },
   ],
   start: [
     { started: ['web'], alreadyRunning: [], deferred: [], services: [serviceInfo] },
@@ -139,9 +148,38 @@ export const RESULT_SAMPLES: { readonly [K in RequestType]: readonly ResultOf[K]
       services: [],
     },
   ],
-  restart: [{ started: ['web'], alreadyRunning: [], deferred: [], services: [] }],
+  restart: [{ started: ['web'], alreadyRunning: [], deferred: [], services: [], stale: true }],
   stop: [{ stopped: ['web', 'db'], cleaned: false }],
   recreate: [{ hash: 'deadbeef', services: ['web', 'db'] }],
+  up: [
+    {
+      started: ['web'],
+      alreadyRunning: ['db'],
+      deferred: [],
+      services: [serviceInfo],
+      plan: {
+        services: [
+          { service: 'web', action: 'recreate', reasons: ['environment: +DEBUG, ~PORT'] },
+          { service: 'db', action: 'unchanged', reasons: [] },
+          { service: 'old', action: 'remove', reasons: [] },
+        ],
+        kepler: ['kepler.logs: affects web'],
+      },
+      dryRun: false,
+    },
+    {
+      started: [],
+      alreadyRunning: [],
+      deferred: [],
+      services: [],
+      plan: { services: [], kepler: [] },
+      dryRun: true,
+    },
+  ],
+  down: [
+    { stopped: ['web', 'db'], cleaned: false, forgotten: true },
+    { stopped: [], cleaned: true, forgotten: false },
+  ],
   logs: [
     { lines: 0 },
     { lines: 1500 },
@@ -196,6 +234,12 @@ export const EVENT_SAMPLES: {
   quiescent: [{ type: 'quiescent' }],
   begun: [
     { type: 'begun', started: ['web', 'db'], alreadyRunning: [] },
-    { type: 'begun', started: [], alreadyRunning: ['web'] },
+    { type: 'begun', started: [], alreadyRunning: ['web'], stale: true },
+  ],
+  plan: [
+    {
+      type: 'plan',
+      plan: { services: [{ service: 'cache', action: 'create', reasons: [] }], kepler: [] },
+    },
   ],
 };

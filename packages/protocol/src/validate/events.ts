@@ -1,8 +1,20 @@
 /** The parsers of stream events, one per event type (`StreamEvent` in messages.ts). */
 
 import type { StreamEvent } from '../messages.js';
-import { arrayOf, type Check, fail, literal, nullable, obj, record, status, str } from './fields.js';
-import { logLine, serviceInfo } from './results.js';
+import {
+  arrayOf,
+  bool,
+  type Check,
+  fail,
+  literal,
+  nullable,
+  obj,
+  optional,
+  record,
+  status,
+  str,
+} from './fields.js';
+import { logLine, serviceInfo, upPlan } from './results.js';
 
 type EventType = StreamEvent['type'];
 
@@ -20,7 +32,13 @@ const EVENT_PARSERS: { readonly [K in EventType]: Check<Extract<StreamEvent, { t
   progress: record({ type: literal('progress'), service: str, message: str }),
   ready: record({ type: literal('ready'), deferred: arrayOf(str) }),
   quiescent: record({ type: literal('quiescent') }),
-  begun: record({ type: literal('begun'), started: arrayOf(str), alreadyRunning: arrayOf(str) }),
+  begun: record({
+    type: literal('begun'),
+    started: arrayOf(str),
+    alreadyRunning: arrayOf(str),
+    stale: optional(bool),
+  }),
+  plan: record({ type: literal('plan'), plan: upPlan }),
 };
 
 function isEventType(s: string): s is EventType {

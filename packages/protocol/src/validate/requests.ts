@@ -60,6 +60,8 @@ const REQUEST_PARSERS: { readonly [K in RequestType]: Check<Requests[K]> } = {
     clean: optional(bool),
   }),
   recreate: record({ type: literal('recreate'), config: configRef }),
+  up: record({ type: literal('up'), ...START_OPTIONS, dryRun: optional(bool) }),
+  down: record({ type: literal('down'), config: configRef, clean: optional(bool) }),
   logs: record({
     type: literal('logs'),
     config: configRef,

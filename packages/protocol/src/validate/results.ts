@@ -13,8 +13,11 @@ import type {
   RequestType,
   ResultOf,
   RetentionSetting,
+  ServiceChange,
   ServiceInfo,
   StartResult,
+  UpPlan,
+  UpResult,
 } from '../messages.js';
 import {
   arrayOf,
@@ -22,6 +25,7 @@ import {
   bytes,
   type Check,
   count,
+  type FieldChecks,
   fail,
   integer,
   nonNegative,
@@ -78,13 +82,26 @@ const daemonStatus = record<DaemonStatus>({
   configs: arrayOf(configSummary),
 });
 
-const startResult = record<StartResult>({
+const START_RESULT_FIELDS: FieldChecks<StartResult> = {
   started: arrayOf(str),
   alreadyRunning: arrayOf(str),
   deferred: arrayOf(str),
   failure: optional(record({ service: nullable(str), reason: str, lastLines: arrayOf(logLine) })),
   services: arrayOf(serviceInfo),
+  stale: optional(bool),
+};
+
+const startResult = record<StartResult>(START_RESULT_FIELDS);
+
+const serviceChange = record<ServiceChange>({
+  service: str,
+  action: oneOf(['unchanged', 'recreate', 'restart', 'create', 'remove']),
+  reasons: arrayOf(str),
 });
+
+export const upPlan = record<UpPlan>({ services: arrayOf(serviceChange), kepler: arrayOf(str) });
+
+const upResult = record<UpResult>({ ...START_RESULT_FIELDS, plan: upPlan, dryRun: bool });
 
 const pruneEntry = record<PruneEntry>({
   path: str,
@@ -115,11 +132,14 @@ export const RESULT_PARSERS: { readonly [K in RequestType]: Check<ResultOf[K]> }
     services: arrayOf(serviceInfo),
     loaded: optional(bool),
     warnings: optional(arrayOf(configWarning)),
+    stale: optional(arrayOf(str)),
   }),
   start: startResult,
   restart: startResult,
   stop: record({ stopped: arrayOf(str), cleaned: bool }),
   recreate: record({ hash: str, services: arrayOf(str) }),
+  up: upResult,
+  down: record({ stopped: arrayOf(str), cleaned: bool, forgotten: bool }),
   logs: record({ lines: count, loaded: optional(bool), cleared: optional(arrayOf(clearedLog)) }),
   prune: record({ entries: arrayOf(pruneEntry), freedBytes: nonNegative, dryRun: bool }),
 };

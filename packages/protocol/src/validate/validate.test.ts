@@ -278,7 +278,9 @@ describe('parseDaemonFrame', () => {
   });
 
   /** Optional result fields: a sample without them is still valid. */
-  const OPTIONAL_RESULT_KEYS = new Set(['failure', 'loaded', 'cleared', 'warnings']);
+  const OPTIONAL_RESULT_KEYS = new Set(['failure', 'loaded', 'cleared', 'warnings', 'stale']);
+  /** Optional event fields. */
+  const OPTIONAL_EVENT_KEYS = new Set(['type', 'stale']);
 
   it('checks every sample result and event, and rejects each with a field removed', () => {
     for (const type of requestTypes) {
@@ -296,7 +298,7 @@ describe('parseDaemonFrame', () => {
     }
     for (const events of Object.values(EVENT_SAMPLES)) {
       for (const event of events) {
-        for (const key of Object.keys(event).filter((k) => k !== 'type')) {
+        for (const key of Object.keys(event).filter((k) => !OPTIONAL_EVENT_KEYS.has(k))) {
           const broken: Record<string, unknown> = { ...event };
           delete broken[key];
           expect(badFrame(() => parseDaemonEnvelope({ kind: 'event', id: 1, event: broken }))).toMatch(

@@ -1,11 +1,13 @@
 import type { ConfigRegistry } from '../../config/ConfigRegistry.js';
 import { helloHandler, pruneHandler, shutdownHandler, statusHandler } from './daemon.js';
+import { downHandler } from './down.js';
 import type { DaemonInfo, HandlerTable } from './HandlerTable.js';
 import { logsHandler } from './logs.js';
 import { psHandler } from './ps.js';
 import { recreateHandler } from './recreate.js';
 import { restartHandler, startHandler } from './startModes.js';
 import { stopHandler } from './stop.js';
+import { upHandler } from './up.js';
 
 /** The daemon's handler table: each request type and the file of its handler. */
 export function createHandlers(registry: ConfigRegistry, daemon: DaemonInfo): HandlerTable {
@@ -19,6 +21,8 @@ export function createHandlers(registry: ConfigRegistry, daemon: DaemonInfo): Ha
     restart: restartHandler(registry), // startModes.ts
     stop: stopHandler(registry), // stop.ts
     recreate: recreateHandler(registry), // recreate.ts
+    up: upHandler(registry), // up.ts (bake afresh, apply the plan, then start's modes)
+    down: downHandler(registry), // down.ts
     logs: logsHandler(registry, daemon), // logs.ts (stored lines, and --follow)
   };
 }

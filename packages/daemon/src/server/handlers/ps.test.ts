@@ -21,8 +21,15 @@ const row = (config: string, patch: Partial<Record<keyof ServiceInfo, unknown>> 
   }) as ServiceInfo;
 
 /** Just what psResult reads of an actor. */
-const actor = (path: string, rows: ServiceInfo[], warnings: string[] = []) =>
-  ({ path, ps: () => rows, warnings: () => warnings }) as unknown as ConfigActor;
+const actor = (path: string, rows: ServiceInfo[], warnings: string[] = [], stale = false) =>
+  ({ path, ps: () => rows, warnings: () => warnings, isStale: () => stale }) as unknown as ConfigActor;
+
+test('configs whose snapshot is stale are listed; no stale field when none is', () => {
+  expect(psResult([actor('/a', [row('/a')], [], true), actor('/b', [row('/b')])], () => undefined)).toEqual({
+    services: [row('/a'), row('/b')],
+    stale: ['/a'],
+  });
+});
 
 test('rows and warnings of every config; no warnings field when there are none', () => {
   expect(psResult([actor('/a', [row('/a')]), actor('/b', [row('/b')])], () => undefined)).toEqual({

@@ -24,7 +24,13 @@ export function psResult(actors: readonly ConfigActor[], log: (line: string) => 
     }
     for (const message of actor.warnings()) warnings.push({ config: actor.path, message });
   }
-  return warnings.length > 0 ? { services, warnings } : { services };
+  // One stat per file a snapshot was baked from, per config (not per service).
+  const stale = actors.filter((a) => a.isStale()).map((a) => a.path);
+  return {
+    services,
+    ...(warnings.length > 0 ? { warnings } : {}),
+    ...(stale.length > 0 ? { stale } : {}),
+  };
 }
 
 /** `ps`: the services of one config, or of every loaded config with `--all`. */

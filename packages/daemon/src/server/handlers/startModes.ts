@@ -1,3 +1,4 @@
+import type { BakedConfig } from '@kepler/config';
 import type { StartOptions, StartResult } from '@kepler/protocol';
 import { TERMINAL_STATUSES } from '@kepler/protocol';
 import type { ConfigActor, StartPlan } from '../../config/ConfigActor.js';
@@ -14,10 +15,17 @@ const FAILURE_LOG_LINES = 10;
 export function startHandler(registry: ConfigRegistry): Handler<'start'> {
   return async (req, ctx) => {
     const actor = await registry.get(req.config);
-    return observe(actor, req, ctx, async (onPlanned) => {
-      const r = await actor.start(req.services, { onPlanned });
-      return { started: r.started, alreadyRunning: r.alreadyRunning, targets: r.targets };
-    });
+    const extras = { stale: actor.isStale() };
+    return observe(
+      actor,
+      req,
+      ctx,
+      async (onPlanned) => {
+        const r = await actor.start(req.services, { onPlanned });
+        return { started: r.started, alreadyRunning: r.alreadyRunning, targets: r.targets };
+      },
+      extras,
+    );
   };
 }
 
@@ -25,11 +33,26 @@ export function startHandler(registry: ConfigRegistry): Handler<'start'> {
 export function restartHandler(registry: ConfigRegistry): Handler<'restart'> {
   return async (req, ctx) => {
     const actor = await registry.get(req.config);
-    return observe(actor, req, ctx, async (onPlanned) => {
-      const r = await actor.restart(req.services, { onPlanned });
-      return { started: r.restarted, alreadyRunning: [], targets: r.restarted };
-    });
+    const extras = { stale: actor.isStale() };
+    return observe(
+      actor,
+      req,
+      ctx,
+      async (onPlanned) => {
+        const r = await actor.restart(req.services, { onPlanned });
+        return { started: r.restarted, alreadyRunning: [], targets: r.restarted };
+      },
+      extras,
+    );
   };
+}
+
+/** What an operation adds to `observe`: the snapshot its services come from (`up`), its staleness. */
+export interface ObserveExtras {
+  /** The snapshot the followed names resolve in (`up`: the new one); default the actor's. */
+  readonly baked?: BakedConfig;
+  /** Sent on `begun` and on the result: the snapshot is stale (start, restart). */
+  readonly stale?: boolean;
 }
 
 /**
@@ -37,18 +60,24 @@ export function restartHandler(registry: ConfigRegistry): Handler<'restart'> {
  * ready or one of it failed (`wait`), or once every service is terminal (`follow`), forwarding status
  * changes (and, in follow mode, log lines) as events meanwhile.
  */
-async function observe(
+export async function observe(
   actor: ConfigActor,
   opts: StartOptions,
   ctx: RequestContext,
   begin: (
     onPlanned: (plan: StartPlan) => void,
   ) => Promise<{ started: string[]; alreadyRunning: string[]; targets: string[] }>,
+  extras: ObserveExtras = {},
 ): Promise<StartResult> {
   const unsubscribe: Array<() => void> = [];
+  const stale = extras.stale ? { stale: true } : {};
   // Follow mode shows only the named services and their dependencies, after a `begun` event.
   const scope =
-    opts.mode === 'follow' ? new FollowScope(actor.baked, opts.services, (e) => ctx.emit(e)) : null;
+    opts.mode === 'follow'
+      ? new FollowScope(extras.baked ?? actor.baked, opts.services, (e) =>
+          ctx.emit(e.type === 'begun' ? { ...e, ...stale } : e),
+        )
+      : null;
   if (opts.mode !== 'detach') {
     unsubscribe.push(actor.subscribe((e) => (scope ? scope.forward(e) : ctx.emit(e))));
     if (scope) {
@@ -68,6 +97,7 @@ async function observe(
       alreadyRunning: begun.alreadyRunning,
       deferred: [],
       services: actor.ps().filter((s) => targets.has(s.name)),
+      ...stale,
       ...extra,
     });
     if (opts.mode === 'detach') return result();
