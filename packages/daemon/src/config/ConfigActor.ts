@@ -17,7 +17,14 @@ export interface StartPlan {
   readonly alreadyRunning: readonly string[];
 }
 
-type LogQuery = { services: readonly string[]; head?: number; tail?: number; noHook?: boolean };
+type LogQuery = {
+  services: readonly string[];
+  head?: number;
+  tail?: number;
+  noHook?: boolean;
+  since?: number;
+  until?: number;
+};
 
 /**
  * Everything Kepler knows and does for one config file: the user's operations on its services.
