@@ -83,13 +83,13 @@ describe('help and version', () => {
     const list = await run(['--help']);
     expect(list.stdout).not.toContain('#0');
     expect(list.stdout).toContain(
-      'kepler logs [-v,--verbose] [-f,--file FILE] [--follow] [--head N] [--tail N] [--no-hook] [--json] [--raw] [--timestamps] [SERVICE...]',
+      'kepler logs [-v,--verbose] [-f,--file FILE] [--follow] [--head N] [-n,--tail N] [--since TIME] [--until TIME] [--no-hook] [--json] [--raw] [--timestamps] [SERVICE...]',
     );
     expect(list.stdout).toMatch(/kepler start .*\[--timeout DURATION\] \[SERVICE\.\.\.\]\n/);
     expect(list.stdout).toMatch(/kepler stop .*\[-s,--signal SIGNAL\].* \[SERVICE\.\.\.\]\n/);
     const logs = await run(['logs', '--help']);
     expect(logs.stdout).toContain('$ kepler logs [SERVICE...]\n');
-    expect(logs.stdout).toMatch(/\n {2}--tail N {4,}Only the last N lines/);
+    expect(logs.stdout).toMatch(/\n {2}-n,--tail N {4,}Only the last N lines/);
     expect(logs.stdout).not.toContain('#0');
   });
 
