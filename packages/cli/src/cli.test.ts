@@ -124,7 +124,7 @@ describe('usage errors: one line on stderr, exit 1', () => {
     ],
     [
       ['strat'],
-      "Unknown command 'strat'; commands: start, stop, restart, ps, logs, recreate, prune, config, daemon, help (see: kepler --help)\n",
+      "Unknown command 'strat'; commands: start, stop, restart, ps, status, logs, recreate, prune, config, daemon, help (see: kepler --help)\n",
     ],
     [['logs', '-f'], '-f needs a config file path (to follow logs, use --follow)\n'],
     [['start', '--wait'], '--wait requires -d/--detach (use: -d --wait)\n'],

@@ -12,6 +12,7 @@ import { PsCommand } from './commands/ps.js';
 import { RecreateCommand } from './commands/recreate.js';
 import { RestartCommand } from './commands/restart.js';
 import { StartCommand } from './commands/start.js';
+import { StatusCommand } from './commands/status.js';
 import { StopCommand } from './commands/stop.js';
 import { CliError, EXIT_FAILURE } from './errors.js';
 import { describeParseError } from './parseErrors.js';
@@ -81,6 +82,7 @@ export const COMMANDS: readonly CommandClass[] = [
   StopCommand,
   RestartCommand,
   PsCommand,
+  StatusCommand,
   LogsCommand,
   RecreateCommand,
   PruneCommand,

@@ -18,6 +18,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { path: ['stop'], load: async () => (await import('./commands/stop.js')).StopCommand },
   { path: ['restart'], load: async () => (await import('./commands/restart.js')).RestartCommand },
   { path: ['ps'], load: async () => (await import('./commands/ps.js')).PsCommand },
+  { path: ['status'], load: async () => (await import('./commands/status.js')).StatusCommand },
   { path: ['logs'], load: async () => (await import('./commands/logs.js')).LogsCommand },
   { path: ['recreate'], load: async () => (await import('./commands/recreate.js')).RecreateCommand },
   { path: ['prune'], load: async () => (await import('./commands/prune.js')).PruneCommand },
