@@ -1,6 +1,7 @@
 import { type BaseContext, type Cli, Command, type CommandClass, Option } from 'clipanion';
 import { preprocessArgv } from './argv.js';
 import { cliContext, newKeplerCli } from './cliSetup.js';
+import { CompletionCommand } from './commands/completion.js';
 import { ConfigPrintCommand } from './commands/config.js';
 import { DaemonRestartCommand } from './commands/daemon/restart.js';
 import { DaemonStartCommand } from './commands/daemon/start.js';
@@ -87,6 +88,7 @@ export const COMMANDS: readonly CommandClass[] = [
   RecreateCommand,
   PruneCommand,
   ConfigPrintCommand,
+  CompletionCommand,
   DaemonStartCommand,
   DaemonStopCommand,
   DaemonRestartCommand,

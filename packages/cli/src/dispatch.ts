@@ -24,6 +24,10 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { path: ['prune'], load: async () => (await import('./commands/prune.js')).PruneCommand },
   { path: ['config'], load: async () => (await import('./commands/config.js')).ConfigPrintCommand },
   {
+    path: ['completion'],
+    load: async () => (await import('./commands/completion.js')).CompletionCommand,
+  },
+  {
     path: ['daemon', 'start'],
     load: async () => (await import('./commands/daemon/start.js')).DaemonStartCommand,
   },
