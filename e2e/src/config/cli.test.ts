@@ -68,7 +68,8 @@ describe('kepler config prints the baked config', () => {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       const data = parseYaml(r.stdout) as Record<string, unknown>;
-      expect(data.sourcePath).toBe(FULL);
+      // Issue 13: the config's own vocabulary; where it came from is under the extension key x-kepler.
+      expect(data['x-kepler']).toMatchObject({ source: FULL });
       expect(Object.keys(data.services as object).sort()).toEqual(['backend', 'database', 'frontend']);
       // The user's shell environment is part of the snapshot but must stay off the screen.
       expect(data).not.toHaveProperty('capturedEnv');
@@ -88,10 +89,7 @@ describe('kepler config prints the baked config', () => {
       const data = JSON.parse(json.stdout) as Record<string, unknown>;
       expect(json.stdout).not.toContain(SECRET);
       expect(data).not.toHaveProperty('capturedEnv');
-      // bakedAt differs between the two runs; everything else is the same snapshot.
-      const { bakedAt: _a, ...fromJson } = data;
-      const { bakedAt: _b, ...fromYaml } = parseYaml(yaml.stdout) as Record<string, unknown>;
-      expect(fromJson).toEqual(fromYaml);
+      expect(data).toEqual(parseYaml(yaml.stdout));
     },
     T,
   );
@@ -108,7 +106,7 @@ describe('kepler config prints the baked config', () => {
       const results = await Promise.all(forms.map((args) => runCli(args, { env: NO_DAEMON_ENV })));
       const hashes = results.map((r) => {
         expect(r.code).toBe(0);
-        return (JSON.parse(r.stdout) as { hash: string }).hash;
+        return (JSON.parse(r.stdout) as { 'x-kepler': { hash: string } })['x-kepler'].hash;
       });
       expect(new Set(hashes).size).toBe(1);
     },
@@ -129,6 +127,60 @@ describe('kepler config prints the baked config', () => {
   );
 });
 
+describe("kepler config speaks the file's vocabulary (issue 13)", () => {
+  test(
+    "keys and units as written, --services, --hash, and Lua's ctx.env seeing the CLI's environment",
+    async () => {
+      const dir = dirWith({
+        'kepler.yaml': [
+          'lua: |',
+          '  function get_port()',
+          '    return ctx.env.PORT or "8080"',
+          '  end',
+          'kepler:',
+          '  logs: { max_size: 50MB }',
+          'services:',
+          '  web:',
+          '    command: !lua return {"node", "server.js", "--port", get_port()}',
+          '    working_dir: ./web',
+          '    depends_on: [db]',
+          '  db:',
+          '    command: postgres -D "/var/lib/my db"',
+          '',
+        ].join('\n'),
+      });
+      const env = { ...NO_DAEMON_ENV, PORT: '9000' };
+      const [yaml, services, hash] = await Promise.all([
+        runCli(['config'], { cwd: dir, env }),
+        runCli(['config', '--services'], { cwd: dir, env }),
+        runCli(['config', '--hash'], { cwd: dir, env }),
+      ]);
+      expect(yaml.stderr).toBe('');
+      expect(yaml.code).toBe(0);
+      expect(yaml.stdout).toContain('stop_grace_period: 10s');
+      expect(yaml.stdout).toContain('max_size: 50MB');
+      expect(yaml.stdout).not.toMatch(/workingDir|timeoutMs|maxSizeBytes|sysEnv|dependsOn/);
+      const data = parseYaml(yaml.stdout) as {
+        'x-kepler': { hash: string };
+        services: Record<string, Record<string, unknown>>;
+      };
+      expect(data.services.web).toMatchObject({
+        // sys_env is clear, yet the seed's `ctx.env.PORT or "8080"` sees the CLI's PORT.
+        command: ['node', 'server.js', '--port', '9000'],
+        working_dir: join(dir, 'web'),
+        depends_on: { db: { condition: 'service_started' } },
+        sys_env: 'clear',
+      });
+      expect(data.services.web).not.toHaveProperty('environment');
+      expect(data.services.db?.command).toEqual(['postgres', '-D', '/var/lib/my db']);
+      expect(services).toMatchObject({ code: 0, stdout: 'web\ndb\n' });
+      expect(hash.code).toBe(0);
+      expect(hash.stdout).toBe(`${data['x-kepler'].hash}\n`);
+    },
+    T,
+  );
+});
+
 describe('default config file lookup in the current directory', () => {
   const config = (cmd: string) => `services:\n  app:\n    command: ["${cmd}"]\n`;
 
@@ -138,8 +190,11 @@ describe('default config file lookup in the current directory', () => {
       const dir = dirWith({ 'kepler.yaml': config('from-yaml'), 'kepler.yml': config('from-yml') });
       const r = await runCli(['config', '--json'], { cwd: dir, env: NO_DAEMON_ENV });
       expect(r.code).toBe(0);
-      const data = JSON.parse(r.stdout) as { sourcePath: string; services: { app: { command: string[] } } };
-      expect(data.sourcePath).toBe(join(dir, 'kepler.yaml'));
+      const data = JSON.parse(r.stdout) as {
+        'x-kepler': { source: string };
+        services: { app: { command: string[] } };
+      };
+      expect(data['x-kepler'].source).toBe(join(dir, 'kepler.yaml'));
       expect(data.services.app.command).toEqual(['from-yaml']);
     },
     T,
@@ -151,8 +206,11 @@ describe('default config file lookup in the current directory', () => {
       const dir = dirWith({ 'kepler.yml': config('from-yml') });
       const r = await runCli(['config', '--json'], { cwd: dir, env: NO_DAEMON_ENV });
       expect(r.code).toBe(0);
-      const data = JSON.parse(r.stdout) as { sourcePath: string; services: { app: { command: string[] } } };
-      expect(data.sourcePath).toBe(join(dir, 'kepler.yml'));
+      const data = JSON.parse(r.stdout) as {
+        'x-kepler': { source: string };
+        services: { app: { command: string[] } };
+      };
+      expect(data['x-kepler'].source).toBe(join(dir, 'kepler.yml'));
       expect(data.services.app.command).toEqual(['from-yml']);
     },
     T,
@@ -348,11 +406,11 @@ describe('kepler config needs no daemon and no root', () => {
       const r = await runCliAs(user, ['config', '--json'], { cwd: dir, env: NO_DAEMON_ENV });
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
-      const data = JSON.parse(r.stdout) as { sourcePath: string };
-      expect(data.sourcePath).toBe(join(dir, 'kepler.yaml'));
+      const data = JSON.parse(r.stdout) as { 'x-kepler': { source: string } };
+      expect(data['x-kepler'].source).toBe(join(dir, 'kepler.yaml'));
       const full = await runCliAs(user, ['config', '-f', FULL], { cwd: dir, env: NO_DAEMON_ENV });
       expect(full.code).toBe(0);
-      expect((parseYaml(full.stdout) as { sourcePath: string }).sourcePath).toBe(FULL);
+      expect((parseYaml(full.stdout) as { 'x-kepler': { source: string } })['x-kepler'].source).toBe(FULL);
     },
     T,
   );

@@ -20,6 +20,7 @@ export {
 } from './bounds.js';
 export { CONFIG_ERROR_CODES, ConfigError, type ConfigErrorCode } from './errors.js';
 export { expandVars } from './expand.js';
+export { type FileVocabularyConfig, renderFileVocabulary, toFileVocabulary } from './fileVocabulary.js';
 export { bakedConfigHash, canonicalJson, deepFreeze, sha256Hex } from './freeze.js';
 export {
   formatBytes,
@@ -34,7 +35,7 @@ export {
 export { formatIssue } from './issues.js';
 export { type LoadConfigOptions, loadConfig } from './loadConfig.js';
 export { LUA_DEADLINE_MS } from './lua/LuaEvaluator.js';
-export { type RenderOptions, renderBakedConfig } from './render.js';
+export { renderBakedConfig } from './render.js';
 export { DEFAULT_CONFIG_NAMES, resolveConfigPath } from './resolveConfigPath.js';
 export { KEPLER_JSON_SCHEMA } from './schema/index.js';
 export type * from './types.js';

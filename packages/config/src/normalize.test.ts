@@ -3,7 +3,7 @@
  * Schema-level rules: types, unknown keys, grammars, shorthand forms. Each error message is pinned with
  * its position (`kepler.yaml:LINE:COL path: message`).
  */
-import { cleanupTmpDirs, errorsOf } from './testkit/tmpConfig.js';
+import { bakeYaml, cleanupTmpDirs, errorsOf } from './testkit/tmpConfig.js';
 
 afterAll(cleanupTmpDirs);
 
@@ -102,7 +102,7 @@ describe('types', () => {
     const yaml = y(
       'services:',
       '  web:',
-      '    command: npm run dev',
+      '    command: {npm: run}',
       '    working_dir: [a]',
       '    restart: sometimes',
       '    sys_env: inherrit',
@@ -111,7 +111,7 @@ describe('types', () => {
       '    limits: {cpu_time: 1.5, max_fds: many}',
     );
     expect(await errorsOf(yaml)).toEqual([
-      'kepler.yaml:3:14 services.web.command: expected a list of strings, got "npm run dev"',
+      'kepler.yaml:3:14 services.web.command: expected a list of strings, got a map',
       'kepler.yaml:4:18 services.web.working_dir: expected a string, got a list',
       'kepler.yaml:5:14 services.web.restart: "sometimes" is not one of no, always, on-failure',
       'kepler.yaml:6:14 services.web.sys_env: "inherrit" is not one of clear, inherit (did you mean "inherit"?)',
@@ -258,6 +258,54 @@ describe('types', () => {
       'kepler.yaml:5:14 services.a.command: command is empty (give the program and its arguments, e.g. ["sleep", "60"])',
       'kepler.yaml:6:34 services.a.restart.watch: watch needs restart policy always or on-failure (policy is "no"); a file change would have nothing to restart',
       'kepler.yaml:9:18 services.b.depends_on.c: unknown service "c"',
+    ]);
+  });
+});
+
+describe('command strings', () => {
+  it('splits command and hook command strings into words, like docker compose (no shell)', async () => {
+    const baked = await bakeYaml(
+      y(
+        'kepler:',
+        '  hooks:',
+        '    pre_start: { command: "echo \'global  start\'" }',
+        'services:',
+        '  web:',
+        '    command: node server.js --name "my app" it\\\'s',
+        '    hooks:',
+        '      pre_start: { command: ./migrate --to=latest }',
+        '      post_start: { run: echo "started" && date }',
+        '    healthcheck: { test: curl -f localhost }',
+        '  lua:',
+        '    command: !lua return "sleep 60"',
+      ),
+    );
+    expect(baked.services.web?.command).toEqual(['node', 'server.js', '--name', 'my app', "it's"]);
+    expect(baked.services.web?.hooks.pre_start?.command).toEqual(['./migrate', '--to=latest']);
+    expect(baked.kepler.hooks.pre_start?.command).toEqual(['echo', 'global  start']);
+    expect(baked.services.lua?.command).toEqual(['sleep', '60']);
+    // run: stays a shell script, and a healthcheck test string runs in a shell (compose's CMD-SHELL).
+    expect(baked.services.web?.hooks.post_start?.command).toEqual(['sh', '-c', 'echo "started" && date']);
+    expect(baked.services.web?.healthcheck?.probe).toEqual({
+      kind: 'command',
+      test: ['sh', '-c', 'curl -f localhost'],
+    });
+  });
+
+  it('reports a string it cannot split with its position and key, and an empty one as empty', async () => {
+    const yaml = y(
+      'services:',
+      '  web:',
+      '    command: node "server.js',
+      '    hooks:',
+      "      pre_stop: { command: 'echo \\' }",
+      '  blank:',
+      '    command: "  "',
+    );
+    expect(await errorsOf(yaml)).toEqual([
+      'kepler.yaml:3:14 services.web.command: cannot split the string into words: unclosed double quote (the " at character 6)',
+      'kepler.yaml:5:28 services.web.hooks.pre_stop.command: cannot split the string into words: ends with a lone backslash (write \\\\ for one)',
+      'kepler.yaml:7:14 services.blank.command: command is empty (give the program and its arguments, e.g. ["sleep", "60"])',
     ]);
   });
 });

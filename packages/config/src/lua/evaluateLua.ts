@@ -5,15 +5,13 @@
  * other top-level keys. Within a service: `sys_env`, `env_file`, `environment`, then every other key in
  * source order, hooks included. `global` is shared by all of them.
  *
- * What `ctx.env` holds is "the environment so far" at that point:
- * - top level, `kepler` and a service's own `sys_env`: the captured CLI environment when
- *   `kepler.sys_env` is `inherit`, else empty;
- * - a service's `env_file`: the same, but following the service's own `sys_env` policy;
+ * What `ctx.env` holds is "the environment so far" at that point, built up as the Rust Kepler did:
+ * - top level (the `lua:` block), `kepler`, a service's `sys_env` and `env_file`: the captured CLI
+ *   environment, whatever `sys_env` says (so the seed's `ctx.env.PORT or "8080"` sees the shell's PORT);
  * - a service's `environment`: that, plus the env_file's variables;
- * - any other service key: the service's complete environment (sys env if inherit < env_file <
- *   environment), i.e. what the process will get;
- * - inside a hook: the same staging on top of the service's environment (hook env_file, then hook
- *   environment).
+ * - any other service key: the CLI environment < env_file < environment;
+ * - inside a hook: the same staging on top of the service's (hook env_file, then hook environment).
+ * `sys_env` decides only what reaches the running process (the bake), not what Lua sees.
  * `ctx.sys_env` is always the whole captured environment and `ctx.env_file` the env_file's variables.
  *
  * A Lua `nil` for a map value removes the key (the default applies); a `nil` list item is dropped.
@@ -24,8 +22,8 @@ import { type IssueCollector, indexPath, joinPath } from '../issues.js';
 import type { RawConfig, RawEntry, RawMap, RawNode } from '../parse.js';
 import { LuaBlockRunner } from './LuaBlockRunner.js';
 import { LuaEvaluator } from './LuaEvaluator.js';
-import { findEntry, rebuild } from './rawNodes.js';
-import { EMPTY_ENV, envFileVars, environmentVars, policyOf, type Scope } from './scope.js';
+import { rebuild } from './rawNodes.js';
+import { EMPTY_ENV, envFileVars, environmentVars, type Scope } from './scope.js';
 
 /** Input of the Lua stage. */
 export interface LuaStageInput {
@@ -72,15 +70,11 @@ class LuaStage {
   }
 
   async root(node: RawNode): Promise<RawNode> {
-    const empty: Scope = { env: EMPTY_ENV, envFile: EMPTY_ENV, serviceName: null, hookName: null };
+    const global: Scope = { env: this.captured, envFile: EMPTY_ENV, serviceName: null, hookName: null };
     let root = node;
     if (root.kind === 'lua')
-      root = (await this.runner.run(root, empty, '')) ?? { kind: 'map', entries: [], pos: root.pos };
+      root = (await this.runner.run(root, global, '')) ?? { kind: 'map', entries: [], pos: root.pos };
     if (root.kind !== 'map') return root;
-
-    const keplerEntry = root.entries.find((entry) => entry.key === 'kepler');
-    const peekedPolicy = keplerEntry ? policyOf(findEntry(keplerEntry.value, 'sys_env')?.value) : undefined;
-    let global: Scope = { ...empty, env: peekedPolicy === 'inherit' ? this.captured : EMPTY_ENV };
 
     const resolved: Resolved = new Map();
     const luaBlock = root.entries.find((entry) => entry.key === 'lua');
@@ -100,12 +94,8 @@ class LuaStage {
         );
       } else resolved.set(luaBlock, await this.value(code, global, 'lua'));
     }
-    if (keplerEntry) {
-      const kepler = await this.kepler(keplerEntry.value, global);
-      resolved.set(keplerEntry, kepler);
-      const policy = policyOf(kepler ? findEntry(kepler, 'sys_env')?.value : undefined);
-      global = { ...global, env: policy === 'inherit' ? this.captured : EMPTY_ENV };
-    }
+    const keplerEntry = root.entries.find((entry) => entry.key === 'kepler');
+    if (keplerEntry) resolved.set(keplerEntry, await this.kepler(keplerEntry.value, global));
     const servicesEntry = root.entries.find((entry) => entry.key === 'services');
     if (servicesEntry) resolved.set(servicesEntry, await this.services(servicesEntry.value, global));
     for (const entry of root.entries) {
@@ -120,12 +110,8 @@ class LuaStage {
     const kepler = await this.shallow(node, global, path);
     if (kepler?.kind !== 'map') return kepler;
     const resolved: Resolved = new Map();
-    const sysEnv = await this.first(kepler, 'sys_env', global, path, resolved);
-    const scope: Scope =
-      sysEnv === undefined
-        ? global
-        : { ...global, env: policyOf(sysEnv ?? undefined) === 'inherit' ? this.captured : EMPTY_ENV };
-    await this.rest(kepler, scope, path, resolved, layeredLookup(this.captured));
+    await this.first(kepler, 'sys_env', global, path, resolved); // evaluated first, as documented
+    await this.rest(kepler, global, path, resolved, layeredLookup(this.captured));
     return rebuild(kepler, resolved);
   }
 
@@ -146,17 +132,14 @@ class LuaStage {
     if (service?.kind !== 'map') return service;
     const resolved: Resolved = new Map();
 
-    const policy =
-      policyOf((await this.first(service, 'sys_env', base, path, resolved)) ?? undefined) ??
-      (global.env === this.captured ? 'inherit' : 'clear');
-    const sysScope: Scope = { ...base, env: policy === 'inherit' ? this.captured : EMPTY_ENV };
+    await this.first(service, 'sys_env', base, path, resolved); // evaluated first, as documented
     const fileVars = envFileVars(
-      await this.first(service, 'env_file', sysScope, path, resolved),
+      await this.first(service, 'env_file', base, path, resolved),
       layeredLookup(this.captured),
       this.input.configDir,
       this.home,
     );
-    const fileScope: Scope = { ...sysScope, env: { ...sysScope.env, ...fileVars }, envFile: fileVars };
+    const fileScope: Scope = { ...base, env: { ...base.env, ...fileVars }, envFile: fileVars };
     const own = environmentVars(
       await this.first(service, 'environment', fileScope, path, resolved),
       layeredLookup(fileVars, this.captured),

@@ -36,13 +36,13 @@ describe('evaluation', () => {
       { env: { ...TEST_ENV, DEBUG: '1', PORT: '9000' } },
     );
     const backend = baked.services.backend;
-    // sys_env is clear: ctx.env has no PORT, so the default applies.
-    expect(backend?.command).toEqual(['node', 'server.js', '--port', '8080']);
+    // ctx.env is the CLI's environment even under sys_env: clear (the seed's example, issue 13).
+    expect(backend?.command).toEqual(['node', 'server.js', '--port', '9000']);
     expect(backend?.environment).toEqual({ NODE_ENV: 'production', DEBUG: 'true' });
     expect(backend?.restart.policy).toBe('always');
     expect(backend?.healthcheck?.probe).toEqual({ kind: 'command', test: ['sh', '-c', 'true'] });
     expect(backend?.healthcheck?.retries).toBe(5);
-    // With inherit, ctx.env holds the system environment.
+    // So does it with inherit.
     expect(baked.services.other?.environment.P).toBe('9000');
   });
 
@@ -162,11 +162,34 @@ describe('ctx', () => {
       ),
       { env, files },
     );
-    expect(baked.services.web?.environment.AT_ENV).toBe('file,nil,nil,file');
-    expect(baked.services.web?.command).toEqual(['web,nil,own,file,nil,nil,file,sys,nil']);
+    // Under sys_env: clear too, ctx.env starts from the CLI's environment (issue 13).
+    expect(baked.services.web?.environment.AT_ENV).toBe('file,nil,sys,file');
+    expect(baked.services.web?.command).toEqual(['web,nil,own,file,nil,sys,file,sys,sys']);
     expect(baked.services.web?.hooks.pre_start?.run).toBe('web,pre_start,1,1,own,1');
     expect(baked.services.inh?.command).toEqual(['sys,sys']);
-    expect(baked.kepler.hooks.pre_start?.run).toBe('nil,pre_start,nil');
+    expect(baked.kepler.hooks.pre_start?.run).toBe('nil,pre_start,sys');
+  });
+
+  it('builds ctx.env up as CLI environment < env_file < environment; sys_env only decides what the process gets', async () => {
+    const baked = await bakeYaml(
+      y(
+        'lua: |',
+        '  global.port = ctx.env.ONLY_SYS',
+        'services:',
+        '  web:',
+        '    env_file: .env',
+        '    environment:',
+        '      - !lua return "AT_ENV=" .. ctx.env.SHARED',
+        '      - SHARED=own',
+        '    command: !lua return {ctx.env.SHARED, ctx.env.ONLY_SYS, global.port}',
+      ),
+      { env, files },
+    );
+    const web = baked.services.web;
+    expect(web?.environment.AT_ENV).toBe('file');
+    expect(web?.command).toEqual(['own', 'sys', 'sys']);
+    // sys_env: clear still keeps the CLI's environment out of the process.
+    expect(web?.environment).toEqual({ FILE_VAR: 'file', SHARED: 'own', AT_ENV: 'file' });
   });
 
   it('is read-only: a write raises an error naming the line', async () => {

@@ -3,10 +3,6 @@ import type { Pos } from '../issues.js';
 import type { RawEntry, RawMap, RawNode } from '../parse.js';
 import type { LuaPlain } from './LuaEvaluator.js';
 
-export function findEntry(node: RawNode | undefined, key: string): RawEntry | undefined {
-  return node?.kind === 'map' ? node.entries.find((entry) => entry.key === key) : undefined;
-}
-
 /** The map with each entry's value replaced; entries whose value became nil are dropped. */
 export function rebuild(map: RawMap, resolved: ReadonlyMap<RawEntry, RawNode | null>): RawMap {
   const entries: RawEntry[] = [];

@@ -1,6 +1,6 @@
 /**
- * What `ctx` holds at each point of the Lua stage: the environment staged so far (sys env, then the
- * env_file, then `environment`), computed from already-evaluated nodes. Problems are not reported
+ * What `ctx` holds at each point of the Lua stage: the environment staged so far (the CLI's
+ * environment, then the env_file, then `environment`), computed from already-evaluated nodes. Problems are not reported
  * here: normalise and bake check the same fields and report them once.
  */
 import { expandEnvironment, readEnvFile, resolvePath } from '../environment.js';
@@ -16,13 +16,6 @@ export interface Scope {
 }
 
 export const EMPTY_ENV: Readonly<Record<string, string>> = Object.freeze({});
-
-/** The `sys_env` policy an (evaluated) node names, if it names one. */
-export function policyOf(node: RawNode | undefined): 'clear' | 'inherit' | undefined {
-  return node?.kind === 'scalar' && (node.value === 'clear' || node.value === 'inherit')
-    ? node.value
-    : undefined;
-}
 
 /** Reads the env_file named by an (evaluated) `env_file` node for `ctx`; problems are left to the bake. */
 export function envFileVars(

@@ -1,12 +1,14 @@
 /** Hooks: one shape (`run` or `command`, with their own user, directory and environment), two sets of names. */
 import { GLOBAL_HOOK_NAMES, SERVICE_HOOK_NAMES } from '../types.js';
 import { environment } from './environment.js';
-import { list, named, type ObjectOut, object, string } from './kit/index.js';
-import { envFile, group, user } from './processFields.js';
+import { named, type ObjectOut, object, string } from './kit/index.js';
+import { argv, envFile, group, user } from './processFields.js';
 
 const hookProps = {
   run: string({ description: 'A shell script, run as `sh -c <run>`. Not expanded.' }),
-  command: list(string(), { minItems: 1, description: 'A command as an argv list. Not expanded.' }),
+  command: argv(
+    'A command as an argv list, or a string split into words like a shell does, without one. Not expanded.',
+  ),
   user,
   group,
   working_dir: string({

@@ -2,5 +2,13 @@
 export { list, type ObjectOut, object, type RecordEntry, record } from './collections.js';
 export { definitions, type NamedSchema, named } from './definitions.js';
 export { boolean, duration, number, oneOf, signal, size, string } from './scalars.js';
-export { type DecodeContext, describeNode, type JsonSchema, type Out, type Schema } from './schema.js';
+export {
+  type DecodeContext,
+  describeNode,
+  type JsonSchema,
+  mismatch,
+  type Out,
+  type Schema,
+  withDescription,
+} from './schema.js';
 export { byKind, nothing, transform } from './variants.js';
