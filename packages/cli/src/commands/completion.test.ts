@@ -5,8 +5,9 @@
  * is not installed is skipped.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { run } from '../testkit/fakeDaemon.js';
 import { useScratchDir } from '../testkit/scratchDir.js';
 
@@ -133,6 +134,16 @@ describe('kepler completion bash', () => {
     expect(shell('cat', ['args'], bin)).toBe('config --services -f other.yaml\n');
     expect(bash(script, bin, [['kepler', 'start', 'w']])).toEqual(['worker']);
     expect(shell('cat', ['args'], bin)).toBe('config --services\n');
+  });
+
+  it('reads the names with the built `kepler config --services` (a flow mapping awk cannot read)', async () => {
+    const { script, bin } = await setUp('bash');
+    const main = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+    if (!existsSync(main)) throw new Error(`build the CLI first (pnpm run build): no ${main}`);
+    scratch.file('bin/kepler', `#!/bin/sh\nexec "${process.execPath}" "${main}" "$@"\n`);
+    chmodSync(join(bin, 'kepler'), 0o755);
+    scratch.file('flow.yaml', 'services: {alpha: {command: [sleep, "1"]}, beta: {command: [sleep, "1"]}}\n');
+    expect(bash(script, bin, [['kepler', 'stop', '-f', 'flow.yaml', '']])).toEqual(['alpha beta']);
   });
 
   it('refuses a shell it has no script for', async () => {
