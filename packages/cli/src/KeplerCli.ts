@@ -7,7 +7,9 @@ import { Cli, type CommandClass } from 'clipanion';
 export const OPTION_VALUE_NAMES: Readonly<Record<string, string>> = {
   '-f,--file': 'FILE',
   '--head': 'N',
-  '--tail': 'N',
+  '-n,--tail': 'N',
+  '--since': 'TIME',
+  '--until': 'TIME',
   '--timeout': 'DURATION',
   '-s,--signal': 'SIGNAL',
 };

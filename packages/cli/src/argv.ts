@@ -1,7 +1,7 @@
 import { UsageError } from './errors.js';
 
 /** Options whose value is a number: a negative one must not be taken for a flag. */
-const NUMERIC_OPTIONS: ReadonlySet<string> = new Set(['--tail', '--head']);
+const NUMERIC_OPTIONS: ReadonlySet<string> = new Set(['-n', '--tail', '--head']);
 
 /**
  * Normalises the global options so they work anywhere on the command line: `-f FILE`, `--file FILE`,

@@ -63,7 +63,7 @@ describe('help and version', () => {
 
   it('every command has a description, details and examples', () => {
     const documented = COMMANDS.filter((c) => c.usage !== undefined);
-    expect(documented.length).toBe(15);
+    expect(documented.length).toBe(17);
     for (const c of documented) {
       expect(c.usage?.description).toBeTruthy();
       expect(c.usage?.details).toBeTruthy();
@@ -83,13 +83,13 @@ describe('help and version', () => {
     const list = await run(['--help']);
     expect(list.stdout).not.toContain('#0');
     expect(list.stdout).toContain(
-      'kepler logs [-v,--verbose] [-f,--file FILE] [--follow] [--head N] [--tail N] [--no-hook] [--json] [--raw] [--timestamps] [SERVICE...]',
+      'kepler logs [-v,--verbose] [-f,--file FILE] [--follow] [--head N] [-n,--tail N] [--since TIME] [--until TIME] [--no-hook] [--json] [--raw] [--timestamps] [SERVICE...]',
     );
     expect(list.stdout).toMatch(/kepler start .*\[--timeout DURATION\] \[SERVICE\.\.\.\]\n/);
     expect(list.stdout).toMatch(/kepler stop .*\[-s,--signal SIGNAL\].* \[SERVICE\.\.\.\]\n/);
     const logs = await run(['logs', '--help']);
     expect(logs.stdout).toContain('$ kepler logs [SERVICE...]\n');
-    expect(logs.stdout).toMatch(/\n {2}--tail N {4,}Only the last N lines/);
+    expect(logs.stdout).toMatch(/\n {2}-n,--tail N {4,}Only the last N lines/);
     expect(logs.stdout).not.toContain('#0');
   });
 
@@ -124,7 +124,7 @@ describe('usage errors: one line on stderr, exit 1', () => {
     ],
     [
       ['strat'],
-      "Unknown command 'strat'; commands: start, stop, restart, ps, logs, up, down, recreate, prune, config, daemon, help (see: kepler --help)\n",
+      "Unknown command 'strat'; commands: start, stop, restart, ps, status, logs, up, down, recreate, prune, config, completion, daemon, help (see: kepler --help)\n",
     ],
     [['logs', '-f'], '-f needs a config file path (to follow logs, use --follow)\n'],
     [['start', '--wait'], '--wait requires -d/--detach (use: -d --wait)\n'],

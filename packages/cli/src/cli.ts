@@ -1,6 +1,7 @@
 import { type BaseContext, type Cli, Command, type CommandClass, Option } from 'clipanion';
 import { preprocessArgv } from './argv.js';
 import { cliContext, newKeplerCli } from './cliSetup.js';
+import { CompletionCommand } from './commands/completion.js';
 import { ConfigPrintCommand } from './commands/config.js';
 import { DaemonRestartCommand } from './commands/daemon/restart.js';
 import { DaemonStartCommand } from './commands/daemon/start.js';
@@ -13,6 +14,7 @@ import { PsCommand } from './commands/ps.js';
 import { RecreateCommand } from './commands/recreate.js';
 import { RestartCommand } from './commands/restart.js';
 import { StartCommand } from './commands/start.js';
+import { StatusCommand } from './commands/status.js';
 import { StopCommand } from './commands/stop.js';
 import { UpCommand } from './commands/up.js';
 import { CliError, EXIT_FAILURE } from './errors.js';
@@ -83,12 +85,14 @@ export const COMMANDS: readonly CommandClass[] = [
   StopCommand,
   RestartCommand,
   PsCommand,
+  StatusCommand,
   LogsCommand,
   UpCommand,
   DownCommand,
   RecreateCommand,
   PruneCommand,
   ConfigPrintCommand,
+  CompletionCommand,
   DaemonStartCommand,
   DaemonStopCommand,
   DaemonRestartCommand,

@@ -18,12 +18,17 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { path: ['stop'], load: async () => (await import('./commands/stop.js')).StopCommand },
   { path: ['restart'], load: async () => (await import('./commands/restart.js')).RestartCommand },
   { path: ['ps'], load: async () => (await import('./commands/ps.js')).PsCommand },
+  { path: ['status'], load: async () => (await import('./commands/status.js')).StatusCommand },
   { path: ['logs'], load: async () => (await import('./commands/logs.js')).LogsCommand },
   { path: ['recreate'], load: async () => (await import('./commands/recreate.js')).RecreateCommand },
   { path: ['up'], load: async () => (await import('./commands/up.js')).UpCommand },
   { path: ['down'], load: async () => (await import('./commands/down.js')).DownCommand },
   { path: ['prune'], load: async () => (await import('./commands/prune.js')).PruneCommand },
   { path: ['config'], load: async () => (await import('./commands/config.js')).ConfigPrintCommand },
+  {
+    path: ['completion'],
+    load: async () => (await import('./commands/completion.js')).CompletionCommand,
+  },
   {
     path: ['daemon', 'start'],
     load: async () => (await import('./commands/daemon/start.js')).DaemonStartCommand,

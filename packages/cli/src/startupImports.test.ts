@@ -87,6 +87,8 @@ describe('commands that do not bake load no YAML, Lua or config pipeline', () =>
     [['--version']],
     [['ps']],
     [['ps', '--all', '--json']],
+    [['status', '-a']],
+    [['completion', 'bash']],
     [['logs', '--tail', '5']],
     [['stop', '-s', 'KILL']],
     [['start', '-d', '--wait', '--timeout', '5s']],

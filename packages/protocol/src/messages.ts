@@ -202,6 +202,13 @@ export interface Requests {
     noHook?: boolean;
     /** Stream new lines after the initial ones until cancelled. */
     follow?: boolean;
+    /**
+     * Only stored lines captured at or after this time, ms since the epoch (the CLI turns `--since 10m`
+     * into one). `head`/`tail` count within the window; with `follow`, live lines all pass.
+     */
+    since?: number;
+    /** Only stored lines captured at or before this time, ms since the epoch (live lines are not bounded). */
+    until?: number;
   };
   prune: { type: 'prune'; force?: boolean; dryRun?: boolean };
 }

@@ -1,36 +1,47 @@
-import type { Requests, StreamEvent } from '@kepler/protocol';
+import type { ConfigRef, Requests, StreamEvent } from '@kepler/protocol';
 import { Command, Option } from 'clipanion';
-import { EXIT_OK, UsageError } from '../errors.js';
+import { CliError, codeOf, EXIT_OK, UsageError } from '../errors.js';
 import { type LogOutputMode, LogPrinter } from '../format/LogPrinter.js';
 import { clearedLine, notLoadedLine } from '../format/notes.js';
 import { onInterrupt } from '../interrupts.js';
+import { parseTimeArg } from '../timeArg.js';
 import { ConfigCommand } from './BaseCommand.js';
 
-/** Lines `--follow` prints before streaming when `--tail` is not given. */
+/** Lines `--follow` prints before streaming when neither `--tail` nor `--since` is given. */
 export const FOLLOW_DEFAULT_TAIL = 10;
 
 /** The validated line selection of `kepler logs`. */
 export interface LogsSelection {
   readonly head?: number;
   readonly tail?: number;
+  /** Stored lines from this time on, ms since the epoch. */
+  readonly since?: number;
+  /** Stored lines up to this time, ms since the epoch. */
+  readonly until?: number;
   readonly follow: boolean;
   readonly mode: LogOutputMode;
 }
 
 /**
- * Checks `--head`, `--tail`, `--follow`, `--json`, `--raw`: counts are whole numbers, `--head` and
- * `--tail` exclude each other, `--head` cannot follow, `--json` and `--raw` exclude each other.
- * `--follow` without `--tail` shows the last 10 lines first.
+ * Checks `--head`, `--tail`, `--since`, `--until`, `--follow`, `--json`, `--raw`: counts are whole
+ * numbers, times are durations before `nowMs` or timestamps (see timeArg.ts), `--head` and `--tail`
+ * exclude each other, `--head` and `--until` cannot follow, `--since` is not after `--until`, `--json`
+ * and `--raw` exclude each other. `--follow` without `--tail` or `--since` shows the last 10 lines first.
  *
  * @throws UsageError naming the flag.
  */
-export function validateLogsFlags(flags: {
-  readonly head: string | undefined;
-  readonly tail: string | undefined;
-  readonly follow: boolean;
-  readonly json: boolean;
-  readonly raw: boolean;
-}): LogsSelection {
+export function validateLogsFlags(
+  flags: {
+    readonly head: string | undefined;
+    readonly tail: string | undefined;
+    readonly since?: string | undefined;
+    readonly until?: string | undefined;
+    readonly follow: boolean;
+    readonly json: boolean;
+    readonly raw: boolean;
+  },
+  nowMs: number = Date.now(),
+): LogsSelection {
   const count = (flag: string, value: string | undefined): number | undefined => {
     if (value === undefined) return undefined;
     if (!/^\d+$/.test(value)) throw new UsageError(`${flag}: "${value}" is not a number of lines`);
@@ -44,18 +55,36 @@ export function validateLogsFlags(flags: {
     throw new UsageError('--head and --tail cannot be used together');
   if (head !== undefined && flags.follow)
     throw new UsageError('--head cannot be used with --follow (use --tail)');
+  if (flags.until !== undefined && flags.follow)
+    throw new UsageError('--until cannot be used with --follow (new lines are never before it)');
   if (flags.json && flags.raw) throw new UsageError('--json and --raw cannot be used together');
+  const since = flags.since === undefined ? undefined : parseTimeArg('--since', flags.since, nowMs);
+  const until = flags.until === undefined ? undefined : parseTimeArg('--until', flags.until, nowMs);
+  if (since !== undefined && until !== undefined && since > until)
+    throw new UsageError(`--since ${flags.since} is after --until ${flags.until}`);
   const mode: LogOutputMode = flags.json ? 'json' : flags.raw ? 'raw' : 'text';
-  if (flags.follow) return { tail: tail ?? FOLLOW_DEFAULT_TAIL, follow: true, mode };
+  const window = {
+    ...(since === undefined ? {} : { since: Math.max(0, since) }),
+    ...(until === undefined ? {} : { until: Math.max(0, until) }),
+  };
+  if (flags.follow) {
+    // `--follow --since T`: every line of the window, then the live ones (as docker compose does).
+    const followTail = tail ?? (since === undefined ? FOLLOW_DEFAULT_TAIL : undefined);
+    return { ...(followTail === undefined ? {} : { tail: followTail }), ...window, follow: true, mode };
+  }
   return {
     ...(head === undefined ? {} : { head }),
     ...(tail === undefined ? {} : { tail }),
+    ...window,
     follow: false,
     mode,
   };
 }
 
-/** `kepler logs [SERVICE...] [--follow] [--head N | --tail N] [--no-hook] [--json] [--raw]`. */
+/**
+ * `kepler logs [SERVICE...] [--follow] [--head N | -n,--tail N] [--since T] [--until T] [--no-hook]
+ * [--json] [--raw]`.
+ */
 export class LogsCommand extends ConfigCommand {
   static override paths = [['logs']];
 
@@ -67,8 +96,14 @@ export class LogsCommand extends ConfigCommand {
       \`<time> <service>[.<hook>] | <line>\` with the local time as HH:MM:SS.mmm. Service names are
       coloured when stdout is a terminal (NO_COLOR turns it off, FORCE_COLOR on).
 
-      Without \`--head\` or \`--tail\`, every stored line is printed. \`--follow\` prints the last 10 lines
-      (or \`--tail N\`) and then new lines as they arrive, until Ctrl+C or the daemon stops.
+      Without \`--head\` or \`--tail\` (\`-n\`), every stored line is printed. \`--follow\` prints the last
+      10 lines (or \`--tail N\`) and then new lines as they arrive, until Ctrl+C or the daemon stops.
+
+      \`--since\` and \`--until\` keep the lines captured in a time window, both ends included: a
+      duration before now (\`10m\`, \`1h30m\`), a timestamp (\`2026-01-02T13:23:37Z\`, with an offset, or
+      without a zone for local time; \`2026-01-02\` is its midnight) or Unix seconds. \`--head\` and
+      \`--tail\` count within the window; \`--follow --since 10m\` prints every line of the last 10 minutes,
+      then new ones.
 
       \`--raw\` prints only the lines' bytes, exactly as the service wrote them. \`--json\` prints one object
       per line: \`ts\` (ISO-8601), \`service\`, \`hook\` (for hook output), \`stream\` and \`line\`.
@@ -81,6 +116,8 @@ export class LogsCommand extends ConfigCommand {
     examples: [
       ['Every stored line of every service', '$0 logs'],
       ['Follow the last 50 lines of web', '$0 logs --follow --tail 50 web'],
+      ['The last 20 lines of the past hour', '$0 logs -n 20 --since 1h'],
+      ['Lines of a time window', '$0 logs --since 2026-01-02T13:00:00Z --until 2026-01-02T13:05:00Z'],
       ['The first 20 lines, without hook output', '$0 logs --head 20 --no-hook'],
       ['Lines as JSON for jq', '$0 logs --json | jq -r \'select(.stream == "stderr") | .line\''],
     ],
@@ -89,7 +126,13 @@ export class LogsCommand extends ConfigCommand {
   services = Option.Rest({ name: 'service' });
   follow = Option.Boolean('--follow', false, { description: 'Keep printing new lines until Ctrl+C' });
   head = Option.String('--head', { description: 'Only the first N lines' });
-  tail = Option.String('--tail', { description: 'Only the last N lines (default with --follow: 10)' });
+  tail = Option.String('-n,--tail', { description: 'Only the last N lines (default with --follow: 10)' });
+  since = Option.String('--since', {
+    description: 'Only lines since a time: a duration ago (10m) or a timestamp (2026-01-02T13:23:37Z)',
+  });
+  until = Option.String('--until', {
+    description: 'Only lines until a time: a duration ago (10m) or a timestamp',
+  });
   noHook = Option.Boolean('--no-hook', false, { description: 'Leave out the output of hooks' });
   json = Option.Boolean('--json', false, { description: 'One JSON object per line' });
   raw = Option.Boolean('--raw', false, { description: 'Only the lines, byte for byte' });
@@ -102,11 +145,13 @@ export class LogsCommand extends ConfigCommand {
     const selection = validateLogsFlags({
       head: this.head,
       tail: this.tail,
+      since: this.since,
+      until: this.until,
       follow: this.follow,
       json: this.json,
       raw: this.raw,
     });
-    const config = await this.configRef();
+    const config = await this.configRefWithHint();
     const request: Requests['logs'] = {
       type: 'logs',
       config,
@@ -115,6 +160,8 @@ export class LogsCommand extends ConfigCommand {
       ...(selection.tail === undefined ? {} : { tail: selection.tail }),
       ...(this.noHook ? { noHook: true } : {}),
       ...(selection.follow ? { follow: true } : {}),
+      ...(selection.since === undefined ? {} : { since: selection.since }),
+      ...(selection.until === undefined ? {} : { until: selection.until }),
     };
     const printer = new LogPrinter(this.context.stdout, {
       mode: selection.mode,
@@ -164,5 +211,22 @@ export class LogsCommand extends ConfigCommand {
       client.close();
     }
     return EXIT_OK;
+  }
+
+  /**
+   * `configRef()`, saying for a `-f` that names no config that `-f` is `--file`: `kepler logs -f web`
+   * is most likely meant as `--follow web` (docker compose's `-f`).
+   */
+  private async configRefWithHint(): Promise<ConfigRef> {
+    try {
+      return await this.configRef();
+    } catch (error) {
+      if ((this.files?.length ?? 0) === 0 || codeOf(error) !== 'CONFIG_NOT_FOUND') throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new CliError(
+        'CONFIG_NOT_FOUND',
+        `${message}; -f is --file (the config file): to follow logs, use --follow`,
+      );
+    }
   }
 }

@@ -21,7 +21,14 @@ export interface StartPlan {
 
 type StartOutcome = { started: string[]; alreadyRunning: string[]; targets: string[] };
 
-type LogQuery = { services: readonly string[]; head?: number; tail?: number; noHook?: boolean };
+type LogQuery = {
+  services: readonly string[];
+  head?: number;
+  tail?: number;
+  noHook?: boolean;
+  since?: number;
+  until?: number;
+};
 
 /**
  * Everything Kepler knows and does for one config file: the user's operations on its services.

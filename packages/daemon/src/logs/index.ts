@@ -11,3 +11,4 @@ export {
 } from './LogStore.js';
 export { type LogSource, logFileName, parseLogFileName } from './logFormat.js';
 export { type BatchLimits, inBatches, type LogReadQuery } from './mergedRead.js';
+export type { TimeWindow } from './timeWindow.js';

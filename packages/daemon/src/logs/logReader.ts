@@ -1,10 +1,12 @@
 /**
- * Reads stored records back as `LogLine`s: all of a file, its first N or its last N. The tail is read
+ * Reads stored records back as `LogLine`s: all of a file, its first N or its last N, optionally only
+ * those within a time window (found by timeWindow.ts without reading the rest). The tail is read
  * backwards in blocks, so `--tail 10` on a 50 MB file reads one block, not the file.
  */
 import * as fs from 'node:fs';
 import type { LogLine } from '@kepler/protocol';
 import { type LogSource, NEWLINE, PREFIX_BYTES, parseTimestamp } from './logFormat.js';
+import { type ByteRange, byteRangeOf, isOpenWindow, type TimeWindow } from './timeWindow.js';
 
 /** First read size; doubles per read up to `MAX_BLOCK_BYTES` when many lines are wanted. */
 const BLOCK_BYTES = 64 * 1024;
@@ -65,8 +67,15 @@ function readAt(fd: number, pos: number, len: number): Buffer {
   return off === len ? buf : buf.subarray(0, off);
 }
 
-/** Every record of the file (none when it does not exist). */
-export function readAll(path: string, source: LogSource, into: LogLine[]): void {
+/** Every record of the file within `window` (none when it does not exist). */
+export function readAll(path: string, source: LogSource, into: LogLine[], window?: TimeWindow): void {
+  if (!isOpenWindow(window)) {
+    withFile(path, window, (fd, { start, end }) => {
+      parseRecords(readAt(fd, start, end - start), 0, end - start, Number.POSITIVE_INFINITY, source, into);
+      return end - start;
+    });
+    return;
+  }
   let buf: Buffer;
   try {
     buf = fs.readFileSync(path);
@@ -77,7 +86,12 @@ export function readAll(path: string, source: LogSource, into: LogLine[]): void 
   parseRecords(buf, 0, buf.length, Number.POSITIVE_INFINITY, source, into);
 }
 
-function withFile(path: string, fn: (fd: number, size: number) => number): number {
+/** Runs `fn` on the open file and the bytes of its records within `window`; 0 when the file does not exist. */
+function withFile(
+  path: string,
+  window: TimeWindow | undefined,
+  fn: (fd: number, range: ByteRange) => number,
+): number {
   let fd: number;
   try {
     fd = fs.openSync(path, 'r');
@@ -86,22 +100,29 @@ function withFile(path: string, fn: (fd: number, size: number) => number): numbe
     throw err;
   }
   try {
-    return fn(fd, fs.fstatSync(fd).size);
+    const size = fs.fstatSync(fd).size;
+    return fn(fd, isOpenWindow(window) ? { start: 0, end: size } : byteRangeOf(fd, size, window));
   } finally {
     fs.closeSync(fd);
   }
 }
 
-/** The first `n` records, reading forwards only as far as needed. Returns the bytes read. */
-export function readHead(path: string, n: number, source: LogSource, into: LogLine[]): number {
+/** The first `n` records within `window`, reading forwards only as far as needed. Returns the bytes read. */
+export function readHead(
+  path: string,
+  n: number,
+  source: LogSource,
+  into: LogLine[],
+  window?: TimeWindow,
+): number {
   if (n <= 0) return 0;
-  return withFile(path, (fd, size) => {
+  return withFile(path, window, (fd, { start, end }) => {
     const blocks: Buffer[] = [];
-    let pos = 0;
+    let pos = start;
     let lines = 0;
     let block = BLOCK_BYTES;
-    while (pos < size && lines < n) {
-      const b = readAt(fd, pos, Math.min(block, size - pos));
+    while (pos < end && lines < n) {
+      const b = readAt(fd, pos, Math.min(block, end - pos));
       if (b.length === 0) break;
       blocks.push(b);
       lines += countNewlines(b);
@@ -114,20 +135,26 @@ export function readHead(path: string, n: number, source: LogSource, into: LogLi
   });
 }
 
-/** The last `n` records, reading backwards from the end in blocks. Returns the bytes read. */
-export function readTail(path: string, n: number, source: LogSource, into: LogLine[]): number {
+/** The last `n` records within `window`, reading backwards from its end in blocks. Returns the bytes read. */
+export function readTail(
+  path: string,
+  n: number,
+  source: LogSource,
+  into: LogLine[],
+  window?: TimeWindow,
+): number {
   if (n <= 0) return 0;
-  return withFile(path, (fd, size) => {
-    if (size === 0) return 0;
+  return withFile(path, window, (fd, { start: from, end }) => {
+    if (end === from) return 0;
     const blocks: Buffer[] = [];
-    let pos = size;
+    let pos = end;
     let lines = 0;
     let block = BLOCK_BYTES;
     let endsWithNewline = false;
     // A terminated last record needs n + 1 newlines to see where the n-th from the end starts.
     let need = n;
-    while (pos > 0) {
-      const len = Math.min(block, pos);
+    while (pos > from) {
+      const len = Math.min(block, pos - from);
       pos -= len;
       const b = readAt(fd, pos, len);
       if (blocks.length === 0) {
@@ -146,7 +173,7 @@ export function readTail(path: string, n: number, source: LogSource, into: LogLi
     for (let i = 0; i < n; i++) {
       const nl = p > 0 ? buf.lastIndexOf(NEWLINE, p - 1) : -1;
       if (nl === -1) {
-        // Fewer than n records: the loop above read the whole file.
+        // Fewer than n records: the loop above read the whole range.
         start = 0;
         break;
       }
@@ -164,10 +191,12 @@ const CURSOR_BLOCK_BYTES = 1024 * 1024;
 /**
  * Reads one file's records forwards, one at a time, holding about one block in memory: a log of any
  * size can be merged and sent without loading it. Reads up to the size the file had when the cursor
- * opened (lines appended meanwhile belong to the next read). Call `close()` when done.
+ * opened (lines appended meanwhile belong to the next read), only records within `window` if given.
+ * Call `close()` when done.
  */
 export class RecordCursor {
   private fd: number | null;
+  /** Where reading stops: the file's size when opened, or the end of the window. */
   private readonly size: number;
   private pos = 0;
   private buf: Buffer = Buffer.alloc(0);
@@ -178,6 +207,7 @@ export class RecordCursor {
   constructor(
     path: string,
     private readonly source: LogSource,
+    window?: TimeWindow,
   ) {
     let fd: number;
     try {
@@ -189,7 +219,10 @@ export class RecordCursor {
       return;
     }
     try {
-      this.size = fs.fstatSync(fd).size;
+      const size = fs.fstatSync(fd).size;
+      const range = isOpenWindow(window) ? { start: 0, end: size } : byteRangeOf(fd, size, window);
+      this.pos = range.start;
+      this.size = range.end;
     } catch (err) {
       fs.closeSync(fd);
       throw err;

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { LogLine } from '@kepler/protocol';
 import { type LogSource, parseLogFileName, sourceMatches } from './logFormat.js';
 import { RecordCursor, readAll, readHead, readTail } from './logReader.js';
+import type { TimeWindow } from './timeWindow.js';
 
 /**
  * Reading back the stored lines of a logs directory: the files of a query, in tie-break order, merged
@@ -10,8 +11,11 @@ import { RecordCursor, readAll, readHead, readTail } from './logReader.js';
  * (`LogStore`) does that first.
  */
 
-/** Which lines a read returns. `head` wins when both `head` and `tail` are given. */
-export interface LogReadQuery {
+/**
+ * Which lines a read returns. `head` wins when both `head` and `tail` are given; with `since`/`until`
+ * they count lines within the window (each file is searched for the window, not read through).
+ */
+export interface LogReadQuery extends TimeWindow {
   /** Service names; empty = every file in the directory, global hooks included. */
   readonly services: readonly string[];
   /** The first N lines (after merging). */
@@ -107,9 +111,9 @@ export function readMerged(dir: string, q: LogReadQuery): LogLine[] {
   const tail = head === undefined ? count(q.tail) : undefined;
   const lines: LogLine[] = [];
   for (const { source, file } of listLogFiles(dir, q.services, q.noHook ?? false)) {
-    if (head !== undefined) readHead(file, head, source, lines);
-    else if (tail !== undefined) readTail(file, tail, source, lines);
-    else readAll(file, source, lines);
+    if (head !== undefined) readHead(file, head, source, lines, q);
+    else if (tail !== undefined) readTail(file, tail, source, lines, q);
+    else readAll(file, source, lines, q);
   }
   // Each file is already in time order; the sort is stable and merges the runs (TimSort).
   lines.sort((a, b) => a.ts - b.ts);
@@ -133,7 +137,7 @@ export function* readMergedBatches(dir: string, q: LogReadQuery, limits: BatchLi
   const cursors: RecordCursor[] = [];
   try {
     for (const { source, file } of listLogFiles(dir, q.services, q.noHook ?? false)) {
-      cursors.push(new RecordCursor(file, source));
+      cursors.push(new RecordCursor(file, source, q));
     }
     let left = head ?? Number.POSITIVE_INFINITY;
     let batch: LogLine[] = [];

@@ -100,6 +100,14 @@ export const REQUEST_SAMPLES: { readonly [K in RequestType]: readonly Requests[K
   logs: [
     { type: 'logs', config: configRef, services: [] },
     { type: 'logs', config: configRef, services: ['web'], head: 10, tail: 0, noHook: true, follow: true },
+    {
+      type: 'logs',
+      config: configRef,
+      services: [],
+      tail: 5,
+      since: 1_700_000_000_000,
+      until: 1_700_000_600_000,
+    },
   ],
   prune: [{ type: 'prune' }, { type: 'prune', force: true, dryRun: false }],
 };

@@ -70,6 +70,8 @@ const REQUEST_PARSERS: { readonly [K in RequestType]: Check<Requests[K]> } = {
     tail: optional(count),
     noHook: optional(bool),
     follow: optional(bool),
+    since: optional(count),
+    until: optional(count),
   }),
   prune: record({ type: literal('prune'), force: optional(bool), dryRun: optional(bool) }),
 };

@@ -93,6 +93,10 @@ describe('parseClientFrame rejects', () => {
       'bad request: request.head: expected a whole number >= 0, got the number 2.5',
     ],
     [
+      req({ type: 'logs', config, services: [], since: '10m' }),
+      'bad request: request.since: expected a whole number >= 0, got the string "10m"',
+    ],
+    [
       req({ type: 'stop', config, services: [], signal: null }),
       'bad request: request.signal: expected a string, got null',
     ],

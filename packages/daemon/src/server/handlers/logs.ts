@@ -8,7 +8,10 @@ type LogsRequest = Requests['logs'];
 
 /** A logLines event: at most this many lines and about this many bytes (well inside a 16 MiB frame). */
 const LOG_BATCH: BatchLimits = { maxLines: 1000, maxBytes: 4 * 1024 * 1024 };
-/** Lines `--follow` sends before the live ones when the request names no count (the CLI sends one). */
+/**
+ * Lines `--follow` sends before the live ones when the request names no count and no `since` (the CLI
+ * sends one); with `since`, every stored line of the window comes first, as `docker compose logs` does.
+ */
 const FOLLOW_DEFAULT_TAIL = 10;
 
 /**
@@ -29,7 +32,14 @@ export function logsHandler(registry: ConfigRegistry, daemon: DaemonInfo): Handl
 }
 
 function queryOf(req: LogsRequest, tail: number | undefined): LogReadQuery {
-  return { services: req.services, noHook: req.noHook, head: req.head, tail };
+  return {
+    services: req.services,
+    noHook: req.noHook,
+    head: req.head,
+    tail,
+    since: req.since,
+    until: req.until,
+  };
 }
 
 /** Stored lines, streamed at the client's pace: a log of any size, never all of it in memory or in the socket. */
@@ -49,8 +59,8 @@ async function sendStored(actor: ConfigActor, req: LogsRequest, ctx: RequestCont
 }
 
 /**
- * `--follow`: the last stored lines (bounded by `--tail`), then every line captured from then on, until
- * the client cancels or the daemon stops (after the services' last lines were sent).
+ * `--follow`: the last stored lines (bounded by `--tail`, within `--since`), then every line captured
+ * from then on, until the client cancels or the daemon stops (after the services' last lines were sent).
  */
 async function followLive(
   actor: ConfigActor,
@@ -58,7 +68,10 @@ async function followLive(
   ctx: RequestContext,
   closing: Promise<void>,
 ): Promise<LogsResult> {
-  const tail = req.head === undefined && req.tail === undefined ? FOLLOW_DEFAULT_TAIL : req.tail;
+  const tail =
+    req.head === undefined && req.tail === undefined && req.since === undefined
+      ? FOLLOW_DEFAULT_TAIL
+      : req.tail;
   const lines = actor.readLogs(queryOf(req, tail));
   for (const batch of inBatches(lines, LOG_BATCH))
     ctx.emit({ type: 'logLines', lines: actor.forDisplay(batch) });

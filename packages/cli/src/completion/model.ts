@@ -1,0 +1,134 @@
+/**
+ * What a completion script needs to know about the CLI, read from clipanion's definitions of the
+ * registered commands (so the scripts follow the commands without a list of their own): each
+ * command's words, flags (and which take a value) and whether it takes service names.
+ */
+
+/** One flag of a command: its names (`-n`, `--tail`) and the name of its value, if it takes one. */
+export interface CompletionFlag {
+  readonly names: readonly string[];
+  /** `FILE`, `SIGNAL`, `N`, `TIME`...; null for a flag without a value. */
+  readonly value: string | null;
+  readonly description: string;
+}
+
+/** One command: `['daemon', 'start']` and what may follow it. */
+export interface CompletionCommand {
+  readonly words: readonly string[];
+  readonly description: string;
+  readonly flags: readonly CompletionFlag[];
+  /** Takes service names (`[SERVICE...]` in its usage). */
+  readonly services: boolean;
+  /** Fixed words it takes as arguments (`completion`: the shells). */
+  readonly args: readonly string[];
+}
+
+/** Everything a script completes. */
+export interface CompletionModel {
+  readonly commands: readonly CompletionCommand[];
+  /** Flags before any command: the global ones, `--help` and `--version`. */
+  readonly topFlags: readonly CompletionFlag[];
+  /** Signals offered after `-s/--signal`. */
+  readonly signals: readonly string[];
+}
+
+/** The part of a clipanion definition (`Cli.definitions()`) the model reads. */
+export interface CommandDefinition {
+  readonly path: string;
+  readonly usage: string;
+  readonly description?: string;
+  readonly options: readonly { readonly definition: string; readonly description?: string }[];
+}
+
+/** The shells `kepler completion` writes scripts for. */
+export const COMPLETION_SHELLS = ['bash', 'zsh', 'fish'] as const;
+export type CompletionShell = (typeof COMPLETION_SHELLS)[number];
+
+/** Fixed arguments of commands whose usage cannot say them (clipanion shows `<shell>`). */
+const COMMAND_ARGS: Readonly<Record<string, readonly string[]>> = { completion: COMPLETION_SHELLS };
+
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGKILL', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+const HELP_FLAG: CompletionFlag = { names: ['-h', '--help'], value: null, description: 'Show help' };
+
+/** The first line of a description, without a trailing period. */
+function oneLine(text: string | undefined): string {
+  return (text ?? '').trim().split('\n', 1)[0]?.replace(/\.$/, '') ?? '';
+}
+
+/** `-n,--tail N` -> names and value name. */
+function flagOf(option: CommandDefinition['options'][number]): CompletionFlag {
+  const [names = '', value] = option.definition.trim().split(/\s+/);
+  return { names: names.split(','), value: value ?? null, description: oneLine(option.description) };
+}
+
+/**
+ * The model of the commands `definitions` describe (`binary` is the first word of their paths). The
+ * global flags of the first command that has them are offered before any command too.
+ */
+export function completionModel(
+  definitions: readonly CommandDefinition[],
+  binary = 'kepler',
+): CompletionModel {
+  const commands = definitions.map((d): CompletionCommand => {
+    const words = d.path.split(' ').filter((w, i) => !(i === 0 && w === binary));
+    return {
+      words,
+      description: oneLine(d.description),
+      flags: [...d.options.map(flagOf), HELP_FLAG],
+      services: d.usage.includes('[SERVICE...]'),
+      args: COMMAND_ARGS[words.join(' ')] ?? [],
+    };
+  });
+  commands.push({
+    words: ['help'],
+    description: 'Show the list of commands, or the help of one',
+    flags: [],
+    services: false,
+    args: [],
+  });
+  const globals = commands
+    .flatMap((c) => c.flags)
+    .filter((f) => f.names.includes('--file') || f.names.includes('--verbose'));
+  const topFlags = [
+    ...new Map(globals.map((f) => [f.names.join(','), f])).values(),
+    HELP_FLAG,
+    { names: ['--version'], value: null, description: 'Print the version' },
+  ];
+  return { commands, topFlags, signals: SIGNALS };
+}
+
+/** Commands named by one word (`start`) or groups of them (`daemon`), in the model's order. */
+export function topWords(model: CompletionModel): { word: string; description: string }[] {
+  const out = new Map<string, string>();
+  for (const c of model.commands) {
+    const word = c.words[0];
+    if (word === undefined) continue;
+    if (c.words.length === 1 || !out.has(word)) out.set(word, c.words.length === 1 ? c.description : '');
+  }
+  return [...out].map(([word, description]) => ({ word, description }));
+}
+
+/** Words that start a command of two words (`daemon`). */
+export function groupWords(model: CompletionModel): string[] {
+  return [...new Set(model.commands.filter((c) => c.words.length > 1).map((c) => c.words[0] as string))];
+}
+
+/** Every flag that takes a value, by name (the same name means the same flag in every command). */
+export function valueFlags(model: CompletionModel): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const f of [...model.topFlags, ...model.commands.flatMap((c) => c.flags)]) {
+    if (f.value !== null) for (const n of f.names) out.set(n, f.value);
+  }
+  return out;
+}
+
+/**
+ * An awk program printing the service names of a kepler.yaml: the keys one level under `services:`.
+ * The scripts use it when `kepler config --services` gives nothing (a config that does not bake, or a
+ * CLI without that flag).
+ */
+export const SERVICES_AWK =
+  '/^services:/ { on = 1; next } on && /^[^ #]/ { on = 0 } ' +
+  'on && match($0, /^ +[A-Za-z0-9_-]+:/) { n = match($0, /[^ ]/) - 1; if (!ind) ind = n; ' +
+  'if (n == ind) { line = $0; sub(/^ +/, "", line); sub(/:.*/, "", line); print line } }';
