@@ -4,10 +4,14 @@
  * the pipeline's own bounds (see @kepler/config's `bounds.ts`) costs at most `BAKE_HEAP_MB` and
  * `BAKE_DEADLINE_MS`, never the daemon. Workers are kept for `BAKE_WORKER_IDLE_MS` after a bake:
  * starting one (a fresh V8 isolate loading the YAML parser) costs ~10x a small config's bake.
+ *
+ * The config package and the YAML library are loaded only there, never on the daemon's main thread
+ * (they would cost it ~4 MB of resident memory for good): the types come from @kepler/config, the
+ * snapshot of a worker-less config is rendered here as JSON, and a snapshot written as YAML by an
+ * earlier Kepler is parsed by a worker (`parseYamlOffThread`).
  */
 import { Worker } from 'node:worker_threads';
 import type { BakedConfig, ConfigErrorCode, ConfigIssue } from '@kepler/config';
-import { renderBakedConfig } from '@kepler/config';
 import { DaemonError } from '../errors.js';
 
 /** Wall-clock limit of one bake, worker start-up included (a 10,000-service config bakes in ~5 s). */
@@ -25,6 +29,11 @@ export interface BakeJob {
   readonly env: Readonly<Record<string, string>>;
 }
 
+/** What a worker is asked to do: bake a config, or parse YAML text (an earlier Kepler's snapshot). */
+export type WorkerJob =
+  | ({ readonly kind: 'bake' } & BakeJob)
+  | { readonly kind: 'parseYaml'; readonly text: string };
+
 /** What the worker posts back: the baked config, the user's mistakes, or a bug's stack. */
 export type BakeOutcome =
   | { readonly ok: true; readonly baked: BakedConfig; readonly snapshotText: string }
@@ -35,6 +44,13 @@ export type BakeOutcome =
       readonly issues: readonly ConfigIssue[];
     }
   | { readonly ok: false; readonly bug: string };
+
+/** What the worker posts back for a `parseYaml` job: the data, or why the text could not be read. */
+export type ParseOutcome =
+  | { readonly ok: true; readonly data: unknown }
+  | { readonly ok: false; readonly bug: string };
+
+type WorkerOutcome = BakeOutcome | ParseOutcome;
 
 /** The snapshot text each bake's worker rendered (YAML of 5,000 services takes seconds to render). */
 const renderedSnapshots = new WeakMap<BakedConfig, string>();
@@ -49,18 +65,32 @@ const idle: BakeWorker[] = [];
  * over the deadline or the heap cap becomes `CONFIG_INVALID` naming the bound (its worker is ended).
  */
 export async function bakeOffThread(job: BakeJob): Promise<BakedConfig> {
+  const outcome = (await runOffThread({ kind: 'bake', ...job }, job.path)) as BakeOutcome;
+  if (outcome.ok) {
+    const baked = deepFreeze(outcome.baked);
+    renderedSnapshots.set(baked, outcome.snapshotText);
+    return baked;
+  }
+  if ('bug' in outcome) throw new Error(`baking ${job.path} failed: ${outcome.bug}`);
+  throw new DaemonError(outcome.code, outcome.message, { issues: outcome.issues });
+}
+
+/**
+ * Parses YAML text in a bake worker (Kepler never writes aliases: one is refused before it expands).
+ * `file` names the text in errors. Rejects when the text is not YAML or the worker's bounds are hit.
+ */
+export async function parseYamlOffThread(text: string, file: string): Promise<unknown> {
+  const outcome = (await runOffThread({ kind: 'parseYaml', text }, file)) as ParseOutcome;
+  if (outcome.ok) return outcome.data;
+  throw new Error(`parsing ${file} failed: ${outcome.bug}`);
+}
+
+/** Runs `job` on an idle worker or a new one, at most `MAX_CONCURRENT_BAKES` at once. */
+async function runOffThread(job: WorkerJob, path: string): Promise<WorkerOutcome> {
   if (running >= MAX_CONCURRENT_BAKES) await new Promise<void>((resolve) => waiting.push(resolve));
   running++;
   try {
-    const worker = idle.pop() ?? new BakeWorker();
-    const outcome = await worker.run(job);
-    if (outcome.ok) {
-      const baked = deepFreeze(outcome.baked);
-      renderedSnapshots.set(baked, outcome.snapshotText);
-      return baked;
-    }
-    if ('bug' in outcome) throw new Error(`baking ${job.path} failed: ${outcome.bug}`);
-    throw new DaemonError(outcome.code, outcome.message, { issues: outcome.issues });
+    return await (idle.pop() ?? new BakeWorker()).run(job, path);
   } finally {
     running--;
     waiting.shift()?.();
@@ -69,12 +99,11 @@ export async function bakeOffThread(job: BakeJob): Promise<BakedConfig> {
 
 /**
  * The snapshot (`expanded_config.yaml`) of `baked`: the text its bake worker rendered, or rendered
- * here for a config that did not come from `bakeOffThread` (one restored from its snapshot).
+ * here for a config that did not come from `bakeOffThread` (one restored from its snapshot), the way
+ * @kepler/config's `renderBakedConfig(baked, 'json')` does.
  */
 export async function snapshotText(baked: BakedConfig): Promise<string> {
-  const rendered = renderedSnapshots.get(baked);
-  if (rendered !== undefined) return rendered;
-  return renderBakedConfig(baked, 'json');
+  return renderedSnapshots.get(baked) ?? `${JSON.stringify(baked, null, 2)}\n`;
 }
 
 /**
@@ -91,7 +120,7 @@ class BakeWorker {
     resourceLimits: { maxOldGenerationSizeMb: BAKE_HEAP_MB },
   });
   private current: {
-    resolve(outcome: BakeOutcome): void;
+    resolve(outcome: WorkerOutcome): void;
     reject(error: Error): void;
     path: string;
     timer: NodeJS.Timeout;
@@ -102,7 +131,7 @@ class BakeWorker {
   constructor() {
     // An idle worker must not keep the daemon's process alive.
     this.worker.unref();
-    this.worker.on('message', (outcome: BakeOutcome) => this.settle(outcome));
+    this.worker.on('message', (outcome: WorkerOutcome) => this.settle(outcome));
     this.worker.on('error', (error: Error & { code?: string }) =>
       this.fail(
         error.code === 'ERR_WORKER_OUT_OF_MEMORY'
@@ -115,19 +144,20 @@ class BakeWorker {
     );
   }
 
-  run(job: BakeJob): Promise<BakeOutcome> {
+  /** Runs `job`; `path` names the file it concerns in the errors of a bound that was hit. */
+  run(job: WorkerJob, path: string): Promise<WorkerOutcome> {
     clearTimeout(this.idleTimer);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
-        () => this.fail(overBound(job.path, `took longer than ${BAKE_DEADLINE_MS / 1000} s`)),
+        () => this.fail(overBound(path, `took longer than ${BAKE_DEADLINE_MS / 1000} s`)),
         BAKE_DEADLINE_MS,
       );
-      this.current = { resolve, reject, path: job.path, timer };
+      this.current = { resolve, reject, path, timer };
       this.worker.postMessage(job);
     });
   }
 
-  private settle(outcome: BakeOutcome): void {
+  private settle(outcome: WorkerOutcome): void {
     const current = this.current;
     this.current = null;
     clearTimeout(current?.timer);
