@@ -106,7 +106,9 @@ const fmt = (m) =>
 
 const floor = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
 await pause(1000);
-console.log(`daemon memory bench: node ${process.version}, ${N} services, flags [${values['node-flag'].join(' ')}]`);
+console.log(
+  `daemon memory bench: node ${process.version}, ${N} services, flags [${values['node-flag'].join(' ')}]`,
+);
 console.log(`${'bare `node -e` with a timer'.padEnd(34)} ${fmt(memory(floor.pid))}`);
 floor.kill();
 for (const main of DAEMONS) {
@@ -114,5 +116,7 @@ for (const main of DAEMONS) {
   console.log(`\n${main}`);
   for (const [what, m] of r.rows) console.log(`${what.padEnd(34)} ${fmt(m)}`);
   console.log(`${'first start -d --wait'.padEnd(34)} ${r.startMs.toFixed(0)} ms`);
-  console.log(`${`CPU over ${CPU_WINDOW_MS / 1000} s, ${N} idle services`.padEnd(34)} ${r.idleCpu.toFixed(0)} ms`);
+  console.log(
+    `${`CPU over ${CPU_WINDOW_MS / 1000} s, ${N} idle services`.padEnd(34)} ${r.idleCpu.toFixed(0)} ms`,
+  );
 }

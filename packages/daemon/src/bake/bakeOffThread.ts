@@ -2,8 +2,9 @@
  * Baking a config without blocking the daemon: the whole pipeline runs in a worker thread, so other
  * clients are answered while a big config (5,000 services: seconds) bakes, and a config that gets past
  * the pipeline's own bounds (see @kepler/config's `bounds.ts`) costs at most `BAKE_HEAP_MB` and
- * `BAKE_DEADLINE_MS`, never the daemon. Workers are kept for `BAKE_WORKER_IDLE_MS` after a bake:
- * starting one (a fresh V8 isolate loading the YAML parser) costs ~10x a small config's bake.
+ * `BAKE_DEADLINE_MS`, never the daemon. A worker lives only while bakes come: started by the first
+ * (a fresh V8 isolate loading the config pipeline: ~80 ms, ~10x a small config's bake), kept for the
+ * next within `BAKE_WORKER_IDLE_MS`, then ended, since an idle one holds ~11 MB of the daemon's RSS.
  *
  * The config package and the YAML library are loaded only there, never on the daemon's main thread
  * (they would cost it ~4 MB of resident memory for good): the types come from @kepler/config, the
@@ -20,8 +21,12 @@ export const BAKE_DEADLINE_MS = 30_000;
 export const BAKE_HEAP_MB = 512;
 /** Bakes running at once; more wait their turn, so many clients cannot multiply `BAKE_HEAP_MB`. */
 export const MAX_CONCURRENT_BAKES = 2;
-/** How long an idle bake worker is kept for the next bake before it is ended (its memory returned). */
-export const BAKE_WORKER_IDLE_MS = 60_000;
+/**
+ * How long an idle bake worker is kept for the next bake before it is ended (its memory returned):
+ * long enough for a script that starts several configs in a row, short enough that a daemon whose
+ * services run does not keep it.
+ */
+export const BAKE_WORKER_IDLE_MS = 1_000;
 
 /** What a worker is asked to bake. */
 export interface BakeJob {
@@ -106,14 +111,6 @@ export async function snapshotText(baked: BakedConfig): Promise<string> {
   return renderedSnapshots.get(baked) ?? `${JSON.stringify(baked, null, 2)}\n`;
 }
 
-/**
- * Starts an idle worker ahead of the first bake (kept for `BAKE_WORKER_IDLE_MS`), so a `kepler start`
- * that started the daemon does not also wait for a worker to load the config pipeline.
- */
-export function prewarmBakeWorker(): void {
-  if (idle.length === 0 && running === 0) new BakeWorker().parkIdle();
-}
-
 /** One worker thread, one bake at a time; back in `idle` after a bake that ended normally. */
 class BakeWorker {
   private readonly worker = new Worker(new URL('./bakeWorker.js', import.meta.url), {
@@ -166,7 +163,7 @@ class BakeWorker {
   }
 
   /** Offers the worker to the next bake; ended if none comes within `BAKE_WORKER_IDLE_MS`. */
-  parkIdle(): void {
+  private parkIdle(): void {
     if (this.ended) return;
     idle.push(this);
     this.idleTimer = setTimeout(() => this.end(), BAKE_WORKER_IDLE_MS).unref();

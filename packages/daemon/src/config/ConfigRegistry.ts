@@ -2,7 +2,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { isAbsolute, join } from 'node:path';
 import type { BakedConfig } from '@kepler/config';
 import type { ConfigRef, ConfigSummary, PruneEntry } from '@kepler/protocol';
-import { bakeOffThread, parseYamlOffThread, prewarmBakeWorker } from '../bake/bakeOffThread.js';
+import { bakeOffThread, parseYamlOffThread } from '../bake/bakeOffThread.js';
 import type { DaemonDir } from '../DaemonDir.js';
 import { DaemonError } from '../errors.js';
 import { serviceMarker } from '../hooks/HookRunner.js';
@@ -26,8 +26,6 @@ export class ConfigRegistry {
 
   /** Restores every config that has a snapshot, adopting the services that survived. */
   async restoreAll(): Promise<void> {
-    // Loads while the snapshots are read: the first `kepler start` of a new config need not wait for it.
-    prewarmBakeWorker();
     let entries: string[] = [];
     try {
       entries = readdirSync(this.dirs.configsDir);
