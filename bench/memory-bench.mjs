@@ -5,7 +5,8 @@
 //   node bench/memory-bench.mjs [--services 100] [--daemon path/to/main.js ...] [--node-flag F ...]
 //
 // Per daemon build (several --daemon compare builds in one run; default: this checkout's), a fresh
-// daemon in a temporary KEPLER_DAEMON_PATH, started as `node [--node-flag...] main.js`:
+// daemon in a temporary KEPLER_DAEMON_PATH, started as `node FLAGS main.js`, FLAGS being the --node-flag
+// options or else those the daemon's `#!` line names (as `kepler daemon start` passes them):
 //   idle          3 s after it answers, nothing loaded
 //   N running     3 s after `start -d --wait` of N `sleep` services returned (first start: includes the bake)
 //   N idle CPU    utime+stime over the next 10 s (ms)
@@ -19,13 +20,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { requireBuiltAndRoot, waitGone } from './lib.mjs';
+import { daemonNodeFlags, requireBuiltAndRoot, waitGone } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
     services: { type: 'string', default: '100' },
     daemon: { type: 'string', multiple: true },
-    'node-flag': { type: 'string', multiple: true, default: [] },
+    'node-flag': { type: 'string', multiple: true },
   },
 });
 const REPO = new URL('..', import.meta.url).pathname;
@@ -37,6 +38,7 @@ const CPU_WINDOW_MS = 10_000;
 requireBuiltAndRoot([CLI, ...DAEMONS]);
 
 const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+const nodeFlags = (daemonMain) => values['node-flag'] ?? daemonNodeFlags(daemonMain);
 
 /** VmRSS, anonymous and file-backed resident MB, and thread count of `pid`. */
 function memory(pid) {
@@ -67,7 +69,7 @@ async function measureDaemon(daemonMain) {
   };
   const services = Array.from({ length: N }, (_, i) => `  s${i}:\n    command: ["sleep", "100000"]\n`);
   writeFileSync(join(work, 'kepler.yaml'), `services:\n${services.join('')}`);
-  const daemon = spawn(process.execPath, [...values['node-flag'], daemonMain], {
+  const daemon = spawn(process.execPath, [...nodeFlags(daemonMain), daemonMain], {
     env,
     stdio: 'ignore',
   });
@@ -106,14 +108,12 @@ const fmt = (m) =>
 
 const floor = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
 await pause(1000);
-console.log(
-  `daemon memory bench: node ${process.version}, ${N} services, flags [${values['node-flag'].join(' ')}]`,
-);
+console.log(`daemon memory bench: node ${process.version}, ${N} services`);
 console.log(`${'bare `node -e` with a timer'.padEnd(34)} ${fmt(memory(floor.pid))}`);
 floor.kill();
 for (const main of DAEMONS) {
   const r = await measureDaemon(main);
-  console.log(`\n${main}`);
+  console.log(`\nnode ${nodeFlags(main).join(' ')} ${main}`);
   for (const [what, m] of r.rows) console.log(`${what.padEnd(34)} ${fmt(m)}`);
   console.log(`${'first start -d --wait'.padEnd(34)} ${r.startMs.toFixed(0)} ms`);
   console.log(

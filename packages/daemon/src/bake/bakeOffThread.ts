@@ -11,7 +11,7 @@
  * snapshot of a worker-less config is rendered here as JSON, and a snapshot written as YAML by an
  * earlier Kepler is parsed by a worker (`parseYamlOffThread`).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { BakedConfig, ConfigErrorCode, ConfigIssue } from '@kepler/config';
 import { DaemonError } from '../errors.js';
 
@@ -95,7 +95,7 @@ async function runOffThread(job: WorkerJob, path: string): Promise<WorkerOutcome
   if (running >= MAX_CONCURRENT_BAKES) await new Promise<void>((resolve) => waiting.push(resolve));
   running++;
   try {
-    return await (idle.pop() ?? new BakeWorker()).run(job, path);
+    return await (idle.pop() ?? new BakeWorker(await workerClass())).run(job, path);
   } finally {
     running--;
     waiting.shift()?.();
@@ -111,11 +111,18 @@ export async function snapshotText(baked: BakedConfig): Promise<string> {
   return renderedSnapshots.get(baked) ?? `${JSON.stringify(baked, null, 2)}\n`;
 }
 
+/**
+ * node:worker_threads, loaded by the first bake: a daemon that bakes nothing (one restored from its
+ * snapshots) does not hold it (~1.5 MB of RSS). A builtin, so loading it late is safe (see
+ * startupImports.test.ts).
+ */
+async function workerClass(): Promise<typeof Worker> {
+  return (await import('node:worker_threads')).Worker;
+}
+
 /** One worker thread, one bake at a time; back in `idle` after a bake that ended normally. */
 class BakeWorker {
-  private readonly worker = new Worker(new URL('./bakeWorker.js', import.meta.url), {
-    resourceLimits: { maxOldGenerationSizeMb: BAKE_HEAP_MB },
-  });
+  private readonly worker: Worker;
   private current: {
     resolve(outcome: WorkerOutcome): void;
     reject(error: Error): void;
@@ -125,7 +132,10 @@ class BakeWorker {
   private idleTimer: NodeJS.Timeout | undefined;
   private ended = false;
 
-  constructor() {
+  constructor(WorkerClass: typeof Worker) {
+    this.worker = new WorkerClass(new URL('./bakeWorker.js', import.meta.url), {
+      resourceLimits: { maxOldGenerationSizeMb: BAKE_HEAP_MB },
+    });
     // An idle worker must not keep the daemon's process alive.
     this.worker.unref();
     this.worker.on('message', (outcome: WorkerOutcome) => this.settle(outcome));
