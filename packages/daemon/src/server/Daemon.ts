@@ -98,7 +98,14 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       return n;
     },
   });
-  server.on('connection', (socket: Socket) => {
+  // Clients are served once every config is restored: a snapshot an earlier Kepler wrote as YAML is
+  // parsed by a bake worker, and a `ps` sent meanwhile must still see every config.
+  let restored!: () => void;
+  const restoring = new Promise<void>((resolve) => {
+    restored = resolve;
+  });
+  server.on('connection', (socket: Socket) => void restoring.then(() => accept(socket)));
+  const accept = (socket: Socket) => {
     const conn = new Connection(socket, handlers, {
       log,
       logLimit,
@@ -121,7 +128,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       // once things are quiet, or RSS stays high until V8 gets round to it by itself.
       collector.activity();
     });
-  });
+  };
 
   let exiting = false;
   const exit = async (code: number) => {
@@ -157,6 +164,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   );
 
   await registry.restoreAll();
+  restored();
   log(`kepler daemon ${DAEMON_VERSION} listening on ${dirs.socket} (pid ${process.pid})`);
   notifySystemd('READY=1');
   await new Promise<never>(() => undefined);
