@@ -17,7 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { median, requireBuiltAndRoot } from './lib.mjs';
+import { daemonNodeFlags, median, requireBuiltAndRoot } from './lib.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'packages/cli/dist/main.js');
@@ -74,7 +74,10 @@ function cli(args, cwd) {
   return r.stdout;
 }
 
-const daemon = spawn(process.execPath, [DAEMON], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+const daemon = spawn(process.execPath, [...daemonNodeFlags(DAEMON), DAEMON], {
+  env,
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 try {
   const deadline = Date.now() + 15_000;
   for (;;) {

@@ -17,7 +17,13 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { requireBuiltAndRoot, rssMb, timeProcess as timeProcessIn, waitGone } from './lib.mjs';
+import {
+  daemonNodeFlags,
+  requireBuiltAndRoot,
+  rssMb,
+  timeProcess as timeProcessIn,
+  waitGone,
+} from './lib.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'packages/cli/dist/main.js');
@@ -66,7 +72,10 @@ async function waitUntil(fn, what, timeoutMs = 20_000) {
   }
 }
 
-const daemon = spawn(process.execPath, [DAEMON], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+const daemon = spawn(process.execPath, [...daemonNodeFlags(DAEMON), DAEMON], {
+  env,
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 const rows = [];
 const memory = [];
 try {

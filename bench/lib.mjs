@@ -162,3 +162,14 @@ export function pairedTimes(a, b, runs) {
   }
   return { a: as, b: bs, diffs };
 }
+
+/**
+ * The Node flags the daemon's `#!` line names (`#!/usr/bin/env -S node FLAGS`, as `kepler daemon start`
+ * also passes them): a benchmark that runs `node main.js` itself passes them too, to measure the daemon
+ * users run.
+ */
+export function daemonNodeFlags(daemonMain) {
+  const first = readFileSync(daemonMain, 'utf8').split('\n', 1)[0];
+  const m = /^#!\/usr\/bin\/env -S node (.+)$/.exec(first);
+  return m ? m[1].split(' ') : [];
+}

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { alive, median, pause, requireBuiltAndRoot, rssMb } from './lib.mjs';
+import { alive, daemonNodeFlags, median, pause, requireBuiltAndRoot, rssMb } from './lib.mjs';
 
 const REPO = new URL('..', import.meta.url).pathname;
 const DAEMON = join(REPO, 'packages/daemon/dist/main.js');
@@ -116,7 +116,8 @@ export async function scaleRun(n, { failing = 0, cpuProf, probeMs = 100, timeout
   for (let i = n - failing; i < n; i++) lines.push(`  s${i}:`, '    command: ["kepler-no-such-command"]');
   writeFileSync(cfg, `${lines.join('\n')}\n`);
   mkdirSync(stateDir);
-  const args = cpuProf ? [`--cpu-prof`, `--cpu-prof-dir=${cpuProf}`, DAEMON] : [DAEMON];
+  const prof = cpuProf ? [`--cpu-prof`, `--cpu-prof-dir=${cpuProf}`] : [];
+  const args = [...prof, ...daemonNodeFlags(DAEMON), DAEMON];
   const daemon = spawn(process.execPath, args, {
     env: { ...process.env, KEPLER_DAEMON_PATH: stateDir },
     stdio: ['ignore', 'ignore', 'inherit'],

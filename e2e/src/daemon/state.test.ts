@@ -8,8 +8,11 @@ import { alive, REPO, TestDaemon, waitFor } from '../testkit.js';
 /** Generous: two cores shared with other suites. */
 const T = 60_000;
 
-const { parse: parseYaml } = createRequire(join(REPO, 'packages/config/package.json'))('yaml') as {
+const { parse: parseYaml, stringify: stringifyYaml } = createRequire(
+  join(REPO, 'packages/config/package.json'),
+)('yaml') as {
   parse: (text: string) => unknown;
+  stringify: (data: unknown) => string;
 };
 
 /** The one-word statuses of the spec; nothing else may appear anywhere. */
@@ -301,6 +304,28 @@ describe('a daemon restart reloads every config with its last states', () => {
       await d.crash();
       await d.start();
       await expectRestored();
+    },
+    2 * T,
+  );
+
+  test(
+    'a snapshot an earlier Kepler wrote as YAML is read (off the main thread) and kept running',
+    async () => {
+      const cfg = d.writeConfig(
+        'services:\n  old:\n    command: ["sleep", "1000"]\n',
+        'yamlsnap/kepler.yaml',
+      );
+      expect((await d.cli(['start', '-d', '-f', cfg])).code).toBe(0);
+      const pid = (await waitStatus(cfg, 'old', 'running')).pid as number;
+      const snapshot = join(d.configStateDir(cfg), 'expanded_config.yaml');
+      writeFileSync(snapshot, stringifyYaml(JSON.parse(readFileSync(snapshot, 'utf8'))));
+      expect(readFileSync(snapshot, 'utf8').startsWith('{')).toBe(false);
+      await d.crash();
+      await d.start();
+      const r = await d.cli(['ps', '--all', '--json']);
+      const old = (JSON.parse(r.stdout) as Info[]).find((s) => s.config === cfg && s.name === 'old');
+      expect(old).toMatchObject({ status: 'running', pid });
+      expect((await d.cli(['stop', '-f', cfg])).code).toBe(0);
     },
     2 * T,
   );

@@ -1,4 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
+// The daemon's Node flags, on the line that runs it as a program; `kepler daemon start` runs it with its
+// own Node and the same flags (packages/cli: DAEMON_NODE_FLAGS, checked against this line). A 1 MiB
+// young generation (V8's default grows to 16): the daemon's allocations are small and short-lived, and a
+// grown new space stays resident. V8 reads it only when the heap is created, so the daemon cannot set it
+// for itself (nor can `--semi-space-growth-factor=1` at run time: new space still grew to 8 MiB).
 import { runDaemon } from './server/Daemon.js';
 
 /**

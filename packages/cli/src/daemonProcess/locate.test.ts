@@ -1,6 +1,6 @@
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CliError } from '../errors.js';
 import { useScratchDir } from '../testkit/scratchDir.js';
 import { DAEMON_NODE_FLAGS, locateDaemon } from './locate.js';
@@ -9,6 +9,12 @@ const scratch = useScratchDir('kepler-daemonproc-');
 const script = (name: string, body: string): string => scratch.file(name, body);
 
 describe('locateDaemon', () => {
+  it('runs the daemon with the Node flags its #! line names (so executing it directly agrees)', () => {
+    const main = fileURLToPath(new URL('../../../daemon/src/main.ts', import.meta.url));
+    const hashBang = readFileSync(main, 'utf8').split('\n')[0];
+    expect(hashBang).toBe(`#!/usr/bin/env -S node ${DAEMON_NODE_FLAGS.join(' ')}`);
+  });
+
   it('runs a .js KEPLER_DAEMON_BIN with this Node, and executes anything else', () => {
     const js = script('d.js', '');
     expect(locateDaemon({ KEPLER_DAEMON_BIN: js })).toEqual({

@@ -13,8 +13,9 @@ export interface DaemonCommandLine {
 }
 
 /**
- * Node flags for a daemon run by this Node. A 1 MiB young generation (default 16) keeps a daemon
- * supervising 100 services at ~68 MB RSS instead of ~87: its allocations are small and short-lived.
+ * Node flags for a daemon run by this Node, the ones its `#!` line names (packages/daemon/src/main.ts;
+ * a test checks they agree). A 1 MiB young generation (default 16) keeps a daemon supervising 100
+ * services at ~68 MB RSS instead of ~87: its allocations are small and short-lived.
  */
 export const DAEMON_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
 

@@ -1,12 +1,13 @@
 /**
  * Worker-thread entry of `bakeOffThread`: bakes configs (read, parse, Lua, normalise, validate, bake)
- * one message at a time and posts each outcome. Runs off the daemon's event loop, under the heap cap
+ * one message at a time and posts each outcome (and parses an earlier Kepler's YAML snapshot). Runs off the daemon's event loop, under the heap cap
  * and per-bake deadline the parent enforces; a baked config crosses back by structured clone (plain
  * data, frozen again there). The worker lives on between bakes so each does not pay its start-up.
  */
 import { parentPort } from 'node:worker_threads';
 import { ConfigError, loadConfig, renderBakedConfig } from '@kepler/config';
-import type { BakeJob, BakeOutcome } from './bakeOffThread.js';
+import { parse as parseYaml } from 'yaml';
+import type { BakeJob, BakeOutcome, ParseOutcome, WorkerJob } from './bakeOffThread.js';
 import { recordSources } from './bakeSources.js';
 
 async function bake(job: BakeJob): Promise<BakeOutcome> {
@@ -34,6 +35,15 @@ async function bake(job: BakeJob): Promise<BakeOutcome> {
   }
 }
 
-parentPort?.on('message', (job: BakeJob) => {
-  void bake(job).then((outcome) => parentPort?.postMessage(outcome));
+function parse(text: string): ParseOutcome {
+  try {
+    return { ok: true, data: parseYaml(text, { maxAliasCount: 0 }) };
+  } catch (error) {
+    return { ok: false, bug: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+parentPort?.on('message', (job: WorkerJob) => {
+  if (job.kind === 'parseYaml') parentPort?.postMessage(parse(job.text));
+  else void bake(job).then((outcome) => parentPort?.postMessage(outcome));
 });

@@ -2,8 +2,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { isAbsolute, join } from 'node:path';
 import type { BakedConfig } from '@kepler/config';
 import type { ConfigRef, ConfigSummary, PruneEntry } from '@kepler/protocol';
-import { parse as parseYaml } from 'yaml';
-import { bakeOffThread, prewarmBakeWorker } from '../bake/bakeOffThread.js';
+import { bakeOffThread, parseYamlOffThread } from '../bake/bakeOffThread.js';
 import type { DaemonDir } from '../DaemonDir.js';
 import { DaemonError } from '../errors.js';
 import { serviceMarker } from '../hooks/HookRunner.js';
@@ -29,8 +28,6 @@ export class ConfigRegistry {
 
   /** Restores every config that has a snapshot, adopting the services that survived. */
   async restoreAll(): Promise<void> {
-    // Loads while the snapshots are read: the first `kepler start` of a new config need not wait for it.
-    prewarmBakeWorker();
     let entries: string[] = [];
     try {
       entries = readdirSync(this.dirs.configsDir);
@@ -43,7 +40,7 @@ export class ConfigRegistry {
     if (swept > 0) this.log(`removed ${swept} empty cgroup${swept === 1 ? '' : 's'} left by earlier runs`);
     for (const entry of entries) {
       const dir = join(this.dirs.configsDir, entry);
-      const baked = readSnapshot(dir);
+      const baked = await readSnapshot(dir);
       if (!baked) continue;
       try {
         const actor = new ConfigActor(baked, dir, this.log, this.platform);
@@ -84,7 +81,7 @@ export class ConfigRegistry {
   async getKnown(ref: ConfigRef): Promise<ConfigActor | null> {
     const loaded = await this.getLoaded(ref);
     if (loaded) return loaded;
-    return readSnapshot(this.dirs.configDir(ref.path)) ? this.get(ref) : null;
+    return (await readSnapshot(this.dirs.configDir(ref.path))) ? this.get(ref) : null;
   }
 
   /**
@@ -114,7 +111,7 @@ export class ConfigRegistry {
 
   private async load(ref: ConfigRef, fresh?: BakedConfig): Promise<ConfigActor> {
     const dir = this.dirs.configDir(ref.path);
-    const baked = readSnapshot(dir) ?? fresh ?? (await bake(ref));
+    const baked = (await readSnapshot(dir)) ?? fresh ?? (await bake(ref));
     // Let other clients in between the bake's arrival and the load, and between the load and the
     // request's own work: for 5,000 services each takes ~0.5 s of the event loop, together over 1 s.
     await yieldToClients();
@@ -229,19 +226,21 @@ function yieldToClients(): Promise<void> {
 }
 
 /** The persisted snapshot of a config state directory, or null when absent or of another format. */
-function readSnapshot(dir: string): BakedConfig | null {
+async function readSnapshot(dir: string): Promise<BakedConfig | null> {
+  const file = join(dir, 'expanded_config.yaml');
   let text: string;
   try {
-    text = readFileSync(join(dir, 'expanded_config.yaml'), 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch {
     return null;
   }
   try {
-    // Written as JSON (a YAML subset, ~100x faster to render and read); earlier snapshots are YAML.
-    // Kepler never writes aliases: one here is not ours, and is refused before it can expand (an alias
-    // bomb in a snapshot would take every restart of the daemon down).
+    // Written as JSON (a YAML subset, ~100x faster to render and read); earlier snapshots are YAML,
+    // parsed by a bake worker (the YAML library stays off the main thread). Kepler never writes
+    // aliases: one here is not ours, and is refused before it can expand (an alias bomb in a
+    // snapshot would take every restart of the daemon down).
     const data = (
-      text.trimStart().startsWith('{') ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 0 })
+      text.trimStart().startsWith('{') ? JSON.parse(text) : await parseYamlOffThread(text, file)
     ) as BakedConfig | null;
     if (data?.formatVersion !== 1 || typeof data.sourcePath !== 'string') return null;
     return data;

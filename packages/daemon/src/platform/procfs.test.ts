@@ -130,6 +130,22 @@ describe('watchForeignExit', () => {
     await expect(watch.exited).resolves.toEqual({ code: null, signal: null });
   });
 
+  test('processes watched together resolve one by one, each when it ends', async () => {
+    const procs = await Promise.all([sleeper(), sleeper(), sleeper()]);
+    const done = new Set<number>();
+    const watches = procs.map((p) => {
+      const w = watchForeignExit(p.pid, p.startTime, 10);
+      void w.exited.then(() => done.add(p.pid));
+      return w;
+    });
+    process.kill(procs[1]!.pid, 'SIGKILL');
+    await watches[1]!.exited;
+    await new Promise((r) => setTimeout(r, 50));
+    expect([...done]).toEqual([procs[1]!.pid]);
+    for (const p of [procs[0]!, procs[2]!]) process.kill(p.pid, 'SIGKILL');
+    await Promise.all(watches.map((w) => w.exited));
+  });
+
   test('cancel stops watching', async () => {
     const proc = await sleeper();
     const watch = watchForeignExit(proc.pid, proc.startTime, 10);

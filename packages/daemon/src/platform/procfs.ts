@@ -2,8 +2,10 @@ import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:f
 import { PlatformError } from './errors.js';
 import type { ProcessExit } from './spawn.js';
 
-/** How often watchForeignExit looks at /proc for an adopted process. */
+/** How often watchForeignExit asks whether an adopted process still exists. */
 export const FOREIGN_EXIT_POLL_MS = 100;
+/** Every how many of those polls it also reads the process's /proc start time (a zombie, a reused pid). */
+export const FOREIGN_IDENTITY_EVERY = 10;
 
 /** The fields of /proc/<pid>/stat that Kepler uses. */
 export interface ProcStat {
@@ -186,35 +188,92 @@ export function scanProcesses(markers: readonly string[]): Promise<ProcSnapshot>
 }
 
 /**
- * Waits for an adopted (non-child) process to go away by polling /proc every FOREIGN_EXIT_POLL_MS on
- * an unref'd timer (it does not keep the daemon alive). Resolves when the pid is gone, a zombie, or
- * reused (start time changed). The exit code of a non-child cannot be known: always
- * `{code: null, signal: null}`. `cancel()` stops polling and leaves the promise pending forever.
+ * Waits for an adopted (non-child) process to go away. All adopted processes share one unref'd timer
+ * (it does not keep the daemon alive) per poll interval, every FOREIGN_EXIT_POLL_MS: each poll asks
+ * whether the pid still exists (kill 0, no file read), and every FOREIGN_IDENTITY_EVERY-th poll reads
+ * its /proc start time too. So a daemon restarted under 100 services polls ~0.4 us per service instead
+ * of reading 100 /proc files on 100 timers (170 ms of CPU every 10 s). Resolves when the pid is gone
+ * (within a poll), a zombie or reused (start time changed; within FOREIGN_IDENTITY_EVERY polls; checked
+ * at once when called). The exit code of a non-child cannot be known: always `{code: null, signal:
+ * null}`. `cancel()` stops watching and leaves the promise pending forever.
  */
 export function watchForeignExit(
   pid: number,
   startTime: string,
   pollMs: number = FOREIGN_EXIT_POLL_MS,
 ): { exited: Promise<ProcessExit>; cancel(): void } {
-  let timer: NodeJS.Timeout | null = null;
-  let cancelled = false;
+  let watched: ForeignProcess | null = null;
   const exited = new Promise<ProcessExit>((resolve) => {
-    const check = (): void => {
-      if (cancelled) return;
-      if (!isSameProcess(pid, startTime)) {
-        resolve({ code: null, signal: null });
-        return;
-      }
-      timer = setTimeout(check, pollMs);
-      timer.unref();
-    };
-    check();
+    if (!isSameProcess(pid, startTime)) {
+      resolve({ code: null, signal: null });
+      return;
+    }
+    watched = { pid, startTime, exited: () => resolve({ code: null, signal: null }) };
+    foreignPoller(pollMs).add(watched);
   });
   return {
     exited,
     cancel() {
-      cancelled = true;
-      if (timer !== null) clearTimeout(timer);
+      if (watched !== null) foreignPoller(pollMs).delete(watched);
     },
   };
+}
+
+/** An adopted process being watched, and what to call when it is gone. */
+interface ForeignProcess {
+  readonly pid: number;
+  readonly startTime: string;
+  readonly exited: () => void;
+}
+
+const foreignPollers = new Map<number, ForeignExitPoller>();
+
+function foreignPoller(pollMs: number): ForeignExitPoller {
+  let poller = foreignPollers.get(pollMs);
+  if (poller === undefined) {
+    poller = new ForeignExitPoller(pollMs);
+    foreignPollers.set(pollMs, poller);
+  }
+  return poller;
+}
+
+/** The adopted processes watched at one interval, on one timer that runs while there are any. */
+class ForeignExitPoller {
+  private readonly watched = new Set<ForeignProcess>();
+  private timer: NodeJS.Timeout | null = null;
+  private polls = 0;
+
+  constructor(private readonly pollMs: number) {}
+
+  add(p: ForeignProcess): void {
+    this.watched.add(p);
+    this.timer ??= setInterval(() => this.poll(), this.pollMs).unref();
+  }
+
+  delete(p: ForeignProcess): void {
+    this.watched.delete(p);
+    if (this.watched.size === 0 && this.timer !== null) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+
+  private poll(): void {
+    const identity = ++this.polls % FOREIGN_IDENTITY_EVERY === 0;
+    for (const p of [...this.watched]) {
+      if (identity ? isSameProcess(p.pid, p.startTime) : pidExists(p.pid)) continue;
+      this.delete(p);
+      p.exited();
+    }
+  }
+}
+
+/** Whether a process with this pid exists (a zombie does): signal 0 checks without sending. */
+function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

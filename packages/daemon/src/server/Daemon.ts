@@ -1,7 +1,5 @@
-import { chmodSync, chownSync, constants as fsConstants, openSync, readFileSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, constants as fsConstants, openSync, writeSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ByteBudget, ProtocolError, stateDirFromEnv } from '@kepler/protocol';
 import { ConfigRegistry } from '../config/ConfigRegistry.js';
 import { writeFileAtomic } from '../config/state/atomicWrite.js';
@@ -9,6 +7,7 @@ import { DaemonDir, keplerGid, SOCKET_MODE_GROUP, SOCKET_MODE_ROOT_ONLY } from '
 import { StartupError } from '../errors.js';
 import { stopRunningHooks } from '../hooks/HookRunner.js';
 import { notifySystemd } from '../platform/index.js';
+import { DAEMON_VERSION } from '../version.js';
 import { Connection } from './Connection.js';
 import {
   frameStallMsFromEnv,
@@ -23,15 +22,6 @@ import { IdleCollector } from './IdleCollector.js';
 const EXIT_FLUSH_GRACE_MS = 1000;
 /** How long a client gets to say hello before its connection is dropped. */
 export const HELLO_TIMEOUT_MS = 10_000;
-
-export function daemonVersion(): string {
-  try {
-    const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
-    return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
-}
 
 export interface DaemonOptions {
   logFile: string | null;
@@ -96,7 +86,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return shuttingDown;
   };
   const handlers = createHandlers(registry, {
-    version: daemonVersion(),
+    version: DAEMON_VERSION,
     startedAt,
     stateDir: dirs.root,
     closing,
@@ -108,7 +98,14 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       return n;
     },
   });
-  server.on('connection', (socket: Socket) => {
+  // Clients are served once every config is restored: a snapshot an earlier Kepler wrote as YAML is
+  // parsed by a bake worker, and a `ps` sent meanwhile must still see every config.
+  let restored!: () => void;
+  const restoring = new Promise<void>((resolve) => {
+    restored = resolve;
+  });
+  server.on('connection', (socket: Socket) => void restoring.then(() => accept(socket)));
+  const accept = (socket: Socket) => {
     const conn = new Connection(socket, handlers, {
       log,
       logLimit,
@@ -131,7 +128,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       // once things are quiet, or RSS stays high until V8 gets round to it by itself.
       collector.activity();
     });
-  });
+  };
 
   let exiting = false;
   const exit = async (code: number) => {
@@ -167,7 +164,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   );
 
   await registry.restoreAll();
-  log(`kepler daemon ${daemonVersion()} listening on ${dirs.socket} (pid ${process.pid})`);
+  restored();
+  log(`kepler daemon ${DAEMON_VERSION} listening on ${dirs.socket} (pid ${process.pid})`);
   notifySystemd('READY=1');
   await new Promise<never>(() => undefined);
   return 0;

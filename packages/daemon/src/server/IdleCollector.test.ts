@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { jest } from '@jest/globals';
 import { IdleCollector, loadGc } from './IdleCollector.js';
 
@@ -46,4 +47,17 @@ test('V8 full collection is reachable without starting node with --expose-gc', (
   const gc = loadGc();
   expect(typeof gc).toBe('function');
   expect(() => gc?.()).not.toThrow();
+});
+
+test('reaching it creates no V8 context (one costs the daemon ~1.3 MB for good)', () => {
+  const contexts = () => getHeapStatistics().number_of_native_contexts;
+  const before = contexts();
+  const gc = loadGc();
+  expect(contexts()).toBeLessThanOrEqual(before);
+  expect(gc).not.toBeNull();
+});
+
+test('code compiled after it cannot call V8 runtime functions', () => {
+  loadGc();
+  expect(() => new Function('return %GetOptimizationStatus(0)')).toThrow("Unexpected token '%'");
 });

@@ -7,8 +7,15 @@ import { watchForeignExit } from '../procfs.js';
 import { signalName } from '../signals.js';
 import type { ProcessExit } from '../spawn.js';
 
-/** Where the build puts the fork server (packages/daemon/dist), from src/ and dist/ alike. */
-export const SPAWNER_PATH = fileURLToPath(new URL('../../../dist/kepler-spawner', import.meta.url));
+/**
+ * Where the build puts the fork server (packages/daemon/dist): beside the bundled daemon (dist/main.js),
+ * one level up from dist/platform/index.js, or from this source file (tests run the sources).
+ */
+export const SPAWNER_PATH =
+  ['./kepler-spawner', '../kepler-spawner', '../../../dist/kepler-spawner']
+    .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
+    .find((p) => p.endsWith('/dist/kepler-spawner') && existsSync(p)) ??
+  fileURLToPath(new URL('../../../dist/kepler-spawner', import.meta.url));
 
 /** A spawner that exits this many times in a row before answering anything is given up on. */
 const MAX_SILENT_DEATHS = 3;
