@@ -6,6 +6,7 @@ export type PlatformErrorCode =
   | 'UNKNOWN_GROUP'
   | 'UNKNOWN_SIGNAL'
   | 'FIFO_FAILED'
+  | 'OUTPUT_FAILED'
   | 'INVALID_TARGET';
 
 /**

@@ -1,6 +1,6 @@
 import { closeSync } from 'node:fs';
 import { removeCgroupOfMarker } from './cgroups.js';
-import { ensureFifos, openFifoForChild, openFifoReader } from './fifo.js';
+import { openOutputFile, openOutputForChild } from './outputFile.js';
 import type { Clock, Platform } from './Platform.js';
 import { isSameProcess, watchForeignExit } from './procfs.js';
 import { findServiceProcesses } from './serviceProcesses.js';
@@ -26,9 +26,8 @@ export const linuxPlatform: Platform = {
   findServiceProcesses,
   removeCgroupOfMarker,
   resolveUser,
-  ensureFifos,
-  openFifoForChild,
-  openFifoReader,
+  openOutputForChild,
+  openOutputFile,
   closeFd: (fd) => {
     try {
       closeSync(fd);

@@ -21,7 +21,7 @@ export interface ServiceHost {
   /** The OS as the supervisor sees it (the real one, or a test's fake). */
   readonly platform: Platform;
   /** Directory holding the services' stdout/stderr FIFOs. */
-  readonly fifoDir: string;
+  readonly outputDir: string;
   /** The service id shared by everything this config starts for `service`: `<config id>.<service>`. */
   serviceIdOf(service: string): string;
   /** Writes the config's state soon (coalesced). */

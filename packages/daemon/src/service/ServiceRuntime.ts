@@ -48,7 +48,7 @@ export class ServiceRuntime extends ServiceTransitions {
     this.process = new SupervisedProcess(
       host.platform,
       host.logs,
-      host.fifoDir,
+      host.outputDir,
       spec.name,
       () => this.marker,
     );
@@ -69,6 +69,10 @@ export class ServiceRuntime extends ServiceTransitions {
    */
   applyRecovery(plan: RecoveryPlan): void {
     this.wish = plan.desired; // first: the steps' side effects (journal, watchers) read it
+    // What a process wrote that no daemon stored (it ended, or lines were buffered, while none ran)
+    // is stored before the steps act on its exit; a survivor's is stored from its adoption on.
+    if (plan.adopt === null && (plan.action !== 'none' || this.state.spawns > 0))
+      this.process.storeLeftovers();
     for (const step of plan.steps) this.transition(step.to, step.patch);
     if (plan.adopt === null) return;
     const { pid, startTime } = plan.adopt;

@@ -1,0 +1,116 @@
+import type { LogSink } from './CaptureSink.js';
+import { NEWLINE } from './logFormat.js';
+
+/**
+ * The read side of one service output file (the platform's; the service appends to it with O_APPEND).
+ * The kernel keeps what the service wrote in it whether or not a daemon runs.
+ */
+export interface RawOutput {
+  /** The file's identity (its inode): a new file is a new id. */
+  readonly id: number;
+  /** Its size now. */
+  size(): number;
+  /** Reads at `pos` into `buf` from its start; returns the bytes read (0 at the end). */
+  read(buf: Buffer, pos: number): number;
+  /** Gives back the storage of the bytes before `upTo` (stored in the log): the file stays sparse. */
+  release(upTo: number): void;
+}
+
+/** One read; a line without `\n` in it is read again with a buffer of the line cap. */
+const READ_BYTES = 1024 * 1024;
+/** Bytes indexed per event-loop turn: a flood does not keep clients waiting. */
+const TURN_BYTES = 8 * 1024 * 1024;
+/** Stored bytes of the output file are given back once this many have piled up. */
+export const RELEASE_EVERY_BYTES = 8 * 1024 * 1024;
+
+/** One buffer for every indexer: used synchronously, and the sink copies what it keeps. */
+let shared: Buffer | null = null;
+
+/**
+ * Stores a service's output from the file it writes to: reads the bytes after `offset`, hands whole
+ * lines to the sink (line split, timestamp, records, size cap, followers) together with the offset
+ * they reach, and lets the sink's log file checkpoint it (captureCheckpoint.ts). A line still being
+ * written stays in the output file, unread, until its `\n` (or until it reaches the line cap, or
+ * the process ended: `drain(true)`). Nothing is in the daemon's memory alone, so a daemon killed at
+ * any moment loses no line, and the next one resumes at the checkpoint.
+ */
+export class CaptureIndexer {
+  private released = 0;
+  private scheduled = false;
+  private closed = false;
+
+  constructor(
+    private readonly raw: RawOutput,
+    private readonly sink: LogSink,
+    /** Offset in the output file of the first byte not stored yet. */
+    public offset: number,
+    private readonly maxLineBytes: number,
+    /** The offset up to which records are on disk (the log's checkpoint): storage before it can go. */
+    private readonly stored: () => number,
+  ) {
+    this.released = offset;
+  }
+
+  /** The file grew (or may have): indexes it soon, a bounded amount per turn, once per burst. */
+  notify(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.closed) return;
+      if (this.index(TURN_BYTES, false)) this.notify();
+      this.release();
+    });
+  }
+
+  /**
+   * Indexes everything in the file now. `final` (the process ended): a last line without `\n` is
+   * stored as a line too.
+   */
+  drain(final = false): void {
+    if (this.closed) return;
+    this.index(Number.POSITIVE_INFINITY, final);
+    this.release();
+  }
+
+  /** Stops indexing and ends the sink (its records are written). The file stays for the next daemon. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sink.end();
+  }
+
+  /** Returns true when it stopped at `budget` with more to read. */
+  private index(budget: number, final: boolean): boolean {
+    const max = this.maxLineBytes;
+    let done = 0;
+    while (done < budget) {
+      shared ??= Buffer.allocUnsafe(READ_BYTES);
+      let buf = shared;
+      let n = this.raw.read(buf, this.offset);
+      if (n === 0) return false;
+      let last = buf.lastIndexOf(NEWLINE, n - 1);
+      if (last === -1 && n === buf.length && n <= max) {
+        buf = Buffer.allocUnsafe(max + 1); // a line longer than one read: look for its end up to the cap
+        n = this.raw.read(buf, this.offset);
+        last = buf.lastIndexOf(NEWLINE, n - 1);
+      }
+      let take = last + 1;
+      if (last === -1) {
+        if (n < max && !final) return false; // a line still being written
+        take = Math.min(n, max);
+      }
+      this.offset += take;
+      done += take;
+      this.sink.write(buf.subarray(0, take), this.offset);
+    }
+    return true;
+  }
+
+  private release(): void {
+    const upTo = Math.min(this.stored(), this.offset);
+    if (upTo - this.released < RELEASE_EVERY_BYTES) return;
+    this.released = upTo;
+    this.raw.release(upTo);
+  }
+}
