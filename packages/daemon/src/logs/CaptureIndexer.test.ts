@@ -145,12 +145,19 @@ test('a size-cap rewrite the daemon died in the middle of is completed from its 
   expect(fs.existsSync(`${log}.tmp`)).toBe(false);
 });
 
-test('storage is given back once stored bytes pile up', () => {
+test('storage is given back once stored bytes pile up, and when the capture ends', () => {
   const dir = logsDir();
   const raw = new MemoryOutput();
   const capture = makeStore(dir).capture(OUT, raw);
   const line = `${'x'.repeat(99)}\n`;
-  raw.append(line.repeat(100_000)); // 10 MB
+  raw.append(line.repeat(100_000)); // 10 MB: kept until output pauses
   capture.drain();
+  expect(raw.releasedTo).toBe(0);
+  raw.append(line.repeat(300_000)); // 40 MB in all
+  capture.drain();
+  expect(raw.releasedTo).toBe(raw.size());
+  raw.append(line);
+  capture.drain();
+  capture.close();
   expect(raw.releasedTo).toBe(raw.size());
 });

@@ -20,8 +20,12 @@ export interface RawOutput {
 const READ_BYTES = 1024 * 1024;
 /** Bytes indexed per event-loop turn: a flood does not keep clients waiting. */
 const TURN_BYTES = 8 * 1024 * 1024;
-/** Stored bytes of the output file are given back once this many have piled up. */
-export const RELEASE_EVERY_BYTES = 8 * 1024 * 1024;
+/**
+ * Stored bytes of the output file are given back once this many have piled up (each release costs
+ * the platform a `fallocate` run), and in any case this long after the last one once output pauses.
+ */
+export const RELEASE_EVERY_BYTES = 32 * 1024 * 1024;
+export const RELEASE_IDLE_MS = 1000;
 
 /** One buffer for every indexer: used synchronously, and the sink copies what it keeps. */
 let shared: Buffer | null = null;
@@ -36,6 +40,7 @@ let shared: Buffer | null = null;
  */
 export class CaptureIndexer {
   private released = 0;
+  private releaseTimer: NodeJS.Timeout | null = null;
   private scheduled = false;
   private closed = false;
 
@@ -78,6 +83,9 @@ export class CaptureIndexer {
     if (this.closed) return;
     this.closed = true;
     this.sink.end();
+    if (this.releaseTimer !== null) clearTimeout(this.releaseTimer);
+    this.releaseTimer = null;
+    this.release(true);
   }
 
   /** Returns true when it stopped at `budget` with more to read. */
@@ -107,10 +115,19 @@ export class CaptureIndexer {
     return true;
   }
 
-  private release(): void {
+  /** Gives back the stored bytes: at once when many piled up (or `now`), else once output pauses. */
+  private release(now = false): void {
     const upTo = Math.min(this.stored(), this.offset);
-    if (upTo - this.released < RELEASE_EVERY_BYTES) return;
-    this.released = upTo;
-    this.raw.release(upTo);
+    if (upTo <= this.released) return;
+    if (now || upTo - this.released >= RELEASE_EVERY_BYTES) {
+      this.released = upTo;
+      this.raw.release(upTo);
+    } else if (this.releaseTimer === null && !this.closed) {
+      this.releaseTimer = setTimeout(() => {
+        this.releaseTimer = null;
+        this.release(true);
+      }, RELEASE_IDLE_MS);
+      this.releaseTimer.unref();
+    }
   }
 }

@@ -10,7 +10,6 @@ export {
   sweepEmptyCgroups,
 } from './cgroups.js';
 export { PlatformError, type PlatformErrorCode } from './errors.js';
-export { createFifo, createFifos, ensureFifos, openFifoForChild, openFifoReader } from './fifo.js';
 export { linuxPlatform, systemClock } from './linuxPlatform.js';
 export { notifySystemd } from './notify.js';
 export { type OutputFile, openOutputFile, openOutputForChild } from './outputFile.js';
