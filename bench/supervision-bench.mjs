@@ -9,7 +9,8 @@
 //   start     start N services -> all reported running by the system's own status API
 //   stop      stop N services -> the stop call returned and every pid is gone
 //   logs      200,000 lines of 100 bytes from one service -> all on disk (file polled every 1 ms;
-//             rate = lines / (last byte seen - first byte seen)); lines then checked one by one
+//             rate = lines / (last byte seen - first byte seen), and / (last byte seen - start
+//             request)); lines then checked one by one
 //   rss       daemon RSS (VmRSS) with N services running
 //
 // Kepler runs from the built packages (build daemon, cli, protocol first). PM2 is looked up in
@@ -167,9 +168,13 @@ async function runSystem(sys) {
     await sys.stopRestartable();
     // log capture
     const linesFile = makeLinesFile(dir);
+    const asked = now();
     const { file, prefix } = await sys.startLogger(linesFile);
     const seen = await watchFile(file, LINES * (LINE_BYTES + prefix));
     result.logRate = LINES / ((seen.last - seen.first) / 1000);
+    // From the start request: a system that answers it only after storing much of the output (supervisord
+    // serves its RPC between pipe reads) shows a late first byte, and an "observed" rate too high.
+    result.logRateFromStart = LINES / ((seen.last - asked) / 1000);
     result.logLost = verifyLines(file, prefix);
     if (sys.intrinsicLogRate) result.logRateStamped = sys.intrinsicLogRate(file);
     await sys.stopLogger();
@@ -547,6 +552,11 @@ const rows = [
     `${LINES} log lines (observed)`,
     '> 1.0 M/s',
     (r) => (r.logRate ? `${(r.logRate / 1e6).toFixed(2)} M/s${r.logLost ? ` LOST: ${r.logLost}` : ''}` : '-'),
+  ],
+  [
+    `${LINES} log lines (start to all stored)`,
+    '> 1.0 M/s',
+    (r) => (r.logRateFromStart ? `${(r.logRateFromStart / 1e6).toFixed(2)} M/s` : '-'),
   ],
   [`daemon RSS, ${N} services`, '< 60 MB', (r) => fmt(r.rss, 'MB', 1)],
 ];

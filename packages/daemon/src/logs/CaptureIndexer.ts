@@ -16,8 +16,11 @@ export interface RawOutput {
   release(upTo: number): void;
 }
 
-/** One read; a line without `\n` in it is read again with a buffer of the line cap. */
-const READ_BYTES = 1024 * 1024;
+/**
+ * One read; a line without `\n` in it is read again with a buffer of the line cap. Its records fit
+ * the buffer a log file keeps between writes (1 MiB): a bigger read costs a new buffer per chunk.
+ */
+const READ_BYTES = 512 * 1024;
 /** Bytes indexed per event-loop turn: a flood does not keep clients waiting. */
 const TURN_BYTES = 8 * 1024 * 1024;
 /**

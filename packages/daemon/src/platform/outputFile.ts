@@ -30,7 +30,7 @@ export interface OutputFile {
 }
 
 /** Polling interval when inotify gives no watch (its limit reached). */
-const OUTPUT_POLL_MS = 100;
+const OUTPUT_POLL_MS = 250;
 /** Holes are punched in whole blocks of this size (every filesystem's block divides it). */
 const HOLE_ALIGN_BYTES = 64 * 1024;
 

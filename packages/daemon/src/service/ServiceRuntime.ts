@@ -73,7 +73,7 @@ export class ServiceRuntime extends ServiceTransitions {
     // is stored before the steps act on its exit; a survivor's is stored from its adoption on.
     if (plan.adopt === null && (plan.action !== 'none' || this.state.spawns > 0))
       this.process.storeLeftovers();
-    for (const step of plan.steps) this.transition(step.to, step.patch);
+    for (const step of plan.steps) this.recoveryStep(step.to, step.patch);
     if (plan.adopt === null) return;
     const { pid, startTime } = plan.adopt;
     const startedAtMs = this.state.startedAt ? Date.parse(this.state.startedAt) : this.platform.clock.now();
