@@ -238,19 +238,21 @@ export class LogFile {
   resumeCapture(rawId: number, rawSize: number): number {
     this.close();
     this.checkpoint ??= new CheckpointFile(`${this.path}.pos`);
-    let from = rawSize;
+    const saved = this.checkpoint.read();
+    let from = saved?.rawId === rawId && saved.rawEnd <= rawSize ? saved.rawEnd : rawSize;
     try {
-      from = recoverCapture(this.path, this.checkpoint.read(), rawId, rawSize);
+      from = recoverCapture(this.path, saved, rawId, rawSize);
     } catch (err) {
-      this.fail(err, `cannot recover log file ${this.path}`);
+      this.fail(err, `cannot recover log file ${this.path}`); // lines may be stored twice, none lost
     }
     this.rawId = rawId;
     this.rawEnd = from;
     try {
-      this.open();
-    } catch {
-      // a full disk may refuse a new log file: the first flush tries again
-    }
+      // The checkpoint names the log's inode, so the log exists from here on (its fd opens at a write).
+      fs.mkdirSync(path.dirname(this.path), { recursive: true, mode: LOG_DIR_MODE });
+      fs.closeSync(fs.openSync(this.path, 'a', LOG_FILE_MODE));
+      ({ ino: this.ino, size: this.size } = fs.statSync(this.path));
+    } catch {} // a full disk may refuse a new log file: the first flush tries again
     this.saveCheckpoint();
     return from;
   }
@@ -279,7 +281,6 @@ export class LogFile {
       }
       this.fd = -1;
     }
-    this.checkpoint?.close();
     this.own = null;
   }
 

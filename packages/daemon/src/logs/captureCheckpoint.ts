@@ -16,9 +16,11 @@ export interface CaptureCheckpoint {
 
 const CHECKPOINT_BYTES = 32;
 
-/** The `<log>.pos` file of one log file; its descriptor stays open while the log is written. */
+/**
+ * The `<log>.pos` file of one log file. Opened for each write (a few per MiB stored): a service that
+ * says nothing holds no descriptor for it.
+ */
 export class CheckpointFile {
-  private fd = -1;
   private readonly buf = Buffer.alloc(CHECKPOINT_BYTES);
 
   constructor(readonly path: string) {}
@@ -43,22 +45,17 @@ export class CheckpointFile {
 
   /** Overwrites the checkpoint in place (one 32-byte write: no new block once the file exists). */
   write(c: CaptureCheckpoint): void {
-    if (this.fd < 0) this.fd = fs.openSync(this.path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o640);
     this.buf.writeDoubleLE(c.rawId, 0);
     this.buf.writeDoubleLE(c.rawEnd, 8);
     this.buf.writeDoubleLE(c.logId, 16);
     this.buf.writeDoubleLE(c.logSize, 24);
-    fs.writeSync(this.fd, this.buf, 0, CHECKPOINT_BYTES, 0);
-  }
-
-  close(): void {
-    if (this.fd < 0) return;
+    // No O_TRUNC: a crash never leaves it empty.
+    const fd = fs.openSync(this.path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o640);
     try {
-      fs.closeSync(this.fd);
-    } catch {
-      // nothing to do
+      fs.writeSync(fd, this.buf, 0, CHECKPOINT_BYTES, 0);
+    } finally {
+      fs.closeSync(fd);
     }
-    this.fd = -1;
   }
 }
 
