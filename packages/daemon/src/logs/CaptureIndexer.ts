@@ -66,7 +66,13 @@ export class CaptureIndexer {
     setImmediate(() => {
       this.scheduled = false;
       if (this.closed) return;
-      if (this.index(TURN_BYTES, false)) this.notify();
+      let more = false;
+      try {
+        more = this.index(TURN_BYTES, false);
+      } catch {
+        // A failed read (the output file's directory removed): the next change tries again.
+      }
+      if (more) this.notify();
       this.release();
     });
   }

@@ -1,4 +1,14 @@
-import { closeSync, existsSync, mkdtempSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openOutputFile, openOutputForChild } from './outputFile.js';
@@ -36,7 +46,7 @@ test('appends land at the end whatever the offset; the reader reads any offset a
 });
 
 test('release punches a hole: the storage goes, the size and later offsets stay', async () => {
-  const path = join(root, 'svc.stderr');
+  const path = join(root, 'b', 'svc.stderr');
   const w = openOutputForChild(path);
   writeSync(w, Buffer.alloc(4 * 1024 * 1024, 0x78));
   writeSync(w, 'tail\n');
@@ -50,4 +60,12 @@ test('release punches a hole: the storage goes, the size and later offsets stay'
   expect(buf.toString()).toBe('tail\n');
   file.close();
   closeSync(w);
+});
+
+test('a directory others may write, or a symlink, is refused (the default root is in /dev/shm)', () => {
+  mkdirSync(join(root, 'open'), { mode: 0o777 });
+  chmodSync(join(root, 'open'), 0o777);
+  expect(() => openOutputForChild(join(root, 'open', 'svc.stdout'))).toThrow(/closed to others/);
+  symlinkSync(join(root, 'a'), join(root, 'link'));
+  expect(() => openOutputFile(join(root, 'link', 'svc.stdout'))).toThrow(/closed to others/);
 });

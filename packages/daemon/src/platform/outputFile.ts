@@ -4,6 +4,7 @@ import {
   constants,
   type FSWatcher,
   fstatSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readSync,
@@ -34,14 +35,29 @@ const OUTPUT_POLL_MS = 250;
 /** Holes are punched in whole blocks of this size (every filesystem's block divides it). */
 const HOLE_ALIGN_BYTES = 64 * 1024;
 
+/**
+ * The output directory and its parent must be real directories of this user that no one else may
+ * write: the default root is in /dev/shm, where anyone could have made it first, or a symlink.
+ */
+function checkDirs(path: string): void {
+  const uid = process.getuid?.() ?? 0;
+  for (const dir of [dirname(path), dirname(dirname(path))]) {
+    const st = lstatSync(dir);
+    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) {
+      throw new Error(`${dir} is not a directory of uid ${uid} closed to others`);
+    }
+  }
+}
+
 function openCreating(path: string, flags: number): number {
   try {
-    return openSync(path, flags | constants.O_CREAT, 0o600);
+    checkDirs(path);
   } catch (err) {
     if (errnoCode(err) !== 'ENOENT') throw err;
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    return openSync(path, flags | constants.O_CREAT, 0o600);
+    checkDirs(path);
   }
+  return openSync(path, flags | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
 }
 
 /**
