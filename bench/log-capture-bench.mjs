@@ -117,7 +117,7 @@ async function throughOutputFile(bufferSize) {
   const outDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'kepler-logbench-out-'));
   try {
     const store = new LogStore({ dir, settings: () => settings(bufferSize) });
-    const outPath = join(outDir, 'bench.stdout');
+    const outPath = join(outDir, 'config', 'bench.stdout'); // the daemon's layout: <root>/<config>/<file>
     const fd = platform.openOutputForChild(outPath);
     const file = platform.openOutputFile(outPath);
     const capture = store.capture({ service: 'bench', hook: null, stream: 'stdout' }, file);

@@ -93,8 +93,8 @@ export class CaptureSink implements LogSink {
             file.used = pos;
             buf = file.reserve(need);
           }
-          prefix.copy(buf, pos);
-          chunk.copy(buf, pos + PREFIX_BYTES, start, nl + 1);
+          buf.set(prefix, pos);
+          buf.set(chunk.subarray(start, nl + 1), pos + PREFIX_BYTES);
           pos += need;
         }
         if (out !== null) {
