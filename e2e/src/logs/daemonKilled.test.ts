@@ -40,29 +40,33 @@ function lastRecord(file: string): string {
   }
 }
 
-/** Checks every record: `<ts> <n>` with n = 1..N once each, in order. Returns a summary for the message. */
-function checkLog(file: string): { lost: number; fragments: number; duplicates: number } {
+/**
+ * Counts what is wrong with the records (each should be `<ts> <n>`, n = 1..N once each, in order):
+ * numbers missing, records not of that form, and numbers out of order: a duplicate, or the tail of a
+ * line cut by the kill (`12193` after `712192`: the old FIFO capture stored those).
+ */
+function checkLog(file: string): { lost: number; malformed: number; outOfOrder: number } {
   const text = readFileSync(file, 'latin1');
   const records = text.split('\n');
   expect(records.pop()).toBe(''); // ends with a whole record
   let expected = 1;
   let lost = 0;
-  let fragments = 0;
-  let duplicates = 0;
+  let malformed = 0;
+  let outOfOrder = 0;
   const record = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (\d+)$/;
   for (const r of records) {
     const m = record.exec(r);
     if (!m) {
-      fragments++;
+      malformed++;
       continue;
     }
     const n = Number(m[1]);
-    if (n < expected) duplicates++;
+    if (n < expected) outOfOrder++;
     else if (n > expected) lost += n - expected;
     if (n >= expected) expected = n + 1;
   }
   lost += N + 1 - expected;
-  return { lost, fragments, duplicates };
+  return { lost, malformed, outOfOrder };
 }
 
 async function floodAndKill(name: string, logs: string): Promise<void> {
@@ -84,8 +88,8 @@ async function floodAndKill(name: string, logs: string): Promise<void> {
   expect({ storedAtKill: storedAtKill < size(logFile), ...result }).toEqual({
     storedAtKill: true,
     lost: 0,
-    fragments: 0,
-    duplicates: 0,
+    malformed: 0,
+    outOfOrder: 0,
   });
   expect((await d.cli(['stop', '--clean', '-f', config])).code).toBe(0);
 }
