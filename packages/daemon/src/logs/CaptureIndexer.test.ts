@@ -161,3 +161,40 @@ test('storage is given back once stored bytes pile up, and when the capture ends
   capture.close();
   expect(raw.releasedTo).toBe(raw.size());
 });
+
+test('a stream with store: false is followed, not stored; after a restart it goes on from the end', () => {
+  const dir = logsDir();
+  const raw = new MemoryOutput();
+  const store = makeStore(dir, { store: { stdout: false, stderr: true } });
+  const seen: string[] = [];
+  store.follow({ services: [] }, (lines) => seen.push(...lines.map((l) => l.line.toString())));
+  const capture = store.capture(OUT, raw);
+  raw.append('a\nb\n');
+  capture.drain();
+  expect(seen).toEqual(['a', 'b']);
+  expect(fs.existsSync(path.join(dir, 'web.stdout.log'))).toBe(false);
+  raw.append('while down\n');
+  expect(makeStore(dir, { store: { stdout: false, stderr: true } }).capture(OUT, raw).offset).toBe(
+    raw.size(),
+  );
+});
+
+test('with the size cap rewriting the log, the checkpoint names the log in place and its size', () => {
+  const dir = logsDir();
+  const raw = new MemoryOutput();
+  const capture = makeStore(dir, { maxSizeBytes: 2000 }).capture(OUT, raw);
+  for (let i = 0; i < 200; i++) {
+    raw.append(`line ${i}\n`);
+    capture.drain();
+  }
+  const log = path.join(dir, 'web.stdout.log');
+  const c = new CheckpointFile(`${log}.pos`).read()!;
+  expect(c).toEqual({
+    rawId: 7,
+    rawEnd: raw.size(),
+    logId: fs.statSync(log).ino,
+    logSize: fs.statSync(log).size,
+  });
+  expect(recordsOf(log).at(-1)).toBe('line 199');
+  expect(fs.existsSync(`${log}.tmp`)).toBe(false);
+});
