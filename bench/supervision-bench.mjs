@@ -204,6 +204,7 @@ function kepler() {
   let client;
   let stateDir;
   let work;
+  let outputDir; // services' output files (tmpfs, as by default), removed with the run
   const configs = {};
   const ref = (path) => ({ path, env: {} });
   const psOf = async (path) => (await client.request({ type: 'ps', config: ref(path) })).services;
@@ -219,12 +220,13 @@ function kepler() {
       stateDir = join(dir, 'state');
       work = join(dir, 'work');
       mkdirSync(work, { recursive: true });
+      outputDir = join(existsSync('/dev/shm') ? '/dev/shm' : dir, `kepler-bench-${process.pid}`);
       // Started the way users start it (the CLI picks the daemon's Node flags).
       const r = spawnSync(
         process.execPath,
         [join(REPO, 'packages/cli/dist/main.js'), 'daemon', 'start', '-d'],
         {
-          env: { ...process.env, KEPLER_DAEMON_PATH: stateDir },
+          env: { ...process.env, KEPLER_DAEMON_PATH: stateDir, KEPLER_OUTPUT_DIR: outputDir },
           stdio: ['ignore', 'ignore', 'inherit'],
         },
       );
@@ -294,6 +296,7 @@ function kepler() {
       } catch {}
       client?.close();
       if (proc) await until(() => !alive(proc), 'kepler daemon to exit', 30_000, 20);
+      rmSync(outputDir, { recursive: true, force: true });
     },
   };
 }
