@@ -59,6 +59,7 @@ function fakePlatform(opts: { spawnError?: Error } = {}) {
     resolveUser: unused,
     openOutputForChild: unused,
     openOutputFile: unused,
+    openLegacyFifo: unused,
     closeFd: unused,
     launchSlice: unused,
     spawnSlot: unused,

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { OutputFile } from './outputFile.js';
 import type { ServiceProcess } from './serviceProcesses.js';
 import type { ProcessExit, SpawnedProcess, SpawnSpec } from './spawn.js';
@@ -59,6 +60,11 @@ export interface Platform {
   openOutputForChild(path: string): number;
   /** The daemon's read side of a service's output file (created empty if missing). */
   openOutputFile(path: string): OutputFile;
+  /**
+   * The FIFO an adopted process started by an older daemon writes its stdout (1) or stderr (2) to,
+   * opened for reading; null when it writes elsewhere (see legacyFifo.ts).
+   */
+  openLegacyFifo(pid: number, fd: 1 | 2): Readable | null;
   /** Closes a descriptor opened by openOutputForChild once the child has its copy. */
   closeFd(fd: number): void;
 

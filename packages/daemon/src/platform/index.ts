@@ -10,6 +10,7 @@ export {
   sweepEmptyCgroups,
 } from './cgroups.js';
 export { PlatformError, type PlatformErrorCode } from './errors.js';
+export { openLegacyFifo } from './legacyFifo.js';
 export { linuxPlatform, systemClock } from './linuxPlatform.js';
 export { notifySystemd } from './notify.js';
 export { type OutputFile, openOutputFile, openOutputForChild } from './outputFile.js';

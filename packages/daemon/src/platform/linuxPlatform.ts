@@ -1,5 +1,6 @@
 import { closeSync } from 'node:fs';
 import { removeCgroupOfMarker } from './cgroups.js';
+import { openLegacyFifo } from './legacyFifo.js';
 import { openOutputFile, openOutputForChild } from './outputFile.js';
 import type { Clock, Platform } from './Platform.js';
 import { isSameProcess, watchForeignExit } from './procfs.js';
@@ -28,6 +29,7 @@ export const linuxPlatform: Platform = {
   resolveUser,
   openOutputForChild,
   openOutputFile,
+  openLegacyFifo,
   closeFd: (fd) => {
     try {
       closeSync(fd);

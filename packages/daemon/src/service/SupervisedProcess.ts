@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { BakedService } from '@kepler/config';
 import type { CaptureIndexer, LogStore } from '../logs/index.js';
 import { type OutputFile, type Platform, PlatformError, type ProcessExit } from '../platform/index.js';
@@ -31,6 +32,8 @@ export class SupervisedProcess {
   private live: LiveProcess | null = null;
   private capture: { stdout: Capture | null; stderr: Capture | null } = { stdout: null, stderr: null };
   private cancelForeign: (() => void) | null = null;
+  /** FIFOs of a process adopted from a daemon before output files (readLegacyFifos). */
+  private readonly legacy = new Set<Readable>();
 
   constructor(
     private readonly platform: Platform,
@@ -98,6 +101,7 @@ export class SupervisedProcess {
   /** Takes over a process that survived a daemon restart (the caller checked it is the same process). */
   adopt(pid: number, startTime: string, startedAtMs: number): LiveProcess {
     this.attachCapture();
+    this.readLegacyFifos(pid);
     const watch = this.platform.watchForeignExit(pid, startTime);
     this.cancelForeign = watch.cancel;
     this.live = { pid, startTime, exited: watch.exited, own: false, startedAtMs };
@@ -167,6 +171,27 @@ export class SupervisedProcess {
     return Promise.resolve();
   }
 
+  /** A process an older daemon started writes to FIFOs: read them until their writers are gone. */
+  private readLegacyFifos(pid: number): void {
+    for (const [stream, fd] of [
+      ['stdout', 1],
+      ['stderr', 2],
+    ] as const) {
+      const reader = this.platform.openLegacyFifo(pid, fd);
+      if (reader === null) continue;
+      const sink = this.logs.sink({ service: this.service, hook: null, stream });
+      this.legacy.add(reader);
+      reader.on('data', (chunk: Buffer) => sink.write(chunk));
+      const done = () => {
+        this.legacy.delete(reader);
+        sink.end();
+      };
+      reader.on('end', done);
+      reader.on('error', done);
+      reader.on('close', done);
+    }
+  }
+
   /**
    * No process runs (after a daemon restart): stores what the last ones wrote and no daemon stored
    * (a last line without `\n` as a line), then lets the output files go until the next spawn.
@@ -184,6 +209,7 @@ export class SupervisedProcess {
   /** Daemon shutdown without stopping: stop watching and reading, leave the process running. */
   detach(): void {
     this.cancelForeign?.();
+    for (const reader of this.legacy) reader.destroy();
     this.releaseCapture();
   }
 

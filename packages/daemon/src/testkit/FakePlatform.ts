@@ -271,6 +271,11 @@ export class FakePlatform implements Platform {
     };
   }
 
+  /** Fake processes write to output files only. */
+  openLegacyFifo(): null {
+    return null;
+  }
+
   closeFd(fd: number): void {
     this.system.closeFd(fd);
   }
