@@ -71,7 +71,7 @@ export async function floodKillTrial({ lines = 2_000_000, killAfterBytes = 2_000
   const stateDir = join(base, 'state');
   const work = join(base, 'work');
   mkdirSync(work, { recursive: true });
-  const env = { ...process.env, KEPLER_DAEMON_PATH: stateDir };
+  const env = { ...process.env, KEPLER_DAEMON_PATH: stateDir, KEPLER_OUTPUT_DIR: `${stateDir}-output` };
   const socket = join(stateDir, 'kepler.sock');
   const cfg = join(work, 'kepler.yaml');
   writeFileSync(cfg, `services:\n  flood:\n    command: ["seq", "1", "${lines}"]\n`);

@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // Log capture throughput: 200,000 lines of 100 bytes through one LogStore sink, for buffer_size 0 and
-// 16384, fed two ways: in-process 64 KiB chunks (the capture code alone) and through a real pipe from a
-// child process (what a service's stdout costs the daemon). Checks that every line is on disk.
+// 16384, fed three ways: in-process 64 KiB chunks (the capture code alone), through a real pipe from a
+// child process (how hooks' output is read), and from an output file a child appends to (how a
+// service's stdout is stored: LogStore.capture with the platform's output file, indexed as it grows;
+// absent in builds before output files). Checks that every line is on disk.
 //
 //   node bench/log-capture-bench.mjs [--lines N] [--runs N]
 //
 // Imports the built daemon (packages/daemon/dist); build it first with
 // `cd packages/daemon && npx tsc -p tsconfig.build.json`. KEPLER_LOGS_MODULE overrides the module path.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,6 +27,7 @@ const PREFIX_BYTES = 25;
 const modulePath =
   process.env.KEPLER_LOGS_MODULE ?? new URL('../packages/daemon/dist/logs/index.js', import.meta.url).href;
 const { LogStore } = await import(modulePath);
+const platform = await import(new URL('../platform/index.js', modulePath).href).catch(() => ({}));
 
 function settings(bufferSize) {
   return {
@@ -108,6 +111,38 @@ async function throughPipe(bufferSize) {
   }
 }
 
+/** A child appends the lines to its output file (O_APPEND, as a service does); the indexer stores them. */
+async function throughOutputFile(bufferSize) {
+  const dir = mkdtempSync(join(tmpdir(), 'kepler-logbench-'));
+  const outDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'kepler-logbench-out-'));
+  try {
+    const store = new LogStore({ dir, settings: () => settings(bufferSize) });
+    const outPath = join(outDir, 'config', 'bench.stdout'); // the daemon's layout: <root>/<config>/<file>
+    const fd = platform.openOutputForChild(outPath);
+    const file = platform.openOutputFile(outPath);
+    const capture = store.capture({ service: 'bench', hook: null, stream: 'stdout' }, file);
+    file.watch(() => capture.notify());
+    const child = spawn(process.execPath, ['-e', WRITER], { stdio: ['pipe', fd, 'inherit'] });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    closeSync(fd);
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = process.hrtime.bigint();
+    child.stdin.end('go');
+    const bytes = LINES * LINE_BYTES;
+    while (capture.offset < bytes) await new Promise((r) => setImmediate(r));
+    capture.close();
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    await exited;
+    file.close();
+    store.closeAll();
+    verify(dir);
+    return LINES / s;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(outDir, { recursive: true, force: true });
+  }
+}
+
 const data = makeData();
 const fmt = (v) => `${(v / 1e6).toFixed(2)} M lines/s`;
 const best = async (fn) => {
@@ -126,4 +161,9 @@ for (const bufferSize of [0, 16384]) {
   console.log(
     `buffer_size ${String(bufferSize).padStart(5)}  child pipe   ${fmt(await best(() => throughPipe(bufferSize)))}`,
   );
+  if (platform.openOutputFile) {
+    console.log(
+      `buffer_size ${String(bufferSize).padStart(5)}  output file  ${fmt(await best(() => throughOutputFile(bufferSize)))}`,
+    );
+  }
 }

@@ -119,7 +119,7 @@ export async function scaleRun(n, { failing = 0, cpuProf, probeMs = 100, timeout
   const prof = cpuProf ? [`--cpu-prof`, `--cpu-prof-dir=${cpuProf}`] : [];
   const args = [...prof, ...daemonNodeFlags(DAEMON), DAEMON];
   const daemon = spawn(process.execPath, args, {
-    env: { ...process.env, KEPLER_DAEMON_PATH: stateDir },
+    env: { ...process.env, KEPLER_DAEMON_PATH: stateDir, KEPLER_OUTPUT_DIR: `${stateDir}-output` },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const socket = join(stateDir, 'kepler.sock');

@@ -6,7 +6,7 @@
 // bench/setup-peers.sh installs it); supervisord on PATH (also installed by setup-peers.sh).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -111,6 +111,7 @@ export function kepler() {
   let client;
   let stateDir;
   let work;
+  let outputDir; // the services' output files (a tmpfs, as by default), removed with the run
   const configs = {};
   const cliEnv = () => ({ ...process.env, KEPLER_DAEMON_PATH: stateDir, NO_COLOR: '1' });
   const ref = (path) => ({ path, env: {} });
@@ -126,13 +127,14 @@ export function kepler() {
     async init(dir) {
       stateDir = join(dir, 'state');
       work = join(dir, 'work');
+      outputDir = join(existsSync('/dev/shm') ? '/dev/shm' : dir, `kepler-bench-${process.pid}`);
       mkdirSync(work, { recursive: true });
       // Started the way users start it (the CLI picks the daemon's Node flags).
       const r = spawnSync(
         process.execPath,
         [join(REPO, 'packages/cli/dist/main.js'), 'daemon', 'start', '-d'],
         {
-          env: { ...process.env, KEPLER_DAEMON_PATH: stateDir },
+          env: { ...process.env, KEPLER_DAEMON_PATH: stateDir, KEPLER_OUTPUT_DIR: outputDir },
           stdio: ['ignore', 'ignore', 'inherit'],
         },
       );
@@ -218,6 +220,7 @@ export function kepler() {
         await until(() => !alive(proc), 'kepler daemon to exit', 30_000, 20).catch(() => killPid(proc));
       // Anything of ours still running (a stop that left a survivor) goes, by pid.
       for (const path of Object.values(configs)) for (const pid of servicePids(path)) killPid(pid);
+      if (outputDir) rmSync(outputDir, { recursive: true, force: true });
     },
     /** Pids still running for the configs this adapter started: survivors after a stop. */
     survivors: () => Object.values(configs).flatMap(servicePids),

@@ -99,7 +99,8 @@ export class TestDaemon {
   }
 
   get env(): NodeJS.ProcessEnv {
-    return { KEPLER_DAEMON_PATH: this.stateDir };
+    // Services' output files in the test's own directory (by default /dev/shm): removed with it.
+    return { KEPLER_DAEMON_PATH: this.stateDir, KEPLER_OUTPUT_DIR: join(dirname(this.stateDir), 'output') };
   }
 
   get socket(): string {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BakedConfig } from '@kepler/config';
@@ -12,7 +13,11 @@ import { writeFileAtomic } from './state/atomicWrite.js';
  */
 export class ConfigDirectory {
   readonly logsDir: string;
-  readonly fifoDir: string;
+  /**
+   * The services' output files (`<service>.stdout`/`.stderr`, appended by the services, stored into
+   * `logs/` by the daemon): on a tmpfs when there is one (see outputRoot), else `output/` here.
+   */
+  readonly outputDir: string;
   readonly stateFile: string;
   readonly spawnedDir: string;
   private readonly snapshotFile: string;
@@ -20,7 +25,11 @@ export class ConfigDirectory {
 
   constructor(readonly path: string) {
     this.logsDir = join(path, 'logs');
-    this.fifoDir = join(path, 'fifo');
+    const root = outputRoot();
+    this.outputDir =
+      root === null
+        ? join(path, 'output')
+        : join(root, createHash('sha256').update(path).digest('hex').slice(0, 32));
     this.stateFile = join(path, 'state.json');
     this.spawnedDir = join(path, 'spawned');
     this.snapshotFile = join(path, 'expanded_config.yaml');
@@ -32,11 +41,10 @@ export class ConfigDirectory {
     return basename(this.path).slice(0, 16);
   }
 
-  /** Makes the layout. Modes: root writes, the kepler group reads (logs, env copies); FIFOs are root's alone. */
+  /** Makes the layout. Modes: root writes, the kepler group reads (logs, env copies). */
   create(): void {
     mkdirSync(this.logsDir, { recursive: true, mode: 0o750 });
     mkdirSync(join(this.path, 'env_files'), { recursive: true, mode: 0o750 });
-    mkdirSync(this.fifoDir, { recursive: true, mode: 0o700 });
   }
 
   hasSnapshot(): boolean {
@@ -109,6 +117,7 @@ export class ConfigDirectory {
 
   remove(): void {
     rmSync(this.path, { recursive: true, force: true, maxRetries: 3 });
+    rmSync(this.outputDir, { recursive: true, force: true, maxRetries: 3 });
   }
 }
 
@@ -119,4 +128,16 @@ export function readSourcePath(configDir: string): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Where services' output files live until the daemon stores them: `$KEPLER_OUTPUT_DIR`, else
+ * `/dev/shm/kepler-<uid>` (RAM, given back as lines are stored), else null (the config's own
+ * directory). Not beside the logs: a full disk there must cost lines the daemon counts, never a
+ * service's write failing with ENOSPC.
+ */
+function outputRoot(): string | null {
+  const set = process.env.KEPLER_OUTPUT_DIR;
+  if (set) return set;
+  return existsSync('/dev/shm') ? `/dev/shm/kepler-${process.getuid?.() ?? 0}` : null;
 }

@@ -32,7 +32,7 @@ import { UntrackedProcesses } from './UntrackedProcesses.js';
 export class ConfigHost implements ServiceHost {
   readonly services = new Map<string, ServiceRuntime>();
   readonly logs: LogStore;
-  readonly fifoDir: string;
+  readonly outputDir: string;
   protected readonly dir: ConfigDirectory;
   protected readonly events = new ConfigEvents();
   protected readonly records: ConfigRecords;
@@ -55,7 +55,7 @@ export class ConfigHost implements ServiceHost {
   ) {
     this.dir = new ConfigDirectory(configDir);
     this.dir.create();
-    this.fifoDir = this.dir.fifoDir;
+    this.outputDir = this.dir.outputDir;
     this.logs = new LogStore({
       dir: this.dir.logsDir,
       settings: (service) => this.baked.services[service]?.logs ?? this.baked.kepler.logs,

@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { BakedConfig } from '@kepler/config';
 import type { ConfigRef, ConfigSummary, PruneEntry } from '@kepler/protocol';
@@ -8,6 +8,7 @@ import { DaemonError } from '../errors.js';
 import { serviceMarker } from '../hooks/HookRunner.js';
 import { linuxPlatform, type Platform, sweepEmptyCgroups } from '../platform/index.js';
 import { ConfigActor, readSourcePath } from './ConfigActor.js';
+import { ConfigDirectory } from './ConfigDirectory.js';
 
 /**
  * Every config the daemon knows, keyed by canonical path (of the first `-f` file: overlays do not
@@ -188,7 +189,7 @@ export class ConfigRegistry {
           this.actors.delete(path);
           await actor.remove();
         } else {
-          rmSync(configDir, { recursive: true, force: true });
+          new ConfigDirectory(configDir).remove(); // its output files too (not under configs/)
         }
       }
       // A dry run reports what it would free, so its total matches the real prune's.

@@ -4,8 +4,12 @@ import { type LogSource, NEWLINE, PREFIX_BYTES } from './logFormat.js';
 
 /** Receives the raw output of one stream of one process. */
 export interface LogSink {
-  /** Feeds a chunk as read from the pipe. Complete lines are stamped with the time of this call. */
-  write(chunk: Buffer): void;
+  /**
+   * Feeds a chunk as read from the pipe. Complete lines are stamped with the time of this call.
+   * `rawEnd` (service output, CaptureIndexer.ts): the chunk ends a line or was cut at the line cap,
+   * so nothing stays pending, and the records reach up to `rawEnd` in the service's output file.
+   */
+  write(chunk: Buffer, rawEnd?: number): void;
   /** The stream closed: a last line without `\n` is kept as a line, and everything is written. */
   end(): void;
   /** Writes buffered lines now (a partial last line stays pending until its `\n` or `end()`). */
@@ -30,7 +34,7 @@ const EMPTY = Buffer.alloc(0);
 /**
  * Splits one stream into lines, writes them as records to its file (when stored) and publishes them
  * to followers (LogFollowers.ts, when anyone follows). Its chunks come from the service's output
- * pipes (`ServiceRuntime` reads a FIFO per stream) and from hooks (`HookRunner`). The hot path does
+ * files (CaptureIndexer.ts, whole lines only) and from hooks' pipes (`HookRunner`). The hot path does
  * one `indexOf` and two copies per line into the file's buffer, one timestamp per chunk and one write
  * per chunk (or per buffer-full).
  *
@@ -53,7 +57,7 @@ export class CaptureSink implements LogSink {
     private readonly maxLineBytes: number,
   ) {}
 
-  write(chunk: Buffer): void {
+  write(chunk: Buffer, rawEnd?: number): void {
     const len = chunk.length;
     if (this.ended || len === 0) return;
     const host = this.host;
@@ -89,8 +93,8 @@ export class CaptureSink implements LogSink {
             file.used = pos;
             buf = file.reserve(need);
           }
-          prefix.copy(buf, pos);
-          chunk.copy(buf, pos + PREFIX_BYTES, start, nl + 1);
+          buf.set(prefix, pos);
+          buf.set(chunk.subarray(start, nl + 1), pos + PREFIX_BYTES);
           pos += need;
         }
         if (out !== null) {
@@ -112,6 +116,10 @@ export class CaptureSink implements LogSink {
       start = nl + 1;
     }
 
+    if (rawEnd !== undefined) {
+      if (this.pendingOpen) this.emit(ts, out);
+      if (file !== null) file.rawEnd = rawEnd;
+    }
     if (file !== null) file.commit();
     if (out !== null && out.length > 0) host.publish(this.source, out);
   }

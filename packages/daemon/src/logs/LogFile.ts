@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { type CaptureCheckpoint, CheckpointFile, recoverCapture } from './captureCheckpoint.js';
 import { LogError } from './LogError.js';
-import { NEWLINE, PREFIX_BYTES } from './logFormat.js';
+import { NEWLINE, splitLastRecord } from './logFormat.js';
+import { newestRecords } from './newestRecords.js';
 import { countRecords, markerRecord, type NotStored, reasonOf } from './notStored.js';
 
 /** Mode of created log files: owner read-write, group read, nothing for others. */
@@ -59,6 +61,16 @@ export class LogFile {
   used = 0;
   /** Sinks using this file; the owner closes it at 0. */
   refs = 0;
+  /**
+   * Service output only (see CaptureIndexer.ts): the offset in the service's output file up to which
+   * records are formatted (in `buf` or on disk); -1 for a file that is not fed from one.
+   */
+  rawEnd = -1;
+  /** The offset up to which the records are on disk, as the checkpoint says (`rawEnd` after a flush). */
+  savedRawEnd = -1;
+  private rawId = 0;
+  private checkpoint: CheckpointFile | null = null;
+  private ino = 0;
   private fd = -1;
   private own: ByteBuffer | null = null;
   private bufferSize = 0;
@@ -156,6 +168,7 @@ export class LogFile {
       this.lost(data, written, marker, err);
     } finally {
       this.used = 0;
+      this.saveCheckpoint();
       if (h.buf.length > KEEP_BUFFER_MAX_BYTES) {
         if (h === this.own) this.own = null;
         else h.buf = Buffer.allocUnsafe(INITIAL_BUFFER_BYTES);
@@ -211,8 +224,49 @@ export class LogFile {
       else fs.rmSync(this.path, { force: true });
       this.size = 0;
       this.checkTail = false;
+      this.saveCheckpoint();
     } catch (err) {
       this.fail(err, `cannot clear log file ${this.path}`);
+    }
+  }
+
+  /**
+   * Makes this the log of a service output file (`rawId`, now `rawSize` bytes long): brings the file
+   * back to its checkpoint (see captureCheckpoint.ts), records a checkpoint, and returns the offset in
+   * the output file to index from.
+   */
+  resumeCapture(rawId: number, rawSize: number): number {
+    this.close();
+    this.checkpoint ??= new CheckpointFile(`${this.path}.pos`);
+    const saved = this.checkpoint.read();
+    let from = saved?.rawId === rawId && saved.rawEnd <= rawSize ? saved.rawEnd : rawSize;
+    try {
+      from = recoverCapture(this.path, saved, rawId, rawSize);
+    } catch (err) {
+      this.fail(err, `cannot recover log file ${this.path}`); // lines may be stored twice, none lost
+    }
+    this.rawId = rawId;
+    this.rawEnd = from;
+    try {
+      // The checkpoint names the log's inode, so the log exists from here on (its fd opens at a write).
+      fs.mkdirSync(path.dirname(this.path), { recursive: true, mode: LOG_DIR_MODE });
+      fs.closeSync(fs.openSync(this.path, 'a', LOG_FILE_MODE));
+      ({ ino: this.ino, size: this.size } = fs.statSync(this.path));
+    } catch {} // a full disk may refuse a new log file: the first flush tries again
+    this.saveCheckpoint();
+    return from;
+  }
+
+  /** Records that the records up to `rawEnd` are in the file (after they are: see captureCheckpoint.ts). */
+  private saveCheckpoint(next?: Partial<CaptureCheckpoint>): void {
+    if (this.checkpoint === null || this.rawEnd < 0) return;
+    const c = { rawId: this.rawId, rawEnd: this.rawEnd, logId: this.ino, logSize: this.size, ...next };
+    try {
+      this.checkpoint.write(c);
+      this.savedRawEnd = c.rawEnd;
+    } catch (err) {
+      // A stale checkpoint costs no line: the next daemon cuts the log back to it and indexes again.
+      this.fail(err, `cannot write the checkpoint of log file ${this.path}`);
     }
   }
 
@@ -246,6 +300,7 @@ export class LogFile {
       // A file left by an older daemon or another tool may be readable by others: tighten it.
       if ((st.mode & 0o777 & ~LOG_FILE_MODE) !== 0) fs.fchmodSync(fd, LOG_FILE_MODE);
       this.size = st.size;
+      this.ino = st.ino;
       this.checkTail = st.size > 0;
     } catch (err) {
       fs.closeSync(fd);
@@ -309,9 +364,10 @@ export class LogFile {
    * temporary file and renames it over, so a crash leaves either the old or the new file.
    */
   private rewriteNewest(data: Buffer, max: number): void {
-    const kept = this.newest(data, Math.max(1, Math.floor(max / 2))) ??
-      this.newest(data, max) ?? [splitLastRecord(data, Math.floor(max / 2))];
-    const tmp = `${this.path}.${process.pid}.tmp`;
+    const kept = newestRecords(this.fd, this.size, data, Math.max(1, Math.floor(max / 2))) ??
+      newestRecords(this.fd, this.size, data, max) ?? [splitLastRecord(data, Math.floor(max / 2))];
+    // A fixed name: a daemon killed between the checkpoint and the rename completes it (captureCheckpoint.ts).
+    const tmp = `${this.path}.tmp`;
     fs.rmSync(tmp, { force: true });
     const fd = fs.openSync(tmp, 'ax+', LOG_FILE_MODE);
     let size = 0;
@@ -321,6 +377,7 @@ export class LogFile {
         while (off < part.length) off += fs.writeSync(fd, part, off, part.length - off);
         size += part.length;
       }
+      this.saveCheckpoint({ logId: fs.fstatSync(fd).ino, logSize: size });
       fs.renameSync(tmp, this.path);
     } catch (err) {
       fs.closeSync(fd);
@@ -331,38 +388,7 @@ export class LogFile {
     fs.closeSync(this.fd);
     this.fd = fd;
     this.size = size;
-  }
-
-  /**
-   * The newest whole records of (file + data) within the last `window` bytes, or null when no record
-   * starts there (the newest record alone is longer than the window).
-   */
-  private newest(data: Buffer, window: number): Buffer[] | null {
-    const total = this.size + data.length;
-    // A record starts at 0 or right after a `\n`: search for the first `\n` at or after from - 1.
-    const from = Math.max(0, total - window);
-    if (from === 0) return [this.readFrom(0), data];
-    if (from - 1 < this.size) {
-      const tail = this.readFrom(from - 1);
-      const nl = tail.indexOf(NEWLINE);
-      if (nl !== -1) return [tail.subarray(nl + 1), data];
-      const dnl = data.indexOf(NEWLINE);
-      return dnl === -1 || dnl + 1 === data.length ? null : [data.subarray(dnl + 1)];
-    }
-    const dnl = data.indexOf(NEWLINE, from - 1 - this.size);
-    return dnl === -1 || dnl + 1 === data.length ? null : [data.subarray(dnl + 1)];
-  }
-
-  private readFrom(pos: number): Buffer {
-    const len = this.size - pos;
-    const buf = Buffer.allocUnsafe(len);
-    let off = 0;
-    while (off < len) {
-      const n = fs.readSync(this.fd, buf, off, len - off, pos + off);
-      if (n === 0) break;
-      off += n;
-    }
-    return buf.subarray(0, off);
+    this.ino = fs.fstatSync(fd).ino;
   }
 
   private fail(err: unknown, message: string): void {
@@ -371,19 +397,4 @@ export class LogFile {
     const detail = err instanceof Error ? err.message : String(err);
     this.host.error(new LogError('LOG_WRITE_FAILED', `${message}: ${detail}`, { cause: err }));
   }
-}
-
-/**
- * The last record of `data`, cut to its newest `keep` bytes under its own timestamp: used only when one
- * line is longer than `max_size`, so that the file still stays under the limit. Empty when `keep` cannot
- * hold a timestamp and one byte.
- */
-function splitLastRecord(data: Buffer, keep: number): Buffer {
-  const room = keep - PREFIX_BYTES;
-  if (room < 2) return Buffer.alloc(0);
-  const start = data.lastIndexOf(NEWLINE, data.length - 2) + 1;
-  const out = Buffer.allocUnsafe(PREFIX_BYTES + room);
-  data.copy(out, 0, start, start + PREFIX_BYTES);
-  data.copy(out, PREFIX_BYTES, data.length - room);
-  return out;
 }

@@ -19,7 +19,7 @@ interface Follower {
 /**
  * Live log lines of one config: where `kepler logs --follow` and a foreground `start` get theirs.
  * Lines arrive through `publish()`, called by a `CaptureSink` (CaptureSink.ts) for each chunk it reads
- * from a process's output pipe: the service's own (`ServiceRuntime` attaches a sink to each FIFO) or a
+ * from a process's output: the service's own (`CaptureIndexer` reads its output files) or a
  * hook's (`HookRunner`). Lines of streams with `store: false` come through too: following does not
  * read the files.
  *

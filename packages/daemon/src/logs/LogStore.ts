@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import type { BakedLogSettings } from '@kepler/config';
 import type { ClearedLog, LogLine, RetentionSetting } from '@kepler/protocol';
+import { CaptureIndexer, type RawOutput } from './CaptureIndexer.js';
 import { CaptureSink, type LogSink, type SinkHost } from './CaptureSink.js';
 import { ClearedMarks } from './ClearedMarks.js';
 import { LogError } from './LogError.js';
@@ -126,6 +127,21 @@ export class LogStore {
     const sink = new CaptureSink(this.host, { ...source }, file, this.maxLineBytes);
     this.sinks.add(sink);
     return sink;
+  }
+
+  /**
+   * Stores one stream of a service from the file its processes write to: the indexer resumes where
+   * the log's checkpoint says (the last daemon stopped, or was killed) and stores from there. Call
+   * `notify()` when the file grows, `drain(true)` when the process ended, `close()` to stop.
+   */
+  capture(source: LogSource, raw: RawOutput): CaptureIndexer {
+    const sink = this.sink(source) as CaptureSink;
+    const file = sink.logFile;
+    const from = file === null ? raw.size() : file.resumeCapture(raw.id, raw.size());
+    const indexer: CaptureIndexer = new CaptureIndexer(raw, sink, from, this.maxLineBytes, () =>
+      file === null ? indexer.offset : file.savedRawEnd,
+    );
+    return indexer;
   }
 
   /**

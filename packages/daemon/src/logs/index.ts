@@ -1,4 +1,6 @@
 /** Log capture, storage, reading and following for one config's `logs/` directory. */
+
+export { CaptureIndexer, type RawOutput } from './CaptureIndexer.js';
 export type { LogSink } from './CaptureSink.js';
 export { LogError, type LogErrorCode } from './LogError.js';
 export { LOG_DIR_MODE, LOG_FILE_MODE } from './LogFile.js';

@@ -114,3 +114,18 @@ export function parseTimestamp(buf: Uint8Array, at: number, end: number): number
   if (y < 0 || mo < 1 || d < 1 || h < 0 || mi < 0 || s < 0 || ms < 0) return Number.NaN;
   return Date.UTC(y, mo - 1, d, h, mi, s, ms);
 }
+
+/**
+ * The last record of `data`, cut to its newest `keep` bytes under its own timestamp: used only when one
+ * line is longer than `max_size`, so that the file still stays under the limit. Empty when `keep` cannot
+ * hold a timestamp and one byte.
+ */
+export function splitLastRecord(data: Buffer, keep: number): Buffer {
+  const room = keep - PREFIX_BYTES;
+  if (room < 2) return Buffer.alloc(0);
+  const start = data.lastIndexOf(NEWLINE, data.length - 2) + 1;
+  const out = Buffer.allocUnsafe(PREFIX_BYTES + room);
+  data.copy(out, 0, start, start + PREFIX_BYTES);
+  data.copy(out, PREFIX_BYTES, data.length - room);
+  return out;
+}

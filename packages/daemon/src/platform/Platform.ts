@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { OutputFile } from './outputFile.js';
 import type { ServiceProcess } from './serviceProcesses.js';
 import type { ProcessExit, SpawnedProcess, SpawnSpec } from './spawn.js';
 import type { ResolvedUser } from './users.js';
@@ -52,13 +53,19 @@ export interface Platform {
   /** Resolves a service's user and group; throws PlatformError naming what is unknown. */
   resolveUser(user: string | null, group: string | null): ResolvedUser;
 
-  /** Makes the FIFOs that are missing (stdout/stderr of a service). */
-  ensureFifos(paths: readonly string[]): Promise<void>;
-  /** Opens a FIFO read-write for a child (its writes block, never fail, while no daemon reads). */
-  openFifoForChild(path: string): number;
-  /** The daemon's read side of a FIFO, as a stream. */
-  openFifoReader(path: string): Readable;
-  /** Closes a descriptor opened by openFifoForChild once the child has its copy. */
+  /**
+   * Opens (creating it) a service's output file for a child's stdout/stderr: O_APPEND, so what the
+   * service writes is kept by the kernel whether or not a daemon runs (see outputFile.ts).
+   */
+  openOutputForChild(path: string): number;
+  /** The daemon's read side of a service's output file (created empty if missing). */
+  openOutputFile(path: string): OutputFile;
+  /**
+   * The FIFO an adopted process started by an older daemon writes its stdout (1) or stderr (2) to,
+   * opened for reading; null when it writes elsewhere (see legacyFifo.ts).
+   */
+  openLegacyFifo(pid: number, fd: 1 | 2): Readable | null;
+  /** Closes a descriptor opened by openOutputForChild once the child has its copy. */
   closeFd(fd: number): void;
 
   /** Waits for a launch slice (a burst of launches is spread over event-loop turns). */

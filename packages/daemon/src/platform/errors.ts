@@ -5,7 +5,7 @@ export type PlatformErrorCode =
   | 'UNKNOWN_USER'
   | 'UNKNOWN_GROUP'
   | 'UNKNOWN_SIGNAL'
-  | 'FIFO_FAILED'
+  | 'OUTPUT_FAILED'
   | 'INVALID_TARGET';
 
 /**

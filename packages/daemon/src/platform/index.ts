@@ -11,9 +11,10 @@ export {
   sweepEmptyCgroups,
 } from './cgroups.js';
 export { PlatformError, type PlatformErrorCode } from './errors.js';
-export { createFifo, createFifos, ensureFifos, openFifoForChild, openFifoReader } from './fifo.js';
+export { openLegacyFifo } from './legacyFifo.js';
 export { linuxPlatform, systemClock } from './linuxPlatform.js';
 export { notifySystemd } from './notify.js';
+export { type OutputFile, openOutputFile, openOutputForChild } from './outputFile.js';
 export type { Clock, ForeignWatch, Platform, StopTreeOptions } from './Platform.js';
 export {
   FOREIGN_EXIT_POLL_MS,

@@ -1,6 +1,7 @@
 import { closeSync } from 'node:fs';
 import { removeCgroupOfMarker } from './cgroups.js';
-import { ensureFifos, openFifoForChild, openFifoReader } from './fifo.js';
+import { openLegacyFifo } from './legacyFifo.js';
+import { openOutputFile, openOutputForChild } from './outputFile.js';
 import type { Clock, Platform } from './Platform.js';
 import { isSameProcess, watchForeignExit } from './procfs.js';
 import { findServiceProcesses } from './serviceProcesses.js';
@@ -26,9 +27,9 @@ export const linuxPlatform: Platform = {
   findServiceProcesses,
   removeCgroupOfMarker,
   resolveUser,
-  ensureFifos,
-  openFifoForChild,
-  openFifoReader,
+  openOutputForChild,
+  openOutputFile,
+  openLegacyFifo,
   closeFd: (fd) => {
     try {
       closeSync(fd);

@@ -32,7 +32,7 @@ export interface SpawnSpec {
   /** null = inherit the daemon's limit. Soft and hard limits are both set to the value. */
   limits: { memoryBytes: number | null; cpuTimeSec: number | null; maxFds: number | null };
   /**
-   * An fd the child gets as stdout (e.g. from openFifoForChild; the caller keeps and closes its copy),
+   * An fd the child gets as stdout (e.g. from openOutputForChild; the caller keeps and closes its copy),
    * `'ignore'` for /dev/null, or `'pipe'` for a pipe readable as SpawnedProcess.stdout (hooks, probes).
    */
   stdout: number | 'ignore' | 'pipe';

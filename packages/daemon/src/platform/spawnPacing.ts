@@ -7,12 +7,12 @@
  * in the same poll phase): each waits for its turn instead, at most one per event-loop iteration, so
  * socket I/O is served between any two forks.
  *
- * The set-up around a fork (FIFOs opened, log capture attached, checks) also runs in the turn that
+ * The set-up around a fork (output files opened, log capture attached, checks) also runs in the turn that
  * wakes it: spawn slots bound how many services are in that phase at once, which also bounds the
  * file descriptors and memory a burst holds before its processes exist.
  */
 
-/** Services whose start (after its FIFOs exist, until the fork) may be in progress at once. */
+/** Services whose start (from its output files, until the fork) may be in progress at once. */
 export const MAX_CONCURRENT_SPAWNS = 16;
 
 let last: Promise<void> = Promise.resolve();

@@ -20,8 +20,8 @@ export interface ServiceHost {
   readonly logs: LogStore;
   /** The OS as the supervisor sees it (the real one, or a test's fake). */
   readonly platform: Platform;
-  /** Directory holding the services' stdout/stderr FIFOs. */
-  readonly fifoDir: string;
+  /** Directory holding the services' stdout/stderr output files (see ConfigDirectory.outputDir). */
+  readonly outputDir: string;
   /** The service id shared by everything this config starts for `service`: `<config id>.<service>`. */
   serviceIdOf(service: string): string;
   /** Writes the config's state soon (coalesced). */

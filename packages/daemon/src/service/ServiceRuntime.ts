@@ -48,7 +48,7 @@ export class ServiceRuntime extends ServiceTransitions {
     this.process = new SupervisedProcess(
       host.platform,
       host.logs,
-      host.fifoDir,
+      host.outputDir,
       spec.name,
       () => this.marker,
     );
@@ -69,13 +69,11 @@ export class ServiceRuntime extends ServiceTransitions {
    */
   applyRecovery(plan: RecoveryPlan): void {
     this.wish = plan.desired; // first: the steps' side effects (journal, watchers) read it
-    for (const step of plan.steps) {
-      // A step that keeps the status only brings fields up to date (a newer journal record): no event.
-      if (step.to === this.state.status) {
-        this.amend(step.patch);
-        this.host.persist();
-      } else this.transition(step.to, step.patch);
-    }
+    // What a process wrote that no daemon stored (it ended, or lines were buffered, while none ran)
+    // is stored before the steps act on its exit; a survivor's is stored from its adoption on.
+    if (plan.adopt === null && (plan.action !== 'none' || this.state.spawns > 0))
+      this.process.storeLeftovers();
+    for (const step of plan.steps) this.recoveryStep(step.to, step.patch);
     if (plan.adopt === null) return;
     const { pid, startTime } = plan.adopt;
     const startedAtMs = this.state.startedAt ? Date.parse(this.state.startedAt) : this.platform.clock.now();

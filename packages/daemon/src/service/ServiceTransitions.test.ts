@@ -11,7 +11,7 @@ function recordingHost() {
   let persisted = 0;
   let rt: ServiceRuntime | null = null;
   const host = {
-    fifoDir: '/nonexistent',
+    outputDir: '/nonexistent',
     serviceIdOf: (s: string) => `cfg.${s}`,
     persist: () => void persisted++,
     statusChanged: (_name: string, previous: ServiceStatus, state: { status: ServiceStatus }) =>

@@ -51,6 +51,21 @@ export abstract class ServiceTransitions {
     if (from !== to || patch.reason !== undefined) this.host.statusChanged(this.name, from, this.current);
   }
 
+  /**
+   * A step of a recovery plan: transition(), except that a step changing neither the status nor the
+   * reason (a stop record bringing its spawn count and time to a service state.json already shows
+   * stopped) is persisted without an event.
+   */
+  protected recoveryStep(to: ServiceStatus, patch: Partial<ServiceState>): void {
+    const { status, reason } = this.current;
+    if (to !== status || (patch.reason !== undefined && patch.reason !== reason)) {
+      this.transition(to, patch);
+      return;
+    }
+    Object.assign(this.current, patch);
+    this.host.persist();
+  }
+
   /** Changes fields that are not the status (counters, health output, init done); no event. */
   protected amend(patch: Partial<Omit<ServiceState, 'status'>>): void {
     Object.assign(this.current, patch);

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BakedService } from '@kepler/config';
-import type { LogStore } from '../logs/index.js';
-import { type Platform, PlatformError, type ProcessExit } from '../platform/index.js';
+import type { CaptureIndexer, LogStore } from '../logs/index.js';
+import { type OutputFile, type Platform, PlatformError, type ProcessExit } from '../platform/index.js';
 
 /** The process a service runs now. */
 export interface LiveProcess {
@@ -14,24 +14,31 @@ export interface LiveProcess {
   readonly startedAtMs: number;
 }
 
-/** How long an exit waits for the output pipes' EOF (a daemonised descendant may hold them open). */
-export const LOG_DRAIN_MS = 200;
+type Stream = 'stdout' | 'stderr';
+
+/** One stream's output file and the indexer that stores it. */
+interface Capture {
+  readonly file: OutputFile;
+  readonly indexer: CaptureIndexer;
+}
 
 /**
- * The process side of one service: spawning it with its output FIFOs, the readers that carry that
- * output into the logs, the drain before an exit is acted on, adopting a process that survived a
- * daemon restart, and stopping the process tree. It decides nothing: ServiceRuntime says when.
+ * The process side of one service: spawning it with its output files, the capture that stores that
+ * output in the logs (kept while this object lives, across the service's runs), storing the last
+ * lines before an exit is acted on, adopting a process that survived a daemon restart, and stopping
+ * the process tree. It decides nothing: ServiceRuntime says when.
  */
 export class SupervisedProcess {
   private live: LiveProcess | null = null;
-  private readers: { stdout: Readable | null; stderr: Readable | null } = { stdout: null, stderr: null };
-  private drainWaiters: Array<() => void> = [];
+  private capture: { stdout: Capture | null; stderr: Capture | null } = { stdout: null, stderr: null };
   private cancelForeign: (() => void) | null = null;
+  /** FIFOs of a process adopted from a daemon before output files (readLegacyFifos). */
+  private readonly legacy = new Set<Readable>();
 
   constructor(
     private readonly platform: Platform,
     private readonly logs: LogStore,
-    private readonly fifoDir: string,
+    private readonly outputDir: string,
     private readonly service: string,
     /** `KEPLER_SERVICE_ID=<service id>`: the env entry (and cgroup) of everything the service starts. */
     private readonly marker: () => string,
@@ -42,8 +49,8 @@ export class SupervisedProcess {
     return this.live;
   }
 
-  private fifo(stream: 'stdout' | 'stderr'): string {
-    return join(this.fifoDir, `${this.service}.${stream}`);
+  private outputPath(stream: Stream): string {
+    return join(this.outputDir, `${this.service}.${stream}`);
   }
 
   /**
@@ -51,22 +58,19 @@ export class SupervisedProcess {
    * SPAWN_CANCELLED). Throws what the spawn threw; on success the process is `current`.
    */
   async spawn(spec: BakedService, proceed: () => boolean): Promise<LiveProcess> {
-    const stdoutFifo = this.fifo('stdout');
-    const stderrFifo = this.fifo('stderr');
-    await this.platform.ensureFifos([stdoutFifo, stderrFifo]);
     const releaseSlot = await this.platform.spawnSlot(); // bounds a burst's set-up (see spawnPacing.ts)
     if (!proceed()) {
       releaseSlot();
       throw new PlatformError('SPAWN_CANCELLED', 'stopped before it started');
     }
-    // The child holds each FIFO read-write, so its writes block instead of failing while no daemon
-    // reads (a daemon crash); our read side is opened while our write fd keeps the FIFO from EOF.
+    // The child appends to its output files: what it writes is kept by the kernel whether or not a
+    // daemon runs, and the capture (attached before the fork) stores it from its checkpoint on.
     let outFd = -1;
     let errFd = -1;
     try {
-      outFd = this.platform.openFifoForChild(stdoutFifo);
-      errFd = this.platform.openFifoForChild(stderrFifo);
-      this.attachReaders();
+      outFd = this.platform.openOutputForChild(this.outputPath('stdout'));
+      errFd = this.platform.openOutputForChild(this.outputPath('stderr'));
+      this.attachCapture();
       const child = await this.platform.spawn({
         command: spec.command,
         cwd: spec.workingDir,
@@ -96,7 +100,8 @@ export class SupervisedProcess {
 
   /** Takes over a process that survived a daemon restart (the caller checked it is the same process). */
   adopt(pid: number, startTime: string, startedAtMs: number): LiveProcess {
-    this.attachReaders();
+    this.attachCapture();
+    this.readLegacyFifos(pid);
     const watch = this.platform.watchForeignExit(pid, startTime);
     this.cancelForeign = watch.cancel;
     this.live = { pid, startTime, exited: watch.exited, own: false, startedAtMs };
@@ -140,18 +145,46 @@ export class SupervisedProcess {
     return exit;
   }
 
-  private attachReaders(): void {
+  private attachCapture(): void {
     for (const stream of ['stdout', 'stderr'] as const) {
-      if (this.readers[stream]) continue; // still open from an earlier run (a descendant holds the pipe)
-      const reader = this.platform.openFifoReader(this.fifo(stream));
+      if (this.capture[stream]) continue; // kept from an earlier run
+      const file = this.platform.openOutputFile(this.outputPath(stream));
+      try {
+        const indexer = this.logs.capture({ service: this.service, hook: null, stream }, file);
+        file.watch(() => indexer.notify());
+        indexer.notify(); // what was written while no daemon ran
+        this.capture[stream] = { file, indexer };
+      } catch (err) {
+        file.close();
+        throw err;
+      }
+    }
+  }
+
+  /**
+   * Stores everything the process wrote before its exit is acted on (its writes are in the output
+   * files by now; a last line without `\n` is stored as a line). Output of descendants that outlive
+   * it is stored as it comes.
+   */
+  drained(): Promise<void> {
+    for (const c of [this.capture.stdout, this.capture.stderr]) c?.indexer.drain(true);
+    return Promise.resolve();
+  }
+
+  /** A process an older daemon started writes to FIFOs: read them until their writers are gone. */
+  private readLegacyFifos(pid: number): void {
+    for (const [stream, fd] of [
+      ['stdout', 1],
+      ['stderr', 2],
+    ] as const) {
+      const reader = this.platform.openLegacyFifo(pid, fd);
+      if (reader === null) continue;
       const sink = this.logs.sink({ service: this.service, hook: null, stream });
-      this.readers[stream] = reader;
+      this.legacy.add(reader);
       reader.on('data', (chunk: Buffer) => sink.write(chunk));
       const done = () => {
+        this.legacy.delete(reader);
         sink.end();
-        if (this.readers[stream] === reader) this.readers[stream] = null;
-        if (!this.readers.stdout && !this.readers.stderr)
-          for (const wake of this.drainWaiters.splice(0)) wake();
       };
       reader.on('end', done);
       reader.on('error', done);
@@ -160,23 +193,34 @@ export class SupervisedProcess {
   }
 
   /**
-   * Resolves once both output pipes reached EOF (everything the process wrote is in the logs), or
-   * after LOG_DRAIN_MS when a descendant still holds them open.
+   * No process runs (after a daemon restart): stores what the last ones wrote and no daemon stored
+   * (a last line without `\n` as a line), then lets the output files go until the next spawn.
    */
-  drained(): Promise<void> {
-    if (!this.readers.stdout && !this.readers.stderr) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = this.platform.clock.setTimeout(resolve, LOG_DRAIN_MS);
-      this.drainWaiters.push(() => {
-        this.platform.clock.clearTimeout(timer);
-        resolve();
-      });
-    });
+  storeLeftovers(): void {
+    try {
+      this.attachCapture();
+      this.drained();
+    } catch {
+      // No output file to read (never made, or removed): nothing was left.
+    }
+    this.releaseCapture();
   }
 
   /** Daemon shutdown without stopping: stop watching and reading, leave the process running. */
   detach(): void {
     this.cancelForeign?.();
-    for (const r of [this.readers.stdout, this.readers.stderr]) r?.destroy();
+    for (const reader of this.legacy) reader.destroy();
+    this.releaseCapture();
+  }
+
+  private releaseCapture(): void {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const c = this.capture[stream];
+      if (c === null) continue;
+      c.indexer.drain();
+      c.indexer.close();
+      c.file.close();
+      this.capture[stream] = null;
+    }
   }
 }

@@ -31,30 +31,28 @@ test('a stop signals, waits the grace on the clock, then SIGKILLs a process that
   expect(await spawned.exited).toEqual({ code: null, signal: 'SIGKILL' });
 });
 
-test("a service's FIFO output reaches the reader; written while nobody reads, it waits for the next", async () => {
+test("a service's output file keeps what it wrote; a dead daemon life is not told of it", async () => {
   const fake = new FakePlatform();
   fake.onSpawn('svc', runsUntilStopped);
-  const out = fake.openFifoForChild('/f/svc.stdout');
-  const err = fake.openFifoForChild('/f/svc.stderr');
-  const reader = fake.openFifoReader('/f/svc.stdout');
-  const chunks: string[] = [];
-  reader.on('data', (c: Buffer) => chunks.push(c.toString()));
+  const out = fake.openOutputForChild('/f/svc.stdout');
+  const err = fake.openOutputForChild('/f/svc.stderr');
+  const file = fake.openOutputFile('/f/svc.stdout');
+  let changes = 0;
+  file.watch(() => changes++);
   await fake.spawn(spec(['svc'], out, err));
   fake.closeFd(out);
   fake.closeFd(err);
   const proc = await fake.waitForSpawn('svc');
   proc.print('one');
-  reader.destroy(); // the daemon is down
+  expect(changes).toBe(1);
+  const next = fake.nextDaemon(); // the daemon is down
   proc.print('two');
-  const next = fake.nextDaemon();
-  const again = next.openFifoReader('/f/svc.stdout');
-  const later: string[] = [];
-  again.on('data', (c: Buffer) => later.push(c.toString()));
-  const ended = new Promise((resolve) => again.on('end', resolve));
-  proc.exit(0); // its last writer gone: EOF
-  await ended;
-  expect(chunks.join('')).toBe('one\n');
-  expect(later.join('')).toBe('two\n');
+  expect(changes).toBe(1);
+  const again = next.openOutputFile('/f/svc.stdout');
+  expect(again.id).toBe(file.id);
+  const buf = Buffer.alloc(64);
+  expect(buf.subarray(0, again.read(buf, 0)).toString()).toBe('one\ntwo\n');
+  expect(buf.subarray(0, again.read(buf, 4)).toString()).toBe('two\n');
 });
 
 test('a dead daemon life is told nothing; the next adopts by pid and start time', async () => {

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
-import type { Readable } from 'node:stream';
 import {
   type ForeignWatch,
+  type OutputFile,
   type Platform,
   PlatformError,
   type ProcessExit,
@@ -115,15 +115,14 @@ export class FakePlatform implements Platform {
 
   /**
    * A process no daemon of this test started (one that outlived an earlier daemon, for a state.json
-   * written by the test): adoptable by pid and start time, found by its marker. `fifos`: the
-   * service's FIFOs it writes to (Harness.fifosOf), so a daemon adopting it reads its output and
-   * sees their EOF when it ends.
+   * written by the test): adoptable by pid and start time, found by its marker. `outputs`: the
+   * service's output files it appends to (Harness.outputsOf), so a daemon adopting it stores its output.
    */
   launchOutside(
     argv: readonly string[],
-    opts: { marker?: string; fifos?: { stdout: string; stderr: string } } = {},
+    opts: { marker?: string; outputs?: { stdout: string; stderr: string } } = {},
   ): FakeProcess {
-    const proc = this.system.create(null, argv, opts.marker ?? null, opts.fifos ?? null);
+    const proc = this.system.create(null, argv, opts.marker ?? null, opts.outputs ?? null);
     proc.started = true;
     this.system.announce();
     return proc;
@@ -247,16 +246,34 @@ export class FakePlatform implements Platform {
 
   resolveUser = resolveFakeUser;
 
-  async ensureFifos(paths: readonly string[]): Promise<void> {
-    for (const p of paths) this.system.fifos.add(p);
-  }
-
-  openFifoForChild(path: string): number {
+  openOutputForChild(path: string): number {
     return this.system.openFd(path);
   }
 
-  openFifoReader(path: string): Readable {
-    return this.system.openReader(path);
+  /** The daemon's side of an in-memory output file; a dead daemon life is told of no change. */
+  openOutputFile(path: string): OutputFile {
+    const out = this.system.output(path);
+    let listener: (() => void) | null = null;
+    return {
+      id: out.id,
+      size: () => out.size,
+      read: (buf, pos) => out.read(buf, pos),
+      release: (upTo) => out.release(upTo),
+      watch: (onChange) => {
+        listener = () => {
+          if (!this.dead) onChange();
+        };
+        out.listeners.add(listener);
+      },
+      close: () => {
+        if (listener !== null) out.listeners.delete(listener);
+      },
+    };
+  }
+
+  /** Fake processes write to output files only. */
+  openLegacyFifo(): null {
+    return null;
   }
 
   closeFd(fd: number): void {

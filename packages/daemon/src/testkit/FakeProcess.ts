@@ -6,12 +6,12 @@ const IGNORED_BY_DEFAULT: ReadonlySet<string> = new Set(['SIGCHLD', 'SIGCONT', '
 /** Signals no process can ignore. */
 const UNCATCHABLE: ReadonlySet<string> = new Set(['SIGKILL', 'SIGSTOP']);
 
-/** A fake process's output: the FIFOs it was given (a service) or its pipes (a hook, a probe). */
+/** A fake process's output: the output files it was given (a service) or its pipes (a hook, a probe). */
 export interface FakeProcessIo {
-  readonly fifoPaths: { readonly stdout: string | null; readonly stderr: string | null };
+  readonly outputPaths: { readonly stdout: string | null; readonly stderr: string | null };
   readonly pipes: { readonly stdout: PassThrough | null; readonly stderr: PassThrough | null };
-  /** Writes to a FIFO (the FakePlatform routes it to the daemon's reader, or keeps it unread). */
-  writeFifo(path: string, chunk: Buffer): void;
+  /** Appends to an output file (kept by the fake system whether or not a daemon reads it). */
+  writeOutput(path: string, chunk: Buffer): void;
 }
 
 /**
@@ -71,7 +71,7 @@ export class FakeProcess {
     return this.spec?.cwd ?? null;
   }
 
-  /** A service's process writes to its FIFOs; a hook's or probe's to pipes. */
+  /** A service's process writes to its output files; a hook's or probe's to pipes. */
   get kind(): 'service' | 'piped' | 'outside' {
     if (this.spec === null) return 'outside';
     return typeof this.spec.stdout === 'number' ? 'service' : 'piped';
@@ -121,8 +121,8 @@ export class FakeProcess {
   }
 
   private write(stream: 'stdout' | 'stderr', chunk: Buffer): void {
-    const path = this.io.fifoPaths[stream];
-    if (path !== null) this.io.writeFifo(path, chunk);
+    const path = this.io.outputPaths[stream];
+    if (path !== null) this.io.writeOutput(path, chunk);
     else this.io.pipes[stream]?.write(chunk);
   }
 

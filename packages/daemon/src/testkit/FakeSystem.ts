@@ -23,9 +23,39 @@ export function matches(match: SpawnMatch, spec: SpawnSpec | null, argv: readonl
   return spec !== null && match(spec);
 }
 
+/** A service's output file, in memory: appended by its processes, read by the daemon at any offset. */
+export class FakeOutput {
+  private data = Buffer.alloc(0);
+  readonly listeners = new Set<() => void>();
+  /** Bytes before this were released (a hole); reads of them give zeros, as a punched hole does. */
+  releasedTo = 0;
+
+  constructor(readonly id: number) {}
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  append(chunk: Buffer): void {
+    this.data = Buffer.concat([this.data, chunk]);
+    for (const l of [...this.listeners]) l();
+  }
+
+  read(buf: Buffer, pos: number): number {
+    if (pos >= this.data.length) return 0;
+    return this.data.copy(buf, 0, pos, Math.min(this.data.length, pos + buf.length));
+  }
+
+  release(upTo: number): void {
+    if (upTo <= this.releasedTo) return;
+    this.data.fill(0, this.releasedTo, upTo);
+    this.releasedTo = upTo;
+  }
+}
+
 /**
- * The OS shared by every daemon life of a test: the process table, the FIFOs, the clock and the
- * test's scripts. Outlives a daemon restart, so processes that "survived" can be adopted.
+ * The OS shared by every daemon life of a test: the process table, the output files, the clock and
+ * the test's scripts. Outlives a daemon restart, so processes that "survived" can be adopted.
  */
 export class FakeSystem {
   readonly clock: FakeClock;
@@ -34,12 +64,9 @@ export class FakeSystem {
   readonly rules: Array<{ match: SpawnMatch; does: Behaviour | SpawnFailure }> = [];
   readonly stops: StopRequest[] = [];
   readonly removedCgroups: string[] = [];
-  readonly fifos = new Set<string>();
+  readonly outputs = new Map<string, FakeOutput>();
   readonly spawnListeners = new Set<() => void>();
   private readonly fds = new Map<number, string>();
-  private readonly readers = new Map<string, PassThrough>();
-  /** What was written to a FIFO while nobody read it (the daemon was down): the next reader gets it. */
-  private readonly unread = new Map<string, Buffer[]>();
   private nextPid = FIRST_PID;
   private nextFd = FIRST_FD;
 
@@ -51,14 +78,14 @@ export class FakeSystem {
     spec: SpawnSpec | null,
     argv: readonly string[],
     marker: string | null,
-    fifos: { stdout: string; stderr: string } | null = null,
+    outputs: { stdout: string; stderr: string } | null = null,
   ): FakeProcess {
     const pid = this.nextPid++;
-    const fifoPaths = {
+    const outputPaths = {
       stdout:
-        typeof spec?.stdout === 'number' ? (this.fds.get(spec.stdout) ?? null) : (fifos?.stdout ?? null),
+        typeof spec?.stdout === 'number' ? (this.fds.get(spec.stdout) ?? null) : (outputs?.stdout ?? null),
       stderr:
-        typeof spec?.stderr === 'number' ? (this.fds.get(spec.stderr) ?? null) : (fifos?.stderr ?? null),
+        typeof spec?.stderr === 'number' ? (this.fds.get(spec.stderr) ?? null) : (outputs?.stderr ?? null),
     };
     const pipes = {
       stdout: spec?.stdout === 'pipe' ? new PassThrough() : null,
@@ -72,13 +99,10 @@ export class FakeSystem {
       marker,
       this.processes.length,
       this.clock.now(),
-      { fifoPaths, pipes, writeFifo: (path, chunk) => this.writeFifo(path, chunk) },
+      { outputPaths, pipes, writeOutput: (path, chunk) => this.output(path).append(chunk) },
     );
     this.processes.push(proc);
     this.byPid.set(pid, proc);
-    proc.onExit(() => {
-      for (const path of [fifoPaths.stdout, fifoPaths.stderr]) if (path !== null) this.releaseWriter(path);
-    });
     return proc;
   }
 
@@ -100,37 +124,23 @@ export class FakeSystem {
   }
 
   openFd(path: string): number {
+    this.output(path);
     const fd = this.nextFd++;
     this.fds.set(fd, path);
     return fd;
   }
 
   closeFd(fd: number): void {
-    const path = this.fds.get(fd);
     this.fds.delete(fd);
-    if (path !== undefined) this.releaseWriter(path);
   }
 
-  openReader(path: string): PassThrough {
-    const reader = new PassThrough();
-    this.readers.set(path, reader);
-    for (const chunk of this.unread.get(path) ?? []) reader.write(chunk);
-    this.unread.delete(path);
-    return reader;
-  }
-
-  writeFifo(path: string, chunk: Buffer): void {
-    const reader = this.readers.get(path);
-    if (reader && !reader.destroyed && !reader.writableEnded) reader.write(chunk);
-    else this.unread.set(path, [...(this.unread.get(path) ?? []), chunk]);
-  }
-
-  /** The last writer of a FIFO gone (no live process, no open fd): its reader sees EOF. */
-  private releaseWriter(path: string): void {
-    if ([...this.fds.values()].includes(path)) return;
-    if (this.live().some((p) => p.io.fifoPaths.stdout === path || p.io.fifoPaths.stderr === path)) return;
-    const reader = this.readers.get(path);
-    this.readers.delete(path);
-    if (reader && !reader.destroyed) reader.end();
+  /** The output file at `path`, created empty if missing. */
+  output(path: string): FakeOutput {
+    let out = this.outputs.get(path);
+    if (out === undefined) {
+      out = new FakeOutput(this.outputs.size + 1);
+      this.outputs.set(path, out);
+    }
+    return out;
   }
 }

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import type { BakedConfig } from '@kepler/config';
 import type { ServiceInfo, ServiceStatus, StreamEvent } from '@kepler/protocol';
 import { ConfigActor } from '../config/ConfigActor.js';
+import { ConfigDirectory } from '../config/ConfigDirectory.js';
 import type { ConfigBuilder } from './configBuilder.js';
 import { FakePlatform } from './FakePlatform.js';
 
@@ -67,7 +68,7 @@ export interface PersistedState {
 export interface HarnessOptions {
   /**
    * state.json to leave in the config's state directory before the actor loads (recovery tests). A
-   * function gets the harness first: launch the processes it names there (`fifosOf`, `markerOf`).
+   * function gets the harness first: launch the processes it names there (`outputsOf`, `markerOf`).
    */
   state?: PersistedState | ((h: Harness) => PersistedState);
   /** spawned/ records to leave there too (a function is called after `state`'s). */
@@ -137,12 +138,10 @@ export class Harness {
     return `KEPLER_SERVICE_ID=${this.stateDir.split('/').pop()!.slice(0, 16)}.${service}`;
   }
 
-  /** The FIFOs a service's processes write to (for FakePlatform.launchOutside). */
-  fifosOf(service: string): { stdout: string; stderr: string } {
-    return {
-      stdout: join(this.stateDir, 'fifo', `${service}.stdout`),
-      stderr: join(this.stateDir, 'fifo', `${service}.stderr`),
-    };
+  /** The output files a service's processes write to (for FakePlatform.launchOutside). */
+  outputsOf(service: string): { stdout: string; stderr: string } {
+    const dir = new ConfigDirectory(this.stateDir).outputDir;
+    return { stdout: join(dir, `${service}.stdout`), stderr: join(dir, `${service}.stderr`) };
   }
 
   /** Builds the actor on the current platform, subscribes and recovers (as the registry does). */

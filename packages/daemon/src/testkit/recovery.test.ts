@@ -34,11 +34,11 @@ async function recoverFrom(status: ServiceStatus, setup: Setup = {}): Promise<Fa
     config().service('api', { command: ['api'], restart: { policy: setup.policy ?? 'always' } }),
     {
       state: (harness) => {
-        // What an earlier daemon left running: the service's process, writing to its FIFOs.
+        // What an earlier daemon left running: the service's process, writing to its output files.
         if (named || setup.spawned) {
           proc = harness.platform.launchOutside(['api'], {
             marker: harness.markerOf('api'),
-            fifos: harness.fifosOf('api'),
+            outputs: harness.outputsOf('api'),
           });
           if (setup.process === 'dead') proc.kill('SIGKILL');
         }
@@ -203,7 +203,7 @@ describe('a daemon restart', () => {
 
     const mark = await h.restartDaemon({
       whileDown: () => {
-        keep.print('while down'); // stays in the FIFO until the next daemon reads it
+        keep.print('while down'); // stays in its output file until the next daemon stores it
         dies.kill('SIGKILL');
       },
     });

@@ -8,7 +8,7 @@ import { type Harness, startHarness } from './harness.js';
 let h: Harness;
 afterEach(() => h?.close());
 
-test("a service's output reaches its log through the FIFO, and a stop sends the stop signal", async () => {
+test("a service's output reaches its log through its output file, and a stop sends the stop signal", async () => {
   h = await startHarness(
     config().service('api', { command: ['api', '--port', '80'], stop_signal: 'SIGINT' }),
   );

@@ -3,10 +3,10 @@ import { closeSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { createFifo, openFifoForChild, openFifoReader } from '../fifo.js';
 import { findProcessesByMarker } from '../procfs.js';
 import { type SpawnedProcess, type SpawnSpec, spawnService } from '../spawn.js';
 import { setSpawnerEnabled } from '../spawner/startViaSpawner.js';
+import { createFifo, openFifoForChild, openFifoReader } from './fifo.js';
 
 export const TEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** The system python (pyenv shims are slow bash scripts). */
