@@ -84,6 +84,8 @@ const ONLY = new Set(values.only.split(','));
 const PS_SERVICES = 10;
 /** How long a daemon sits idle before its RSS is read (start-up garbage collected). */
 const SETTLE_MS = 2_000;
+/** How long a daemon with N services just started sits before its RSS and idle CPU are read. */
+const SETTLE_AFTER_START_MS = 5_000;
 const REPO = new URL('..', import.meta.url).pathname;
 requireBuiltAndRoot([
   CLI,
@@ -169,7 +171,9 @@ async function runSystem(sys) {
         starts.push(now() - t0);
         ratios.push(starts.at(-1) / floor);
         if (i === 0) {
-          await pause(500);
+          // Settled, as for the idle figure: the start's garbage collected and its bake worker ended
+          // (Kepler ends an idle one after 1 s); the same wait for every system.
+          await pause(SETTLE_AFTER_START_MS);
           r.rss100 = rssMb(sys.daemonPid());
           const c0 = cpuMs(sys.daemonPid());
           await pause(IDLE_MS);
