@@ -153,7 +153,7 @@ export class LogStore {
   clear(service: string, opts?: { includeHooks?: boolean; by?: RetentionSetting }): void {
     const includeHooks = opts?.includeHooks ?? false;
     const hadLines = opts?.by !== undefined && this.hasStoredLines(service);
-    this.clearWhere((s) => s.service === service && (includeHooks || s.hook === null));
+    this.clearWhere((s) => s.service === service && (includeHooks || s.hook === null), [service]);
     if (hadLines && opts?.by) this.marks.record(service, opts.by);
   }
 
@@ -234,9 +234,10 @@ export class LogStore {
     if (sink.logFile !== null) this.files.release(sink.logFile);
   }
 
-  private clearWhere(pred: (source: LogSource) => boolean): void {
+  /** Clears the files `pred` selects; `services`, when given, are the only ones it can select. */
+  private clearWhere(pred: (source: LogSource) => boolean, services: readonly string[] = []): void {
     this.files.clearOpen(pred);
-    for (const { file, source } of listLogFiles(this.dir, [], false)) {
+    for (const { file, source } of listLogFiles(this.dir, services, false)) {
       if (!pred(source) || this.files.isOpen(file)) continue;
       try {
         fs.rmSync(file, { force: true });

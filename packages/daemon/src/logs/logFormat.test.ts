@@ -1,4 +1,12 @@
-import { encodePrefix, logFileName, PREFIX_BYTES, parseLogFileName, parseTimestamp } from './logFormat.js';
+import {
+  encodePrefix,
+  LOGGED_HOOK_NAMES,
+  logFileName,
+  logFileNamesOf,
+  PREFIX_BYTES,
+  parseLogFileName,
+  parseTimestamp,
+} from './logFormat.js';
 
 describe('log file names', () => {
   it.each([
@@ -49,5 +57,21 @@ describe('timestamps', () => {
       'hello',
     ];
     for (const s of bad) expect(parseTimestamp(Buffer.from(s), 0, s.length)).toBeNaN();
+  });
+});
+
+describe('logFileNamesOf', () => {
+  test('the hook names with files are exactly the config package hook names', async () => {
+    const { GLOBAL_HOOK_NAMES, SERVICE_HOOK_NAMES } = await import('@kepler/config');
+    expect([...LOGGED_HOOK_NAMES].sort()).toEqual(
+      [...new Set([...SERVICE_HOOK_NAMES, ...GLOBAL_HOOK_NAMES])].sort(),
+    );
+  });
+
+  test('every name parses back to the service, with or without hooks', () => {
+    const names = logFileNamesOf('api', false);
+    expect(names).toHaveLength(2 * (1 + LOGGED_HOOK_NAMES.length));
+    for (const n of names) expect(parseLogFileName(n)?.service).toBe('api');
+    expect(logFileNamesOf('api', true)).toEqual(['api.stdout.log', 'api.stderr.log']);
   });
 });

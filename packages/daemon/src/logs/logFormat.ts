@@ -54,6 +54,31 @@ export function logFileName(source: LogSource): string {
 }
 
 /**
+ * Every hook whose output has files of its own: a service's hooks and the global ones (`global.<hook>`).
+ * The same names as @kepler/config's SERVICE_HOOK_NAMES and GLOBAL_HOOK_NAMES (a test keeps them
+ * equal), written out here so the daemon's main thread does not load the config package.
+ */
+export const LOGGED_HOOK_NAMES: readonly string[] = [
+  'on_init',
+  'pre_start',
+  'post_start',
+  'pre_stop',
+  'post_stop',
+  'pre_restart',
+  'post_restart',
+  'post_exit',
+  'post_healthcheck_success',
+  'post_healthcheck_fail',
+  'pre_cleanup',
+];
+
+/** The names every log file of `service` can have (its own output, then each hook's unless `noHook`). */
+export function logFileNamesOf(service: string, noHook: boolean): string[] {
+  const owners = noHook ? [service] : [service, ...LOGGED_HOOK_NAMES.map((h) => `${service}.${h}`)];
+  return owners.flatMap((o) => [`${o}.stdout.log`, `${o}.stderr.log`]);
+}
+
+/**
  * The source of a log file name (`<service>.<stream>.log` or `<service>.<hook>.<stream>.log`), or null
  * for a file that is not a log (temp files, strangers). Names contain no dots (see checkName).
  */
