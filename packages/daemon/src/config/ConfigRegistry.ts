@@ -10,6 +10,12 @@ import { linuxPlatform, type Platform, sweepEmptyCgroups } from '../platform/ind
 import { ConfigActor, readSourcePath } from './ConfigActor.js';
 import { ConfigDirectory } from './ConfigDirectory.js';
 
+/** What a first load may start from instead of reading the snapshot or baking (see `get`). */
+interface LoadSource {
+  readonly snapshot?: BakedConfig;
+  readonly fresh?: BakedConfig;
+}
+
 /**
  * Every config the daemon knows, keyed by canonical path (of the first `-f` file: overlays do not
  * change a config's identity). A config is loaded the first time a command names it (baked from its
@@ -82,7 +88,8 @@ export class ConfigRegistry {
   async getKnown(ref: ConfigRef): Promise<ConfigActor | null> {
     const loaded = await this.getLoaded(ref);
     if (loaded) return loaded;
-    return (await readSnapshot(this.dirs.configDir(ref.path))) ? this.get(ref) : null;
+    const snapshot = await readSnapshot(this.dirs.configDir(ref.path));
+    return snapshot ? this.get(ref, { snapshot }) : null;
   }
 
   /**
@@ -93,26 +100,29 @@ export class ConfigRegistry {
     if (!isAbsolute(ref.path))
       throw new DaemonError('BAD_REQUEST', `config path must be absolute: ${ref.path}`);
     const next = await bake(ref);
-    return { actor: await this.get(ref, next), next };
+    return { actor: await this.get(ref, { fresh: next }), next };
   }
 
-  /** The config's actor, loading (and baking) it on first use (with `baked` when given). */
-  get(ref: ConfigRef, baked?: BakedConfig): Promise<ConfigActor> {
+  /**
+   * The config's actor, loading it on first use: from `given.snapshot` (already read), else its
+   * snapshot on disk, else `given.fresh` (a bake just made), else a bake.
+   */
+  get(ref: ConfigRef, given: LoadSource = {}): Promise<ConfigActor> {
     if (!isAbsolute(ref.path))
       throw new DaemonError('BAD_REQUEST', `config path must be absolute: ${ref.path}`);
     const loaded = this.actors.get(ref.path);
     if (loaded) return Promise.resolve(loaded);
     let pending = this.loading.get(ref.path);
     if (!pending) {
-      pending = this.load(ref, baked).finally(() => this.loading.delete(ref.path));
+      pending = this.load(ref, given).finally(() => this.loading.delete(ref.path));
       this.loading.set(ref.path, pending);
     }
     return pending;
   }
 
-  private async load(ref: ConfigRef, fresh?: BakedConfig): Promise<ConfigActor> {
+  private async load(ref: ConfigRef, given: LoadSource): Promise<ConfigActor> {
     const dir = this.dirs.configDir(ref.path);
-    const baked = (await readSnapshot(dir)) ?? fresh ?? (await bake(ref));
+    const baked = given.snapshot ?? (await readSnapshot(dir)) ?? given.fresh ?? (await bake(ref));
     // Let other clients in between the bake's arrival and the load, and between the load and the
     // request's own work: for 5,000 services each takes ~0.5 s of the event loop, together over 1 s.
     await yieldToClients();
