@@ -29,6 +29,7 @@ register('./hooks.mjs', import.meta.url);
 const LIGHT_CONFIG_MODULES = new Set([
   'files',
   'grammar',
+  'types',
   'readUserFile',
   'resolveConfigPath',
   'errors',

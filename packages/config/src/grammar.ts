@@ -7,6 +7,9 @@
 import { constants } from 'node:os';
 import type { ExitCodeRange } from './types.js';
 
+// The hook names, for readers of hook log files that must not load the pipeline (the daemon's logs).
+export { GLOBAL_HOOK_NAMES, SERVICE_HOOK_NAMES } from './types.js';
+
 /** A value that does not match its grammar. `message` is user-facing and names the accepted forms. */
 export class GrammarError extends Error {
   override readonly name = 'GrammarError';

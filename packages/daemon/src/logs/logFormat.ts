@@ -5,6 +5,8 @@
  * `2025-01-02T03:04:05.678Z hello\n`. The line bytes are stored as read from the pipe: no decoding,
  * no escaping (a line never contains `\n`, so the record needs none).
  */
+
+import { GLOBAL_HOOK_NAMES, SERVICE_HOOK_NAMES } from '@kepler/config/grammar';
 import { LogError } from './LogError.js';
 
 /** Length of `YYYY-MM-DDTHH:MM:SS.mmmZ`. */
@@ -53,23 +55,9 @@ export function logFileName(source: LogSource): string {
   return `${source.service}.${source.hook}.${source.stream}.log`;
 }
 
-/**
- * Every hook whose output has files of its own: a service's hooks and the global ones (`global.<hook>`).
- * The same names as @kepler/config's SERVICE_HOOK_NAMES and GLOBAL_HOOK_NAMES (a test keeps them
- * equal), written out here so the daemon's main thread does not load the config package.
- */
+/** Every hook whose output has files of its own: a service's hooks and the global ones (`global.<hook>`). */
 export const LOGGED_HOOK_NAMES: readonly string[] = [
-  'on_init',
-  'pre_start',
-  'post_start',
-  'pre_stop',
-  'post_stop',
-  'pre_restart',
-  'post_restart',
-  'post_exit',
-  'post_healthcheck_success',
-  'post_healthcheck_fail',
-  'pre_cleanup',
+  ...new Set([...SERVICE_HOOK_NAMES, ...GLOBAL_HOOK_NAMES]),
 ];
 
 /** The names every log file of `service` can have (its own output, then each hook's unless `noHook`). */
