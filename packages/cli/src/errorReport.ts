@@ -1,6 +1,7 @@
 import type { ConfigIssue } from '@kepler/config';
 import { ProtocolError, RemoteError } from '@kepler/protocol';
 import { CliError, EXIT_FAILURE, EXIT_NO_DAEMON } from './errors.js';
+import { shellQuote } from './format/shellQuote.js';
 
 /** Printed, exactly, whenever a command needs the daemon and none answers (and no variable is set). */
 export const DAEMON_NOT_RUNNING_MESSAGE = 'Daemon is not running. Start it with: sudo kepler daemon start -d';
@@ -17,11 +18,6 @@ export function daemonNotRunningMessage(env: Readonly<Record<string, string | un
   const vars = DAEMON_ENV_VARS.filter((name) => env[name]).map((name) => `${name}=${shellQuote(env[name]!)}`);
   if (vars.length === 0) return DAEMON_NOT_RUNNING_MESSAGE;
   return `Daemon is not running. Start it with: sudo ${vars.join(' ')} kepler daemon start -d`;
-}
-
-/** `value` as one shell word: as is when it is plain, else single-quoted. */
-function shellQuote(value: string): string {
-  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
 }
 
 /** Printed when the socket exists but this user may not connect to it. */

@@ -112,7 +112,7 @@ export abstract class StartModeCommand extends ConfigCommand {
     }
   }
 
-  private request(config: ConfigRef, mode: StartFlags['mode'], timeoutMs?: number) {
+  protected request(config: ConfigRef, mode: StartFlags['mode'], timeoutMs?: number) {
     return {
       type: this.requestType,
       config,

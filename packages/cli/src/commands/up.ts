@@ -63,14 +63,7 @@ export class UpCommand extends StartModeCommand {
     const result: UpResult = await this.withClient(
       (client) =>
         client.stream(
-          {
-            type: 'up',
-            config,
-            services: this.services,
-            mode,
-            ...(this.dryRun ? { dryRun: true } : {}),
-            ...(flags.timeoutMs === undefined || this.dryRun ? {} : { timeoutMs: flags.timeoutMs }),
-          },
+          { ...this.request(config, mode, this.dryRun ? undefined : flags.timeoutMs), type: 'up' },
           () => {},
         ).result,
     );

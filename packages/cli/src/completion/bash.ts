@@ -1,9 +1,5 @@
+import { shellQuote } from '../format/shellQuote.js';
 import { type CompletionModel, groupWords, SERVICES_AWK, topWords, valueFlags } from './model.js';
-
-/** `'text'` for bash (and zsh), safe for any text. */
-export function shellQuote(text: string): string {
-  return `'${text.replaceAll("'", `'\\''`)}'`;
-}
 
 /** `a|b|c` of quoted words for a `case` pattern (`''` that matches nothing when empty). */
 function pattern(words: readonly string[]): string {

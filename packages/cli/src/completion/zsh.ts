@@ -1,4 +1,4 @@
-import { shellQuote } from './bash.js';
+import { shellQuote } from '../format/shellQuote.js';
 import {
   type CompletionFlag,
   type CompletionModel,
