@@ -38,7 +38,7 @@ export class ConfigDirectory {
 
   /** Short id for service ids and markers: the directory's name (sha256 of the path), truncated. */
   get configId(): string {
-    return basename(this.path).slice(0, 16);
+    return configIdOf(basename(this.path));
   }
 
   /** Makes the layout. Modes: root writes, the kepler group reads (logs, env copies). */
@@ -119,6 +119,11 @@ export class ConfigDirectory {
     rmSync(this.path, { recursive: true, force: true, maxRetries: 3 });
     rmSync(this.outputDir, { recursive: true, force: true, maxRetries: 3 });
   }
+}
+
+/** A config's id from its directory's name (sha256 of the path): the prefix of its service ids. */
+export function configIdOf(dirName: string): string {
+  return dirName.slice(0, 16);
 }
 
 /** Reads a config directory's source path (for prune and status without loading the config). */

@@ -8,7 +8,7 @@ import { DaemonError } from '../errors.js';
 import { serviceMarker } from '../hooks/HookRunner.js';
 import { linuxPlatform, type Platform, sweepEmptyCgroups } from '../platform/index.js';
 import { ConfigActor, readSourcePath } from './ConfigActor.js';
-import { ConfigDirectory } from './ConfigDirectory.js';
+import { ConfigDirectory, configIdOf } from './ConfigDirectory.js';
 
 /** What a first load may start from instead of reading the snapshot or baking (see `get`). */
 interface LoadSource {
@@ -42,8 +42,8 @@ export class ConfigRegistry {
       return;
     }
     // Before any spawn: cgroups of these configs whose processes ended while no daemon ran. A config's
-    // service ids start with its id, the first 16 characters of its directory's name (ConfigActor.id).
-    const swept = sweepEmptyCgroups(entries.map((e) => serviceMarker(`${e.slice(0, 16)}.`)));
+    // service ids start with its id (configIdOf).
+    const swept = sweepEmptyCgroups(entries.map((e) => serviceMarker(`${configIdOf(e)}.`)));
     if (swept > 0) this.log(`removed ${swept} empty cgroup${swept === 1 ? '' : 's'} left by earlier runs`);
     for (const entry of entries) {
       const dir = join(this.dirs.configsDir, entry);

@@ -17,9 +17,17 @@ export function openLegacyFifo(pid: number, fd: 1 | 2): Readable | null {
     return null; // gone, or not a path (a pipe, a socket)
   }
   try {
-    const rfd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    return new Socket({ fd: rfd, readable: true, writable: false });
+    return openFifoReader(path);
   } catch {
     return null;
   }
+}
+
+/** A FIFO's read side as a stream, without pinning a threadpool thread (a libuv pipe watched by epoll). */
+export function openFifoReader(path: string): Readable {
+  return new Socket({
+    fd: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK),
+    readable: true,
+    writable: false,
+  });
 }

@@ -102,8 +102,10 @@ export function openOutputFile(path: string): OutputFile {
       punching = true;
       execFile('fallocate', ['--punch-hole', '--offset', '0', '--length', String(len), path], (err) => {
         punching = false;
+        // Any failure (no fallocate, a file system without hole punching) is not going to pass on a
+        // retry: stop asking, and the file keeps its blocks until the service's next start.
         if (err === null) punched = len;
-        else if (errnoCode(err) === 'ENOENT') canPunch = false; // no fallocate: the file keeps its blocks
+        else canPunch = false;
       });
     },
     watch(onChange) {

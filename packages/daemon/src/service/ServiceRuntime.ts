@@ -11,7 +11,6 @@ import { decideRestart } from './restartPolicy.js';
 import type { ServiceHost, StopOptions } from './ServiceHost.js';
 import { ServiceTransitions } from './ServiceTransitions.js';
 import { type LiveProcess, SupervisedProcess } from './SupervisedProcess.js';
-import type { ServiceState } from './serviceState.js';
 import { unresolvableUser } from './serviceUsers.js';
 
 /**
@@ -117,11 +116,6 @@ export class ServiceRuntime extends ServiceTransitions {
   }
 
   /** A launch failure ends the wish: nothing retries it. */
-  private launchFailed(reason: string, patch: Partial<ServiceState> = {}): void {
-    this.wish = 'stop';
-    this.transition('failed', { ...patch, reason, stoppedAt: new Date().toISOString() });
-  }
-
   private async doLaunch(requested: 'start' | 'restart' | 'auto'): Promise<void> {
     if (this.wish !== 'run' || this.process.current) return;
     // A launch that completes a user restart (restartStop, then waiting on dependencies) is a restart.
@@ -135,7 +129,7 @@ export class ServiceRuntime extends ServiceTransitions {
     // An unknown user or group, or an earlier run's processes still alive, fail it before any hook runs.
     const badUser =
       unresolvableUser(this.spec, this.platform.resolveUser) ?? this.host.launchRefusal(this.name);
-    if (badUser !== null) return this.launchFailed(badUser);
+    if (badUser !== null) return this.fail(badUser);
     // A stop arriving while a launch hook runs aborts the hook instead of queueing behind it.
     const abort = new AbortController();
     this.launchAbort = abort;
@@ -157,7 +151,7 @@ export class ServiceRuntime extends ServiceTransitions {
     } finally {
       this.launchAbort = null;
     }
-    if (failure !== null && this.wish === 'run') return this.launchFailed(failure);
+    if (failure !== null && this.wish === 'run') return this.fail(failure);
     if (this.wish !== 'run') return this.transition('stopped', { reason: null });
     // Set before the spawn: whoever sees `running` (inside spawn) must find this launch's promise.
     let hooksDone: () => void = () => undefined;
@@ -170,7 +164,7 @@ export class ServiceRuntime extends ServiceTransitions {
       hooksDone();
       // Stopped while the spawn waited for its turn: nothing was started.
       if (this.wish !== 'run') return this.transition('stopped', { reason: null });
-      return this.launchFailed((e as Error).message, { pid: null });
+      return this.fail((e as Error).message, { pid: null });
     }
     // post_start then post_restart, in that order, without holding the service's queue.
     void (async () => {

@@ -71,6 +71,12 @@ export abstract class ServiceTransitions {
     Object.assign(this.current, patch);
   }
 
+  /** `failed` with its one-line reason; a failure ends the wish to run (nothing retries it). */
+  protected fail(reason: string, patch: Partial<ServiceState> = {}): void {
+    this.wish = 'stop';
+    this.transition('failed', { ...patch, reason, stoppedAt: new Date().toISOString() });
+  }
+
   // ---- intents ----------------------------------------------------------------------------------
 
   /** Loads the state.json record at start-up (before recovery); no event: nothing changed. */
@@ -103,14 +109,12 @@ export abstract class ServiceTransitions {
   failLaunch(reason: string): void {
     const s = this.current.status;
     if (s !== 'stopped' && !isTerminal(s)) return;
-    this.wish = 'stop';
-    this.transition('failed', { reason, stoppedAt: new Date().toISOString() });
+    this.fail(reason);
   }
 
   /** Fails a waiting service (dependency timeout or a dependency that can never be satisfied). */
   failWaiting(reason: string): void {
     if (this.current.status !== 'waiting') return;
-    this.wish = 'stop';
-    this.transition('failed', { reason, stoppedAt: new Date().toISOString() });
+    this.fail(reason);
   }
 }

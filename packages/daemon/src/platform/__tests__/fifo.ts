@@ -1,7 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { constants, openSync } from 'node:fs';
-import { Socket } from 'node:net';
-import type { Readable } from 'node:stream';
 
 // Test-only FIFOs (services write to output files now: outputFile.ts): the spawner tests give a child
 // a pipe-like stdout through the fork server, which takes fds, with these.
@@ -15,11 +13,4 @@ export function openFifoForChild(path: string): number {
   return openSync(path, constants.O_RDWR);
 }
 
-/** The read side, as a stream (a libuv pipe: no threadpool thread pinned). */
-export function openFifoReader(path: string): Readable {
-  return new Socket({
-    fd: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK),
-    readable: true,
-    writable: false,
-  });
-}
+export { openFifoReader } from '../legacyFifo.js';

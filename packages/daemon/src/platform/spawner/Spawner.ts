@@ -91,10 +91,7 @@ interface Running {
  */
 export class Spawner {
   private child: ChildProcess | null = null;
-  private pending = new Map<
-    string,
-    { resolve(value: unknown): void; reject(e: Error): void; fields: readonly string[] }
-  >();
+  private pending = new Map<string, { resolve(value: unknown): void; reject(e: Error): void }>();
   private running = new Map<number, Running>();
   private nextId = 1;
   private text = '';
@@ -114,11 +111,6 @@ export class Spawner {
   /** The fork server's pid, or null while none runs (tests). */
   get pid(): number | null {
     return this.child?.pid ?? null;
-  }
-
-  /** Starts the fork server now if none runs, so the first spawn does not wait for it. */
-  warm(): void {
-    if (this.child === null && this.available) this.launch();
   }
 
   /** Starts one process. Rejects with SpawnerStepError (a step failed in the child) or Error (the server died). */
@@ -147,14 +139,6 @@ export class Spawner {
     return this.request('spawn', fields) as Promise<SpawnerProcess>;
   }
 
-  /**
-   * Makes FIFOs (mode 0600) without a `mkfifo` process. Resolves with null when all were made, else
-   * the first that failed and why; goes on past a failure, like mkfifo(1).
-   */
-  mkfifo(paths: readonly string[]): Promise<{ path: string; errno: string } | null> {
-    return this.request('mkfifo', paths) as Promise<{ path: string; errno: string } | null>;
-  }
-
   private request(verb: string, fields: readonly string[]): Promise<unknown> {
     if (fields.some((f) => f.includes('\0'))) {
       return Promise.reject(new Error('an argument or environment entry contains a NUL byte'));
@@ -166,7 +150,7 @@ export class Spawner {
     frame.writeUInt32LE(body.length, 0);
     body.copy(frame, 4);
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, fields });
+      this.pending.set(id, { resolve, reject });
       const stdin = child.stdin;
       (child.stdout as Socket | null)?.ref(); // a reply is awaited: stay alive for it
       if (stdin === null) return;
@@ -218,10 +202,6 @@ export class Spawner {
     const request = this.pending.get(a);
     this.pending.delete(a);
     if (request === undefined) return;
-    if (kind === 'M') {
-      request.resolve(c === '-1' ? null : { path: request.fields[Number(c)] ?? '', errno: errnoName(b) });
-      return;
-    }
     if (kind === 'F') {
       request.reject(new SpawnerStepError(b, errnoName(c)));
       return;

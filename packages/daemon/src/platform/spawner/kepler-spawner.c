@@ -6,12 +6,10 @@
  *
  * Channel: requests on fd 0, replies on fd 1 (a socketpair or pipes from the daemon).
  *   request: u32 little-endian length, then NUL-terminated fields, the first naming the request:
- *     "mkfifo", id, path...          makes FIFOs (mode 0600); goes on past a failure
  *     "spawn", id, exe, cwd, cgroup.procs path or "", stdout path, stdout open flags, stderr path,
  *     stderr open flags, RLIMIT_AS, RLIMIT_CPU, RLIMIT_NOFILE ("" = unchanged), uid ("" = keep the
  *     spawner's credentials), gid, groups (comma-separated), argc, argv..., envc, env...
  *   replies, one line each:
- *     M <id> <errno> <path index>  FIFOs made (errno 0), or the first failure
  *     S <id> <pid> <starttime>   exec'd (starttime: /proc/<pid>/stat field 22)
  *     F <id> <step> <errno>      failed before exec (the child is reaped, no X follows)
  *     X <pid> <code> <signal>    a started child exited and was reaped (-1 for the one not set)
@@ -228,24 +226,6 @@ static int parse(char *frame, size_t len, struct request *r, char ***vec) {
 	return 0;
 }
 
-static void make_fifos(char *frame, size_t len) {
-	char *p = frame, *end = frame + len;
-	if (len == 0 || frame[len - 1] != '\0') {
-		fprintf(stderr, "kepler-spawner: malformed request\n");
-		exit(1);
-	}
-	char *id = p;
-	p += strlen(p) + 1;
-	int err = 0, failed = -1;
-	for (int i = 0; p < end; i++, p += strlen(p) + 1) {
-		if (mkfifo(p, 0600) < 0 && failed < 0) {
-			err = errno;
-			failed = i;
-		}
-	}
-	reply("M %s %d %d\n", id, err, failed);
-}
-
 static void spawn(char *frame, size_t len) {
 	static char **vec;
 	struct request r;
@@ -385,7 +365,6 @@ int main(void) {
 				char *frame = buf + at + 4;
 				size_t verb = strnlen(frame, len) + 1;
 				if (verb <= len && strcmp(frame, "spawn") == 0) spawn(frame + verb, len - verb);
-				else if (verb <= len && strcmp(frame, "mkfifo") == 0) make_fifos(frame + verb, len - verb);
 				else {
 					fprintf(stderr, "kepler-spawner: unknown request\n");
 					return 1;
