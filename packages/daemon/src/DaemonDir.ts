@@ -9,6 +9,9 @@ export const KEPLER_GROUP = 'kepler';
 export const STATE_DIR_MODE = 0o770;
 export const SOCKET_MODE_GROUP = 0o660;
 export const SOCKET_MODE_ROOT_ONLY = 0o600;
+/** A per-user daemon's state directory and socket: its user's alone. */
+export const STATE_DIR_MODE_PERSONAL = 0o700;
+export const SOCKET_MODE_PERSONAL = 0o600;
 
 /** gid of the `kepler` group, or null when the group does not exist. */
 export function keplerGid(): number | null {
@@ -33,18 +36,21 @@ export class DaemonDir {
   }
 
   /**
-   * Creates the directory tree with its modes (0770 root:kepler). Refuses a symlinked state directory
-   * or socket path: following one would let whoever planted it redirect root's writes.
+   * Creates the directory tree with its modes: 0770 root:`gid` for the root daemon, 0700 owned by
+   * the daemon's user for a per-user daemon (`personal`). Refuses a symlinked state directory or
+   * socket path: following one would let whoever planted it redirect root's writes.
    */
-  prepare(gid: number | null): void {
-    refuseSymlink(this.root, 'state directory');
-    mkdirSync(this.root, { recursive: true, mode: STATE_DIR_MODE });
-    chmodSync(this.root, STATE_DIR_MODE);
-    chownSync(this.root, 0, gid ?? 0);
-    refuseSymlink(this.configsDir, 'configs directory');
-    mkdirSync(this.configsDir, { recursive: true, mode: STATE_DIR_MODE });
-    chmodSync(this.configsDir, STATE_DIR_MODE);
-    chownSync(this.configsDir, 0, gid ?? 0);
+  prepare(gid: number | null, personal = false): void {
+    const mode = personal ? STATE_DIR_MODE_PERSONAL : STATE_DIR_MODE;
+    for (const [dir, what] of [
+      [this.root, 'state directory'],
+      [this.configsDir, 'configs directory'],
+    ] as const) {
+      refuseSymlink(dir, what);
+      mkdirSync(dir, { recursive: true, mode });
+      chmodSync(dir, mode);
+      if (!personal) chownSync(dir, 0, gid ?? 0);
+    }
     refuseSymlink(this.socket, 'socket path');
     refuseSymlink(this.pidFile, 'pid file');
   }
