@@ -8,6 +8,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -65,6 +66,7 @@ beforeAll(() => {
 
 afterAll(async () => {
   await kepler(['daemon', 'stop']).catch(() => undefined);
+  await kepler(['daemon', 'stop'], racing()).catch(() => undefined);
   for (const pid of daemons) if (alive(pid)) process.kill(pid, 'SIGKILL');
   rmSync(base, { recursive: true, force: true });
 }, T);
@@ -106,6 +108,27 @@ function waitService(name: string, test: (s: Record<string, unknown>) => boolean
   return waitFor(async () => (await services()).find((s) => s.name === name && test(s)), `${name} in ps`, {
     timeoutMs: 20_000,
   });
+}
+
+/** The environment of the racing test: a state directory of its own. */
+const racing = (): NodeJS.ProcessEnv => ({
+  XDG_STATE_HOME: join(base, 'xdg2'),
+  KEPLER_OUTPUT_DIR: join(base, 'xdg2', 'output'),
+});
+
+/** Live daemon processes whose log file is in `dir` (a daemon's command line names it). */
+function daemonsIn(dir: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || !alive(Number(entry))) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (argv.includes(join(dir, 'daemon.log'))) found.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found;
 }
 
 /** Real uid of a live process. */
@@ -205,6 +228,28 @@ test(
     expect(stop.stderr).not.toMatch(STARTED);
     await waitFor(() => !alive(before.pid as number), 'the service to be stopped');
     expect(alive(Number(started?.[1]))).toBe(false);
+  },
+  T,
+);
+
+test(
+  'commands racing to start the daemon start one: one line, one daemon, every command answered',
+  async () => {
+    const env = racing();
+    const dir = join(env.XDG_STATE_HOME as string, 'kepler');
+    mkdirSync(env.XDG_STATE_HOME as string);
+    chownSync(env.XDG_STATE_HOME as string, uid, gid);
+    const results = await Promise.all([1, 2, 3].map(() => kepler(['ps', '--all'], env)));
+    for (const r of results) expect(r).toMatchObject({ code: 0 });
+    const lines = results.flatMap((r) => r.stderr.match(new RegExp(STARTED.source, 'gm')) ?? []);
+    expect(lines).toHaveLength(1);
+    const pid = Number(STARTED.exec(lines[0] as string)?.[1]);
+    expect(Number(readFileSync(join(dir, 'kepler.pid'), 'utf8'))).toBe(pid);
+    // The losers' daemons gave up (the start lock): only the winner is left.
+    await waitFor(() => daemonsIn(dir).length === 1, 'the other daemons to exit');
+    expect(daemonsIn(dir)).toEqual([pid]);
+    expect((await kepler(['daemon', 'stop'], env)).code).toBe(0);
+    expect(daemonsIn(dir)).toEqual([]);
   },
   T,
 );

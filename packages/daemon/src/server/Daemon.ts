@@ -190,6 +190,21 @@ async function acquire(dirs: DaemonDir, log: (l: string) => void, personal: bool
   // A per-user daemon's directory and socket are its user's alone: no group, nothing to chown.
   const gid = personal ? null : keplerGid();
   dirs.prepare(gid, personal);
+  const release = dirs.lockStart();
+  try {
+    return await claim(dirs, log, gid, personal);
+  } finally {
+    release();
+  }
+}
+
+/** Checks that no daemon runs here, then listens and writes the pid file (under the start lock). */
+async function claim(
+  dirs: DaemonDir,
+  log: (l: string) => void,
+  gid: number | null,
+  personal: boolean,
+): Promise<Server> {
   const other = dirs.livePid();
   if (other !== null || (await answers(dirs.socket))) {
     throw new StartupError(
