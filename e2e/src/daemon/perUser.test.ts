@@ -10,6 +10,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmdirSync,
   rmSync,
   statSync,
 } from 'node:fs';
@@ -55,6 +56,9 @@ beforeAll(() => {
       'services:',
       '  web:',
       '    command: ["sleep", "300"]',
+      '    healthcheck: { test: ["sh", "-c", "id -u > health.uid"], interval: 500ms }',
+      '    hooks:',
+      '      pre_start: { run: "id -u > hook.uid" }',
       '  as_root:',
       '    command: ["sleep", "300"]',
       '    user: root',
@@ -171,8 +175,11 @@ test(
     expect(socket.uid).toBe(uid);
     expect(statSync(stateDir()).mode & 0o777).toBe(0o700);
 
-    const web = await waitService('web', (s) => s.status === 'running');
+    // Its hooks and health checks run as the user too, and work as with the system daemon.
+    const web = await waitService('web', (s) => s.status === 'healthy');
     expect(uidOf(web.pid as number)).toBe(uid);
+    expect(readFileSync(join(work, 'hook.uid'), 'utf8').trim()).toBe(String(uid));
+    expect(readFileSync(join(work, 'health.uid'), 'utf8').trim()).toBe(String(uid));
     const refused = await waitService('as_root', (s) => s.status === 'failed');
     expect(refused.reason).toBe(`user: root: a per-user daemon runs services only as its own user (${USER})`);
     expect(refused.pid).toBeNull();
@@ -208,7 +215,7 @@ test(
 test(
   'a per-user daemon killed with SIGKILL is started again by the next command and adopts the service',
   async () => {
-    const before = await waitService('web', (s) => s.status === 'running');
+    const before = await waitService('web', (s) => s.status === 'healthy');
     const oldPid = Number(readFileSync(join(stateDir(), 'kepler.pid'), 'utf8'));
     process.kill(oldPid, 'SIGKILL');
     await waitFor(() => !alive(oldPid), 'the daemon to die');
@@ -220,7 +227,8 @@ test(
     expect(started).not.toBeNull();
     expect(Number(started?.[1])).not.toBe(oldPid);
     const web = (JSON.parse(r.stdout) as Array<Record<string, unknown>>).find((s) => s.name === 'web');
-    expect(web).toMatchObject({ status: 'running', pid: before.pid });
+    expect(web).toMatchObject({ pid: before.pid });
+    expect(['running', 'healthy']).toContain(web?.status);
 
     // `daemon stop` stops it and the services with it.
     const stop = await kepler(['daemon', 'stop']);
@@ -250,6 +258,100 @@ test(
     expect(daemonsIn(dir)).toEqual([pid]);
     expect((await kepler(['daemon', 'stop'], env)).code).toBe(0);
     expect(daemonsIn(dir)).toEqual([]);
+  },
+  T,
+);
+
+/** The cgroup2 mount, when root may create cgroups in it (else the delegation test is skipped). */
+function writableCgroup2(): string | null {
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0 || !line.slice(sep + 3).startsWith('cgroup2 ')) continue;
+    const mount = line.split(' ')[4] as string;
+    const probe = join(mount, `kepler-e2e-probe-${process.pid}`);
+    try {
+      mkdirSync(probe);
+      rmdirSync(probe);
+      return mount;
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+const cgroup2 = writableCgroup2();
+
+(cgroup2 === null ? test.skip : test)(
+  'inside a cgroup subtree delegated to the user, the per-user daemon contains its services in cgroups',
+  async () => {
+    // What systemd's user@UID.service delegation gives a user: a cgroup whose directory,
+    // cgroup.procs, cgroup.threads and cgroup.subtree_control are theirs, with their processes in it.
+    const delegated = join(cgroup2 as string, `kepler-e2e-delegated-${process.pid}`);
+    mkdirSync(delegated);
+    for (const f of ['', 'cgroup.procs', 'cgroup.threads', 'cgroup.subtree_control']) {
+      chownSync(join(delegated, f), uid, gid);
+    }
+    const env = {
+      XDG_STATE_HOME: join(base, 'xdg3'),
+      KEPLER_OUTPUT_DIR: join(base, 'xdg3', 'output'),
+    };
+    mkdirSync(env.XDG_STATE_HOME);
+    chownSync(env.XDG_STATE_HOME, uid, gid);
+    try {
+      // The CLI (and so the daemon it starts) runs inside the delegated cgroup.
+      const r = await runCommand(
+        'sh',
+        [
+          '-c',
+          'echo "$$" > "$1" && shift && exec "$@"',
+          'sh',
+          join(delegated, 'cgroup.procs'),
+          'setpriv',
+          `--reuid=${uid}`,
+          `--regid=${gid}`,
+          '--init-groups',
+          process.execPath,
+          CLI,
+          'start',
+          '-d',
+        ],
+        {
+          cwd: work,
+          env: {
+            PATH: process.env.PATH,
+            HOME: `/home/${USER}`,
+            NO_COLOR: '1',
+            KEPLER_NO_AUTOSTART: '',
+            ...env,
+          },
+        },
+      );
+      const started = STARTED.exec(r.stderr);
+      if (started) daemons.add(Number(started[1]));
+      expect(r.code).toBe(0);
+      expect(started).not.toBeNull();
+      const status = JSON.parse((await kepler(['daemon', 'status', '--json'], env)).stdout);
+      expect(status).toMatchObject({ daemon: { kind: 'user' }, containment: 'cgroups' });
+      const web = await waitFor(async () => {
+        const r = await kepler(['ps', '--json'], { ...env, KEPLER_NO_AUTOSTART: '1' });
+        return (JSON.parse(r.stdout) as Array<Record<string, unknown>>).find(
+          (s) => s.name === 'web' && s.pid !== null,
+        );
+      }, 'web started');
+      const membership = readFileSync(`/proc/${web.pid}/cgroup`, 'utf8');
+      expect(membership).toContain(`/kepler-e2e-delegated-${process.pid}/kepler/KEPLER_SERVICE_ID_`);
+      expect((await kepler(['daemon', 'stop'], env)).code).toBe(0);
+      expect(readdirSync(join(delegated, 'kepler')).filter((n) => n.startsWith('KEPLER_'))).toEqual([]);
+    } finally {
+      await kepler(['daemon', 'stop'], env).catch(() => undefined);
+      for (const dir of [join(delegated, 'kepler'), delegated]) {
+        await waitFor(() => {
+          if (existsSync(dir)) rmdirSync(dir);
+          return true;
+        }, `${dir} to be removed`).catch(() => undefined);
+      }
+    }
   },
   T,
 );
