@@ -49,6 +49,7 @@ function sourcesLoadedBy(args: readonly string[]): string[] {
     env: {
       PATH: process.env.PATH,
       KEPLER_DAEMON_PATH: join(scratch.path, 'no-daemon'),
+      KEPLER_NO_AUTOSTART: '1',
       KEPLER_TEST_MODULE_LOG: log,
     },
     encoding: 'utf8',

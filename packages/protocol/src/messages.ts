@@ -131,7 +131,16 @@ export interface DaemonStatus {
   readonly uptimeMs: number;
   readonly stateDir: string;
   readonly configs: readonly ConfigSummary[];
+  /**
+   * How the daemon contains its services' processes: `cgroups` (a writable cgroup v2 subtree: the root
+   * hierarchy, or one delegated to the user a per-user daemon runs as) or `process-groups` (process
+   * groups plus the /proc marker sweep). Absent from older daemons.
+   */
+  readonly containment?: Containment;
 }
+
+/** See `DaemonStatus.containment`. */
+export type Containment = 'cgroups' | 'process-groups';
 
 /** Options shared by start and restart. */
 export interface StartOptions {

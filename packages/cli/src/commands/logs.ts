@@ -86,6 +86,9 @@ export function validateLogsFlags(
  * [--json] [--raw]`.
  */
 export class LogsCommand extends ConfigCommand {
+  /** Needs a daemon: starts one when none runs (see BaseCommand.connect). */
+  protected override readonly startsDaemon = true;
+
   static override paths = [['logs']];
 
   static override usage = Command.Usage({

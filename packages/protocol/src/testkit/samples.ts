@@ -127,6 +127,16 @@ export const RESULT_SAMPLES: { readonly [K in RequestType]: readonly ResultOf[K]
         { path: '/srv/other.yaml', hash: null, services: 0, running: 0 },
       ],
     },
+    {
+      pid: 101,
+      version: '0.1.0',
+      protocol: 1,
+      startedAt: '2024-01-01T00:00:00.000Z',
+      uptimeMs: 1,
+      stateDir: '/home/bob/.local/state/kepler',
+      configs: [],
+      containment: 'process-groups',
+    },
   ],
   shutdown: [{ stoppedConfigs: 2 }],
   ps: [

@@ -80,6 +80,7 @@ const daemonStatus = record<DaemonStatus>({
   uptimeMs: nonNegative,
   stateDir: str,
   configs: arrayOf(configSummary),
+  containment: optional(oneOf(['cgroups', 'process-groups'])),
 });
 
 const START_RESULT_FIELDS: FieldChecks<StartResult> = {

@@ -282,7 +282,7 @@ describe('parseDaemonFrame', () => {
   });
 
   /** Optional result fields: a sample without them is still valid. */
-  const OPTIONAL_RESULT_KEYS = new Set(['failure', 'loaded', 'cleared', 'warnings', 'stale']);
+  const OPTIONAL_RESULT_KEYS = new Set(['failure', 'loaded', 'cleared', 'warnings', 'stale', 'containment']);
   /** Optional event fields. */
   const OPTIONAL_EVENT_KEYS = new Set(['type', 'stale']);
 
