@@ -24,7 +24,14 @@ export {
 } from './framing.js';
 export type * from './messages.js';
 export { CONNECTION_ERROR_ID, ERROR_CODES, PROTOCOL_VERSION, SERVICE_STATUSES } from './messages.js';
-export { DEFAULT_STATE_DIR, pidPath, STATE_DIR_ENV, socketPath, stateDirFromEnv } from './paths.js';
+export {
+  adhocConfigPath,
+  DEFAULT_STATE_DIR,
+  pidPath,
+  STATE_DIR_ENV,
+  socketPath,
+  stateDirFromEnv,
+} from './paths.js';
 export {
   ACTIVE_STATUSES,
   isActive,

@@ -211,6 +211,40 @@ export interface Requests {
     until?: number;
   };
   prune: { type: 'prune'; force?: boolean; dryRun?: boolean };
+  // ---- ad-hoc services (`kepler run`, `kepler rm`) ----
+  /**
+   * Adds a service to the caller's ad-hoc config (`<state dir>/adhoc/<uid>.yaml`) and applies it like
+   * `up` without starting anything: the CLI starts it next with a `start` request on the returned
+   * config. Refused with SERVICE_EXISTS when the name is taken.
+   */
+  adhocAdd: { type: 'adhocAdd'; caller: AdhocCaller; service: AdhocService };
+  /** Stops the named ad-hoc services of the caller and removes them from its ad-hoc config. */
+  adhocRemove: { type: 'adhocRemove'; caller: AdhocCaller; services: readonly string[] };
+}
+
+/**
+ * Who asks for an ad-hoc change: its ad-hoc config is `<uid>.yaml`. Claimed by the client (Node has no
+ * peer credentials): the system socket admits only root and the `kepler` group, who can already run
+ * anything as anyone, and a daemon not running as root uses its own uid instead.
+ */
+export interface AdhocCaller {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** A service as `kepler run` describes it, complete: the daemon adds nothing from elsewhere. */
+export interface AdhocService {
+  /** Absent: the command's basename, made unique in the ad-hoc config (`sleep`, `sleep-2`). */
+  readonly name?: string;
+  /** The argv, run without a shell. */
+  readonly command: readonly string[];
+  /** Absolute. */
+  readonly workingDir: string;
+  /** `KEY=VALUE`, the process's whole environment (the CLI's, then `--env-file`, then `-e`). */
+  readonly environment: readonly string[];
+  readonly restart: 'no' | 'always' | 'on-failure';
+  /** `--user` (needs root unless it is the caller); absent: the caller's own user. */
+  readonly user?: string;
 }
 
 export type RequestType = keyof Requests;
@@ -293,6 +327,10 @@ export interface ResultOf {
   down: { stopped: readonly string[]; cleaned: boolean; forgotten: boolean };
   logs: LogsResult;
   prune: { entries: readonly PruneEntry[]; freedBytes: number; dryRun: boolean };
+  /** `config`: canonical path of the caller's ad-hoc config; `service`: the name given or chosen. */
+  adhocAdd: { config: string; service: string };
+  /** `stopped`: those that were running; `removed`: every service named (all were in the config). */
+  adhocRemove: { config: string; stopped: readonly string[]; removed: readonly string[] };
 }
 
 /** Facts pushed to a streaming request. */
@@ -343,6 +381,8 @@ export const ERROR_CODES = [
   'INTERNAL',
   /** The daemon refused more work from this connection (its buffers for client bytes are full). */
   'OVERLOADED',
+  /** `kepler run --name N` when the caller's ad-hoc config already has a service N. */
+  'SERVICE_EXISTS',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
