@@ -3,7 +3,7 @@
  * ad-hoc config, reached by name from a directory without a kepler.yaml.
  */
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { CliProcess, WAIT_MS } from '../orchestration/helpers.js';
@@ -79,6 +79,9 @@ test('run -d: listed by ps --all with a pid, its output in logs NAME, -e/--env-f
     return text.includes('env:') ? text : null;
   }, 'the output of envy');
   expect(out).toContain(`env: file $value / e / x=y / ${sub}`);
+  // Root's alone: the file holds each service's whole environment.
+  expect(statSync(join(d.stateDir, 'adhoc')).mode & 0o777).toBe(0o700);
+  expect(statSync(join(d.stateDir, 'adhoc', '0.yaml')).mode & 0o777).toBe(0o600);
   const status = await d.cli(['daemon', 'status']);
   expect(status.stdout).toContain('adhoc/0.yaml');
   expect((await d.cli(['stop', 'envy'])).code).toBe(0);
