@@ -207,4 +207,16 @@ describe('a user in the kepler group', () => {
     expect(rm.code).toBe(0);
     await waitFor(() => !alive(mine.pid!), 'its process to end');
   });
+
+  test('root may name them with --user', async () => {
+    const { inGroup } = ensureCiUsers();
+    openUpDirs(d);
+    const { uid } = userIds(inGroup.name);
+    const r = await d.cli(['run', '-d', '--name', 'asuser', '--user', inGroup.name, '--', 'sleep', '300']);
+    expect(r.code).toBe(0);
+    const s = await waitRow('asuser', running, 'running');
+    const uidLine = readFileSync(`/proc/${s.pid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)?.[1];
+    expect(Number(uidLine)).toBe(uid);
+    expect((await d.cli(['rm', 'asuser'])).code).toBe(0);
+  });
 });
