@@ -103,6 +103,10 @@ test('stop NAME and restart NAME (a new pid); a taken name is refused naming the
   expect(stop.stdout).toContain('Stopped napper');
   await waitRow('napper', (r) => r.status === 'stopped', 'stopped');
   await waitFor(() => !alive(second.pid!), 'the second process to end');
+  const stoppedClash = await d.cli(['run', '-d', '--name', 'napper', '--', 'sleep', '1']);
+  expect(stoppedClash.stderr).toContain(
+    'napper already exists (stopped): start it with: kepler start napper;',
+  );
 });
 
 test('an unnamed service is named after its command, made unique', async () => {

@@ -104,10 +104,12 @@ export class AdhocConfigs {
       .find(ref.path)
       ?.ps()
       .find((s) => s.name === name);
-    const what = row ? `${row.status}${row.pid === null ? '' : `, pid ${row.pid}`}` : 'stopped';
+    const status = row?.status ?? 'stopped';
+    const what = row?.pid ? `${status}, pid ${row.pid}` : status;
+    const start = row?.pid ? '' : `start it with: kepler start ${name}; `;
     return new DaemonError(
       'SERVICE_EXISTS',
-      `an ad-hoc service named ${name} already exists (${what}): choose another --name, or remove it with: kepler rm ${name}`,
+      `an ad-hoc service named ${name} already exists (${what}): ${start}choose another --name, or remove it with: kepler rm ${name}`,
     );
   }
 
