@@ -1,3 +1,4 @@
+export type * from './adhoc.js';
 export { ByteBudget } from './ByteBudget.js';
 export { decodeMessage, encodeMessage } from './codec.js';
 export type { ConnectOptions, StreamHandle } from './DaemonClient.js';

@@ -8,6 +8,8 @@
  * that id before the response. New fields must be optional; bump PROTOCOL_VERSION otherwise.
  */
 
+import type { AdhocCaller, AdhocService } from './adhoc.js';
+
 /**
  * Bump when a change would make an older CLI or daemon misread a message (a removed or retyped field,
  * a new required field, a changed meaning). Adding an optional field or a new request type does not.
@@ -220,31 +222,6 @@ export interface Requests {
   adhocAdd: { type: 'adhocAdd'; caller: AdhocCaller; service: AdhocService };
   /** Stops the named ad-hoc services of the caller and removes them from its ad-hoc config. */
   adhocRemove: { type: 'adhocRemove'; caller: AdhocCaller; services: readonly string[] };
-}
-
-/**
- * Who asks for an ad-hoc change: its ad-hoc config is `<uid>.yaml`. Claimed by the client (Node has no
- * peer credentials): the system socket admits only root and the `kepler` group, who can already run
- * anything as anyone, and a daemon not running as root uses its own uid instead.
- */
-export interface AdhocCaller {
-  readonly uid: number;
-  readonly gid: number;
-}
-
-/** A service as `kepler run` describes it, complete: the daemon adds nothing from elsewhere. */
-export interface AdhocService {
-  /** Absent: the command's basename, made unique in the ad-hoc config (`sleep`, `sleep-2`). */
-  readonly name?: string;
-  /** The argv, run without a shell. */
-  readonly command: readonly string[];
-  /** Absolute. */
-  readonly workingDir: string;
-  /** `KEY=VALUE`, the process's whole environment (the CLI's, then `--env-file`, then `-e`). */
-  readonly environment: readonly string[];
-  readonly restart: 'no' | 'always' | 'on-failure';
-  /** `--user` (needs root unless it is the caller); absent: the caller's own user. */
-  readonly user?: string;
 }
 
 export type RequestType = keyof Requests;

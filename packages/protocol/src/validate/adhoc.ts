@@ -1,6 +1,7 @@
 /** The parsers of the ad-hoc requests (`kepler run`, `kepler rm`): `adhocAdd`, `adhocRemove`. */
 
-import type { AdhocCaller, AdhocService, Requests } from '../messages.js';
+import type { AdhocCaller, AdhocService } from '../adhoc.js';
+import type { Requests } from '../messages.js';
 import {
   arrayOf,
   type Check,
