@@ -1,3 +1,4 @@
+export type * from './adhoc.js';
 export { ByteBudget } from './ByteBudget.js';
 export { decodeMessage, encodeMessage } from './codec.js';
 export type { ConnectOptions, StreamHandle } from './DaemonClient.js';
@@ -35,7 +36,7 @@ export {
 } from './framing.js';
 export type * from './messages.js';
 export { CONNECTION_ERROR_ID, ERROR_CODES, PROTOCOL_VERSION, SERVICE_STATUSES } from './messages.js';
-export { pidPath, socketPath, stateDirFromEnv } from './paths.js';
+export { adhocConfigPath, pidPath, socketPath, stateDirFromEnv } from './paths.js';
 export {
   ACTIVE_STATUSES,
   isActive,

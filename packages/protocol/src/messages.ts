@@ -8,6 +8,8 @@
  * that id before the response. New fields must be optional; bump PROTOCOL_VERSION otherwise.
  */
 
+import type { AdhocCaller, AdhocService } from './adhoc.js';
+
 /**
  * Bump when a change would make an older CLI or daemon misread a message (a removed or retyped field,
  * a new required field, a changed meaning). Adding an optional field or a new request type does not.
@@ -220,6 +222,15 @@ export interface Requests {
     until?: number;
   };
   prune: { type: 'prune'; force?: boolean; dryRun?: boolean };
+  // ---- ad-hoc services (`kepler run`, `kepler rm`) ----
+  /**
+   * Adds a service to the caller's ad-hoc config (`<state dir>/adhoc/<uid>.yaml`) and applies it like
+   * `up` without starting anything: the CLI starts it next with a `start` request on the returned
+   * config. Refused with SERVICE_EXISTS when the name is taken.
+   */
+  adhocAdd: { type: 'adhocAdd'; caller: AdhocCaller; service: AdhocService };
+  /** Stops the named ad-hoc services of the caller and removes them from its ad-hoc config. */
+  adhocRemove: { type: 'adhocRemove'; caller: AdhocCaller; services: readonly string[] };
 }
 
 export type RequestType = keyof Requests;
@@ -302,6 +313,10 @@ export interface ResultOf {
   down: { stopped: readonly string[]; cleaned: boolean; forgotten: boolean };
   logs: LogsResult;
   prune: { entries: readonly PruneEntry[]; freedBytes: number; dryRun: boolean };
+  /** `config`: canonical path of the caller's ad-hoc config; `service`: the name given or chosen. */
+  adhocAdd: { config: string; service: string };
+  /** `stopped`: those that were running; `removed`: every service named (all were in the config). */
+  adhocRemove: { config: string; stopped: readonly string[]; removed: readonly string[] };
 }
 
 /** Facts pushed to a streaming request. */
@@ -352,6 +367,8 @@ export const ERROR_CODES = [
   'INTERNAL',
   /** The daemon refused more work from this connection (its buffers for client bytes are full). */
   'OVERLOADED',
+  /** `kepler run --name N` when the caller's ad-hoc config already has a service N. */
+  'SERVICE_EXISTS',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

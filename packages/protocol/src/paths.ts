@@ -21,3 +21,11 @@ export function socketPath(stateDir: string): string {
 export function pidPath(stateDir: string): string {
   return join(stateDir, 'kepler.pid');
 }
+
+/**
+ * The ad-hoc config of `uid` (`kepler run`'s services) in a daemon's state directory. Pass the state
+ * directory with its symlinks resolved: the daemon keys configs by canonical path.
+ */
+export function adhocConfigPath(stateDir: string, uid: number): string {
+  return join(stateDir, 'adhoc', `${uid}.yaml`);
+}

@@ -10,6 +10,7 @@ import {
   socketPath,
 } from '@kepler/protocol';
 import { Command, Option } from 'clipanion';
+import { adhocRef } from '../adhoc/adhocRef.js';
 import { loadConfigLib } from '../configLib.js';
 import { autoStartDaemon } from '../daemonProcess/autoStart.js';
 import { issuesOf, reportError } from '../errorReport.js';
@@ -162,8 +163,29 @@ export abstract class ConfigCommand extends BaseCommand {
     return (this.files ?? []).slice(1).map((file) => resolveConfigPath(file, process.cwd()));
   }
 
-  /** The config reference every config request carries. */
+  /**
+   * The services the command names, for commands that reach `kepler run`'s services too (stop,
+   * restart, start, logs): see `configRef`. None by default: the others always need a config file.
+   */
+  protected adhocNames(): readonly string[] {
+    return [];
+  }
+
+  /**
+   * The config reference every config request carries. The rule for `kepler run`'s services: a
+   * command that names services, given no `-f` in a directory with no kepler.yaml/kepler.yml, acts on
+   * the caller's ad-hoc config. A config file found always wins, even when an ad-hoc service has the
+   * same name.
+   */
   protected async configRef(): Promise<ConfigRef> {
+    if (this.files === undefined && this.adhocNames().length > 0) {
+      try {
+        resolveConfigPath(undefined, process.cwd());
+      } catch (error) {
+        if (codeOf(error) === 'CONFIG_NOT_FOUND') return adhocRef(this.stateDir);
+        throw error;
+      }
+    }
     const overlays = await this.overlayPaths();
     return {
       path: await this.configPath(),

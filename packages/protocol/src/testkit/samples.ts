@@ -110,6 +110,31 @@ export const REQUEST_SAMPLES: { readonly [K in RequestType]: readonly Requests[K
     },
   ],
   prune: [{ type: 'prune' }, { type: 'prune', force: true, dryRun: false }],
+  adhocAdd: [
+    {
+      type: 'adhocAdd',
+      caller: { uid: 0, gid: 0 },
+      service: {
+        command: ['sleep', '300'],
+        workingDir: '/srv',
+        environment: ['PATH=/usr/bin:/bin', 'EMPTY='],
+        restart: 'no',
+      },
+    },
+    {
+      type: 'adhocAdd',
+      caller: { uid: 1000, gid: 1000 },
+      service: {
+        name: 'web',
+        command: ['node', 'server.js'],
+        workingDir: '/srv/app',
+        environment: [],
+        restart: 'on-failure',
+        user: 'app',
+      },
+    },
+  ],
+  adhocRemove: [{ type: 'adhocRemove', caller: { uid: 0, gid: 0 }, services: ['web', 'sleep-2'] }],
 };
 
 export const RESULT_SAMPLES: { readonly [K in RequestType]: readonly ResultOf[K][] } = {
@@ -219,6 +244,8 @@ export const RESULT_SAMPLES: { readonly [K in RequestType]: readonly ResultOf[K]
       dryRun: false,
     },
   ],
+  adhocAdd: [{ config: '/var/lib/kepler/adhoc/0.yaml', service: 'sleep' }],
+  adhocRemove: [{ config: '/var/lib/kepler/adhoc/0.yaml', stopped: ['web'], removed: ['web', 'sleep-2'] }],
 };
 
 export const EVENT_SAMPLES: {

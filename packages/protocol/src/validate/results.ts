@@ -143,4 +143,6 @@ export const RESULT_PARSERS: { readonly [K in RequestType]: Check<ResultOf[K]> }
   down: record({ stopped: arrayOf(str), cleaned: bool, forgotten: bool }),
   logs: record({ lines: count, loaded: optional(bool), cleared: optional(arrayOf(clearedLog)) }),
   prune: record({ entries: arrayOf(pruneEntry), freedBytes: nonNegative, dryRun: bool }),
+  adhocAdd: record({ config: str, service: str }),
+  adhocRemove: record({ config: str, stopped: arrayOf(str), removed: arrayOf(str) }),
 };
