@@ -20,11 +20,15 @@ export class ReevaluationQueue {
     private readonly evaluate: (names: readonly string[]) => void,
   ) {}
 
-  /** `name` changed status: it and its dependents are evaluated once the current burst settles. */
-  changed(name: string): void {
+  /**
+   * `name` changed status: it and its dependents are evaluated once the current burst settles; with
+   * `everyone` (a config with priorities, where any service may hold others back), every service.
+   */
+  changed(name: string, everyone = false): void {
     this.index();
     this.pending.add(name);
     for (const d of this.dependentsOf.get(name) ?? []) this.pending.add(d);
+    if (everyone) for (const n of this.indexed?.serviceOrder ?? []) this.pending.add(n);
     if (this.scheduled) return;
     this.scheduled = true;
     // Let the transition finish (and other services settle) before re-evaluating.
