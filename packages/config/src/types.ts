@@ -219,7 +219,7 @@ export interface BakedConfig {
   readonly capturedEnv: Readonly<Record<string, string>>;
   readonly kepler: BakedGlobal;
   readonly services: Readonly<Record<string, BakedService>>;
-  /** Service names in source order (stop-all goes in reverse). */
+  /** Service names in source order (stop-all goes in reverse, after `priority`: see the README). */
   readonly serviceOrder: readonly string[];
   /** Absolute paths of every env_file read (the daemon copies them to `env_files/`). */
   readonly envFiles: readonly string[];

@@ -370,7 +370,8 @@ export class ServiceRuntime extends ServiceTransitions {
   private healthAction(failure: string | null): Promise<void> {
     const proc = this.process.current;
     return this.queue.run(async () => {
-      if (!proc || this.process.current !== proc) return; // ended meanwhile
+      // Ended meanwhile, or a stop is on its way (it withdrew the wish before queueing).
+      if (!proc || this.process.current !== proc || this.wish !== 'run') return;
       if (failure === null && this.state.status !== 'unhealthy') return; // healthy again, or stopping
       const ranMs = this.platform.clock.now() - proc.startedAtMs;
       const count = { ...this.spec.restart, consecutiveCrashes: this.consecutiveCrashes, ranMs };
