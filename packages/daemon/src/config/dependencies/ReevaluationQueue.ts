@@ -10,6 +10,8 @@ import { reverseEdges, sourceIndex } from './dependencies.js';
 export class ReevaluationQueue {
   private readonly pending = new Set<string>();
   private scheduled = false;
+  /** The burst evaluates every service (a flag, not n names per change). */
+  private everyone = false;
   private indexed: BakedConfig | null = null;
   private position = new Map<string, number>();
   private dependentsOf = new Map<string, string[]>();
@@ -28,13 +30,14 @@ export class ReevaluationQueue {
     this.index();
     this.pending.add(name);
     for (const d of this.dependentsOf.get(name) ?? []) this.pending.add(d);
-    if (everyone) for (const n of this.indexed?.serviceOrder ?? []) this.pending.add(n);
+    if (everyone) this.everyone = true;
     if (this.scheduled) return;
     this.scheduled = true;
     // Let the transition finish (and other services settle) before re-evaluating.
     queueMicrotask(() => {
       this.scheduled = false;
-      const names = [...this.pending];
+      const names = this.everyone ? [...(this.indexed?.serviceOrder ?? [])] : [...this.pending];
+      this.everyone = false;
       this.pending.clear();
       names.sort((a, b) => (this.position.get(a) ?? 0) - (this.position.get(b) ?? 0));
       this.evaluate(names);
