@@ -8,6 +8,7 @@ import { DaemonStartCommand } from './commands/daemon/start.js';
 import { DaemonStatusCommand } from './commands/daemon/status.js';
 import { DaemonStopCommand } from './commands/daemon/stop.js';
 import { DownCommand } from './commands/down.js';
+import { ExportSystemdCommand } from './commands/export.js';
 import { LogsCommand } from './commands/logs.js';
 import { PruneCommand } from './commands/prune.js';
 import { PsCommand } from './commands/ps.js';
@@ -96,6 +97,7 @@ export const COMMANDS: readonly CommandClass[] = [
   RunCommand,
   RmCommand,
   ConfigPrintCommand,
+  ExportSystemdCommand,
   CompletionCommand,
   DaemonStartCommand,
   DaemonStopCommand,

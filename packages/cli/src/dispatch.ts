@@ -27,6 +27,11 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { path: ['run'], load: async () => (await import('./commands/run.js')).RunCommand },
   { path: ['rm'], load: async () => (await import('./commands/rm.js')).RmCommand },
   { path: ['config'], load: async () => (await import('./commands/config.js')).ConfigPrintCommand },
+  // export (issue 17)
+  {
+    path: ['export', 'systemd'],
+    load: async () => (await import('./commands/export.js')).ExportSystemdCommand,
+  },
   {
     path: ['completion'],
     load: async () => (await import('./commands/completion.js')).CompletionCommand,

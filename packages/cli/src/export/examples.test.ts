@@ -1,0 +1,96 @@
+/**
+ * Golden tests: every bundled example exported with a fixed environment, systemd version and
+ * executable lookup, compared (checkout path normalised) with the stored output; and the units of
+ * every example checked by `systemd-analyze verify`, which skips only where systemd-analyze is missing.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BakedConfig, loadConfig } from '@kepler/config';
+import { fakeLookup } from '../testkit/bakedConfig.js';
+import { findExecutable } from './resolveExecutable.js';
+import { exportSystemd } from './systemd/exportSystemd.js';
+import { detectSystemdVersion } from './systemd/systemdVersion.js';
+
+const EXAMPLES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../examples');
+const EXAMPLES = ['full', 'chain', 'lua'];
+const ENV = { HOME: '/home/example', PATH: '/usr/local/bin:/usr/bin:/bin', USER: 'example', LANG: 'C.UTF-8' };
+
+function bake(name: string): Promise<BakedConfig> {
+  return loadConfig({ path: join(EXAMPLES_DIR, name, 'kepler.yaml'), env: ENV, onLuaPrint: () => {} });
+}
+
+const normalise = (text: string) => text.split(EXAMPLES_DIR).join('<examples>');
+
+function systemdGolden(baked: BakedConfig, version: number): Record<string, string> {
+  const out = exportSystemd(baked, {
+    services: baked.serviceOrder,
+    name: 'example',
+    dir: '/etc/systemd/system',
+    systemdVersion: version,
+    lookup: fakeLookup,
+  });
+  const files = Object.fromEntries(
+    out.files.map((f) => [`${f.name} (${f.mode.toString(8)})`, normalise(f.content)]),
+  );
+  return {
+    ...files,
+    warnings: normalise(out.warnings.map((w) => `${w.service}: ${w.key}: ${w.message}`).join('\n')),
+  };
+}
+
+describe('export golden files', () => {
+  for (const name of EXAMPLES) {
+    it(`systemd: ${name}`, async () => {
+      const baked = await bake(name);
+      const first = systemdGolden(baked, 252);
+      expect(first).toMatchSnapshot();
+      expect(systemdGolden(await bake(name), 252)).toEqual(first); // same snapshot, same bytes
+    });
+  }
+
+  it('systemd 254: RestartSteps= and RestartMaxDelaySec=', async () => {
+    expect(systemdGolden(await bake('chain'), 254)).toMatchSnapshot();
+  });
+});
+
+const hasAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
+
+(hasAnalyze ? describe : describe.skip)('systemd-analyze verify', () => {
+  const version = detectSystemdVersion() ?? 0;
+  for (const name of EXAMPLES) {
+    it(`accepts the units of ${name}, without a warning`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'kepler-export-verify-'));
+      try {
+        const baked = await bake(name);
+        const out = exportSystemd(baked, {
+          services: baked.serviceOrder,
+          name,
+          dir,
+          systemdVersion: version,
+          lookup: findExecutable,
+        });
+        for (const file of out.files) writeFileSync(join(dir, file.name), file.content, { mode: file.mode });
+        const units = out.files.filter((f) => !f.name.endsWith('.env')).map((f) => join(dir, f.name));
+        const result = spawnSync('systemd-analyze', ['verify', ...units], { encoding: 'utf8' });
+        expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('rejects a unit whose command is missing (the check is real)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kepler-export-verify-'));
+    try {
+      const unit = join(dir, 'bad.service');
+      writeFileSync(unit, '[Service]\nExecStart=/nonexistent/kepler-export-test\n');
+      const result = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
+      expect(result.status).not.toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
