@@ -63,7 +63,7 @@ describe('help and version', () => {
 
   it('every command has a description, details and examples', () => {
     const documented = COMMANDS.filter((c) => c.usage !== undefined);
-    expect(documented.length).toBe(20);
+    expect(documented.length).toBe(21);
     for (const c of documented) {
       expect(c.usage?.description).toBeTruthy();
       expect(c.usage?.details).toBeTruthy();

@@ -8,7 +8,7 @@ import { DaemonStartCommand } from './commands/daemon/start.js';
 import { DaemonStatusCommand } from './commands/daemon/status.js';
 import { DaemonStopCommand } from './commands/daemon/stop.js';
 import { DownCommand } from './commands/down.js';
-import { ExportSystemdCommand } from './commands/export.js';
+import { ExportNomadCommand, ExportSystemdCommand } from './commands/export.js';
 import { LogsCommand } from './commands/logs.js';
 import { PruneCommand } from './commands/prune.js';
 import { PsCommand } from './commands/ps.js';
@@ -98,6 +98,7 @@ export const COMMANDS: readonly CommandClass[] = [
   RmCommand,
   ConfigPrintCommand,
   ExportSystemdCommand,
+  ExportNomadCommand,
   CompletionCommand,
   DaemonStartCommand,
   DaemonStopCommand,

@@ -33,6 +33,10 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
     load: async () => (await import('./commands/export.js')).ExportSystemdCommand,
   },
   {
+    path: ['export', 'nomad'],
+    load: async () => (await import('./commands/export.js')).ExportNomadCommand,
+  },
+  {
     path: ['completion'],
     load: async () => (await import('./commands/completion.js')).CompletionCommand,
   },

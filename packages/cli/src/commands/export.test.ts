@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../testkit/fakeDaemon.js';
+import { nomadJobProblems } from '../testkit/nomadJobCheck.js';
 import { useScratchDir } from '../testkit/scratchDir.js';
 
 const scratch = useScratchDir('kepler-cli-export-');
@@ -86,5 +87,39 @@ describe('kepler export systemd', () => {
     const r = await run(['export', 'systemd', '-f', path, '--systemd-version', 'new'], env());
     expect(r).toMatchObject({ code: 1 });
     expect(r.stderr).toContain('--systemd-version new');
+  });
+});
+
+describe('kepler export nomad', () => {
+  it('prints the job on stdout and the warnings on stderr', async () => {
+    const path = scratch.file('kepler.yaml', CONFIG);
+    const r = await run(['export', 'nomad', '-f', path, '--job', 'shop'], env());
+    expect(r.code).toBe(0);
+    const job = JSON.parse(r.stdout);
+    expect(nomadJobProblems(job)).toEqual([]);
+    expect(job.Job.ID).toBe('shop');
+    expect(job.Job.TaskGroups.map((g: { Name: string }) => g.Name)).toEqual(['web', 'worker']);
+    expect(r.stderr).toContain('warning: web: healthcheck.tcp: ');
+    expect(r.stderr).toContain('warning: worker: restart.policy: ');
+  });
+
+  it('-o writes the file (0600: it holds the environment) into directories it creates', async () => {
+    const path = scratch.file('kepler.yaml', CONFIG);
+    const out = join(scratch.path, 'jobs', 'nested', 'job.json');
+    const r = await run(['export', 'nomad', '-f', path, '-o', out, '--driver', 'exec', 'worker'], env());
+    expect(r).toMatchObject({ code: 0, stdout: '' });
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    const job = JSON.parse(readFileSync(out, 'utf8'));
+    expect(job.Job.TaskGroups.map((g: { Name: string }) => g.Name)).toEqual(['worker']);
+    expect(job.Job.TaskGroups[0].Tasks.map((t: { Driver: string }) => t.Driver)).toEqual(['exec', 'exec']);
+    expect(r.stderr).toContain('warning: worker: depends_on.web: web is not in this job');
+  });
+
+  it('refuses an unknown driver and an unknown service', async () => {
+    const path = scratch.file('kepler.yaml', CONFIG);
+    const driver = await run(['export', 'nomad', '-f', path, '--driver', 'docker'], env());
+    expect(driver).toMatchObject({ code: 1, stderr: '--driver docker: expected raw_exec or exec\n' });
+    const unknown = await run(['export', 'nomad', '-f', path, 'ghost'], env());
+    expect(unknown).toMatchObject({ code: 1, stderr: `No service named "ghost" in ${path}\n` });
   });
 });

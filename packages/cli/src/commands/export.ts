@@ -1,5 +1,5 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { BakedConfig } from '@kepler/config';
 import { Command, Option } from 'clipanion';
 import { loadConfigLib } from '../configLib.js';
@@ -114,5 +114,71 @@ export class ExportSystemdCommand extends ExportCommand {
       `warning: no systemd found here: writing units for systemd ${lib.FALLBACK_SYSTEMD_VERSION} (see --systemd-version)\n`,
     );
     return lib.FALLBACK_SYSTEMD_VERSION;
+  }
+}
+
+/** The drivers `--driver` accepts (Nomad's for plain processes). */
+const DRIVERS = ['raw_exec', 'exec'] as const;
+
+/** `kepler export nomad`: a Nomad job for the config. */
+export class ExportNomadCommand extends ExportCommand {
+  static override paths = [['export', 'nomad']];
+
+  static override usage = Command.Usage({
+    category: 'Export',
+    description: 'Write a Nomad job (JSON, for `nomad job run -json`) for a config',
+    details: `
+      Bakes the config here (no daemon needed) and prints a Nomad job in the JSON form \`nomad job run
+      -json\` reads, or writes it to FILE (mode 0600: it holds the environment; missing directories are
+      created). Each service (all, or those named) is a task group of its own: a task running the
+      command with its environment and user under the \`raw_exec\` driver (or \`--driver exec\`),
+      restart and reschedule blocks from the restart policy and backoff, a Consul service with the
+      health check (http, tcp or script), kill signal and timeout, lifecycle tasks for the
+      \`pre_start\`, \`post_start\` and \`post_stop\` hooks, and for each dependency a prestart task
+      that waits until Consul lists it. The job is named \`--job\`, else after the config directory.
+
+      Every setting Nomad cannot express is printed on stderr as a warning naming the service and key.
+      The fields follow Nomad 2.0's job API.
+    `,
+    examples: [
+      ['Print the job', '$0 export nomad'],
+      [
+        'Write it to a file and run it',
+        '$0 export nomad -o job.json --job shop && nomad job run -json job.json',
+      ],
+      ['Use the exec driver (chroot, cgroups)', '$0 export nomad --driver exec -o job.json'],
+    ],
+  });
+
+  output = Option.String('-o,--output', { description: 'File to write (default: stdout)' });
+  job = Option.String('--job', { description: 'Job ID and name (default: the config directory name)' });
+  driver = Option.String('--driver', 'raw_exec', { description: 'Task driver: raw_exec (default) or exec' });
+
+  override async execute(): Promise<number> {
+    if (!(DRIVERS as readonly string[]).includes(this.driver)) {
+      throw new UsageError(`--driver ${this.driver}: expected raw_exec or exec`);
+    }
+    if (this.job !== undefined && !isValidStackName(this.job)) {
+      throw new UsageError(`--job ${this.job}: use letters, digits, '_', '.' and '-'`);
+    }
+    const lib = await import('../export/index.js');
+    const { baked, services } = await this.bake();
+    const { job, warnings } = lib.exportNomad(baked, {
+      services,
+      job: this.job ?? defaultStackName(baked),
+      driver: this.driver as (typeof DRIVERS)[number],
+      lookup: lib.findExecutable,
+    });
+    const text = `${JSON.stringify(job, null, 2)}\n`;
+    if (this.output === undefined) {
+      this.out(text);
+    } else {
+      const path = resolve(process.cwd(), this.output);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, text, { mode: 0o600 });
+      chmodSync(path, 0o600); // an existing file keeps its mode through writeFileSync
+    }
+    this.warn(warnings);
+    return EXIT_OK;
   }
 }

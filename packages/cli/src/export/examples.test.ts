@@ -1,7 +1,8 @@
 /**
  * Golden tests: every bundled example exported with a fixed environment, systemd version and
  * executable lookup, compared (checkout path normalised) with the stored output; and the units of
- * every example checked by `systemd-analyze verify`, which skips only where systemd-analyze is missing.
+ * every example checked by `systemd-analyze verify`, which skips only where systemd-analyze is missing;
+ * every Nomad job checked against the schema written from Nomad's job API.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BakedConfig, loadConfig } from '@kepler/config';
 import { fakeLookup } from '../testkit/bakedConfig.js';
+import { nomadJobProblems } from '../testkit/nomadJobCheck.js';
+import { exportNomad } from './nomad/exportNomad.js';
 import { findExecutable } from './resolveExecutable.js';
 import { exportSystemd } from './systemd/exportSystemd.js';
 import { detectSystemdVersion } from './systemd/systemdVersion.js';
@@ -49,6 +52,41 @@ describe('export golden files', () => {
       expect(first).toMatchSnapshot();
       expect(systemdGolden(await bake(name), 252)).toEqual(first); // same snapshot, same bytes
     });
+  }
+
+  for (const name of EXAMPLES) {
+    for (const driver of ['raw_exec', 'exec'] as const) {
+      it(`nomad (${driver}): ${name}, valid against the job schema`, async () => {
+        const baked = await bake(name);
+        const once = () =>
+          exportNomad(baked, { services: baked.serviceOrder, job: name, driver, lookup: fakeLookup });
+        const out = once();
+        expect(nomadJobProblems(out.job)).toEqual([]);
+        const text = normalise(JSON.stringify(out.job, null, 2));
+        expect(JSON.stringify(once().job, null, 2)).toBe(JSON.stringify(out.job, null, 2)); // same bytes
+        if (driver === 'raw_exec') {
+          expect(text).toMatchSnapshot();
+          expect(
+            normalise(out.warnings.map((w) => `${w.service}: ${w.key}: ${w.message}`).join('\n')),
+          ).toMatchSnapshot();
+        } else {
+          expect(text).toBe(
+            normalise(
+              JSON.stringify(
+                exportNomad(baked, {
+                  services: baked.serviceOrder,
+                  job: name,
+                  driver: 'raw_exec',
+                  lookup: fakeLookup,
+                }).job,
+                null,
+                2,
+              ),
+            ).replaceAll('"raw_exec"', '"exec"'),
+          );
+        }
+      });
+    }
   }
 
   it('systemd 254: RestartSteps= and RestartMaxDelaySec=', async () => {
