@@ -7,7 +7,13 @@ import { join } from 'node:path';
 import type { BakedConfig } from '@kepler/config';
 import type { ExecutableLookup, ExportFile, ExportWarning } from '../exportTypes.js';
 import { absoluteArgv } from '../resolveExecutable.js';
-import { commentLines, envFileLine, escapeSpecifiers, isValidEnvName } from './systemdSyntax.js';
+import {
+  commentLines,
+  envFileLine,
+  escapeSpecifiers,
+  isValidEnvName,
+  isValidEnvValue,
+} from './systemdSyntax.js';
 import type { RowItem, UnitContext, UnitSection } from './unitItems.js';
 import { SYSTEMD_ROWS } from './unitRows.js';
 
@@ -75,7 +81,8 @@ function renderEnvFile(file: string, environment: Readonly<Record<string, string
     `${file}: the complete environment of the service, written by \`kepler export systemd\``,
   );
   for (const name of Object.keys(environment).sort()) {
-    if (isValidEnvName(name)) lines.push(envFileLine(name, environment[name] ?? ''));
+    const value = environment[name] ?? '';
+    if (isValidEnvName(name) && isValidEnvValue(value)) lines.push(envFileLine(name, value));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -53,6 +53,11 @@ export function isValidEnvName(name: string): boolean {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
 }
 
+/** Values systemd passes on: control characters other than tab and newline make it drop the variable. */
+export function isValidEnvValue(value: string): boolean {
+  return !/[\x00-\x08\x0b-\x1f\x7f]/.test(value);
+}
+
 /**
  * One `KEY="value"` line of an EnvironmentFile=: inside double quotes systemd's parser keeps
  * everything, newlines included, and undoes a backslash before `"`, `\`, `` ` `` and `$`.

@@ -69,12 +69,14 @@ describe('systemd rows', () => {
   });
 
   it('environment -> an EnvironmentFile= beside the unit, mode 0600; bad names warned', () => {
-    const { lines, files, warnings } = unitFor({ environment: { B: '2', A: 'x"y', 'my.var': '1' } });
+    const { lines, files, warnings } = unitFor({
+      environment: { B: '2', A: 'x"y', 'my.var': '1', C: 'bell\u0007' },
+    });
     expect(lines).toContain('EnvironmentFile=/etc/systemd/system/stack-web.env');
     const env = files.find((f) => f.name === 'stack-web.env');
     expect(env?.mode).toBe(0o600);
     expect(env?.content.split('\n').slice(1)).toEqual(['A="x\\"y"', 'B="2"', '']);
-    expect(warnings).toContain('environment.my.var');
+    expect(warnings).toEqual(['environment.C', 'environment.my.var']);
   });
 
   it('restart.policy -> Restart=, with no start limit when it restarts', () => {

@@ -7,7 +7,7 @@ import { STARTUP_CONDITIONS } from '@kepler/config';
 import { formatBytes } from '@kepler/config/grammar';
 import { describeHealthcheck } from '../probeText.js';
 import { HOOK_ROWS } from './hookRows.js';
-import { escapeSpecifiers, isValidEnvName, timeSpan } from './systemdSyntax.js';
+import { escapeSpecifiers, isValidEnvName, isValidEnvValue, timeSpan } from './systemdSyntax.js';
 import { SYSTEMD_SINCE } from './systemdVersion.js';
 import { execItem, type RowItem, type SystemdRow, set, type UnitContext, warn } from './unitItems.js';
 
@@ -70,6 +70,10 @@ function environmentItems(ctx: UnitContext): RowItem[] {
   for (const name of Object.keys(ctx.service.environment).sort()) {
     if (!isValidEnvName(name)) {
       items.push(warn(`environment.${name}`, 'systemd ignores a variable with this name: not exported'));
+    } else if (!isValidEnvValue(ctx.service.environment[name] ?? '')) {
+      items.push(
+        warn(`environment.${name}`, 'systemd ignores a value with control characters: not exported'),
+      );
     }
   }
   return items;
