@@ -128,9 +128,9 @@ export class ExportNomadCommand extends ExportCommand {
     category: 'Export',
     description: 'Write a Nomad job (JSON, for `nomad job run -json`) for a config',
     details: `
-      Bakes the config here (no daemon needed) and prints a Nomad job in the JSON form \`nomad job run
-      -json\` reads, or writes it to FILE (mode 0600: it holds the environment; missing directories are
-      created). Each service (all, or those named) is a task group of its own: a task running the
+      Bakes the config here (no daemon needed) and prints a Nomad job in the JSON form that
+      \`nomad job run -json\` reads, or writes it to FILE (mode 0600: it holds the environment; missing
+      directories are created). Each service (all, or those named) is a task group of its own: a task running the
       command with its environment and user under the \`raw_exec\` driver (or \`--driver exec\`),
       restart and reschedule blocks from the restart policy and backoff, a Consul service with the
       health check (http, tcp or script), kill signal and timeout, lifecycle tasks for the
