@@ -4,11 +4,16 @@
  */
 import {
   type BakedConfig,
+  type BakedDependency,
+  type BakedHealthcheck,
+  type BakedHook,
+  type BakedRestart,
   type BakedService,
   DEFAULT_BACKOFF,
   DEFAULT_LOG_SETTINGS,
   DEFAULT_STOP_GRACE_MS,
   DEFAULT_STOP_SIGNAL,
+  type DependencyCondition,
 } from '@kepler/config';
 
 export const TEST_CONFIG_DIR = '/srv/stack';
@@ -23,7 +28,7 @@ export function bakedService(name: string, over: Partial<BakedService> = {}): Ba
     envFile: null,
     sysEnv: 'clear',
     dependsOn: {},
-    restart: { policy: 'no', watch: [], backoff: DEFAULT_BACKOFF },
+    restart: restartOf('no'),
     healthcheck: null,
     hooks: {},
     user: null,
@@ -32,6 +37,47 @@ export function bakedService(name: string, over: Partial<BakedService> = {}): Ba
     limits: { memoryBytes: null, cpuTimeSec: null, maxFds: null },
     stopSignal: DEFAULT_STOP_SIGNAL,
     stopGracePeriodMs: DEFAULT_STOP_GRACE_MS,
+    priority: 0,
+    ...over,
+  };
+}
+
+/** `restart` with a policy, defaults for the rest. */
+export function restartOf(policy: BakedRestart['policy'], over: Partial<BakedRestart> = {}): BakedRestart {
+  return { policy, watch: [], backoff: DEFAULT_BACKOFF, maxRetries: null, ...over };
+}
+
+/** A `depends_on` edge with a condition, defaults for the rest. */
+export function edgeOf(condition: DependencyCondition, over: Partial<BakedDependency> = {}): BakedDependency {
+  return { condition, timeoutMs: null, restart: false, exitCode: null, wait: true, required: true, ...over };
+}
+
+/** A health check with a probe, defaults for the rest. */
+export function healthcheckOf(
+  probe: BakedHealthcheck['probe'],
+  over: Partial<BakedHealthcheck> = {},
+): BakedHealthcheck {
+  return {
+    probe,
+    intervalMs: 30_000,
+    timeoutMs: 30_000,
+    retries: 3,
+    startPeriodMs: 0,
+    onUnhealthy: 'keep',
+    startTimeoutMs: null,
+    ...over,
+  };
+}
+
+/** A hook running `command` in the test config's directory. */
+export function hookOf(command: string[], over: Partial<BakedHook> = {}): BakedHook {
+  return {
+    command,
+    run: null,
+    user: null,
+    group: null,
+    workingDir: TEST_CONFIG_DIR,
+    environment: {},
     ...over,
   };
 }

@@ -16,13 +16,15 @@ const hook = (command: string[], over: Record<string, unknown> = {}) => ({
   environment: {},
   ...over,
 });
-const edge = { timeoutMs: null, restart: false, exitCode: null, wait: true };
+const edge = { timeoutMs: null, restart: false, exitCode: null, wait: true, required: true };
 const tcpCheck = {
   probe: { kind: 'tcp' as const, host: '127.0.0.1', port: 5432 },
   intervalMs: 2000,
   timeoutMs: 1000,
   retries: 3,
   startPeriodMs: 0,
+  onUnhealthy: 'keep' as const,
+  startTimeoutMs: null,
 };
 
 function groupFor(
@@ -102,7 +104,9 @@ describe('nomad rows', () => {
   });
 
   it('restart: no -> no restart, no reschedule', () => {
-    const { group, warnings } = groupFor({ restart: { policy: 'no', watch: [], backoff: DEFAULT_BACKOFF } });
+    const { group, warnings } = groupFor({
+      restart: { policy: 'no', watch: [], backoff: DEFAULT_BACKOFF, maxRetries: null },
+    });
     expect(group.RestartPolicy).toMatchObject({ Attempts: 0, Mode: 'fail' });
     expect(group.ReschedulePolicy).toEqual({ Attempts: 0, Unlimited: false });
     expect(warnings).toEqual(['restart.policy']);
@@ -110,7 +114,7 @@ describe('nomad rows', () => {
 
   it('restart with backoff -> restarts in place under 5 s, then unlimited exponential rescheduling', () => {
     const { group, warnings } = groupFor({
-      restart: { policy: 'always', watch: [], backoff: DEFAULT_BACKOFF },
+      restart: { policy: 'always', watch: [], backoff: DEFAULT_BACKOFF, maxRetries: null },
     });
     expect(group.RestartPolicy).toEqual({ Attempts: 6, Interval: 10e9, Delay: 100e6, Mode: 'fail' });
     expect(group.ReschedulePolicy).toEqual({
@@ -126,6 +130,7 @@ describe('nomad rows', () => {
         policy: 'on-failure',
         watch: [],
         backoff: { initialMs: 1000, multiplier: 3, maxMs: 2000, resetAfterMs: 0 },
+        maxRetries: null,
       },
     });
     expect(odd.group.ReschedulePolicy).toMatchObject({ Delay: 5e9, MaxDelay: 5e9 });
@@ -256,7 +261,8 @@ describe('nomad rows', () => {
 
   it('restart.watch is warned', () => {
     expect(
-      groupFor({ restart: { policy: 'no', watch: ['*.py'], backoff: DEFAULT_BACKOFF } }).warnings,
+      groupFor({ restart: { policy: 'no', watch: ['*.py'], backoff: DEFAULT_BACKOFF, maxRetries: null } })
+        .warnings,
     ).toContain('restart.watch');
   });
 

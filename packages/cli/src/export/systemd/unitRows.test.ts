@@ -82,12 +82,14 @@ describe('systemd rows', () => {
   it('restart.policy -> Restart=, with no start limit when it restarts', () => {
     expect(unitFor({}).lines).toContain('Restart=no');
     expect(unitFor({}).lines).not.toContain('StartLimitIntervalSec=0');
-    const always = unitFor({ restart: { policy: 'always', watch: [], backoff: DEFAULT_BACKOFF } }).lines;
+    const always = unitFor({
+      restart: { policy: 'always', watch: [], backoff: DEFAULT_BACKOFF, maxRetries: null },
+    }).lines;
     expect(always).toEqual(expect.arrayContaining(['Restart=always', 'StartLimitIntervalSec=0']));
   });
 
   it('restart.backoff -> RestartSec=, and RestartSteps=/RestartMaxDelaySec= from systemd 254 only', () => {
-    const restart = { policy: 'on-failure' as const, watch: [], backoff: DEFAULT_BACKOFF };
+    const restart = { policy: 'on-failure' as const, watch: [], backoff: DEFAULT_BACKOFF, maxRetries: null };
     const old = unitFor({ restart }, { version: 252 });
     expect(old.lines).toContain('RestartSec=100ms');
     expect(old.lines.join('\n')).not.toMatch(/RestartSteps|RestartMaxDelaySec/);
@@ -113,7 +115,7 @@ describe('systemd rows', () => {
   });
 
   it('depends_on -> Requires= + After=; what systemd cannot wait for is warned', () => {
-    const edge = { timeoutMs: null, restart: false, exitCode: null, wait: true };
+    const edge = { timeoutMs: null, restart: false, exitCode: null, wait: true, required: true };
     const db = bakedService('db');
     const started = unitFor(
       { dependsOn: { db: { ...edge, condition: 'service_started' } } },
@@ -134,7 +136,7 @@ describe('systemd rows', () => {
   });
 
   it('depends_on service_completed_successfully makes the dependency Type=oneshot', () => {
-    const edge = { timeoutMs: null, restart: false, exitCode: null, wait: true };
+    const edge = { timeoutMs: null, restart: false, exitCode: null, wait: true, required: true };
     const { files, warnings } = unitFor(
       { dependsOn: { migrate: { ...edge, condition: 'service_completed_successfully' } } },
       { others: [bakedService('migrate')] },
@@ -196,8 +198,10 @@ describe('systemd rows', () => {
         timeoutMs: 1000,
         retries: 3,
         startPeriodMs: 0,
+        onUnhealthy: 'keep',
+        startTimeoutMs: null,
       },
-      restart: { policy: 'no', watch: ['**/*.py'], backoff: DEFAULT_BACKOFF },
+      restart: { policy: 'no', watch: ['**/*.py'], backoff: DEFAULT_BACKOFF, maxRetries: null },
     });
     expect(warnings).toEqual(['healthcheck', 'restart.watch']);
     expect(unit).toContain(
