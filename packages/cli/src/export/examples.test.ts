@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BakedConfig, loadConfig } from '@kepler/config';
-import { fakeLookup } from '../testkit/bakedConfig.js';
+import { type BakedConfig, DEFAULT_LOG_SETTINGS, loadConfig } from '@kepler/config';
+import { bakedConfig, bakedService, edgeOf, fakeLookup, hookOf, restartOf } from '../testkit/bakedConfig.js';
 import { nomadJobProblems } from '../testkit/nomadJobCheck.js';
 import { exportNomad } from './nomad/exportNomad.js';
 import { findExecutable } from './resolveExecutable.js';
@@ -119,6 +119,63 @@ const hasAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
       }
     });
   }
+
+  it('accepts units that use every directive the export writes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kepler-export-verify-'));
+    try {
+      const hook = (command: string[], user: string | null = null) =>
+        hookOf(command, { user, workingDir: dir });
+      const baked = bakedConfig([
+        bakedService('setup', { command: ['sh', '-c', 'echo 100% $HOME; echo ";"'], workingDir: dir }),
+        bakedService('side', { command: ['sleep', '1000'], workingDir: dir }),
+        bakedService('main', {
+          command: ['sleep', '1000'],
+          workingDir: dir,
+          user: 'root',
+          group: 'root',
+          limits: { memoryBytes: 1 << 30, cpuTimeSec: 60, maxFds: 1024 },
+          stopSignal: 'SIGINT',
+          stopGracePeriodMs: 1500,
+          restart: restartOf('always', { maxRetries: 5 }),
+          logs: { ...DEFAULT_LOG_SETTINGS, store: { stdout: false, stderr: false } },
+          dependsOn: {
+            setup: edgeOf('service_completed_successfully'),
+            side: edgeOf('service_started', { required: false }),
+          },
+          hooks: {
+            pre_start: hook(['echo', 'pre']),
+            post_start: hook(['echo', 'post']),
+            pre_stop: hook(['echo', 'stopping']),
+            post_stop: hook(['echo', 'stopped'], 'root'),
+          },
+        }),
+      ]);
+      const out = exportSystemd(baked, {
+        services: baked.serviceOrder,
+        name: 'every',
+        dir,
+        systemdVersion: detectSystemdVersion() ?? 0,
+        lookup: findExecutable,
+      });
+      for (const file of out.files) writeFileSync(join(dir, file.name), file.content, { mode: file.mode });
+      const units = out.files.filter((f) => !f.name.endsWith('.env')).map((f) => join(dir, f.name));
+      const result = spawnSync('systemd-analyze', ['verify', ...units], { encoding: 'utf8' });
+      expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
+      const main = out.files.find((f) => f.name === 'every-main.service')?.content ?? '';
+      for (const directive of [
+        'Wants=',
+        'StartLimitBurst=',
+        'LimitAS=',
+        'ExecStartPre=',
+        'ExecStop=',
+        'ExecStopPost=+',
+      ]) {
+        expect(main).toContain(`\n${directive}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('rejects a unit whose command is missing (the check is real)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kepler-export-verify-'));

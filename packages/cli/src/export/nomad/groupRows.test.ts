@@ -2,7 +2,14 @@
 /** One test per row of the Nomad mapping (groupRows.ts, hookRows.ts); every job is checked against the schema. */
 import type { BakedConfig, BakedService } from '@kepler/config';
 import { DEFAULT_BACKOFF, DEFAULT_LOG_SETTINGS } from '@kepler/config';
-import { bakedConfig, bakedService, fakeLookup } from '../../testkit/bakedConfig.js';
+import {
+  bakedConfig,
+  bakedService,
+  edgeOf,
+  fakeLookup,
+  healthcheckOf,
+  restartOf,
+} from '../../testkit/bakedConfig.js';
 import { nomadJobProblems } from '../../testkit/nomadJobCheck.js';
 import { exportNomad } from './exportNomad.js';
 import type { NomadTask } from './nomadJob.js';
@@ -135,6 +142,53 @@ describe('nomad rows', () => {
     });
     expect(odd.group.ReschedulePolicy).toMatchObject({ Delay: 5e9, MaxDelay: 5e9 });
     expect(odd.warnings).toEqual(['restart.backoff', 'restart.backoff.multiplier', 'restart.policy']);
+  });
+
+  it('restart.max_retries -> that many restarts in place, then the group fails (no reschedule)', () => {
+    const { group, warnings } = groupFor({ restart: restartOf('always', { maxRetries: 3 }) });
+    expect(group.RestartPolicy).toEqual({ Attempts: 3, Interval: 10e9, Delay: 100e6, Mode: 'fail' });
+    expect(group.ReschedulePolicy).toEqual({ Attempts: 0, Unlimited: false });
+    expect(warnings).toEqual(['restart.backoff']);
+  });
+
+  it('healthcheck.on_unhealthy: restart -> check_restart with start_period as its grace', () => {
+    const hc = healthcheckOf(
+      { kind: 'tcp', host: '127.0.0.1', port: 5432 },
+      { onUnhealthy: 'restart', startPeriodMs: 10_000 },
+    );
+    const { main, warnings } = groupFor({ healthcheck: hc });
+    expect(main.Services?.[0]?.Checks?.[0]?.CheckRestart).toEqual({
+      Limit: 1,
+      Grace: 10e9,
+      IgnoreWarnings: false,
+    });
+    expect(warnings).toEqual(['healthcheck.tcp']);
+  });
+
+  it('healthcheck.start_timeout is warned', () => {
+    const hc = healthcheckOf({ kind: 'tcp', host: '127.0.0.1', port: 5432 }, { startTimeoutMs: 60_000 });
+    expect(groupFor({ healthcheck: hc }).warnings).toEqual(['healthcheck.start_timeout', 'healthcheck.tcp']);
+  });
+
+  it('depends_on required: false -> the wait gives up at the timeout without failing', () => {
+    const others = [bakedService('db', { healthcheck: healthcheckOf({ kind: 'tcp', host: 'h', port: 1 }) })];
+    const soft = groupFor(
+      { dependsOn: { db: edgeOf('service_healthy', { required: false, timeoutMs: 5000 }) } },
+      { others },
+    );
+    expect(soft.group.Tasks[0]?.Config.args?.[1]).toContain(
+      '-ge 5 ]; then echo "db not ready after 5s" >&2; exit 0;',
+    );
+    expect(soft.warnings).toEqual([]);
+    const forever = groupFor(
+      { dependsOn: { db: edgeOf('service_healthy', { required: false }) } },
+      { others },
+    );
+    expect(forever.warnings).toEqual(['depends_on.db.required']);
+  });
+
+  it('priority is warned when set', () => {
+    expect(groupFor({ priority: 5 }).warnings).toEqual(['priority']);
   });
 
   it('healthcheck tcp -> a Consul service with a tcp check on a reserved port', () => {

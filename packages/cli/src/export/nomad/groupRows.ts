@@ -51,6 +51,26 @@ function restartRow(ctx: GroupContext, draft: GroupDraft): void {
     );
     return;
   }
+  if (ctx.service.restart.maxRetries !== null) {
+    // A limited number: restarts in place only (Nomad's delay is constant), then the group fails.
+    const retries = ctx.service.restart.maxRetries;
+    const window = Math.max(NOMAD_MIN_RESTART_INTERVAL_MS, backoff.resetAfterMs, retries * backoff.initialMs);
+    draft.group.RestartPolicy = {
+      Attempts: retries,
+      Interval: ns(window),
+      Delay: ns(backoff.initialMs),
+      Mode: 'fail',
+    };
+    draft.group.ReschedulePolicy = { Attempts: 0, Unlimited: false };
+    draft.warn(
+      'restart.backoff',
+      `Nomad restarts in place ${retries} time(s) every ${formatDuration(backoff.initialMs)} (a constant delay), then fails the group`,
+    );
+    if (policy === 'on-failure') {
+      draft.warn('restart.policy', "on-failure: Nomad's service jobs restart a task whatever its exit code");
+    }
+    return;
+  }
   // Restarts in place for the part of the backoff under Nomad's 5 s reschedule floor (Nomad's restart
   // delay is constant), then rescheduling without limit with the rest of it.
   let attempts = 0;
@@ -102,13 +122,25 @@ function checkOf(ctx: GroupContext, draft: GroupDraft): NomadCheck | null {
     draft.warn('healthcheck.interval', "Consul's shortest check interval is 1s: 1s");
   if (hc.timeoutMs < NOMAD_MIN_CHECK_MS)
     draft.warn('healthcheck.timeout', "Consul's shortest timeout is 1s: 1s");
-  if (hc.startPeriodMs > 0) {
+  if (hc.startPeriodMs > 0 && hc.onUnhealthy !== 'restart') {
     draft.warn(
       'healthcheck.start_period',
       `${formatDuration(hc.startPeriodMs)}: no Nomad equivalent: not exported`,
     );
   }
-  const base = { Name: 'healthcheck', Interval: ns(interval), Timeout: ns(timeout) };
+  if (hc.startTimeoutMs !== null) {
+    draft.warn(
+      'healthcheck.start_timeout',
+      `${formatDuration(hc.startTimeoutMs)}: no Nomad equivalent: not exported`,
+    );
+  }
+  // on_unhealthy: restart is check_restart: restart the task once Consul reports the check critical,
+  // with start_period as the grace before checks count.
+  const restart =
+    hc.onUnhealthy === 'restart'
+      ? { CheckRestart: { Limit: 1, Grace: ns(hc.startPeriodMs), IgnoreWarnings: false } }
+      : {};
+  const base = { Name: 'healthcheck', Interval: ns(interval), Timeout: ns(timeout), ...restart };
   const { probe } = hc;
   if (probe.kind === 'command') {
     if (hc.retries > 1)
@@ -173,10 +205,18 @@ function dependsOnRow(ctx: GroupContext, draft: GroupDraft): void {
     const name = `${ctx.consulName(dep)}.service.consul`;
     const lookup = `getent hosts ${name} >/dev/null`;
     const seconds = edge.timeoutMs === null ? null : Math.max(1, Math.ceil(edge.timeoutMs / 1000));
+    // A soft edge (`required: false`) gives up waiting without failing the group.
+    const giveUp = edge.required ? 'exit 1' : 'exit 0';
     const script =
       seconds === null
         ? `until ${lookup}; do sleep 1; done`
-        : `n=0; until ${lookup}; do n=$((n+1)); if [ "$n" -ge ${seconds} ]; then echo "${dep} not ready after ${seconds}s" >&2; exit 1; fi; sleep 1; done`;
+        : `n=0; until ${lookup}; do n=$((n+1)); if [ "$n" -ge ${seconds} ]; then echo "${dep} not ready after ${seconds}s" >&2; ${giveUp}; fi; sleep 1; done`;
+    if (!edge.required && seconds === null) {
+      draft.warn(
+        `${key}.required`,
+        `false: Nomad cannot see ${dep} fail: the task waits for it without a limit`,
+      );
+    }
     draft.lifecycle.push({
       Name: `wait-for-${dep}`,
       Driver: ctx.driver,
@@ -242,6 +282,12 @@ function logsRow(ctx: GroupContext, draft: GroupDraft): void {
   }
 }
 
+function priorityRow(ctx: GroupContext, draft: GroupDraft): void {
+  if (ctx.service.priority !== 0) {
+    draft.warn('priority', `${ctx.service.priority}: Nomad starts the groups of a job together`);
+  }
+}
+
 /** Every row, in the order they fill the group in. */
 export const NOMAD_ROWS: readonly NomadRow[] = [
   {
@@ -290,4 +336,5 @@ export const NOMAD_ROWS: readonly NomadRow[] = [
     },
   },
   { key: 'logs', apply: logsRow },
+  { key: 'priority', apply: priorityRow },
 ];

@@ -36,6 +36,7 @@ export interface NomadCheck {
   Interval: Nanoseconds;
   Timeout: Nanoseconds;
   FailuresBeforeCritical?: number;
+  CheckRestart?: { Limit: number; Grace: Nanoseconds; IgnoreWarnings: boolean };
 }
 
 export interface NomadService {

@@ -1,7 +1,14 @@
 /** One test per row of the systemd mapping (unitRows.ts, hookRows.ts). */
 import type { BakedConfig, BakedService } from '@kepler/config';
 import { DEFAULT_BACKOFF, DEFAULT_LOG_SETTINGS } from '@kepler/config';
-import { bakedConfig, bakedService, fakeLookup } from '../../testkit/bakedConfig.js';
+import {
+  bakedConfig,
+  bakedService,
+  edgeOf,
+  fakeLookup,
+  healthcheckOf,
+  restartOf,
+} from '../../testkit/bakedConfig.js';
 import { exportSystemd } from './exportSystemd.js';
 import { restartSteps } from './unitRows.js';
 
@@ -102,6 +109,41 @@ describe('systemd rows', () => {
     expect(recent.warnings).toContain('restart.backoff.reset_after');
     expect(restartSteps(1000, 2, 8000)).toBe(3);
     expect(restartSteps(1000, 1, 8000)).toBe(0);
+  });
+
+  it('restart.max_retries -> StartLimitBurst= within the time that many quick failures take', () => {
+    const { lines, warnings } = unitFor({ restart: restartOf('on-failure', { maxRetries: 3 }) });
+    // 3 x (reset_after 10 s) + 100 ms + 200 ms + 400 ms
+    expect(lines).toEqual(expect.arrayContaining(['StartLimitIntervalSec=30700ms', 'StartLimitBurst=4']));
+    expect(lines).not.toContain('StartLimitIntervalSec=0');
+    expect(warnings).toContain('restart.max_retries');
+  });
+
+  it('depends_on required: false -> Wants= + After=', () => {
+    const { lines, warnings } = unitFor(
+      { dependsOn: { db: edgeOf('service_started', { required: false }) } },
+      { others: [bakedService('db')] },
+    );
+    expect(lines).toEqual(expect.arrayContaining(['Wants=stack-db.service', 'After=stack-db.service']));
+    expect(lines).not.toContain('Requires=stack-db.service');
+    expect(warnings).toEqual([]);
+  });
+
+  it('healthcheck.on_unhealthy and start_timeout are warned with the check', () => {
+    const hc = healthcheckOf(
+      { kind: 'tcp', host: '127.0.0.1', port: 1 },
+      { onUnhealthy: 'restart', startTimeoutMs: 60_000 },
+    );
+    expect(unitFor({ healthcheck: hc }).warnings).toEqual([
+      'healthcheck',
+      'healthcheck.on_unhealthy',
+      'healthcheck.start_timeout',
+    ]);
+  });
+
+  it('priority is warned when set', () => {
+    expect(unitFor({ priority: -10 }).warnings).toEqual(['priority']);
+    expect(unitFor({ priority: 0 }).warnings).toEqual([]);
   });
 
   it('limits -> LimitAS=, LimitCPU=, LimitNOFILE=', () => {

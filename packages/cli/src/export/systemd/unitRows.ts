@@ -26,7 +26,8 @@ function dependsOnItems(ctx: UnitContext): RowItem[] {
       continue;
     }
     const unit = ctx.unitOf(dep);
-    items.push(set('Unit', 'Requires', unit), set('Unit', 'After', unit));
+    // A soft edge (`required: false`) is Wants=: the unit starts even when the dependency fails.
+    items.push(set('Unit', edge.required ? 'Requires' : 'Wants', unit), set('Unit', 'After', unit));
     if (edge.condition === 'service_healthy') {
       items.push(
         warn(
@@ -52,6 +53,31 @@ function dependsOnItems(ctx: UnitContext): RowItem[] {
     }
   }
   return items;
+}
+
+/**
+ * systemd's start limit: off (`StartLimitIntervalSec=0`) when Kepler restarts without limit (systemd's
+ * default, 5 starts in 10 s, would give up); for `max_retries: N`, N+1 starts within the time N quick
+ * failures in a row take (each run under `reset_after`, then its backoff delay).
+ */
+function startLimitItems(ctx: UnitContext): RowItem[] {
+  const { policy, maxRetries, backoff } = ctx.service.restart;
+  if (policy === 'no') return [];
+  if (maxRetries === null) return [set('Unit', 'StartLimitIntervalSec', '0')];
+  let windowMs = 0;
+  let delay = backoff.initialMs;
+  for (let i = 0; i < maxRetries; i += 1) {
+    windowMs += backoff.resetAfterMs + Math.min(delay, backoff.maxMs);
+    delay *= backoff.multiplier;
+  }
+  return [
+    set('Unit', 'StartLimitIntervalSec', timeSpan(Math.max(1000, windowMs))),
+    set('Unit', 'StartLimitBurst', String(maxRetries + 1)),
+    warn(
+      'restart.max_retries',
+      `${maxRetries}: systemd counts starts within StartLimitIntervalSec=, not restarts in a row`,
+    ),
+  ];
 }
 
 function userItems(ctx: UnitContext): RowItem[] {
@@ -137,6 +163,18 @@ function logItems(ctx: UnitContext): RowItem[] {
   return items;
 }
 
+/** systemd has no health checks: the check and what hangs on it are warned, key by key. */
+function healthcheckItems(ctx: UnitContext): RowItem[] {
+  const hc = ctx.service.healthcheck;
+  if (hc === null) return [];
+  const items = [warn('healthcheck', `${describeHealthcheck(hc)}: no systemd equivalent: not exported`)];
+  if (hc.onUnhealthy === 'restart') items.push(warn('healthcheck.on_unhealthy', 'restart: not exported'));
+  if (hc.startTimeoutMs !== null) {
+    items.push(warn('healthcheck.start_timeout', `${timeSpan(hc.startTimeoutMs)}: not exported`));
+  }
+  return items;
+}
+
 /** Every row, in the order their directives appear in a unit. */
 export const SYSTEMD_ROWS: readonly SystemdRow[] = [
   {
@@ -151,11 +189,7 @@ export const SYSTEMD_ROWS: readonly SystemdRow[] = [
   },
   { key: '(target)', map: (ctx) => [set('Unit', 'PartOf', ctx.targetName)] },
   { key: 'depends_on', map: dependsOnItems },
-  {
-    // Kepler never gives up restarting; systemd's default start limit (5 in 10 s) would.
-    key: 'restart.policy',
-    map: (ctx) => (ctx.service.restart.policy === 'no' ? [] : [set('Unit', 'StartLimitIntervalSec', '0')]),
-  },
+  { key: 'restart.max_retries', map: startLimitItems },
   {
     key: '(type)',
     map: (ctx) => [
@@ -199,18 +233,7 @@ export const SYSTEMD_ROWS: readonly SystemdRow[] = [
     map: (ctx) => [set('Service', 'TimeoutStopSec', timeSpan(ctx.service.stopGracePeriodMs))],
   },
   ...HOOK_ROWS,
-  {
-    key: 'healthcheck',
-    map: (ctx) =>
-      ctx.service.healthcheck === null
-        ? []
-        : [
-            warn(
-              'healthcheck',
-              `${describeHealthcheck(ctx.service.healthcheck)}: no systemd equivalent: not exported`,
-            ),
-          ],
-  },
+  { key: 'healthcheck', map: healthcheckItems },
   {
     key: 'restart.watch',
     map: (ctx) =>
@@ -224,4 +247,16 @@ export const SYSTEMD_ROWS: readonly SystemdRow[] = [
           ],
   },
   { key: 'logs', map: logItems },
+  {
+    key: 'priority',
+    map: (ctx) =>
+      ctx.service.priority === 0
+        ? []
+        : [
+            warn(
+              'priority',
+              `${ctx.service.priority}: systemd starts units that do not depend on each other together`,
+            ),
+          ],
+  },
 ];
