@@ -10,13 +10,14 @@ import { fileURLToPath } from 'node:url';
  */
 const MAY_IMPORT: Record<string, readonly string[]> = {
   '(top)': ['server', 'platform'],
-  server: ['config', 'service', 'hooks', 'logs', 'platform', 'bake', '(top)'],
+  server: ['config', 'service', 'hooks', 'logs', 'platform', 'bake', 'metrics', '(top)'],
   bake: ['(top)'],
   config: ['service', 'health', 'hooks', 'watch', 'logs', 'platform', 'bake', '(top)'],
   service: ['health', 'hooks', 'logs', 'platform', '(top)'],
   health: ['platform', '(top)'],
   hooks: ['logs', 'platform', '(top)'],
   watch: ['(top)'],
+  metrics: ['platform'],
   logs: [],
   platform: [],
   testkit: ['config', 'service', 'health', 'hooks', 'watch', 'logs', 'platform', 'bake', '(top)'],

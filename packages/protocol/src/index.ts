@@ -22,6 +22,8 @@ export {
   FrameDecoder,
   MAX_FRAME_BYTES,
 } from './framing.js';
+export type * from './inspectMessages.js';
+export { CAUSE_KINDS } from './inspectMessages.js';
 export type * from './messages.js';
 export { CONNECTION_ERROR_ID, ERROR_CODES, PROTOCOL_VERSION, SERVICE_STATUSES } from './messages.js';
 export { DEFAULT_STATE_DIR, pidPath, STATE_DIR_ENV, socketPath, stateDirFromEnv } from './paths.js';
@@ -35,6 +37,7 @@ export {
   STARTED_STATUSES,
   TERMINAL_STATUSES,
 } from './statuses.js';
+export type * from './usageMessages.js';
 export type { DaemonEnvelope } from './validate/index.js';
 export {
   frameIdOf,

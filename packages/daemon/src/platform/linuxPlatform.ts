@@ -8,6 +8,7 @@ import { findServiceProcesses } from './serviceProcesses.js';
 import { spawnService } from './spawn.js';
 import { launchSlice, spawnSlot } from './spawnPacing.js';
 import { stopProcessTree } from './stop.js';
+import { readUsage } from './usage.js';
 import { resolveUser } from './users.js';
 
 export const systemClock: Clock = {
@@ -26,6 +27,7 @@ export const linuxPlatform: Platform = {
   watchForeignExit: (pid, startTime) => watchForeignExit(pid, startTime),
   findServiceProcesses,
   removeCgroupOfMarker,
+  readUsage: (targets) => readUsage(targets),
   resolveUser,
   openOutputForChild,
   openOutputFile,

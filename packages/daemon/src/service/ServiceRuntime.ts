@@ -1,15 +1,12 @@
 import type { BakedService } from '@kepler/config';
-import { isActive } from '@kepler/protocol';
-import { runCommandProbe } from '../health/commandProbe.js';
-import { HealthMonitor } from '../health/HealthMonitor.js';
-import { serviceMarker } from '../hooks/HookRunner.js';
+import type { BackoffState } from '@kepler/protocol';
 import type { Platform, ProcessExit } from '../platform/index.js';
 import { clearedBy, type RetentionEvent } from './logRetention.js';
 import { OpQueue } from './OpQueue.js';
 import type { RecoveryPlan } from './recoveryPlan.js';
-import { decideRestart } from './restartPolicy.js';
-import type { ServiceHost, StopOptions } from './ServiceHost.js';
-import { ServiceTransitions } from './ServiceTransitions.js';
+import { decideRestart, describeExit } from './restartPolicy.js';
+import { ServiceHealth } from './ServiceHealth.js';
+import type { RestartOptions, ServiceHost, StopOptions } from './ServiceHost.js';
 import { type LiveProcess, SupervisedProcess } from './SupervisedProcess.js';
 import { unresolvableUser } from './serviceUsers.js';
 
@@ -19,12 +16,14 @@ import { unresolvableUser } from './serviceUsers.js';
  * interleave. The status changes only in transition(); others read `state` and `desired` and change
  * them through the intent methods (markWaiting, withdrawWish, failLaunch, ...).
  */
-export class ServiceRuntime extends ServiceTransitions {
+export class ServiceRuntime extends ServiceHealth {
   private readonly queue = new OpQueue();
   private readonly process: SupervisedProcess;
   private stopping = false;
   private launchQueued = false;
   private restartTimer: NodeJS.Timeout | null = null;
+  /** The pending automatic restart's wait and due time (platform clock), while restartTimer runs. */
+  private restartDue: { delayMs: number; atMs: number } | null = null;
   private consecutiveCrashes = 0;
   /** Aborts the on_init / pre_start hook of a launch in progress. */
   private launchAbort: AbortController | null = null;
@@ -40,7 +39,6 @@ export class ServiceRuntime extends ServiceTransitions {
    * a foreground `start` waits for it so the hook's output is shown before the CLI exits.
    */
   postExitHook: Promise<void> = Promise.resolve();
-  private health: HealthMonitor | null = null;
 
   constructor(spec: BakedService, host: ServiceHost) {
     super(spec, host);
@@ -55,11 +53,6 @@ export class ServiceRuntime extends ServiceTransitions {
 
   private get platform(): Platform {
     return this.host.platform;
-  }
-
-  /** `KEPLER_SERVICE_ID=<service id>`: the env entry that marks every process the service starts. */
-  get marker(): string {
-    return serviceMarker(this.host.serviceIdOf(this.name));
   }
 
   /**
@@ -129,7 +122,7 @@ export class ServiceRuntime extends ServiceTransitions {
     // An unknown user or group, or an earlier run's processes still alive, fail it before any hook runs.
     const badUser =
       unresolvableUser(this.spec, this.platform.resolveUser) ?? this.host.launchRefusal(this.name);
-    if (badUser !== null) return this.fail(badUser);
+    if (badUser !== null) return this.fail(badUser, {}, 'spawn');
     // A stop arriving while a launch hook runs aborts the hook instead of queueing behind it.
     const abort = new AbortController();
     this.launchAbort = abort;
@@ -151,7 +144,7 @@ export class ServiceRuntime extends ServiceTransitions {
     } finally {
       this.launchAbort = null;
     }
-    if (failure !== null && this.wish === 'run') return this.fail(failure);
+    if (failure !== null && this.wish === 'run') return this.fail(failure, {}, 'hook');
     if (this.wish !== 'run') return this.transition('stopped', { reason: null });
     // Set before the spawn: whoever sees `running` (inside spawn) must find this launch's promise.
     let hooksDone: () => void = () => undefined;
@@ -164,7 +157,7 @@ export class ServiceRuntime extends ServiceTransitions {
       hooksDone();
       // Stopped while the spawn waited for its turn: nothing was started.
       if (this.wish !== 'run') return this.transition('stopped', { reason: null });
-      return this.fail((e as Error).message, { pid: null });
+      return this.fail((e as Error).message, { pid: null }, 'spawn');
     }
     // post_start then post_restart, in that order, without holding the service's queue.
     void (async () => {
@@ -228,21 +221,27 @@ export class ServiceRuntime extends ServiceTransitions {
       ranMs: this.platform.clock.now() - proc.startedAtMs,
       backoff: this.spec.restart.backoff,
     });
-    const patch = { pid: null, exitCode: exit.code, signal: exit.signal, stoppedAt };
+    const lastExit = { code: exit.code, signal: exit.signal, at: stoppedAt };
+    const patch = { pid: null, exitCode: exit.code, signal: exit.signal, stoppedAt, lastExit };
+    const { failedRun, how } = describeExit({ ...exit, own: proc.own });
     if (!decision.restart) {
       this.wish = 'stop';
+      if (decision.status === 'failed') this.noteCause('failure', 'crash', how);
       this.transition(decision.status, { ...patch, reason: decision.reason });
       return;
     }
     this.consecutiveCrashes = decision.consecutiveCrashes;
+    this.noteCause('restart', failedRun ? 'crash' : 'exit', how);
     this.transition('restarting', { ...patch, restarts: this.state.restarts + 1, reason: decision.reason });
     this.host.restartInitiated(this.name);
     if (decision.delayMs === 0) {
       await this.doLaunch('auto'); // still inside this queue slot: no timer hop on the hot path
       return;
     }
+    this.restartDue = { delayMs: decision.delayMs, atMs: this.platform.clock.now() + decision.delayMs };
     this.restartTimer = this.platform.clock.setTimeout(() => {
       this.restartTimer = null;
+      this.restartDue = null;
       void this.queue.run(() => this.doLaunch('auto'));
     }, decision.delayMs);
   }
@@ -259,6 +258,7 @@ export class ServiceRuntime extends ServiceTransitions {
   }
 
   private async doStop(opts: StopOptions): Promise<void> {
+    if (opts.cause) this.noteCause('restart', opts.cause.kind, opts.cause.detail);
     const requeue = opts.afterwards === 'waiting';
     const restarting = opts.restarting === true;
     // A restart's stop keeps the wish to run: dependents evaluating meanwhile must see "will restart".
@@ -284,11 +284,13 @@ export class ServiceRuntime extends ServiceTransitions {
       if (hooks.pre_stop) await this.host.runServiceHook(this.name, 'pre_stop', hooks.pre_stop);
       const signal = (opts.signal ?? this.spec.stopSignal) as NodeJS.Signals;
       const exit = await this.process.stop(signal, this.spec.stopGracePeriodMs);
+      const stoppedAt = new Date().toISOString();
       this.transition('stopped', {
         pid: null,
         exitCode: exit.code,
         signal: exit.signal,
-        stoppedAt: new Date().toISOString(),
+        stoppedAt,
+        lastExit: { code: exit.code, signal: exit.signal, at: stoppedAt },
         reason: null,
       });
       if (opts.manual !== false && hooks.post_stop) {
@@ -302,7 +304,7 @@ export class ServiceRuntime extends ServiceTransitions {
   }
 
   /** User restart: the seed's hook order pre_restart, pre_stop, stop, post_stop, pre_start, spawn, post_start, post_restart. */
-  restart(opts: { signal?: string } = {}): Promise<void> {
+  restart(opts: RestartOptions = {}): Promise<void> {
     return this.queue.run(async () => {
       await this.doRestartStop(opts);
       this.wish = 'run';
@@ -314,15 +316,16 @@ export class ServiceRuntime extends ServiceTransitions {
    * The first half of a restart (pre_restart, pre_stop, stop, post_stop). The launch follows through
    * the config's dependency evaluation, and runs post_start then post_restart.
    */
-  restartStop(opts: { signal?: string } = {}): Promise<void> {
+  restartStop(opts: RestartOptions = {}): Promise<void> {
     return this.queue.run(() => this.doRestartStop(opts));
   }
 
-  private async doRestartStop(opts: { signal?: string }): Promise<void> {
+  private async doRestartStop(opts: RestartOptions): Promise<void> {
     const hooks = this.spec.hooks;
     if (hooks.pre_restart) await this.host.runServiceHook(this.name, 'pre_restart', hooks.pre_restart);
     this.host.restartInitiated(this.name);
-    await this.doStop({ signal: opts.signal, restarting: true });
+    const cause = opts.cause ?? { kind: 'user', detail: 'restart requested' };
+    await this.doStop({ signal: opts.signal, restarting: true, cause });
     this.consecutiveCrashes = 0;
     this.amend({ restarts: this.state.restarts + 1 });
     this.postRestartPending = true;
@@ -340,53 +343,19 @@ export class ServiceRuntime extends ServiceTransitions {
     this.process.detach();
   }
 
-  // ---- health -----------------------------------------------------------------------------------
-
-  private startHealth(): void {
-    const check = this.spec.healthcheck;
-    if (!check) return;
-    this.stopHealth();
-    const monitor = new HealthMonitor(
-      check,
-      (test, timeoutMs, signal) =>
-        runCommandProbe(this.platform, this.spec, test, timeoutMs, this.marker, signal),
-      {
-        onError: (err) =>
-          this.host.logError(`health check of ${this.name}: ${(err as Error)?.message ?? String(err)}`),
-        onResult: (r) => {
-          this.amend({ healthFailures: r.failures, lastHealthOutput: r.output });
-        },
-        onHealthy: () => {
-          if (!this.healthCounts(monitor)) return;
-          this.transition('healthy', { health: 'healthy', wasHealthy: true });
-          const hook = this.spec.hooks.post_healthcheck_success;
-          if (hook) void this.host.runServiceHook(this.name, 'post_healthcheck_success', hook);
-        },
-        onUnhealthy: () => {
-          if (!this.healthCounts(monitor)) return;
-          this.transition('unhealthy', { health: 'unhealthy' });
-          const hook = this.spec.hooks.post_healthcheck_fail;
-          if (hook) void this.host.runServiceHook(this.name, 'post_healthcheck_fail', hook);
-        },
-      },
-    );
-    this.health = monitor;
-    monitor.start();
-  }
-
-  /** A verdict of `monitor` still applies: it is the current one and the service runs (not stopping). */
-  private healthCounts(monitor: HealthMonitor): boolean {
-    const s = this.state.status;
-    return this.health === monitor && isActive(s) && s !== 'stopping';
-  }
-
-  private stopHealth(): void {
-    this.health?.stop();
-    this.health = null;
-  }
-
   private clearRestartTimer(): void {
     this.platform.clock.clearTimeout(this.restartTimer);
     this.restartTimer = null;
+    this.restartDue = null;
+  }
+
+  /** Automatic restarts in a row, and the pending one's wait (for `inspect`). */
+  backoff(): BackoffState {
+    const due = this.restartDue;
+    return {
+      consecutiveCrashes: this.consecutiveCrashes,
+      delayMs: due?.delayMs ?? null,
+      restartAt: due ? new Date(due.atMs).toISOString() : null,
+    };
   }
 }

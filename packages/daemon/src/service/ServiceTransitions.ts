@@ -1,5 +1,5 @@
 import type { BakedService } from '@kepler/config';
-import type { ServiceStatus } from '@kepler/protocol';
+import type { CauseKind, CauseRecord, ServiceStatus } from '@kepler/protocol';
 import { isTerminal } from '@kepler/protocol';
 import { DaemonError } from '../errors.js';
 import { canTransition } from './lifecycle.js';
@@ -15,6 +15,8 @@ export abstract class ServiceTransitions {
   private current: ServiceState = initialServiceState();
   /** What the user asked for last: the supervisor keeps a `run` service running per its policy. */
   protected wish: 'run' | 'stop' = 'stop';
+  /** Why the next status change happens: the transition records it as `lastCause` (see noteCause). */
+  private pendingCause: CauseRecord | null = null;
 
   constructor(
     public spec: BakedService,
@@ -46,6 +48,11 @@ export abstract class ServiceTransitions {
       throw new DaemonError('INTERNAL', `illegal transition of ${this.name}: ${from} -> ${to}`);
     }
     Object.assign(this.current, patch);
+    if (this.pendingCause !== null) {
+      this.current.lastCause = this.pendingCause;
+      this.pendingCause = null;
+    }
+    if (from !== to) this.current.statusSince = new Date().toISOString();
     this.current.status = to;
     this.host.persist();
     if (from !== to || patch.reason !== undefined) this.host.statusChanged(this.name, from, this.current);
@@ -71,9 +78,18 @@ export abstract class ServiceTransitions {
     Object.assign(this.current, patch);
   }
 
+  /**
+   * Why the next status change happens (a restart and what asked for it, or a failure): the next
+   * transition() records it as `lastCause`, with the time of this call.
+   */
+  protected noteCause(what: CauseRecord['what'], kind: CauseKind, detail: string): void {
+    this.pendingCause = { what, kind, detail, at: new Date().toISOString() };
+  }
+
   /** `failed` with its one-line reason; a failure ends the wish to run (nothing retries it). */
-  protected fail(reason: string, patch: Partial<ServiceState> = {}): void {
+  protected fail(reason: string, patch: Partial<ServiceState> = {}, kind: CauseKind = 'crash'): void {
     this.wish = 'stop';
+    this.noteCause('failure', kind, reason);
     this.transition('failed', { ...patch, reason, stoppedAt: new Date().toISOString() });
   }
 
@@ -109,12 +125,12 @@ export abstract class ServiceTransitions {
   failLaunch(reason: string): void {
     const s = this.current.status;
     if (s !== 'stopped' && !isTerminal(s)) return;
-    this.fail(reason);
+    this.fail(reason, {}, 'hook');
   }
 
   /** Fails a waiting service (dependency timeout or a dependency that can never be satisfied). */
   failWaiting(reason: string): void {
     if (this.current.status !== 'waiting') return;
-    this.fail(reason);
+    this.fail(reason, {}, 'dependency');
   }
 }

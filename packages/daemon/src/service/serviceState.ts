@@ -1,4 +1,4 @@
-import type { ServiceInfo, ServiceStatus } from '@kepler/protocol';
+import type { CauseRecord, ExitRecord, HealthResult, ServiceInfo, ServiceStatus } from '@kepler/protocol';
 
 /**
  * Three shapes of a service's state, with explicit mappers: `ServiceState` lives in memory,
@@ -24,7 +24,18 @@ export interface ServiceState {
   wasHealthy: boolean;
   /** Processes spawned for the service so far: orders SpawnJournal records against this state. */
   spawns: number;
+  /** ISO time of the last status change (set by transition()). */
+  statusSince: string | null;
+  /** How the last run ended (kept through later launches, unlike exitCode and signal). */
+  lastExit: ExitRecord | null;
+  /** Why the service last restarted or failed (recorded by the transition it caused). */
+  lastCause: CauseRecord | null;
+  /** The last HEALTH_HISTORY health results, oldest first. Memory only: checks resume after a restart. */
+  healthResults: readonly HealthResult[];
 }
+
+/** How many health results a service keeps for `inspect`. */
+export const HEALTH_HISTORY = 5;
 
 export interface PersistedServiceState {
   status: ServiceStatus;
@@ -43,6 +54,9 @@ export interface PersistedServiceState {
   desired?: 'run' | 'stop';
   was_healthy?: boolean;
   spawns?: number;
+  status_since?: string | null;
+  last_exit?: ExitRecord | null;
+  last_cause?: CauseRecord | null;
 }
 
 export interface PersistedConfigState {
@@ -68,6 +82,10 @@ export function initialServiceState(): ServiceState {
     initDone: false,
     wasHealthy: false,
     spawns: 0,
+    statusSince: null,
+    lastExit: null,
+    lastCause: null,
+    healthResults: [],
   };
 }
 
@@ -88,6 +106,9 @@ export function toPersisted(s: ServiceState, desired: 'run' | 'stop'): Persisted
     desired,
     was_healthy: s.wasHealthy,
     spawns: s.spawns,
+    status_since: s.statusSince,
+    last_exit: s.lastExit,
+    last_cause: s.lastCause,
   };
 }
 
@@ -108,6 +129,9 @@ export function fromPersisted(p: Partial<PersistedServiceState>): ServiceState {
     initDone: p.init_done ?? false,
     wasHealthy: p.was_healthy ?? false,
     spawns: p.spawns ?? 0,
+    statusSince: p.status_since ?? null,
+    lastExit: p.last_exit ?? null,
+    lastCause: p.last_cause ?? null,
   };
 }
 

@@ -66,6 +66,8 @@ export class FakeSystem {
   readonly removedCgroups: string[] = [];
   readonly outputs = new Map<string, FakeOutput>();
   readonly spawnListeners = new Set<() => void>();
+  /** readUsage calls by any daemon life (a daemon nobody watches makes none). */
+  usageReads = 0;
   private readonly fds = new Map<number, string>();
   private nextPid = FIRST_PID;
   private nextFd = FIRST_FD;

@@ -12,6 +12,7 @@ import type {
   ServiceInfo,
   StreamEvent,
 } from '../messages.js';
+import { usageEventSamples, usageRequestSamples, usageResultSamples } from './usageSamples.js';
 
 export const configRef: ConfigRef = { path: '/srv/app/kepler.yaml', env: { HOME: '/root', EMPTY: '' } };
 /** A config named with overlays (`-f kepler.yaml -f kepler.prod.yaml`). */
@@ -110,6 +111,7 @@ export const REQUEST_SAMPLES: { readonly [K in RequestType]: readonly Requests[K
     },
   ],
   prune: [{ type: 'prune' }, { type: 'prune', force: true, dryRun: false }],
+  ...usageRequestSamples(configRef), // usageSamples.ts: top, metrics, inspect
 };
 
 export const RESULT_SAMPLES: { readonly [K in RequestType]: readonly ResultOf[K][] } = {
@@ -209,6 +211,7 @@ export const RESULT_SAMPLES: { readonly [K in RequestType]: readonly ResultOf[K]
       dryRun: false,
     },
   ],
+  ...usageResultSamples(serviceInfo, failedInfo, [logLine, hookLine]), // usageSamples.ts
 };
 
 export const EVENT_SAMPLES: {
@@ -250,4 +253,5 @@ export const EVENT_SAMPLES: {
       plan: { services: [{ service: 'cache', action: 'create', reasons: [] }], kepler: [] },
     },
   ],
+  ...usageEventSamples(serviceInfo, failedInfo), // usageSamples.ts
 };

@@ -19,6 +19,8 @@ import {
   str,
   strings,
 } from './fields.js';
+import { inspectRequests } from './inspect.js';
+import { usageRequests } from './usage.js';
 
 function absolutePath(value: unknown, path: string): string {
   const s = nonEmptyStr(value, path);
@@ -74,6 +76,8 @@ const REQUEST_PARSERS: { readonly [K in RequestType]: Check<Requests[K]> } = {
     until: optional(count),
   }),
   prune: record({ type: literal('prune'), force: optional(bool), dryRun: optional(bool) }),
+  ...usageRequests(configRef), // usage.ts: top, metrics
+  ...inspectRequests(configRef), // inspect.ts
 };
 
 /** True when `s` names a request this protocol version knows (own keys only: not `toString`). */

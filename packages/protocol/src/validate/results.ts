@@ -36,6 +36,8 @@ import {
   status,
   str,
 } from './fields.js';
+import { inspectResults } from './inspect.js';
+import { usageResults } from './usage.js';
 
 export const logLine = record<LogLine>({
   ts: nonNegative,
@@ -142,4 +144,6 @@ export const RESULT_PARSERS: { readonly [K in RequestType]: Check<ResultOf[K]> }
   down: record({ stopped: arrayOf(str), cleaned: bool, forgotten: bool }),
   logs: record({ lines: count, loaded: optional(bool), cleared: optional(arrayOf(clearedLog)) }),
   prune: record({ entries: arrayOf(pruneEntry), freedBytes: nonNegative, dryRun: bool }),
+  ...usageResults(serviceInfo), // usage.ts: top, metrics
+  ...inspectResults(serviceInfo, logLine), // inspect.ts
 };
