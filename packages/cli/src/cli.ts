@@ -8,6 +8,7 @@ import { DaemonStartCommand } from './commands/daemon/start.js';
 import { DaemonStatusCommand } from './commands/daemon/status.js';
 import { DaemonStopCommand } from './commands/daemon/stop.js';
 import { DownCommand } from './commands/down.js';
+import { InspectCommand } from './commands/inspect.js';
 import { LogsCommand } from './commands/logs.js';
 import { PruneCommand } from './commands/prune.js';
 import { PsCommand } from './commands/ps.js';
@@ -16,6 +17,7 @@ import { RestartCommand } from './commands/restart.js';
 import { StartCommand } from './commands/start.js';
 import { StatusCommand } from './commands/status.js';
 import { StopCommand } from './commands/stop.js';
+import { TopCommand } from './commands/top.js';
 import { UpCommand } from './commands/up.js';
 import { CliError, EXIT_FAILURE } from './errors.js';
 import { describeParseError } from './parseErrors.js';
@@ -91,6 +93,8 @@ export const COMMANDS: readonly CommandClass[] = [
   DownCommand,
   RecreateCommand,
   PruneCommand,
+  TopCommand,
+  InspectCommand,
   ConfigPrintCommand,
   CompletionCommand,
   DaemonStartCommand,

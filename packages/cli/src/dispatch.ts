@@ -24,6 +24,8 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { path: ['up'], load: async () => (await import('./commands/up.js')).UpCommand },
   { path: ['down'], load: async () => (await import('./commands/down.js')).DownCommand },
   { path: ['prune'], load: async () => (await import('./commands/prune.js')).PruneCommand },
+  { path: ['top'], load: async () => (await import('./commands/top.js')).TopCommand },
+  { path: ['inspect'], load: async () => (await import('./commands/inspect.js')).InspectCommand },
   { path: ['config'], load: async () => (await import('./commands/config.js')).ConfigPrintCommand },
   {
     path: ['completion'],
