@@ -128,3 +128,13 @@ test('a restarted process has no rate until its second sample; a stopped service
   h.platform.clock.advance(MIN_SAMPLE_INTERVAL_MS);
   expect(of(sampler.sample(), 'idle')).toBeUndefined();
 });
+
+test('a one-shot request with nothing running answers at once, with no timer', async () => {
+  h = await startHarness(config().service('api', { command: ['api'] }));
+  const sampler = new MetricsSampler(h.platform, () => []);
+  const timersBefore = h.platform.clock.pending().length;
+  const sample = await sampler.sampleWithRates();
+  expect(sample.usage.size).toBe(0);
+  expect(h.platform.clock.pending()).toHaveLength(timersBefore);
+  expect(h.platform.usageReads).toBe(0);
+});

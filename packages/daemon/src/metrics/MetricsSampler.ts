@@ -74,7 +74,8 @@ export class MetricsSampler {
   async sampleWithRates(): Promise<Sample> {
     const now = this.platform.clock.now();
     if (this.last !== null && now - this.last.at <= BASELINE_MAX_AGE_MS) return this.sample();
-    this.sample();
+    const first = this.sample();
+    if (first.usage.size === 0) return first; // nothing runs: nothing to wait for
     await new Promise<void>((resolve) => this.platform.clock.setTimeout(resolve, MIN_SAMPLE_INTERVAL_MS));
     return this.sample();
   }

@@ -1,6 +1,8 @@
 // In-process: what `inspect` reads of a service's runtime state (service/serviceState.ts): the last
 // exit, why it last restarted or failed, since when it has its status, and that these survive a
 // daemon restart. Each is recorded by the transition it caused.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { exitsWith, failsToSpawn, runsUntilStopped } from './behaviours.js';
 import { config } from './configBuilder.js';
 import { type Harness, startHarness } from './harness.js';
@@ -116,4 +118,28 @@ test('the last exit, the cause and the status time survive a daemon restart', as
   expect(after.lastExit).toEqual(before.lastExit);
   expect(after.lastCause).toEqual(before.lastCause);
   expect(after.statusSince).toBe(before.statusSince);
+});
+
+test('a restart by restart.watch names the changed file', async () => {
+  h = await startHarness(
+    config().service('api', { command: ['api'], restart: { policy: 'always', watch: ['*.txt'] } }),
+  );
+  h.platform.onSpawn('api', runsUntilStopped);
+  await h.actor.start(['api']);
+  await h.waitForStatus('api', 'running');
+  await h.waitFor(
+    () => h.logLines.some((l) => l.includes('watching files of api')),
+    'the watcher to be armed',
+  );
+  writeFileSync(join(h.projectDir, 'a.txt'), 'v1');
+  await h.platform.waitForSpawn('api', { after: 1 });
+  await h.waitFor(
+    () => state('api').status === 'running' && state('api').lastCause?.kind === 'watch',
+    'the watch restart',
+  );
+  expect(state('api').lastCause).toMatchObject({
+    what: 'restart',
+    kind: 'watch',
+    detail: expect.stringContaining('a.txt changed'),
+  });
 });
