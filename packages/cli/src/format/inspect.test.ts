@@ -26,7 +26,7 @@ const result: InspectResult = {
     name: 'web',
     command: ['node', 'server.js'],
     environment: { A: '1', B: '2' },
-    ports: [{ published: 8080, target: 80 }],
+    port: 'auto',
     hostname: 'web.local',
   },
   statusSince: at,
@@ -56,7 +56,8 @@ test('the text: status and since, exit, cause, backoff, settings (ports and host
   expect(text).toMatch(/\n {2}restarts +4; next restart in 5s \(a 8s wait; 4 in a row\)\n/);
   expect(text).toMatch(/\n {2}command +node server\.js\n/);
   expect(text).toMatch(/\n {2}environment +2 variables \(see --json\)\n/);
-  expect(text).toMatch(/\n {2}ports +\[\{"published":8080,"target":80\}\]\n/);
+  expect(text).toMatch(/\n {2}port +auto\n/);
+  expect(text).toMatch(/\n {2}network +port auto, hostname web\.local\n/);
   expect(text).toMatch(/\n {2}hostname +web\.local\n/);
   expect(text).toMatch(/Health checks \(last 1\)\n {2}\S.* +failed +connection refused\n/);
   expect(text).toMatch(/Dependencies\n {2}db +service_healthy +pending +waiting for db to be healthy\n/);

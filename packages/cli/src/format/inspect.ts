@@ -28,6 +28,17 @@ export function describeCause(cause: CauseRecord): string {
   return `${cause.what} (${cause.kind}): ${cause.detail}`;
 }
 
+/**
+ * `port 8080, hostname app.local` from a daemon whose snapshot has the network keys (`port`: a number
+ * or `auto`, `hostname`); null when the service has neither.
+ */
+export function networkLine(settings: InspectResult['settings']): string | null {
+  const parts: string[] = [];
+  if (settings.port !== undefined) parts.push(`port ${settingValue(settings.port)}`);
+  if (settings.hostname !== undefined) parts.push(`hostname ${settingValue(settings.hostname)}`);
+  return parts.length > 0 ? parts.join(', ') : null;
+}
+
 /** A settings value on one line: strings as they are, argv joined, the rest as compact JSON. */
 function settingValue(value: unknown): string {
   if (typeof value === 'string') return value;
@@ -93,6 +104,8 @@ export function renderInspect(r: InspectResult, nowMs: number, color: boolean): 
     ['health', i.health === null ? '-' : `${i.health} (${i.healthFailures} failing in a row)`],
   ];
   if (i.reason !== null) summary.splice(1, 0, ['reason', i.reason]);
+  const network = networkLine(r.settings);
+  if (network !== null) summary.push(['network', network]);
   const parts = [`${heading(i.name)} (${i.config})`, indent(aligned(summary))];
   parts.push(heading('Settings'), indent(aligned(settingsLines(r.settings))));
   if (r.health.length > 0) {
