@@ -147,3 +147,21 @@ test(
   },
   T,
 );
+
+test(
+  'top --all lists every loaded config; a config the daemon has not loaded stays unloaded',
+  async () => {
+    const all = await d.cli(['top', '--all', '--json']);
+    expect(all.code).toBe(0);
+    expect((JSON.parse(all.stdout) as TopRow[]).map((r) => `${r.config}:${r.name}`)).toEqual([
+      `${config}:busy`,
+      `${config}:idle`,
+    ]);
+    const other = d.writeConfig('services:\n  x:\n    command: ["sleep", "600"]\n', 'other/kepler.yaml');
+    const r = await d.cli(['top', '--json', '-f', other]);
+    expect(r).toMatchObject({ code: 0, stdout: '[]\n' });
+    expect(r.stderr).toContain('is not loaded');
+    expect((await d.cli(['ps', '--all', '--json'])).stdout).not.toContain(other);
+  },
+  T,
+);

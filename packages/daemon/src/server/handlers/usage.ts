@@ -44,13 +44,14 @@ export function usageHandlers(
     (err) => daemon.log?.(`sampling usage: ${(err as Error)?.message ?? String(err)}`),
   );
   const top: Handler<'top'> = async (req, ctx) => {
-    let actors = registry.list();
+    // Every loaded config (asked again at each sample: one loaded meanwhile shows up), or one.
+    let actors = () => registry.list();
     if (!req.all && req.config) {
       const actor = await registry.getLoaded(req.config);
       if (!actor) return { sampledAt: platform.clock.now(), services: [], usage: [], loaded: false };
-      actors = [actor];
+      actors = () => [actor];
     }
-    const view = (sample: Sample) => topSnapshot(rowsOf(actors), sample);
+    const view = (sample: Sample) => topSnapshot(rowsOf(actors()), sample);
     if (!req.follow) return view(await sampler.sampleWithRates());
     let last: ResultOf['top'] | null = null;
     const unwatch = sampler.watch((sample) => {
