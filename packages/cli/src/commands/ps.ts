@@ -10,6 +10,9 @@ import { ConfigCommand } from './BaseCommand.js';
 
 /** `kepler ps [SERVICE...] [--all] [--json]`. */
 export class PsCommand extends ConfigCommand {
+  /** Needs a daemon: starts one when none runs (see BaseCommand.connect). */
+  protected override readonly startsDaemon = true;
+
   static override paths = [['ps']];
 
   static override usage = Command.Usage({

@@ -82,6 +82,7 @@ const daemonStatus = record<DaemonStatus>({
   uptimeMs: nonNegative,
   stateDir: str,
   configs: arrayOf(configSummary),
+  containment: optional(oneOf(['cgroups', 'process-groups'])),
 });
 
 const START_RESULT_FIELDS: FieldChecks<StartResult> = {
@@ -144,6 +145,8 @@ export const RESULT_PARSERS: { readonly [K in RequestType]: Check<ResultOf[K]> }
   down: record({ stopped: arrayOf(str), cleaned: bool, forgotten: bool }),
   logs: record({ lines: count, loaded: optional(bool), cleared: optional(arrayOf(clearedLog)) }),
   prune: record({ entries: arrayOf(pruneEntry), freedBytes: nonNegative, dryRun: bool }),
+  adhocAdd: record({ config: str, service: str }),
+  adhocRemove: record({ config: str, stopped: arrayOf(str), removed: arrayOf(str) }),
   ...usageResults(serviceInfo), // usage.ts: top, metrics
   ...inspectResults(serviceInfo, logLine), // inspect.ts
 };

@@ -26,7 +26,9 @@ export class DaemonRestartCommand extends BaseCommand {
   detach = Option.Boolean('-d,--detach', false, { description: 'Run the new daemon in the background' });
 
   override async execute(): Promise<number> {
-    requireRoot(this.detach ? 'sudo kepler daemon restart -d' : 'sudo kepler daemon restart');
+    if (this.location.kind !== 'user') {
+      requireRoot(this.detach ? 'sudo kepler daemon restart -d' : 'sudo kepler daemon restart');
+    }
     try {
       await stopRunningDaemon(this);
     } catch (error) {
