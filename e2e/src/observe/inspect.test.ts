@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { TestDaemon, waitFor } from '../testkit.js';
 
 /** Generous: two cores shared with other suites. */
@@ -192,6 +194,22 @@ test(
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/no such service/);
     expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+  },
+  T,
+);
+
+test(
+  'inspect NAME reaches a kepler run service from a directory without a config file',
+  async () => {
+    const bare = join(d.workDir, 'bare');
+    mkdirSync(bare, { recursive: true });
+    const run = await d.cli(['run', '-d', '--name', 'napper', '--', 'sleep', '300'], { cwd: bare });
+    expect(run.code).toBe(0);
+    const r = await d.cli(['inspect', 'napper', '--json'], { cwd: bare });
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout) as Json;
+    expect(j.service).toMatchObject({ name: 'napper', status: 'running' });
+    expect(j.settings).toMatchObject({ command: ['sleep', '300'] });
   },
   T,
 );

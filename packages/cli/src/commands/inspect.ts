@@ -19,7 +19,8 @@ export class InspectCommand extends ConfigCommand {
       output, each dependency edge with its verdict now, and its last log lines (20, or \`--lines\`).
 
       The last exit and cause survive a daemon restart (state.json); health results are kept in
-      memory. A config the daemon has not loaded is an error (nothing of it ran).
+      memory. A config the daemon has not loaded is an error (nothing of it ran). Without \`-f\`, in a
+      directory with no config file, SERVICE is one of your \`kepler run\` services.
 
       \`--json\` prints one object: \`service\` (the \`ps --json\` object), \`settings\`, \`status_since\`,
       \`last_exit\`, \`last_cause\`, \`backoff\`, \`health\`, \`dependencies\` and \`logs\` (as
@@ -32,6 +33,11 @@ export class InspectCommand extends ConfigCommand {
   });
 
   service = Option.String({ name: 'service' });
+
+  /** `kepler run`'s services are reached by name too (see ConfigCommand.configRef). */
+  protected override adhocNames(): readonly string[] {
+    return [this.service];
+  }
   json = Option.Boolean('--json', false, { description: 'Print JSON' });
   lines = Option.String('-n,--lines', { description: 'How many of the last log lines to show (default 20)' });
 
