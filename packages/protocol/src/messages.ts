@@ -91,6 +91,17 @@ export interface ServiceInfo {
    * `[kepler] N lines not stored: <reason>`. Absent when every line was stored (and from older daemons).
    */
   readonly logsNotStored?: number;
+  /**
+   * Soft dependencies (`required: false`) of a launched service whose condition does not hold now:
+   * the service started (or runs) without them. Absent when there are none (and from older daemons).
+   */
+  readonly unmetDependencies?: readonly UnmetDependency[];
+}
+
+/** A soft `depends_on` edge whose condition does not hold: the dependency and why (`db exited with code 1 ...`). */
+export interface UnmetDependency {
+  readonly service: string;
+  readonly reason: string;
 }
 
 /** One captured log line. `line` is raw bytes: invalid UTF-8 and `\r` are preserved. */

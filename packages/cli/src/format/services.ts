@@ -85,7 +85,18 @@ export function renderPsTable(services: readonly ServiceInfo[], options: PsTable
   const notes = services
     .filter((s) => (s.logsNotStored ?? 0) > 0)
     .map((s) => `${s.name}: ${s.logsNotStored} log lines not stored (see the daemon's log)\n`);
-  return table + notes.join('');
+  return table + notes.join('') + unmetDependencyNotes(services);
+}
+
+/** One line per unmet soft dependency of a launched service: `web: without soft dependency db: <why>`. */
+function unmetDependencyNotes(services: readonly ServiceInfo[]): string {
+  return services
+    .flatMap((s) =>
+      (s.unmetDependencies ?? []).map(
+        (u) => `${s.name}: without soft dependency ${u.service}: ${u.reason}\n`,
+      ),
+    )
+    .join('');
 }
 
 /** The `ps --json` object of a service: every ServiceInfo field, in snake_case. */
@@ -104,7 +115,8 @@ export interface ServiceJson {
   readonly last_health_output: string | null;
   readonly reason: string | null;
   /** Lines of its output the log files could not take since the daemon started (0: none). */
-  readonly logs_not_stored: number;
+  readonly logs_not_stored: number /** Soft dependencies whose condition does not hold while it runs (empty: none). */;
+  readonly unmet_dependencies: readonly { readonly service: string; readonly reason: string }[];
 }
 
 /** Maps a wire ServiceInfo to its `--json` object. */
@@ -124,5 +136,6 @@ export function serviceToJson(s: ServiceInfo): ServiceJson {
     last_health_output: s.lastHealthOutput,
     reason: s.reason,
     logs_not_stored: s.logsNotStored ?? 0,
+    unmet_dependencies: (s.unmetDependencies ?? []).map((u) => ({ service: u.service, reason: u.reason })),
   };
 }

@@ -252,7 +252,7 @@ export class ConfigActor extends ConfigHost {
 
   ps(): ServiceInfo[] {
     return [...this.services.values()].map((rt) =>
-      toServiceInfo(this.path, rt.name, rt.state, this.logs.notStored(rt.name)),
+      toServiceInfo(this.path, rt.name, rt.state, this.logs.notStored(rt.name), this.gate.unmetSoftEdges(rt)),
     );
   }
 

@@ -1,69 +1,104 @@
-import { isActive } from '@kepler/protocol';
+import type { BakedService } from '@kepler/config';
+import { formatMs } from '../formatMs.js';
 import { runCommandProbe } from '../health/commandProbe.js';
 import { HealthMonitor } from '../health/HealthMonitor.js';
-import { serviceMarker } from '../hooks/HookRunner.js';
-import { ServiceTransitions } from './ServiceTransitions.js';
-import { HEALTH_HISTORY } from './serviceState.js';
+import type { ProbeResult } from '../health/probeResult.js';
+import type { Platform } from '../platform/index.js';
+import type { ServiceHost } from './ServiceHost.js';
+
+/** What a service's health watch asks of its runtime. */
+export interface HealthVerdicts {
+  /** Whether a verdict still applies (the service runs and is not stopping). */
+  counts(): boolean;
+  onResult(r: ProbeResult & { failures: number }): void;
+  onHealthy(): void;
+  onUnhealthy(): void;
+  /** `on_unhealthy: restart`: restart the service through the restart path. */
+  restart(): Promise<void>;
+  /** Stop the current process and fail the service with `reason` (start_timeout). */
+  fail(reason: string): Promise<void>;
+}
 
 /**
- * A service's health checks, between its transitions and its operations (ServiceRuntime): the
- * monitor of the current run, its results (the last HEALTH_HISTORY kept for `inspect`), and the
- * healthy/unhealthy transitions with their hooks.
+ * The health side of one service run: its HealthMonitor, the post_healthcheck_* hooks, what turning
+ * unhealthy does (`on_unhealthy`) and the `start_timeout` timer (on the platform's clock). A verdict
+ * reaches the runtime only from the current run's monitor, and only while `counts()` holds; `stop()`
+ * ends both.
  */
-export abstract class ServiceHealth extends ServiceTransitions {
-  private health: HealthMonitor | null = null;
+export class ServiceHealth {
+  private monitor: HealthMonitor | null = null;
+  private startTimer: NodeJS.Timeout | null = null;
 
-  /** `KEPLER_SERVICE_ID=<service id>`: the env entry that marks every process the service starts. */
-  get marker(): string {
-    return serviceMarker(this.host.serviceIdOf(this.name));
-  }
+  constructor(
+    private readonly host: ServiceHost,
+    private readonly spec: () => BakedService,
+    private readonly marker: () => string,
+    private readonly verdicts: HealthVerdicts,
+  ) {}
 
-  /** Starts checking the current run (a monitor of an earlier run is stopped first). */
-  protected startHealth(): void {
-    const check = this.spec.healthcheck;
+  /**
+   * Starts watching the run that began at `startedAtMs` (earlier for an adopted process: the
+   * start_timeout counts from the process's start). `wasHealthy`: no start_timeout any more.
+   */
+  start(startedAtMs: number, wasHealthy: boolean): void {
+    const spec = this.spec();
+    const check = spec.healthcheck;
     if (!check) return;
-    this.stopHealth();
+    this.stop();
     const monitor = new HealthMonitor(
       check,
       (test, timeoutMs, signal) =>
-        runCommandProbe(this.host.platform, this.spec, test, timeoutMs, this.marker, signal),
+        runCommandProbe(this.platform, spec, test, timeoutMs, this.marker(), signal),
       {
         onError: (err) =>
-          this.host.logError(`health check of ${this.name}: ${(err as Error)?.message ?? String(err)}`),
-        onResult: (r) => {
-          const result = { at: new Date().toISOString(), ok: r.ok, output: r.output };
-          const healthResults = [...this.state.healthResults.slice(1 - HEALTH_HISTORY), result];
-          this.amend({ healthFailures: r.failures, lastHealthOutput: r.output, healthResults });
-        },
+          this.host.logError(`health check of ${spec.name}: ${(err as Error)?.message ?? String(err)}`),
+        onResult: (r) => this.verdicts.onResult(r),
         onHealthy: () => {
-          if (!this.healthCounts(monitor)) return;
-          this.transition('healthy', { health: 'healthy', wasHealthy: true });
-          const hook = this.spec.hooks.post_healthcheck_success;
-          if (hook) void this.host.runServiceHook(this.name, 'post_healthcheck_success', hook);
+          if (!this.applies(monitor)) return;
+          this.clearStartTimer();
+          this.verdicts.onHealthy();
+          const hook = spec.hooks.post_healthcheck_success;
+          if (hook) void this.host.runServiceHook(spec.name, 'post_healthcheck_success', hook);
         },
         onUnhealthy: () => {
-          if (!this.healthCounts(monitor)) return;
-          const output = this.state.lastHealthOutput?.trim().split('\n').at(-1) ?? '';
-          const failures = `${this.state.healthFailures} health check${this.state.healthFailures === 1 ? '' : 's'} failed`;
-          this.noteCause('failure', 'health', output === '' ? failures : `${failures}: ${output}`);
-          this.transition('unhealthy', { health: 'unhealthy' });
-          const hook = this.spec.hooks.post_healthcheck_fail;
-          if (hook) void this.host.runServiceHook(this.name, 'post_healthcheck_fail', hook);
+          if (!this.applies(monitor)) return;
+          this.verdicts.onUnhealthy();
+          const hook = spec.hooks.post_healthcheck_fail;
+          if (hook) void this.host.runServiceHook(spec.name, 'post_healthcheck_fail', hook);
+          if (check.onUnhealthy === 'restart') void this.verdicts.restart();
         },
       },
     );
-    this.health = monitor;
+    this.monitor = monitor;
+    // Absent from snapshots baked before start_timeout existed.
+    const limitMs = check.startTimeoutMs ?? null;
+    if (limitMs !== null && !wasHealthy) {
+      const leftMs = Math.max(0, startedAtMs + limitMs - this.platform.clock.now());
+      this.startTimer = this.platform.clock.setTimeout(() => {
+        this.startTimer = null;
+        if (this.applies(monitor))
+          void this.verdicts.fail(`not healthy within ${formatMs(limitMs)} (healthcheck.start_timeout)`);
+      }, leftMs);
+    }
     monitor.start();
   }
 
-  /** A verdict of `monitor` still applies: it is the current one and the service runs (not stopping). */
-  private healthCounts(monitor: HealthMonitor): boolean {
-    const s = this.state.status;
-    return this.health === monitor && isActive(s) && s !== 'stopping';
+  stop(): void {
+    this.monitor?.stop();
+    this.monitor = null;
+    this.clearStartTimer();
   }
 
-  protected stopHealth(): void {
-    this.health?.stop();
-    this.health = null;
+  private get platform(): Platform {
+    return this.host.platform;
+  }
+
+  private applies(monitor: HealthMonitor): boolean {
+    return this.monitor === monitor && this.verdicts.counts();
+  }
+
+  private clearStartTimer(): void {
+    this.platform.clock.clearTimeout(this.startTimer);
+    this.startTimer = null;
   }
 }

@@ -1,13 +1,17 @@
 import type { BakedService } from '@kepler/config';
-import type { BackoffState } from '@kepler/protocol';
+import { type BackoffState, isActive } from '@kepler/protocol';
+import { serviceMarker } from '../hooks/HookRunner.js';
 import type { Platform, ProcessExit } from '../platform/index.js';
 import { clearedBy, type RetentionEvent } from './logRetention.js';
 import { OpQueue } from './OpQueue.js';
+import { RestartTimer } from './RestartTimer.js';
 import type { RecoveryPlan } from './recoveryPlan.js';
-import { decideRestart, describeExit } from './restartPolicy.js';
-import { ServiceHealth } from './ServiceHealth.js';
+import { decideRestart, nextRestart } from './restartPolicy.js';
+import { type HealthVerdicts, ServiceHealth } from './ServiceHealth.js';
 import type { RestartOptions, ServiceHost, StopOptions } from './ServiceHost.js';
+import { ServiceTransitions } from './ServiceTransitions.js';
 import { type LiveProcess, SupervisedProcess } from './SupervisedProcess.js';
+import { exitPatch, unhealthyDetail } from './serviceState.js';
 import { unresolvableUser } from './serviceUsers.js';
 
 /**
@@ -16,14 +20,12 @@ import { unresolvableUser } from './serviceUsers.js';
  * interleave. The status changes only in transition(); others read `state` and `desired` and change
  * them through the intent methods (markWaiting, withdrawWish, failLaunch, ...).
  */
-export class ServiceRuntime extends ServiceHealth {
+export class ServiceRuntime extends ServiceTransitions {
   private readonly queue = new OpQueue();
   private readonly process: SupervisedProcess;
   private stopping = false;
   private launchQueued = false;
-  private restartTimer: NodeJS.Timeout | null = null;
-  /** The pending automatic restart's wait and due time (platform clock), while restartTimer runs. */
-  private restartDue: { delayMs: number; atMs: number } | null = null;
+  private readonly restartTimer = new RestartTimer(() => this.platform.clock);
   private consecutiveCrashes = 0;
   /** Aborts the on_init / pre_start hook of a launch in progress. */
   private launchAbort: AbortController | null = null;
@@ -39,6 +41,7 @@ export class ServiceRuntime extends ServiceHealth {
    * a foreground `start` waits for it so the hook's output is shown before the CLI exits.
    */
   postExitHook: Promise<void> = Promise.resolve();
+  private readonly health: ServiceHealth;
 
   constructor(spec: BakedService, host: ServiceHost) {
     super(spec, host);
@@ -49,10 +52,21 @@ export class ServiceRuntime extends ServiceHealth {
       spec.name,
       () => this.marker,
     );
+    this.health = new ServiceHealth(
+      host,
+      () => this.spec,
+      () => this.marker,
+      this.healthVerdicts(),
+    );
   }
 
   private get platform(): Platform {
     return this.host.platform;
+  }
+
+  /** `KEPLER_SERVICE_ID=<service id>`: the env entry that marks every process the service starts. */
+  get marker(): string {
+    return serviceMarker(this.host.serviceIdOf(this.name));
   }
 
   /**
@@ -71,7 +85,7 @@ export class ServiceRuntime extends ServiceHealth {
     const startedAtMs = this.state.startedAt ? Date.parse(this.state.startedAt) : this.platform.clock.now();
     const proc = this.process.adopt(pid, startTime, startedAtMs);
     this.watchExit(proc);
-    this.startHealth();
+    this.health.start(proc.startedAtMs, this.state.wasHealthy);
     // Still the same process: a stop the crash interrupted is finished now.
     if (plan.action === 'finishStop') void this.stop();
   }
@@ -115,7 +129,7 @@ export class ServiceRuntime extends ServiceHealth {
     const postRestart = this.postRestartPending;
     this.postRestartPending = false;
     const kind = postRestart ? 'restart' : requested;
-    this.clearRestartTimer();
+    this.restartTimer.clear();
     this.transition('starting', { reason: null, exitCode: null, signal: null });
     this.clearLogsAt({ kind: 'launch', launch: kind });
     const hooks = this.spec.hooks;
@@ -191,7 +205,7 @@ export class ServiceRuntime extends ServiceHealth {
       reason: null,
     });
     this.watchExit(proc);
-    this.startHealth();
+    this.health.start(proc.startedAtMs, this.state.wasHealthy);
   }
 
   private watchExit(proc: LiveProcess): void {
@@ -201,7 +215,7 @@ export class ServiceRuntime extends ServiceHealth {
   /** Handles the end of a process that nobody asked to stop: restart policy and backoff. */
   private async onExit(proc: LiveProcess, exit: ProcessExit): Promise<void> {
     if (!this.process.ended(proc)) return;
-    this.stopHealth();
+    this.health.stop();
     if (this.stopping) return; // the stop operation finishes the bookkeeping
     const stoppedAt = new Date().toISOString();
     // The last lines first: retention and anyone reacting to the exit must see the whole output.
@@ -220,30 +234,25 @@ export class ServiceRuntime extends ServiceHealth {
       consecutiveCrashes: this.consecutiveCrashes,
       ranMs: this.platform.clock.now() - proc.startedAtMs,
       backoff: this.spec.restart.backoff,
+      maxRetries: this.spec.restart.maxRetries,
     });
-    const lastExit = { code: exit.code, signal: exit.signal, at: stoppedAt };
-    const patch = { pid: null, exitCode: exit.code, signal: exit.signal, stoppedAt, lastExit };
-    const { failedRun, how } = describeExit({ ...exit, own: proc.own });
+    const patch = exitPatch(exit, stoppedAt);
+    this.noteExit({ ...exit, own: proc.own }, decision.restart ? 'restart' : decision.status);
     if (!decision.restart) {
       this.wish = 'stop';
-      if (decision.status === 'failed') this.noteCause('failure', 'crash', how);
       this.transition(decision.status, { ...patch, reason: decision.reason });
       return;
     }
     this.consecutiveCrashes = decision.consecutiveCrashes;
-    this.noteCause('restart', failedRun ? 'crash' : 'exit', how);
     this.transition('restarting', { ...patch, restarts: this.state.restarts + 1, reason: decision.reason });
     this.host.restartInitiated(this.name);
-    if (decision.delayMs === 0) {
-      await this.doLaunch('auto'); // still inside this queue slot: no timer hop on the hot path
-      return;
-    }
-    this.restartDue = { delayMs: decision.delayMs, atMs: this.platform.clock.now() + decision.delayMs };
-    this.restartTimer = this.platform.clock.setTimeout(() => {
-      this.restartTimer = null;
-      this.restartDue = null;
-      void this.queue.run(() => this.doLaunch('auto'));
-    }, decision.delayMs);
+    await this.relaunchAfter(decision.delayMs);
+  }
+
+  /** An automatic restart's launch after its backoff; at once inside this queue slot when 0 (no timer hop). */
+  private async relaunchAfter(delayMs: number): Promise<void> {
+    if (delayMs === 0) return this.doLaunch('auto');
+    this.restartTimer.arm(delayMs, () => void this.queue.run(() => this.doLaunch('auto')));
   }
 
   // ---- stop and restart -------------------------------------------------------------------------
@@ -263,7 +272,7 @@ export class ServiceRuntime extends ServiceHealth {
     const restarting = opts.restarting === true;
     // A restart's stop keeps the wish to run: dependents evaluating meanwhile must see "will restart".
     this.wish = requeue || restarting ? 'run' : 'stop';
-    this.clearRestartTimer();
+    this.restartTimer.clear();
     if (!this.process.current) {
       const s = this.state.status;
       if (requeue) {
@@ -278,21 +287,13 @@ export class ServiceRuntime extends ServiceHealth {
     }
     this.stopping = true;
     try {
-      this.stopHealth();
+      this.health.stop();
       this.transition('stopping', { reason: null });
       const hooks = this.spec.hooks;
       if (hooks.pre_stop) await this.host.runServiceHook(this.name, 'pre_stop', hooks.pre_stop);
       const signal = (opts.signal ?? this.spec.stopSignal) as NodeJS.Signals;
       const exit = await this.process.stop(signal, this.spec.stopGracePeriodMs);
-      const stoppedAt = new Date().toISOString();
-      this.transition('stopped', {
-        pid: null,
-        exitCode: exit.code,
-        signal: exit.signal,
-        stoppedAt,
-        lastExit: { code: exit.code, signal: exit.signal, at: stoppedAt },
-        reason: null,
-      });
+      this.transition('stopped', { ...exitPatch(exit, new Date().toISOString()), reason: null });
       if (opts.manual !== false && hooks.post_stop) {
         await this.host.runServiceHook(this.name, 'post_stop', hooks.post_stop);
       }
@@ -338,24 +339,55 @@ export class ServiceRuntime extends ServiceHealth {
 
   /** Daemon shutdown without stopping (used by tests simulating a crash): detach everything. */
   detach(): void {
-    this.clearRestartTimer();
-    this.stopHealth();
+    this.restartTimer.clear();
+    this.health.stop();
     this.process.detach();
   }
 
-  private clearRestartTimer(): void {
-    this.platform.clock.clearTimeout(this.restartTimer);
-    this.restartTimer = null;
-    this.restartDue = null;
+  // ---- health -----------------------------------------------------------------------------------
+
+  /** What the health watch reports (its hooks run there), applied while the service runs. */
+  private healthVerdicts(): HealthVerdicts {
+    return {
+      counts: () => isActive(this.state.status) && this.state.status !== 'stopping',
+      onResult: (r) => this.recordHealthResult(r),
+      onHealthy: () => this.transition('healthy', { health: 'healthy', wasHealthy: true }),
+      onUnhealthy: () => this.turnUnhealthy(),
+      restart: () => this.healthAction(null),
+      fail: (reason) => this.healthAction(reason),
+    };
+  }
+
+  /**
+   * A health verdict's action on the current run: `on_unhealthy: restart` (`failure` null) takes the
+   * restart path (pre_restart .. post_restart, `restart: true` dependents follow), counted and backed
+   * off with crash restarts; a `failure` (start_timeout) stops the run and fails the service.
+   */
+  private healthAction(failure: string | null): Promise<void> {
+    const proc = this.process.current;
+    return this.queue.run(async () => {
+      // Ended meanwhile, or a stop is on its way (it withdrew the wish before queueing).
+      if (!proc || this.process.current !== proc || this.wish !== 'run') return;
+      if (failure === null && this.state.status !== 'unhealthy') return; // healthy again, or stopping
+      const ranMs = this.platform.clock.now() - proc.startedAtMs;
+      const count = { ...this.spec.restart, consecutiveCrashes: this.consecutiveCrashes, ranMs };
+      const decision = failure === null ? nextRestart(count, 'unhealthy') : null;
+      if (!decision?.restart) {
+        await this.doStop({ manual: false });
+        if (this.state.status === 'stopped')
+          this.fail(failure ?? decision?.reason ?? 'unhealthy', {}, 'health');
+        return;
+      }
+      await this.doRestartStop({ cause: { kind: 'health', detail: unhealthyDetail(this.state) } });
+      this.consecutiveCrashes = decision.consecutiveCrashes;
+      if (this.wish !== 'run') return;
+      this.transition('restarting', { reason: decision.reason });
+      await this.relaunchAfter(decision.delayMs);
+    });
   }
 
   /** Automatic restarts in a row, and the pending one's wait (for `inspect`). */
   backoff(): BackoffState {
-    const due = this.restartDue;
-    return {
-      consecutiveCrashes: this.consecutiveCrashes,
-      delayMs: due?.delayMs ?? null,
-      restartAt: due ? new Date(due.atMs).toISOString() : null,
-    };
+    return this.restartTimer.backoff(this.consecutiveCrashes);
   }
 }

@@ -3,8 +3,9 @@ import type { CauseKind, CauseRecord, ServiceStatus } from '@kepler/protocol';
 import { isTerminal } from '@kepler/protocol';
 import { DaemonError } from '../errors.js';
 import { canTransition } from './lifecycle.js';
+import { describeExit, type ExitFacts } from './restartPolicy.js';
 import type { ServiceHost } from './ServiceHost.js';
-import { initialServiceState, type ServiceState } from './serviceState.js';
+import { initialServiceState, type ServiceState, unhealthyDetail, withHealthResult } from './serviceState.js';
 
 /**
  * A service's status and what the user wants of it, behind one door: the status changes only in
@@ -84,6 +85,25 @@ export abstract class ServiceTransitions {
    */
   protected noteCause(what: CauseRecord['what'], kind: CauseKind, detail: string): void {
     this.pendingCause = { what, kind, detail, at: new Date().toISOString() };
+  }
+
+  /** Notes why an exit nobody asked for restarts the service or fails it (a clean `exited` has no cause). */
+  protected noteExit(exit: ExitFacts, outcome: 'restart' | 'failed' | 'exited'): void {
+    const { failedRun, how } = describeExit(exit);
+    if (outcome === 'restart') this.noteCause('restart', failedRun ? 'crash' : 'exit', how);
+    else if (outcome === 'failed') this.noteCause('failure', 'crash', how);
+  }
+
+  /** A health check result: failures in a row, its output, and the history `inspect` shows; no event. */
+  protected recordHealthResult(r: { ok: boolean; output: string; failures: number }): void {
+    const healthResults = withHealthResult(this.current.healthResults, r);
+    this.amend({ healthFailures: r.failures, lastHealthOutput: r.output, healthResults });
+  }
+
+  /** Failed health checks made it unhealthy: the transition records why. */
+  protected turnUnhealthy(): void {
+    this.noteCause('failure', 'health', unhealthyDetail(this.current));
+    this.transition('unhealthy', { health: 'unhealthy' });
   }
 
   /** `failed` with its one-line reason; a failure ends the wish to run (nothing retries it). */

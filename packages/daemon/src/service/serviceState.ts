@@ -1,4 +1,11 @@
-import type { CauseRecord, ExitRecord, HealthResult, ServiceInfo, ServiceStatus } from '@kepler/protocol';
+import type {
+  CauseRecord,
+  ExitRecord,
+  HealthResult,
+  ServiceInfo,
+  ServiceStatus,
+  UnmetDependency,
+} from '@kepler/protocol';
 
 /**
  * Three shapes of a service's state, with explicit mappers: `ServiceState` lives in memory,
@@ -36,6 +43,30 @@ export interface ServiceState {
 
 /** How many health results a service keeps for `inspect`. */
 export const HEALTH_HISTORY = 5;
+
+/** What the end of a run changes: no pid, its exit code or signal, when, and the last exit record. */
+export function exitPatch(
+  exit: { code: number | null; signal: string | null },
+  stoppedAt: string,
+): Pick<ServiceState, 'pid' | 'exitCode' | 'signal' | 'stoppedAt' | 'lastExit'> {
+  const { code, signal } = exit;
+  return { pid: null, exitCode: code, signal, stoppedAt, lastExit: { code, signal, at: stoppedAt } };
+}
+
+/** `results` with `r` appended, the oldest dropped past HEALTH_HISTORY. */
+export function withHealthResult(
+  results: readonly HealthResult[],
+  r: { ok: boolean; output: string },
+): HealthResult[] {
+  return [...results.slice(1 - HEALTH_HISTORY), { at: new Date().toISOString(), ok: r.ok, output: r.output }];
+}
+
+/** `2 health checks failed: <the last line of the last output>`: why a service turned unhealthy. */
+export function unhealthyDetail(s: Pick<ServiceState, 'healthFailures' | 'lastHealthOutput'>): string {
+  const line = s.lastHealthOutput?.trim().split('\n').at(-1) ?? '';
+  const failed = `${s.healthFailures} health check${s.healthFailures === 1 ? '' : 's'} failed`;
+  return line === '' ? failed : `${failed}: ${line}`;
+}
 
 export interface PersistedServiceState {
   status: ServiceStatus;
@@ -135,8 +166,17 @@ export function fromPersisted(p: Partial<PersistedServiceState>): ServiceState {
   };
 }
 
-/** `logsNotStored`: lines of the service's output its log files could not take (left out when 0). */
-export function toServiceInfo(config: string, name: string, s: ServiceState, logsNotStored = 0): ServiceInfo {
+/**
+ * `logsNotStored`: lines of the service's output its log files could not take (left out when 0);
+ * `unmet`: its soft dependencies whose condition does not hold (left out when none).
+ */
+export function toServiceInfo(
+  config: string,
+  name: string,
+  s: ServiceState,
+  logsNotStored = 0,
+  unmet: readonly UnmetDependency[] = [],
+): ServiceInfo {
   return {
     config,
     name,
@@ -152,5 +192,6 @@ export function toServiceInfo(config: string, name: string, s: ServiceState, log
     lastHealthOutput: s.lastHealthOutput,
     reason: s.reason,
     ...(logsNotStored > 0 ? { logsNotStored } : {}),
+    ...(unmet.length > 0 ? { unmetDependencies: unmet } : {}),
   };
 }

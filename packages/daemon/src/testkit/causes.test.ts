@@ -3,7 +3,7 @@
 // daemon restart. Each is recorded by the transition it caused.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exitsWith, failsToSpawn, runsUntilStopped } from './behaviours.js';
+import { exitsWith, failsToSpawn, inTurn, prints, runsUntilStopped } from './behaviours.js';
 import { config } from './configBuilder.js';
 import { type Harness, startHarness } from './harness.js';
 
@@ -142,4 +142,31 @@ test('a restart by restart.watch names the changed file', async () => {
     kind: 'watch',
     detail: expect.stringContaining('a.txt changed'),
   });
+});
+
+test('on_unhealthy: restart is recorded as a health restart; start_timeout as a health failure', async () => {
+  h = await startHarness(
+    config()
+      .service('api', {
+        command: ['api'],
+        healthcheck: { test: ['check'], interval: '20ms', retries: 1, on_unhealthy: 'restart' },
+      })
+      .service('slow', {
+        command: ['slow'],
+        healthcheck: { test: ['slow-check'], interval: '20ms', retries: 1, start_timeout: '5s' },
+      }),
+  );
+  h.platform.onSpawn('check', inTurn(exitsWith(0), prints(['refused'], exitsWith(1)), exitsWith(0)));
+  h.platform.onSpawn('slow-check', exitsWith(1));
+  await h.actor.start([]);
+  await h.platform.waitForSpawn('api', { after: 1 });
+  await h.waitForStatus('api', 'healthy');
+  expect(state('api').lastCause).toMatchObject({ what: 'restart', kind: 'health' });
+  expect(state('api').healthResults.map((r) => r.ok)).toContain(false);
+
+  await h.waitForStatus('slow', 'unhealthy');
+  h.platform.clock.advance(5_000);
+  await h.waitForStatus('slow', 'failed');
+  expect(state('slow').lastCause).toMatchObject({ what: 'failure', kind: 'health' });
+  expect(state('slow').lastCause?.detail).toMatch(/start_timeout/);
 });

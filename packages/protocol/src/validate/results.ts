@@ -16,6 +16,7 @@ import type {
   ServiceChange,
   ServiceInfo,
   StartResult,
+  UnmetDependency,
   UpPlan,
   UpResult,
 } from '../messages.js';
@@ -63,6 +64,7 @@ export const serviceInfo = record<ServiceInfo>({
   lastHealthOutput: nullable(str),
   reason: nullable(str),
   logsNotStored: optional(count),
+  unmetDependencies: optional(arrayOf(record<UnmetDependency>({ service: str, reason: str }))),
 });
 
 const configWarning = record<ConfigWarning>({ config: str, message: str });

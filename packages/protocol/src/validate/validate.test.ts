@@ -246,6 +246,23 @@ describe('parseDaemonFrame', () => {
     expect(JSON.stringify(parseDaemonFrame(ps(undefined), () => 'ps'))).not.toContain('logsNotStored');
   });
 
+  it('checks the optional unmet soft dependencies of a service', () => {
+    const ps = (unmetDependencies: unknown) => ({
+      kind: 'response',
+      id: 1,
+      ok: true,
+      result: { services: [{ ...serviceInfo, unmetDependencies }] },
+    });
+    const unmet = [{ service: 'db', reason: 'db failed and will not restart (needed service_started)' }];
+    expect(parseDaemonFrame(ps(unmet), () => 'ps')).toMatchObject({
+      result: { services: [{ unmetDependencies: unmet }] },
+    });
+    expect(badFrame(() => parseDaemonFrame(ps([{ service: 'db' }]), () => 'ps'))).toMatch(
+      /^invalid daemon frame: result\.services\[0\]\.unmetDependencies\[0\]\.reason: /,
+    );
+    expect(JSON.stringify(parseDaemonFrame(ps(undefined), () => 'ps'))).not.toContain('unmetDependencies');
+  });
+
   it('checks the optional config warnings of a ps result', () => {
     const services = [serviceInfo];
     const ok = { services, warnings: [{ config: '/a/kepler.yaml', message: 'state.json was invalid' }] };
