@@ -7,6 +7,7 @@ import { DaemonRestartCommand } from './commands/daemon/restart.js';
 import { DaemonStartCommand } from './commands/daemon/start.js';
 import { DaemonStatusCommand } from './commands/daemon/status.js';
 import { DaemonStopCommand } from './commands/daemon/stop.js';
+import { DashboardCommand } from './commands/dashboard.js';
 import { DownCommand } from './commands/down.js';
 import { LogsCommand } from './commands/logs.js';
 import { PruneCommand } from './commands/prune.js';
@@ -93,6 +94,7 @@ export const COMMANDS: readonly CommandClass[] = [
   PruneCommand,
   ConfigPrintCommand,
   CompletionCommand,
+  DashboardCommand,
   DaemonStartCommand,
   DaemonStopCommand,
   DaemonRestartCommand,

@@ -22,6 +22,8 @@ export {
   FrameDecoder,
   MAX_FRAME_BYTES,
 } from './framing.js';
+export type { LogLineJson, ServiceJson } from './jsonShapes.js';
+export { logLineToJson, serviceToJson } from './jsonShapes.js';
 export type * from './messages.js';
 export { CONNECTION_ERROR_ID, ERROR_CODES, PROTOCOL_VERSION, SERVICE_STATUSES } from './messages.js';
 export { DEFAULT_STATE_DIR, pidPath, STATE_DIR_ENV, socketPath, stateDirFromEnv } from './paths.js';
