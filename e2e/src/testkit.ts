@@ -12,6 +12,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * No CLI a test runs may start a daemon by itself (every test process inherits this environment): the
+ * tests that check auto-start opt in with `KEPLER_NO_AUTOSTART: ''` and stop what they started.
+ */
+process.env.KEPLER_NO_AUTOSTART ??= '1';
+
 /** Repository root (e2e runs the BUILT binaries: `pnpm build` first). */
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = join(REPO, 'packages/cli/dist/main.js');

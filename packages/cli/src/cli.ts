@@ -14,6 +14,8 @@ import { PruneCommand } from './commands/prune.js';
 import { PsCommand } from './commands/ps.js';
 import { RecreateCommand } from './commands/recreate.js';
 import { RestartCommand } from './commands/restart.js';
+import { RmCommand } from './commands/rm.js';
+import { RunCommand } from './commands/run.js';
 import { StartCommand } from './commands/start.js';
 import { StatusCommand } from './commands/status.js';
 import { StopCommand } from './commands/stop.js';
@@ -92,6 +94,8 @@ export const COMMANDS: readonly CommandClass[] = [
   DownCommand,
   RecreateCommand,
   PruneCommand,
+  RunCommand,
+  RmCommand,
   ConfigPrintCommand,
   CompletionCommand,
   DashboardCommand,

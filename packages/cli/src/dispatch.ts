@@ -24,6 +24,8 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { path: ['up'], load: async () => (await import('./commands/up.js')).UpCommand },
   { path: ['down'], load: async () => (await import('./commands/down.js')).DownCommand },
   { path: ['prune'], load: async () => (await import('./commands/prune.js')).PruneCommand },
+  { path: ['run'], load: async () => (await import('./commands/run.js')).RunCommand },
+  { path: ['rm'], load: async () => (await import('./commands/rm.js')).RmCommand },
   { path: ['config'], load: async () => (await import('./commands/config.js')).ConfigPrintCommand },
   {
     path: ['completion'],

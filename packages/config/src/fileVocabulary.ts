@@ -132,6 +132,7 @@ function mapService(s: BakedService, captured: Env): Section {
     limits: Object.keys(limits).length > 0 ? limits : undefined,
     stop_signal: s.stopSignal,
     stop_grace_period: duration(s.stopGracePeriodMs),
+    priority: s.priority,
   });
 }
 
@@ -142,6 +143,7 @@ function mapDependency(dep: BakedDependency): Section {
     restart: dep.restart,
     exit_code: dep.exitCode === null ? undefined : dep.exitCode.map(exitCodeItem),
     wait: dep.wait,
+    required: dep.required,
   });
 }
 
@@ -160,6 +162,7 @@ function mapRestart(r: BakedRestart): Section {
       max: duration(r.backoff.maxMs),
       reset_after: duration(r.backoff.resetAfterMs),
     },
+    max_retries: r.maxRetries ?? undefined,
   });
 }
 
@@ -180,6 +183,8 @@ function mapHealthcheck(hc: BakedHealthcheck): Section {
     timeout: duration(hc.timeoutMs),
     retries: hc.retries,
     start_period: duration(hc.startPeriodMs),
+    on_unhealthy: hc.onUnhealthy,
+    ...(hc.startTimeoutMs === null ? {} : { start_timeout: duration(hc.startTimeoutMs) }),
   };
 }
 

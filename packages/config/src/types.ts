@@ -75,6 +75,11 @@ export interface BakedDependency {
   readonly exitCode: readonly ExitCodeRange[] | null;
   /** Whether `start --wait` / foreground blocks on this edge; defaults from the condition. */
   readonly wait: boolean;
+  /**
+   * false for a soft edge (`required: false`): when the dependency fails, is stopped or can never meet
+   * the condition (or the edge times out), the dependent starts anyway. Default true.
+   */
+  readonly required: boolean;
 }
 
 /** Exponential backoff between automatic restarts. */
@@ -90,6 +95,8 @@ export interface BakedRestart {
   /** Glob patterns relative to the service's working_dir (expanded at bake time). */
   readonly watch: readonly string[];
   readonly backoff: BakedBackoff;
+  /** Automatic restarts in a row (none lasting `resetAfterMs`) before giving up; null = unlimited. */
+  readonly maxRetries: number | null;
 }
 
 /** How a health check probes: an argv command, an HTTP GET (2xx/3xx passes) or a TCP connect. */
@@ -104,7 +111,14 @@ export interface BakedHealthcheck {
   readonly timeoutMs: number; // default 30000
   readonly retries: number; // default 3
   readonly startPeriodMs: number; // default 0
+  /** What turning unhealthy does: `keep` (default) keeps the process, `restart` restarts it. */
+  readonly onUnhealthy: OnUnhealthyAction;
+  /** A run not healthy within this time of its start fails; null = no limit. */
+  readonly startTimeoutMs: number | null;
 }
+
+/** `healthcheck.on_unhealthy`. */
+export type OnUnhealthyAction = 'keep' | 'restart';
 
 /** Log settings after merging the service's over `kepler.logs` over the defaults. */
 export interface BakedLogSettings {
@@ -169,6 +183,11 @@ export interface BakedService {
   readonly stopSignal: string;
   /** Time between the stop signal and SIGKILL (docker compose `stop_grace_period`); default 10 s. */
   readonly stopGracePeriodMs: number;
+  /**
+   * Start/stop order among services depends_on does not order: lower starts first and stops last
+   * (default 0). See the README's "Start and stop order".
+   */
+  readonly priority: number;
 }
 
 export interface BakedGlobal {
@@ -200,7 +219,7 @@ export interface BakedConfig {
   readonly capturedEnv: Readonly<Record<string, string>>;
   readonly kepler: BakedGlobal;
   readonly services: Readonly<Record<string, BakedService>>;
-  /** Service names in source order (stop-all goes in reverse). */
+  /** Service names in source order (stop-all goes in reverse, after `priority`: see the README). */
   readonly serviceOrder: readonly string[];
   /** Absolute paths of every env_file read (the daemon copies them to `env_files/`). */
   readonly envFiles: readonly string[];

@@ -85,6 +85,17 @@ function validateService(
         hc.$pos,
       );
     }
+    // on_unhealthy and start_timeout act on a verdict: without a probe there is none.
+    if (probes.length === 0 || isHealthcheckNone(hc)) {
+      for (const key of ['on_unhealthy', 'start_timeout'] as const) {
+        if (hc[key] === undefined) continue;
+        issues.add(
+          `${path}.healthcheck.${key}`,
+          `${key} needs a health check (test, http or tcp), and this one has none`,
+          hc.$at[key],
+        );
+      }
+    }
     if (hc.test !== undefined && (hc.test.length === 0 || hc.test[0] === '')) {
       issues.add(
         `${path}.healthcheck.test`,

@@ -22,6 +22,8 @@ export interface ServiceJson {
   readonly reason: string | null;
   /** Lines of its output the log files could not take since the daemon started (0: none). */
   readonly logs_not_stored: number;
+  /** Soft dependencies whose condition does not hold while it runs (empty: none). */
+  readonly unmet_dependencies: readonly { readonly service: string; readonly reason: string }[];
 }
 
 /** Maps a wire ServiceInfo to its `--json` object. */
@@ -41,6 +43,7 @@ export function serviceToJson(s: ServiceInfo): ServiceJson {
     last_health_output: s.lastHealthOutput,
     reason: s.reason,
     logs_not_stored: s.logsNotStored ?? 0,
+    unmet_dependencies: (s.unmetDependencies ?? []).map((u) => ({ service: u.service, reason: u.reason })),
   };
 }
 

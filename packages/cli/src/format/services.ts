@@ -85,7 +85,18 @@ export function renderPsTable(services: readonly ServiceInfo[], options: PsTable
   const notes = services
     .filter((s) => (s.logsNotStored ?? 0) > 0)
     .map((s) => `${s.name}: ${s.logsNotStored} log lines not stored (see the daemon's log)\n`);
-  return table + notes.join('');
+  return table + notes.join('') + unmetDependencyNotes(services);
+}
+
+/** One line per unmet soft dependency of a launched service: `web: without soft dependency db: <why>`. */
+function unmetDependencyNotes(services: readonly ServiceInfo[]): string {
+  return services
+    .flatMap((s) =>
+      (s.unmetDependencies ?? []).map(
+        (u) => `${s.name}: without soft dependency ${u.service}: ${u.reason}\n`,
+      ),
+    )
+    .join('');
 }
 
 /** `ps --json`'s object: defined in @kepler/protocol, which the daemon's HTTP API answers with too. */

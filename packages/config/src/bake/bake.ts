@@ -176,6 +176,7 @@ class Baker {
         restart: dep.spec?.restart ?? false,
         exitCode: dep.spec?.exit_code ?? null,
         wait: dep.spec?.wait ?? STARTUP_CONDITIONS.has(condition),
+        required: dep.spec?.required ?? true,
       };
     }
 
@@ -206,6 +207,7 @@ class Baker {
           maxMs: backoff?.max ?? DEFAULT_BACKOFF.maxMs,
           resetAfterMs: backoff?.reset_after ?? DEFAULT_BACKOFF.resetAfterMs,
         },
+        maxRetries: s.restart?.maxRetries ?? null,
       },
       healthcheck:
         s.healthcheck && !isHealthcheckNone(s.healthcheck) ? this.healthcheck(s.healthcheck) : null,
@@ -225,6 +227,7 @@ class Baker {
       },
       stopSignal: s.stop_signal ?? DEFAULT_STOP_SIGNAL,
       stopGracePeriodMs: s.stop_grace_period ?? DEFAULT_STOP_GRACE_MS,
+      priority: s.priority ?? 0,
     };
   }
 
@@ -268,6 +271,8 @@ class Baker {
       timeoutMs: hc.timeout ?? DEFAULT_HEALTH_TIMEOUT_MS,
       retries: hc.retries ?? DEFAULT_HEALTH_RETRIES,
       startPeriodMs: hc.start_period ?? DEFAULT_HEALTH_START_PERIOD_MS,
+      onUnhealthy: hc.on_unhealthy ?? 'keep',
+      startTimeoutMs: hc.start_timeout ?? null,
     };
   }
 }

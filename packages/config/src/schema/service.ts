@@ -3,7 +3,7 @@ import { dependsOn } from './dependsOn.js';
 import { environment } from './environment.js';
 import { healthcheck } from './healthcheck.js';
 import { serviceHooks } from './hooks.js';
-import { duration, named, type ObjectOut, object, signal } from './kit/index.js';
+import { duration, named, number, type ObjectOut, object, signal } from './kit/index.js';
 import { limits } from './limits.js';
 import { logs } from './logs.js';
 import { commandList, envFile, group, sysEnv, user, workingDir } from './processFields.js';
@@ -25,6 +25,12 @@ const serviceProps = {
   limits,
   stop_signal: signal({ description: 'Signal sent first on stop (default SIGTERM).' }),
   stop_grace_period: duration({ description: 'Time between the stop signal and SIGKILL (default 10s).' }),
+  // Start/stop order among services depends_on does not order (README: "Start and stop order").
+  priority: number({
+    integer: true,
+    description:
+      'Among services depends_on does not order, lower starts first and stops last; equal ones start together (default 0; negatives allowed).',
+  }),
 };
 /** A service; emitted once in the JSON Schema's `definitions`. */
 export const service = named(

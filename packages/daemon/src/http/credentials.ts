@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../config/state/atomicWrite.js';
 
 /** Mode of the token file: readable by the `kepler` group, exactly who may use the socket. */
 export const TOKEN_MODE_GROUP = 0o640;
-/** Mode of the token file without a `kepler` group (the socket is root-only then too). */
+/** Mode of the token file without a `kepler` group, or of a personal daemon (as its socket). */
 export const TOKEN_MODE_ROOT_ONLY = 0o600;
 /** How long a login code from `kepler dashboard` may wait for its browser. */
 export const LOGIN_CODE_TTL_MS = 2 * 60_000;
@@ -44,7 +44,7 @@ export class ApiCredentials {
 
   /**
    * Reads the token file, or writes a new token when it is missing or not a token; sets its owner and
-   * mode either way (root:kepler 0640, or root 0600 without the group).
+   * mode either way (root:kepler 0640; 0600 without the group or for a personal daemon).
    */
   static load(path: string, gid: number | null, now: () => number = Date.now): ApiCredentials {
     let token = '';
@@ -59,7 +59,8 @@ export class ApiCredentials {
       token = randomBytes(32).toString('hex');
       writeFileAtomic(path, `${token}\n`, mode);
     }
-    chownSync(path, 0, gid ?? 0);
+    // Root's daemon gives the file to root:kepler; a personal daemon's stays its user's.
+    if (process.getuid?.() === 0) chownSync(path, 0, gid ?? 0);
     chmodSync(path, mode);
     return new ApiCredentials(token, now);
   }

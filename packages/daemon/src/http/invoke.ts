@@ -100,6 +100,7 @@ const STATUS_OF: Record<ErrorCode, number> = {
   SHUTTING_DOWN: 503,
   INTERNAL: 500,
   OVERLOADED: 503,
+  SERVICE_EXISTS: 409,
 };
 
 /** The HTTP status and `{code, message}` body of anything thrown while answering (a bug is INTERNAL, logged). */

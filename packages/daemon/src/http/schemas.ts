@@ -37,6 +37,11 @@ const service: Schema = {
     last_health_output: nullableStr,
     reason: { ...nullableStr, description: 'Why it failed, waits or restarts' },
     logs_not_stored: { type: 'integer' },
+    unmet_dependencies: {
+      type: 'array',
+      items: { type: 'object', properties: { service: str, reason: str } },
+      description: 'Soft dependencies whose condition does not hold while it runs',
+    },
     stale: {
       type: 'boolean',
       description: "Its config's files changed since the snapshot was baked (service lists only)",

@@ -24,7 +24,7 @@ export interface RunningHttpApi {
 
 /**
  * Serves the HTTP API as `options` asks: loads (or writes) the token, listens, and writes http.json,
- * both as readable as the socket (root:kepler 0640, or 0600 without the group). A port that cannot be
+ * both as readable as the socket (root:kepler 0640; 0600 without the group or for a personal daemon). A port that cannot be
  * bound fails the daemon's start-up, like a socket that cannot.
  */
 export async function startHttpApi(args: {
@@ -59,7 +59,7 @@ export async function startHttpApi(args: {
     `${JSON.stringify({ url, pid: process.pid })}\n`,
     args.gid === null ? TOKEN_MODE_ROOT_ONLY : TOKEN_MODE_GROUP,
   );
-  chownSync(info, 0, args.gid ?? 0);
+  if (process.getuid?.() === 0) chownSync(info, 0, args.gid ?? 0);
   chmodSync(info, args.gid === null ? TOKEN_MODE_ROOT_ONLY : TOKEN_MODE_GROUP);
   return {
     api,

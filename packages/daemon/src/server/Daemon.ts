@@ -1,13 +1,19 @@
 import { chmodSync, chownSync, constants as fsConstants, openSync, writeSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { ByteBudget, ProtocolError, stateDirFromEnv } from '@kepler/protocol';
+import { ByteBudget, daemonLocation, ProtocolError } from '@kepler/protocol';
 import { ConfigRegistry } from '../config/ConfigRegistry.js';
 import { writeFileAtomic } from '../config/state/atomicWrite.js';
-import { DaemonDir, keplerGid, SOCKET_MODE_GROUP, SOCKET_MODE_ROOT_ONLY } from '../DaemonDir.js';
+import {
+  DaemonDir,
+  keplerGid,
+  SOCKET_MODE_GROUP,
+  SOCKET_MODE_PERSONAL,
+  SOCKET_MODE_ROOT_ONLY,
+} from '../DaemonDir.js';
 import { StartupError } from '../errors.js';
 import { stopRunningHooks } from '../hooks/HookRunner.js';
 import { type HttpOptions, type RunningHttpApi, startHttpApi } from '../http/index.js';
-import { notifySystemd } from '../platform/index.js';
+import { cgroupsAvailable, notifySystemd } from '../platform/index.js';
 import { DAEMON_VERSION } from '../version.js';
 import { Connection } from './Connection.js';
 import {
@@ -26,7 +32,7 @@ export const HELLO_TIMEOUT_MS = 10_000;
 
 export interface DaemonOptions {
   logFile: string | null;
-  /** Defaults to $KEPLER_DAEMON_PATH or /var/lib/kepler. */
+  /** Defaults to the rule's choice (`daemonLocation`): $KEPLER_DAEMON_PATH, /var/lib/kepler or the user's own. */
   stateDir?: string;
   /** Serve the HTTP API and dashboard there (`--http`); null or absent: no HTTP at all. */
   http?: HttpOptions | null;
@@ -48,15 +54,19 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       // Nowhere left to report to.
     }
   };
-  if (process.getuid?.() !== 0) {
+  // The same rule as the CLI's: a user who is not root and not in the kepler group (and has not set
+  // KEPLER_DAEMON_PATH) gets a daemon of their own; anyone else's daemon must be root.
+  const location = daemonLocation(process.env);
+  const personal = process.getuid?.() !== 0;
+  if (personal && location.kind !== 'user') {
     process.stderr.write('kepler daemon must run as root (try: sudo kepler daemon start -d)\n');
     return 1;
   }
-  process.umask(0o007);
-  const dirs = new DaemonDir(opts.stateDir ?? stateDirFromEnv(process.env));
+  process.umask(personal ? 0o077 : 0o007);
+  const dirs = new DaemonDir(opts.stateDir ?? location.stateDir);
   let server: Server;
   try {
-    server = await acquire(dirs, log);
+    server = await acquire(dirs, log, personal);
   } catch (e) {
     const msg = e instanceof StartupError ? e.message : `cannot start: ${(e as Error).message}`;
     // stderr only: the log file is not opened in a state directory that was refused.
@@ -92,6 +102,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     version: DAEMON_VERSION,
     startedAt,
     stateDir: dirs.root,
+    containment: () => (cgroupsAvailable() ? 'cgroups' : 'process-groups'),
     closing,
     log,
     shutdown: async () => {
@@ -113,7 +124,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     try {
       http = await startHttpApi({
         stateDir: dirs.root,
-        gid: keplerGid(),
+        // A personal daemon's files are its user's alone (0600), like its socket.
+        gid: personal ? null : keplerGid(),
         options: opts.http,
         access: { handlers, isShuttingDown: () => shuttingDown !== null, log },
         registry,
@@ -203,9 +215,25 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
  * Claims the state directory: refuses when another daemon runs there, replaces a stale socket and
  * pid file left by a crash, then listens with the socket's modes and writes the pid file.
  */
-async function acquire(dirs: DaemonDir, log: (l: string) => void): Promise<Server> {
-  const gid = keplerGid();
-  dirs.prepare(gid);
+async function acquire(dirs: DaemonDir, log: (l: string) => void, personal: boolean): Promise<Server> {
+  // A per-user daemon's directory and socket are its user's alone: no group, nothing to chown.
+  const gid = personal ? null : keplerGid();
+  dirs.prepare(gid, personal);
+  const release = dirs.lockStart();
+  try {
+    return await claim(dirs, log, gid, personal);
+  } finally {
+    release();
+  }
+}
+
+/** Checks that no daemon runs here, then listens and writes the pid file (under the start lock). */
+async function claim(
+  dirs: DaemonDir,
+  log: (l: string) => void,
+  gid: number | null,
+  personal: boolean,
+): Promise<Server> {
   const other = dirs.livePid();
   if (other !== null || (await answers(dirs.socket))) {
     throw new StartupError(
@@ -218,7 +246,9 @@ async function acquire(dirs: DaemonDir, log: (l: string) => void): Promise<Serve
     server.once('error', reject);
     server.listen(dirs.socket, () => resolve());
   });
-  if (gid === null) {
+  if (personal) {
+    chmodSync(dirs.socket, SOCKET_MODE_PERSONAL);
+  } else if (gid === null) {
     chmodSync(dirs.socket, SOCKET_MODE_ROOT_ONLY);
     log(
       'the `kepler` group does not exist: the socket is root-only. Create it with `sudo groupadd kepler` and add users with `sudo usermod -aG kepler USER`',
@@ -227,7 +257,7 @@ async function acquire(dirs: DaemonDir, log: (l: string) => void): Promise<Serve
     chownSync(dirs.socket, 0, gid);
     chmodSync(dirs.socket, SOCKET_MODE_GROUP);
   }
-  writeFileAtomic(dirs.pidFile, `${process.pid}\n`, 0o640);
+  writeFileAtomic(dirs.pidFile, `${process.pid}\n`, personal ? 0o600 : 0o640);
   if (gid !== null) chownSync(dirs.pidFile, 0, gid);
   return server;
 }

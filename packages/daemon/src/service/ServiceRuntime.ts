@@ -1,13 +1,12 @@
 import type { BakedService } from '@kepler/config';
 import { isActive } from '@kepler/protocol';
-import { runCommandProbe } from '../health/commandProbe.js';
-import { HealthMonitor } from '../health/HealthMonitor.js';
 import { serviceMarker } from '../hooks/HookRunner.js';
 import type { Platform, ProcessExit } from '../platform/index.js';
 import { clearedBy, type RetentionEvent } from './logRetention.js';
 import { OpQueue } from './OpQueue.js';
 import type { RecoveryPlan } from './recoveryPlan.js';
-import { decideRestart } from './restartPolicy.js';
+import { decideRestart, nextRestart } from './restartPolicy.js';
+import { type HealthVerdicts, ServiceHealth } from './ServiceHealth.js';
 import type { ServiceHost, StopOptions } from './ServiceHost.js';
 import { ServiceTransitions } from './ServiceTransitions.js';
 import { type LiveProcess, SupervisedProcess } from './SupervisedProcess.js';
@@ -40,7 +39,7 @@ export class ServiceRuntime extends ServiceTransitions {
    * a foreground `start` waits for it so the hook's output is shown before the CLI exits.
    */
   postExitHook: Promise<void> = Promise.resolve();
-  private health: HealthMonitor | null = null;
+  private readonly health: ServiceHealth;
 
   constructor(spec: BakedService, host: ServiceHost) {
     super(spec, host);
@@ -50,6 +49,12 @@ export class ServiceRuntime extends ServiceTransitions {
       host.outputDir,
       spec.name,
       () => this.marker,
+    );
+    this.health = new ServiceHealth(
+      host,
+      () => this.spec,
+      () => this.marker,
+      this.healthVerdicts(),
     );
   }
 
@@ -78,7 +83,7 @@ export class ServiceRuntime extends ServiceTransitions {
     const startedAtMs = this.state.startedAt ? Date.parse(this.state.startedAt) : this.platform.clock.now();
     const proc = this.process.adopt(pid, startTime, startedAtMs);
     this.watchExit(proc);
-    this.startHealth();
+    this.health.start(proc.startedAtMs, this.state.wasHealthy);
     // Still the same process: a stop the crash interrupted is finished now.
     if (plan.action === 'finishStop') void this.stop();
   }
@@ -198,7 +203,7 @@ export class ServiceRuntime extends ServiceTransitions {
       reason: null,
     });
     this.watchExit(proc);
-    this.startHealth();
+    this.health.start(proc.startedAtMs, this.state.wasHealthy);
   }
 
   private watchExit(proc: LiveProcess): void {
@@ -208,7 +213,7 @@ export class ServiceRuntime extends ServiceTransitions {
   /** Handles the end of a process that nobody asked to stop: restart policy and backoff. */
   private async onExit(proc: LiveProcess, exit: ProcessExit): Promise<void> {
     if (!this.process.ended(proc)) return;
-    this.stopHealth();
+    this.health.stop();
     if (this.stopping) return; // the stop operation finishes the bookkeeping
     const stoppedAt = new Date().toISOString();
     // The last lines first: retention and anyone reacting to the exit must see the whole output.
@@ -227,6 +232,7 @@ export class ServiceRuntime extends ServiceTransitions {
       consecutiveCrashes: this.consecutiveCrashes,
       ranMs: this.platform.clock.now() - proc.startedAtMs,
       backoff: this.spec.restart.backoff,
+      maxRetries: this.spec.restart.maxRetries,
     });
     const patch = { pid: null, exitCode: exit.code, signal: exit.signal, stoppedAt };
     if (!decision.restart) {
@@ -237,14 +243,16 @@ export class ServiceRuntime extends ServiceTransitions {
     this.consecutiveCrashes = decision.consecutiveCrashes;
     this.transition('restarting', { ...patch, restarts: this.state.restarts + 1, reason: decision.reason });
     this.host.restartInitiated(this.name);
-    if (decision.delayMs === 0) {
-      await this.doLaunch('auto'); // still inside this queue slot: no timer hop on the hot path
-      return;
-    }
+    await this.relaunchAfter(decision.delayMs);
+  }
+
+  /** An automatic restart's launch after its backoff; at once inside this queue slot when 0 (no timer hop). */
+  private async relaunchAfter(delayMs: number): Promise<void> {
+    if (delayMs === 0) return this.doLaunch('auto');
     this.restartTimer = this.platform.clock.setTimeout(() => {
       this.restartTimer = null;
       void this.queue.run(() => this.doLaunch('auto'));
-    }, decision.delayMs);
+    }, delayMs);
   }
 
   // ---- stop and restart -------------------------------------------------------------------------
@@ -278,7 +286,7 @@ export class ServiceRuntime extends ServiceTransitions {
     }
     this.stopping = true;
     try {
-      this.stopHealth();
+      this.health.stop();
       this.transition('stopping', { reason: null });
       const hooks = this.spec.hooks;
       if (hooks.pre_stop) await this.host.runServiceHook(this.name, 'pre_stop', hooks.pre_stop);
@@ -336,53 +344,49 @@ export class ServiceRuntime extends ServiceTransitions {
   /** Daemon shutdown without stopping (used by tests simulating a crash): detach everything. */
   detach(): void {
     this.clearRestartTimer();
-    this.stopHealth();
+    this.health.stop();
     this.process.detach();
   }
 
   // ---- health -----------------------------------------------------------------------------------
 
-  private startHealth(): void {
-    const check = this.spec.healthcheck;
-    if (!check) return;
-    this.stopHealth();
-    const monitor = new HealthMonitor(
-      check,
-      (test, timeoutMs, signal) =>
-        runCommandProbe(this.platform, this.spec, test, timeoutMs, this.marker, signal),
-      {
-        onError: (err) =>
-          this.host.logError(`health check of ${this.name}: ${(err as Error)?.message ?? String(err)}`),
-        onResult: (r) => {
-          this.amend({ healthFailures: r.failures, lastHealthOutput: r.output });
-        },
-        onHealthy: () => {
-          if (!this.healthCounts(monitor)) return;
-          this.transition('healthy', { health: 'healthy', wasHealthy: true });
-          const hook = this.spec.hooks.post_healthcheck_success;
-          if (hook) void this.host.runServiceHook(this.name, 'post_healthcheck_success', hook);
-        },
-        onUnhealthy: () => {
-          if (!this.healthCounts(monitor)) return;
-          this.transition('unhealthy', { health: 'unhealthy' });
-          const hook = this.spec.hooks.post_healthcheck_fail;
-          if (hook) void this.host.runServiceHook(this.name, 'post_healthcheck_fail', hook);
-        },
-      },
-    );
-    this.health = monitor;
-    monitor.start();
+  /** What the health watch reports (its hooks run there), applied while the service runs. */
+  private healthVerdicts(): HealthVerdicts {
+    return {
+      counts: () => isActive(this.state.status) && this.state.status !== 'stopping',
+      onResult: (r) => this.amend({ healthFailures: r.failures, lastHealthOutput: r.output }),
+      onHealthy: () => this.transition('healthy', { health: 'healthy', wasHealthy: true }),
+      onUnhealthy: () => this.transition('unhealthy', { health: 'unhealthy' }),
+      restart: () => this.healthAction(null),
+      fail: (reason) => this.healthAction(reason),
+    };
   }
 
-  /** A verdict of `monitor` still applies: it is the current one and the service runs (not stopping). */
-  private healthCounts(monitor: HealthMonitor): boolean {
-    const s = this.state.status;
-    return this.health === monitor && isActive(s) && s !== 'stopping';
-  }
-
-  private stopHealth(): void {
-    this.health?.stop();
-    this.health = null;
+  /**
+   * A health verdict's action on the current run: `on_unhealthy: restart` (`failure` null) takes the
+   * restart path (pre_restart .. post_restart, `restart: true` dependents follow), counted and backed
+   * off with crash restarts; a `failure` (start_timeout) stops the run and fails the service.
+   */
+  private healthAction(failure: string | null): Promise<void> {
+    const proc = this.process.current;
+    return this.queue.run(async () => {
+      // Ended meanwhile, or a stop is on its way (it withdrew the wish before queueing).
+      if (!proc || this.process.current !== proc || this.wish !== 'run') return;
+      if (failure === null && this.state.status !== 'unhealthy') return; // healthy again, or stopping
+      const ranMs = this.platform.clock.now() - proc.startedAtMs;
+      const count = { ...this.spec.restart, consecutiveCrashes: this.consecutiveCrashes, ranMs };
+      const decision = failure === null ? nextRestart(count, 'unhealthy') : null;
+      if (!decision?.restart) {
+        await this.doStop({ manual: false });
+        if (this.state.status === 'stopped') this.fail(failure ?? decision?.reason ?? 'unhealthy');
+        return;
+      }
+      await this.doRestartStop({});
+      this.consecutiveCrashes = decision.consecutiveCrashes;
+      if (this.wish !== 'run') return;
+      this.transition('restarting', { reason: decision.reason });
+      await this.relaunchAfter(decision.delayMs);
+    });
   }
 
   private clearRestartTimer(): void {

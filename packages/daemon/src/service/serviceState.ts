@@ -1,4 +1,4 @@
-import type { ServiceInfo, ServiceStatus } from '@kepler/protocol';
+import type { ServiceInfo, ServiceStatus, UnmetDependency } from '@kepler/protocol';
 
 /**
  * Three shapes of a service's state, with explicit mappers: `ServiceState` lives in memory,
@@ -111,8 +111,17 @@ export function fromPersisted(p: Partial<PersistedServiceState>): ServiceState {
   };
 }
 
-/** `logsNotStored`: lines of the service's output its log files could not take (left out when 0). */
-export function toServiceInfo(config: string, name: string, s: ServiceState, logsNotStored = 0): ServiceInfo {
+/**
+ * `logsNotStored`: lines of the service's output its log files could not take (left out when 0);
+ * `unmet`: its soft dependencies whose condition does not hold (left out when none).
+ */
+export function toServiceInfo(
+  config: string,
+  name: string,
+  s: ServiceState,
+  logsNotStored = 0,
+  unmet: readonly UnmetDependency[] = [],
+): ServiceInfo {
   return {
     config,
     name,
@@ -128,5 +137,6 @@ export function toServiceInfo(config: string, name: string, s: ServiceState, log
     lastHealthOutput: s.lastHealthOutput,
     reason: s.reason,
     ...(logsNotStored > 0 ? { logsNotStored } : {}),
+    ...(unmet.length > 0 ? { unmetDependencies: unmet } : {}),
   };
 }

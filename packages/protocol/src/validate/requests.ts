@@ -1,6 +1,7 @@
 /** The parsers of client requests, one per request type (`Requests` in messages.ts). */
 
 import type { ConfigRef, Request, Requests, RequestType, StartOptions } from '../messages.js';
+import { adhocAdd, adhocRemove } from './adhoc.js';
 import {
   arrayOf,
   bool,
@@ -74,6 +75,8 @@ const REQUEST_PARSERS: { readonly [K in RequestType]: Check<Requests[K]> } = {
     until: optional(count),
   }),
   prune: record({ type: literal('prune'), force: optional(bool), dryRun: optional(bool) }),
+  adhocAdd, // adhoc.ts
+  adhocRemove, // adhoc.ts
 };
 
 /** True when `s` names a request this protocol version knows (own keys only: not `toString`). */

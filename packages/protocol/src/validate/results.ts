@@ -16,6 +16,7 @@ import type {
   ServiceChange,
   ServiceInfo,
   StartResult,
+  UnmetDependency,
   UpPlan,
   UpResult,
 } from '../messages.js';
@@ -61,6 +62,7 @@ export const serviceInfo = record<ServiceInfo>({
   lastHealthOutput: nullable(str),
   reason: nullable(str),
   logsNotStored: optional(count),
+  unmetDependencies: optional(arrayOf(record<UnmetDependency>({ service: str, reason: str }))),
 });
 
 const configWarning = record<ConfigWarning>({ config: str, message: str });
@@ -80,6 +82,7 @@ const daemonStatus = record<DaemonStatus>({
   uptimeMs: nonNegative,
   stateDir: str,
   configs: arrayOf(configSummary),
+  containment: optional(oneOf(['cgroups', 'process-groups'])),
 });
 
 const START_RESULT_FIELDS: FieldChecks<StartResult> = {
@@ -142,4 +145,6 @@ export const RESULT_PARSERS: { readonly [K in RequestType]: Check<ResultOf[K]> }
   down: record({ stopped: arrayOf(str), cleaned: bool, forgotten: bool }),
   logs: record({ lines: count, loaded: optional(bool), cleared: optional(arrayOf(clearedLog)) }),
   prune: record({ entries: arrayOf(pruneEntry), freedBytes: nonNegative, dryRun: bool }),
+  adhocAdd: record({ config: str, service: str }),
+  adhocRemove: record({ config: str, stopped: arrayOf(str), removed: arrayOf(str) }),
 };

@@ -34,7 +34,9 @@ export class DaemonRestartCommand extends BaseCommand {
   });
 
   override async execute(): Promise<number> {
-    requireRoot(this.detach ? 'sudo kepler daemon restart -d' : 'sudo kepler daemon restart');
+    if (this.location.kind !== 'user') {
+      requireRoot(this.detach ? 'sudo kepler daemon restart -d' : 'sudo kepler daemon restart');
+    }
     const daemonArgs = httpDaemonArgs(this);
     try {
       await stopRunningDaemon(this);

@@ -21,11 +21,17 @@ export class DaemonStartCommand extends BaseCommand {
       Without \`-d\`, the daemon runs in the foreground and logs to stderr until it receives SIGINT or
       SIGTERM; this is what a systemd unit with \`Type=simple\` runs.
 
+      Which daemon is the rule \`kepler daemon status\` shows: \`$KEPLER_DAEMON_PATH\` if set; else root
+      and members of the \`kepler\` group use the system daemon (/var/lib/kepler, started as root);
+      everyone else their own (\`$XDG_STATE_HOME/kepler\`, else ~/.local/state/kepler), which runs as
+      them and needs no root. Commands that need a daemon start it themselves when allowed (see
+      KEPLER_NO_AUTOSTART in the README).
+
       With \`-d\`, the daemon is started in its own session with its output appended to
-      \`daemon.log\` in the state directory (\`$KEPLER_DAEMON_PATH\`, default /var/lib/kepler), and the
-      command returns once the daemon answers on its socket, printing its pid. If the daemon exits or
-      does not answer within 10 seconds, the command prints the reason and the log's last lines and exits
-      with 1. If a daemon already answers, it says so and exits with 0.
+      \`daemon.log\` in the state directory, and the command returns once the daemon answers on its
+      socket, printing its pid. If the daemon exits or does not answer within 10 seconds, the command
+      prints the reason and the log's last lines and exits with 1. If a daemon already answers, it says
+      so and exits with 0.
 
       The daemon binary is \`$KEPLER_DAEMON_BIN\` when set, else the workspace's packages/daemon build,
       else \`kepler-daemon\` on PATH.
@@ -39,6 +45,7 @@ export class DaemonStartCommand extends BaseCommand {
       ['Start the daemon in the background', 'sudo $0 daemon start -d'],
       ['Run the daemon in the foreground (systemd, debugging)', 'sudo $0 daemon start'],
       ['Use another state directory', 'sudo KEPLER_DAEMON_PATH=/tmp/kepler $0 daemon start -d'],
+      ['Start your own daemon (not root, not in the kepler group)', '$0 daemon start -d'],
       ['Also serve the HTTP API and dashboard on port 7070', 'sudo $0 daemon start -d --http 127.0.0.1:7070'],
     ],
   });
@@ -75,7 +82,10 @@ export async function startDaemon(
   detach: boolean,
   daemonArgs: readonly string[] = [],
 ): Promise<number> {
-  requireRoot(detach ? 'sudo kepler daemon start -d' : 'sudo kepler daemon start');
+  // Your own daemon runs as you; the system one (and a KEPLER_DAEMON_PATH one) as root.
+  if (command.location.kind !== 'user') {
+    requireRoot(detach ? 'sudo kepler daemon start -d' : 'sudo kepler daemon start');
+  }
   const stateDir = command.stateDir;
   const socket = socketPath(stateDir);
   const already = await probeDaemon(socket).catch((error: unknown) => {

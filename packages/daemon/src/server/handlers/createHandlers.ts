@@ -1,4 +1,6 @@
+import { AdhocConfigs } from '../../config/adhoc/AdhocConfigs.js';
 import type { ConfigRegistry } from '../../config/ConfigRegistry.js';
+import { adhocAddHandler, adhocRemoveHandler } from './adhoc.js';
 import { helloHandler, pruneHandler, shutdownHandler, statusHandler } from './daemon.js';
 import { downHandler } from './down.js';
 import type { DaemonInfo, HandlerTable } from './HandlerTable.js';
@@ -11,6 +13,7 @@ import { upHandler } from './up.js';
 
 /** The daemon's handler table: each request type and the file of its handler. */
 export function createHandlers(registry: ConfigRegistry, daemon: DaemonInfo): HandlerTable {
+  const adhoc = new AdhocConfigs(registry, daemon.stateDir);
   return {
     hello: helloHandler(daemon), // daemon.ts
     status: statusHandler(registry, daemon), // daemon.ts
@@ -24,5 +27,7 @@ export function createHandlers(registry: ConfigRegistry, daemon: DaemonInfo): Ha
     up: upHandler(registry), // up.ts (bake afresh, apply the plan, then start's modes)
     down: downHandler(registry), // down.ts
     logs: logsHandler(registry, daemon), // logs.ts (stored lines, and --follow)
+    adhocAdd: adhocAddHandler(adhoc), // adhoc.ts (kepler run: the caller's ad-hoc config)
+    adhocRemove: adhocRemoveHandler(adhoc), // adhoc.ts (kepler rm)
   };
 }
