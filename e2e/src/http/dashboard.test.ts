@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 // The page functions below run in the browser.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { REPO } from '../testkit.js';
@@ -99,6 +99,13 @@ test("a service's restart button gives it a new pid", async () => {
 test('the config-level start button starts what is not running', async () => {
   await page.click(`article.config > header button[data-action="start"]`);
   await page.waitForSelector(`${row('worker')}[data-status="running"]`);
+}, 30_000);
+
+test('an edited config file is shown as stale', async () => {
+  d.daemon.writeConfig(`${readFileSync(config, 'utf8')}# edited\n`);
+  // The page refreshes configs every few seconds (status changes come live; staleness is polled).
+  await page.waitForSelector('.note.stale', { timeout: 20_000 });
+  expect(await page.$eval('.note.stale', (n) => n.textContent)).toContain('kepler up');
 }, 30_000);
 
 test('the log pane follows a service, and search filters its lines', async () => {

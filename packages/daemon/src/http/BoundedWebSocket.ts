@@ -14,6 +14,11 @@ export const WS_BUFFER_ENV = 'KEPLER_WS_MAX_BUFFERED_BYTES';
 export const SLOW_CONSUMER_CLOSE_CODE = 1013;
 /** How long a dropped slow consumer has to read its buffered messages and the close before it is cut. */
 export const SLOW_CLOSE_GRACE_MS = 10_000;
+/**
+ * A client is pinged this often and cut when it has not answered the previous ping: a peer gone
+ * without a FIN (a laptop closed) must not hold its stream and subscription forever.
+ */
+export const WS_PING_INTERVAL_MS = 30_000;
 /** The close code when the daemon ends a stream itself (it is shutting down): "going away". */
 export const GOING_AWAY_CLOSE_CODE = 1001;
 
@@ -41,6 +46,20 @@ export class BoundedWebSocket {
     private readonly onDrop: (why: string) => void,
   ) {
     this.closed = new Promise((resolve) => ws.once('close', () => resolve()));
+    let answered = true;
+    ws.on('pong', () => {
+      answered = true;
+    });
+    const heartbeat = setInterval(() => {
+      if (!answered) {
+        ws.terminate();
+        return;
+      }
+      answered = false;
+      ws.ping();
+    }, WS_PING_INTERVAL_MS);
+    heartbeat.unref();
+    void this.closed.then(() => clearInterval(heartbeat));
     // Clients have nothing to say on these streams: a message from one is ignored, not buffered.
     ws.on('message', () => undefined);
     ws.on('error', () => undefined);
