@@ -89,9 +89,8 @@ describe('kepler-spawner', () => {
       }),
     );
     expect(await launcher.exited).toEqual({ code: 0, signal: null });
-    const [watched, late] = (
-      await waitFor(() => fileLines(out).length === 2 && fileLines(out), 'the pids')
-    ).map(Number);
+    await waitFor(() => fileLines(out).length === 2, 'the pids');
+    const [watched, late] = fileLines(out).map(Number);
     const watchedStart = readStartTime(watched!) ?? '';
     const lateStart = readStartTime(late!) ?? '';
     reaper.add(watched!);
