@@ -1,5 +1,8 @@
 /** `type`, `pid_file`, `start_timeout` and `stop_command`: baked forms, and bad input with its position. */
-import { bakeYaml, cleanupTmpDirs, errorsOf } from '../testkit/tmpConfig.js';
+import { writeFileSync } from 'node:fs';
+import { renderFileVocabulary } from '../fileVocabulary.js';
+import { loadConfig } from '../loadConfig.js';
+import { bakeYaml, cleanupTmpDirs, errorsOf, TEST_ENV } from '../testkit/tmpConfig.js';
 
 afterAll(cleanupTmpDirs);
 
@@ -74,6 +77,30 @@ describe('service types', () => {
     );
     expect(baked.services.a?.stopCommand).toEqual(['ctl', 'stop']);
     expect(baked.services.b?.stopCommand).toEqual(['sh', '-c', 'ctl stop && echo "$HOME"']);
+  });
+
+  it('kepler config prints the keys in the file vocabulary, and that bakes back to the same snapshot', async () => {
+    const baked = await bakeYaml(
+      y(
+        'services:',
+        '  migrate: { command: [a], type: oneshot }',
+        '  db:',
+        '    command: [a]',
+        '    type: forking',
+        '    pid_file: db.pid',
+        '    start_timeout: 5s',
+        '    stop_command: ctl stop',
+        '    depends_on: [migrate]',
+      ),
+    );
+    const text = renderFileVocabulary(baked, 'yaml');
+    expect(text).toContain('type: forking');
+    expect(text).toContain('start_timeout: 5s');
+    expect(text).toContain('stop_command: [sh, -c, ctl stop]');
+    writeFileSync(baked.sourcePath, text);
+    const again = await loadConfig({ path: baked.sourcePath, env: TEST_ENV, now: new Date(baked.bakedAt) });
+    expect(again.services).toEqual(baked.services);
+    expect(again.hash).toBe(baked.hash);
   });
 
   it('refuses pid_file on a simple service, forking without pid_file, and an unknown type', async () => {

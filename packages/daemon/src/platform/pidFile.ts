@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { readStat } from './procfs.js';
 
 /** Bytes of a pid file read: a pid and a newline, with room to spare. */
@@ -25,13 +25,15 @@ function startedNoEarlier(startTime: string, than: string): boolean {
 }
 
 /**
- * Reads a pid file without letting it hang the daemon (opened O_NONBLOCK, regular files only, a few
- * bytes read) and judges the pid it names.
+ * Reads a pid file without letting it hang the daemon (regular files only, checked before and after
+ * the O_NONBLOCK open; a few bytes read) and judges the pid it names.
  */
 export function readPidFile(path: string, launcher: { startTime: string }): PidFileState {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+    // Checked before opening too: opening some devices already does something (a tape rewinds).
+    if (!statSync(path).isFile()) return { state: 'invalid', detail: 'not a regular file' };
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return code === 'ENOENT' ? { state: 'missing' } : { state: 'invalid', detail: code ?? String(err) };

@@ -108,6 +108,33 @@ describe('type: forking', () => {
     expect(launcher.alive).toBe(false);
   });
 
+  test('a stop while it waits for the pid file ends the start: stopped, the start command stopped', async () => {
+    h = await startHarness(forking());
+    h.platform.onSpawn('dbctl', () => undefined);
+    await h.actor.start(['db']);
+    const launcher = await h.platform.waitForSpawn('dbctl');
+    await h.waitFor(() => h.platform.clock.pending().includes(50), 'the pid file poll');
+    const stopped = h.actor.stop(['db']);
+    h.platform.clock.advance(50); // the next look sees the stop
+    await stopped;
+    expect(h.info('db')).toMatchObject({ status: 'stopped', pid: null });
+    expect(launcher.signals).toEqual(['SIGTERM']);
+  });
+
+  test('a pid file left by an earlier run is not taken for this start', async () => {
+    h = await startHarness(forking({ start_timeout: '1s' }));
+    const old = h.platform.launchOutside(['old-db']); // alive, but started before this start
+    h.platform.writeFile(pidFile(), `${old.pid}\n`);
+    h.platform.onSpawn('dbctl', exitsWith(0));
+    await h.actor.start(['db']);
+    await h.waitFor(() => h.platform.clock.pending().includes(50), 'the pid file poll');
+    h.platform.clock.advance(1_000);
+    expect((await h.waitForStatus('db', 'failed')).reason).toBe(
+      `pid file ${pidFile()} names pid ${old.pid}, which this start did not launch (left by an earlier run?)`,
+    );
+    expect(old.signals).toEqual([]);
+  });
+
   test('a start command that exits non-zero, or a pid file naming a dead process, fails at once', async () => {
     h = await startHarness(forking({ restart: 'no' }));
     h.platform.onSpawn('dbctl', exitsWith(1));
