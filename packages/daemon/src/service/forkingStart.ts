@@ -1,4 +1,4 @@
-import type { BakedService, RestartPolicy } from '@kepler/config';
+import type { BakedService } from '@kepler/config';
 import { formatMs } from '../formatMs.js';
 import { type PidFileState, type Platform, PlatformError, type ProcessExit } from '../platform/index.js';
 
@@ -26,11 +26,6 @@ export interface Launcher {
   readonly pid: number;
   readonly startTime: string;
   readonly exited: Promise<ProcessExit>;
-}
-
-/** A oneshot that exited 0 has done its job: `always` restarts it only when it fails. */
-export function restartPolicyOf(spec: BakedService): RestartPolicy {
-  return spec.type === 'oneshot' && spec.restart.policy === 'always' ? 'on-failure' : spec.restart.policy;
 }
 
 function failed(message: string): PlatformError {
