@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { BakedService } from '@kepler/config';
 import type { CaptureIndexer, LogStore } from '../logs/index.js';
 import { type OutputFile, type Platform, PlatformError, type ProcessExit } from '../platform/index.js';
-import { awaitDaemon } from './forkingStart.js';
+import { awaitDaemon, type DaemonProcess, survivingDaemon } from './forkingStart.js';
 
 /** The process a service runs now. */
 export interface LiveProcess {
@@ -68,20 +68,30 @@ export class SupervisedProcess {
    * there stops everything the start left.
    */
   async spawn(spec: BakedService, proceed: () => boolean): Promise<LiveProcess> {
+    const survivor = spec.type === 'forking' ? survivingDaemon(this.platform, spec, this.marker()) : null;
+    if (survivor !== null) {
+      this.attachCapture();
+      return this.supervise(survivor, this.platform.clock.now());
+    }
     const launchedAtMs = this.platform.clock.now(); // before the fork: the pid file is dated against it
     const launcher = await this.spawnCommand(spec, proceed);
     if (spec.type !== 'forking') return launcher;
-    let daemon: Awaited<ReturnType<typeof awaitDaemon>>;
+    let daemon: DaemonProcess;
     try {
       daemon = await awaitDaemon(this.platform, spec, launcher, launchedAtMs, proceed);
     } catch (e) {
       await this.stop(spec.stopSignal as NodeJS.Signals, spec.stopGracePeriodMs);
       throw e;
     }
+    return this.supervise(daemon, launcher.startedAtMs);
+  }
+
+  /** A forking service's daemon becomes the current process. */
+  private supervise(daemon: DaemonProcess, startedAtMs: number): LiveProcess {
     // Not our child: its exit comes from the fork server that reaps it, or from polling.
     const watch = this.platform.watchDescendantExit(daemon.pid, daemon.startTime);
     this.cancelForeign = watch.cancel;
-    this.live = { ...daemon, exited: watch.exited, own: false, startedAtMs: launcher.startedAtMs };
+    this.live = { ...daemon, exited: watch.exited, own: false, startedAtMs };
     return this.live;
   }
 

@@ -49,6 +49,23 @@ function timeoutReason(path: string, read: PidFileState, timeoutMs: number): str
 }
 
 /**
+ * The daemon of an earlier start that no record names (a daemon crash interrupted that start while
+ * it waited for the pid file): the pid file names a live process carrying the service's marker. It is
+ * taken over instead of starting a second one. Null when there is none.
+ */
+export function survivingDaemon(
+  platform: Platform,
+  spec: BakedService,
+  marker: string,
+): DaemonProcess | null {
+  const read = platform.readPidFile(spec.pidFile ?? '', { startTime: '0' });
+  if (read.state !== 'alive') return null;
+  const mine = platform.findServiceProcesses([marker]).get(marker) ?? [];
+  if (!mine.some((p) => p.pid === read.pid && p.startTime === read.startTime)) return null;
+  return { pid: read.pid, startTime: read.startTime, pgid: read.pgid };
+}
+
+/**
  * Waits for a `type: forking` service's daemon: the pid file must name a live process started no
  * earlier than the launcher, within start_timeout. Fails at once when the launcher exits non-zero,
  * or exits and the pid file, written since the launch, names a dead process. Rejects with

@@ -96,6 +96,26 @@ describe('type: forking', () => {
     await h.waitForStatus('db', 'failed', { after: mark });
   });
 
+  test('a daemon crash while it waits for the pid file: the next daemon takes over what that start left', async () => {
+    h = await startHarness(forking());
+    h.platform.onSpawn('dbctl', () => undefined);
+    await h.actor.start(['db']);
+    const launcher = await h.platform.waitForSpawn('dbctl');
+    let daemon: FakeProcess | null = null;
+    await h.restartDaemon({
+      whileDown: () => {
+        daemon = h.platform.forkFrom(launcher);
+        h.platform.writeFile(pidFile(), `${daemon.pid}\n`);
+        launcher.exit(0);
+      },
+    });
+    const info = await h.waitForStatus('db', 'running');
+    expect(info.pid).toBe(daemon!.pid);
+    expect(h.platform.spawns('dbctl')).toHaveLength(1); // not started a second time
+    daemon!.kill('SIGKILL');
+    await h.waitFor(() => h.platform.spawns('dbctl').length === 2, 'the restart policy');
+  });
+
   test('a pid file that never appears fails the start after start_timeout, leaving nothing', async () => {
     h = await startHarness(forking({ start_timeout: '2s' }));
     h.platform.onSpawn('dbctl', () => undefined); // never daemonises, never exits
