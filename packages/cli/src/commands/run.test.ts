@@ -77,7 +77,12 @@ describe('kepler run', () => {
         name: 'nap',
         command: ['sleep', '9'],
         workingDir: realpathSync(scratch.path),
-        environment: ['PATH=/usr/bin:/bin', 'KEPLER_NO_AUTOSTART=1', `KEPLER_DAEMON_PATH=${daemon.stateDir}`, 'A=1'],
+        environment: [
+          'PATH=/usr/bin:/bin',
+          'KEPLER_NO_AUTOSTART=1',
+          `KEPLER_DAEMON_PATH=${daemon.stateDir}`,
+          'A=1',
+        ],
         restart: 'always',
       },
     });

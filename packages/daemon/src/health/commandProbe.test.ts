@@ -54,6 +54,8 @@ function fakePlatform(opts: { spawnError?: Error } = {}) {
     },
     isSameProcess: unused,
     watchForeignExit: unused,
+    watchDescendantExit: unused,
+    readPidFile: unused,
     findServiceProcesses: unused,
     removeCgroupOfMarker: unused,
     resolveUser: unused,
