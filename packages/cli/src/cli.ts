@@ -7,6 +7,7 @@ import { DaemonRestartCommand } from './commands/daemon/restart.js';
 import { DaemonStartCommand } from './commands/daemon/start.js';
 import { DaemonStatusCommand } from './commands/daemon/status.js';
 import { DaemonStopCommand } from './commands/daemon/stop.js';
+import { DashboardCommand } from './commands/dashboard.js';
 import { DownCommand } from './commands/down.js';
 import { InspectCommand } from './commands/inspect.js';
 import { LogsCommand } from './commands/logs.js';
@@ -101,6 +102,7 @@ export const COMMANDS: readonly CommandClass[] = [
   InspectCommand,
   ConfigPrintCommand,
   CompletionCommand,
+  DashboardCommand,
   DaemonStartCommand,
   DaemonStopCommand,
   DaemonRestartCommand,

@@ -33,6 +33,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
     path: ['completion'],
     load: async () => (await import('./commands/completion.js')).CompletionCommand,
   },
+  { path: ['dashboard'], load: async () => (await import('./commands/dashboard.js')).DashboardCommand },
   {
     path: ['daemon', 'start'],
     load: async () => (await import('./commands/daemon/start.js')).DaemonStartCommand,

@@ -55,6 +55,8 @@ function fakePlatform(opts: { spawnError?: Error } = {}) {
     isSameProcess: unused,
     readUsage: unused,
     watchForeignExit: unused,
+    watchDescendantExit: unused,
+    readPidFile: unused,
     findServiceProcesses: unused,
     removeCgroupOfMarker: unused,
     resolveUser: unused,

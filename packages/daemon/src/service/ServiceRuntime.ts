@@ -6,7 +6,7 @@ import { clearedBy, type RetentionEvent } from './logRetention.js';
 import { OpQueue } from './OpQueue.js';
 import { RestartTimer } from './RestartTimer.js';
 import type { RecoveryPlan } from './recoveryPlan.js';
-import { decideRestart, nextRestart } from './restartPolicy.js';
+import { decideRestart, nextRestart, restartPolicyOf } from './restartPolicy.js';
 import { type HealthVerdicts, ServiceHealth } from './ServiceHealth.js';
 import type { RestartOptions, ServiceHost, StopOptions } from './ServiceHost.js';
 import { ServiceTransitions } from './ServiceTransitions.js';
@@ -51,6 +51,7 @@ export class ServiceRuntime extends ServiceTransitions {
       host.outputDir,
       spec.name,
       () => this.marker,
+      (message) => host.logError(message),
     );
     this.health = new ServiceHealth(
       host,
@@ -229,7 +230,7 @@ export class ServiceRuntime extends ServiceTransitions {
     this.clearLogsAt({ kind: 'exit' });
     const decision = decideRestart({
       exit: { code: exit.code, signal: exit.signal, own: proc.own },
-      policy: this.spec.restart.policy,
+      policy: restartPolicyOf(this.spec),
       desired: this.wish,
       consecutiveCrashes: this.consecutiveCrashes,
       ranMs: this.platform.clock.now() - proc.startedAtMs,
@@ -292,7 +293,7 @@ export class ServiceRuntime extends ServiceTransitions {
       const hooks = this.spec.hooks;
       if (hooks.pre_stop) await this.host.runServiceHook(this.name, 'pre_stop', hooks.pre_stop);
       const signal = (opts.signal ?? this.spec.stopSignal) as NodeJS.Signals;
-      const exit = await this.process.stop(signal, this.spec.stopGracePeriodMs);
+      const exit = await this.process.stop(signal, this.spec.stopGracePeriodMs, this.spec);
       this.transition('stopped', { ...exitPatch(exit, new Date().toISOString()), reason: null });
       if (opts.manual !== false && hooks.post_stop) {
         await this.host.runServiceHook(this.name, 'post_stop', hooks.post_stop);

@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import {
   type ForeignWatch,
   type OutputFile,
+  type PidFileState,
   type Platform,
   PlatformError,
   type ProcessExit,
@@ -135,6 +136,26 @@ export class FakePlatform implements Platform {
     return proc;
   }
 
+  /**
+   * A process `parent` forked that lives on after it (a daemonised `type: forking` process): same
+   * marker and output files, found by pid file; its end is reported like a reaped orphan's.
+   */
+  forkFrom(parent: FakeProcess): FakeProcess {
+    return this.launchOutside(parent.argv, {
+      ...(parent.marker !== null ? { marker: parent.marker } : {}),
+      outputs: {
+        stdout: parent.io.outputPaths.stdout ?? '',
+        stderr: parent.io.outputPaths.stderr ?? '',
+      },
+    });
+  }
+
+  /** Writes a small file (a pid file) the daemon reads through the platform; null removes it. */
+  writeFile(path: string, text: string | null): void {
+    if (text === null) this.system.files.delete(path);
+    else this.system.files.set(path, { text, writtenAtMs: this.clock.now() });
+  }
+
   /** This daemon life ends; returns the platform of the next one (same processes, clock and scripts). */
   nextDaemon(): FakePlatform {
     this.dead = true;
@@ -227,6 +248,36 @@ export class FakePlatform implements Platform {
         cancelled = true;
       },
     };
+  }
+
+  /** The fake system is every forked process's reaper: its status is known, while this daemon lives. */
+  watchDescendantExit(pid: number, startTime: string): ForeignWatch {
+    let cancelled = false;
+    const exited = new Promise<ProcessExit>((resolve) => {
+      const p = this.system.byPid.get(pid);
+      if (p === undefined || p.startTime !== startTime) resolve({ code: null, signal: null });
+      else
+        p.onExit((exit) => {
+          if (!cancelled && !this.dead) resolve(exit);
+        });
+    });
+    return {
+      exited,
+      cancel: () => {
+        cancelled = true;
+      },
+    };
+  }
+
+  readPidFile(path: string, launcher: { startTime: string }): PidFileState {
+    const file = this.system.files.get(path);
+    if (file === undefined || file.text.trim() === '') return { state: 'missing' };
+    const pid = Number(file.text.trim());
+    if (!Number.isSafeInteger(pid) || pid < 2) return { state: 'invalid', detail: 'not a pid' };
+    const p = this.system.byPid.get(pid);
+    if (p === undefined || !p.alive) return { state: 'dead', pid, writtenAtMs: file.writtenAtMs };
+    if (Number(p.startTime) < Number(launcher.startTime)) return { state: 'earlier', pid };
+    return { state: 'alive', pid, startTime: p.startTime, pgid: p.pid };
   }
 
   findServiceProcesses(markers: readonly string[]): Map<string, ServiceProcess[]> {
