@@ -51,6 +51,8 @@ export {
   STARTED_STATUSES,
   TERMINAL_STATUSES,
 } from './statuses.js';
+export type { InspectJson, TopServiceJson } from './usageJson.js';
+export { inspectToJson, topToJson } from './usageJson.js';
 export type * from './usageMessages.js';
 export type { DaemonEnvelope } from './validate/index.js';
 export {

@@ -1,8 +1,7 @@
 import type { CauseRecord, ExitRecord, InspectResult } from '@kepler/protocol';
 import { paint, SGR } from './color.js';
 import { formatDuration, formatSince } from './duration.js';
-import { type LogLineJson, logLineToJson } from './logLine.js';
-import { type ServiceJson, serviceToJson, statusColor, statusLabel } from './services.js';
+import { statusColor, statusLabel } from './services.js';
 import { renderTable } from './table.js';
 
 /** A time as `2024-01-01 12:00:00 (3m 2s ago)`; `-` when unknown. */
@@ -132,33 +131,6 @@ export function renderInspect(r: InspectResult, nowMs: number, color: boolean): 
   return `${parts.join('\n')}\n`;
 }
 
-/** `inspect --json`: snake_case, as `ps --json`. */
-export interface InspectJson {
-  readonly service: ServiceJson;
-  readonly settings: InspectResult['settings'];
-  readonly status_since: string | null;
-  readonly last_exit: ExitRecord | null;
-  readonly last_cause: CauseRecord | null;
-  readonly backoff: { consecutive_crashes: number; delay_ms: number | null; restart_at: string | null };
-  readonly health: InspectResult['health'];
-  readonly dependencies: InspectResult['dependencies'];
-  readonly logs: LogLineJson[];
-}
-
-export function inspectToJson(r: InspectResult): InspectJson {
-  return {
-    service: serviceToJson(r.info),
-    settings: r.settings,
-    status_since: r.statusSince,
-    last_exit: r.lastExit,
-    last_cause: r.lastCause,
-    backoff: {
-      consecutive_crashes: r.backoff.consecutiveCrashes,
-      delay_ms: r.backoff.delayMs,
-      restart_at: r.backoff.restartAt,
-    },
-    health: r.health,
-    dependencies: r.dependencies,
-    logs: r.logs.map(logLineToJson),
-  };
-}
+export type { InspectJson } from '@kepler/protocol';
+/** `inspect --json` (the HTTP API's `/api/v1/inspect` answers the same). */
+export { inspectToJson } from '@kepler/protocol';

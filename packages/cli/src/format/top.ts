@@ -1,7 +1,7 @@
 import { ACTIVE_STATUSES, type ServiceUsage, type TopSnapshot } from '@kepler/protocol';
 import { paint } from './color.js';
 import { formatBytes } from './duration.js';
-import { type ServiceJson, serviceToJson, shortenPath, statusColor, statusLabel } from './services.js';
+import { shortenPath, statusColor, statusLabel } from './services.js';
 import { renderTable } from './table.js';
 
 /** What the top table needs besides the snapshot. */
@@ -40,27 +40,6 @@ export function renderTopTable(snapshot: TopSnapshot, options: TopTableOptions):
   return renderTable(options.showConfig ? ['CONFIG', ...headers] : headers, rows);
 }
 
-/** One service of `top --json`: its `ps --json` object and its usage. */
-export interface TopServiceJson extends ServiceJson {
-  /** Percent of one core over about the last second; null without a rate. */
-  readonly cpu_percent: number | null;
-  /** CPU seconds used so far (see the README: what counts depends on `usage_source`). */
-  readonly cpu_seconds: number | null;
-  readonly memory_bytes: number | null;
-  /** `cgroup` or `proc` (the process tree); null when nothing runs. */
-  readonly usage_source: 'cgroup' | 'proc' | null;
-}
-
-/** Maps a snapshot to `top --json`'s array. */
-export function topToJson(snapshot: TopSnapshot): TopServiceJson[] {
-  return snapshot.services.map((s, i) => {
-    const u = snapshot.usage[i];
-    return {
-      ...serviceToJson(s),
-      cpu_percent: u?.cpuPercent ?? null,
-      cpu_seconds: u?.cpuSeconds ?? null,
-      memory_bytes: u?.memoryBytes ?? null,
-      usage_source: u?.source ?? null,
-    };
-  });
-}
+export type { TopServiceJson } from '@kepler/protocol';
+/** Maps a snapshot to `top --json`'s array (the HTTP API's `/api/v1/top` answers the same). */
+export { topToJson } from '@kepler/protocol';

@@ -12,6 +12,7 @@ import { ApiError, errorResponse, type HandlerAccess } from './invoke.js';
 import { OPENAPI_PATH, openApiDocument } from './openapi.js';
 import { Params } from './params.js';
 import { type Route, type RouteCall, RouteTable } from './routeTable.js';
+import { usageRoutes } from './usageRoutes.js';
 
 /** The largest request body read (JSON bodies are a few hundred bytes). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -55,6 +56,7 @@ export class HttpApi {
     this.routes = new RouteTable([
       ...apiRoutes(deps),
       ...dashboardRoutes(opts.credentials),
+      ...usageRoutes(opts.access, opts.registry),
       {
         method: 'GET',
         path: OPENAPI_PATH,

@@ -218,15 +218,26 @@ function render() {
 
 async function refresh() {
   try {
-    const [status, configs, services] = await Promise.all([
+    const [status, configs, services, top] = await Promise.all([
       api('/api/v1/status'),
       api('/api/v1/configs'),
       api('/api/v1/services'),
+      // CPU and memory: the daemon samples them only while someone asks (this page, top, a scrape).
+      api('/api/v1/top'),
     ]);
+    const usage = new Map(top.services.map((s) => [keyOf(s.config, s.name), s]));
     $('#daemon').textContent =
       `daemon ${status.version} · pid ${status.pid} · up ${formatDuration(status.uptimeMs)}`;
     state.configs = configs.configs;
-    state.services = new Map(services.services.map((s) => [keyOf(s.config, s.name), s]));
+    state.services = new Map(
+      services.services.map((s) => {
+        const u = usage.get(keyOf(s.config, s.name));
+        return [
+          keyOf(s.config, s.name),
+          { ...s, cpu_percent: u?.cpu_percent ?? null, memory_bytes: u?.memory_bytes ?? null },
+        ];
+      }),
+    );
     render();
   } catch (e) {
     showError(e.message);
