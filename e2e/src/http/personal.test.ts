@@ -47,7 +47,7 @@ function kepler(args: readonly string[]): Promise<CliResult> {
   });
 }
 
-test('the token and http.json are 0600 and the user's; kepler dashboard works for that user', async () => {
+test('the token and http.json are 0600 and belong to the user; kepler dashboard works for that user', async () => {
   const started = await kepler(['daemon', 'start', '-d', '--http', '127.0.0.1:0']);
   expect(started.code).toBe(0);
   daemonPid = Number(/pid (\d+)/.exec(started.stdout + started.stderr)?.[1] ?? NaN);
