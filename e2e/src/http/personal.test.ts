@@ -35,23 +35,19 @@ afterAll(async () => {
 }, 60_000);
 
 function kepler(args: readonly string[]): Promise<CliResult> {
-  return runCommand(
-    'setpriv',
-    [`--reuid=${uid}`, `--regid=${gid}`, '--init-groups', process.execPath, CLI, ...args],
-    {
-      cwd: xdg,
-      env: {
-        PATH: process.env.PATH,
-        HOME: `/home/${USER}`,
-        XDG_STATE_HOME: xdg,
-        KEPLER_OUTPUT_DIR: join(xdg, 'output'),
-        NO_COLOR: '1',
-      },
+  return runCommand('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--init-groups', process.execPath, CLI, ...args], {
+    cwd: xdg,
+    env: {
+      PATH: process.env.PATH,
+      HOME: `/home/${USER}`,
+      XDG_STATE_HOME: xdg,
+      KEPLER_OUTPUT_DIR: join(xdg, 'output'),
+      NO_COLOR: '1',
     },
-  );
+  });
 }
 
-test("the token and http.json are 0600 and the user's; kepler dashboard works for that user", async () => {
+test('the token and http.json are 0600 and belong to the user; kepler dashboard works for that user', async () => {
   const started = await kepler(['daemon', 'start', '-d', '--http', '127.0.0.1:0']);
   expect(started.code).toBe(0);
   daemonPid = Number(/pid (\d+)/.exec(started.stdout + started.stderr)?.[1] ?? NaN);
