@@ -35,16 +35,20 @@ afterAll(async () => {
 }, 60_000);
 
 function kepler(args: readonly string[]): Promise<CliResult> {
-  return runCommand('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--init-groups', process.execPath, CLI, ...args], {
-    cwd: xdg,
-    env: {
-      PATH: process.env.PATH,
-      HOME: `/home/${USER}`,
-      XDG_STATE_HOME: xdg,
-      KEPLER_OUTPUT_DIR: join(xdg, 'output'),
-      NO_COLOR: '1',
+  return runCommand(
+    'setpriv',
+    [`--reuid=${uid}`, `--regid=${gid}`, '--init-groups', process.execPath, CLI, ...args],
+    {
+      cwd: xdg,
+      env: {
+        PATH: process.env.PATH,
+        HOME: `/home/${USER}`,
+        XDG_STATE_HOME: xdg,
+        KEPLER_OUTPUT_DIR: join(xdg, 'output'),
+        NO_COLOR: '1',
+      },
     },
-  });
+  );
 }
 
 test('the token and http.json are 0600 and belong to the user; kepler dashboard works for that user', async () => {
