@@ -53,6 +53,7 @@ function fakePlatform(opts: { spawnError?: Error } = {}) {
       return { killed: true };
     },
     isSameProcess: unused,
+    readUsage: unused,
     watchForeignExit: unused,
     watchDescendantExit: unused,
     readPidFile: unused,

@@ -3,6 +3,7 @@ import type { OutputFile } from './outputFile.js';
 import type { PidFileState } from './pidFile.js';
 import type { ServiceProcess } from './serviceProcesses.js';
 import type { ProcessExit, SpawnedProcess, SpawnSpec } from './spawn.js';
+import type { ResourceUsage, UsageTarget } from './usage.js';
 import type { ResolvedUser } from './users.js';
 
 /** How stopProcessTree ends a process and everything it started. */
@@ -58,6 +59,11 @@ export interface Platform {
   findServiceProcesses(markers: readonly string[]): Map<string, ServiceProcess[]>;
   /** Removes the marker's cgroup once it is empty (an adopted process ended). */
   removeCgroupOfMarker(marker: string): void;
+  /**
+   * CPU and memory of each target's service, by marker (its cgroup, else its process tree in /proc);
+   * null for a service with nothing to read. Reads the OS on each call: callers decide how often.
+   */
+  readUsage(targets: readonly UsageTarget[]): Map<string, ResourceUsage | null>;
   /** Resolves a service's user and group; throws PlatformError naming what is unknown. */
   resolveUser(user: string | null, group: string | null): ResolvedUser;
 

@@ -45,4 +45,14 @@ export {
   signalGroup,
   stopProcessTree,
 } from './stop.js';
+export {
+  CLOCK_TICKS_PER_SECOND,
+  parseCpuStat,
+  parseStatUsage,
+  parseVmRss,
+  type ResourceUsage,
+  readUsage,
+  type UsageRoots,
+  type UsageTarget,
+} from './usage.js';
 export { groupIdByName, KEPLER_GROUP_NAME, type ResolvedUser, resolveUser } from './users.js';

@@ -10,6 +10,7 @@ import { spawnService } from './spawn.js';
 import { watchDescendantExit } from './spawner/startViaSpawner.js';
 import { launchSlice, spawnSlot } from './spawnPacing.js';
 import { stopProcessTree } from './stop.js';
+import { readUsage } from './usage.js';
 import { resolveUser } from './users.js';
 
 export const systemClock: Clock = {
@@ -30,6 +31,7 @@ export const linuxPlatform: Platform = {
   readPidFile,
   findServiceProcesses,
   removeCgroupOfMarker,
+  readUsage: (targets) => readUsage(targets),
   resolveUser,
   openOutputForChild,
   openOutputFile,

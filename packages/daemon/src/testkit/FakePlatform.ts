@@ -6,11 +6,13 @@ import {
   type Platform,
   PlatformError,
   type ProcessExit,
+  type ResourceUsage,
   type ServiceProcess,
   type SpawnedProcess,
   type SpawnSpec,
   type StopTreeOptions,
   signalName,
+  type UsageTarget,
 } from '../platform/index.js';
 import type { Behaviour, SpawnFailure } from './behaviours.js';
 import type { FakeClock } from './FakeClock.js';
@@ -107,6 +109,11 @@ export class FakePlatform implements Platform {
   /** Stop requests received (stopProcessTree calls), in order. */
   get stops(): readonly StopRequest[] {
     return this.system.stops;
+  }
+
+  /** readUsage calls by any daemon life so far (a daemon nobody watches makes none). */
+  get usageReads(): number {
+    return this.system.usageReads;
   }
 
   /** Markers whose cgroup removal was asked (an adopted process ended). */
@@ -286,6 +293,27 @@ export class FakePlatform implements Platform {
           pgid: p.pid,
           name: basename(p.argv[0] ?? ''),
         })),
+      );
+    }
+    return found;
+  }
+
+  /** The live processes carrying each target's marker, summed (as a cgroup would); null when none lives. */
+  readUsage(targets: readonly UsageTarget[]): Map<string, ResourceUsage | null> {
+    this.system.usageReads++;
+    const found = new Map<string, ResourceUsage | null>();
+    for (const t of targets) {
+      const procs = this.system.live().filter((p) => p.marker === t.marker);
+      found.set(
+        t.marker,
+        procs.length === 0
+          ? null
+          : {
+              cpuSeconds: procs.reduce((sum, p) => sum + p.cpuSeconds, 0),
+              memoryBytes: procs.reduce((sum, p) => sum + p.memoryBytes, 0),
+              source: 'cgroup',
+              processes: procs.length,
+            },
       );
     }
     return found;
