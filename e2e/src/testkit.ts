@@ -113,11 +113,14 @@ export class TestDaemon {
     return join(this.stateDir, 'kepler.sock');
   }
 
-  /** Starts the daemon in the foreground (as a child of the test) and waits until it answers. */
-  async start(): Promise<void> {
+  /**
+   * Starts the daemon in the foreground (as a child of the test) and waits until it answers; `args`
+   * and `env` are added to its command line and environment (`--http 127.0.0.1:0`).
+   */
+  async start(opts: { args?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): Promise<void> {
     this.stderr = '';
-    const proc = spawn(process.execPath, [DAEMON], {
-      env: { ...process.env, ...this.env },
+    const proc = spawn(process.execPath, [DAEMON, ...(opts.args ?? [])], {
+      env: { ...process.env, ...this.env, ...opts.env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     proc.stderr?.on('data', (d) => {

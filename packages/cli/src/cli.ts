@@ -7,8 +7,10 @@ import { DaemonRestartCommand } from './commands/daemon/restart.js';
 import { DaemonStartCommand } from './commands/daemon/start.js';
 import { DaemonStatusCommand } from './commands/daemon/status.js';
 import { DaemonStopCommand } from './commands/daemon/stop.js';
+import { DashboardCommand } from './commands/dashboard.js';
 import { DownCommand } from './commands/down.js';
 import { ExportNomadCommand, ExportSystemdCommand } from './commands/export.js';
+import { InspectCommand } from './commands/inspect.js';
 import { LogsCommand } from './commands/logs.js';
 import { PruneCommand } from './commands/prune.js';
 import { PsCommand } from './commands/ps.js';
@@ -19,6 +21,7 @@ import { RunCommand } from './commands/run.js';
 import { StartCommand } from './commands/start.js';
 import { StatusCommand } from './commands/status.js';
 import { StopCommand } from './commands/stop.js';
+import { TopCommand } from './commands/top.js';
 import { UpCommand } from './commands/up.js';
 import { CliError, EXIT_FAILURE } from './errors.js';
 import { describeParseError } from './parseErrors.js';
@@ -96,10 +99,13 @@ export const COMMANDS: readonly CommandClass[] = [
   PruneCommand,
   RunCommand,
   RmCommand,
+  TopCommand,
+  InspectCommand,
   ConfigPrintCommand,
   ExportSystemdCommand,
   ExportNomadCommand,
   CompletionCommand,
+  DashboardCommand,
   DaemonStartCommand,
   DaemonStopCommand,
   DaemonRestartCommand,

@@ -26,6 +26,8 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { path: ['prune'], load: async () => (await import('./commands/prune.js')).PruneCommand },
   { path: ['run'], load: async () => (await import('./commands/run.js')).RunCommand },
   { path: ['rm'], load: async () => (await import('./commands/rm.js')).RmCommand },
+  { path: ['top'], load: async () => (await import('./commands/top.js')).TopCommand },
+  { path: ['inspect'], load: async () => (await import('./commands/inspect.js')).InspectCommand },
   { path: ['config'], load: async () => (await import('./commands/config.js')).ConfigPrintCommand },
   // export (issue 17)
   {
@@ -40,6 +42,7 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
     path: ['completion'],
     load: async () => (await import('./commands/completion.js')).CompletionCommand,
   },
+  { path: ['dashboard'], load: async () => (await import('./commands/dashboard.js')).DashboardCommand },
   {
     path: ['daemon', 'start'],
     load: async () => (await import('./commands/daemon/start.js')).DaemonStartCommand,

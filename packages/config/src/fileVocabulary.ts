@@ -133,6 +133,10 @@ function mapService(s: BakedService, captured: Env): Section {
     stop_signal: s.stopSignal,
     stop_grace_period: duration(s.stopGracePeriodMs),
     priority: s.priority,
+    type: s.type,
+    pid_file: s.pidFile === undefined ? undefined : literal(s.pidFile),
+    start_timeout: s.startTimeoutMs === undefined ? undefined : duration(s.startTimeoutMs),
+    stop_command: s.stopCommand === undefined ? undefined : [...s.stopCommand],
   });
 }
 

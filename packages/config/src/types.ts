@@ -13,6 +13,13 @@ export type SysEnvPolicy = 'clear' | 'inherit';
 /** The seed's restart policies. */
 export type RestartPolicy = 'no' | 'always' | 'on-failure';
 
+/**
+ * How a service's process behaves: `simple` runs as the service; `oneshot` is expected to exit (exit 0
+ * is success); `forking` daemonises, and the process its pid file names is supervised.
+ */
+export const SERVICE_TYPES = ['simple', 'oneshot', 'forking'] as const;
+export type ServiceType = (typeof SERVICE_TYPES)[number];
+
 /** Whether a log file is kept or cleared at a lifecycle moment. */
 export type RetentionAction = 'clear' | 'retain';
 
@@ -188,6 +195,15 @@ export interface BakedService {
    * (default 0). See the README's "Start and stop order".
    */
   readonly priority: number;
+  // ---- service types and stop_command (absent when not set, so older snapshots and their hashes hold)
+  /** `oneshot` or `forking`; absent for `simple` (the default). */
+  readonly type?: Exclude<ServiceType, 'simple'>;
+  /** `type: forking`: absolute path of the pid file its daemon writes. */
+  readonly pidFile?: string;
+  /** `type: forking`: how long the command may take to exit and the pid file to name a live process. */
+  readonly startTimeoutMs?: number;
+  /** Run to stop the service (argv; a string was baked to `sh -c`); absent: the stop signal alone. */
+  readonly stopCommand?: readonly string[];
 }
 
 export interface BakedGlobal {

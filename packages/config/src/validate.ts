@@ -8,6 +8,7 @@ import {
   type NormalizedConfig,
   type NormalizedHook,
   type NormalizedService,
+  validateServiceType,
 } from './schema/index.js';
 import type { DependencyCondition } from './types.js';
 
@@ -55,6 +56,8 @@ function validateService(
       issues.add(`${path}.command[0]`, 'the program name is empty', at.command);
     }
   }
+
+  validateServiceType(path, service, issues);
 
   const restart = service.restart;
   if (restart) {

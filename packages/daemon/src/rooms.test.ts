@@ -9,14 +9,16 @@ import { fileURLToPath } from 'node:url';
  * `(top)` is the files directly in src/ (entry points, errors, formatMs, DaemonDir).
  */
 const MAY_IMPORT: Record<string, readonly string[]> = {
-  '(top)': ['server', 'platform'],
-  server: ['config', 'service', 'hooks', 'logs', 'platform', 'bake', '(top)'],
+  '(top)': ['server', 'platform', 'http'],
+  server: ['config', 'service', 'hooks', 'logs', 'platform', 'bake', 'metrics', 'http', '(top)'],
+  http: ['server', 'config', '(top)'],
   bake: ['(top)'],
   config: ['service', 'health', 'hooks', 'watch', 'logs', 'platform', 'bake', '(top)'],
   service: ['health', 'hooks', 'logs', 'platform', '(top)'],
   health: ['platform', '(top)'],
   hooks: ['logs', 'platform', '(top)'],
   watch: ['(top)'],
+  metrics: ['platform'],
   logs: [],
   platform: [],
   testkit: ['config', 'service', 'health', 'hooks', 'watch', 'logs', 'platform', 'bake', '(top)'],

@@ -34,6 +34,10 @@ export {
   FrameDecoder,
   MAX_FRAME_BYTES,
 } from './framing.js';
+export type * from './inspectMessages.js';
+export { CAUSE_KINDS } from './inspectMessages.js';
+export type { LogLineJson, ServiceJson } from './jsonShapes.js';
+export { logLineToJson, serviceToJson } from './jsonShapes.js';
 export type * from './messages.js';
 export { CONNECTION_ERROR_ID, ERROR_CODES, PROTOCOL_VERSION, SERVICE_STATUSES } from './messages.js';
 export { adhocConfigPath, pidPath, socketPath, stateDirFromEnv } from './paths.js';
@@ -47,6 +51,9 @@ export {
   STARTED_STATUSES,
   TERMINAL_STATUSES,
 } from './statuses.js';
+export type { InspectJson, TopServiceJson } from './usageJson.js';
+export { inspectToJson, topToJson } from './usageJson.js';
+export type * from './usageMessages.js';
 export type { DaemonEnvelope } from './validate/index.js';
 export {
   frameIdOf,

@@ -9,6 +9,8 @@
  */
 
 import type { AdhocCaller, AdhocService } from './adhoc.js';
+import type { InspectRequests, InspectResults } from './inspectMessages.js';
+import type { UsageEvent, UsageRequests, UsageResults } from './usageMessages.js';
 
 /**
  * Bump when a change would make an older CLI or daemon misread a message (a removed or retyped field,
@@ -191,7 +193,7 @@ export interface UpPlan {
   readonly kepler: readonly string[];
 }
 
-export interface Requests {
+export interface Requests extends UsageRequests, InspectRequests {
   hello: { type: 'hello'; protocol: number; client: string };
   status: { type: 'status' };
   shutdown: { type: 'shutdown' };
@@ -302,7 +304,7 @@ export interface LogsResult {
 }
 
 /** The result type of each request type: `ResultOf['ps']` is what a `ps` request resolves to. */
-export interface ResultOf {
+export interface ResultOf extends UsageResults, InspectResults {
   hello: { protocol: number; version: string; pid: number };
   status: DaemonStatus;
   shutdown: { stoppedConfigs: number };
@@ -361,7 +363,9 @@ export type StreamEvent =
    * `up` only (wait and follow modes), before anything is applied: the plan. Only a client that sent
    * `up` receives it, and an older daemon answers `up` with BAD_REQUEST, so it needs no version bump.
    */
-  | { type: 'plan'; plan: UpPlan };
+  | { type: 'plan'; plan: UpPlan }
+  /** `top --follow` only (see usageMessages.ts). */
+  | UsageEvent;
 
 /** Stable error codes carried on the wire. */
 export const ERROR_CODES = [

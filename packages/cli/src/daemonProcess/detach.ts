@@ -87,16 +87,22 @@ export async function startDaemonDetached(options: {
   readonly stateDir: string;
   readonly socket: string;
   readonly timeoutMs?: number;
+  /** More arguments for the daemon (`--http ADDR`). */
+  readonly args?: readonly string[];
 }): Promise<RunningDaemon & { readonly spawnedPid: number | undefined }> {
   const logFile = join(options.stateDir, 'daemon.log');
   const log = openStartupLog(options.stateDir, logFile);
   let child: ChildProcess;
   try {
-    child = spawn(options.daemon.command, [...options.daemon.args, '--log-file', logFile], {
-      stdio: ['ignore', log.fd, log.fd],
-      detached: true,
-      env: process.env,
-    });
+    child = spawn(
+      options.daemon.command,
+      [...options.daemon.args, '--log-file', logFile, ...(options.args ?? [])],
+      {
+        stdio: ['ignore', log.fd, log.fd],
+        detached: true,
+        env: process.env,
+      },
+    );
   } finally {
     closeSync(log.fd);
   }

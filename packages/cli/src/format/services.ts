@@ -99,43 +99,6 @@ function unmetDependencyNotes(services: readonly ServiceInfo[]): string {
     .join('');
 }
 
-/** The `ps --json` object of a service: every ServiceInfo field, in snake_case. */
-export interface ServiceJson {
-  readonly config: string;
-  readonly name: string;
-  readonly status: ServiceStatus;
-  readonly pid: number | null;
-  readonly exit_code: number | null;
-  readonly signal: string | null;
-  readonly restarts: number;
-  readonly started_at: string | null;
-  readonly stopped_at: string | null;
-  readonly health: ServiceInfo['health'];
-  readonly health_failures: number;
-  readonly last_health_output: string | null;
-  readonly reason: string | null;
-  /** Lines of its output the log files could not take since the daemon started (0: none). */
-  readonly logs_not_stored: number /** Soft dependencies whose condition does not hold while it runs (empty: none). */;
-  readonly unmet_dependencies: readonly { readonly service: string; readonly reason: string }[];
-}
-
-/** Maps a wire ServiceInfo to its `--json` object. */
-export function serviceToJson(s: ServiceInfo): ServiceJson {
-  return {
-    config: s.config,
-    name: s.name,
-    status: s.status,
-    pid: s.pid,
-    exit_code: s.exitCode,
-    signal: s.signal,
-    restarts: s.restarts,
-    started_at: s.startedAt,
-    stopped_at: s.stoppedAt,
-    health: s.health,
-    health_failures: s.healthFailures,
-    last_health_output: s.lastHealthOutput,
-    reason: s.reason,
-    logs_not_stored: s.logsNotStored ?? 0,
-    unmet_dependencies: (s.unmetDependencies ?? []).map((u) => ({ service: u.service, reason: u.reason })),
-  };
-}
+/** `ps --json`'s object: defined in @kepler/protocol, which the daemon's HTTP API answers with too. */
+export type { ServiceJson } from '@kepler/protocol';
+export { serviceToJson } from '@kepler/protocol';

@@ -37,6 +37,7 @@ import {
   DEFAULT_HEALTH_START_PERIOD_MS,
   DEFAULT_HEALTH_TIMEOUT_MS,
   DEFAULT_LOG_SETTINGS,
+  DEFAULT_START_TIMEOUT_MS,
   DEFAULT_STOP_GRACE_MS,
   DEFAULT_STOP_SIGNAL,
   mergeLogs,
@@ -111,8 +112,12 @@ class Baker {
     }
 
     const services: Record<string, BakedService> = {};
+    // A dependency on a oneshot waits, by default, for it to complete successfully.
+    const oneshots = new Set(
+      (config.services ?? []).filter((e) => e.value.type === 'oneshot').map((e) => e.key),
+    );
     for (const { key, value } of config.services ?? []) {
-      services[key] = this.service(key, value, { sysEnv, timeoutMs, logs });
+      services[key] = this.service(key, value, { sysEnv, timeoutMs, logs, oneshots });
     }
     const content: Omit<BakedConfig, 'hash' | 'bakedAt'> = {
       formatVersion: 1,
@@ -139,7 +144,12 @@ class Baker {
   private service(
     name: string,
     s: NormalizedService,
-    global: { sysEnv: SysEnvPolicy; timeoutMs: number | null; logs: BakedLogSettings },
+    global: {
+      sysEnv: SysEnvPolicy;
+      timeoutMs: number | null;
+      logs: BakedLogSettings;
+      oneshots: ReadonlySet<string>;
+    },
   ): BakedService {
     const path = `services.${name}`;
     const at = s.$at;
@@ -169,7 +179,9 @@ class Baker {
 
     const dependsOn: Record<string, BakedDependency> = {};
     for (const dep of s.depends_on ?? []) {
-      const condition = dep.spec?.condition ?? 'service_started';
+      const condition =
+        dep.spec?.condition ??
+        (global.oneshots.has(dep.name) ? 'service_completed_successfully' : 'service_started');
       dependsOn[dep.name] = {
         condition,
         timeoutMs: dep.spec?.timeout ?? global.timeoutMs,
@@ -228,6 +240,31 @@ class Baker {
       stopSignal: s.stop_signal ?? DEFAULT_STOP_SIGNAL,
       stopGracePeriodMs: s.stop_grace_period ?? DEFAULT_STOP_GRACE_MS,
       priority: s.priority ?? 0,
+      ...this.serviceType(s, path, lookup, workingDir),
+    };
+  }
+
+  /** `type`, `pid_file`, `start_timeout`, `stop_command`: present only when set (see BakedService). */
+  private serviceType(
+    s: NormalizedService,
+    path: string,
+    lookup: Lookup,
+    workingDir: string,
+  ): Pick<BakedService, 'type' | 'pidFile' | 'startTimeoutMs' | 'stopCommand'> {
+    const type = s.type === undefined || s.type === 'simple' ? undefined : s.type;
+    const forking = type === 'forking' && s.pid_file !== undefined;
+    return {
+      ...(type ? { type } : {}),
+      ...(forking
+        ? {
+            pidFile: resolvePath(
+              workingDir,
+              this.fields.expand(s.pid_file ?? '', lookup, `${path}.pid_file`, s.$at.pid_file),
+            ),
+            startTimeoutMs: s.start_timeout ?? DEFAULT_START_TIMEOUT_MS,
+          }
+        : {}),
+      ...(s.stop_command ? { stopCommand: [...s.stop_command] } : {}),
     };
   }
 

@@ -55,6 +55,10 @@ describe('KEPLER_JSON_SCHEMA', () => {
       'stop_signal',
       'stop_grace_period',
       'priority',
+      'type',
+      'pid_file',
+      'start_timeout',
+      'stop_command',
     ]);
     expect(service.required).toEqual(['command']);
     expect(Object.keys(at(service, 'properties', 'hooks', 'properties'))).toEqual([...SERVICE_HOOK_NAMES]);

@@ -13,3 +13,4 @@ export type { NormalizedKepler } from './kepler.js';
 export type { NormalizedLogs, NormalizedStore } from './logs.js';
 export type { NormalizedBackoff, NormalizedRestart } from './restart.js';
 export type { NormalizedService } from './service.js';
+export { validateServiceType } from './serviceType.js';

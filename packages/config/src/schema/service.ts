@@ -8,6 +8,7 @@ import { limits } from './limits.js';
 import { logs } from './logs.js';
 import { commandList, envFile, group, sysEnv, user, workingDir } from './processFields.js';
 import { restart } from './restart.js';
+import { serviceTypeProps } from './serviceType.js';
 
 const serviceProps = {
   command: commandList,
@@ -31,6 +32,8 @@ const serviceProps = {
     description:
       'Among services depends_on does not order, lower starts first and stops last; equal ones start together (default 0; negatives allowed).',
   }),
+  // service types (type, pid_file, start_timeout) and stop_command
+  ...serviceTypeProps,
 };
 /** A service; emitted once in the JSON Schema's `definitions`. */
 export const service = named(

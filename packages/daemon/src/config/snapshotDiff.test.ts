@@ -188,3 +188,17 @@ test('priority, soft edges, max_retries, on_unhealthy and start_timeout; a snaps
     'api unchanged',
   ]);
 });
+
+test('type, pid_file, start_timeout and stop_command are change reasons', async () => {
+  const p = await plan(
+    { db: { command: ['db'] }, api: { command: ['api'] } },
+    {
+      db: { command: ['db'], type: 'forking', pid_file: '/run/db.pid', start_timeout: '5s' },
+      api: { command: ['api'], stop_command: 'apictl stop' },
+    },
+  );
+  expect(lines(p)).toEqual([
+    'db recreate type simple -> forking; pid_file none -> /run/db.pid; start_timeout none -> 5s',
+    'api recreate stop_command',
+  ]);
+});

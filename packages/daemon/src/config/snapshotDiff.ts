@@ -101,6 +101,19 @@ function serviceReasons(
     reasons.push(`stop_grace_period ${formatMs(a.stopGracePeriodMs)} -> ${formatMs(b.stopGracePeriodMs)}`);
   if ((a.priority ?? 0) !== (b.priority ?? 0))
     reasons.push(`priority ${a.priority ?? 0} -> ${b.priority ?? 0}`);
+  reasons.push(...serviceTypeReasons(a, b));
+  return reasons;
+}
+
+/** `type`, `pid_file`, `start_timeout`, `stop_command`: absent in a snapshot when not set. */
+function serviceTypeReasons(a: BakedService, b: BakedService): string[] {
+  const reasons: string[] = [];
+  const [typeA, typeB] = [a.type ?? 'simple', b.type ?? 'simple'];
+  if (typeA !== typeB) reasons.push(`type ${typeA} -> ${typeB}`);
+  if (a.pidFile !== b.pidFile) reasons.push(`pid_file ${a.pidFile ?? 'none'} -> ${b.pidFile ?? 'none'}`);
+  if (a.startTimeoutMs !== b.startTimeoutMs)
+    reasons.push(`start_timeout ${duration(a.startTimeoutMs)} -> ${duration(b.startTimeoutMs)}`);
+  if (!same(a.stopCommand ?? null, b.stopCommand ?? null)) reasons.push('stop_command');
   return reasons;
 }
 

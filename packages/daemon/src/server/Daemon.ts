@@ -12,6 +12,7 @@ import {
 } from '../DaemonDir.js';
 import { StartupError } from '../errors.js';
 import { stopRunningHooks } from '../hooks/HookRunner.js';
+import { type HttpOptions, type RunningHttpApi, startHttpApi } from '../http/index.js';
 import { cgroupsAvailable, notifySystemd } from '../platform/index.js';
 import { DAEMON_VERSION } from '../version.js';
 import { Connection } from './Connection.js';
@@ -33,6 +34,8 @@ export interface DaemonOptions {
   logFile: string | null;
   /** Defaults to the rule's choice (`daemonLocation`): $KEPLER_DAEMON_PATH, /var/lib/kepler or the user's own. */
   stateDir?: string;
+  /** Serve the HTTP API and dashboard there (`--http`); null or absent: no HTTP at all. */
+  http?: HttpOptions | null;
 }
 
 /** Runs the daemon until it is told to stop; resolves with the process exit code. */
@@ -116,6 +119,30 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     restored = resolve;
   });
   server.on('connection', (socket: Socket) => void restoring.then(() => accept(socket)));
+  let http: RunningHttpApi | null = null;
+  if (opts.http) {
+    try {
+      http = await startHttpApi({
+        stateDir: dirs.root,
+        // A personal daemon's files are its user's alone (0600), like its socket.
+        gid: personal ? null : keplerGid(),
+        options: opts.http,
+        access: { handlers, isShuttingDown: () => shuttingDown !== null, log },
+        registry,
+        logLimit,
+        ready: restoring,
+      });
+    } catch (e) {
+      process.stderr.write(`kepler daemon: ${(e as Error).message}\n`);
+      server.close();
+      dirs.removeStale();
+      return 1;
+    }
+    if (opts.http.public) {
+      const warning = `warning: the HTTP API listens on ${http.url}, which is not a loopback address: anyone who reaches it can try the token`;
+      log(warning);
+    }
+  }
   const accept = (socket: Socket) => {
     const conn = new Connection(socket, handlers, {
       log,
@@ -150,6 +177,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       collector.stop();
       registry.closeAll();
       server.close();
+      http?.close();
       // Final responses (a follow's end) reach their clients; one that does not read gets a second.
       await Promise.all([...connections].map((c) => c.closeFlushed(EXIT_FLUSH_GRACE_MS)));
       dirs.removeStale();
@@ -177,6 +205,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   await registry.restoreAll();
   restored();
   log(`kepler daemon ${DAEMON_VERSION} listening on ${dirs.socket} (pid ${process.pid})`);
+  if (http) log(`HTTP API and dashboard on ${http.url}`);
   notifySystemd('READY=1');
   await new Promise<never>(() => undefined);
   return 0;

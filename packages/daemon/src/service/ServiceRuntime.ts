@@ -1,15 +1,17 @@
 import type { BakedService } from '@kepler/config';
-import { isActive } from '@kepler/protocol';
+import { type BackoffState, isActive } from '@kepler/protocol';
 import { serviceMarker } from '../hooks/HookRunner.js';
 import type { Platform, ProcessExit } from '../platform/index.js';
 import { clearedBy, type RetentionEvent } from './logRetention.js';
 import { OpQueue } from './OpQueue.js';
+import { RestartTimer } from './RestartTimer.js';
 import type { RecoveryPlan } from './recoveryPlan.js';
-import { decideRestart, nextRestart } from './restartPolicy.js';
+import { decideRestart, nextRestart, restartPolicyOf } from './restartPolicy.js';
 import { type HealthVerdicts, ServiceHealth } from './ServiceHealth.js';
-import type { ServiceHost, StopOptions } from './ServiceHost.js';
+import type { RestartOptions, ServiceHost, StopOptions } from './ServiceHost.js';
 import { ServiceTransitions } from './ServiceTransitions.js';
 import { type LiveProcess, SupervisedProcess } from './SupervisedProcess.js';
+import { exitPatch, unhealthyDetail } from './serviceState.js';
 import { unresolvableUser } from './serviceUsers.js';
 
 /**
@@ -23,7 +25,7 @@ export class ServiceRuntime extends ServiceTransitions {
   private readonly process: SupervisedProcess;
   private stopping = false;
   private launchQueued = false;
-  private restartTimer: NodeJS.Timeout | null = null;
+  private readonly restartTimer = new RestartTimer(() => this.platform.clock);
   private consecutiveCrashes = 0;
   /** Aborts the on_init / pre_start hook of a launch in progress. */
   private launchAbort: AbortController | null = null;
@@ -49,6 +51,7 @@ export class ServiceRuntime extends ServiceTransitions {
       host.outputDir,
       spec.name,
       () => this.marker,
+      (message) => host.logError(message),
     );
     this.health = new ServiceHealth(
       host,
@@ -127,14 +130,14 @@ export class ServiceRuntime extends ServiceTransitions {
     const postRestart = this.postRestartPending;
     this.postRestartPending = false;
     const kind = postRestart ? 'restart' : requested;
-    this.clearRestartTimer();
+    this.restartTimer.clear();
     this.transition('starting', { reason: null, exitCode: null, signal: null });
     this.clearLogsAt({ kind: 'launch', launch: kind });
     const hooks = this.spec.hooks;
     // An unknown user or group, or an earlier run's processes still alive, fail it before any hook runs.
     const badUser =
       unresolvableUser(this.spec, this.platform.resolveUser) ?? this.host.launchRefusal(this.name);
-    if (badUser !== null) return this.fail(badUser);
+    if (badUser !== null) return this.fail(badUser, {}, 'spawn');
     // A stop arriving while a launch hook runs aborts the hook instead of queueing behind it.
     const abort = new AbortController();
     this.launchAbort = abort;
@@ -156,7 +159,7 @@ export class ServiceRuntime extends ServiceTransitions {
     } finally {
       this.launchAbort = null;
     }
-    if (failure !== null && this.wish === 'run') return this.fail(failure);
+    if (failure !== null && this.wish === 'run') return this.fail(failure, {}, 'hook');
     if (this.wish !== 'run') return this.transition('stopped', { reason: null });
     // Set before the spawn: whoever sees `running` (inside spawn) must find this launch's promise.
     let hooksDone: () => void = () => undefined;
@@ -169,7 +172,7 @@ export class ServiceRuntime extends ServiceTransitions {
       hooksDone();
       // Stopped while the spawn waited for its turn: nothing was started.
       if (this.wish !== 'run') return this.transition('stopped', { reason: null });
-      return this.fail((e as Error).message, { pid: null });
+      return this.fail((e as Error).message, { pid: null }, 'spawn');
     }
     // post_start then post_restart, in that order, without holding the service's queue.
     void (async () => {
@@ -227,14 +230,15 @@ export class ServiceRuntime extends ServiceTransitions {
     this.clearLogsAt({ kind: 'exit' });
     const decision = decideRestart({
       exit: { code: exit.code, signal: exit.signal, own: proc.own },
-      policy: this.spec.restart.policy,
+      policy: restartPolicyOf(this.spec),
       desired: this.wish,
       consecutiveCrashes: this.consecutiveCrashes,
       ranMs: this.platform.clock.now() - proc.startedAtMs,
       backoff: this.spec.restart.backoff,
       maxRetries: this.spec.restart.maxRetries,
     });
-    const patch = { pid: null, exitCode: exit.code, signal: exit.signal, stoppedAt };
+    const patch = exitPatch(exit, stoppedAt);
+    this.noteExit({ ...exit, own: proc.own }, decision.restart ? 'restart' : decision.status);
     if (!decision.restart) {
       this.wish = 'stop';
       this.transition(decision.status, { ...patch, reason: decision.reason });
@@ -249,10 +253,7 @@ export class ServiceRuntime extends ServiceTransitions {
   /** An automatic restart's launch after its backoff; at once inside this queue slot when 0 (no timer hop). */
   private async relaunchAfter(delayMs: number): Promise<void> {
     if (delayMs === 0) return this.doLaunch('auto');
-    this.restartTimer = this.platform.clock.setTimeout(() => {
-      this.restartTimer = null;
-      void this.queue.run(() => this.doLaunch('auto'));
-    }, delayMs);
+    this.restartTimer.arm(delayMs, () => void this.queue.run(() => this.doLaunch('auto')));
   }
 
   // ---- stop and restart -------------------------------------------------------------------------
@@ -267,11 +268,12 @@ export class ServiceRuntime extends ServiceTransitions {
   }
 
   private async doStop(opts: StopOptions): Promise<void> {
+    if (opts.cause) this.noteCause('restart', opts.cause.kind, opts.cause.detail);
     const requeue = opts.afterwards === 'waiting';
     const restarting = opts.restarting === true;
     // A restart's stop keeps the wish to run: dependents evaluating meanwhile must see "will restart".
     this.wish = requeue || restarting ? 'run' : 'stop';
-    this.clearRestartTimer();
+    this.restartTimer.clear();
     if (!this.process.current) {
       const s = this.state.status;
       if (requeue) {
@@ -291,14 +293,8 @@ export class ServiceRuntime extends ServiceTransitions {
       const hooks = this.spec.hooks;
       if (hooks.pre_stop) await this.host.runServiceHook(this.name, 'pre_stop', hooks.pre_stop);
       const signal = (opts.signal ?? this.spec.stopSignal) as NodeJS.Signals;
-      const exit = await this.process.stop(signal, this.spec.stopGracePeriodMs);
-      this.transition('stopped', {
-        pid: null,
-        exitCode: exit.code,
-        signal: exit.signal,
-        stoppedAt: new Date().toISOString(),
-        reason: null,
-      });
+      const exit = await this.process.stop(signal, this.spec.stopGracePeriodMs, this.spec);
+      this.transition('stopped', { ...exitPatch(exit, new Date().toISOString()), reason: null });
       if (opts.manual !== false && hooks.post_stop) {
         await this.host.runServiceHook(this.name, 'post_stop', hooks.post_stop);
       }
@@ -310,7 +306,7 @@ export class ServiceRuntime extends ServiceTransitions {
   }
 
   /** User restart: the seed's hook order pre_restart, pre_stop, stop, post_stop, pre_start, spawn, post_start, post_restart. */
-  restart(opts: { signal?: string } = {}): Promise<void> {
+  restart(opts: RestartOptions = {}): Promise<void> {
     return this.queue.run(async () => {
       await this.doRestartStop(opts);
       this.wish = 'run';
@@ -322,15 +318,16 @@ export class ServiceRuntime extends ServiceTransitions {
    * The first half of a restart (pre_restart, pre_stop, stop, post_stop). The launch follows through
    * the config's dependency evaluation, and runs post_start then post_restart.
    */
-  restartStop(opts: { signal?: string } = {}): Promise<void> {
+  restartStop(opts: RestartOptions = {}): Promise<void> {
     return this.queue.run(() => this.doRestartStop(opts));
   }
 
-  private async doRestartStop(opts: { signal?: string }): Promise<void> {
+  private async doRestartStop(opts: RestartOptions): Promise<void> {
     const hooks = this.spec.hooks;
     if (hooks.pre_restart) await this.host.runServiceHook(this.name, 'pre_restart', hooks.pre_restart);
     this.host.restartInitiated(this.name);
-    await this.doStop({ signal: opts.signal, restarting: true });
+    const cause = opts.cause ?? { kind: 'user', detail: 'restart requested' };
+    await this.doStop({ signal: opts.signal, restarting: true, cause });
     this.consecutiveCrashes = 0;
     this.amend({ restarts: this.state.restarts + 1 });
     this.postRestartPending = true;
@@ -343,7 +340,7 @@ export class ServiceRuntime extends ServiceTransitions {
 
   /** Daemon shutdown without stopping (used by tests simulating a crash): detach everything. */
   detach(): void {
-    this.clearRestartTimer();
+    this.restartTimer.clear();
     this.health.stop();
     this.process.detach();
   }
@@ -354,9 +351,9 @@ export class ServiceRuntime extends ServiceTransitions {
   private healthVerdicts(): HealthVerdicts {
     return {
       counts: () => isActive(this.state.status) && this.state.status !== 'stopping',
-      onResult: (r) => this.amend({ healthFailures: r.failures, lastHealthOutput: r.output }),
+      onResult: (r) => this.recordHealthResult(r),
       onHealthy: () => this.transition('healthy', { health: 'healthy', wasHealthy: true }),
-      onUnhealthy: () => this.transition('unhealthy', { health: 'unhealthy' }),
+      onUnhealthy: () => this.turnUnhealthy(),
       restart: () => this.healthAction(null),
       fail: (reason) => this.healthAction(reason),
     };
@@ -378,10 +375,11 @@ export class ServiceRuntime extends ServiceTransitions {
       const decision = failure === null ? nextRestart(count, 'unhealthy') : null;
       if (!decision?.restart) {
         await this.doStop({ manual: false });
-        if (this.state.status === 'stopped') this.fail(failure ?? decision?.reason ?? 'unhealthy');
+        if (this.state.status === 'stopped')
+          this.fail(failure ?? decision?.reason ?? 'unhealthy', {}, 'health');
         return;
       }
-      await this.doRestartStop({});
+      await this.doRestartStop({ cause: { kind: 'health', detail: unhealthyDetail(this.state) } });
       this.consecutiveCrashes = decision.consecutiveCrashes;
       if (this.wish !== 'run') return;
       this.transition('restarting', { reason: decision.reason });
@@ -389,8 +387,8 @@ export class ServiceRuntime extends ServiceTransitions {
     });
   }
 
-  private clearRestartTimer(): void {
-    this.platform.clock.clearTimeout(this.restartTimer);
-    this.restartTimer = null;
+  /** Automatic restarts in a row, and the pending one's wait (for `inspect`). */
+  backoff(): BackoffState {
+    return this.restartTimer.backoff(this.consecutiveCrashes);
   }
 }

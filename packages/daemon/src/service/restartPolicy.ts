@@ -1,4 +1,4 @@
-import type { BakedBackoff, RestartPolicy } from '@kepler/config';
+import type { BakedBackoff, BakedService, RestartPolicy } from '@kepler/config';
 
 /** How a supervised process ended, as the restart policy needs it. */
 export interface ExitFacts {
@@ -97,4 +97,9 @@ export function nextRestart(i: RestartCount, how: string): RestartDecision {
 /** `gave up after 3 restarts`: the reason of a service its restart limit ended. */
 export function gaveUp(restarts: number): string {
   return `gave up after ${restarts} restart${restarts === 1 ? '' : 's'}`;
+}
+
+/** The policy an exit is judged by: a oneshot that exited 0 has done its job, so `always` is `on-failure` for it. */
+export function restartPolicyOf(spec: BakedService): RestartPolicy {
+  return spec.type === 'oneshot' && spec.restart.policy === 'always' ? 'on-failure' : spec.restart.policy;
 }

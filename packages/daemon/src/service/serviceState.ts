@@ -1,4 +1,11 @@
-import type { ServiceInfo, ServiceStatus, UnmetDependency } from '@kepler/protocol';
+import type {
+  CauseRecord,
+  ExitRecord,
+  HealthResult,
+  ServiceInfo,
+  ServiceStatus,
+  UnmetDependency,
+} from '@kepler/protocol';
 
 /**
  * Three shapes of a service's state, with explicit mappers: `ServiceState` lives in memory,
@@ -24,6 +31,41 @@ export interface ServiceState {
   wasHealthy: boolean;
   /** Processes spawned for the service so far: orders SpawnJournal records against this state. */
   spawns: number;
+  /** ISO time of the last status change (set by transition()). */
+  statusSince: string | null;
+  /** How the last run ended (kept through later launches, unlike exitCode and signal). */
+  lastExit: ExitRecord | null;
+  /** Why the service last restarted or failed (recorded by the transition it caused). */
+  lastCause: CauseRecord | null;
+  /** The last HEALTH_HISTORY health results, oldest first. Memory only: checks resume after a restart. */
+  healthResults: readonly HealthResult[];
+}
+
+/** How many health results a service keeps for `inspect`. */
+export const HEALTH_HISTORY = 5;
+
+/** What the end of a run changes: no pid, its exit code or signal, when, and the last exit record. */
+export function exitPatch(
+  exit: { code: number | null; signal: string | null },
+  stoppedAt: string,
+): Pick<ServiceState, 'pid' | 'exitCode' | 'signal' | 'stoppedAt' | 'lastExit'> {
+  const { code, signal } = exit;
+  return { pid: null, exitCode: code, signal, stoppedAt, lastExit: { code, signal, at: stoppedAt } };
+}
+
+/** `results` with `r` appended, the oldest dropped past HEALTH_HISTORY. */
+export function withHealthResult(
+  results: readonly HealthResult[],
+  r: { ok: boolean; output: string },
+): HealthResult[] {
+  return [...results.slice(1 - HEALTH_HISTORY), { at: new Date().toISOString(), ok: r.ok, output: r.output }];
+}
+
+/** `2 health checks failed: <the last line of the last output>`: why a service turned unhealthy. */
+export function unhealthyDetail(s: Pick<ServiceState, 'healthFailures' | 'lastHealthOutput'>): string {
+  const line = s.lastHealthOutput?.trim().split('\n').at(-1) ?? '';
+  const failed = `${s.healthFailures} health check${s.healthFailures === 1 ? '' : 's'} failed`;
+  return line === '' ? failed : `${failed}: ${line}`;
 }
 
 export interface PersistedServiceState {
@@ -43,6 +85,9 @@ export interface PersistedServiceState {
   desired?: 'run' | 'stop';
   was_healthy?: boolean;
   spawns?: number;
+  status_since?: string | null;
+  last_exit?: ExitRecord | null;
+  last_cause?: CauseRecord | null;
 }
 
 export interface PersistedConfigState {
@@ -68,6 +113,10 @@ export function initialServiceState(): ServiceState {
     initDone: false,
     wasHealthy: false,
     spawns: 0,
+    statusSince: null,
+    lastExit: null,
+    lastCause: null,
+    healthResults: [],
   };
 }
 
@@ -88,6 +137,9 @@ export function toPersisted(s: ServiceState, desired: 'run' | 'stop'): Persisted
     desired,
     was_healthy: s.wasHealthy,
     spawns: s.spawns,
+    status_since: s.statusSince,
+    last_exit: s.lastExit,
+    last_cause: s.lastCause,
   };
 }
 
@@ -108,6 +160,9 @@ export function fromPersisted(p: Partial<PersistedServiceState>): ServiceState {
     initDone: p.init_done ?? false,
     wasHealthy: p.was_healthy ?? false,
     spawns: p.spawns ?? 0,
+    statusSince: p.status_since ?? null,
+    lastExit: p.last_exit ?? null,
+    lastCause: p.last_cause ?? null,
   };
 }
 

@@ -12,6 +12,7 @@ import type {
   ServiceInfo,
   StreamEvent,
 } from '../messages.js';
+import { usageEventSamples, usageRequestSamples, usageResultSamples } from './usageSamples.js';
 
 export const configRef: ConfigRef = { path: '/srv/app/kepler.yaml', env: { HOME: '/root', EMPTY: '' } };
 /** A config named with overlays (`-f kepler.yaml -f kepler.prod.yaml`). */
@@ -135,6 +136,7 @@ export const REQUEST_SAMPLES: { readonly [K in RequestType]: readonly Requests[K
     },
   ],
   adhocRemove: [{ type: 'adhocRemove', caller: { uid: 0, gid: 0 }, services: ['web', 'sleep-2'] }],
+  ...usageRequestSamples(configRef), // usageSamples.ts: top, metrics, inspect
 };
 
 export const RESULT_SAMPLES: { readonly [K in RequestType]: readonly ResultOf[K][] } = {
@@ -246,6 +248,7 @@ export const RESULT_SAMPLES: { readonly [K in RequestType]: readonly ResultOf[K]
   ],
   adhocAdd: [{ config: '/var/lib/kepler/adhoc/0.yaml', service: 'sleep' }],
   adhocRemove: [{ config: '/var/lib/kepler/adhoc/0.yaml', stopped: ['web'], removed: ['web', 'sleep-2'] }],
+  ...usageResultSamples(serviceInfo, failedInfo, [logLine, hookLine]), // usageSamples.ts
 };
 
 export const EVENT_SAMPLES: {
@@ -287,4 +290,5 @@ export const EVENT_SAMPLES: {
       plan: { services: [{ service: 'cache', action: 'create', reasons: [] }], kepler: [] },
     },
   ],
+  ...usageEventSamples(serviceInfo, failedInfo), // usageSamples.ts
 };

@@ -20,6 +20,8 @@ import {
   str,
   strings,
 } from './fields.js';
+import { inspectRequests } from './inspect.js';
+import { usageRequests } from './usage.js';
 
 function absolutePath(value: unknown, path: string): string {
   const s = nonEmptyStr(value, path);
@@ -77,6 +79,8 @@ const REQUEST_PARSERS: { readonly [K in RequestType]: Check<Requests[K]> } = {
   prune: record({ type: literal('prune'), force: optional(bool), dryRun: optional(bool) }),
   adhocAdd, // adhoc.ts
   adhocRemove, // adhoc.ts
+  ...usageRequests(configRef), // usage.ts: top, metrics
+  ...inspectRequests(configRef), // inspect.ts
 };
 
 /** True when `s` names a request this protocol version knows (own keys only: not `toString`). */

@@ -37,6 +37,8 @@ import {
   status,
   str,
 } from './fields.js';
+import { inspectResults } from './inspect.js';
+import { usageResults } from './usage.js';
 
 export const logLine = record<LogLine>({
   ts: nonNegative,
@@ -147,4 +149,6 @@ export const RESULT_PARSERS: { readonly [K in RequestType]: Check<ResultOf[K]> }
   prune: record({ entries: arrayOf(pruneEntry), freedBytes: nonNegative, dryRun: bool }),
   adhocAdd: record({ config: str, service: str }),
   adhocRemove: record({ config: str, stopped: arrayOf(str), removed: arrayOf(str) }),
+  ...usageResults(serviceInfo), // usage.ts: top, metrics
+  ...inspectResults(serviceInfo, logLine), // inspect.ts
 };

@@ -7,7 +7,7 @@ import {
   runDaemonForeground,
   startDaemonDetached,
 } from '../../daemonProcess/index.js';
-import { CliError, EXIT_OK } from '../../errors.js';
+import { CliError, EXIT_OK, UsageError } from '../../errors.js';
 import { BaseCommand } from '../BaseCommand.js';
 
 /** `kepler daemon start [-d]`: run the daemon in the foreground, or detached. */
@@ -35,12 +35,18 @@ export class DaemonStartCommand extends BaseCommand {
 
       The daemon binary is \`$KEPLER_DAEMON_BIN\` when set, else the workspace's packages/daemon build,
       else \`kepler-daemon\` on PATH.
+
+      \`--http ADDR\` also serves the HTTP API and the dashboard on ADDR (\`HOST:PORT\`, \`[IPV6]:PORT\`,
+      or \`PORT\` for 127.0.0.1; \`$KEPLER_HTTP\` does the same for a systemd unit). A non-loopback
+      address is refused unless \`--http-public\` is given (\`$KEPLER_HTTP_PUBLIC=1\`). Requests need the
+      bearer token in \`http.token\` in the state directory; \`kepler dashboard\` opens the dashboard.
     `,
     examples: [
       ['Start the daemon in the background', 'sudo $0 daemon start -d'],
       ['Run the daemon in the foreground (systemd, debugging)', 'sudo $0 daemon start'],
       ['Use another state directory', 'sudo KEPLER_DAEMON_PATH=/tmp/kepler $0 daemon start -d'],
       ['Start your own daemon (not root, not in the kepler group)', '$0 daemon start -d'],
+      ['Also serve the HTTP API and dashboard on port 7070', 'sudo $0 daemon start -d --http 127.0.0.1:7070'],
     ],
   });
 
@@ -48,13 +54,34 @@ export class DaemonStartCommand extends BaseCommand {
     description: 'Run in the background and return once it answers',
   });
 
+  http = Option.String('--http', {
+    description: 'Also serve the HTTP API and dashboard on ADDR (HOST:PORT, or PORT for 127.0.0.1)',
+  });
+
+  httpPublic = Option.Boolean('--http-public', false, {
+    description: 'Allow --http on a non-loopback address',
+  });
+
   override async execute(): Promise<number> {
-    return startDaemon(this, this.detach);
+    return startDaemon(this, this.detach, httpDaemonArgs(this));
   }
 }
 
+/** The daemon's arguments for `--http ADDR [--http-public]` (none without `--http`). */
+export function httpDaemonArgs(options: { http?: string; httpPublic: boolean }): string[] {
+  if (options.http === undefined) {
+    if (options.httpPublic) throw new UsageError('--http-public needs --http ADDR');
+    return [];
+  }
+  return ['--http', options.http, ...(options.httpPublic ? ['--http-public'] : [])];
+}
+
 /** Starts the daemon as `daemon start [-d]` does; resolves with the exit code. */
-export async function startDaemon(command: BaseCommand, detach: boolean): Promise<number> {
+export async function startDaemon(
+  command: BaseCommand,
+  detach: boolean,
+  daemonArgs: readonly string[] = [],
+): Promise<number> {
   // Your own daemon runs as you; the system one (and a KEPLER_DAEMON_PATH one) as root.
   if (command.location.kind !== 'user') {
     requireRoot(detach ? 'sudo kepler daemon start -d' : 'sudo kepler daemon start');
@@ -79,8 +106,13 @@ export async function startDaemon(command: BaseCommand, detach: boolean): Promis
   }
   const daemon = locateDaemon(command.context.env);
   command.debug(`daemon: ${[daemon.command, ...daemon.args].join(' ')} (from ${daemon.origin})`);
-  if (!detach) return runDaemonForeground(daemon, []);
-  const running = await startDaemonDetached({ daemon, stateDir, socket });
+  if (daemonArgs.includes('--http-public')) {
+    command.context.stderr.write(
+      'warning: --http-public: the HTTP API may be reachable from other machines; anyone who reaches it can try the token\n',
+    );
+  }
+  if (!detach) return runDaemonForeground(daemon, daemonArgs);
+  const running = await startDaemonDetached({ daemon, stateDir, socket, args: daemonArgs });
   command.context.stdout.write(`Kepler daemon started (pid ${running.pid})\n`);
   return EXIT_OK;
 }

@@ -1,5 +1,11 @@
 import type { BakedConfig } from '@kepler/config';
-import { isActive, isTerminal, PENDING_OR_ACTIVE_STATUSES, type UnmetDependency } from '@kepler/protocol';
+import {
+  type DependencyEdge,
+  isActive,
+  isTerminal,
+  PENDING_OR_ACTIVE_STATUSES,
+  type UnmetDependency,
+} from '@kepler/protocol';
 import { formatMs } from '../../formatMs.js';
 import type { ServiceRuntime } from '../../service/ServiceRuntime.js';
 import { type DepView, evaluateEdge, startupCluster } from './dependencies.js';
@@ -155,7 +161,8 @@ export class DependencyGate {
       const rt = this.ctx.service(dependent)!;
       if (rt.desired !== 'run' || isTerminal(rt.state.status)) continue;
       this.ctx.progress(dependent, `restarting because ${name} restarts`);
-      void rt.stop({ manual: false, afterwards: 'waiting' }).then(() => {
+      const cause = { kind: 'dependency' as const, detail: `${name} restarts` };
+      void rt.stop({ manual: false, afterwards: 'waiting', cause }).then(() => {
         this.armTimers(rt);
         this.evaluate([dependent]);
       });
@@ -170,6 +177,19 @@ export class DependencyGate {
     } finally {
       this.restartingTogether = null;
     }
+  }
+
+  /** Each `depends_on` edge of `name` with its verdict now (for `inspect`). */
+  edges(name: string): DependencyEdge[] {
+    const rt = this.ctx.service(name);
+    if (rt === undefined) return [];
+    return Object.entries(rt.spec.dependsOn).map(([dep, edge]) => {
+      const known = this.ctx.service(dep) !== undefined;
+      const v = known
+        ? evaluateEdge(dep, edge, this.view(dep))
+        : { verdict: 'impossible' as const, reason: `${dep} is not a service of this config` };
+      return { service: dep, condition: edge.condition, ...v, restart: edge.restart };
+    });
   }
 
   close(): void {
