@@ -126,11 +126,19 @@ const hasAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
       const hook = (command: string[], user: string | null = null) =>
         hookOf(command, { user, workingDir: dir });
       const baked = bakedConfig([
-        bakedService('setup', { command: ['sh', '-c', 'echo 100% $HOME; echo ";"'], workingDir: dir }),
+        bakedService('setup', {
+          command: ['sh', '-c', 'echo 100% $HOME; echo ";"'],
+          type: 'oneshot',
+          workingDir: dir,
+        }),
         bakedService('side', { command: ['sleep', '1000'], workingDir: dir }),
         bakedService('main', {
           command: ['sleep', '1000'],
           workingDir: dir,
+          type: 'forking',
+          pidFile: join(dir, 'main.pid'),
+          startTimeoutMs: 2500,
+          stopCommand: ['kill', '-TERM', '1'],
           user: 'root',
           group: 'root',
           limits: { memoryBytes: 1 << 30, cpuTimeSec: 60, maxFds: 1024 },
@@ -163,6 +171,8 @@ const hasAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
       expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
       const main = out.files.find((f) => f.name === 'every-main.service')?.content ?? '';
       for (const directive of [
+        'Type=forking',
+        'PIDFile=',
         'Wants=',
         'StartLimitBurst=',
         'LimitAS=',

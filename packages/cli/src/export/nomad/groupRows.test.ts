@@ -75,6 +75,17 @@ describe('nomad rows', () => {
     expect(missing.warnings).toContain('command');
   });
 
+  it('type, pid_file and stop_command are warned', () => {
+    expect(groupFor({ type: 'oneshot' }).warnings).toEqual(['type']);
+    const forking = groupFor({
+      type: 'forking',
+      pidFile: '/run/a.pid',
+      startTimeoutMs: 1000,
+      stopCommand: ['app', 'stop'],
+    });
+    expect(forking.warnings).toEqual(['type', 'pid_file', 'stop_command']);
+  });
+
   it('--driver exec', () => {
     expect(groupFor({}, { driver: 'exec' as never }).main.Driver).toBe('exec');
   });

@@ -288,6 +288,24 @@ function priorityRow(ctx: GroupContext, draft: GroupDraft): void {
   }
 }
 
+function typeRow(ctx: GroupContext, draft: GroupDraft): void {
+  const { type, pidFile, stopCommand } = ctx.service;
+  if (type === 'oneshot') {
+    draft.warn(
+      'type',
+      "oneshot: a service job's task is meant to keep running: Nomad restarts or fails it when it exits",
+    );
+  } else if (type === 'forking') {
+    draft.warn(
+      'type',
+      'forking: Nomad supervises the process it starts, not a daemon that forks away from it',
+    );
+  }
+  if (pidFile !== undefined) draft.warn('pid_file', `${pidFile}: no Nomad equivalent: not exported`);
+  if (stopCommand !== undefined)
+    draft.warn('stop_command', 'no Nomad equivalent (Nomad stops a task with its kill signal): not exported');
+}
+
 /** Every row, in the order they fill the group in. */
 export const NOMAD_ROWS: readonly NomadRow[] = [
   {
@@ -309,6 +327,7 @@ export const NOMAD_ROWS: readonly NomadRow[] = [
       interpolationWarnings(ctx, draft);
     },
   },
+  { key: 'type', apply: typeRow },
   { key: 'user', apply: userRow },
   { key: 'limits', apply: limitsRow },
   {

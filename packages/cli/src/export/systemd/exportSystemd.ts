@@ -35,17 +35,19 @@ export interface SystemdExport {
 
 const SECTIONS: readonly UnitSection[] = ['Unit', 'Service'];
 
-/** A service is a one-shot when another waits for it to complete and systemd allows it (no Restart=always). */
+/**
+ * The services written as Type=oneshot: those of `type: oneshot`, and those of no type that another waits
+ * for to complete (systemd orders after a oneshot's exit), unless they restart `always`, which systemd
+ * refuses on a oneshot.
+ */
 function oneshots(baked: BakedConfig): Set<string> {
   const out = new Set<string>();
   for (const service of Object.values(baked.services)) {
+    if (service.type === 'oneshot') out.add(service.name);
     for (const [dep, edge] of Object.entries(service.dependsOn)) {
-      if (
-        edge.condition === 'service_completed_successfully' &&
-        baked.services[dep]?.restart.policy !== 'always'
-      ) {
-        out.add(dep);
-      }
+      const target = baked.services[dep];
+      const untyped = target !== undefined && target.type === undefined && target.restart.policy !== 'always';
+      if (edge.condition === 'service_completed_successfully' && untyped) out.add(dep);
     }
   }
   return out;

@@ -50,6 +50,28 @@ describe('systemd rows', () => {
     expect(lines).toContain('TimeoutStartSec=infinity');
   });
 
+  it('type: oneshot -> Type=oneshot (restart always written on-failure); forking -> PIDFile= and its start timeout', () => {
+    const oneshot = unitFor({
+      type: 'oneshot',
+      restart: restartOf('always'),
+    });
+    expect(oneshot.lines).toEqual(expect.arrayContaining(['Type=oneshot', 'Restart=on-failure']));
+    const forking = unitFor({ type: 'forking', pidFile: '/run/app.pid', startTimeoutMs: 30_000 });
+    expect(forking.lines).toEqual(
+      expect.arrayContaining(['Type=forking', 'PIDFile=/run/app.pid', 'TimeoutStartSec=30s']),
+    );
+    expect(forking.lines).not.toContain('TimeoutStartSec=infinity');
+  });
+
+  it('stop_command -> ExecStop=, after the pre_stop hook', () => {
+    const { lines } = unitFor({
+      stopCommand: ['app', 'stop', '--now'],
+      hooks: { pre_stop: hook(['echo', 'draining']) },
+    });
+    const stops = lines.filter((l) => l.startsWith('ExecStop='));
+    expect(stops).toEqual(['ExecStop=/usr/bin/echo draining', 'ExecStop=/usr/bin/app stop --now']);
+  });
+
   it('command: argv[0] made absolute, the rest quoted for systemd', () => {
     const { lines } = unitFor({ command: ['node', 'server.js', '--name', 'a b', '50%'] });
     expect(lines).toContain('ExecStart=/usr/bin/node server.js --name "a b" 50%%');
@@ -175,6 +197,16 @@ describe('systemd rows', () => {
     const failed = unitFor({ dependsOn: { db: { ...edge, condition: 'service_failed' } } }, { others: [db] });
     expect(failed.lines).not.toContain('Requires=stack-db.service');
     expect(failed.warnings).toEqual(['depends_on.db.condition']);
+  });
+
+  it('depends_on service_completed_successfully on a forking service is warned', () => {
+    const { warnings } = unitFor(
+      {
+        dependsOn: { d: edgeOf('service_completed_successfully') },
+      },
+      { others: [bakedService('d', { type: 'forking', pidFile: '/run/d.pid', startTimeoutMs: 1000 })] },
+    );
+    expect(warnings).toEqual(['depends_on.d.condition']);
   });
 
   it('depends_on service_completed_successfully makes the dependency Type=oneshot', () => {

@@ -39,7 +39,7 @@ function dependsOnItems(ctx: UnitContext): RowItem[] {
       items.push(
         warn(
           `${key}.condition`,
-          `${dep} restarts always, so it cannot be a Type=oneshot unit: the unit waits only until it has started`,
+          `${dep} is not a one-shot (it restarts always, or forks): the unit waits only until it has started`,
         ),
       );
     }
@@ -175,6 +175,31 @@ function healthcheckItems(ctx: UnitContext): RowItem[] {
   return items;
 }
 
+function typeItems(ctx: UnitContext): RowItem[] {
+  const { service } = ctx;
+  if (service.type === 'forking') {
+    const items = [set('Service', 'Type', 'forking')];
+    if (service.pidFile !== undefined)
+      items.push(set('Service', 'PIDFile', escapeSpecifiers(service.pidFile)));
+    // Kepler waits start_timeout for the pid file; nothing else in a start is limited.
+    const timeout = service.startTimeoutMs === undefined ? 'infinity' : timeSpan(service.startTimeoutMs);
+    items.push(set('Service', 'TimeoutStartSec', timeout));
+    return items;
+  }
+  return [
+    set('Service', 'Type', ctx.isOneshot(service.name) ? 'oneshot' : 'simple'),
+    // Kepler puts no limit on a start (pre_start hooks, a one-shot's whole run).
+    set('Service', 'TimeoutStartSec', 'infinity'),
+  ];
+}
+
+/** systemd refuses Restart=always on a oneshot; Kepler's `always` acts as `on-failure` on one. */
+function restartPolicyItems(ctx: UnitContext): RowItem[] {
+  const { policy } = ctx.service.restart;
+  const oneshot = ctx.isOneshot(ctx.service.name);
+  return [set('Service', 'Restart', oneshot && policy === 'always' ? 'on-failure' : policy)];
+}
+
 /** Every row, in the order their directives appear in a unit. */
 export const SYSTEMD_ROWS: readonly SystemdRow[] = [
   {
@@ -190,14 +215,7 @@ export const SYSTEMD_ROWS: readonly SystemdRow[] = [
   { key: '(target)', map: (ctx) => [set('Unit', 'PartOf', ctx.targetName)] },
   { key: 'depends_on', map: dependsOnItems },
   { key: 'restart.max_retries', map: startLimitItems },
-  {
-    key: '(type)',
-    map: (ctx) => [
-      set('Service', 'Type', ctx.isOneshot(ctx.service.name) ? 'oneshot' : 'simple'),
-      // Kepler puts no limit on a start (pre_start hooks, a one-shot's whole run).
-      set('Service', 'TimeoutStartSec', 'infinity'),
-    ],
-  },
+  { key: 'type', map: typeItems },
   {
     key: 'command',
     map: (ctx) => [
@@ -222,7 +240,7 @@ export const SYSTEMD_ROWS: readonly SystemdRow[] = [
       ctx.service.group === null ? [] : [set('Service', 'Group', escapeSpecifiers(ctx.service.group))],
   },
   { key: 'environment', map: environmentItems },
-  { key: 'restart.policy', map: (ctx) => [set('Service', 'Restart', ctx.service.restart.policy)] },
+  { key: 'restart.policy', map: restartPolicyItems },
   { key: 'restart.backoff', map: backoffItems },
   limitRow('limits.memory', 'LimitAS', (s) => s.limits.memoryBytes),
   limitRow('limits.cpu_time', 'LimitCPU', (s) => s.limits.cpuTimeSec),
@@ -233,6 +251,23 @@ export const SYSTEMD_ROWS: readonly SystemdRow[] = [
     map: (ctx) => [set('Service', 'TimeoutStopSec', timeSpan(ctx.service.stopGracePeriodMs))],
   },
   ...HOOK_ROWS,
+  {
+    // After the pre_stop hook's ExecStop= line, as Kepler runs the hook first.
+    key: 'stop_command',
+    map: (ctx) =>
+      ctx.service.stopCommand === undefined
+        ? []
+        : [
+            execItem(
+              ctx,
+              'stop_command',
+              'ExecStop',
+              ctx.service.stopCommand,
+              ctx.service.workingDir,
+              ctx.service.environment,
+            ),
+          ],
+  },
   { key: 'healthcheck', map: healthcheckItems },
   {
     key: 'restart.watch',
