@@ -132,6 +132,8 @@ function mapService(s: BakedService, captured: Env): Section {
     limits: Object.keys(limits).length > 0 ? limits : undefined,
     stop_signal: s.stopSignal,
     stop_grace_period: duration(s.stopGracePeriodMs),
+    port: s.port,
+    hostname: s.hostname,
   });
 }
 
@@ -170,6 +172,7 @@ function mapHealthcheck(hc: BakedHealthcheck): Section {
   const { probe } = hc;
   let how: Section;
   if (probe.kind === 'http') how = { http: probe.url };
+  else if (probe.kind === 'ownPort') how = probe.path === null ? { tcp: 'port' } : { http: probe.path };
   else if (probe.kind === 'tcp')
     how = { tcp: probe.host.includes(':') ? `[${probe.host}]:${probe.port}` : `${probe.host}:${probe.port}` };
   else

@@ -10,16 +10,18 @@ import { fileURLToPath } from 'node:url';
  */
 const MAY_IMPORT: Record<string, readonly string[]> = {
   '(top)': ['server', 'platform'],
-  server: ['config', 'service', 'hooks', 'logs', 'platform', 'bake', '(top)'],
+  server: ['config', 'service', 'hooks', 'logs', 'platform', 'bake', 'ports', 'proxy', '(top)'],
   bake: ['(top)'],
-  config: ['service', 'health', 'hooks', 'watch', 'logs', 'platform', 'bake', '(top)'],
+  config: ['service', 'health', 'hooks', 'watch', 'logs', 'platform', 'bake', 'ports', '(top)'],
   service: ['health', 'hooks', 'logs', 'platform', '(top)'],
   health: ['platform', '(top)'],
   hooks: ['logs', 'platform', '(top)'],
   watch: ['(top)'],
   logs: [],
   platform: [],
-  testkit: ['config', 'service', 'health', 'hooks', 'watch', 'logs', 'platform', 'bake', '(top)'],
+  ports: ['platform'],
+  proxy: ['ports'],
+  testkit: ['config', 'service', 'health', 'hooks', 'watch', 'logs', 'platform', 'bake', 'ports', '(top)'],
 };
 
 const SRC = dirname(fileURLToPath(import.meta.url));

@@ -87,6 +87,11 @@ export interface ServiceInfo {
    * `[kepler] N lines not stored: <reason>`. Absent when every line was stored (and from older daemons).
    */
   readonly logsNotStored?: number;
+  // ---- network (issue 15) ----
+  /** The TCP port the service was given at its last start (`port:` in its config); absent: none. */
+  readonly port?: number;
+  /** `http://web.localhost:7380`: its hostname through the daemon's reverse proxy; absent: none. */
+  readonly url?: string;
 }
 
 /** One captured log line. `line` is raw bytes: invalid UTF-8 and `\r` are preserved. */

@@ -9,11 +9,14 @@ import { type Lookup, layeredLookup } from '../expand.js';
 import { bakedConfigHash, deepFreeze } from '../freeze.js';
 import type { IssueCollector } from '../issues.js';
 import {
+  AUTO_PORT,
   isHealthcheckNone,
+  isOwnPortPath,
   type NormalizedConfig,
   type NormalizedHealthcheck,
   type NormalizedHook,
   type NormalizedService,
+  OWN_PORT_TCP,
   parseHostPort,
 } from '../schema/index.js';
 import {
@@ -225,6 +228,7 @@ class Baker {
       },
       stopSignal: s.stop_signal ?? DEFAULT_STOP_SIGNAL,
       stopGracePeriodMs: s.stop_grace_period ?? DEFAULT_STOP_GRACE_MS,
+      ...networkOf(s),
     };
   }
 
@@ -259,7 +263,9 @@ class Baker {
   private healthcheck(hc: NormalizedHealthcheck): BakedHealthcheck {
     let probe: BakedHealthcheck['probe'];
     const tcp = hc.tcp === undefined ? undefined : parseHostPort(hc.tcp);
-    if (hc.http !== undefined) probe = { kind: 'http', url: hc.http };
+    if (hc.http !== undefined && isOwnPortPath(hc.http)) probe = { kind: 'ownPort', path: hc.http };
+    else if (hc.http !== undefined) probe = { kind: 'http', url: hc.http };
+    else if (hc.tcp === OWN_PORT_TCP) probe = { kind: 'ownPort', path: null };
     else if (tcp) probe = { kind: 'tcp', host: tcp.host, port: tcp.port };
     else probe = { kind: 'command', test: hc.test ?? [] };
     return {
@@ -270,4 +276,13 @@ class Baker {
       startPeriodMs: hc.start_period ?? DEFAULT_HEALTH_START_PERIOD_MS,
     };
   }
+}
+
+/** `port` and `hostname`, present only when set; a hostname without a port gets `port: auto`. */
+function networkOf(s: NormalizedService): Pick<BakedService, 'port' | 'hostname'> {
+  const port = s.port ?? (s.hostname !== undefined ? AUTO_PORT : undefined);
+  return {
+    ...(port !== undefined ? { port } : {}),
+    ...(s.hostname !== undefined ? { hostname: s.hostname } : {}),
+  };
 }

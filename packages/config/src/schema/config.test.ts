@@ -54,6 +54,9 @@ describe('KEPLER_JSON_SCHEMA', () => {
       'limits',
       'stop_signal',
       'stop_grace_period',
+      // issue 15 (network.ts)
+      'port',
+      'hostname',
     ]);
     expect(service.required).toEqual(['command']);
     expect(Object.keys(at(service, 'properties', 'hooks', 'properties'))).toEqual([...SERVICE_HOOK_NAMES]);

@@ -6,6 +6,7 @@ import { serviceHooks } from './hooks.js';
 import { duration, named, type ObjectOut, object, signal } from './kit/index.js';
 import { limits } from './limits.js';
 import { logs } from './logs.js';
+import { networkProps } from './network.js';
 import { commandList, envFile, group, sysEnv, user, workingDir } from './processFields.js';
 import { restart } from './restart.js';
 
@@ -25,6 +26,8 @@ const serviceProps = {
   limits,
   stop_signal: signal({ description: 'Signal sent first on stop (default SIGTERM).' }),
   stop_grace_period: duration({ description: 'Time between the stop signal and SIGKILL (default 10s).' }),
+  // port, hostname (network.ts)
+  ...networkProps,
 };
 /** A service; emitted once in the JSON Schema's `definitions`. */
 export const service = named(

@@ -16,6 +16,7 @@ export { linuxPlatform, systemClock } from './linuxPlatform.js';
 export { notifySystemd } from './notify.js';
 export { type OutputFile, openOutputFile, openOutputForChild } from './outputFile.js';
 export type { Clock, ForeignWatch, Platform, StopTreeOptions } from './Platform.js';
+export { findPortHolders, type PortHolder } from './portHolders.js';
 export {
   FOREIGN_EXIT_POLL_MS,
   findProcessesByMarker,

@@ -3,6 +3,7 @@ import { removeCgroupOfMarker } from './cgroups.js';
 import { openLegacyFifo } from './legacyFifo.js';
 import { openOutputFile, openOutputForChild } from './outputFile.js';
 import type { Clock, Platform } from './Platform.js';
+import { findPortHolders } from './portHolders.js';
 import { isSameProcess, watchForeignExit } from './procfs.js';
 import { findServiceProcesses } from './serviceProcesses.js';
 import { spawnService } from './spawn.js';
@@ -40,4 +41,5 @@ export const linuxPlatform: Platform = {
   launchSlice,
   spawnSlot,
   clock: systemClock,
+  findPortHolders,
 };

@@ -2,6 +2,7 @@ import type { BakedService } from '@kepler/config';
 import { isActive } from '@kepler/protocol';
 import { runCommandProbe } from '../health/commandProbe.js';
 import { HealthMonitor } from '../health/HealthMonitor.js';
+import { onOwnPort } from '../health/onOwnPort.js';
 import { serviceMarker } from '../hooks/HookRunner.js';
 import type { Platform, ProcessExit } from '../platform/index.js';
 import { clearedBy, type RetentionEvent } from './logRetention.js';
@@ -10,7 +11,7 @@ import type { RecoveryPlan } from './recoveryPlan.js';
 import { decideRestart } from './restartPolicy.js';
 import type { ServiceHost, StopOptions } from './ServiceHost.js';
 import { ServiceTransitions } from './ServiceTransitions.js';
-import { type LiveProcess, SupervisedProcess } from './SupervisedProcess.js';
+import { type LiveProcess, SupervisedProcess, withPort } from './SupervisedProcess.js';
 import { unresolvableUser } from './serviceUsers.js';
 
 /**
@@ -130,6 +131,9 @@ export class ServiceRuntime extends ServiceTransitions {
     const badUser =
       unresolvableUser(this.spec, this.platform.resolveUser) ?? this.host.launchRefusal(this.name);
     if (badUser !== null) return this.fail(badUser);
+    const network = await this.host.assignPort(this.name); // a taken fixed port fails it here
+    if ('refusal' in network) return this.fail(network.refusal);
+    this.amend({ port: network.port });
     // A stop arriving while a launch hook runs aborts the hook instead of queueing behind it.
     const abort = new AbortController();
     this.launchAbort = abort;
@@ -176,7 +180,7 @@ export class ServiceRuntime extends ServiceTransitions {
   }
 
   private async spawn(): Promise<void> {
-    const proc = await this.process.spawn(this.spec, () => this.wish === 'run');
+    const proc = await this.process.spawn(this.spec, () => this.wish === 'run', this.state.port);
     const startedAt = new Date(proc.startedAtMs).toISOString();
     const spawn = this.state.spawns + 1;
     try {
@@ -346,10 +350,10 @@ export class ServiceRuntime extends ServiceTransitions {
     const check = this.spec.healthcheck;
     if (!check) return;
     this.stopHealth();
+    const spec = { ...this.spec, environment: withPort(this.spec.environment, this.state.port) };
     const monitor = new HealthMonitor(
-      check,
-      (test, timeoutMs, signal) =>
-        runCommandProbe(this.platform, this.spec, test, timeoutMs, this.marker, signal),
+      onOwnPort(check, this.state.port),
+      (test, timeoutMs, signal) => runCommandProbe(this.platform, spec, test, timeoutMs, this.marker, signal),
       {
         onError: (err) =>
           this.host.logError(`health check of ${this.name}: ${(err as Error)?.message ?? String(err)}`),

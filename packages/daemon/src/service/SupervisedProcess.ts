@@ -16,6 +16,11 @@ export interface LiveProcess {
 
 type Stream = 'stdout' | 'stderr';
 
+/** The environment with PORT set to the service's port, unless its environment sets PORT itself. */
+export function withPort(env: Readonly<Record<string, string>>, port: number | null): Record<string, string> {
+  return port === null || env.PORT !== undefined ? { ...env } : { ...env, PORT: String(port) };
+}
+
 /** One stream's output file and the indexer that stores it. */
 interface Capture {
   readonly file: OutputFile;
@@ -57,7 +62,7 @@ export class SupervisedProcess {
    * Spawns the service's command. `proceed` is asked before the exec (a stop meanwhile cancels it:
    * SPAWN_CANCELLED). Throws what the spawn threw; on success the process is `current`.
    */
-  async spawn(spec: BakedService, proceed: () => boolean): Promise<LiveProcess> {
+  async spawn(spec: BakedService, proceed: () => boolean, port: number | null = null): Promise<LiveProcess> {
     const releaseSlot = await this.platform.spawnSlot(); // bounds a burst's set-up (see spawnPacing.ts)
     if (!proceed()) {
       releaseSlot();
@@ -74,7 +79,7 @@ export class SupervisedProcess {
       const child = await this.platform.spawn({
         command: spec.command,
         cwd: spec.workingDir,
-        env: { ...spec.environment },
+        env: withPort(spec.environment, port),
         marker: this.marker(),
         user: spec.user,
         group: spec.group,

@@ -24,6 +24,8 @@ export interface ServiceState {
   wasHealthy: boolean;
   /** Processes spawned for the service so far: orders SpawnJournal records against this state. */
   spawns: number;
+  /** The TCP port given at its last start (PORT in its environment; `auto` keeps it); null: none. */
+  port: number | null;
 }
 
 export interface PersistedServiceState {
@@ -43,6 +45,7 @@ export interface PersistedServiceState {
   desired?: 'run' | 'stop';
   was_healthy?: boolean;
   spawns?: number;
+  port?: number | null;
 }
 
 export interface PersistedConfigState {
@@ -68,6 +71,7 @@ export function initialServiceState(): ServiceState {
     initDone: false,
     wasHealthy: false,
     spawns: 0,
+    port: null,
   };
 }
 
@@ -88,6 +92,7 @@ export function toPersisted(s: ServiceState, desired: 'run' | 'stop'): Persisted
     desired,
     was_healthy: s.wasHealthy,
     spawns: s.spawns,
+    ...(s.port !== null ? { port: s.port } : {}),
   };
 }
 
@@ -108,11 +113,27 @@ export function fromPersisted(p: Partial<PersistedServiceState>): ServiceState {
     initDone: p.init_done ?? false,
     wasHealthy: p.was_healthy ?? false,
     spawns: p.spawns ?? 0,
+    port: p.port ?? null,
   };
 }
 
-/** `logsNotStored`: lines of the service's output its log files could not take (left out when 0). */
-export function toServiceInfo(config: string, name: string, s: ServiceState, logsNotStored = 0): ServiceInfo {
+/** What `ps` shows of a service's network: its port, and the proxy's URL of its hostname. */
+export interface NetworkInfo {
+  readonly port?: number;
+  readonly url?: string;
+}
+
+/**
+ * `logsNotStored`: lines of the service's output its log files could not take (left out when 0).
+ * `network`: its port and URL (left out when it has none).
+ */
+export function toServiceInfo(
+  config: string,
+  name: string,
+  s: ServiceState,
+  logsNotStored = 0,
+  network: NetworkInfo = {},
+): ServiceInfo {
   return {
     config,
     name,
@@ -128,5 +149,7 @@ export function toServiceInfo(config: string, name: string, s: ServiceState, log
     lastHealthOutput: s.lastHealthOutput,
     reason: s.reason,
     ...(logsNotStored > 0 ? { logsNotStored } : {}),
+    ...(network.port !== undefined ? { port: network.port } : {}),
+    ...(network.url !== undefined ? { url: network.url } : {}),
   };
 }

@@ -61,6 +61,8 @@ export const serviceInfo = record<ServiceInfo>({
   lastHealthOutput: nullable(str),
   reason: nullable(str),
   logsNotStored: optional(count),
+  port: optional(count),
+  url: optional(str),
 });
 
 const configWarning = record<ConfigWarning>({ config: str, message: str });
