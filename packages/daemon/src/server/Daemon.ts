@@ -7,6 +7,7 @@ import { DaemonDir, keplerGid, SOCKET_MODE_GROUP, SOCKET_MODE_ROOT_ONLY } from '
 import { StartupError } from '../errors.js';
 import { stopRunningHooks } from '../hooks/HookRunner.js';
 import { notifySystemd } from '../platform/index.js';
+import { DEFAULT_PROXY_ADDR, PROXY_ADDR_ENV, parseProxyAddress, ReverseProxy } from '../proxy/index.js';
 import { DAEMON_VERSION } from '../version.js';
 import { Connection } from './Connection.js';
 import {
@@ -27,6 +28,8 @@ export interface DaemonOptions {
   logFile: string | null;
   /** Defaults to $KEPLER_DAEMON_PATH or /var/lib/kepler. */
   stateDir?: string;
+  /** The reverse proxy's address (`--proxy`); defaults to $KEPLER_PROXY_ADDR or 127.0.0.1:7380. */
+  proxy?: string;
 }
 
 /** Runs the daemon until it is told to stop; resolves with the process exit code. */
@@ -50,6 +53,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return 1;
   }
   process.umask(0o007);
+  const proxyAddress = parseProxyAddress(opts.proxy ?? process.env[PROXY_ADDR_ENV] ?? DEFAULT_PROXY_ADDR);
+  if (typeof proxyAddress === 'string') {
+    process.stderr.write(`kepler daemon: ${proxyAddress}\n`);
+    return 1;
+  }
   const dirs = new DaemonDir(opts.stateDir ?? stateDirFromEnv(process.env));
   let server: Server;
   try {
@@ -63,6 +71,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
 
   const startedAt = new Date();
   const registry = new ConfigRegistry(dirs, log);
+  // Listens only while a loaded config declares a hostname (it follows the book's changes).
+  const proxy = new ReverseProxy(registry.book, proxyAddress, log);
   let shuttingDown: Promise<number> | null = null;
   let servicesStopped!: () => void;
   const closing = new Promise<void>((resolve) => {
@@ -139,6 +149,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       collector.stop();
       registry.closeAll();
       server.close();
+      await proxy.close();
       // Final responses (a follow's end) reach their clients; one that does not read gets a second.
       await Promise.all([...connections].map((c) => c.closeFlushed(EXIT_FLUSH_GRACE_MS)));
       dirs.removeStale();

@@ -27,6 +27,10 @@ export class DaemonStartCommand extends BaseCommand {
       does not answer within 10 seconds, the command prints the reason and the log's last lines and exits
       with 1. If a daemon already answers, it says so and exits with 0.
 
+      The daemon's reverse proxy (services with a \`hostname\`) listens on 127.0.0.1:7380 unless
+      \`--proxy ADDR\` (or \`$KEPLER_PROXY_ADDR\`, for a systemd unit) says otherwise; it listens only
+      while a loaded config declares a hostname.
+
       The daemon binary is \`$KEPLER_DAEMON_BIN\` when set, else the workspace's packages/daemon build,
       else \`kepler-daemon\` on PATH.
     `,
@@ -34,6 +38,7 @@ export class DaemonStartCommand extends BaseCommand {
       ['Start the daemon in the background', 'sudo $0 daemon start -d'],
       ['Run the daemon in the foreground (systemd, debugging)', 'sudo $0 daemon start'],
       ['Use another state directory', 'sudo KEPLER_DAEMON_PATH=/tmp/kepler $0 daemon start -d'],
+      ['Serve hostnames on port 80 of every interface', 'sudo $0 daemon start -d --proxy 0.0.0.0:80'],
     ],
   });
 
@@ -41,13 +46,17 @@ export class DaemonStartCommand extends BaseCommand {
     description: 'Run in the background and return once it answers',
   });
 
+  proxy = Option.String('--proxy', {
+    description: "Address of the daemon's reverse proxy (HOST:PORT; default 127.0.0.1:7380)",
+  });
+
   override async execute(): Promise<number> {
-    return startDaemon(this, this.detach);
+    return startDaemon(this, this.detach, this.proxy);
   }
 }
 
 /** Starts the daemon as `daemon start [-d]` does; resolves with the exit code. */
-export async function startDaemon(command: BaseCommand, detach: boolean): Promise<number> {
+export async function startDaemon(command: BaseCommand, detach: boolean, proxy?: string): Promise<number> {
   requireRoot(detach ? 'sudo kepler daemon start -d' : 'sudo kepler daemon start');
   const stateDir = command.stateDir;
   const socket = socketPath(stateDir);
@@ -67,7 +76,8 @@ export async function startDaemon(command: BaseCommand, detach: boolean): Promis
     command.context.stdout.write(`Kepler daemon is already running (pid ${already.pid})\n`);
     return EXIT_OK;
   }
-  const daemon = locateDaemon(command.context.env);
+  const located = locateDaemon(command.context.env);
+  const daemon = proxy === undefined ? located : { ...located, args: [...located.args, '--proxy', proxy] };
   command.debug(`daemon: ${[daemon.command, ...daemon.args].join(' ')} (from ${daemon.origin})`);
   if (!detach) return runDaemonForeground(daemon, []);
   const running = await startDaemonDetached({ daemon, stateDir, socket });
