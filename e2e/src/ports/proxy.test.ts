@@ -235,7 +235,11 @@ describe('services not running', () => {
       expect(starting.headers['retry-after']).toBe('1');
       expect(starting.body).toContain(`service slow of ${slow} is starting`);
       expect((await d.cli(['stop', '-f', slow])).code).toBe(0);
-      const stopped = await call('slow.localhost', '/');
+      // The proxy's thread gets the new status right after the change: poll rather than race it.
+      const stopped = await waitFor(async () => {
+        const r = await call('slow.localhost', '/');
+        return r.body.includes('is stopped') ? r : null;
+      }, 'a 502 for the stopped service');
       expect(stopped.status).toBe(502);
       expect(stopped.body).toContain(`service slow of ${slow} is stopped`);
     },

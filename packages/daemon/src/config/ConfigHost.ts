@@ -131,6 +131,7 @@ export class ConfigHost implements ServiceHost {
     });
     const desired = this.services.get(name)?.desired ?? 'stop';
     this.records.statusChanged(name, state.status, state.spawns, desired);
+    if (this.services.get(name)?.spec.hostname !== undefined) this.book.touch(); // the proxy's routes
     this.updateWatcher(name);
     this.gate.changed(name, state.status);
   }

@@ -107,6 +107,11 @@ export class PortBook {
     return this.declaring.size > 0;
   }
 
+  /** A routed service changed status or port: the proxy's copy of the routes is sent again. */
+  touch(): void {
+    if (this.routes.size > 0) this.changed();
+  }
+
   /** Calls `listener` after every change of the routes or of what is declared; returns the unsubscribe. */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);

@@ -10,9 +10,9 @@ import {
 } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { PENDING_OR_ACTIVE_STATUSES, STARTED_STATUSES } from '@kepler/protocol';
-import type { PortBook, Route } from '../ports/index.js';
 import { page, rawPage, STARTING_RETRY_AFTER_S, unknownHostBody } from './pages.js';
 import type { ProxyAddress } from './proxyAddress.js';
+import type { RouteInfo, RouteTable } from './routeTable.js';
 
 /** Idle time before a client's keep-alive connection is closed (nginx's default is 75 s). */
 const CLIENT_KEEP_ALIVE_MS = 65_000;
@@ -30,92 +30,63 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
-type Routed = { route: Route; port: number } | { refuse: (res: ServerResponse) => void; raw: string };
+type Routed = { route: RouteInfo; port: number } | { refuse: (res: ServerResponse) => void; raw: string };
 
 /**
- * The daemon's HTTP reverse proxy, one for every config: routes each request by its Host header to the
- * port of the service that claimed that hostname (ports/PortBook). Bodies are streamed both ways (no
- * whole body is held), connections to each backend are kept alive in a pool of their own, WebSocket
- * (any `Upgrade`) requests are piped as raw sockets once the backend has the request. It listens only
- * while some loaded config declares a hostname (`sync()` after every change of the book).
+ * The daemon's HTTP reverse proxy, one for every config (run in a thread of its own by ProxyHost):
+ * routes each request by its Host header to the port of the service that claimed that hostname.
+ * Bodies are streamed both ways (no whole body is held), connections to each backend are kept alive
+ * in a pool of their own, WebSocket (any `Upgrade`) requests are piped as raw sockets once the
+ * backend has the request.
  */
 export class ReverseProxy {
   private server: Server | null = null;
-  private binding: Promise<void> | null = null;
   private readonly agents = new Map<number, Agent>();
-  private readonly sockets = new Set<Socket>();
 
   constructor(
-    private readonly book: PortBook,
+    private readonly routes: RouteTable,
     private readonly address: ProxyAddress,
-    private readonly log: (line: string) => void,
-  ) {
-    book.proxyPort = address.port;
-    book.onChange(() => void this.sync());
-  }
+  ) {}
 
-  /** Listens when the book wants a proxy, closes when it no longer does. Errors are logged. */
-  sync(): Promise<void> {
-    this.binding = (this.binding ?? Promise.resolve()).then(async () => {
-      if (this.book.wantsProxy && this.server === null) await this.listen();
-      else if (!this.book.wantsProxy && this.server !== null) await this.close();
-    });
-    return this.binding;
-  }
-
-  /** The port it listens on, or null. */
-  get port(): number | null {
-    const a = this.server?.address();
-    return typeof a === 'object' && a !== null ? a.port : null;
-  }
-
-  private listen(): Promise<void> {
+  /** Listens; resolves with the port, or rejects with why it cannot. */
+  listen(): Promise<number> {
     const server = createServer({ requestTimeout: 0, keepAliveTimeout: CLIENT_KEEP_ALIVE_MS });
     server.on('request', (req, res) => this.onRequest(req, res));
     server.on('upgrade', (req, socket: Socket, head: Buffer) => this.onUpgrade(req, socket, head));
-    server.on('connection', (socket: Socket) => {
-      socket.setNoDelay(true);
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
     server.on('clientError', (_err, socket: Socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
       else socket.destroy();
     });
-    return new Promise((resolve) => {
-      server.once('error', (err) => {
-        this.log(`reverse proxy: cannot listen on ${this.address.host}:${this.address.port}: ${err.message}`);
-        resolve();
-      });
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
       server.listen({ host: this.address.host, port: this.address.port }, () => {
         this.server = server;
-        if (this.port !== null) this.book.proxyPort = this.port;
-        this.log(`reverse proxy listening on ${this.address.host}:${this.port}`);
-        resolve();
+        const a = server.address();
+        resolve(typeof a === 'object' && a !== null ? a.port : this.address.port);
       });
     });
   }
 
-  /** Stops listening and ends every connection (no config declares a hostname, or daemon exit). */
+  /** Stops listening and ends every connection. */
   close(): Promise<void> {
     const server = this.server;
     this.server = null;
-    for (const socket of this.sockets) socket.destroy();
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
     if (server === null) return Promise.resolve();
+    server.closeAllConnections();
     return new Promise((resolve) => server.close(() => resolve()));
   }
 
   /** Where a request for `host` goes, or how it is refused (404, 502, 503). */
   private routeOf(hostHeader: string | undefined): Routed {
     const host = hostOnly(hostHeader ?? '');
-    const route = this.book.route(host);
+    const route = this.routes.route(host);
     if (route === undefined) {
-      const body = unknownHostBody(hostHeader ?? '', this.book.allRoutes(), (h) => this.book.urlOf(h));
+      const body = unknownHostBody(hostHeader ?? '', this.routes.all(), (h) => this.routes.urlOf(h));
       return { refuse: (res) => page(res, 404, body), raw: rawPage(404, 'Not Found', body) };
     }
-    const { status, port } = route.target();
+    const { status, port } = route;
     const who = `service ${route.service} of ${route.config}`;
     if (STARTED_STATUSES.has(status) && port !== null) return { route, port };
     if (PENDING_OR_ACTIVE_STATUSES.has(status) && status !== 'stopping') {
@@ -160,7 +131,7 @@ export class ReverseProxy {
       agent: this.agentFor(port),
     });
     upstream.on('response', (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, responseHeaders(answer.headers));
+      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEnd(answer.headers));
       answer.pipe(res);
       answer.on('error', () => res.destroy());
     });
@@ -176,7 +147,9 @@ export class ReverseProxy {
     res.on('close', () => {
       if (!res.writableFinished) upstream.destroy();
     });
-    req.pipe(upstream);
+    const h = req.headers;
+    if (h['content-length'] === undefined && h['transfer-encoding'] === undefined) upstream.end();
+    else req.pipe(upstream);
   }
 
   /** An `Upgrade` request (WebSocket): the request goes to the backend as written, then bytes flow both ways. */
@@ -235,19 +208,16 @@ function forwardingOf(req: IncomingMessage): Record<string, string> {
 
 /** The request's headers without hop-by-hop ones (and those its Connection names), plus X-Forwarded-*. */
 function forwardedHeaders(req: IncomingMessage): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  const named = connectionTokens(req.headers.connection);
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (v !== undefined && !HOP_BY_HOP.has(k) && !named?.has(k)) out[k] = v;
-  }
-  return Object.assign(out, forwardingOf(req));
+  return Object.assign(endToEnd(req.headers), forwardingOf(req));
 }
 
-function responseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+/** The headers without hop-by-hop ones and those the Connection header names. */
+function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   const named = connectionTokens(headers.connection);
-  for (const [k, v] of Object.entries(headers)) {
-    if (v !== undefined && !HOP_BY_HOP.has(k) && !named?.has(k)) out[k] = v;
+  for (const k in headers) {
+    const v = headers[k];
+    if (v !== undefined && !HOP_BY_HOP.has(k) && (named === null || !named.has(k))) out[k] = v;
   }
   return out;
 }

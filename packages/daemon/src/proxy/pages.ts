@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { Route } from '../ports/index.js';
+import type { RouteInfo } from './routeTable.js';
 
 /** Seconds a client is told to wait before retrying a service that is starting. */
 export const STARTING_RETRY_AFTER_S = 1;
@@ -28,7 +28,7 @@ export function page(
 /** The 404 body: the Host asked for and every route the proxy knows. */
 export function unknownHostBody(
   host: string,
-  routes: readonly Route[],
+  routes: readonly RouteInfo[],
   urlOf: (h: string) => string,
 ): string {
   const lines = routes.map((r) => `  ${urlOf(r.hostname)} -> service ${r.service} of ${r.config}`);

@@ -1,5 +1,6 @@
 import { chmodSync, chownSync, constants as fsConstants, openSync, writeSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { ByteBudget, ProtocolError, stateDirFromEnv } from '@kepler/protocol';
 import { ConfigRegistry } from '../config/ConfigRegistry.js';
 import { writeFileAtomic } from '../config/state/atomicWrite.js';
@@ -7,7 +8,7 @@ import { DaemonDir, keplerGid, SOCKET_MODE_GROUP, SOCKET_MODE_ROOT_ONLY } from '
 import { StartupError } from '../errors.js';
 import { stopRunningHooks } from '../hooks/HookRunner.js';
 import { notifySystemd } from '../platform/index.js';
-import { DEFAULT_PROXY_ADDR, PROXY_ADDR_ENV, parseProxyAddress, ReverseProxy } from '../proxy/index.js';
+import { DEFAULT_PROXY_ADDR, PROXY_ADDR_ENV, ProxyHost, parseProxyAddress } from '../proxy/index.js';
 import { DAEMON_VERSION } from '../version.js';
 import { Connection } from './Connection.js';
 import {
@@ -72,7 +73,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const startedAt = new Date();
   const registry = new ConfigRegistry(dirs, log);
   // Listens only while a loaded config declares a hostname (it follows the book's changes).
-  const proxy = new ReverseProxy(registry.book, proxyAddress, log);
+  const proxy = new ProxyHost(registry.book, proxyAddress, log, Worker);
   let shuttingDown: Promise<number> | null = null;
   let servicesStopped!: () => void;
   const closing = new Promise<void>((resolve) => {
