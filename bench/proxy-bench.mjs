@@ -12,13 +12,13 @@
 // proxy at least 0.5x nginx's requests/s, and its p99 added over direct within 2 ms of nginx's.
 // Only the processes this run started are ended, by pid.
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { median, pause, requireBuiltAndRoot, until } from './lib.mjs';
+import { cpuMs, median, pause, requireBuiltAndRoot, until } from './lib.mjs';
 import { CLI } from './systems.mjs';
 
 const { values } = parseArgs({
@@ -162,10 +162,22 @@ try {
   );
 
   const targets = { direct: backendPort, kepler: proxyPort, nginx: nginxPort };
+  // CPU time per request of each path's proxy (the daemon: its proxy thread, as the main thread idles;
+  // nginx: master and workers) and of the backend: a measure the machine's other load does not skew.
+  const daemonPid = JSON.parse(cli(['daemon', 'status', '--json'])).pid;
+  const backendPid = JSON.parse(cli(['ps', '--json', '-f', config]))[0].pid;
+  const nginxPids = () => [nginx.pid, ...childrenOf(nginx.pid)];
+  const proxyPids = { direct: () => [], kepler: () => [daemonPid], nginx: nginxPids };
+  const cpuOf = (pids) => pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
   for (const port of Object.values(targets)) wrk(port, 2); // warm-up: JIT, keep-alive pools
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, port] of Object.entries(targets)) {
+      const pids = proxyPids[name]();
+      const before = { proxy: cpuOf(pids), backend: cpuMs(backendPid) };
       const r = wrk(port, SECONDS);
+      const requests = r.rps * SECONDS;
+      r.proxyUs = ((cpuOf(pids) - before.proxy) * 1000) / requests;
+      r.backendUs = ((cpuMs(backendPid) - before.backend) * 1000) / requests;
       results[name].push(r);
       console.error(
         `round ${round + 1} ${name}: ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms${r.errors ? ` (${r.errors})` : ''}`,
@@ -187,6 +199,19 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** Pids whose parent is `pid` (nginx's workers). */
+function childrenOf(pid) {
+  const out = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(name));
+    } catch {}
+  }
+  return out;
+}
+
 /** Whether a GET with Host: bench.localhost answers 200 (fetch() would not send that Host). */
 function fetchOk(port) {
   return new Promise((resolve) => {
@@ -205,6 +230,8 @@ const summary = Object.fromEntries(
       rps: median(runs.map((r) => r.rps)),
       p50: median(runs.map((r) => r.p50)),
       p99: median(runs.map((r) => r.p99)),
+      proxyUs: median(runs.map((r) => r.proxyUs)),
+      backendUs: median(runs.map((r) => r.backendUs)),
     },
   ]),
 );
@@ -227,11 +254,11 @@ const lines = [
     .map((l) => l.toFixed(2))
     .join(' ')} after.${values.note ? ` ${values.note}` : ''}`,
   '',
-  '| path | requests/s | p50 | p99 | p99 added over direct |',
-  '|---|---|---|---|---|',
-  `| direct to the backend | ${num(direct.rps)} | ${fmt(direct.p50)} ms | ${fmt(direct.p99)} ms | |`,
-  `| Kepler's proxy | ${num(kepler.rps)} | ${fmt(kepler.p50)} ms | ${fmt(kepler.p99)} ms | ${fmt(keplerAdded)} ms |`,
-  `| nginx | ${num(ngx.rps)} | ${fmt(ngx.p50)} ms | ${fmt(ngx.p99)} ms | ${fmt(nginxAdded)} ms |`,
+  '| path | requests/s | p50 | p99 | p99 added over direct | proxy CPU per request | backend CPU per request |',
+  '|---|---|---|---|---|---|---|',
+  `| direct to the backend | ${num(direct.rps)} | ${fmt(direct.p50)} ms | ${fmt(direct.p99)} ms | | | ${fmt(direct.backendUs, 0)} µs |`,
+  `| Kepler's proxy | ${num(kepler.rps)} | ${fmt(kepler.p50)} ms | ${fmt(kepler.p99)} ms | ${fmt(keplerAdded)} ms | ${fmt(kepler.proxyUs, 0)} µs | ${fmt(kepler.backendUs, 0)} µs |`,
+  `| nginx | ${num(ngx.rps)} | ${fmt(ngx.p50)} ms | ${fmt(ngx.p99)} ms | ${fmt(nginxAdded)} ms | ${fmt(ngx.proxyUs, 0)} µs | ${fmt(ngx.backendUs, 0)} µs |`,
   '',
   '| target | measured | met? |',
   '|---|---|---|',

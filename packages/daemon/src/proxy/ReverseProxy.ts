@@ -1,14 +1,13 @@
 import {
   Agent,
   createServer,
-  type IncomingHttpHeaders,
   type IncomingMessage,
-  type OutgoingHttpHeaders,
   request,
   type Server,
   type ServerResponse,
 } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
 import { PENDING_OR_ACTIVE_STATUSES, STARTED_STATUSES } from '@kepler/protocol';
 import { page, rawPage, STARTING_RETRY_AFTER_S, unknownHostBody } from './pages.js';
 import type { ProxyAddress } from './proxyAddress.js';
@@ -115,7 +114,9 @@ export class ReverseProxy {
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const routed = this.routeOf(req.headers.host);
+    // Raw headers in and out: Node builds no header objects on this path.
+    const head = requestHead(req);
+    const routed = this.routeOf(head.host);
     if ('refuse' in routed) {
       req.resume(); // the body is not wanted: drain it so the connection stays usable
       routed.refuse(res);
@@ -127,12 +128,12 @@ export class ReverseProxy {
       port,
       method: req.method,
       path: req.url,
-      headers: forwardedHeaders(req),
+      headers: head.headers,
       agent: this.agentFor(port),
     });
     upstream.on('response', (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEnd(answer.headers));
-      answer.pipe(res);
+      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEnd(answer.rawHeaders));
+      forward(answer, res);
       answer.on('error', () => res.destroy());
     });
     upstream.on('error', (err) => {
@@ -147,9 +148,8 @@ export class ReverseProxy {
     res.on('close', () => {
       if (!res.writableFinished) upstream.destroy();
     });
-    const h = req.headers;
-    if (h['content-length'] === undefined && h['transfer-encoding'] === undefined) upstream.end();
-    else req.pipe(upstream);
+    if (head.hasBody) forward(req, upstream);
+    else upstream.end();
   }
 
   /** An `Upgrade` request (WebSocket): the request goes to the backend as written, then bytes flow both ways. */
@@ -194,7 +194,7 @@ export function hostOnly(host: string): string {
   return h.toLowerCase().replace(/\.$/, '');
 }
 
-/** X-Forwarded-For (appended to), -Host and -Proto. */
+/** X-Forwarded-For (appended to), -Host and -Proto, for an upgrade request (rare: header objects are fine). */
 function forwardingOf(req: IncomingMessage): Record<string, string> {
   const h = req.headers;
   const client = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
@@ -206,23 +206,76 @@ function forwardingOf(req: IncomingMessage): Record<string, string> {
   };
 }
 
-/** The request's headers without hop-by-hop ones (and those its Connection names), plus X-Forwarded-*. */
-function forwardedHeaders(req: IncomingMessage): OutgoingHttpHeaders {
-  return Object.assign(endToEnd(req.headers), forwardingOf(req));
+/** What the backend gets of a request's head, and what routing needs of it. */
+interface RequestHead {
+  readonly host: string;
+  /** Content-Length or Transfer-Encoding: a body follows (without either there is none). */
+  readonly hasBody: boolean;
+  /** Raw `[name, value, ...]`: end-to-end headers as written, then X-Forwarded-For/-Host/-Proto. */
+  readonly headers: string[];
 }
 
-/** The headers without hop-by-hop ones and those the Connection header names. */
-function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  const named = connectionTokens(headers.connection);
-  for (const k in headers) {
-    const v = headers[k];
-    if (v !== undefined && !HOP_BY_HOP.has(k) && (named === null || !named.has(k))) out[k] = v;
+function requestHead(req: IncomingMessage): RequestHead {
+  const raw = req.rawHeaders;
+  let host = '';
+  let hasBody = false;
+  let forwardedFor: string | null = null;
+  let forwardedHost: string | null = null;
+  let forwardedProto: string | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    const value = raw[i + 1] as string;
+    if (name === 'host') host = value;
+    else if (name === 'content-length' || name === 'transfer-encoding') hasBody = true;
+    else if (name === 'x-forwarded-for')
+      forwardedFor = forwardedFor === null ? value : `${forwardedFor}, ${value}`;
+    else if (name === 'x-forwarded-host') forwardedHost ??= value;
+    else if (name === 'x-forwarded-proto') forwardedProto ??= value;
+  }
+  const client = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  const headers = endToEnd(raw, true);
+  headers.push(
+    'X-Forwarded-For',
+    forwardedFor === null ? client : `${forwardedFor}, ${client}`,
+    'X-Forwarded-Host',
+    forwardedHost ?? host,
+    'X-Forwarded-Proto',
+    forwardedProto ?? 'http',
+  );
+  return { host, hasBody, headers };
+}
+
+/**
+ * Raw headers without hop-by-hop ones and those the Connection header names (and, for a request
+ * going on, without X-Forwarded-*, which requestHead writes afresh).
+ */
+function endToEnd(raw: readonly string[], dropForwarded = false): string[] {
+  let named: Set<string> | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    if ((raw[i] as string).toLowerCase() !== 'connection') continue;
+    const value = (raw[i + 1] as string).toLowerCase();
+    if (value !== 'keep-alive' && value !== 'close') {
+      named ??= new Set();
+      for (const token of value.split(',')) named.add(token.trim());
+    }
+  }
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    if (HOP_BY_HOP.has(name) || named?.has(name)) continue;
+    if (dropForwarded && name.startsWith('x-forwarded-')) continue;
+    out.push(raw[i] as string, raw[i + 1] as string);
   }
   return out;
 }
 
-function connectionTokens(value: string | undefined): Set<string> | null {
-  if (value === undefined || value === 'keep-alive' || value === 'close') return null;
-  return new Set(value.split(',').map((t) => t.trim().toLowerCase()));
+/** Copies a body as it comes, pausing the source while the destination is full (pipe, fewer listeners). */
+function forward(from: Readable, to: Writable): void {
+  from.on('data', (chunk: Buffer) => {
+    if (!to.write(chunk)) {
+      from.pause();
+      to.once('drain', () => from.resume());
+    }
+  });
+  from.on('end', () => to.end());
 }
