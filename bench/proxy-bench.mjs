@@ -12,7 +12,15 @@
 // proxy at least 0.5x nginx's requests/s, and its p99 added over direct within 2 ms of nginx's.
 // Only the processes this run started are ended, by pid.
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import os from 'node:os';
