@@ -8,9 +8,14 @@ import { PY, REPO, TestDaemon, waitFor } from '../testkit.js';
 const T = 60_000;
 const BACKEND = join(REPO, 'e2e/src/ports/backend.mjs');
 
-const d = new TestDaemon('kepler-e2e-ports');
+let d: TestDaemon;
+let proxyPort = 0;
 const foreign: ChildProcess[] = [];
-beforeAll(() => d.start(), T);
+beforeAll(async () => {
+  proxyPort = await freePort();
+  d = new TestDaemon('kepler-e2e-ports', { KEPLER_PROXY_ADDR: `127.0.0.1:${proxyPort}` });
+  await d.start();
+}, T);
 afterAll(async () => {
   for (const p of foreign) p.kill('SIGKILL');
   await d.cleanup();
@@ -186,6 +191,24 @@ describe('who holds a port', () => {
       await waitFor(async () => !(await bindable(port)), 'the keeper to listen');
       expect((await d.cli(['stop', '-f', config])).code).toBe(0);
       expect(await bindable(port)).toBe(true);
+    },
+    T,
+  );
+});
+
+describe('the reverse proxy listens only while needed', () => {
+  it(
+    'binds when a loaded config declares a hostname, and lets go when it is gone',
+    async () => {
+      expect(await bindable(proxyPort)).toBe(true);
+      const config = d.writeConfig(
+        y('services:', '  site:', '    command: ["sleep", "1000"]', '    hostname: site.localhost'),
+        'hosted/kepler.yaml',
+      );
+      expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
+      await waitFor(async () => !(await bindable(proxyPort)), 'the proxy to listen');
+      expect((await d.cli(['down', '-f', config])).code).toBe(0);
+      await waitFor(() => bindable(proxyPort), 'the proxy to close');
     },
     T,
   );

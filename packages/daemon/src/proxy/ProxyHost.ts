@@ -12,6 +12,9 @@ import type { FromProxy, RouteInfo, ToProxy } from './routeTable.js';
  * back once it is online: heaps read it only when they are made, so the main thread keeps its own.
  */
 const PROXY_SEMI_SPACE_MB = 16;
+/** After the proxy could not listen (its port taken), how long before a change tries again. */
+const LISTEN_RETRY_MS = 10_000;
+
 /** The daemon's own value (`--max-semi-space-size=N` among its flags; 0: V8's default). */
 const OWN_SEMI_SPACE_MB = Number(/--max-semi-space-size=(\d+)/.exec(process.execArgv.join(' '))?.[1] ?? '0');
 
@@ -19,11 +22,13 @@ const OWN_SEMI_SPACE_MB = Number(/--max-semi-space-size=(\d+)/.exec(process.exec
  * Runs the reverse proxy (ReverseProxy in dist/proxyWorker.js, a thread of its own) while some loaded
  * config declares a hostname, and sends it the routes (hostname, service, status, port) after every
  * change the PortBook reports, coalesced to one message per event-loop turn. A proxy that cannot
- * listen is logged and tried again at the next change.
+ * listen is logged and tried again at a change at least LISTEN_RETRY_MS later.
  */
 export class ProxyHost {
   private worker: Worker | null = null;
   private sendQueued = false;
+  /** Not before this time (ms) is the worker started again after it could not listen. */
+  private retryAt = 0;
 
   constructor(
     private readonly book: PortBook,
@@ -37,7 +42,7 @@ export class ProxyHost {
   }
 
   private changed(): void {
-    if (this.book.wantsProxy && this.worker === null) this.start();
+    if (this.book.wantsProxy && this.worker === null && Date.now() >= this.retryAt) this.start();
     else if (!this.book.wantsProxy && this.worker !== null) void this.close();
     if (this.worker === null || this.sendQueued) return;
     this.sendQueued = true;

@@ -25,6 +25,10 @@ export class DaemonRestartCommand extends BaseCommand {
 
   detach = Option.Boolean('-d,--detach', false, { description: 'Run the new daemon in the background' });
 
+  proxy = Option.String('--proxy', {
+    description: "Address of the new daemon's reverse proxy (HOST:PORT; default 127.0.0.1:7380)",
+  });
+
   override async execute(): Promise<number> {
     requireRoot(this.detach ? 'sudo kepler daemon restart -d' : 'sudo kepler daemon restart');
     try {
@@ -33,6 +37,6 @@ export class DaemonRestartCommand extends BaseCommand {
       if (codeOf(error) !== 'DAEMON_NOT_RUNNING') throw error;
       this.out('Daemon was not running\n');
     }
-    return startDaemon(this, this.detach);
+    return startDaemon(this, this.detach, this.proxy);
   }
 }
