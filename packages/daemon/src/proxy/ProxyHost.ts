@@ -69,8 +69,9 @@ export class ProxyHost {
         return;
       }
       this.log(
-        `reverse proxy: cannot listen on ${this.address.host}:${this.address.port}: ${message.message}`,
+        `reverse proxy: cannot listen on ${this.address.host}:${this.address.port}: ${message.message} (tried again at a change after ${LISTEN_RETRY_MS / 1000} s)`,
       );
+      this.retryAt = Date.now() + LISTEN_RETRY_MS;
       if (this.worker === worker) this.worker = null;
       void worker.terminate();
     });

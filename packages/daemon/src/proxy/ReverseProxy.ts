@@ -77,6 +77,15 @@ export class ReverseProxy {
     return new Promise((resolve) => server.close(() => resolve()));
   }
 
+  /** Ends the keep-alive pools of backend ports no route names any more (a service moved or went). */
+  dropPoolsExcept(ports: ReadonlySet<number>): void {
+    for (const [port, agent] of this.agents) {
+      if (ports.has(port)) continue;
+      agent.destroy();
+      this.agents.delete(port);
+    }
+  }
+
   /** Where a request for `host` goes, or how it is refused (404, 502, 503). */
   private routeOf(hostHeader: string | undefined): Routed {
     const host = hostOnly(hostHeader ?? '');

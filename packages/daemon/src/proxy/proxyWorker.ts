@@ -12,7 +12,9 @@ const table = new RouteTable();
 const proxy = new ReverseProxy(table, workerData as ProxyAddress);
 const say = (message: FromProxy) => port.postMessage(message);
 port.on('message', (message: ToProxy) => {
-  if (message.type === 'routes') table.replace(message.routes, message.urlPort);
+  if (message.type !== 'routes') return;
+  table.replace(message.routes, message.urlPort);
+  proxy.dropPoolsExcept(new Set(message.routes.map((r) => r.port).filter((p) => p !== null)));
 });
 proxy.listen().then(
   (listening) => say({ type: 'listening', port: listening }),
