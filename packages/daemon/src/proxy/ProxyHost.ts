@@ -62,6 +62,10 @@ export class ProxyHost {
     worker.once('exit', restore);
     this.worker = worker;
     worker.on('message', (message: FromProxy) => {
+      if (message.type === 'log') {
+        this.log(message.line);
+        return;
+      }
       if (message.type === 'listening') {
         this.book.proxyPort = message.port;
         this.log(`reverse proxy listening on ${this.address.host}:${message.port}`);

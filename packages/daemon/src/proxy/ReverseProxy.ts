@@ -9,6 +9,7 @@ import {
 import { connect, type Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { PENDING_OR_ACTIVE_STATUSES, STARTED_STATUSES } from '@kepler/protocol';
+import { BackendPool } from './BackendPool.js';
 import { page, rawPage, STARTING_RETRY_AFTER_S, unknownHostBody } from './pages.js';
 import type { ProxyAddress } from './proxyAddress.js';
 import type { RouteInfo, RouteTable } from './routeTable.js';
@@ -40,7 +41,10 @@ type Routed = { route: RouteInfo; port: number } | { refuse: (res: ServerRespons
  */
 export class ReverseProxy {
   private server: Server | null = null;
+  /** Requests with a body go through Node's client (an Agent per backend port)... */
   private readonly agents = new Map<number, Agent>();
+  /** ...those without (the hot path) through a pool of our own (BackendPool). */
+  private readonly pools = new Map<number, BackendPool>();
 
   constructor(
     private readonly routes: RouteTable,
@@ -70,8 +74,7 @@ export class ReverseProxy {
   close(): Promise<void> {
     const server = this.server;
     this.server = null;
-    for (const agent of this.agents.values()) agent.destroy();
-    this.agents.clear();
+    this.dropPoolsExcept(new Set());
     if (server === null) return Promise.resolve();
     server.closeAllConnections();
     return new Promise((resolve) => server.close(() => resolve()));
@@ -83,6 +86,11 @@ export class ReverseProxy {
       if (ports.has(port)) continue;
       agent.destroy();
       this.agents.delete(port);
+    }
+    for (const [port, pool] of this.pools) {
+      if (ports.has(port)) continue;
+      pool.destroy();
+      this.pools.delete(port);
     }
   }
 
@@ -132,6 +140,26 @@ export class ReverseProxy {
       return;
     }
     const { route, port } = routed;
+    const refused = (cause: string) =>
+      page(
+        res,
+        502,
+        `kepler: service ${route.service} of ${route.config} did not answer on port ${port} (${cause})`,
+      );
+    if (!head.hasBody) {
+      let pool = this.pools.get(port);
+      if (pool === undefined) {
+        pool = new BackendPool(port);
+        this.pools.set(port, pool);
+      }
+      let text = `${req.method} ${req.url} HTTP/1.1\r\n`;
+      const h = head.headers;
+      for (let i = 0; i < h.length; i += 2) text += `${h[i]}: ${h[i + 1]}\r\n`;
+      void pool.send(`${text}\r\n`, req.method === 'HEAD', res).then((o) => {
+        if (!o.ok) refused(o.cause);
+      });
+      return;
+    }
     const upstream = request({
       host: '127.0.0.1',
       port,
@@ -145,20 +173,12 @@ export class ReverseProxy {
       forward(answer, res);
       answer.on('error', () => res.destroy());
     });
-    upstream.on('error', (err) => {
-      const cause = (err as NodeJS.ErrnoException).code ?? err.message;
-      page(
-        res,
-        502,
-        `kepler: service ${route.service} of ${route.config} did not answer on port ${port} (${cause})`,
-      );
-    });
+    upstream.on('error', (err) => refused((err as NodeJS.ErrnoException).code ?? err.message));
     // The client went away before the answer was complete: do not keep the backend busy for nobody.
     res.on('close', () => {
       if (!res.writableFinished) upstream.destroy();
     });
-    if (head.hasBody) forward(req, upstream);
-    else upstream.end();
+    forward(req, upstream);
   }
 
   /** An `Upgrade` request (WebSocket): the request goes to the backend as written, then bytes flow both ways. */

@@ -16,6 +16,10 @@ port.on('message', (message: ToProxy) => {
   table.replace(message.routes, message.urlPort);
   proxy.dropPoolsExcept(new Set(message.routes.map((r) => r.port).filter((p) => p !== null)));
 });
+// One bad request or answer must not end the proxy for every service: report it and go on.
+process.on('uncaughtException', (err) =>
+  say({ type: 'log', line: `reverse proxy: ${err.stack ?? err.message}` }),
+);
 proxy.listen().then(
   (listening) => say({ type: 'listening', port: listening }),
   (err: Error) => say({ type: 'error', message: err.message }),

@@ -20,7 +20,9 @@ export type ToProxy = {
 /** What the proxy's thread answers. */
 export type FromProxy =
   | { readonly type: 'listening'; readonly port: number }
-  | { readonly type: 'error'; readonly message: string };
+  | { readonly type: 'error'; readonly message: string }
+  /** A line for the daemon's log (an error the proxy survived). */
+  | { readonly type: 'log'; readonly line: string };
 
 /** The routes by hostname, and their URLs on the proxy. */
 export class RouteTable {
