@@ -273,6 +273,10 @@ const lines = [
   `| Kepler's throughput ≥ 0.5x nginx's | ${fmt(ratio)}x | ${ratio >= 0.5 ? 'met' : 'NOT met'} |`,
   `| Kepler's p99 added ≤ nginx's + 2 ms | ${fmt(keplerAdded)} ms vs ${fmt(nginxAdded)} ms + 2 ms | ${keplerAdded <= nginxAdded + 2 ? 'met' : 'NOT met'} |`,
   '',
+  `Per round (requests/s): ${Object.entries(results)
+    .map(([name, runs]) => `${name} ${runs.map((r) => num(r.rps)).join(' / ')}`)
+    .join('; ')}.`,
+  '',
 ];
 const text = lines.join('\n');
 process.stdout.write(`${text}\n`);
