@@ -144,3 +144,19 @@ test('an env_file whose contents changed, by the recorded hashes', async () => {
   const p = diffSnapshots(a, b, { running: new Map([[file, 'h1']]), next: new Map([[file, 'h2']]) });
   expect(lines(p)).toEqual(['api recreate environment: ~A; env_file .env changed']);
 });
+
+describe('port and hostname (issue 15)', () => {
+  it('a new port or hostname recreates the service', async () => {
+    const p = await plan(
+      { web: { command: ['web'], port: 8000 } as RawService, api: { command: ['api'] } },
+      {
+        web: { command: ['web'], port: 'auto' } as RawService,
+        api: { command: ['api'], hostname: 'api.localhost' } as RawService,
+      },
+    );
+    expect(lines(p)).toEqual([
+      'web recreate port 8000 -> auto',
+      'api recreate port (none) -> auto; hostname (none) -> api.localhost',
+    ]);
+  });
+});

@@ -97,6 +97,10 @@ function serviceReasons(
   if (a.stopSignal !== b.stopSignal) reasons.push(`stop_signal ${a.stopSignal} -> ${b.stopSignal}`);
   if (a.stopGracePeriodMs !== b.stopGracePeriodMs)
     reasons.push(`stop_grace_period ${formatMs(a.stopGracePeriodMs)} -> ${formatMs(b.stopGracePeriodMs)}`);
+  // port, hostname (issue 15): the port reaches the process as PORT, so either needs a new start.
+  if (a.port !== b.port) reasons.push(`port ${a.port ?? '(none)'} -> ${b.port ?? '(none)'}`);
+  if (a.hostname !== b.hostname)
+    reasons.push(`hostname ${a.hostname ?? '(none)'} -> ${b.hostname ?? '(none)'}`);
   return reasons;
 }
 
