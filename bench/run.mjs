@@ -537,6 +537,15 @@ const imprecise = fast.length
   ? ` (${fast.map((r) => `${r.name} took ${Math.round(r.logWindowMs)} ms`).join(', ')}: at that length the polling makes the rate imprecise, ±10% or more)`
   : '';
 
+/** The hand-kept explanation of targets not met (bench/NOT-MET.md), appended to RESULTS.md. */
+function notMet() {
+  try {
+    return `\n${readFileSync(new URL('NOT-MET.md', import.meta.url), 'utf8')}`;
+  } catch {
+    return '';
+  }
+}
+
 if (!values['no-write']) {
   const load = (l) => l.map((x) => x.toFixed(2)).join(' ');
   const md = `# Benchmark results (issue 12)
@@ -559,7 +568,7 @@ are lines over the time from the first to the last byte seen in the log file, po
 ${scaleTable}
 
 ${scaleTargets}
-${errors.length ? `\n## Steps that failed\n\n${errors.join('\n')}\n` : ''}`;
+${errors.length ? `\n## Steps that failed\n\n${errors.join('\n')}\n` : ''}${notMet()}`;
   writeFileSync(values.out, md);
   log(`wrote ${values.out}`);
 }

@@ -23,6 +23,16 @@ for tool in cc setpriv prlimit mkfifo python3; do command -v "$tool" >/dev/null 
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get update -qq && apt-get install -y -qq gcc libc6-dev util-linux coreutils python3 >/dev/null
 fi
+# script (bsdutils, Essential on Debian) gives the e2e test of `kepler top` a pseudo-terminal.
+if ! command -v script >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  apt-get install -y -qq bsdutils >/dev/null
+fi
+
+# chromium: the dashboard's test drives a real headless browser (e2e/src/http/dashboard.test.ts, with
+# puppeteer-core; puppeteer's own browser download cannot work offline).
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 
 pnpm install --frozen-lockfile --reporter=append-only | tail -n 3
 pnpm run build

@@ -14,5 +14,7 @@ if [ "$(id -u)" = 0 ]; then
   groupadd -f kepler
   id keplertest >/dev/null 2>&1 || useradd -M -s /bin/sh -G kepler keplertest
   id keplerout >/dev/null 2>&1 || useradd -M -s /bin/sh keplerout
+  # A user outside the group with a home directory: the per-user daemon's e2e tests (issue 14).
+  id keplerhome >/dev/null 2>&1 || useradd -m -s /bin/sh keplerhome
 fi
 node scripts/test.mjs "$@"

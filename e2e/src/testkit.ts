@@ -12,6 +12,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * No CLI a test runs may start a daemon by itself (every test process inherits this environment): the
+ * tests that check auto-start opt in with `KEPLER_NO_AUTOSTART: ''` and stop what they started.
+ */
+process.env.KEPLER_NO_AUTOSTART ??= '1';
+
 /** Repository root (e2e runs the BUILT binaries: `pnpm build` first). */
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = join(REPO, 'packages/cli/dist/main.js');
@@ -115,11 +121,14 @@ export class TestDaemon {
     return join(this.stateDir, 'kepler.sock');
   }
 
-  /** Starts the daemon in the foreground (as a child of the test) and waits until it answers. */
-  async start(): Promise<void> {
+  /**
+   * Starts the daemon in the foreground (as a child of the test) and waits until it answers; `args`
+   * and `env` are added to its command line and environment (`--http 127.0.0.1:0`).
+   */
+  async start(opts: { args?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): Promise<void> {
     this.stderr = '';
-    const proc = spawn(process.execPath, [DAEMON], {
-      env: { ...process.env, ...this.env },
+    const proc = spawn(process.execPath, [DAEMON, ...(opts.args ?? [])], {
+      env: { ...process.env, ...this.env, ...opts.env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     proc.stderr?.on('data', (d) => {

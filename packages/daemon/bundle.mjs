@@ -6,7 +6,7 @@
  * minified (V8 keeps each script's source in memory). `bundle-meta.json` (esbuild's metafile) says
  * which sources each file holds.
  */
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const result = await build({
@@ -42,3 +42,6 @@ const result = await build({
 });
 writeFileSync('dist/bundle-meta.json', `${JSON.stringify(result.metafile, null, 1)}\n`);
 chmodSync('dist/main.js', 0o755);
+// The dashboard's files (plain HTML, CSS and JS, served by http/dashboardRoutes.ts from `./dashboard/`
+// beside the module that reads them: here, beside main.js).
+cpSync('src/http/dashboard', 'dist/dashboard', { recursive: true });

@@ -12,6 +12,13 @@ export const OPTION_VALUE_NAMES: Readonly<Record<string, string>> = {
   '--until': 'TIME',
   '--timeout': 'DURATION',
   '-s,--signal': 'SIGNAL',
+  // kepler run
+  '--name': 'NAME',
+  '--restart': 'POLICY',
+  '-e,--env': 'KEY=VALUE',
+  '--env-file': 'FILE',
+  '--cwd': 'DIR',
+  '--user': 'USER',
 };
 
 /** An option's names followed by clipanion's placeholder for its value. */

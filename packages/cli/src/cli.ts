@@ -7,15 +7,20 @@ import { DaemonRestartCommand } from './commands/daemon/restart.js';
 import { DaemonStartCommand } from './commands/daemon/start.js';
 import { DaemonStatusCommand } from './commands/daemon/status.js';
 import { DaemonStopCommand } from './commands/daemon/stop.js';
+import { DashboardCommand } from './commands/dashboard.js';
 import { DownCommand } from './commands/down.js';
+import { InspectCommand } from './commands/inspect.js';
 import { LogsCommand } from './commands/logs.js';
 import { PruneCommand } from './commands/prune.js';
 import { PsCommand } from './commands/ps.js';
 import { RecreateCommand } from './commands/recreate.js';
 import { RestartCommand } from './commands/restart.js';
+import { RmCommand } from './commands/rm.js';
+import { RunCommand } from './commands/run.js';
 import { StartCommand } from './commands/start.js';
 import { StatusCommand } from './commands/status.js';
 import { StopCommand } from './commands/stop.js';
+import { TopCommand } from './commands/top.js';
 import { UpCommand } from './commands/up.js';
 import { CliError, EXIT_FAILURE } from './errors.js';
 import { describeParseError } from './parseErrors.js';
@@ -91,8 +96,13 @@ export const COMMANDS: readonly CommandClass[] = [
   DownCommand,
   RecreateCommand,
   PruneCommand,
+  RunCommand,
+  RmCommand,
+  TopCommand,
+  InspectCommand,
   ConfigPrintCommand,
   CompletionCommand,
+  DashboardCommand,
   DaemonStartCommand,
   DaemonStopCommand,
   DaemonRestartCommand,

@@ -24,11 +24,16 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { path: ['up'], load: async () => (await import('./commands/up.js')).UpCommand },
   { path: ['down'], load: async () => (await import('./commands/down.js')).DownCommand },
   { path: ['prune'], load: async () => (await import('./commands/prune.js')).PruneCommand },
+  { path: ['run'], load: async () => (await import('./commands/run.js')).RunCommand },
+  { path: ['rm'], load: async () => (await import('./commands/rm.js')).RmCommand },
+  { path: ['top'], load: async () => (await import('./commands/top.js')).TopCommand },
+  { path: ['inspect'], load: async () => (await import('./commands/inspect.js')).InspectCommand },
   { path: ['config'], load: async () => (await import('./commands/config.js')).ConfigPrintCommand },
   {
     path: ['completion'],
     load: async () => (await import('./commands/completion.js')).CompletionCommand,
   },
+  { path: ['dashboard'], load: async () => (await import('./commands/dashboard.js')).DashboardCommand },
   {
     path: ['daemon', 'start'],
     load: async () => (await import('./commands/daemon/start.js')).DaemonStartCommand,

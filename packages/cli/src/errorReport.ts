@@ -1,20 +1,27 @@
 import type { ConfigIssue } from '@kepler/config';
-import { ProtocolError, RemoteError } from '@kepler/protocol';
+import { daemonLocation, ProtocolError, RemoteError } from '@kepler/protocol';
 import { CliError, EXIT_FAILURE, EXIT_NO_DAEMON } from './errors.js';
 import { shellQuote } from './format/shellQuote.js';
 
 /** Printed, exactly, whenever a command needs the daemon and none answers (and no variable is set). */
 export const DAEMON_NOT_RUNNING_MESSAGE = 'Daemon is not running. Start it with: sudo kepler daemon start -d';
 
+/** The not-running line for a user whose daemon is their own (not root, not in the `kepler` group). */
+export const PERSONAL_DAEMON_NOT_RUNNING_MESSAGE =
+  'Daemon is not running. Start it with: kepler daemon start -d';
+
 /** Variables the daemon command needs that sudo drops (env_reset): the hint spells them out. */
 const DAEMON_ENV_VARS = ['KEPLER_DAEMON_PATH', 'KEPLER_DAEMON_BIN'] as const;
 
 /**
- * The not-running line for this environment: `sudo kepler daemon start -d`, with `KEPLER_DAEMON_PATH`
+ * The not-running line for this environment: `kepler daemon start -d` for your own daemon, else
+ * `sudo kepler daemon start -d`, with `KEPLER_DAEMON_PATH`
  * (and `KEPLER_DAEMON_BIN`) written after `sudo` when set, since sudo does not pass them on and the
  * daemon would otherwise start in /var/lib/kepler, where this CLI does not look.
  */
 export function daemonNotRunningMessage(env: Readonly<Record<string, string | undefined>> = {}): string {
+  // Your own daemon (the rule in @kepler/protocol) runs as you: no sudo, nothing to spell out.
+  if (daemonLocation(env).kind === 'user') return PERSONAL_DAEMON_NOT_RUNNING_MESSAGE;
   const vars = DAEMON_ENV_VARS.filter((name) => env[name]).map((name) => `${name}=${shellQuote(env[name]!)}`);
   if (vars.length === 0) return DAEMON_NOT_RUNNING_MESSAGE;
   return `Daemon is not running. Start it with: sudo ${vars.join(' ')} kepler daemon start -d`;

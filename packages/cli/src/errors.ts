@@ -23,7 +23,9 @@ export type CliErrorCode =
   | 'DAEMON_NOT_RUNNING'
   | 'UNKNOWN_SERVICE'
   | 'START_FAILED'
-  | 'CONNECTION_LOST';
+  | 'CONNECTION_LOST'
+  /** `kepler dashboard`: the daemon serves no HTTP, or its token cannot be read. */
+  | 'DASHBOARD_UNAVAILABLE';
 
 /** Base class of the CLI's own errors: a one-line message, a stable code and an exit code. */
 export class CliError extends Error {

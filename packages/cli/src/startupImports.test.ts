@@ -29,6 +29,7 @@ register('./hooks.mjs', import.meta.url);
 const LIGHT_CONFIG_MODULES = new Set([
   'files',
   'grammar',
+  'envFileSyntax',
   'types',
   'readUserFile',
   'resolveConfigPath',
@@ -49,6 +50,7 @@ function sourcesLoadedBy(args: readonly string[]): string[] {
     env: {
       PATH: process.env.PATH,
       KEPLER_DAEMON_PATH: join(scratch.path, 'no-daemon'),
+      KEPLER_NO_AUTOSTART: '1',
       KEPLER_TEST_MODULE_LOG: log,
     },
     encoding: 'utf8',
@@ -94,6 +96,8 @@ describe('commands that do not bake load no YAML, Lua or config pipeline', () =>
     [['stop', '-s', 'KILL']],
     [['start', '-d', '--wait', '--timeout', '5s']],
     [['daemon', 'status']],
+    [['run', '-d', '--env-file', '/dev/null', '--', 'true']],
+    [['rm', 'web']],
   ])('kepler %j', (args) => {
     const sources = sourcesLoadedBy(args);
     expect(sources.length).toBeGreaterThan(0);

@@ -27,6 +27,7 @@ describe('defaults', () => {
         policy: 'no',
         watch: [],
         backoff: { initialMs: 100, multiplier: 2, maxMs: 30_000, resetAfterMs: 10_000 },
+        maxRetries: null,
       },
       healthcheck: null,
       hooks: {},
@@ -42,6 +43,7 @@ describe('defaults', () => {
       limits: { memoryBytes: null, cpuTimeSec: null, maxFds: null },
       stopSignal: 'SIGTERM',
       stopGracePeriodMs: 10_000,
+      priority: 0,
     });
     expect(baked.kepler).toEqual({ sysEnv: 'clear', timeoutMs: null, logs: web?.logs, hooks: {} });
     expect(baked.formatVersion).toBe(1);
@@ -78,6 +80,7 @@ describe('defaults', () => {
       policy: 'on-failure',
       watch: [],
       backoff: { initialMs: 1000, multiplier: 1.5, maxMs: 60_000, resetAfterMs: 30_000 },
+      maxRetries: null,
     });
     expect(a?.healthcheck).toEqual({
       probe: { kind: 'command', test: ['sh', '-c', 'curl -f x'] },
@@ -85,6 +88,8 @@ describe('defaults', () => {
       timeoutMs: 2000,
       retries: 5,
       startPeriodMs: 10_000,
+      onUnhealthy: 'keep',
+      startTimeoutMs: null,
     });
     expect(a?.limits).toEqual({ memoryBytes: 512 * 1024 ** 2, cpuTimeSec: 60, maxFds: 1024 });
     expect(b?.stopSignal).toBe('SIGKILL');
@@ -94,6 +99,8 @@ describe('defaults', () => {
       timeoutMs: 30_000,
       retries: 3,
       startPeriodMs: 0,
+      onUnhealthy: 'keep',
+      startTimeoutMs: null,
     });
     expect(c?.healthcheck?.probe).toEqual({ kind: 'tcp', host: '::1', port: 5432 });
   });
@@ -154,7 +161,14 @@ describe('defaults', () => {
       ),
     );
     expect(baked.services.web?.dependsOn).toEqual({
-      db: { condition: 'service_healthy', timeoutMs: 60_000, restart: true, exitCode: null, wait: true },
+      db: {
+        condition: 'service_healthy',
+        timeoutMs: 60_000,
+        restart: true,
+        exitCode: null,
+        wait: true,
+        required: true,
+      },
       job: {
         condition: 'service_failed',
         timeoutMs: 30_000,
@@ -164,11 +178,26 @@ describe('defaults', () => {
           { min: 3, max: 5 },
         ],
         wait: false,
+        required: true,
       },
     });
     expect(baked.services.logger?.dependsOn).toEqual({
-      web: { condition: 'service_started', timeoutMs: 30_000, restart: false, exitCode: null, wait: true },
-      job: { condition: 'service_started', timeoutMs: 30_000, restart: false, exitCode: null, wait: true },
+      web: {
+        condition: 'service_started',
+        timeoutMs: 30_000,
+        restart: false,
+        exitCode: null,
+        wait: true,
+        required: true,
+      },
+      job: {
+        condition: 'service_started',
+        timeoutMs: 30_000,
+        restart: false,
+        exitCode: null,
+        wait: true,
+        required: true,
+      },
     });
     expect(Object.keys(baked.services.batch?.dependsOn ?? {})).toEqual(['job', 'db', 'web']);
     expect(baked.services.batch?.dependsOn.job?.condition).toBe('service_started');

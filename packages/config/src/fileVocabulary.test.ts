@@ -12,7 +12,7 @@ const y = (...lines: string[]) => `${lines.join('\n')}\n`;
 
 /** Every key the internal shape has and the file does not. */
 const INTERNAL_KEYS =
-  /"(workingDir|dependsOn|envFile|sysEnv|stopSignal|stopGracePeriodMs|timeoutMs|intervalMs|startPeriodMs|maxSizeBytes|bufferSize|memoryBytes|cpuTimeSec|maxFds|onStop|exitCode|initialMs|capturedEnv|sourcePath|serviceOrder|probe|formatVersion)"/;
+  /"(workingDir|dependsOn|envFile|sysEnv|stopSignal|stopGracePeriodMs|timeoutMs|intervalMs|startPeriodMs|maxSizeBytes|bufferSize|memoryBytes|cpuTimeSec|maxFds|onStop|exitCode|initialMs|capturedEnv|sourcePath|serviceOrder|probe|formatVersion|maxRetries|onUnhealthy|startTimeoutMs)"/;
 
 const FULL = y(
   'kepler:',
@@ -78,6 +78,7 @@ describe('toFileVocabulary', () => {
           },
           stop_signal: 'SIGTERM',
           stop_grace_period: '10s',
+          priority: 0,
         },
       },
     });
@@ -105,18 +106,20 @@ describe('toFileVocabulary', () => {
       'limits',
       'stop_signal',
       'stop_grace_period',
+      'priority',
     ]);
     expect(api).toMatchObject({
       command: ['node', 'server.js', '--port', '8080'],
       working_dir: `${baked.configDir}/api`,
       depends_on: {
-        db: { condition: 'service_healthy', timeout: '30s', restart: true, wait: true },
+        db: { condition: 'service_healthy', timeout: '30s', restart: true, wait: true, required: true },
         job: {
           condition: 'service_failed',
           timeout: '90s',
           restart: false,
           exit_code: [5, '1:10'],
           wait: false,
+          required: true,
         },
       },
       // `$` is written `$$` so the value reads back the same; env_file variables are part of it.

@@ -132,6 +132,11 @@ function mapService(s: BakedService, captured: Env): Section {
     limits: Object.keys(limits).length > 0 ? limits : undefined,
     stop_signal: s.stopSignal,
     stop_grace_period: duration(s.stopGracePeriodMs),
+    priority: s.priority,
+    type: s.type,
+    pid_file: s.pidFile === undefined ? undefined : literal(s.pidFile),
+    start_timeout: s.startTimeoutMs === undefined ? undefined : duration(s.startTimeoutMs),
+    stop_command: s.stopCommand === undefined ? undefined : [...s.stopCommand],
     port: s.port,
     hostname: s.hostname,
   });
@@ -144,6 +149,7 @@ function mapDependency(dep: BakedDependency): Section {
     restart: dep.restart,
     exit_code: dep.exitCode === null ? undefined : dep.exitCode.map(exitCodeItem),
     wait: dep.wait,
+    required: dep.required,
   });
 }
 
@@ -162,6 +168,7 @@ function mapRestart(r: BakedRestart): Section {
       max: duration(r.backoff.maxMs),
       reset_after: duration(r.backoff.resetAfterMs),
     },
+    max_retries: r.maxRetries ?? undefined,
   });
 }
 
@@ -183,6 +190,8 @@ function mapHealthcheck(hc: BakedHealthcheck): Section {
     timeout: duration(hc.timeoutMs),
     retries: hc.retries,
     start_period: duration(hc.startPeriodMs),
+    on_unhealthy: hc.onUnhealthy,
+    ...(hc.startTimeoutMs === null ? {} : { start_timeout: duration(hc.startTimeoutMs) }),
   };
 }
 

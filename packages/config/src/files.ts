@@ -4,5 +4,7 @@
  * it on every request.
  */
 
+// `kepler run --env-file`: the CLI reads the file as its user, with the env_file syntax.
+export { type EnvFileEntry, EnvFileSyntaxError, parseEnvFile } from './envFileSyntax.js';
 export { MAX_CONFIG_FILE_BYTES, MAX_ENV_FILE_BYTES, readUserFile, UserFileError } from './readUserFile.js';
 export { DEFAULT_CONFIG_NAMES, resolveConfigPath } from './resolveConfigPath.js';

@@ -10,6 +10,9 @@ import type { ExitCodeRange } from './types.js';
 // The hook names, for readers of hook log files that must not load the pipeline (the daemon's logs).
 export { GLOBAL_HOOK_NAMES, SERVICE_HOOK_NAMES } from './types.js';
 
+/** Service names: lowercase letters, digits, `_` and `-`; `global` is reserved: global hooks log as `global.<hook>`. */
+export const SERVICE_NAME_PATTERN = /^(?!global$)[a-z0-9_-]+$/;
+
 /** A value that does not match its grammar. `message` is user-facing and names the accepted forms. */
 export class GrammarError extends Error {
   override readonly name = 'GrammarError';

@@ -13,6 +13,13 @@ export type SysEnvPolicy = 'clear' | 'inherit';
 /** The seed's restart policies. */
 export type RestartPolicy = 'no' | 'always' | 'on-failure';
 
+/**
+ * How a service's process behaves: `simple` runs as the service; `oneshot` is expected to exit (exit 0
+ * is success); `forking` daemonises, and the process its pid file names is supervised.
+ */
+export const SERVICE_TYPES = ['simple', 'oneshot', 'forking'] as const;
+export type ServiceType = (typeof SERVICE_TYPES)[number];
+
 /** Whether a log file is kept or cleared at a lifecycle moment. */
 export type RetentionAction = 'clear' | 'retain';
 
@@ -75,6 +82,11 @@ export interface BakedDependency {
   readonly exitCode: readonly ExitCodeRange[] | null;
   /** Whether `start --wait` / foreground blocks on this edge; defaults from the condition. */
   readonly wait: boolean;
+  /**
+   * false for a soft edge (`required: false`): when the dependency fails, is stopped or can never meet
+   * the condition (or the edge times out), the dependent starts anyway. Default true.
+   */
+  readonly required: boolean;
 }
 
 /** Exponential backoff between automatic restarts. */
@@ -90,6 +102,8 @@ export interface BakedRestart {
   /** Glob patterns relative to the service's working_dir (expanded at bake time). */
   readonly watch: readonly string[];
   readonly backoff: BakedBackoff;
+  /** Automatic restarts in a row (none lasting `resetAfterMs`) before giving up; null = unlimited. */
+  readonly maxRetries: number | null;
 }
 
 /** How a health check probes: an argv command, an HTTP GET (2xx/3xx passes) or a TCP connect. */
@@ -109,7 +123,14 @@ export interface BakedHealthcheck {
   readonly timeoutMs: number; // default 30000
   readonly retries: number; // default 3
   readonly startPeriodMs: number; // default 0
+  /** What turning unhealthy does: `keep` (default) keeps the process, `restart` restarts it. */
+  readonly onUnhealthy: OnUnhealthyAction;
+  /** A run not healthy within this time of its start fails; null = no limit. */
+  readonly startTimeoutMs: number | null;
 }
+
+/** `healthcheck.on_unhealthy`. */
+export type OnUnhealthyAction = 'keep' | 'restart';
 
 /** Log settings after merging the service's over `kepler.logs` over the defaults. */
 export interface BakedLogSettings {
@@ -174,6 +195,20 @@ export interface BakedService {
   readonly stopSignal: string;
   /** Time between the stop signal and SIGKILL (docker compose `stop_grace_period`); default 10 s. */
   readonly stopGracePeriodMs: number;
+  /**
+   * Start/stop order among services depends_on does not order: lower starts first and stops last
+   * (default 0). See the README's "Start and stop order".
+   */
+  readonly priority: number;
+  // ---- service types and stop_command (absent when not set, so older snapshots and their hashes hold)
+  /** `oneshot` or `forking`; absent for `simple` (the default). */
+  readonly type?: Exclude<ServiceType, 'simple'>;
+  /** `type: forking`: absolute path of the pid file its daemon writes. */
+  readonly pidFile?: string;
+  /** `type: forking`: how long the command may take to exit and the pid file to name a live process. */
+  readonly startTimeoutMs?: number;
+  /** Run to stop the service (argv; a string was baked to `sh -c`); absent: the stop signal alone. */
+  readonly stopCommand?: readonly string[];
   // ---- network (port, hostname): absent when not set, so snapshots without them hash as before ----
   /** A fixed TCP port, or `auto` (picked free at the first start and kept). Given to the service as PORT. */
   readonly port?: number | 'auto';
@@ -210,7 +245,7 @@ export interface BakedConfig {
   readonly capturedEnv: Readonly<Record<string, string>>;
   readonly kepler: BakedGlobal;
   readonly services: Readonly<Record<string, BakedService>>;
-  /** Service names in source order (stop-all goes in reverse). */
+  /** Service names in source order (stop-all goes in reverse, after `priority`: see the README). */
   readonly serviceOrder: readonly string[];
   /** Absolute paths of every env_file read (the daemon copies them to `env_files/`). */
   readonly envFiles: readonly string[];

@@ -10,6 +10,7 @@ import {
   type NormalizedHook,
   type NormalizedService,
   OWN_PORT_TCP,
+  validateServiceType,
 } from './schema/index.js';
 import type { DependencyCondition } from './types.js';
 
@@ -59,6 +60,8 @@ function validateService(
     }
   }
 
+  validateServiceType(path, service, issues);
+
   const restart = service.restart;
   if (restart) {
     if ((restart.watch?.length ?? 0) > 0 && (restart.policy ?? 'no') === 'no') {
@@ -94,6 +97,17 @@ function validateService(
         issues.add(`${path}.healthcheck.http`, `${NO_PORT} (give a full URL, or set port)`, hc.$at.http);
       if (hc.tcp === OWN_PORT_TCP)
         issues.add(`${path}.healthcheck.tcp`, `${NO_PORT} (give HOST:PORT, or set port)`, hc.$at.tcp);
+    }
+    // on_unhealthy and start_timeout act on a verdict: without a probe there is none.
+    if (probes.length === 0 || isHealthcheckNone(hc)) {
+      for (const key of ['on_unhealthy', 'start_timeout'] as const) {
+        if (hc[key] === undefined) continue;
+        issues.add(
+          `${path}.healthcheck.${key}`,
+          `${key} needs a health check (test, http or tcp), and this one has none`,
+          hc.$at[key],
+        );
+      }
     }
     if (hc.test !== undefined && (hc.test.length === 0 || hc.test[0] === '')) {
       issues.add(

@@ -1,7 +1,19 @@
+export type * from './adhoc.js';
 export { ByteBudget } from './ByteBudget.js';
 export { decodeMessage, encodeMessage } from './codec.js';
 export type { ConnectOptions, StreamHandle } from './DaemonClient.js';
 export { CLOSE_GRACE_MS, CONNECT_TIMEOUT_MS, DaemonClient, protocolMismatchMessage } from './DaemonClient.js';
+export type { DaemonKind, DaemonLocation, Identity } from './daemonLocation.js';
+export {
+  chooseDaemon,
+  currentIdentity,
+  DEFAULT_STATE_DIR,
+  daemonLocation,
+  KEPLER_GROUP,
+  mayAutoStart,
+  NO_AUTOSTART_ENV,
+  STATE_DIR_ENV,
+} from './daemonLocation.js';
 export type { LocalErrorCode, ProtocolErrorCode } from './errors.js';
 export {
   FrameError,
@@ -22,9 +34,13 @@ export {
   FrameDecoder,
   MAX_FRAME_BYTES,
 } from './framing.js';
+export type * from './inspectMessages.js';
+export { CAUSE_KINDS } from './inspectMessages.js';
+export type { LogLineJson, ServiceJson } from './jsonShapes.js';
+export { logLineToJson, serviceToJson } from './jsonShapes.js';
 export type * from './messages.js';
 export { CONNECTION_ERROR_ID, ERROR_CODES, PROTOCOL_VERSION, SERVICE_STATUSES } from './messages.js';
-export { DEFAULT_STATE_DIR, pidPath, STATE_DIR_ENV, socketPath, stateDirFromEnv } from './paths.js';
+export { adhocConfigPath, pidPath, socketPath, stateDirFromEnv } from './paths.js';
 export {
   ACTIVE_STATUSES,
   isActive,
@@ -35,6 +51,9 @@ export {
   STARTED_STATUSES,
   TERMINAL_STATUSES,
 } from './statuses.js';
+export type { InspectJson, TopServiceJson } from './usageJson.js';
+export { inspectToJson, topToJson } from './usageJson.js';
+export type * from './usageMessages.js';
 export type { DaemonEnvelope } from './validate/index.js';
 export {
   frameIdOf,

@@ -8,6 +8,11 @@
  * that id before the response. New fields must be optional; bump PROTOCOL_VERSION otherwise.
  */
 
+import type { AdhocCaller, AdhocService } from './adhoc.js';
+import type { InspectRequests, InspectResults } from './inspectMessages.js';
+import type { ServiceNetwork } from './networkInfo.js';
+import type { UsageEvent, UsageRequests, UsageResults } from './usageMessages.js';
+
 /**
  * Bump when a change would make an older CLI or daemon misread a message (a removed or retyped field,
  * a new required field, a changed meaning). Adding an optional field or a new request type does not.
@@ -63,7 +68,7 @@ export interface ConfigRef {
 }
 
 /** A service as shown by `ps` (the wire type; state.json has its own persisted type). */
-export interface ServiceInfo {
+export interface ServiceInfo extends ServiceNetwork {
   readonly config: string;
   readonly name: string;
   readonly status: ServiceStatus;
@@ -87,11 +92,17 @@ export interface ServiceInfo {
    * `[kepler] N lines not stored: <reason>`. Absent when every line was stored (and from older daemons).
    */
   readonly logsNotStored?: number;
-  // ---- network (issue 15) ----
-  /** The TCP port the service was given at its last start (`port:` in its config); absent: none. */
-  readonly port?: number;
-  /** `http://web.localhost:7380`: its hostname through the daemon's reverse proxy; absent: none. */
-  readonly url?: string;
+  /**
+   * Soft dependencies (`required: false`) of a launched service whose condition does not hold now:
+   * the service started (or runs) without them. Absent when there are none (and from older daemons).
+   */
+  readonly unmetDependencies?: readonly UnmetDependency[];
+}
+
+/** A soft `depends_on` edge whose condition does not hold: the dependency and why (`db exited with code 1 ...`). */
+export interface UnmetDependency {
+  readonly service: string;
+  readonly reason: string;
 }
 
 /** One captured log line. `line` is raw bytes: invalid UTF-8 and `\r` are preserved. */
@@ -136,7 +147,16 @@ export interface DaemonStatus {
   readonly uptimeMs: number;
   readonly stateDir: string;
   readonly configs: readonly ConfigSummary[];
+  /**
+   * How the daemon contains its services' processes: `cgroups` (a writable cgroup v2 subtree: the root
+   * hierarchy, or one delegated to the user a per-user daemon runs as) or `process-groups` (process
+   * groups plus the /proc marker sweep). Absent from older daemons.
+   */
+  readonly containment?: Containment;
 }
+
+/** See `DaemonStatus.containment`. */
+export type Containment = 'cgroups' | 'process-groups';
 
 /** Options shared by start and restart. */
 export interface StartOptions {
@@ -174,7 +194,7 @@ export interface UpPlan {
   readonly kepler: readonly string[];
 }
 
-export interface Requests {
+export interface Requests extends UsageRequests, InspectRequests {
   hello: { type: 'hello'; protocol: number; client: string };
   status: { type: 'status' };
   shutdown: { type: 'shutdown' };
@@ -216,6 +236,15 @@ export interface Requests {
     until?: number;
   };
   prune: { type: 'prune'; force?: boolean; dryRun?: boolean };
+  // ---- ad-hoc services (`kepler run`, `kepler rm`) ----
+  /**
+   * Adds a service to the caller's ad-hoc config (`<state dir>/adhoc/<uid>.yaml`) and applies it like
+   * `up` without starting anything: the CLI starts it next with a `start` request on the returned
+   * config. Refused with SERVICE_EXISTS when the name is taken.
+   */
+  adhocAdd: { type: 'adhocAdd'; caller: AdhocCaller; service: AdhocService };
+  /** Stops the named ad-hoc services of the caller and removes them from its ad-hoc config. */
+  adhocRemove: { type: 'adhocRemove'; caller: AdhocCaller; services: readonly string[] };
 }
 
 export type RequestType = keyof Requests;
@@ -276,7 +305,7 @@ export interface LogsResult {
 }
 
 /** The result type of each request type: `ResultOf['ps']` is what a `ps` request resolves to. */
-export interface ResultOf {
+export interface ResultOf extends UsageResults, InspectResults {
   hello: { protocol: number; version: string; pid: number };
   status: DaemonStatus;
   shutdown: { stoppedConfigs: number };
@@ -298,6 +327,10 @@ export interface ResultOf {
   down: { stopped: readonly string[]; cleaned: boolean; forgotten: boolean };
   logs: LogsResult;
   prune: { entries: readonly PruneEntry[]; freedBytes: number; dryRun: boolean };
+  /** `config`: canonical path of the caller's ad-hoc config; `service`: the name given or chosen. */
+  adhocAdd: { config: string; service: string };
+  /** `stopped`: those that were running; `removed`: every service named (all were in the config). */
+  adhocRemove: { config: string; stopped: readonly string[]; removed: readonly string[] };
 }
 
 /** Facts pushed to a streaming request. */
@@ -331,7 +364,9 @@ export type StreamEvent =
    * `up` only (wait and follow modes), before anything is applied: the plan. Only a client that sent
    * `up` receives it, and an older daemon answers `up` with BAD_REQUEST, so it needs no version bump.
    */
-  | { type: 'plan'; plan: UpPlan };
+  | { type: 'plan'; plan: UpPlan }
+  /** `top --follow` only (see usageMessages.ts). */
+  | UsageEvent;
 
 /** Stable error codes carried on the wire. */
 export const ERROR_CODES = [
@@ -348,6 +383,8 @@ export const ERROR_CODES = [
   'INTERNAL',
   /** The daemon refused more work from this connection (its buffers for client bytes are full). */
   'OVERLOADED',
+  /** `kepler run --name N` when the caller's ad-hoc config already has a service N. */
+  'SERVICE_EXISTS',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -1,10 +1,20 @@
 import type { ConfigIssue } from '@kepler/config';
 // The light entry point: resolving a path must not load the YAML parser and Lua (ps, stop, logs).
 import { resolveConfigPath } from '@kepler/config/files';
-import { type ConfigRef, DaemonClient, socketPath, stateDirFromEnv } from '@kepler/protocol';
+import {
+  type ConfigRef,
+  DaemonClient,
+  type DaemonLocation,
+  daemonLocation,
+  mayAutoStart,
+  socketPath,
+} from '@kepler/protocol';
 import { Command, Option } from 'clipanion';
+import { adhocRef } from '../adhoc/adhocRef.js';
 import { loadConfigLib } from '../configLib.js';
+import { autoStartDaemon } from '../daemonProcess/autoStart.js';
 import { issuesOf, reportError } from '../errorReport.js';
+import { codeOf } from '../errors.js';
 import { colorEnabled } from '../format/color.js';
 import { CLI_VERSION } from '../version.js';
 
@@ -81,16 +91,43 @@ export abstract class BaseCommand extends Command {
     return colorEnabled(this.context.stdout as TtyInfo, this.context.env);
   }
 
-  /** The daemon's state directory (`$KEPLER_DAEMON_PATH` or /var/lib/kepler). */
-  get stateDir(): string {
-    return stateDirFromEnv(this.context.env);
+  /**
+   * Whether this command needs a daemon enough to start one when none runs (see `connect`): commands
+   * that start services or show them do (`start`, `up`, `restart`, `recreate`, `ps`, `logs`); those
+   * that only stop or remove things, and `daemon status`/`daemon stop`, do not.
+   */
+  protected readonly startsDaemon: boolean = false;
+
+  /** Which daemon this CLI uses, and why: THE rule (`daemonLocation` in @kepler/protocol). */
+  get location(): DaemonLocation {
+    return daemonLocation(this.context.env);
   }
 
-  /** Connects to the daemon (hello included); throws DAEMON_NOT_RUNNING / PERMISSION_DENIED / PROTOCOL_MISMATCH. */
+  /** The daemon's state directory (the rule's choice: `$KEPLER_DAEMON_PATH`, /var/lib/kepler, or your own). */
+  get stateDir(): string {
+    return this.location.stateDir;
+  }
+
+  /**
+   * Connects to the daemon (hello included); throws DAEMON_NOT_RUNNING / PERMISSION_DENIED /
+   * PROTOCOL_MISMATCH. When none runs and this command `startsDaemon`, starts one first where the rule
+   * allows it (`mayAutoStart`: your own daemon always, another only as root, never with
+   * KEPLER_NO_AUTOSTART=1), printing `Started the Kepler daemon (pid N)` to stderr.
+   */
   protected async connect(): Promise<DaemonClient> {
-    const path = socketPath(this.stateDir);
-    this.debug(`connecting to ${path}`);
-    return DaemonClient.connect(path, { client: `kepler-cli/${CLI_VERSION}` });
+    const location = this.location;
+    const path = socketPath(location.stateDir);
+    this.debug(`connecting to ${path} (${location.kind} daemon: ${location.reason})`);
+    const connect = () => DaemonClient.connect(path, { client: `kepler-cli/${CLI_VERSION}` });
+    try {
+      return await connect();
+    } catch (error) {
+      const uid = process.getuid?.() ?? 0;
+      if (codeOf(error) !== 'DAEMON_NOT_RUNNING' || !this.startsDaemon) throw error;
+      if (!mayAutoStart(location, this.context.env, uid)) throw error;
+    }
+    await autoStartDaemon({ location, env: this.context.env, stderr: this.context.stderr });
+    return connect();
   }
 
   /** Runs `fn` with a connection and closes it afterwards, whatever happens. */
@@ -126,8 +163,29 @@ export abstract class ConfigCommand extends BaseCommand {
     return (this.files ?? []).slice(1).map((file) => resolveConfigPath(file, process.cwd()));
   }
 
-  /** The config reference every config request carries. */
+  /**
+   * The services the command names, for commands that reach `kepler run`'s services too (stop,
+   * restart, start, logs): see `configRef`. None by default: the others always need a config file.
+   */
+  protected adhocNames(): readonly string[] {
+    return [];
+  }
+
+  /**
+   * The config reference every config request carries. The rule for `kepler run`'s services: a
+   * command that names services, given no `-f` in a directory with no kepler.yaml/kepler.yml, acts on
+   * the caller's ad-hoc config. A config file found always wins, even when an ad-hoc service has the
+   * same name.
+   */
   protected async configRef(): Promise<ConfigRef> {
+    if (this.files === undefined && this.adhocNames().length > 0) {
+      try {
+        resolveConfigPath(undefined, process.cwd());
+      } catch (error) {
+        if (codeOf(error) === 'CONFIG_NOT_FOUND') return adhocRef(this.stateDir);
+        throw error;
+      }
+    }
     const overlays = await this.overlayPaths();
     return {
       path: await this.configPath(),

@@ -65,6 +65,9 @@ export type { StartVerbs } from '../format/startMessages.js';
  *   waits; the second exits 130 at once.
  */
 export abstract class StartModeCommand extends ConfigCommand {
+  /** Needs a daemon: starts one when none runs (see BaseCommand.connect). */
+  protected override readonly startsDaemon = true;
+
   services = Option.Rest({ name: 'service' });
 
   detach = Option.Boolean('-d,--detach', false, {

@@ -86,6 +86,9 @@ export function validateLogsFlags(
  * [--json] [--raw]`.
  */
 export class LogsCommand extends ConfigCommand {
+  /** Needs a daemon: starts one when none runs (see BaseCommand.connect). */
+  protected override readonly startsDaemon = true;
+
   static override paths = [['logs']];
 
   static override usage = Command.Usage({
@@ -124,6 +127,10 @@ export class LogsCommand extends ConfigCommand {
   });
 
   services = Option.Rest({ name: 'service' });
+
+  protected override adhocNames(): readonly string[] {
+    return this.services;
+  }
   follow = Option.Boolean('--follow', false, { description: 'Keep printing new lines until Ctrl+C' });
   head = Option.String('--head', { description: 'Only the first N lines' });
   tail = Option.String('-n,--tail', { description: 'Only the last N lines (default with --follow: 10)' });

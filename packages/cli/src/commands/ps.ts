@@ -10,6 +10,9 @@ import { ConfigCommand } from './BaseCommand.js';
 
 /** `kepler ps [SERVICE...] [--all] [--json]`. */
 export class PsCommand extends ConfigCommand {
+  /** Needs a daemon: starts one when none runs (see BaseCommand.connect). */
+  protected override readonly startsDaemon = true;
+
   static override paths = [['ps']];
 
   static override usage = Command.Usage({
@@ -24,8 +27,9 @@ export class PsCommand extends ConfigCommand {
       \`--json\` prints an array of objects with \`config\`, \`name\`, \`status\`, \`pid\`, \`exit_code\`,
       \`signal\`, \`restarts\`, \`started_at\`, \`stopped_at\`, \`health\`, \`health_failures\`,
       \`last_health_output\`, \`reason\`, \`logs_not_stored\` (lines of the service's output its log
-      files could not take since the daemon started, e.g. on a full disk; the table notes them too)
-      and \`stale\` (a file its config's snapshot was baked from changed since: \`kepler up\` applies
+      files could not take since the daemon started, e.g. on a full disk; the table notes them too),
+      \`unmet_dependencies\` (soft dependencies, \`required: false\`, whose condition does not hold
+      while the service runs: \`[{service, reason}]\`; the table notes them too) and \`stale\` (a file its config's snapshot was baked from changed since: \`kepler up\` applies
       it; without --json a line on stderr says so).
 
       A config with a problem of its own gets a \`warning:\` line on stderr naming it: its state.json

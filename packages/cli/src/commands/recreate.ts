@@ -4,6 +4,9 @@ import { ConfigCommand } from './BaseCommand.js';
 
 /** `kepler recreate`: re-bake the config's snapshot. */
 export class RecreateCommand extends ConfigCommand {
+  /** Needs a daemon: starts one when none runs (see BaseCommand.connect). */
+  protected override readonly startsDaemon = true;
+
   static override paths = [['recreate']];
 
   static override usage = Command.Usage({

@@ -25,6 +25,10 @@ export class RestartCommand extends StartModeCommand {
   });
 
   protected readonly requestType = 'restart';
+  protected override adhocNames(): readonly string[] {
+    return this.services;
+  }
+
   protected readonly verbs: StartVerbs = {
     progressive: 'Restarting',
     nothing: 'No running services to restart (`kepler start` starts them)',

@@ -35,5 +35,9 @@ export class StartCommand extends StartModeCommand {
   });
 
   protected readonly requestType = 'start';
+  protected override adhocNames(): readonly string[] {
+    return this.services;
+  }
+
   protected readonly verbs: StartVerbs = { progressive: 'Starting', nothing: 'No services to start' };
 }

@@ -38,6 +38,10 @@ export class StopCommand extends ConfigCommand {
 
   services = Option.Rest({ name: 'service' });
 
+  protected override adhocNames(): readonly string[] {
+    return this.services;
+  }
+
   signal = Option.String('-s,--signal', {
     description:
       "Signal sent first (name like SIGINT or TERM, or number); default: each service's stop_signal",

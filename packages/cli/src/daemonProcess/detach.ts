@@ -76,7 +76,8 @@ export function tailFile(path: string, n: number, offset = 0): string[] {
 
 /**
  * Starts the daemon detached (new session; stdout/stderr appended to `<stateDir>/daemon.log`, which is
- * also passed as `--log-file`), then polls the socket until it answers. Resolves with the daemon's pid.
+ * also passed as `--log-file`), then polls the socket until it answers. Resolves with the pid of the
+ * daemon that answers and the pid of the process this call spawned (they differ when another start won).
  *
  * @throws CliError DAEMON_START_FAILED when the process exits first or does not answer in time; the
  * message carries the reason and the log's last lines.
@@ -86,16 +87,22 @@ export async function startDaemonDetached(options: {
   readonly stateDir: string;
   readonly socket: string;
   readonly timeoutMs?: number;
-}): Promise<RunningDaemon> {
+  /** More arguments for the daemon (`--http ADDR`). */
+  readonly args?: readonly string[];
+}): Promise<RunningDaemon & { readonly spawnedPid: number | undefined }> {
   const logFile = join(options.stateDir, 'daemon.log');
   const log = openStartupLog(options.stateDir, logFile);
   let child: ChildProcess;
   try {
-    child = spawn(options.daemon.command, [...options.daemon.args, '--log-file', logFile], {
-      stdio: ['ignore', log.fd, log.fd],
-      detached: true,
-      env: process.env,
-    });
+    child = spawn(
+      options.daemon.command,
+      [...options.daemon.args, '--log-file', logFile, ...(options.args ?? [])],
+      {
+        stdio: ['ignore', log.fd, log.fd],
+        detached: true,
+        env: process.env,
+      },
+    );
   } finally {
     closeSync(log.fd);
   }
@@ -144,7 +151,8 @@ export async function startDaemonDetached(options: {
     }
     if (running !== null) {
       removeTemporaryLog();
-      return running;
+      // Not necessarily this child: another start may have won the state directory.
+      return { ...running, spawnedPid: child.pid };
     }
     if (exited !== null) fail(`the process ${exited}`, false);
     if (Date.now() > deadline) {

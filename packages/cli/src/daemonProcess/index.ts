@@ -1,3 +1,4 @@
+export { autoStartDaemon, startedLine } from './autoStart.js';
 export { DAEMON_START_TIMEOUT_MS, startDaemonDetached } from './detach.js';
 export { runDaemonForeground } from './foreground.js';
 export type { DaemonCommandLine } from './locate.js';

@@ -45,24 +45,6 @@ export function formatLogLine(line: LogLine, options: LogFormatOptions): Buffer 
   return Buffer.concat([Buffer.from(`${time}${coloured} | `, 'utf8'), bytes, NEWLINE]);
 }
 
-/** The `--json` object of a line; `hook` only when the line came from a hook. */
-export interface LogLineJson {
-  readonly ts: string;
-  readonly service: string;
-  readonly hook?: string;
-  readonly stream: 'stdout' | 'stderr';
-  /** UTF-8 decoding of the bytes; invalid sequences become U+FFFD. */
-  readonly line: string;
-}
-
-/** Maps a wire line to its `--json` object (ISO-8601 UTC `ts`). */
-export function logLineToJson(line: LogLine): LogLineJson {
-  const text = Buffer.from(line.line.buffer, line.line.byteOffset, line.line.byteLength).toString('utf8');
-  return {
-    ts: new Date(line.ts).toISOString(),
-    service: line.service,
-    ...(line.hook === null ? {} : { hook: line.hook }),
-    stream: line.stream,
-    line: text,
-  };
-}
+/** `logs --json`'s object: defined in @kepler/protocol, which the daemon's HTTP API answers with too. */
+export type { LogLineJson } from '@kepler/protocol';
+export { logLineToJson } from '@kepler/protocol';

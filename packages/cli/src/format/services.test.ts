@@ -107,9 +107,25 @@ describe('serviceToJson', () => {
         last_health_output: 'ok',
         reason: 'exit 1',
         logs_not_stored: 0,
+        unmet_dependencies: [],
       },
     );
     expect(serviceToJson({ ...base, logsNotStored: 56 }).logs_not_stored).toBe(56);
+  });
+
+  it('lists unmet soft dependencies, and the table notes them below', () => {
+    const unmetDependencies = [{ service: 'db', reason: 'db exited with code 1 and will not restart' }];
+    expect(serviceToJson({ ...base, unmetDependencies }).unmet_dependencies).toEqual(unmetDependencies);
+    const text = renderPsTable([{ ...base, unmetDependencies }], {
+      showConfig: false,
+      cwd: '/srv/app',
+      home: undefined,
+      nowMs: Date.parse('2024-01-01T00:01:00.000Z'),
+      color: false,
+    });
+    expect(text.split('\n').at(-2)).toBe(
+      'web: without soft dependency db: db exited with code 1 and will not restart',
+    );
   });
 });
 

@@ -89,7 +89,7 @@ export function renderPsTable(services: readonly ServiceInfo[], options: PsTable
   const notes = services
     .filter((s) => (s.logsNotStored ?? 0) > 0)
     .map((s) => `${s.name}: ${s.logsNotStored} log lines not stored (see the daemon's log)\n`);
-  return table + notes.join('');
+  return table + notes.join('') + unmetDependencyNotes(services);
 }
 
 /** The PORTS cell: `8080`, `8080 http://web.localhost:7380`, or `-`. */
@@ -98,47 +98,17 @@ export function portsCell(s: ServiceInfo): string {
   return parts.length > 0 ? parts.join(' ') : '-';
 }
 
-/** The `ps --json` object of a service: every ServiceInfo field, in snake_case. */
-export interface ServiceJson {
-  readonly config: string;
-  readonly name: string;
-  readonly status: ServiceStatus;
-  readonly pid: number | null;
-  readonly exit_code: number | null;
-  readonly signal: string | null;
-  readonly restarts: number;
-  readonly started_at: string | null;
-  readonly stopped_at: string | null;
-  readonly health: ServiceInfo['health'];
-  readonly health_failures: number;
-  readonly last_health_output: string | null;
-  readonly reason: string | null;
-  /** Lines of its output the log files could not take since the daemon started (0: none). */
-  readonly logs_not_stored: number;
-  /** The port given at its last start; absent when it has none. */
-  readonly port?: number;
-  /** Its hostname's URL through the daemon's reverse proxy; absent when it has none. */
-  readonly url?: string;
+/** One line per unmet soft dependency of a launched service: `web: without soft dependency db: <why>`. */
+function unmetDependencyNotes(services: readonly ServiceInfo[]): string {
+  return services
+    .flatMap((s) =>
+      (s.unmetDependencies ?? []).map(
+        (u) => `${s.name}: without soft dependency ${u.service}: ${u.reason}\n`,
+      ),
+    )
+    .join('');
 }
 
-/** Maps a wire ServiceInfo to its `--json` object. */
-export function serviceToJson(s: ServiceInfo): ServiceJson {
-  return {
-    config: s.config,
-    name: s.name,
-    status: s.status,
-    pid: s.pid,
-    exit_code: s.exitCode,
-    signal: s.signal,
-    restarts: s.restarts,
-    started_at: s.startedAt,
-    stopped_at: s.stoppedAt,
-    health: s.health,
-    health_failures: s.healthFailures,
-    last_health_output: s.lastHealthOutput,
-    reason: s.reason,
-    logs_not_stored: s.logsNotStored ?? 0,
-    ...(s.port !== undefined ? { port: s.port } : {}),
-    ...(s.url !== undefined ? { url: s.url } : {}),
-  };
-}
+/** `ps --json`'s object: defined in @kepler/protocol, which the daemon's HTTP API answers with too. */
+export type { ServiceJson } from '@kepler/protocol';
+export { serviceToJson } from '@kepler/protocol';

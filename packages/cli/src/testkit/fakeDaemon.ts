@@ -112,7 +112,8 @@ export async function run(
   stdout.on('data', (c: Buffer) => out.push(c));
   stderr.on('data', (c: Buffer) => err.push(c));
   const code = await dispatchCli(argv, {
-    env: { PATH: process.env.PATH, ...env },
+    // No command started here may start a real daemon unless the test asks (KEPLER_NO_AUTOSTART: '').
+    env: { PATH: process.env.PATH, KEPLER_NO_AUTOSTART: '1', ...env },
     stdout,
     stderr,
     colorDepth: 1,

@@ -40,6 +40,7 @@ import {
   DEFAULT_HEALTH_START_PERIOD_MS,
   DEFAULT_HEALTH_TIMEOUT_MS,
   DEFAULT_LOG_SETTINGS,
+  DEFAULT_START_TIMEOUT_MS,
   DEFAULT_STOP_GRACE_MS,
   DEFAULT_STOP_SIGNAL,
   mergeLogs,
@@ -114,8 +115,12 @@ class Baker {
     }
 
     const services: Record<string, BakedService> = {};
+    // A dependency on a oneshot waits, by default, for it to complete successfully.
+    const oneshots = new Set(
+      (config.services ?? []).filter((e) => e.value.type === 'oneshot').map((e) => e.key),
+    );
     for (const { key, value } of config.services ?? []) {
-      services[key] = this.service(key, value, { sysEnv, timeoutMs, logs });
+      services[key] = this.service(key, value, { sysEnv, timeoutMs, logs, oneshots });
     }
     const content: Omit<BakedConfig, 'hash' | 'bakedAt'> = {
       formatVersion: 1,
@@ -142,7 +147,12 @@ class Baker {
   private service(
     name: string,
     s: NormalizedService,
-    global: { sysEnv: SysEnvPolicy; timeoutMs: number | null; logs: BakedLogSettings },
+    global: {
+      sysEnv: SysEnvPolicy;
+      timeoutMs: number | null;
+      logs: BakedLogSettings;
+      oneshots: ReadonlySet<string>;
+    },
   ): BakedService {
     const path = `services.${name}`;
     const at = s.$at;
@@ -172,13 +182,16 @@ class Baker {
 
     const dependsOn: Record<string, BakedDependency> = {};
     for (const dep of s.depends_on ?? []) {
-      const condition = dep.spec?.condition ?? 'service_started';
+      const condition =
+        dep.spec?.condition ??
+        (global.oneshots.has(dep.name) ? 'service_completed_successfully' : 'service_started');
       dependsOn[dep.name] = {
         condition,
         timeoutMs: dep.spec?.timeout ?? global.timeoutMs,
         restart: dep.spec?.restart ?? false,
         exitCode: dep.spec?.exit_code ?? null,
         wait: dep.spec?.wait ?? STARTUP_CONDITIONS.has(condition),
+        required: dep.spec?.required ?? true,
       };
     }
 
@@ -209,6 +222,7 @@ class Baker {
           maxMs: backoff?.max ?? DEFAULT_BACKOFF.maxMs,
           resetAfterMs: backoff?.reset_after ?? DEFAULT_BACKOFF.resetAfterMs,
         },
+        maxRetries: s.restart?.maxRetries ?? null,
       },
       healthcheck:
         s.healthcheck && !isHealthcheckNone(s.healthcheck) ? this.healthcheck(s.healthcheck) : null,
@@ -228,7 +242,33 @@ class Baker {
       },
       stopSignal: s.stop_signal ?? DEFAULT_STOP_SIGNAL,
       stopGracePeriodMs: s.stop_grace_period ?? DEFAULT_STOP_GRACE_MS,
+      priority: s.priority ?? 0,
+      ...this.serviceType(s, path, lookup, workingDir),
       ...networkOf(s),
+    };
+  }
+
+  /** `type`, `pid_file`, `start_timeout`, `stop_command`: present only when set (see BakedService). */
+  private serviceType(
+    s: NormalizedService,
+    path: string,
+    lookup: Lookup,
+    workingDir: string,
+  ): Pick<BakedService, 'type' | 'pidFile' | 'startTimeoutMs' | 'stopCommand'> {
+    const type = s.type === undefined || s.type === 'simple' ? undefined : s.type;
+    const forking = type === 'forking' && s.pid_file !== undefined;
+    return {
+      ...(type ? { type } : {}),
+      ...(forking
+        ? {
+            pidFile: resolvePath(
+              workingDir,
+              this.fields.expand(s.pid_file ?? '', lookup, `${path}.pid_file`, s.$at.pid_file),
+            ),
+            startTimeoutMs: s.start_timeout ?? DEFAULT_START_TIMEOUT_MS,
+          }
+        : {}),
+      ...(s.stop_command ? { stopCommand: [...s.stop_command] } : {}),
     };
   }
 
@@ -274,6 +314,8 @@ class Baker {
       timeoutMs: hc.timeout ?? DEFAULT_HEALTH_TIMEOUT_MS,
       retries: hc.retries ?? DEFAULT_HEALTH_RETRIES,
       startPeriodMs: hc.start_period ?? DEFAULT_HEALTH_START_PERIOD_MS,
+      onUnhealthy: hc.on_unhealthy ?? 'keep',
+      startTimeoutMs: hc.start_timeout ?? null,
     };
   }
 }

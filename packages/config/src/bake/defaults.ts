@@ -9,6 +9,8 @@ export const DEFAULT_HEALTH_RETRIES = 3;
 export const DEFAULT_HEALTH_START_PERIOD_MS = 0;
 export const DEFAULT_STOP_SIGNAL = 'SIGTERM';
 export const DEFAULT_STOP_GRACE_MS = 10_000;
+/** `type: forking`: how long its command may take to exit and its pid file to name a live process. */
+export const DEFAULT_START_TIMEOUT_MS = 30_000;
 export const DEFAULT_BACKOFF: BakedBackoff = {
   initialMs: 100,
   multiplier: 2,

@@ -54,6 +54,11 @@ describe('KEPLER_JSON_SCHEMA', () => {
       'limits',
       'stop_signal',
       'stop_grace_period',
+      'priority',
+      'type',
+      'pid_file',
+      'start_timeout',
+      'stop_command',
       // issue 15 (network.ts)
       'port',
       'hostname',

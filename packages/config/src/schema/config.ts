@@ -2,6 +2,7 @@
  * The whole config schema, assembled from its sections (one file each in this folder), and the JSON
  * Schema for editors generated from it.
  */
+import { SERVICE_NAME_PATTERN } from '../grammar.js';
 import type { DependencyCondition } from '../types.js';
 import { hook } from './hooks.js';
 import { kepler } from './kepler.js';
@@ -9,8 +10,8 @@ import { definitions, type JsonSchema, type Out, object, record, string } from '
 import { logs } from './logs.js';
 import { service } from './service.js';
 
-/** Service names: lowercase letters, digits, `_` and `-`; `global` is reserved: global hooks log as `global.<hook>`. */
-export const SERVICE_NAME_PATTERN = /^(?!global$)[a-z0-9_-]+$/;
+// Defined with the light grammars: `kepler run --name` and the ad-hoc config check names without the pipeline.
+export { SERVICE_NAME_PATTERN };
 
 const rootProps = {
   kepler,

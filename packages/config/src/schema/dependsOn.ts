@@ -72,6 +72,10 @@ const dependencyProps = {
   wait: boolean({
     description: 'Whether `start --wait` blocks on this edge (default: true for startup conditions).',
   }),
+  required: boolean({
+    description:
+      'false: a soft edge; the dependent starts anyway when the dependency fails, is stopped or can never meet the condition (default true).',
+  }),
 };
 const dependencyObject = object(dependencyProps, { description: 'A dependency edge.' });
 

@@ -1,5 +1,15 @@
 /** `healthcheck`: exactly one probe (command, HTTP or TCP) with its timing; docker's list forms accepted. */
-import { byKind, duration, list, number, type ObjectOut, object, string, transform } from './kit/index.js';
+import {
+  byKind,
+  duration,
+  list,
+  number,
+  type ObjectOut,
+  object,
+  oneOf,
+  string,
+  transform,
+} from './kit/index.js';
 
 /** `healthcheck.tcp: port`: connect to the service's own port on 127.0.0.1. */
 export const OWN_PORT_TCP = 'port';
@@ -28,6 +38,9 @@ export function parseHostPort(value: string): { host: string; port: number } | u
   if (port < 1 || port > 65535) return undefined;
   return { host: match[1] ?? match[2] ?? '', port };
 }
+
+/** The accepted values of `healthcheck.on_unhealthy`. */
+export const ON_UNHEALTHY_ACTIONS = ['keep', 'restart'] as const;
 
 /** `healthcheck.test: ["NONE"]` (docker's form): the image's check is off; here, no health check. */
 export const HEALTHCHECK_NONE = 'NONE';
@@ -76,6 +89,14 @@ const healthcheckProps = {
     description: 'Consecutive failures before unhealthy (default 3).',
   }),
   start_period: duration({ description: 'Grace period before failures count (default 0s).' }),
+  on_unhealthy: oneOf(ON_UNHEALTHY_ACTIONS, {
+    description:
+      'keep (default): keep the process running; restart: restart it through the restart path (backoff, pre_restart/post_restart, restart: true dependents).',
+  }),
+  start_timeout: duration({
+    minMs: 10,
+    description: 'A service not healthy within this time of its start fails (default: no limit).',
+  }),
 };
 /** A `healthcheck` after decoding (durations in ms). */
 export type NormalizedHealthcheck = ObjectOut<typeof healthcheckProps>;

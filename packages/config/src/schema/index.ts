@@ -20,3 +20,4 @@ export type { NormalizedLogs, NormalizedStore } from './logs.js';
 export { AUTO_PORT, MAX_PORT } from './network.js';
 export type { NormalizedBackoff, NormalizedRestart } from './restart.js';
 export type { NormalizedService } from './service.js';
+export { validateServiceType } from './serviceType.js';

@@ -34,6 +34,12 @@ const restartProps = {
       'Glob patterns, relative to the working_dir; a change restarts the service. Expanded ($VAR).',
   }),
   backoff,
+  max_retries: number({
+    integer: true,
+    min: 0,
+    description:
+      'Automatic restarts in a row (none lasting reset_after) before the service stays failed (default: unlimited).',
+  }),
 };
 
 /** `restart` after normalisation (string and map forms alike). */
@@ -41,18 +47,54 @@ export interface NormalizedRestart {
   readonly policy?: RestartPolicy;
   readonly watch?: string[];
   readonly backoff?: NormalizedBackoff;
+  /** `max_retries`, or the N of compose's `on-failure:N`. */
+  readonly maxRetries?: number;
   readonly pos: Pos;
   readonly watchPos?: Pos;
   readonly backoffPos?: Pos;
 }
 
+/** Compose's `on-failure:N`: on-failure with at most N automatic restarts in a row. */
+const ON_FAILURE_N = /^on-failure:(.*)$/;
+
+/** The string form: a policy, or `on-failure:N`. */
+const scalarRestart: Schema<NormalizedRestart> = (() => {
+  const policies = oneOf(RESTART_POLICIES);
+  const self: Schema<NormalizedRestart> = {
+    expected: policies.expected,
+    json: () => ({
+      anyOf: [policies.json(), { type: 'string', pattern: '^on-failure:\\d+$' }],
+    }),
+    decode(node, path, dc) {
+      const capped =
+        node.kind === 'scalar' && typeof node.value === 'string' && ON_FAILURE_N.exec(node.value);
+      if (!capped) {
+        const policy = policies.decode(node, path, dc);
+        return policy === undefined ? undefined : { policy, pos: node.pos };
+      }
+      const n = capped[1]!;
+      if (!/^\d+$/.test(n)) {
+        dc.issues.add(
+          path,
+          `${JSON.stringify(n)} in ${JSON.stringify(capped[0])} is not a whole number of restarts (e.g. on-failure:3)`,
+          node.pos,
+        );
+        return undefined;
+      }
+      return { policy: 'on-failure', maxRetries: Number(n), pos: node.pos };
+    },
+  };
+  return self;
+})();
+
 export const restart: Schema<NormalizedRestart> = byKind<NormalizedRestart, NormalizedRestart>(
   {
-    scalar: transform(oneOf(RESTART_POLICIES), (policy, node) => ({ policy, pos: node.pos })),
+    scalar: scalarRestart,
     map: transform(object(restartProps), (r) => ({
       ...(r.policy !== undefined ? { policy: r.policy } : {}),
       ...(r.watch !== undefined ? { watch: r.watch } : {}),
       ...(r.backoff !== undefined ? { backoff: r.backoff } : {}),
+      ...(r.max_retries !== undefined ? { maxRetries: r.max_retries } : {}),
       pos: r.$pos,
       ...(r.$at.watch ? { watchPos: r.$at.watch } : {}),
       ...(r.$at.backoff ? { backoffPos: r.$at.backoff } : {}),
@@ -60,6 +102,7 @@ export const restart: Schema<NormalizedRestart> = byKind<NormalizedRestart, Norm
   },
   {
     expected: 'no, always, on-failure or a map of policy/watch/backoff',
-    description: 'Restart policy, or {policy, watch, backoff}.',
+    description:
+      'Restart policy (on-failure:N caps the restarts, as compose does), or {policy, watch, backoff, max_retries}.',
   },
 );

@@ -62,11 +62,17 @@ export class ConfigActor extends ConfigHost {
    * (snapshotDiff.ts): services whose definition changed, and their `restart: true` dependents, are
    * stopped if they run and started again; removed ones are stopped; unchanged ones keep their
    * process. Then it starts like `start` (the named services, or all). `dryRun`: the plan alone.
+   * `noStart` (the ad-hoc config's edits): applies the plan and starts nothing, not even what it stopped.
    */
   up(
     next: BakedConfig,
     names: readonly string[],
-    opts: { dryRun?: boolean; onPlan?: (plan: UpPlan) => void; onPlanned?: (plan: StartPlan) => void } = {},
+    opts: {
+      dryRun?: boolean;
+      noStart?: boolean;
+      onPlan?: (plan: UpPlan) => void;
+      onPlanned?: (plan: StartPlan) => void;
+    } = {},
   ): Promise<StartOutcome & { plan: UpPlan }> {
     this.checkNames(names, next);
     return this.queue.run(async () => {
@@ -79,6 +85,7 @@ export class ConfigActor extends ConfigHost {
       opts.onPlan?.(plan);
       if (opts.dryRun) return { plan, started: [], alreadyRunning: [], targets: [] };
       const again = await this.applyPlan(next, plan);
+      if (opts.noStart) return { plan, started: [], alreadyRunning: [], targets: [] };
       // Recreated services that ran run again, named or not: the snapshot was replaced whole.
       const wanted = names.length ? [...new Set([...names, ...again])] : [];
       return { plan, ...(await this.startNow(wanted, opts)) };
@@ -245,7 +252,14 @@ export class ConfigActor extends ConfigHost {
 
   ps(): ServiceInfo[] {
     return [...this.services.values()].map((rt) =>
-      toServiceInfo(this.path, rt.name, rt.state, this.logs.notStored(rt.name), this.networkInfo(rt.name)),
+      toServiceInfo(
+        this.path,
+        rt.name,
+        rt.state,
+        this.logs.notStored(rt.name),
+        this.gate.unmetSoftEdges(rt),
+        this.networkInfo(rt.name),
+      ),
     );
   }
 

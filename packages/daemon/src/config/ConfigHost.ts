@@ -1,5 +1,5 @@
 import type { BakedConfig, BakedHook, ServiceHookName } from '@kepler/config';
-import type { ServiceStatus } from '@kepler/protocol';
+import type { DependencyEdge, ServiceStatus } from '@kepler/protocol';
 import { isActive, isTerminal } from '@kepler/protocol';
 import { sourcesOf } from '../bake/bakeOffThread.js';
 import { changedSources, type SourceFile } from '../bake/bakeSources.js';
@@ -120,7 +120,7 @@ export class ConfigHost implements ServiceHost {
   }
 
   statusChanged(name: string, previous: ServiceStatus, state: ServiceState): void {
-    const info = toServiceInfo(this.path, name, state, 0, this.networkInfo(name));
+    const info = toServiceInfo(this.path, name, state, 0, [], this.networkInfo(name));
     this.events.emit({
       type: 'serviceStatusChanged',
       service: name,
@@ -267,6 +267,11 @@ export class ConfigHost implements ServiceHost {
     return this.records.warning === null ? found : [this.records.warning, ...found];
   }
 
+  /** Each `depends_on` edge of `service` with its verdict now (`inspect`). */
+  dependencyEdges(service: string): DependencyEdge[] {
+    return this.gate.edges(service);
+  }
+
   subscribe(listener: ConfigListener): () => void {
     return this.events.subscribe(listener);
   }
@@ -343,8 +348,9 @@ export class ConfigHost implements ServiceHost {
           this.log(`${this.path}: watching files of ${name}: ${(err as Error)?.message ?? String(err)}`),
         onChange: (paths) => {
           if (rt.desired !== 'run' || !isActive(rt.state.status)) return;
-          this.events.progress(name, `restarting: ${paths.slice(0, 3).join(', ')} changed`);
-          void rt.restart();
+          const changed = `${paths.slice(0, 3).join(', ')} changed`;
+          this.events.progress(name, `restarting: ${changed}`);
+          void rt.restart({ cause: { kind: 'watch', detail: changed } });
         },
       };
     });

@@ -27,6 +27,7 @@ interface LoadSource {
 export class ConfigRegistry {
   private readonly actors = new Map<string, ConfigActor>();
   private readonly loading = new Map<string, Promise<ConfigActor>>();
+  private readonly loadListeners = new Set<(actor: ConfigActor) => void>();
 
   constructor(
     private readonly dirs: DaemonDir,
@@ -62,12 +63,26 @@ export class ConfigRegistry {
       try {
         const actor = new ConfigActor(baked, dir, this.log, this.platform, this.book);
         this.actors.set(baked.sourcePath, actor);
+        this.announce(actor);
         actor.recover();
         this.log(`restored ${baked.sourcePath} (${actor.runningCount} running)`);
       } catch (e) {
         this.log(`could not restore ${dir}: ${(e as Error).message}`);
       }
     }
+  }
+
+  /**
+   * Calls `listener` with each config loaded from now on (before its recovery, so its first status
+   * changes reach it): for streams that watch every config (the HTTP API's events).
+   */
+  onLoad(listener: (actor: ConfigActor) => void): () => void {
+    this.loadListeners.add(listener);
+    return () => this.loadListeners.delete(listener);
+  }
+
+  private announce(actor: ConfigActor): void {
+    for (const l of this.loadListeners) l(actor);
   }
 
   list(): ConfigActor[] {
@@ -138,6 +153,7 @@ export class ConfigRegistry {
     await yieldToClients();
     const actor = new ConfigActor(baked, dir, this.log, this.platform, this.book);
     this.actors.set(ref.path, actor);
+    this.announce(actor);
     actor.recover();
     await yieldToClients();
     return actor;

@@ -145,6 +145,64 @@ test('an env_file whose contents changed, by the recorded hashes', async () => {
   expect(lines(p)).toEqual(['api recreate environment: ~A; env_file .env changed']);
 });
 
+test('priority, soft edges, max_retries, on_unhealthy and start_timeout; a snapshot baked before them reads as their defaults', async () => {
+  const hc = { test: ['true'] };
+  const p = await plan(
+    { db: { command: ['db'] }, api: { command: ['api'], depends_on: ['db'], healthcheck: hc } },
+    {
+      db: { command: ['db'], priority: -1, restart: 'on-failure:3' },
+      api: {
+        command: ['api'],
+        depends_on: { db: { required: false } },
+        healthcheck: { ...hc, on_unhealthy: 'restart', start_timeout: '20s' },
+      },
+    },
+  );
+  expect(lines(p)).toEqual([
+    'db recreate restart no -> on-failure; restart.max_retries none -> 3; priority 0 -> -1',
+    'api recreate depends_on: ~db; healthcheck.on_unhealthy keep -> restart; healthcheck.start_timeout none -> 20s',
+  ]);
+
+  const dir = mkdtempSync(join(tmpdir(), 'kepler-diff-'));
+  dirs.push(dir);
+  const services = {
+    db: { command: ['db'] },
+    api: { command: ['api'], depends_on: ['db'], healthcheck: hc },
+  };
+  const next = await bakeIn(dir, services);
+  // The same config as an older daemon baked it: none of the keys above.
+  const old = JSON.parse(JSON.stringify(next)) as {
+    services: Record<string, Record<string, Record<string, unknown>>>;
+  };
+  for (const svc of Object.values(old.services)) {
+    delete svc.priority;
+    delete svc.restart!.maxRetries;
+    for (const edge of Object.values(svc.dependsOn!)) delete (edge as Record<string, unknown>).required;
+    if (svc.healthcheck) {
+      delete svc.healthcheck.onUnhealthy;
+      delete svc.healthcheck.startTimeoutMs;
+    }
+  }
+  expect(lines(diffSnapshots(old as unknown as BakedConfig, next))).toEqual([
+    'db unchanged',
+    'api unchanged',
+  ]);
+});
+
+test('type, pid_file, start_timeout and stop_command are change reasons', async () => {
+  const p = await plan(
+    { db: { command: ['db'] }, api: { command: ['api'] } },
+    {
+      db: { command: ['db'], type: 'forking', pid_file: '/run/db.pid', start_timeout: '5s' },
+      api: { command: ['api'], stop_command: 'apictl stop' },
+    },
+  );
+  expect(lines(p)).toEqual([
+    'db recreate type simple -> forking; pid_file none -> /run/db.pid; start_timeout none -> 5s',
+    'api recreate stop_command',
+  ]);
+});
+
 describe('port and hostname (issue 15)', () => {
   it('a new port or hostname recreates the service', async () => {
     const p = await plan(

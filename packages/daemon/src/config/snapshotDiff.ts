@@ -5,7 +5,7 @@
  * `healthcheck.interval 10s -> 5s`). ConfigActor.up applies it.
  */
 import { basename } from 'node:path';
-import type { BakedConfig, BakedHealthcheck, BakedService } from '@kepler/config';
+import type { BakedConfig, BakedDependency, BakedHealthcheck, BakedService } from '@kepler/config';
 import type { ServiceChange, UpPlan } from '@kepler/protocol';
 import { formatMs } from '../formatMs.js';
 import { reverseEdges } from './dependencies/dependencies.js';
@@ -81,12 +81,14 @@ function serviceReasons(
       reasons.push(`env_file ${basename(b.envFile)} changed`);
   }
   if (a.sysEnv !== b.sysEnv) reasons.push(`sys_env ${a.sysEnv} -> ${b.sysEnv}`);
-  const deps = keyChanges(a.dependsOn, b.dependsOn);
+  const deps = keyChanges(edgesWithDefaults(a.dependsOn), edgesWithDefaults(b.dependsOn));
   if (deps) reasons.push(`depends_on: ${deps}`);
   if (a.restart.policy !== b.restart.policy)
     reasons.push(`restart ${a.restart.policy} -> ${b.restart.policy}`);
   if (!same(a.restart.watch, b.restart.watch)) reasons.push('restart.watch');
   if (!same(a.restart.backoff, b.restart.backoff)) reasons.push('restart.backoff');
+  const [retriesA, retriesB] = [a.restart.maxRetries ?? null, b.restart.maxRetries ?? null];
+  if (retriesA !== retriesB) reasons.push(`restart.max_retries ${plain(retriesA)} -> ${plain(retriesB)}`);
   reasons.push(...healthcheckReasons(a.healthcheck, b.healthcheck));
   const hooks = keyChanges(a.hooks, b.hooks);
   if (hooks) reasons.push(`hooks: ${hooks}`);
@@ -97,10 +99,25 @@ function serviceReasons(
   if (a.stopSignal !== b.stopSignal) reasons.push(`stop_signal ${a.stopSignal} -> ${b.stopSignal}`);
   if (a.stopGracePeriodMs !== b.stopGracePeriodMs)
     reasons.push(`stop_grace_period ${formatMs(a.stopGracePeriodMs)} -> ${formatMs(b.stopGracePeriodMs)}`);
+  if ((a.priority ?? 0) !== (b.priority ?? 0))
+    reasons.push(`priority ${a.priority ?? 0} -> ${b.priority ?? 0}`);
+  reasons.push(...serviceTypeReasons(a, b));
   // port, hostname (issue 15): the port reaches the process as PORT, so either needs a new start.
   if (a.port !== b.port) reasons.push(`port ${a.port ?? '(none)'} -> ${b.port ?? '(none)'}`);
   if (a.hostname !== b.hostname)
     reasons.push(`hostname ${a.hostname ?? '(none)'} -> ${b.hostname ?? '(none)'}`);
+  return reasons;
+}
+
+/** `type`, `pid_file`, `start_timeout`, `stop_command`: absent in a snapshot when not set. */
+function serviceTypeReasons(a: BakedService, b: BakedService): string[] {
+  const reasons: string[] = [];
+  const [typeA, typeB] = [a.type ?? 'simple', b.type ?? 'simple'];
+  if (typeA !== typeB) reasons.push(`type ${typeA} -> ${typeB}`);
+  if (a.pidFile !== b.pidFile) reasons.push(`pid_file ${a.pidFile ?? 'none'} -> ${b.pidFile ?? 'none'}`);
+  if (a.startTimeoutMs !== b.startTimeoutMs)
+    reasons.push(`start_timeout ${duration(a.startTimeoutMs)} -> ${duration(b.startTimeoutMs)}`);
+  if (!same(a.stopCommand ?? null, b.stopCommand ?? null)) reasons.push('stop_command');
   return reasons;
 }
 
@@ -110,7 +127,21 @@ function healthcheckReasons(a: BakedHealthcheck | null, b: BakedHealthcheck | nu
   if (b === null) return ['healthcheck removed'];
   const reasons: string[] = [];
   if (!same(a.probe, b.probe)) reasons.push('healthcheck.test');
-  return [...reasons, ...fieldReasons('healthcheck', a, b, HEALTHCHECK_NAMES)];
+  const withDefaults = (hc: Partial<BakedHealthcheck>) => ({
+    onUnhealthy: 'keep',
+    startTimeoutMs: null,
+    ...hc,
+  });
+  return [...reasons, ...fieldReasons('healthcheck', withDefaults(a), withDefaults(b), HEALTHCHECK_NAMES)];
+}
+
+/**
+ * Snapshots baked before `required` existed lack it (as they lack `priority`, `max_retries`,
+ * `on_unhealthy` and `start_timeout`): read as the default, so a daemon upgrade recreates nothing.
+ */
+function edgesWithDefaults(edges: BakedService['dependsOn']): Record<string, unknown> {
+  const withDefault = (edge: Partial<BakedDependency>) => ({ required: true, ...edge });
+  return Object.fromEntries(Object.entries(edges).map(([name, edge]) => [name, withDefault(edge)]));
 }
 
 function logReasons(a: BakedService, b: BakedService): string[] {
@@ -132,6 +163,8 @@ const HEALTHCHECK_NAMES: FieldNames = {
   timeoutMs: ['timeout', duration],
   retries: ['retries', plain],
   startPeriodMs: ['start_period', duration],
+  onUnhealthy: ['on_unhealthy', plain],
+  startTimeoutMs: ['start_timeout', duration],
 };
 const LIMIT_NAMES: FieldNames = {
   memoryBytes: ['memory', bytes],

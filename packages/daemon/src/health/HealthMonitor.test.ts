@@ -5,7 +5,16 @@ import { type CommandProbeRunner, HealthMonitor, type ProbeResult } from './Heal
 import { PROBE_KILL_GRACE_MS } from './probeDeadline.js';
 
 function check(probe: HealthProbe, more: Partial<BakedHealthcheck> = {}): BakedHealthcheck {
-  return { probe, intervalMs: 10, timeoutMs: 1000, retries: 3, startPeriodMs: 0, ...more };
+  return {
+    probe,
+    intervalMs: 10,
+    timeoutMs: 1000,
+    retries: 3,
+    startPeriodMs: 0,
+    onUnhealthy: 'keep',
+    startTimeoutMs: null,
+    ...more,
+  };
 }
 const cmd: HealthProbe = { kind: 'command', test: ['probe'] };
 

@@ -53,7 +53,10 @@ function fakePlatform(opts: { spawnError?: Error } = {}) {
       return { killed: true };
     },
     isSameProcess: unused,
+    readUsage: unused,
     watchForeignExit: unused,
+    watchDescendantExit: unused,
+    readPidFile: unused,
     findServiceProcesses: unused,
     removeCgroupOfMarker: unused,
     resolveUser: unused,

@@ -1,8 +1,10 @@
 import type { Readable } from 'node:stream';
 import type { OutputFile } from './outputFile.js';
+import type { PidFileState } from './pidFile.js';
 import type { PortHolder } from './portHolders.js';
 import type { ServiceProcess } from './serviceProcesses.js';
 import type { ProcessExit, SpawnedProcess, SpawnSpec } from './spawn.js';
+import type { ResourceUsage, UsageTarget } from './usage.js';
 import type { ResolvedUser } from './users.js';
 
 /** How stopProcessTree ends a process and everything it started. */
@@ -47,10 +49,22 @@ export interface Platform {
   isSameProcess(pid: number, startTime: string): boolean;
   /** Watches a process that is not our child until it ends. */
   watchForeignExit(pid: number, startTime: string): ForeignWatch;
+  /**
+   * Watches a process a service forked (a `type: forking` daemon): its exit status is known when the
+   * fork server reaps it (it is their subreaper), else its end is seen by polling, as for an adopted one.
+   */
+  watchDescendantExit(pid: number, startTime: string): ForeignWatch;
+  /** Reads a forking service's pid file and judges the pid it names against the process started to write it. */
+  readPidFile(path: string, launcher: { startTime: string }): PidFileState;
   /** Live processes of each marker's service, whatever started them. */
   findServiceProcesses(markers: readonly string[]): Map<string, ServiceProcess[]>;
   /** Removes the marker's cgroup once it is empty (an adopted process ended). */
   removeCgroupOfMarker(marker: string): void;
+  /**
+   * CPU and memory of each target's service, by marker (its cgroup, else its process tree in /proc);
+   * null for a service with nothing to read. Reads the OS on each call: callers decide how often.
+   */
+  readUsage(targets: readonly UsageTarget[]): Map<string, ResourceUsage | null>;
   /** Resolves a service's user and group; throws PlatformError naming what is unknown. */
   resolveUser(user: string | null, group: string | null): ResolvedUser;
 

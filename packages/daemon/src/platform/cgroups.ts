@@ -7,8 +7,11 @@
  * daemon's own cgroup, so a service manager that kills the daemon's cgroup on a crash does not take
  * the services with it. No controllers are enabled (limits are rlimits, not cgroup limits).
  *
- * When no hierarchy is usable (read-only, cgroup v1 only, not root) or KEPLER_CGROUPS=off, everything
- * falls back silently to process groups plus a /proc environment-marker sweep.
+ * A daemon that is not root (a per-user daemon) uses a subtree delegated to its user instead, when its
+ * own cgroup lies in one (see delegatedRoots).
+ *
+ * When no hierarchy is usable (read-only, cgroup v1 only, not root without a delegation) or
+ * KEPLER_CGROUPS=off, everything falls back silently to process groups plus a /proc marker sweep.
  */
 
 import { execFileSync } from 'node:child_process';
@@ -16,6 +19,7 @@ import { createHash } from 'node:crypto';
 import {
   accessSync,
   existsSync,
+  constants as fsConstants,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -23,7 +27,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { errnoCode } from './errors.js';
 import { readStat } from './procfs.js';
 
@@ -85,12 +89,41 @@ function probe(root: string): boolean {
   }
 }
 
+/**
+ * Where a non-root daemon may put its services' cgroups: `<D>/kepler`, D being the highest ancestor of
+ * the daemon's own cgroup whose directory and cgroup.procs this user may write (a subtree delegated to
+ * the user, as systemd's `user@<uid>.service`). Moving a process needs write access to the common
+ * ancestor's cgroup.procs, so the top of the delegation is the one that works. Empty when none is.
+ */
+function delegatedRoots(mount: string): string[] {
+  let rel: string | undefined;
+  try {
+    rel = readFileSync('/proc/self/cgroup', 'utf8').match(/^0::(\/.*)$/m)?.[1];
+  } catch {
+    return [];
+  }
+  if (rel === undefined) return [];
+  let top: string | null = null;
+  for (let dir = join(mount, rel); dir.length > mount.length; dir = dirname(dir)) {
+    try {
+      accessSync(dir, fsConstants.W_OK);
+      accessSync(join(dir, 'cgroup.procs'), fsConstants.W_OK);
+    } catch {
+      break;
+    }
+    top = dir;
+  }
+  return top === null ? [] : [join(top, 'kepler')];
+}
+
 function detect(): CgroupSetup | null {
   if (detected !== undefined) return detected;
   detected = null;
-  if ((process.getuid?.() ?? 0) !== 0) return detected;
-  for (const mount of cgroup2Mounts()) {
-    const root = join(mount, 'kepler');
+  const isRoot = (process.getuid?.() ?? 0) === 0;
+  const roots = cgroup2Mounts().flatMap((mount) =>
+    isRoot ? [join(mount, 'kepler')] : delegatedRoots(mount),
+  );
+  for (const root of roots) {
     if (probe(root)) {
       detected = { root, hasKill: existsSync(join(root, 'cgroup.kill')) };
       break;

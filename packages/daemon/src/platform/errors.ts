@@ -4,6 +4,8 @@ export type PlatformErrorCode =
   | 'SPAWN_CANCELLED'
   | 'UNKNOWN_USER'
   | 'UNKNOWN_GROUP'
+  /** A per-user daemon asked to run a process as another user or group. */
+  | 'USER_NOT_ALLOWED'
   | 'UNKNOWN_SIGNAL'
   | 'OUTPUT_FAILED'
   | 'INVALID_TARGET';

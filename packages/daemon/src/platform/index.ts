@@ -16,6 +16,7 @@ export { linuxPlatform, systemClock } from './linuxPlatform.js';
 export { notifySystemd } from './notify.js';
 export { type OutputFile, openOutputFile, openOutputForChild } from './outputFile.js';
 export type { Clock, ForeignWatch, Platform, StopTreeOptions } from './Platform.js';
+export { type PidFileState, readPidFile } from './pidFile.js';
 export { findPortHolders, type PortHolder } from './portHolders.js';
 export {
   FOREIGN_EXIT_POLL_MS,
@@ -45,4 +46,14 @@ export {
   signalGroup,
   stopProcessTree,
 } from './stop.js';
+export {
+  CLOCK_TICKS_PER_SECOND,
+  parseCpuStat,
+  parseStatUsage,
+  parseVmRss,
+  type ResourceUsage,
+  readUsage,
+  type UsageRoots,
+  type UsageTarget,
+} from './usage.js';
 export { groupIdByName, KEPLER_GROUP_NAME, type ResolvedUser, resolveUser } from './users.js';

@@ -3,12 +3,15 @@ import { removeCgroupOfMarker } from './cgroups.js';
 import { openLegacyFifo } from './legacyFifo.js';
 import { openOutputFile, openOutputForChild } from './outputFile.js';
 import type { Clock, Platform } from './Platform.js';
+import { readPidFile } from './pidFile.js';
 import { findPortHolders } from './portHolders.js';
 import { isSameProcess, watchForeignExit } from './procfs.js';
 import { findServiceProcesses } from './serviceProcesses.js';
 import { spawnService } from './spawn.js';
+import { watchDescendantExit } from './spawner/startViaSpawner.js';
 import { launchSlice, spawnSlot } from './spawnPacing.js';
 import { stopProcessTree } from './stop.js';
+import { readUsage } from './usage.js';
 import { resolveUser } from './users.js';
 
 export const systemClock: Clock = {
@@ -25,8 +28,11 @@ export const linuxPlatform: Platform = {
   stopProcessTree,
   isSameProcess,
   watchForeignExit: (pid, startTime) => watchForeignExit(pid, startTime),
+  watchDescendantExit,
+  readPidFile,
   findServiceProcesses,
   removeCgroupOfMarker,
+  readUsage: (targets) => readUsage(targets),
   resolveUser,
   openOutputForChild,
   openOutputFile,

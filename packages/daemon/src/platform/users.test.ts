@@ -14,7 +14,7 @@ import {
   uniqueName,
 } from './__tests__/helpers.js';
 import { PlatformError } from './errors.js';
-import { groupIdByName, KEPLER_GROUP_NAME, resolveUser } from './users.js';
+import { foreignIdentity, groupIdByName, KEPLER_GROUP_NAME, resolveUser } from './users.js';
 
 const reaper = new Reaper();
 let current: SpawnPath = 'exec chain';
@@ -261,5 +261,28 @@ privilegedEach('privilege dropping (root) through the %s', (path) => {
     expect((err as Error).message).toMatch(
       new RegExp(`^permission denied: .*root-only is not executable by ${user}$`),
     );
+  });
+});
+
+describe('foreignIdentity (what a per-user daemon refuses)', () => {
+  const bob = { uid: 1001, gid: 1001, name: 'bob' };
+
+  it('lets root switch to anyone', () => {
+    expect(foreignIdentity({ uid: 5, gid: 6 }, '5:6', null, { uid: 0, gid: 0, name: 'root' })).toBeNull();
+  });
+
+  it("accepts the daemon's own uid and gid, however they are written", () => {
+    expect(foreignIdentity({ uid: 1001, gid: 1001 }, 'bob', null, bob)).toBeNull();
+    expect(foreignIdentity({ uid: 1001, gid: 1001 }, null, 'bob', bob)).toBeNull();
+  });
+
+  it('names the key of another user or group', () => {
+    expect(foreignIdentity({ uid: 0, gid: 0 }, 'root', null, bob)).toBe(
+      'user: root: a per-user daemon runs services only as its own user (bob)',
+    );
+    expect(foreignIdentity({ uid: 1001, gid: 4 }, null, 'adm', bob)).toBe(
+      'group: adm: a per-user daemon runs services only with its own group (gid 1001)',
+    );
+    expect(foreignIdentity({ uid: 1001, gid: 4 }, '1001:4', null, bob)).toMatch(/^user: 1001:4: /);
   });
 });

@@ -115,8 +115,9 @@ function supplementaryGroups(name: string, baseGid: number): number[] {
  * Resolves `user` (`name`, `uid`, `uid:gid`, also `name:group`) and an optional primary `group`
  * override (name or gid; it wins over the gid in `uid:gid`). A null user means the daemon's own user.
  * A name must exist (PlatformError UNKNOWN_USER / UNKNOWN_GROUP); a bare uid must have a passwd entry
- * (its gid comes from there), while `uid:gid` may name ids without entries. Does not check that the
- * daemon is allowed to switch to this user: spawnService does.
+ * (its gid comes from there), while `uid:gid` may name ids without entries. A daemon that is not
+ * root (a per-user daemon) cannot switch: another uid or gid than its own is refused
+ * (USER_NOT_ALLOWED, naming the key, see foreignIdentity).
  */
 export function resolveUser(user: string | null, group: string | null): ResolvedUser {
   let uid: number;
@@ -153,6 +154,9 @@ export function resolveUser(user: string | null, group: string | null): Resolved
   }
   if (group !== null) gid = resolveGroupId(group.trim());
 
+  const refusal = foreignIdentity({ uid, gid }, user, group, ownIds());
+  if (refusal !== null) throw new PlatformError('USER_NOT_ALLOWED', refusal);
+
   let groups = pw === null ? [] : supplementaryGroups(pw.name, pw.gid);
   const kepler = lookupGroup(KEPLER_GROUP_NAME);
   if (kepler !== null && kepler.gid !== gid) groups = groups.filter((g) => g !== kepler.gid);
@@ -170,4 +174,36 @@ export function resolveUser(user: string | null, group: string | null): Resolved
 /** The gid of a group by name (NSS lookup), or null when there is no such group. */
 export function groupIdByName(name: string): number | null {
   return lookupGroup(name)?.gid ?? null;
+}
+
+/** The daemon's own uid, gid and login name. */
+interface OwnIds {
+  readonly uid: number;
+  readonly gid: number;
+  readonly name: string;
+}
+
+function ownIds(): OwnIds {
+  const uid = process.getuid?.() ?? 0;
+  return { uid, gid: process.getgid?.() ?? 0, name: lookupPasswd(uid)?.name ?? String(uid) };
+}
+
+/**
+ * For a daemon that is not root: why it cannot run a process as `target`, naming the config key
+ * (`user: root: ...` or `group: adm: ...`), or null when the target is the daemon's own uid and gid.
+ * Root may switch to anyone: always null.
+ */
+export function foreignIdentity(
+  target: { readonly uid: number; readonly gid: number },
+  user: string | null,
+  group: string | null,
+  own: OwnIds,
+): string | null {
+  if (own.uid === 0) return null;
+  if (target.uid !== own.uid) {
+    return `user: ${user}: a per-user daemon runs services only as its own user (${own.name})`;
+  }
+  if (target.gid === own.gid) return null;
+  const why = `a per-user daemon runs services only with its own group (gid ${own.gid})`;
+  return group !== null ? `group: ${group}: ${why}` : `user: ${user}: ${why}`;
 }

@@ -1,13 +1,20 @@
 import { chmodSync, chownSync, constants as fsConstants, openSync, writeSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import { ByteBudget, ProtocolError, stateDirFromEnv } from '@kepler/protocol';
+import { ByteBudget, daemonLocation, ProtocolError } from '@kepler/protocol';
 import { ConfigRegistry } from '../config/ConfigRegistry.js';
 import { writeFileAtomic } from '../config/state/atomicWrite.js';
-import { DaemonDir, keplerGid, SOCKET_MODE_GROUP, SOCKET_MODE_ROOT_ONLY } from '../DaemonDir.js';
+import {
+  DaemonDir,
+  keplerGid,
+  SOCKET_MODE_GROUP,
+  SOCKET_MODE_PERSONAL,
+  SOCKET_MODE_ROOT_ONLY,
+} from '../DaemonDir.js';
 import { StartupError } from '../errors.js';
 import { stopRunningHooks } from '../hooks/HookRunner.js';
-import { notifySystemd } from '../platform/index.js';
+import { type HttpOptions, type RunningHttpApi, startHttpApi } from '../http/index.js';
+import { cgroupsAvailable, notifySystemd } from '../platform/index.js';
 import { DEFAULT_PROXY_ADDR, PROXY_ADDR_ENV, ProxyHost, parseProxyAddress } from '../proxy/index.js';
 import { DAEMON_VERSION } from '../version.js';
 import { Connection } from './Connection.js';
@@ -27,8 +34,10 @@ export const HELLO_TIMEOUT_MS = 10_000;
 
 export interface DaemonOptions {
   logFile: string | null;
-  /** Defaults to $KEPLER_DAEMON_PATH or /var/lib/kepler. */
+  /** Defaults to the rule's choice (`daemonLocation`): $KEPLER_DAEMON_PATH, /var/lib/kepler or the user's own. */
   stateDir?: string;
+  /** Serve the HTTP API and dashboard there (`--http`); null or absent: no HTTP at all. */
+  http?: HttpOptions | null;
   /** The reverse proxy's address (`--proxy`); defaults to $KEPLER_PROXY_ADDR or 127.0.0.1:7380. */
   proxy?: string;
 }
@@ -49,20 +58,24 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       // Nowhere left to report to.
     }
   };
-  if (process.getuid?.() !== 0) {
+  // The same rule as the CLI's: a user who is not root and not in the kepler group (and has not set
+  // KEPLER_DAEMON_PATH) gets a daemon of their own; anyone else's daemon must be root.
+  const location = daemonLocation(process.env);
+  const personal = process.getuid?.() !== 0;
+  if (personal && location.kind !== 'user') {
     process.stderr.write('kepler daemon must run as root (try: sudo kepler daemon start -d)\n');
     return 1;
   }
-  process.umask(0o007);
+  process.umask(personal ? 0o077 : 0o007);
   const proxyAddress = parseProxyAddress(opts.proxy ?? process.env[PROXY_ADDR_ENV] ?? DEFAULT_PROXY_ADDR);
   if (typeof proxyAddress === 'string') {
     process.stderr.write(`kepler daemon: ${proxyAddress}\n`);
     return 1;
   }
-  const dirs = new DaemonDir(opts.stateDir ?? stateDirFromEnv(process.env));
+  const dirs = new DaemonDir(opts.stateDir ?? location.stateDir);
   let server: Server;
   try {
-    server = await acquire(dirs, log);
+    server = await acquire(dirs, log, personal);
   } catch (e) {
     const msg = e instanceof StartupError ? e.message : `cannot start: ${(e as Error).message}`;
     // stderr only: the log file is not opened in a state directory that was refused.
@@ -100,6 +113,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     version: DAEMON_VERSION,
     startedAt,
     stateDir: dirs.root,
+    containment: () => (cgroupsAvailable() ? 'cgroups' : 'process-groups'),
     closing,
     log,
     shutdown: async () => {
@@ -116,6 +130,30 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     restored = resolve;
   });
   server.on('connection', (socket: Socket) => void restoring.then(() => accept(socket)));
+  let http: RunningHttpApi | null = null;
+  if (opts.http) {
+    try {
+      http = await startHttpApi({
+        stateDir: dirs.root,
+        // A personal daemon's files are its user's alone (0600), like its socket.
+        gid: personal ? null : keplerGid(),
+        options: opts.http,
+        access: { handlers, isShuttingDown: () => shuttingDown !== null, log },
+        registry,
+        logLimit,
+        ready: restoring,
+      });
+    } catch (e) {
+      process.stderr.write(`kepler daemon: ${(e as Error).message}\n`);
+      server.close();
+      dirs.removeStale();
+      return 1;
+    }
+    if (opts.http.public) {
+      const warning = `warning: the HTTP API listens on ${http.url}, which is not a loopback address: anyone who reaches it can try the token`;
+      log(warning);
+    }
+  }
   const accept = (socket: Socket) => {
     const conn = new Connection(socket, handlers, {
       log,
@@ -150,6 +188,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       collector.stop();
       registry.closeAll();
       server.close();
+      http?.close();
       await proxy.close();
       // Final responses (a follow's end) reach their clients; one that does not read gets a second.
       await Promise.all([...connections].map((c) => c.closeFlushed(EXIT_FLUSH_GRACE_MS)));
@@ -178,6 +217,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   await registry.restoreAll();
   restored();
   log(`kepler daemon ${DAEMON_VERSION} listening on ${dirs.socket} (pid ${process.pid})`);
+  if (http) log(`HTTP API and dashboard on ${http.url}`);
   notifySystemd('READY=1');
   await new Promise<never>(() => undefined);
   return 0;
@@ -187,9 +227,25 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
  * Claims the state directory: refuses when another daemon runs there, replaces a stale socket and
  * pid file left by a crash, then listens with the socket's modes and writes the pid file.
  */
-async function acquire(dirs: DaemonDir, log: (l: string) => void): Promise<Server> {
-  const gid = keplerGid();
-  dirs.prepare(gid);
+async function acquire(dirs: DaemonDir, log: (l: string) => void, personal: boolean): Promise<Server> {
+  // A per-user daemon's directory and socket are its user's alone: no group, nothing to chown.
+  const gid = personal ? null : keplerGid();
+  dirs.prepare(gid, personal);
+  const release = dirs.lockStart();
+  try {
+    return await claim(dirs, log, gid, personal);
+  } finally {
+    release();
+  }
+}
+
+/** Checks that no daemon runs here, then listens and writes the pid file (under the start lock). */
+async function claim(
+  dirs: DaemonDir,
+  log: (l: string) => void,
+  gid: number | null,
+  personal: boolean,
+): Promise<Server> {
   const other = dirs.livePid();
   if (other !== null || (await answers(dirs.socket))) {
     throw new StartupError(
@@ -202,7 +258,9 @@ async function acquire(dirs: DaemonDir, log: (l: string) => void): Promise<Serve
     server.once('error', reject);
     server.listen(dirs.socket, () => resolve());
   });
-  if (gid === null) {
+  if (personal) {
+    chmodSync(dirs.socket, SOCKET_MODE_PERSONAL);
+  } else if (gid === null) {
     chmodSync(dirs.socket, SOCKET_MODE_ROOT_ONLY);
     log(
       'the `kepler` group does not exist: the socket is root-only. Create it with `sudo groupadd kepler` and add users with `sudo usermod -aG kepler USER`',
@@ -211,7 +269,7 @@ async function acquire(dirs: DaemonDir, log: (l: string) => void): Promise<Serve
     chownSync(dirs.socket, 0, gid);
     chmodSync(dirs.socket, SOCKET_MODE_GROUP);
   }
-  writeFileAtomic(dirs.pidFile, `${process.pid}\n`, 0o640);
+  writeFileAtomic(dirs.pidFile, `${process.pid}\n`, personal ? 0o600 : 0o640);
   if (gid !== null) chownSync(dirs.pidFile, 0, gid);
   return server;
 }

@@ -1,5 +1,5 @@
 import type { BakedHook, ServiceHookName } from '@kepler/config';
-import type { ServiceStatus } from '@kepler/protocol';
+import type { CauseKind, ServiceStatus } from '@kepler/protocol';
 import type { LogStore } from '../logs/index.js';
 import type { Platform } from '../platform/index.js';
 import type { ServiceState } from './serviceState.js';
@@ -55,4 +55,13 @@ export interface StopOptions {
   restarting?: boolean;
   /** Restart propagation: go back to waiting on dependencies instead of stopped. */
   afterwards?: 'waiting';
+  /** Part of a restart: what asked for it, recorded as the service's `lastCause`. */
+  cause?: { kind: CauseKind; detail: string };
+}
+
+export interface RestartOptions {
+  /** Overrides the service's stop_signal. */
+  signal?: string;
+  /** What asked for the restart (default: a user's request). */
+  cause?: { kind: CauseKind; detail: string };
 }

@@ -1,17 +1,17 @@
 import type { BakedService } from '@kepler/config';
-import { isActive } from '@kepler/protocol';
-import { runCommandProbe } from '../health/commandProbe.js';
-import { HealthMonitor } from '../health/HealthMonitor.js';
-import { onOwnPort } from '../health/onOwnPort.js';
+import { type BackoffState, isActive } from '@kepler/protocol';
 import { serviceMarker } from '../hooks/HookRunner.js';
 import type { Platform, ProcessExit } from '../platform/index.js';
 import { clearedBy, type RetentionEvent } from './logRetention.js';
 import { OpQueue } from './OpQueue.js';
+import { RestartTimer } from './RestartTimer.js';
 import type { RecoveryPlan } from './recoveryPlan.js';
-import { decideRestart } from './restartPolicy.js';
-import type { ServiceHost, StopOptions } from './ServiceHost.js';
+import { decideRestart, nextRestart, restartPolicyOf } from './restartPolicy.js';
+import { type HealthVerdicts, ServiceHealth } from './ServiceHealth.js';
+import type { RestartOptions, ServiceHost, StopOptions } from './ServiceHost.js';
 import { ServiceTransitions } from './ServiceTransitions.js';
-import { type LiveProcess, SupervisedProcess, withPort } from './SupervisedProcess.js';
+import { type LiveProcess, SupervisedProcess } from './SupervisedProcess.js';
+import { exitPatch, unhealthyDetail } from './serviceState.js';
 import { unresolvableUser } from './serviceUsers.js';
 
 /**
@@ -25,7 +25,7 @@ export class ServiceRuntime extends ServiceTransitions {
   private readonly process: SupervisedProcess;
   private stopping = false;
   private launchQueued = false;
-  private restartTimer: NodeJS.Timeout | null = null;
+  private readonly restartTimer = new RestartTimer(() => this.platform.clock);
   private consecutiveCrashes = 0;
   /** Aborts the on_init / pre_start hook of a launch in progress. */
   private launchAbort: AbortController | null = null;
@@ -41,7 +41,7 @@ export class ServiceRuntime extends ServiceTransitions {
    * a foreground `start` waits for it so the hook's output is shown before the CLI exits.
    */
   postExitHook: Promise<void> = Promise.resolve();
-  private health: HealthMonitor | null = null;
+  private readonly health: ServiceHealth;
 
   constructor(spec: BakedService, host: ServiceHost) {
     super(spec, host);
@@ -51,6 +51,14 @@ export class ServiceRuntime extends ServiceTransitions {
       host.outputDir,
       spec.name,
       () => this.marker,
+      (message) => host.logError(message),
+    );
+    this.health = new ServiceHealth(
+      host,
+      () => this.spec,
+      () => this.marker,
+      this.healthVerdicts(),
+      () => this.state.port,
     );
   }
 
@@ -79,7 +87,7 @@ export class ServiceRuntime extends ServiceTransitions {
     const startedAtMs = this.state.startedAt ? Date.parse(this.state.startedAt) : this.platform.clock.now();
     const proc = this.process.adopt(pid, startTime, startedAtMs);
     this.watchExit(proc);
-    this.startHealth();
+    this.health.start(proc.startedAtMs, this.state.wasHealthy);
     // Still the same process: a stop the crash interrupted is finished now.
     if (plan.action === 'finishStop') void this.stop();
   }
@@ -123,16 +131,16 @@ export class ServiceRuntime extends ServiceTransitions {
     const postRestart = this.postRestartPending;
     this.postRestartPending = false;
     const kind = postRestart ? 'restart' : requested;
-    this.clearRestartTimer();
+    this.restartTimer.clear();
     this.transition('starting', { reason: null, exitCode: null, signal: null });
     this.clearLogsAt({ kind: 'launch', launch: kind });
     const hooks = this.spec.hooks;
     // An unknown user or group, or an earlier run's processes still alive, fail it before any hook runs.
     const badUser =
       unresolvableUser(this.spec, this.platform.resolveUser) ?? this.host.launchRefusal(this.name);
-    if (badUser !== null) return this.fail(badUser);
+    if (badUser !== null) return this.fail(badUser, {}, 'spawn');
     const network = await this.host.assignPort(this.name); // a taken fixed port fails it here
-    if ('refusal' in network) return this.fail(network.refusal);
+    if ('refusal' in network) return this.fail(network.refusal, {}, 'spawn');
     this.amend({ port: network.port });
     // A stop arriving while a launch hook runs aborts the hook instead of queueing behind it.
     const abort = new AbortController();
@@ -155,7 +163,7 @@ export class ServiceRuntime extends ServiceTransitions {
     } finally {
       this.launchAbort = null;
     }
-    if (failure !== null && this.wish === 'run') return this.fail(failure);
+    if (failure !== null && this.wish === 'run') return this.fail(failure, {}, 'hook');
     if (this.wish !== 'run') return this.transition('stopped', { reason: null });
     // Set before the spawn: whoever sees `running` (inside spawn) must find this launch's promise.
     let hooksDone: () => void = () => undefined;
@@ -168,7 +176,7 @@ export class ServiceRuntime extends ServiceTransitions {
       hooksDone();
       // Stopped while the spawn waited for its turn: nothing was started.
       if (this.wish !== 'run') return this.transition('stopped', { reason: null });
-      return this.fail((e as Error).message, { pid: null });
+      return this.fail((e as Error).message, { pid: null }, 'spawn');
     }
     // post_start then post_restart, in that order, without holding the service's queue.
     void (async () => {
@@ -202,7 +210,7 @@ export class ServiceRuntime extends ServiceTransitions {
       reason: null,
     });
     this.watchExit(proc);
-    this.startHealth();
+    this.health.start(proc.startedAtMs, this.state.wasHealthy);
   }
 
   private watchExit(proc: LiveProcess): void {
@@ -212,7 +220,7 @@ export class ServiceRuntime extends ServiceTransitions {
   /** Handles the end of a process that nobody asked to stop: restart policy and backoff. */
   private async onExit(proc: LiveProcess, exit: ProcessExit): Promise<void> {
     if (!this.process.ended(proc)) return;
-    this.stopHealth();
+    this.health.stop();
     if (this.stopping) return; // the stop operation finishes the bookkeeping
     const stoppedAt = new Date().toISOString();
     // The last lines first: retention and anyone reacting to the exit must see the whole output.
@@ -226,13 +234,15 @@ export class ServiceRuntime extends ServiceTransitions {
     this.clearLogsAt({ kind: 'exit' });
     const decision = decideRestart({
       exit: { code: exit.code, signal: exit.signal, own: proc.own },
-      policy: this.spec.restart.policy,
+      policy: restartPolicyOf(this.spec),
       desired: this.wish,
       consecutiveCrashes: this.consecutiveCrashes,
       ranMs: this.platform.clock.now() - proc.startedAtMs,
       backoff: this.spec.restart.backoff,
+      maxRetries: this.spec.restart.maxRetries,
     });
-    const patch = { pid: null, exitCode: exit.code, signal: exit.signal, stoppedAt };
+    const patch = exitPatch(exit, stoppedAt);
+    this.noteExit({ ...exit, own: proc.own }, decision.restart ? 'restart' : decision.status);
     if (!decision.restart) {
       this.wish = 'stop';
       this.transition(decision.status, { ...patch, reason: decision.reason });
@@ -241,14 +251,13 @@ export class ServiceRuntime extends ServiceTransitions {
     this.consecutiveCrashes = decision.consecutiveCrashes;
     this.transition('restarting', { ...patch, restarts: this.state.restarts + 1, reason: decision.reason });
     this.host.restartInitiated(this.name);
-    if (decision.delayMs === 0) {
-      await this.doLaunch('auto'); // still inside this queue slot: no timer hop on the hot path
-      return;
-    }
-    this.restartTimer = this.platform.clock.setTimeout(() => {
-      this.restartTimer = null;
-      void this.queue.run(() => this.doLaunch('auto'));
-    }, decision.delayMs);
+    await this.relaunchAfter(decision.delayMs);
+  }
+
+  /** An automatic restart's launch after its backoff; at once inside this queue slot when 0 (no timer hop). */
+  private async relaunchAfter(delayMs: number): Promise<void> {
+    if (delayMs === 0) return this.doLaunch('auto');
+    this.restartTimer.arm(delayMs, () => void this.queue.run(() => this.doLaunch('auto')));
   }
 
   // ---- stop and restart -------------------------------------------------------------------------
@@ -263,11 +272,12 @@ export class ServiceRuntime extends ServiceTransitions {
   }
 
   private async doStop(opts: StopOptions): Promise<void> {
+    if (opts.cause) this.noteCause('restart', opts.cause.kind, opts.cause.detail);
     const requeue = opts.afterwards === 'waiting';
     const restarting = opts.restarting === true;
     // A restart's stop keeps the wish to run: dependents evaluating meanwhile must see "will restart".
     this.wish = requeue || restarting ? 'run' : 'stop';
-    this.clearRestartTimer();
+    this.restartTimer.clear();
     if (!this.process.current) {
       const s = this.state.status;
       if (requeue) {
@@ -282,19 +292,13 @@ export class ServiceRuntime extends ServiceTransitions {
     }
     this.stopping = true;
     try {
-      this.stopHealth();
+      this.health.stop();
       this.transition('stopping', { reason: null });
       const hooks = this.spec.hooks;
       if (hooks.pre_stop) await this.host.runServiceHook(this.name, 'pre_stop', hooks.pre_stop);
       const signal = (opts.signal ?? this.spec.stopSignal) as NodeJS.Signals;
-      const exit = await this.process.stop(signal, this.spec.stopGracePeriodMs);
-      this.transition('stopped', {
-        pid: null,
-        exitCode: exit.code,
-        signal: exit.signal,
-        stoppedAt: new Date().toISOString(),
-        reason: null,
-      });
+      const exit = await this.process.stop(signal, this.spec.stopGracePeriodMs, this.spec);
+      this.transition('stopped', { ...exitPatch(exit, new Date().toISOString()), reason: null });
       if (opts.manual !== false && hooks.post_stop) {
         await this.host.runServiceHook(this.name, 'post_stop', hooks.post_stop);
       }
@@ -306,7 +310,7 @@ export class ServiceRuntime extends ServiceTransitions {
   }
 
   /** User restart: the seed's hook order pre_restart, pre_stop, stop, post_stop, pre_start, spawn, post_start, post_restart. */
-  restart(opts: { signal?: string } = {}): Promise<void> {
+  restart(opts: RestartOptions = {}): Promise<void> {
     return this.queue.run(async () => {
       await this.doRestartStop(opts);
       this.wish = 'run';
@@ -318,15 +322,16 @@ export class ServiceRuntime extends ServiceTransitions {
    * The first half of a restart (pre_restart, pre_stop, stop, post_stop). The launch follows through
    * the config's dependency evaluation, and runs post_start then post_restart.
    */
-  restartStop(opts: { signal?: string } = {}): Promise<void> {
+  restartStop(opts: RestartOptions = {}): Promise<void> {
     return this.queue.run(() => this.doRestartStop(opts));
   }
 
-  private async doRestartStop(opts: { signal?: string }): Promise<void> {
+  private async doRestartStop(opts: RestartOptions): Promise<void> {
     const hooks = this.spec.hooks;
     if (hooks.pre_restart) await this.host.runServiceHook(this.name, 'pre_restart', hooks.pre_restart);
     this.host.restartInitiated(this.name);
-    await this.doStop({ signal: opts.signal, restarting: true });
+    const cause = opts.cause ?? { kind: 'user', detail: 'restart requested' };
+    await this.doStop({ signal: opts.signal, restarting: true, cause });
     this.consecutiveCrashes = 0;
     this.amend({ restarts: this.state.restarts + 1 });
     this.postRestartPending = true;
@@ -339,58 +344,55 @@ export class ServiceRuntime extends ServiceTransitions {
 
   /** Daemon shutdown without stopping (used by tests simulating a crash): detach everything. */
   detach(): void {
-    this.clearRestartTimer();
-    this.stopHealth();
+    this.restartTimer.clear();
+    this.health.stop();
     this.process.detach();
   }
 
   // ---- health -----------------------------------------------------------------------------------
 
-  private startHealth(): void {
-    const check = this.spec.healthcheck;
-    if (!check) return;
-    this.stopHealth();
-    const spec = { ...this.spec, environment: withPort(this.spec.environment, this.state.port) };
-    const monitor = new HealthMonitor(
-      onOwnPort(check, this.state.port),
-      (test, timeoutMs, signal) => runCommandProbe(this.platform, spec, test, timeoutMs, this.marker, signal),
-      {
-        onError: (err) =>
-          this.host.logError(`health check of ${this.name}: ${(err as Error)?.message ?? String(err)}`),
-        onResult: (r) => {
-          this.amend({ healthFailures: r.failures, lastHealthOutput: r.output });
-        },
-        onHealthy: () => {
-          if (!this.healthCounts(monitor)) return;
-          this.transition('healthy', { health: 'healthy', wasHealthy: true });
-          const hook = this.spec.hooks.post_healthcheck_success;
-          if (hook) void this.host.runServiceHook(this.name, 'post_healthcheck_success', hook);
-        },
-        onUnhealthy: () => {
-          if (!this.healthCounts(monitor)) return;
-          this.transition('unhealthy', { health: 'unhealthy' });
-          const hook = this.spec.hooks.post_healthcheck_fail;
-          if (hook) void this.host.runServiceHook(this.name, 'post_healthcheck_fail', hook);
-        },
-      },
-    );
-    this.health = monitor;
-    monitor.start();
+  /** What the health watch reports (its hooks run there), applied while the service runs. */
+  private healthVerdicts(): HealthVerdicts {
+    return {
+      counts: () => isActive(this.state.status) && this.state.status !== 'stopping',
+      onResult: (r) => this.recordHealthResult(r),
+      onHealthy: () => this.transition('healthy', { health: 'healthy', wasHealthy: true }),
+      onUnhealthy: () => this.turnUnhealthy(),
+      restart: () => this.healthAction(null),
+      fail: (reason) => this.healthAction(reason),
+    };
   }
 
-  /** A verdict of `monitor` still applies: it is the current one and the service runs (not stopping). */
-  private healthCounts(monitor: HealthMonitor): boolean {
-    const s = this.state.status;
-    return this.health === monitor && isActive(s) && s !== 'stopping';
+  /**
+   * A health verdict's action on the current run: `on_unhealthy: restart` (`failure` null) takes the
+   * restart path (pre_restart .. post_restart, `restart: true` dependents follow), counted and backed
+   * off with crash restarts; a `failure` (start_timeout) stops the run and fails the service.
+   */
+  private healthAction(failure: string | null): Promise<void> {
+    const proc = this.process.current;
+    return this.queue.run(async () => {
+      // Ended meanwhile, or a stop is on its way (it withdrew the wish before queueing).
+      if (!proc || this.process.current !== proc || this.wish !== 'run') return;
+      if (failure === null && this.state.status !== 'unhealthy') return; // healthy again, or stopping
+      const ranMs = this.platform.clock.now() - proc.startedAtMs;
+      const count = { ...this.spec.restart, consecutiveCrashes: this.consecutiveCrashes, ranMs };
+      const decision = failure === null ? nextRestart(count, 'unhealthy') : null;
+      if (!decision?.restart) {
+        await this.doStop({ manual: false });
+        if (this.state.status === 'stopped')
+          this.fail(failure ?? decision?.reason ?? 'unhealthy', {}, 'health');
+        return;
+      }
+      await this.doRestartStop({ cause: { kind: 'health', detail: unhealthyDetail(this.state) } });
+      this.consecutiveCrashes = decision.consecutiveCrashes;
+      if (this.wish !== 'run') return;
+      this.transition('restarting', { reason: decision.reason });
+      await this.relaunchAfter(decision.delayMs);
+    });
   }
 
-  private stopHealth(): void {
-    this.health?.stop();
-    this.health = null;
-  }
-
-  private clearRestartTimer(): void {
-    this.platform.clock.clearTimeout(this.restartTimer);
-    this.restartTimer = null;
+  /** Automatic restarts in a row, and the pending one's wait (for `inspect`). */
+  backoff(): BackoffState {
+    return this.restartTimer.backoff(this.consecutiveCrashes);
   }
 }

@@ -1,10 +1,11 @@
 import type { BakedService } from '@kepler/config';
-import type { ServiceStatus } from '@kepler/protocol';
+import type { CauseKind, CauseRecord, ServiceStatus } from '@kepler/protocol';
 import { isTerminal } from '@kepler/protocol';
 import { DaemonError } from '../errors.js';
 import { canTransition } from './lifecycle.js';
+import { describeExit, type ExitFacts } from './restartPolicy.js';
 import type { ServiceHost } from './ServiceHost.js';
-import { initialServiceState, type ServiceState } from './serviceState.js';
+import { initialServiceState, type ServiceState, unhealthyDetail, withHealthResult } from './serviceState.js';
 
 /**
  * A service's status and what the user wants of it, behind one door: the status changes only in
@@ -15,6 +16,8 @@ export abstract class ServiceTransitions {
   private current: ServiceState = initialServiceState();
   /** What the user asked for last: the supervisor keeps a `run` service running per its policy. */
   protected wish: 'run' | 'stop' = 'stop';
+  /** Why the next status change happens: the transition records it as `lastCause` (see noteCause). */
+  private pendingCause: CauseRecord | null = null;
 
   constructor(
     public spec: BakedService,
@@ -46,6 +49,11 @@ export abstract class ServiceTransitions {
       throw new DaemonError('INTERNAL', `illegal transition of ${this.name}: ${from} -> ${to}`);
     }
     Object.assign(this.current, patch);
+    if (this.pendingCause !== null) {
+      this.current.lastCause = this.pendingCause;
+      this.pendingCause = null;
+    }
+    if (from !== to) this.current.statusSince = new Date().toISOString();
     this.current.status = to;
     this.host.persist();
     if (from !== to || patch.reason !== undefined) this.host.statusChanged(this.name, from, this.current);
@@ -71,9 +79,37 @@ export abstract class ServiceTransitions {
     Object.assign(this.current, patch);
   }
 
+  /**
+   * Why the next status change happens (a restart and what asked for it, or a failure): the next
+   * transition() records it as `lastCause`, with the time of this call.
+   */
+  protected noteCause(what: CauseRecord['what'], kind: CauseKind, detail: string): void {
+    this.pendingCause = { what, kind, detail, at: new Date().toISOString() };
+  }
+
+  /** Notes why an exit nobody asked for restarts the service or fails it (a clean `exited` has no cause). */
+  protected noteExit(exit: ExitFacts, outcome: 'restart' | 'failed' | 'exited'): void {
+    const { failedRun, how } = describeExit(exit);
+    if (outcome === 'restart') this.noteCause('restart', failedRun ? 'crash' : 'exit', how);
+    else if (outcome === 'failed') this.noteCause('failure', 'crash', how);
+  }
+
+  /** A health check result: failures in a row, its output, and the history `inspect` shows; no event. */
+  protected recordHealthResult(r: { ok: boolean; output: string; failures: number }): void {
+    const healthResults = withHealthResult(this.current.healthResults, r);
+    this.amend({ healthFailures: r.failures, lastHealthOutput: r.output, healthResults });
+  }
+
+  /** Failed health checks made it unhealthy: the transition records why. */
+  protected turnUnhealthy(): void {
+    this.noteCause('failure', 'health', unhealthyDetail(this.current));
+    this.transition('unhealthy', { health: 'unhealthy' });
+  }
+
   /** `failed` with its one-line reason; a failure ends the wish to run (nothing retries it). */
-  protected fail(reason: string, patch: Partial<ServiceState> = {}): void {
+  protected fail(reason: string, patch: Partial<ServiceState> = {}, kind: CauseKind = 'crash'): void {
     this.wish = 'stop';
+    this.noteCause('failure', kind, reason);
     this.transition('failed', { ...patch, reason, stoppedAt: new Date().toISOString() });
   }
 
@@ -109,12 +145,12 @@ export abstract class ServiceTransitions {
   failLaunch(reason: string): void {
     const s = this.current.status;
     if (s !== 'stopped' && !isTerminal(s)) return;
-    this.fail(reason);
+    this.fail(reason, {}, 'hook');
   }
 
   /** Fails a waiting service (dependency timeout or a dependency that can never be satisfied). */
   failWaiting(reason: string): void {
     if (this.current.status !== 'waiting') return;
-    this.fail(reason);
+    this.fail(reason, {}, 'dependency');
   }
 }

@@ -3,13 +3,19 @@ import type { Readable } from 'node:stream';
 import type { BakedService } from '@kepler/config';
 import type { CaptureIndexer, LogStore } from '../logs/index.js';
 import { type OutputFile, type Platform, PlatformError, type ProcessExit } from '../platform/index.js';
+import { awaitDaemon, type DaemonProcess, survivingDaemon } from './forkingStart.js';
 
 /** The process a service runs now. */
 export interface LiveProcess {
   readonly pid: number;
   readonly startTime: string;
+  /** Its process group: the pid, but for a forking service's daemon, whatever group it made. */
+  readonly pgid: number;
   readonly exited: Promise<ProcessExit>;
-  /** Our own child (exit code known) or adopted after a daemon restart (exit code unknown). */
+  /**
+   * Our own child (exit code known), or not: adopted after a daemon restart (exit code unknown), or a
+   * forking service's daemon (known when the fork server reaped it).
+   */
   readonly own: boolean;
   readonly startedAtMs: number;
 }
@@ -47,6 +53,8 @@ export class SupervisedProcess {
     private readonly service: string,
     /** `KEPLER_SERVICE_ID=<service id>`: the env entry (and cgroup) of everything the service starts. */
     private readonly marker: () => string,
+    /** Reports what went wrong beside the service's own exit (a failing stop_command). */
+    private readonly logError: (message: string) => void = () => undefined,
   ) {}
 
   /** The process running now, or null. */
@@ -60,9 +68,43 @@ export class SupervisedProcess {
 
   /**
    * Spawns the service's command. `proceed` is asked before the exec (a stop meanwhile cancels it:
-   * SPAWN_CANCELLED). Throws what the spawn threw; on success the process is `current`.
+   * SPAWN_CANCELLED). Throws what the spawn threw; on success the process is `current`. For a
+   * `type: forking` service, that is the daemon its pid file names (see awaitDaemon); a failure
+   * there stops everything the start left.
    */
   async spawn(spec: BakedService, proceed: () => boolean, port: number | null = null): Promise<LiveProcess> {
+    const survivor = spec.type === 'forking' ? survivingDaemon(this.platform, spec, this.marker()) : null;
+    if (survivor !== null) {
+      this.attachCapture();
+      return this.supervise(survivor, this.platform.clock.now());
+    }
+    const launchedAtMs = this.platform.clock.now(); // before the fork: the pid file is dated against it
+    const launcher = await this.spawnCommand(spec, proceed, port);
+    if (spec.type !== 'forking') return launcher;
+    let daemon: DaemonProcess;
+    try {
+      daemon = await awaitDaemon(this.platform, spec, launcher, launchedAtMs, proceed);
+    } catch (e) {
+      await this.stop(spec.stopSignal as NodeJS.Signals, spec.stopGracePeriodMs);
+      throw e;
+    }
+    return this.supervise(daemon, launcher.startedAtMs);
+  }
+
+  /** A forking service's daemon becomes the current process. */
+  private supervise(daemon: DaemonProcess, startedAtMs: number): LiveProcess {
+    // Not our child: its exit comes from the fork server that reaps it, or from polling.
+    const watch = this.platform.watchDescendantExit(daemon.pid, daemon.startTime);
+    this.cancelForeign = watch.cancel;
+    this.live = { ...daemon, exited: watch.exited, own: false, startedAtMs };
+    return this.live;
+  }
+
+  private async spawnCommand(
+    spec: BakedService,
+    proceed: () => boolean,
+    port: number | null,
+  ): Promise<LiveProcess> {
     const releaseSlot = await this.platform.spawnSlot(); // bounds a burst's set-up (see spawnPacing.ts)
     if (!proceed()) {
       releaseSlot();
@@ -91,6 +133,7 @@ export class SupervisedProcess {
       this.live = {
         pid: child.pid,
         startTime: child.startTime,
+        pgid: child.pid,
         exited: child.exited,
         own: true,
         startedAtMs: this.platform.clock.now(),
@@ -109,7 +152,8 @@ export class SupervisedProcess {
     this.readLegacyFifos(pid);
     const watch = this.platform.watchForeignExit(pid, startTime);
     this.cancelForeign = watch.cancel;
-    this.live = { pid, startTime, exited: watch.exited, own: false, startedAtMs };
+    // A forking daemon may have made another group: the marker (or cgroup) still finds it on stop.
+    this.live = { pid, startTime, pgid: pid, exited: watch.exited, own: false, startedAtMs };
     return this.live;
   }
 
@@ -127,15 +171,21 @@ export class SupervisedProcess {
 
   /**
    * Stops the current process and everything it started (signal, grace, SIGKILL) and forgets it.
-   * Resolves with its exit; an adopted process's exit status is unknown (nulls).
+   * With a stop_command, that runs first and the signal follows only if the process has not exited
+   * within the grace. Resolves with its exit; an adopted process's exit status is unknown (nulls).
    */
-  async stop(signal: NodeJS.Signals, graceMs: number): Promise<ProcessExit> {
+  async stop(
+    signal: NodeJS.Signals,
+    graceMs: number,
+    spec: BakedService | null = null,
+  ): Promise<ProcessExit> {
     const proc = this.live;
     if (proc === null) return { code: null, signal: null };
     if (proc.own || this.platform.isSameProcess(proc.pid, proc.startTime)) {
+      if (spec?.stopCommand) await this.runStopCommand(spec, proc, graceMs);
       await this.platform.stopProcessTree({
         pid: proc.pid,
-        pgid: proc.pid,
+        pgid: proc.pgid,
         marker: this.marker(),
         signal,
         graceMs,
@@ -148,6 +198,54 @@ export class SupervisedProcess {
     this.live = null;
     this.cancelForeign = null;
     return exit;
+  }
+
+  /**
+   * Runs stop_command as the service runs (its user, environment, working_dir, limits and marker, so
+   * a hung one is swept with it; output to the service's own files), then waits until the process
+   * exits, the grace runs out, or the command fails (reported; the signal then follows at once).
+   */
+  private async runStopCommand(spec: BakedService, proc: LiveProcess, graceMs: number): Promise<void> {
+    let outFd = -1;
+    let errFd = -1;
+    let ran: Promise<ProcessExit>;
+    try {
+      outFd = this.platform.openOutputForChild(this.outputPath('stdout'));
+      errFd = this.platform.openOutputForChild(this.outputPath('stderr'));
+      const child = await this.platform.spawn({
+        command: spec.stopCommand ?? [],
+        cwd: spec.workingDir,
+        env: { ...spec.environment },
+        marker: this.marker(),
+        user: spec.user,
+        group: spec.group,
+        limits: spec.limits,
+        stdout: outFd,
+        stderr: errFd,
+      });
+      ran = child.exited;
+    } catch (e) {
+      this.logError(`stop_command of ${this.service}: ${(e as Error).message}`);
+      return;
+    } finally {
+      if (outFd >= 0) this.platform.closeFd(outFd);
+      if (errFd >= 0) this.platform.closeFd(errFd);
+    }
+    const clock = this.platform.clock;
+    await new Promise<void>((resolve) => {
+      const timer = clock.setTimeout(done, graceMs);
+      function done() {
+        clock.clearTimeout(timer);
+        resolve();
+      }
+      void proc.exited.then(done);
+      void ran.then((exit) => {
+        if (exit.code === 0) return;
+        const how = exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
+        this.logError(`stop_command of ${this.service} ${how}; sending ${spec.stopSignal}`);
+        done();
+      });
+    });
   }
 
   private attachCapture(): void {

@@ -6,7 +6,7 @@ import type { ServiceStatus } from '@kepler/protocol';
  * listed here, persists the result and emits the event. ARCHITECTURE.md's diagram is tested against it.
  */
 export const TRANSITIONS: Readonly<Record<ServiceStatus, readonly ServiceStatus[]>> = {
-  stopped: ['waiting', 'starting', 'failed'],
+  stopped: ['waiting', 'starting', 'failed', 'restarting'],
   waiting: ['starting', 'failed', 'stopped', 'stopping'],
   starting: ['running', 'failed', 'stopping', 'stopped', 'exited'],
   running: ['healthy', 'unhealthy', 'stopping', 'restarting', 'exited', 'failed'],

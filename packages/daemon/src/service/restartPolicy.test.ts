@@ -1,4 +1,10 @@
-import { backoffDelayMs, decideRestart, describeExit, type RestartInput } from './restartPolicy.js';
+import {
+  backoffDelayMs,
+  decideRestart,
+  describeExit,
+  nextRestart,
+  type RestartInput,
+} from './restartPolicy.js';
 
 const backoff = { initialMs: 100, multiplier: 2, maxMs: 1000, resetAfterMs: 10_000 };
 const crash = { code: 1, signal: null, own: true };
@@ -12,6 +18,7 @@ function decide(over: Partial<RestartInput>) {
     consecutiveCrashes: 0,
     ranMs: 50,
     backoff,
+    maxRetries: null,
     ...over,
   });
 }
@@ -67,4 +74,43 @@ test('crashes in a row back off; a run that outlasted reset_after starts the cou
     consecutiveCrashes: 1,
   });
   expect(decide({ consecutiveCrashes: 9 })).toMatchObject({ delayMs: 1000 });
+});
+
+test('max_retries: after N restarts in a row the service stays failed; a long run starts the count over', () => {
+  expect(decide({ maxRetries: 3, consecutiveCrashes: 2 })).toMatchObject({
+    restart: true,
+    consecutiveCrashes: 3,
+  });
+  expect(decide({ maxRetries: 3, consecutiveCrashes: 3 })).toEqual({
+    restart: false,
+    status: 'failed',
+    reason: 'gave up after 3 restarts (exited with code 1)',
+  });
+  // A clean exit under `always` gives up too, and stays failed.
+  expect(decide({ maxRetries: 1, consecutiveCrashes: 1, exit: clean })).toEqual({
+    restart: false,
+    status: 'failed',
+    reason: 'gave up after 1 restart (exited with code 0)',
+  });
+  expect(decide({ maxRetries: 0 })).toMatchObject({
+    restart: false,
+    reason: 'gave up after 0 restarts (exited with code 1)',
+  });
+  expect(decide({ maxRetries: 3, consecutiveCrashes: 3, ranMs: 10_000 })).toMatchObject({ restart: true });
+  // Unlimited by default.
+  expect(decide({ consecutiveCrashes: 500 })).toMatchObject({ restart: true });
+});
+
+test('an unhealthy restart counts and backs off like a crash', () => {
+  const count = { consecutiveCrashes: 1, ranMs: 50, backoff, maxRetries: 2 };
+  expect(nextRestart(count, 'unhealthy')).toEqual({
+    restart: true,
+    delayMs: 100,
+    consecutiveCrashes: 2,
+    reason: 'unhealthy; restarting in 100 ms',
+  });
+  expect(nextRestart({ ...count, consecutiveCrashes: 2 }, 'unhealthy')).toMatchObject({
+    restart: false,
+    reason: 'gave up after 2 restarts (unhealthy)',
+  });
 });

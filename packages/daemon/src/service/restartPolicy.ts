@@ -1,4 +1,4 @@
-import type { BakedBackoff, RestartPolicy } from '@kepler/config';
+import type { BakedBackoff, BakedService, RestartPolicy } from '@kepler/config';
 
 /** How a supervised process ended, as the restart policy needs it. */
 export interface ExitFacts {
@@ -19,6 +19,8 @@ export interface RestartInput {
   /** How long the process ran, in ms. */
   readonly ranMs: number;
   readonly backoff: BakedBackoff;
+  /** `restart.max_retries`: automatic restarts in a row before giving up; null = unlimited. */
+  readonly maxRetries: number | null;
 }
 
 /** What follows an exit nobody asked for. */
@@ -65,7 +67,24 @@ export function decideRestart(i: RestartInput): RestartDecision {
   const restart = i.desired === 'run' && (i.policy === 'always' || (i.policy === 'on-failure' && failedRun));
   if (!restart)
     return { restart: false, status: failedRun ? 'failed' : 'exited', reason: failedRun ? how : null };
+  return nextRestart(i, how);
+}
+
+/** What the restart counter and backoff read (an exit's or an unhealthy verdict's). */
+export type RestartCount = Pick<RestartInput, 'consecutiveCrashes' | 'ranMs' | 'backoff' | 'maxRetries'>;
+
+/**
+ * The next automatic restart after `how` (`exited with code 1`, `unhealthy`): its backoff delay, or
+ * `failed` with `gave up after N restarts` once `maxRetries` restarts in a row (none lasting
+ * `reset_after`) have been made.
+ */
+export function nextRestart(i: RestartCount, how: string): RestartDecision {
   const previous = i.ranMs >= i.backoff.resetAfterMs ? 0 : i.consecutiveCrashes;
+  // `?? null`: snapshots baked before max_retries existed lack it.
+  const maxRetries = i.maxRetries ?? null;
+  if (maxRetries !== null && previous >= maxRetries) {
+    return { restart: false, status: 'failed', reason: `${gaveUp(previous)} (${how})` };
+  }
   const delayMs = backoffDelayMs(previous, i.backoff);
   return {
     restart: true,
@@ -73,4 +92,14 @@ export function decideRestart(i: RestartInput): RestartDecision {
     consecutiveCrashes: previous + 1,
     reason: `${how}; restarting${delayMs > 0 ? ` in ${delayMs} ms` : ''}`,
   };
+}
+
+/** `gave up after 3 restarts`: the reason of a service its restart limit ended. */
+export function gaveUp(restarts: number): string {
+  return `gave up after ${restarts} restart${restarts === 1 ? '' : 's'}`;
+}
+
+/** The policy an exit is judged by: a oneshot that exited 0 has done its job, so `always` is `on-failure` for it. */
+export function restartPolicyOf(spec: BakedService): RestartPolicy {
+  return spec.type === 'oneshot' && spec.restart.policy === 'always' ? 'on-failure' : spec.restart.policy;
 }

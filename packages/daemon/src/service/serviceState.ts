@@ -1,4 +1,11 @@
-import type { ServiceInfo, ServiceStatus } from '@kepler/protocol';
+import type {
+  CauseRecord,
+  ExitRecord,
+  HealthResult,
+  ServiceInfo,
+  ServiceStatus,
+  UnmetDependency,
+} from '@kepler/protocol';
 
 /**
  * Three shapes of a service's state, with explicit mappers: `ServiceState` lives in memory,
@@ -26,6 +33,41 @@ export interface ServiceState {
   spawns: number;
   /** The TCP port given at its last start (PORT in its environment; `auto` keeps it); null: none. */
   port: number | null;
+  /** ISO time of the last status change (set by transition()). */
+  statusSince: string | null;
+  /** How the last run ended (kept through later launches, unlike exitCode and signal). */
+  lastExit: ExitRecord | null;
+  /** Why the service last restarted or failed (recorded by the transition it caused). */
+  lastCause: CauseRecord | null;
+  /** The last HEALTH_HISTORY health results, oldest first. Memory only: checks resume after a restart. */
+  healthResults: readonly HealthResult[];
+}
+
+/** How many health results a service keeps for `inspect`. */
+export const HEALTH_HISTORY = 5;
+
+/** What the end of a run changes: no pid, its exit code or signal, when, and the last exit record. */
+export function exitPatch(
+  exit: { code: number | null; signal: string | null },
+  stoppedAt: string,
+): Pick<ServiceState, 'pid' | 'exitCode' | 'signal' | 'stoppedAt' | 'lastExit'> {
+  const { code, signal } = exit;
+  return { pid: null, exitCode: code, signal, stoppedAt, lastExit: { code, signal, at: stoppedAt } };
+}
+
+/** `results` with `r` appended, the oldest dropped past HEALTH_HISTORY. */
+export function withHealthResult(
+  results: readonly HealthResult[],
+  r: { ok: boolean; output: string },
+): HealthResult[] {
+  return [...results.slice(1 - HEALTH_HISTORY), { at: new Date().toISOString(), ok: r.ok, output: r.output }];
+}
+
+/** `2 health checks failed: <the last line of the last output>`: why a service turned unhealthy. */
+export function unhealthyDetail(s: Pick<ServiceState, 'healthFailures' | 'lastHealthOutput'>): string {
+  const line = s.lastHealthOutput?.trim().split('\n').at(-1) ?? '';
+  const failed = `${s.healthFailures} health check${s.healthFailures === 1 ? '' : 's'} failed`;
+  return line === '' ? failed : `${failed}: ${line}`;
 }
 
 export interface PersistedServiceState {
@@ -46,6 +88,9 @@ export interface PersistedServiceState {
   was_healthy?: boolean;
   spawns?: number;
   port?: number | null;
+  status_since?: string | null;
+  last_exit?: ExitRecord | null;
+  last_cause?: CauseRecord | null;
 }
 
 export interface PersistedConfigState {
@@ -72,6 +117,10 @@ export function initialServiceState(): ServiceState {
     wasHealthy: false,
     spawns: 0,
     port: null,
+    statusSince: null,
+    lastExit: null,
+    lastCause: null,
+    healthResults: [],
   };
 }
 
@@ -93,6 +142,9 @@ export function toPersisted(s: ServiceState, desired: 'run' | 'stop'): Persisted
     was_healthy: s.wasHealthy,
     spawns: s.spawns,
     ...(s.port !== null ? { port: s.port } : {}),
+    status_since: s.statusSince,
+    last_exit: s.lastExit,
+    last_cause: s.lastCause,
   };
 }
 
@@ -114,6 +166,9 @@ export function fromPersisted(p: Partial<PersistedServiceState>): ServiceState {
     wasHealthy: p.was_healthy ?? false,
     spawns: p.spawns ?? 0,
     port: p.port ?? null,
+    statusSince: p.status_since ?? null,
+    lastExit: p.last_exit ?? null,
+    lastCause: p.last_cause ?? null,
   };
 }
 
@@ -124,7 +179,8 @@ export interface NetworkInfo {
 }
 
 /**
- * `logsNotStored`: lines of the service's output its log files could not take (left out when 0).
+ * `logsNotStored`: lines of the service's output its log files could not take (left out when 0);
+ * `unmet`: its soft dependencies whose condition does not hold (left out when none);
  * `network`: its port and URL (left out when it has none).
  */
 export function toServiceInfo(
@@ -132,6 +188,7 @@ export function toServiceInfo(
   name: string,
   s: ServiceState,
   logsNotStored = 0,
+  unmet: readonly UnmetDependency[] = [],
   network: NetworkInfo = {},
 ): ServiceInfo {
   return {
@@ -149,6 +206,7 @@ export function toServiceInfo(
     lastHealthOutput: s.lastHealthOutput,
     reason: s.reason,
     ...(logsNotStored > 0 ? { logsNotStored } : {}),
+    ...(unmet.length > 0 ? { unmetDependencies: unmet } : {}),
     ...(network.port !== undefined ? { port: network.port } : {}),
     ...(network.url !== undefined ? { url: network.url } : {}),
   };

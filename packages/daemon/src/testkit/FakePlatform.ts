@@ -2,15 +2,18 @@ import { basename } from 'node:path';
 import {
   type ForeignWatch,
   type OutputFile,
+  type PidFileState,
   type Platform,
   PlatformError,
   type PortHolder,
   type ProcessExit,
+  type ResourceUsage,
   type ServiceProcess,
   type SpawnedProcess,
   type SpawnSpec,
   type StopTreeOptions,
   signalName,
+  type UsageTarget,
 } from '../platform/index.js';
 import type { Behaviour, SpawnFailure } from './behaviours.js';
 import type { FakeClock } from './FakeClock.js';
@@ -109,6 +112,11 @@ export class FakePlatform implements Platform {
     return this.system.stops;
   }
 
+  /** readUsage calls by any daemon life so far (a daemon nobody watches makes none). */
+  get usageReads(): number {
+    return this.system.usageReads;
+  }
+
   /** Markers whose cgroup removal was asked (an adopted process ended). */
   get removedCgroups(): readonly string[] {
     return this.system.removedCgroups;
@@ -127,6 +135,26 @@ export class FakePlatform implements Platform {
     proc.started = true;
     this.system.announce();
     return proc;
+  }
+
+  /**
+   * A process `parent` forked that lives on after it (a daemonised `type: forking` process): same
+   * marker and output files, found by pid file; its end is reported like a reaped orphan's.
+   */
+  forkFrom(parent: FakeProcess): FakeProcess {
+    return this.launchOutside(parent.argv, {
+      ...(parent.marker !== null ? { marker: parent.marker } : {}),
+      outputs: {
+        stdout: parent.io.outputPaths.stdout ?? '',
+        stderr: parent.io.outputPaths.stderr ?? '',
+      },
+    });
+  }
+
+  /** Writes a small file (a pid file) the daemon reads through the platform; null removes it. */
+  writeFile(path: string, text: string | null): void {
+    if (text === null) this.system.files.delete(path);
+    else this.system.files.set(path, { text, writtenAtMs: this.clock.now() });
   }
 
   /** This daemon life ends; returns the platform of the next one (same processes, clock and scripts). */
@@ -223,6 +251,36 @@ export class FakePlatform implements Platform {
     };
   }
 
+  /** The fake system is every forked process's reaper: its status is known, while this daemon lives. */
+  watchDescendantExit(pid: number, startTime: string): ForeignWatch {
+    let cancelled = false;
+    const exited = new Promise<ProcessExit>((resolve) => {
+      const p = this.system.byPid.get(pid);
+      if (p === undefined || p.startTime !== startTime) resolve({ code: null, signal: null });
+      else
+        p.onExit((exit) => {
+          if (!cancelled && !this.dead) resolve(exit);
+        });
+    });
+    return {
+      exited,
+      cancel: () => {
+        cancelled = true;
+      },
+    };
+  }
+
+  readPidFile(path: string, launcher: { startTime: string }): PidFileState {
+    const file = this.system.files.get(path);
+    if (file === undefined || file.text.trim() === '') return { state: 'missing' };
+    const pid = Number(file.text.trim());
+    if (!Number.isSafeInteger(pid) || pid < 2) return { state: 'invalid', detail: 'not a pid' };
+    const p = this.system.byPid.get(pid);
+    if (p === undefined || !p.alive) return { state: 'dead', pid, writtenAtMs: file.writtenAtMs };
+    if (Number(p.startTime) < Number(launcher.startTime)) return { state: 'earlier', pid };
+    return { state: 'alive', pid, startTime: p.startTime, pgid: p.pid };
+  }
+
   findServiceProcesses(markers: readonly string[]): Map<string, ServiceProcess[]> {
     const found = new Map<string, ServiceProcess[]>();
     for (const marker of markers) {
@@ -236,6 +294,27 @@ export class FakePlatform implements Platform {
           pgid: p.pid,
           name: basename(p.argv[0] ?? ''),
         })),
+      );
+    }
+    return found;
+  }
+
+  /** The live processes carrying each target's marker, summed (as a cgroup would); null when none lives. */
+  readUsage(targets: readonly UsageTarget[]): Map<string, ResourceUsage | null> {
+    this.system.usageReads++;
+    const found = new Map<string, ResourceUsage | null>();
+    for (const t of targets) {
+      const procs = this.system.live().filter((p) => p.marker === t.marker);
+      found.set(
+        t.marker,
+        procs.length === 0
+          ? null
+          : {
+              cpuSeconds: procs.reduce((sum, p) => sum + p.cpuSeconds, 0),
+              memoryBytes: procs.reduce((sum, p) => sum + p.memoryBytes, 0),
+              source: 'cgroup',
+              processes: procs.length,
+            },
       );
     }
     return found;

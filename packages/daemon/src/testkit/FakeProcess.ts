@@ -23,6 +23,10 @@ export class FakeProcess {
   readonly signals: string[] = [];
   /** Its behaviour has run (FakePlatform.onSpawn): what the test scripted is in place. */
   started = false;
+  /** CPU time it has used, seconds (set by the test; what readUsage reports). */
+  cpuSeconds = 0;
+  /** Its resident memory, bytes (set by the test). */
+  memoryBytes = 0;
   /** How it ended, once it has. */
   exitStatus: ProcessExit | null = null;
   /** Resolves when it ends (for the test; the daemon is told through the Platform, if it still lives). */

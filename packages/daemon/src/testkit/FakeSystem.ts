@@ -66,6 +66,10 @@ export class FakeSystem {
   readonly removedCgroups: string[] = [];
   readonly outputs = new Map<string, FakeOutput>();
   readonly spawnListeners = new Set<() => void>();
+  /** Small files the test writes (pid files), with the clock's time of the write. */
+  readonly files = new Map<string, { text: string; writtenAtMs: number }>();
+  /** readUsage calls by any daemon life (a daemon nobody watches makes none). */
+  usageReads = 0;
   private readonly fds = new Map<number, string>();
   private nextPid = FIRST_PID;
   private nextFd = FIRST_FD;

@@ -36,6 +36,7 @@ export interface RawDependency {
   restart?: boolean;
   exit_code?: Array<number | string> | number | string;
   wait?: boolean;
+  required?: boolean;
 }
 
 /** A service as written in kepler.yaml (the commonly tested keys; anything else goes through `extra`). */
@@ -48,6 +49,7 @@ export interface RawService {
     | 'no'
     | 'always'
     | 'on-failure'
+    | `on-failure:${number}`
     | {
         policy?: 'no' | 'always' | 'on-failure';
         watch?: string[];
@@ -57,6 +59,7 @@ export interface RawService {
           max?: RawDuration;
           reset_after?: RawDuration;
         };
+        max_retries?: number;
       };
   healthcheck?: {
     test?: string[] | string;
@@ -64,6 +67,8 @@ export interface RawService {
     timeout?: RawDuration;
     retries?: number;
     start_period?: RawDuration;
+    on_unhealthy?: 'keep' | 'restart';
+    start_timeout?: RawDuration;
   };
   hooks?: Partial<Record<string, RawHook>>;
   user?: string;
@@ -71,6 +76,7 @@ export interface RawService {
   logs?: Record<string, unknown>;
   stop_signal?: string;
   stop_grace_period?: RawDuration;
+  priority?: number;
   /** Any other key, passed through as written (validation still applies). */
   [extra: string]: unknown;
 }

@@ -54,3 +54,32 @@ test('recreates what changed and its restart: true dependents, keeps the rest ru
   expect(h.statusTrail('db', mark)).toEqual([]);
   expect(h.platform.process(before.api!)?.signals).toEqual(['SIGTERM']);
 });
+
+test('noStart (the ad-hoc config): swaps the snapshot in, starts nothing, keeps what it does not touch', async () => {
+  h = await startHarness(
+    config()
+      .service('a', { command: ['a'] })
+      .service('b', { command: ['b'] }),
+  );
+  for (const name of ['a', 'b', 'c']) h.platform.onSpawn(name, runsUntilStopped);
+  await h.actor.start(['a']);
+  const a = (await h.waitForStatus('a', 'running')).pid;
+  const mark = h.mark();
+
+  const next = await config()
+    .service('a', { command: ['a'] })
+    .service('c', { command: ['c'] })
+    .build(h.projectDir);
+  const r = await h.actor.up(next, [], { noStart: true });
+  expect(r.plan.services.map((c) => [c.service, c.action])).toEqual([
+    ['a', 'unchanged'],
+    ['c', 'create'],
+    ['b', 'remove'],
+  ]);
+  expect(r.started).toEqual([]);
+  expect(h.actor.baked).toBe(next);
+  expect(h.info('a').pid).toBe(a);
+  expect(h.info('c').status).toBe('stopped');
+  expect(h.platform.spawns('c')).toHaveLength(0);
+  expect(h.statusEvents(undefined, mark)).toEqual([]);
+});

@@ -12,6 +12,7 @@ import type {
   ServiceInfo,
   StreamEvent,
 } from '../messages.js';
+import { usageEventSamples, usageRequestSamples, usageResultSamples } from './usageSamples.js';
 
 export const configRef: ConfigRef = { path: '/srv/app/kepler.yaml', env: { HOME: '/root', EMPTY: '' } };
 /** A config named with overlays (`-f kepler.yaml -f kepler.prod.yaml`). */
@@ -110,6 +111,32 @@ export const REQUEST_SAMPLES: { readonly [K in RequestType]: readonly Requests[K
     },
   ],
   prune: [{ type: 'prune' }, { type: 'prune', force: true, dryRun: false }],
+  adhocAdd: [
+    {
+      type: 'adhocAdd',
+      caller: { uid: 0, gid: 0 },
+      service: {
+        command: ['sleep', '300'],
+        workingDir: '/srv',
+        environment: ['PATH=/usr/bin:/bin', 'EMPTY='],
+        restart: 'no',
+      },
+    },
+    {
+      type: 'adhocAdd',
+      caller: { uid: 1000, gid: 1000 },
+      service: {
+        name: 'web',
+        command: ['node', 'server.js'],
+        workingDir: '/srv/app',
+        environment: [],
+        restart: 'on-failure',
+        user: 'app',
+      },
+    },
+  ],
+  adhocRemove: [{ type: 'adhocRemove', caller: { uid: 0, gid: 0 }, services: ['web', 'sleep-2'] }],
+  ...usageRequestSamples(configRef), // usageSamples.ts: top, metrics, inspect
 };
 
 export const RESULT_SAMPLES: { readonly [K in RequestType]: readonly ResultOf[K][] } = {
@@ -126,6 +153,16 @@ export const RESULT_SAMPLES: { readonly [K in RequestType]: readonly ResultOf[K]
         { path: '/srv/app/kepler.yaml', hash: 'abc123', services: 3, running: 1 },
         { path: '/srv/other.yaml', hash: null, services: 0, running: 0 },
       ],
+    },
+    {
+      pid: 101,
+      version: '0.1.0',
+      protocol: 1,
+      startedAt: '2024-01-01T00:00:00.000Z',
+      uptimeMs: 1,
+      stateDir: '/home/bob/.local/state/kepler',
+      configs: [],
+      containment: 'process-groups',
     },
   ],
   shutdown: [{ stoppedConfigs: 2 }],
@@ -209,6 +246,9 @@ export const RESULT_SAMPLES: { readonly [K in RequestType]: readonly ResultOf[K]
       dryRun: false,
     },
   ],
+  adhocAdd: [{ config: '/var/lib/kepler/adhoc/0.yaml', service: 'sleep' }],
+  adhocRemove: [{ config: '/var/lib/kepler/adhoc/0.yaml', stopped: ['web'], removed: ['web', 'sleep-2'] }],
+  ...usageResultSamples(serviceInfo, failedInfo, [logLine, hookLine]), // usageSamples.ts
 };
 
 export const EVENT_SAMPLES: {
@@ -250,4 +290,5 @@ export const EVENT_SAMPLES: {
       plan: { services: [{ service: 'cache', action: 'create', reasons: [] }], kepler: [] },
     },
   ],
+  ...usageEventSamples(serviceInfo, failedInfo), // usageSamples.ts
 };

@@ -15,6 +15,7 @@ import {
   str,
 } from './fields.js';
 import { logLine, serviceInfo, upPlan } from './results.js';
+import { usageEvent } from './usage.js';
 
 type EventType = StreamEvent['type'];
 
@@ -39,6 +40,7 @@ const EVENT_PARSERS: { readonly [K in EventType]: Check<Extract<StreamEvent, { t
     stale: optional(bool),
   }),
   plan: record({ type: literal('plan'), plan: upPlan }),
+  usage: usageEvent(serviceInfo), // usage.ts
 };
 
 function isEventType(s: string): s is EventType {

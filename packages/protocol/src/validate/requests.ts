@@ -1,6 +1,7 @@
 /** The parsers of client requests, one per request type (`Requests` in messages.ts). */
 
 import type { ConfigRef, Request, Requests, RequestType, StartOptions } from '../messages.js';
+import { adhocAdd, adhocRemove } from './adhoc.js';
 import {
   arrayOf,
   bool,
@@ -19,6 +20,8 @@ import {
   str,
   strings,
 } from './fields.js';
+import { inspectRequests } from './inspect.js';
+import { usageRequests } from './usage.js';
 
 function absolutePath(value: unknown, path: string): string {
   const s = nonEmptyStr(value, path);
@@ -74,6 +77,10 @@ const REQUEST_PARSERS: { readonly [K in RequestType]: Check<Requests[K]> } = {
     until: optional(count),
   }),
   prune: record({ type: literal('prune'), force: optional(bool), dryRun: optional(bool) }),
+  adhocAdd, // adhoc.ts
+  adhocRemove, // adhoc.ts
+  ...usageRequests(configRef), // usage.ts: top, metrics
+  ...inspectRequests(configRef), // inspect.ts
 };
 
 /** True when `s` names a request this protocol version knows (own keys only: not `toString`). */

@@ -16,6 +16,7 @@ import type {
   ServiceChange,
   ServiceInfo,
   StartResult,
+  UnmetDependency,
   UpPlan,
   UpResult,
 } from '../messages.js';
@@ -36,6 +37,8 @@ import {
   status,
   str,
 } from './fields.js';
+import { inspectResults } from './inspect.js';
+import { usageResults } from './usage.js';
 
 export const logLine = record<LogLine>({
   ts: nonNegative,
@@ -61,6 +64,7 @@ export const serviceInfo = record<ServiceInfo>({
   lastHealthOutput: nullable(str),
   reason: nullable(str),
   logsNotStored: optional(count),
+  unmetDependencies: optional(arrayOf(record<UnmetDependency>({ service: str, reason: str }))),
   port: optional(count),
   url: optional(str),
 });
@@ -82,6 +86,7 @@ const daemonStatus = record<DaemonStatus>({
   uptimeMs: nonNegative,
   stateDir: str,
   configs: arrayOf(configSummary),
+  containment: optional(oneOf(['cgroups', 'process-groups'])),
 });
 
 const START_RESULT_FIELDS: FieldChecks<StartResult> = {
@@ -144,4 +149,8 @@ export const RESULT_PARSERS: { readonly [K in RequestType]: Check<ResultOf[K]> }
   down: record({ stopped: arrayOf(str), cleaned: bool, forgotten: bool }),
   logs: record({ lines: count, loaded: optional(bool), cleared: optional(arrayOf(clearedLog)) }),
   prune: record({ entries: arrayOf(pruneEntry), freedBytes: nonNegative, dryRun: bool }),
+  adhocAdd: record({ config: str, service: str }),
+  adhocRemove: record({ config: str, stopped: arrayOf(str), removed: arrayOf(str) }),
+  ...usageResults(serviceInfo), // usage.ts: top, metrics
+  ...inspectResults(serviceInfo, logLine), // inspect.ts
 };

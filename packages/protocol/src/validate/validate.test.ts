@@ -117,6 +117,30 @@ describe('parseClientFrame rejects', () => {
       'bad request: request.dryRun: expected true or false, got the number 1',
     ],
     [
+      req({
+        type: 'adhocAdd',
+        caller: { uid: 0, gid: 0 },
+        service: { command: [], workingDir: '/', environment: [], restart: 'no' },
+      }),
+      'bad request: request.service.command: must name a command',
+    ],
+    [
+      req({
+        type: 'adhocAdd',
+        caller: { uid: 0, gid: 0 },
+        service: { command: ['x'], workingDir: '/', environment: ['NOEQUALS'], restart: 'no' },
+      }),
+      'bad request: request.service.environment[0]: must be KEY=VALUE, got the string "NOEQUALS"',
+    ],
+    [
+      req({
+        type: 'adhocAdd',
+        caller: { uid: 0, gid: 0 },
+        service: { command: ['x'], workingDir: 'rel', environment: [], restart: 'no' },
+      }),
+      'bad request: request.service.workingDir: must be an absolute path, got the string "rel"',
+    ],
+    [
       req({ type: 'start', config, services: [], mode: 'wait', timeoutMs: Number.NaN }),
       'bad request: request.timeoutMs: expected a number >= 0, got NaN',
     ],
@@ -222,6 +246,23 @@ describe('parseDaemonFrame', () => {
     expect(JSON.stringify(parseDaemonFrame(ps(undefined), () => 'ps'))).not.toContain('logsNotStored');
   });
 
+  it('checks the optional unmet soft dependencies of a service', () => {
+    const ps = (unmetDependencies: unknown) => ({
+      kind: 'response',
+      id: 1,
+      ok: true,
+      result: { services: [{ ...serviceInfo, unmetDependencies }] },
+    });
+    const unmet = [{ service: 'db', reason: 'db failed and will not restart (needed service_started)' }];
+    expect(parseDaemonFrame(ps(unmet), () => 'ps')).toMatchObject({
+      result: { services: [{ unmetDependencies: unmet }] },
+    });
+    expect(badFrame(() => parseDaemonFrame(ps([{ service: 'db' }]), () => 'ps'))).toMatch(
+      /^invalid daemon frame: result\.services\[0\]\.unmetDependencies\[0\]\.reason: /,
+    );
+    expect(JSON.stringify(parseDaemonFrame(ps(undefined), () => 'ps'))).not.toContain('unmetDependencies');
+  });
+
   it('checks the optional config warnings of a ps result', () => {
     const services = [serviceInfo];
     const ok = { services, warnings: [{ config: '/a/kepler.yaml', message: 'state.json was invalid' }] };
@@ -282,7 +323,7 @@ describe('parseDaemonFrame', () => {
   });
 
   /** Optional result fields: a sample without them is still valid. */
-  const OPTIONAL_RESULT_KEYS = new Set(['failure', 'loaded', 'cleared', 'warnings', 'stale']);
+  const OPTIONAL_RESULT_KEYS = new Set(['failure', 'loaded', 'cleared', 'warnings', 'stale', 'containment']);
   /** Optional event fields. */
   const OPTIONAL_EVENT_KEYS = new Set(['type', 'stale']);
 

@@ -2,7 +2,7 @@ import { Command, Option } from 'clipanion';
 import { requireRoot } from '../../daemonProcess/index.js';
 import { codeOf } from '../../errors.js';
 import { BaseCommand } from '../BaseCommand.js';
-import { startDaemon } from './start.js';
+import { httpDaemonArgs, proxyDaemonArgs, startDaemon } from './start.js';
 import { stopRunningDaemon } from './stop.js';
 
 /** `kepler daemon restart [-d]`: stop the daemon if it runs, then start it. */
@@ -29,14 +29,25 @@ export class DaemonRestartCommand extends BaseCommand {
     description: "Address of the new daemon's reverse proxy (HOST:PORT; default 127.0.0.1:7380)",
   });
 
+  http = Option.String('--http', {
+    description: 'Serve the HTTP API and dashboard on ADDR (as daemon start)',
+  });
+
+  httpPublic = Option.Boolean('--http-public', false, {
+    description: 'Allow --http on a non-loopback address',
+  });
+
   override async execute(): Promise<number> {
-    requireRoot(this.detach ? 'sudo kepler daemon restart -d' : 'sudo kepler daemon restart');
+    if (this.location.kind !== 'user') {
+      requireRoot(this.detach ? 'sudo kepler daemon restart -d' : 'sudo kepler daemon restart');
+    }
+    const daemonArgs = [...httpDaemonArgs(this), ...proxyDaemonArgs(this)];
     try {
       await stopRunningDaemon(this);
     } catch (error) {
       if (codeOf(error) !== 'DAEMON_NOT_RUNNING') throw error;
       this.out('Daemon was not running\n');
     }
-    return startDaemon(this, this.detach, this.proxy);
+    return startDaemon(this, this.detach, daemonArgs);
   }
 }

@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import type { DaemonStatus } from '@kepler/protocol';
+import type { Containment, DaemonKind, DaemonLocation, DaemonStatus } from '@kepler/protocol';
 import { Command, Option } from 'clipanion';
 
 import { codeOf, EXIT_FAILURE, EXIT_OK } from '../../errors.js';
@@ -16,8 +16,11 @@ export class DaemonStatusCommand extends BaseCommand {
     category: 'Daemon',
     description: 'Show daemon info and loaded configs',
     details: `
-      Prints the daemon's pid, uptime, version and state directory, and each loaded config with its
-      number of services and of running services.
+      Prints the daemon's pid, uptime, version and state directory, which daemon this CLI uses and why
+      (\`KEPLER_DAEMON_PATH\` if set; else root and members of the \`kepler\` group use the system
+      daemon; everyone else their own), how it contains its services' processes (cgroups, or process
+      groups and the marker sweep), and each loaded config with its number of services and of running
+      services.
 
       Exits with 0 when the daemon runs and 1 when it does not (2 when its socket cannot be opened), so
       scripts can test it. \`--json\` prints \`{"running": false}\` when it does not run.
@@ -40,17 +43,31 @@ export class DaemonStatusCommand extends BaseCommand {
       else this.out('Daemon is not running\n');
       return EXIT_FAILURE;
     }
+    const location = this.location;
     if (this.json) {
-      this.printJson(daemonStatusToJson(status));
+      this.printJson(daemonStatusToJson(status, location));
       return EXIT_OK;
     }
-    this.out(renderDaemonStatus(status, process.cwd(), homedir()));
+    this.out(renderDaemonStatus(status, process.cwd(), homedir(), location));
     return EXIT_OK;
   }
 }
 
-/** The `--json` object of a running daemon (snake_case keys). */
-export function daemonStatusToJson(status: DaemonStatus): Record<string, unknown> {
+/** How `daemon status` names each choice of the rule. */
+const DAEMON_KIND_LABELS: Record<DaemonKind, string> = {
+  env: 'KEPLER_DAEMON_PATH',
+  system: 'system',
+  user: 'per-user',
+};
+
+/** How `daemon status` names each containment (an older daemon does not say). */
+const CONTAINMENT_LABELS: Record<Containment, string> = {
+  cgroups: 'cgroups',
+  'process-groups': 'process groups + marker sweep',
+};
+
+/** The `--json` object of a running daemon (snake_case keys); `location` is this CLI's rule choice. */
+export function daemonStatusToJson(status: DaemonStatus, location?: DaemonLocation): Record<string, unknown> {
   return {
     running: true,
     pid: status.pid,
@@ -59,6 +76,8 @@ export function daemonStatusToJson(status: DaemonStatus): Record<string, unknown
     started_at: status.startedAt,
     uptime_ms: status.uptimeMs,
     state_dir: status.stateDir,
+    ...(location ? { daemon: { kind: location.kind, reason: location.reason } } : {}),
+    ...(status.containment ? { containment: status.containment } : {}),
     configs: status.configs.map((c) => ({
       path: c.path,
       hash: c.hash,
@@ -69,13 +88,20 @@ export function daemonStatusToJson(status: DaemonStatus): Record<string, unknown
 }
 
 /** The human form of `daemon status`. */
-export function renderDaemonStatus(status: DaemonStatus, cwd: string, home: string | undefined): string {
+export function renderDaemonStatus(
+  status: DaemonStatus,
+  cwd: string,
+  home: string | undefined,
+  location?: DaemonLocation,
+): string {
   const head = [
     'Kepler daemon is running',
     `  pid:        ${status.pid}`,
     `  uptime:     ${formatDuration(status.uptimeMs)}`,
     `  version:    ${status.version} (protocol ${status.protocol})`,
     `  state dir:  ${status.stateDir}`,
+    ...(location ? [`  daemon:     ${DAEMON_KIND_LABELS[location.kind]} (${location.reason})`] : []),
+    ...(status.containment ? [`  processes:  ${CONTAINMENT_LABELS[status.containment]}`] : []),
     `  configs:    ${status.configs.length} loaded`,
   ].join('\n');
   if (status.configs.length === 0) return `${head}\n`;

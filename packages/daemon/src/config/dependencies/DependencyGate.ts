@@ -1,9 +1,23 @@
 import type { BakedConfig } from '@kepler/config';
-import { isTerminal, PENDING_OR_ACTIVE_STATUSES } from '@kepler/protocol';
+import {
+  type DependencyEdge,
+  isActive,
+  isTerminal,
+  PENDING_OR_ACTIVE_STATUSES,
+  type UnmetDependency,
+} from '@kepler/protocol';
 import { formatMs } from '../../formatMs.js';
 import type { ServiceRuntime } from '../../service/ServiceRuntime.js';
-import { type DepView, evaluateEdge } from './dependencies.js';
+import { type DepView, evaluateEdge, startupCluster } from './dependencies.js';
+import { effectivePriorities } from './priorities.js';
 import { ReevaluationQueue } from './ReevaluationQueue.js';
+
+/** The priority order of one snapshot: effective priorities (null: all equal) and its startup cluster. */
+interface PriorityOrder {
+  readonly config: BakedConfig;
+  readonly effective: ReadonlyMap<string, number> | null;
+  readonly cluster: ReadonlySet<string>;
+}
 
 /** What the gate needs from its config. */
 export interface GateContext {
@@ -25,6 +39,9 @@ export class DependencyGate {
   private readonly reevaluation: ReevaluationQueue;
   /** Services one restart command is restarting together (no propagation among them). */
   private restartingTogether: ReadonlySet<string> | null = null;
+  /** Per waiting service, the soft edges whose timeout passed: it starts without them. */
+  private readonly givenUp = new Map<string, Set<string>>();
+  private priorityOrder: PriorityOrder | null = null;
 
   constructor(private readonly ctx: GateContext) {
     this.reevaluation = new ReevaluationQueue(ctx.baked, (names) => this.evaluate(names));
@@ -32,8 +49,12 @@ export class DependencyGate {
 
   /** A service changed status: its dependency timeouts end unless it waits, and it and its dependents are re-evaluated. */
   changed(name: string, status: string): void {
-    if (status !== 'waiting') this.clearTimers(name);
-    this.reevaluation.changed(name);
+    if (status !== 'waiting') {
+      this.clearTimers(name);
+      this.givenUp.delete(name);
+    }
+    // With priorities, a service leaving `starting` may release any waiting one of a higher priority.
+    this.reevaluation.changed(name, this.priorities().effective !== null);
   }
 
   /** Puts a service to waiting on its dependencies, with its dependency timeouts armed. */
@@ -53,42 +74,84 @@ export class DependencyGate {
           if (rt.state.status !== 'waiting') return;
           const v = evaluateEdge(dep, edge, this.view(dep));
           if (v.verdict === 'satisfied') return;
-          rt.failWaiting(`timed out after ${formatMs(edge.timeoutMs!)} ${v.reason || `waiting for ${dep}`}`);
+          const why = `timed out after ${formatMs(edge.timeoutMs!)} ${v.reason || `waiting for ${dep}`}`;
+          if (edge.required !== false) return rt.failWaiting(why);
+          // A soft edge: the service starts without it.
+          const given = this.givenUp.get(rt.name) ?? new Set<string>();
+          this.givenUp.set(rt.name, given.add(dep));
+          this.evaluate([rt.name]);
         }, edge.timeoutMs),
       );
     }
     if (timers.length) this.timers.set(rt.name, timers);
   }
 
-  /** Launches the waiting services (of `names`) whose dependencies are satisfied; fails those that never can be. */
+  /**
+   * Launches the waiting services (of `names`) whose dependencies are satisfied and that no service of
+   * a lower priority still has to start before; fails those whose hard edges never can be. A soft
+   * edge (`required: false`) that never can be, or timed out, is passed over.
+   */
   evaluate(names: readonly string[] = this.ctx.baked().serviceOrder): void {
     if (!this.ctx.live()) return;
+    let holder: { name: string; priority: number } | null | undefined;
     for (const name of names) {
       const rt = this.ctx.service(name);
       if (rt === undefined || rt.state.status !== 'waiting' || rt.desired !== 'run') continue;
       let ready = true;
       let pendingReason: string | null = null;
+      const passedOver: string[] = [];
       for (const [dep, edge] of Object.entries(rt.spec.dependsOn)) {
         const verdict = evaluateEdge(dep, edge, this.view(dep));
+        if (verdict.verdict === 'satisfied') continue;
+        if (
+          edge.required === false &&
+          (verdict.verdict === 'impossible' || this.givenUp.get(name)?.has(dep))
+        ) {
+          passedOver.push(verdict.reason);
+          continue;
+        }
         if (verdict.verdict === 'impossible') {
           rt.failWaiting(`dependency not satisfied: ${verdict.reason}`);
           ready = false;
           break;
         }
-        if (verdict.verdict === 'pending') {
-          ready = false;
-          pendingReason ??= verdict.reason;
-        }
+        ready = false;
+        pendingReason ??= verdict.reason;
       }
       if (rt.state.status !== 'waiting') continue;
       if (ready) {
+        if (holder === undefined) holder = this.lowestPriorityStarting();
+        const mine = this.priorities().effective?.get(name);
+        if (holder && mine !== undefined && holder.priority < mine) {
+          ready = false;
+          pendingReason = `waiting for ${holder.name} (priority ${holder.priority}) to start first`;
+        }
+      }
+      if (ready) {
         this.clearTimers(rt.name);
+        for (const reason of passedOver)
+          this.ctx.progress(rt.name, `starting without a soft dependency: ${reason}`);
         void rt.launch();
       } else if (pendingReason && rt.state.reason !== pendingReason) {
         rt.noteWaitingReason(pendingReason);
         this.ctx.progress(rt.name, pendingReason);
       }
     }
+  }
+
+  /**
+   * The soft edges of a service that has been launched whose condition does not hold now (`ps`
+   * shows them): `{service: dependency, reason}`.
+   */
+  unmetSoftEdges(rt: ServiceRuntime): UnmetDependency[] {
+    if (!isActive(rt.state.status)) return [];
+    const unmet: UnmetDependency[] = [];
+    for (const [dep, edge] of Object.entries(rt.spec.dependsOn)) {
+      if (edge.required !== false || !this.ctx.service(dep)) continue;
+      const verdict = evaluateEdge(dep, edge, this.view(dep));
+      if (verdict.verdict !== 'satisfied') unmet.push({ service: dep, reason: verdict.reason });
+    }
+    return unmet;
   }
 
   /** `name` is about to restart (crash, user, watch): dependents with `restart: true` stop and wait for it again. */
@@ -98,7 +161,8 @@ export class DependencyGate {
       const rt = this.ctx.service(dependent)!;
       if (rt.desired !== 'run' || isTerminal(rt.state.status)) continue;
       this.ctx.progress(dependent, `restarting because ${name} restarts`);
-      void rt.stop({ manual: false, afterwards: 'waiting' }).then(() => {
+      const cause = { kind: 'dependency' as const, detail: `${name} restarts` };
+      void rt.stop({ manual: false, afterwards: 'waiting', cause }).then(() => {
         this.armTimers(rt);
         this.evaluate([dependent]);
       });
@@ -115,6 +179,19 @@ export class DependencyGate {
     }
   }
 
+  /** Each `depends_on` edge of `name` with its verdict now (for `inspect`). */
+  edges(name: string): DependencyEdge[] {
+    const rt = this.ctx.service(name);
+    if (rt === undefined) return [];
+    return Object.entries(rt.spec.dependsOn).map(([dep, edge]) => {
+      const known = this.ctx.service(dep) !== undefined;
+      const v = known
+        ? evaluateEdge(dep, edge, this.view(dep))
+        : { verdict: 'impossible' as const, reason: `${dep} is not a service of this config` };
+      return { service: dep, condition: edge.condition, ...v, restart: edge.restart };
+    });
+  }
+
   close(): void {
     for (const timers of this.timers.values()) for (const t of timers) clearTimeout(t);
     this.timers.clear();
@@ -123,6 +200,35 @@ export class DependencyGate {
   private clearTimers(name: string): void {
     for (const t of this.timers.get(name) ?? []) clearTimeout(t);
     this.timers.delete(name);
+  }
+
+  /** The priority order of the current snapshot (rebuilt when it is replaced). */
+  private priorities(): PriorityOrder {
+    const config = this.ctx.baked();
+    if (this.priorityOrder?.config !== config) {
+      const effective = effectivePriorities(config);
+      // Only startup-cluster services hold others back: a deferred one may wait for ever.
+      this.priorityOrder = { config, effective, cluster: effective ? startupCluster(config) : new Set() };
+    }
+    return this.priorityOrder;
+  }
+
+  /**
+   * The wanted startup service of the lowest effective priority that is still to be launched
+   * (waiting or starting), or null. One pass over the config per evaluation.
+   */
+  private lowestPriorityStarting(): { name: string; priority: number } | null {
+    const { effective, cluster } = this.priorities();
+    if (effective === null) return null;
+    let lowest: { name: string; priority: number } | null = null;
+    for (const name of cluster) {
+      const rt = this.ctx.service(name);
+      const s = rt?.state.status;
+      if (rt?.desired !== 'run' || (s !== 'waiting' && s !== 'starting')) continue;
+      const priority = effective.get(name) ?? 0;
+      if (lowest === null || priority < lowest.priority) lowest = { name, priority };
+    }
+    return lowest;
   }
 
   /** What an edge's verdict reads of a dependency. */

@@ -10,6 +10,8 @@ import { reverseEdges, sourceIndex } from './dependencies.js';
 export class ReevaluationQueue {
   private readonly pending = new Set<string>();
   private scheduled = false;
+  /** The burst evaluates every service (a flag, not n names per change). */
+  private everyone = false;
   private indexed: BakedConfig | null = null;
   private position = new Map<string, number>();
   private dependentsOf = new Map<string, string[]>();
@@ -20,17 +22,22 @@ export class ReevaluationQueue {
     private readonly evaluate: (names: readonly string[]) => void,
   ) {}
 
-  /** `name` changed status: it and its dependents are evaluated once the current burst settles. */
-  changed(name: string): void {
+  /**
+   * `name` changed status: it and its dependents are evaluated once the current burst settles; with
+   * `everyone` (a config with priorities, where any service may hold others back), every service.
+   */
+  changed(name: string, everyone = false): void {
     this.index();
     this.pending.add(name);
     for (const d of this.dependentsOf.get(name) ?? []) this.pending.add(d);
+    if (everyone) this.everyone = true;
     if (this.scheduled) return;
     this.scheduled = true;
     // Let the transition finish (and other services settle) before re-evaluating.
     queueMicrotask(() => {
       this.scheduled = false;
-      const names = [...this.pending];
+      const names = this.everyone ? [...(this.indexed?.serviceOrder ?? [])] : [...this.pending];
+      this.everyone = false;
       this.pending.clear();
       names.sort((a, b) => (this.position.get(a) ?? 0) - (this.position.get(b) ?? 0));
       this.evaluate(names);

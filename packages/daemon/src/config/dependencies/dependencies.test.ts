@@ -26,6 +26,7 @@ function edge(condition: DependencyCondition, more: Partial<BakedDependency> = {
     restart: false,
     exitCode: null,
     wait: STARTUP_CONDITIONS.has(condition),
+    required: true,
     ...more,
   };
 }
@@ -43,6 +44,7 @@ function service(name: string, dependsOn: Record<string, BakedDependency> = {}):
       policy: 'no',
       watch: [],
       backoff: { initialMs: 100, multiplier: 2, maxMs: 30000, resetAfterMs: 10000 },
+      maxRetries: null,
     },
     healthcheck: null,
     hooks: {},
@@ -58,6 +60,7 @@ function service(name: string, dependsOn: Record<string, BakedDependency> = {}):
     limits: { memoryBytes: null, cpuTimeSec: null, maxFds: null },
     stopSignal: 'SIGTERM',
     stopGracePeriodMs: 10000,
+    priority: 0,
   };
 }
 

@@ -2,6 +2,7 @@ import type { BakedConfig, BakedDependency, ExitCodeRange } from '@kepler/config
 import { type ServiceStatus, STARTED_STATUSES, TERMINAL_STATUSES } from '@kepler/protocol';
 import { DaemonError } from '../../errors.js';
 import { IndexHeap } from './IndexHeap.js';
+import { orderPositions } from './priorities.js';
 
 /**
  * Dependency logic as pure functions over a baked config and a snapshot of a dependency's state: no
@@ -228,10 +229,10 @@ export function reverseEdges(
 }
 
 /**
- * Kahn's algorithm over `nodes` (positions in source order), `blockers.get(n)` being how many nodes
- * must go before n and `unblocks(n)` the nodes n's going releases. Nodes for which `emit` is false
- * only pass the order on: they go as soon as they are free. Among free emitted nodes the heap picks
- * the earliest or latest position; when none is free (a cycle, which validation rejects) the
+ * Kahn's algorithm over `nodes` (positions by priority, then source order: `orderPositions`),
+ * `blockers.get(n)` being how many nodes must go before n and `unblocks(n)` the nodes n's going
+ * releases. Nodes for which `emit` is false only pass the order on: they go as soon as they are free.
+ * Among free emitted nodes the heap picks the earliest or latest position; when none is free (a cycle, which validation rejects) the
  * earliest or latest remaining node goes anyway.
  */
 function orderBy(
@@ -270,7 +271,8 @@ function orderBy(
 
 /**
  * `names` plus everything they depend on, transitively, in dependency-first order: each service comes
- * after all its dependencies, and among services free to go, the earlier in source order goes first.
+ * after all its dependencies, and among services free to go, the lower effective priority
+ * (priorities.ts), then the earlier in source order, goes first.
  * Throws `UNKNOWN_SERVICE` for a name not in the config; edges to undefined services are skipped
  * (validation rejects them). In a cycle (also rejected by validation) the rest follow in source order.
  */
@@ -286,7 +288,7 @@ export function withDependencies(config: BakedConfig, names: readonly string[]):
     closure.add(n);
     stack.push(...depNames(config, n));
   }
-  const index = sourceIndex(config);
+  const { index, names: byPosition } = orderPositions(config);
   const nodes = [...closure].map((n) => index.get(n) ?? 0);
   const blockers = new Map<number, number>();
   const dependents = new Map<number, number[]>();
@@ -308,23 +310,24 @@ export function withDependencies(config: BakedConfig, names: readonly string[]):
     'min',
     () => true,
   );
-  return order.map((i) => config.serviceOrder[i]!);
+  return order.map((i) => byPosition[i]!);
 }
 
 /**
  * Order to stop `names`: each service before everything it depends on (also through services not in
- * `names`), and among independent services, reverse source order. Unknown names go last, as given.
+ * `names`), and among independent services, the highest effective priority (priorities.ts) first,
+ * then reverse source order. Unknown names go last, as given.
  * Linear in the config's services and edges (plus a log factor for the choice among free services).
  */
 export function stopOrder(config: BakedConfig, names: readonly string[]): string[] {
-  const index = sourceIndex(config);
+  const { index, names: byPosition } = orderPositions(config);
   const unique = [...new Set(names)];
   const wanted = new Set(unique.filter((n) => index.has(n)).map((n) => index.get(n)!));
   const unknown = unique.filter((n) => !index.has(n));
   // The whole graph takes part, so order holds through services not being stopped; a service may go
   // once every service depending on it has gone.
-  const all = config.serviceOrder.map((_, i) => i);
-  const deps = config.serviceOrder.map((n) => [...new Set(depNames(config, n))].map((d) => index.get(d)!));
+  const all = byPosition.map((_, i) => i);
+  const deps = byPosition.map((n) => [...new Set(depNames(config, n))].map((d) => index.get(d)!));
   const blockers = new Map<number, number>();
   for (const list of deps) for (const j of list) blockers.set(j, (blockers.get(j) ?? 0) + 1);
   const order = orderBy(
@@ -334,7 +337,7 @@ export function stopOrder(config: BakedConfig, names: readonly string[]): string
     'max',
     (i) => wanted.has(i),
   );
-  return [...order.map((i) => config.serviceOrder[i]!), ...unknown];
+  return [...order.map((i) => byPosition[i]!), ...unknown];
 }
 
 /**

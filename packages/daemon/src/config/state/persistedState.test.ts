@@ -141,3 +141,39 @@ test('stateWarning lists the first problems and counts the rest', () => {
     'state.json was invalid when loaded: a; b; c; 2 more in daemon.log',
   );
 });
+
+test("inspect's records (status time, last exit, last cause) are kept when valid, reset and reported when not", () => {
+  const records = {
+    status_since: '2026-12-02T05:00:00.000Z',
+    last_exit: { code: null, signal: 'SIGKILL', at: '2026-12-02T04:59:00.000Z' },
+    last_cause: {
+      what: 'restart',
+      kind: 'crash',
+      detail: 'killed by SIGKILL',
+      at: '2026-12-02T04:59:00.000Z',
+    },
+  };
+  const ok = parsePersistedState(file({ web: { ...good, ...records } }), ['web']);
+  expect(ok.problems).toEqual([]);
+  expect(ok.state?.services.web).toEqual({ ...good, ...records });
+
+  const bad = parsePersistedState(
+    file({
+      web: {
+        ...good,
+        status_since: 'yesterday',
+        last_exit: { code: 300, signal: null, at: '2026-12-02T04:59:00.000Z' },
+        last_cause: { ...records.last_cause, kind: 'gremlins' },
+      },
+    }),
+    ['web'],
+  );
+  expect(bad.problems).toEqual([
+    'services.web.status_since: expected an ISO time or null, got "yesterday" (reset to nothing)',
+    'services.web.last_exit: expected an exit record or null, got {"code":300,"signal":null,"at":"2026-12… (reset to nothing)',
+    'services.web.last_cause: expected a cause record or null, got {"what":"restart","kind":"gremlins","de… (reset to nothing)',
+  ]);
+  // The process is still adopted: only the post-mortem records are lost.
+  expect(bad.state?.services.web).toMatchObject({ pid: 4242, start_time: '123456', status: 'running' });
+  expect(bad.state?.services.web?.last_cause).toBeUndefined();
+});

@@ -1,4 +1,7 @@
 import {
+  CAUSE_KINDS,
+  type CauseRecord,
+  type ExitRecord,
   PROCESS_STATUSES,
   PROCESSLESS_STATUSES,
   SERVICE_STATUSES,
@@ -154,6 +157,9 @@ function parseEntry(value: unknown, path: string, problems: string[]): Persisted
     was_healthy: field('was_healthy', optional(isBool), undefined, 'true or false'),
     spawns: field('spawns', optional(isCount), undefined, 'a whole number >= 0'),
     port: field('port', optional(orNull(isPort)), undefined, 'a port 1-65535 or null'),
+    status_since: field('status_since', optional(orNull(isIsoTime)), undefined, 'an ISO time or null'),
+    last_exit: field('last_exit', optional(orNull(isExitRecord)), undefined, 'an exit record or null'),
+    last_cause: field('last_cause', optional(orNull(isCauseRecord)), undefined, 'a cause record or null'),
   };
 }
 
@@ -189,6 +195,27 @@ export function isIsoTime(v: unknown): v is string {
 }
 function isReason(v: unknown): v is string {
   return typeof v === 'string' && v.length <= MAX_REASON_CHARS;
+}
+/** `{code, signal, at}` as ServiceRuntime records the end of a run. */
+function isExitRecord(v: unknown): v is ExitRecord {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const r = v as Record<string, unknown>;
+  return (
+    (r.code === null || isExitCode(r.code)) &&
+    (r.signal === null || isSignalName(r.signal)) &&
+    isIsoTime(r.at)
+  );
+}
+/** `{what, kind, detail, at}` as ServiceTransitions records a restart's or failure's cause. */
+function isCauseRecord(v: unknown): v is CauseRecord {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const r = v as Record<string, unknown>;
+  return (
+    (r.what === 'restart' || r.what === 'failure') &&
+    CAUSE_KINDS.some((k) => k === r.kind) &&
+    isReason(r.detail) &&
+    isIsoTime(r.at)
+  );
 }
 function isBool(v: unknown): v is boolean {
   return typeof v === 'boolean';

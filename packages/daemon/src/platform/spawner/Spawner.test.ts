@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { Reaper, waitFor } from '../__tests__/helpers.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeTmpDir, Reaper, waitFor } from '../__tests__/helpers.js';
 import { isSameProcess, readStartTime, readStat } from '../procfs.js';
 import { SPAWNER_PATH, Spawner, type SpawnerRequest, SpawnerStepError } from './Spawner.js';
 
@@ -8,6 +9,8 @@ const reaper = new Reaper();
 afterEach(() => reaper.killAll());
 
 const DEV_NULL = { path: '/dev/null', flags: 1 };
+
+const fileLines = (path: string): string[] => readFileSync(path, 'utf8').split('\n').filter(Boolean);
 
 function request(argv: string[], extra: Partial<SpawnerRequest> = {}): SpawnerRequest {
   return {
@@ -72,6 +75,32 @@ describe('kepler-spawner', () => {
     const next = await spawner.spawn(request(['/bin/true']));
     expect(spawner.pid).not.toBe(first);
     expect(await next.exited).toEqual({ code: 0, signal: null });
+  });
+
+  test('is the subreaper of what it starts: an orphaned grandchild is re-parented to it and its exit reported', async () => {
+    const spawner = new Spawner();
+    const out = join(makeTmpDir(), 'pids');
+    writeFileSync(out, '');
+    // Two background subshells outlive the start command; the first exits 7 while watched, the
+    // second exits 5 before anyone watches it (its status is kept for a late watcher).
+    const launcher = await spawner.spawn(
+      request(['/bin/sh', '-c', '(sleep 0.5; exit 7) & echo $!; (sleep 0.3; exit 5) & echo $!; exit 0'], {
+        stdout: { path: out, flags: 1 },
+      }),
+    );
+    expect(await launcher.exited).toEqual({ code: 0, signal: null });
+    await waitFor(() => fileLines(out).length === 2, 'the pids');
+    const [watched, late] = fileLines(out).map(Number);
+    const watchedStart = readStartTime(watched!) ?? '';
+    const lateStart = readStartTime(late!) ?? '';
+    reaper.add(watched!);
+    reaper.add(late!);
+    await waitFor(() => readStat(watched!)?.ppid === spawner.pid, 'the re-parenting to the fork server');
+    const watch = spawner.watchDescendant(watched!, watchedStart);
+    expect(watch).not.toBeNull();
+    await waitFor(() => readStat(late!) === null, 'the second to be reaped');
+    expect(await spawner.watchDescendant(late!, lateStart)?.exited).toEqual({ code: 5, signal: null });
+    expect(await watch?.exited).toEqual({ code: 7, signal: null });
   });
 
   test('exits on EOF (the daemon is gone) and leaves what it started running', async () => {

@@ -3,7 +3,7 @@ import { existsSync, constants as fsConstants, readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { watchForeignExit } from '../procfs.js';
+import { readStat, watchForeignExit } from '../procfs.js';
 import { signalName } from '../signals.js';
 import type { ProcessExit } from '../spawn.js';
 
@@ -16,6 +16,9 @@ export const SPAWNER_PATH =
     .map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
     .find((p) => p.endsWith('/dist/kepler-spawner') && existsSync(p)) ??
   fileURLToPath(new URL('../../../dist/kepler-spawner', import.meta.url));
+
+/** Exits of processes nobody watched yet (orphans the fork server reaped) kept for a late watcher. */
+const MAX_UNCLAIMED_EXITS = 256;
 
 /** A spawner that exits this many times in a row before answering anything is given up on. */
 const MAX_SILENT_DEATHS = 3;
@@ -93,6 +96,8 @@ export class Spawner {
   private child: ChildProcess | null = null;
   private pending = new Map<string, { resolve(value: unknown): void; reject(e: Error): void }>();
   private running = new Map<number, Running>();
+  /** X lines for pids nobody watched: a watchDescendant that comes after the exit finds its status here. */
+  private unclaimed = new Map<number, ProcessExit>();
   private nextId = 1;
   private text = '';
   private silentDeaths = 0;
@@ -137,6 +142,38 @@ export class Spawner {
       ...req.env,
     ];
     return this.request('spawn', fields) as Promise<SpawnerProcess>;
+  }
+
+  /**
+   * Watches a process the fork server reaps although it did not start it: a descendant of a service
+   * re-parented to it (the server is its children's subreaper) once its own parent exited. Null when
+   * the server will not see its exit (none runs, or the process still has another parent): poll then.
+   */
+  watchDescendant(pid: number, startTime: string): { exited: Promise<ProcessExit>; cancel(): void } | null {
+    const server = this.child?.pid;
+    if (server === undefined) return null;
+    const stat = readStat(pid);
+    if (stat === null || stat.startTime !== startTime) {
+      // Gone already: reaped here or elsewhere. Its X line, if the server reaped it, comes before the
+      // answer to a ping sent now; then its status is known, else unknown.
+      const exited = this.request('ping', []).then(
+        () => this.unclaimed.get(pid) ?? { code: null, signal: null },
+        () => ({ code: null, signal: null }),
+      );
+      return { exited, cancel: () => undefined };
+    }
+    if (stat.ppid !== server) return null;
+    let entry: Running | undefined;
+    const exited = new Promise<ProcessExit>((resolve) => {
+      entry = { startTime, resolve };
+      this.running.set(pid, entry);
+    });
+    return {
+      exited,
+      cancel: () => {
+        if (this.running.get(pid) === entry) this.running.delete(pid);
+      },
+    };
   }
 
   private request(verb: string, fields: readonly string[]): Promise<unknown> {
@@ -196,12 +233,18 @@ export class Spawner {
       this.running.delete(pid);
       const code = Number(b);
       const signal = Number(c);
-      proc?.resolve({ code: code >= 0 ? code : null, signal: signal >= 0 ? signalName(signal) : null });
+      const exit = { code: code >= 0 ? code : null, signal: signal >= 0 ? signalName(signal) : null };
+      if (proc !== undefined) proc.resolve(exit);
+      else this.keepUnclaimed(pid, exit);
       return;
     }
     const request = this.pending.get(a);
     this.pending.delete(a);
     if (request === undefined) return;
+    if (kind === 'P') {
+      request.resolve(undefined);
+      return;
+    }
     if (kind === 'F') {
       request.reject(new SpawnerStepError(b, errnoName(c)));
       return;
@@ -211,6 +254,15 @@ export class Spawner {
     // Registered before this line's successors are read: its X line cannot come first.
     const exited = new Promise<ProcessExit>((resolve) => this.running.set(pid, { startTime, resolve }));
     request.resolve({ pid, startTime, exited });
+  }
+
+  private keepUnclaimed(pid: number, exit: ProcessExit): void {
+    this.unclaimed.delete(pid); // re-inserted as the newest
+    this.unclaimed.set(pid, exit);
+    if (this.unclaimed.size > MAX_UNCLAIMED_EXITS) {
+      const oldest = this.unclaimed.keys().next().value;
+      if (oldest !== undefined) this.unclaimed.delete(oldest);
+    }
   }
 
   private onExit(child: ChildProcess): void {
@@ -226,5 +278,6 @@ export class Spawner {
       void watchForeignExit(pid, proc.startTime).exited.then(proc.resolve);
     }
     this.running.clear();
+    this.unclaimed.clear();
   }
 }

@@ -13,8 +13,12 @@
  *     S <id> <pid> <starttime>   exec'd (starttime: /proc/<pid>/stat field 22)
  *     F <id> <step> <errno>      failed before exec (the child is reaped, no X follows)
  *     X <pid> <code> <signal>    a started child exited and was reaped (-1 for the one not set)
+ *   "ping", id: answered `P <id>`, after the X lines of everything reaped before it was read.
  * EOF on fd 0 (the daemon died or let go): exit at once, leaving every started process alone.
  * Every child this process forks is reaped here; no zombies stay behind.
+ * It is the child subreaper of what it starts (PR_SET_CHILD_SUBREAPER): a process a service forked
+ * whose parent exited (a daemonising `type: forking` service) is re-parented here, not to init, so
+ * its exit is reaped and reported with an X line like any other, with no polling.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -304,6 +309,8 @@ int main(void) {
 	sigemptyset(&chld_mask);
 	sigaddset(&chld_mask, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &chld_mask, NULL) < 0) die("sigprocmask");
+	/* Not fatal: without it, orphans go to init and the daemon polls for their exit instead. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) { /* see above */ }
 	int sigfd = signalfd(-1, &chld_mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sigfd < 0) die("signalfd");
 	fcntl(0, F_SETFD, FD_CLOEXEC);
@@ -365,6 +372,8 @@ int main(void) {
 				char *frame = buf + at + 4;
 				size_t verb = strnlen(frame, len) + 1;
 				if (verb <= len && strcmp(frame, "spawn") == 0) spawn(frame + verb, len - verb);
+				else if (verb < len && strcmp(frame, "ping") == 0 && frame[len - 1] == '\0')
+					reply("P %s\n", frame + verb); /* after every X line of what was reaped before it */
 				else {
 					fprintf(stderr, "kepler-spawner: unknown request\n");
 					return 1;

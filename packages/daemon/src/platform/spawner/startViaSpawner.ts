@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CgroupLease } from '../cgroups.js';
 import { errnoCode, PlatformError } from '../errors.js';
+import type { ForeignWatch } from '../Platform.js';
+import { watchForeignExit } from '../procfs.js';
 import { type SpawnedProcess, type SpawnSpec, spawnFailed } from '../spawn.js';
 import type { ResolvedUser } from '../users.js';
 import { Spawner, type SpawnerStdio, SpawnerStepError, stdioOfFd } from './Spawner.js';
@@ -31,6 +33,15 @@ export function spawnerAvailable(): boolean {
 /** The shared fork server when it may be used (see spawnerAvailable), else null. */
 export function forkServer(): Spawner | null {
   return spawnerAvailable() ? spawner : null;
+}
+
+/**
+ * Watches a process a service forked (not our child): through the fork server when it will reap it
+ * (re-parented to it, its subreaper: exit status known, no polling), else by polling /proc as for
+ * an adopted process.
+ */
+export function watchDescendantExit(pid: number, startTime: string): ForeignWatch {
+  return forkServer()?.watchDescendant(pid, startTime) ?? watchForeignExit(pid, startTime);
 }
 
 function spawnerStdio(target: number | 'ignore'): SpawnerStdio {

@@ -1,4 +1,4 @@
-import type { Requests, RequestType, ResultOf, StreamEvent } from '@kepler/protocol';
+import type { Containment, Requests, RequestType, ResultOf, StreamEvent } from '@kepler/protocol';
 
 /** What a handler gets besides its request: a way to push events, and the client's cancellation. */
 export interface RequestContext {
@@ -19,6 +19,8 @@ export interface DaemonInfo {
   version: string;
   startedAt: Date;
   stateDir: string;
+  /** How services' processes are contained (cgroups, or process groups and the marker sweep). */
+  containment(): Containment;
   /** Stops every service, then the daemon. */
   shutdown(): Promise<number>;
   /** Resolves once a shutdown has stopped every service: log follows end then, with a response. */

@@ -17,6 +17,7 @@ export function statusHandler(registry: ConfigRegistry, daemon: DaemonInfo): Han
     uptimeMs: Date.now() - daemon.startedAt.getTime(),
     stateDir: daemon.stateDir,
     configs: registry.summaries(),
+    containment: daemon.containment(),
   });
 }
 

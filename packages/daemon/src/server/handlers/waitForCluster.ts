@@ -21,6 +21,7 @@ function readiness(actor: ConfigActor, name: string): 'ready' | 'pending' | { fa
   // As docker compose --wait, a service whose health check has given up on it fails the wait; unless it
   // was healthy since it started: a blip (a dependency restarting) is waited out, up to the timeout.
   if (s.status === 'unhealthy') return s.wasHealthy ? 'pending' : { failed: unhealthyReason(s) };
+  if (rt.spec.type === 'oneshot') return 'pending'; // ready only once it exited 0 (above)
   if (rt.spec.healthcheck) return s.status === 'healthy' ? 'ready' : 'pending';
   return STARTED_STATUSES.has(s.status) ? 'ready' : 'pending';
 }

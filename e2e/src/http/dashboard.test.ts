@@ -1,0 +1,126 @@
+/// <reference lib="dom" />
+// The page functions below run in the browser.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { REPO } from '../testkit.js';
+import { type HttpDaemon, startHttpDaemon } from './httpkit.js';
+
+/**
+ * The dashboard in a real browser (Debian's chromium, headless, driven by puppeteer-core): logged in
+ * through `kepler dashboard`'s link, it shows the services, follows a kill live, restarts a service
+ * from its button and follows its log. The last screen is kept in e2e/artifacts/ (gitignored).
+ */
+const CHROMIUM = process.env.KEPLER_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = join(REPO, 'e2e', 'artifacts');
+
+let d: HttpDaemon;
+let config: string;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`no browser at ${CHROMIUM}: scripts/setup.sh installs Debian's chromium`);
+  d = await startHttpDaemon('kepler-dashboard');
+  config = d.daemon.writeConfig(`services:
+  web:
+    command: ["sh", "-c", "echo started web; while true; do echo tick web; sleep 0.2; done"]
+    stop_grace_period: 1s
+  worker:
+    command: ["sleep", "300"]
+    stop_grace_period: 1s
+`);
+  expect((await d.daemon.cli(['start', '-d', '-f', config])).code).toBe(0);
+  await d.daemon.waitStatus(config, 'web', 'running');
+  browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // As root (CI), Chromium's sandbox cannot start.
+    args: ['--no-sandbox', '--disable-gpu'],
+  });
+  page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 900 });
+}, 60_000);
+
+afterAll(async () => {
+  if (page) {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true }).catch(() => undefined);
+  }
+  await browser?.close();
+  await d?.daemon.cleanup();
+}, 60_000);
+
+const row = (service: string) => `tr[data-service="${service}"]`;
+const cellText = (service: string, column: number) =>
+  page.$eval(`${row(service)} td:nth-child(${column})`, (td) => td.textContent ?? '');
+const PID_COLUMN = 3;
+
+test('`kepler dashboard` logs the browser in and the page shows every service', async () => {
+  const r = await d.daemon.cli(['dashboard', '--no-open']);
+  expect(r.code).toBe(0);
+  const link = r.stdout.trim();
+  expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/login\?code=/);
+  await page.goto(link);
+  expect(new URL(page.url()).pathname).toBe('/');
+  await page.waitForSelector(`${row('web')}[data-status="running"]`);
+  await page.waitForSelector(`${row('worker')}[data-status="running"]`);
+  expect(await page.$eval('h2', (h) => h.textContent)).toBe(config);
+  const pid = (await d.daemon.service(config, 'web')).pid;
+  expect(await cellText('web', PID_COLUMN)).toBe(String(pid));
+  await page.waitForSelector('#live.on');
+}, 30_000);
+
+test('a killed service turns failed on the page as it happens', async () => {
+  const pid = (await d.daemon.service(config, 'worker')).pid as number;
+  process.kill(pid, 'SIGKILL');
+  await page.waitForSelector(`${row('worker')}[data-status="failed"]`);
+  expect(await page.$eval(`${row('worker')} td.reason`, (td) => td.textContent)).toMatch(/SIGKILL/);
+}, 30_000);
+
+test("a service's restart button gives it a new pid", async () => {
+  const before = await cellText('web', PID_COLUMN);
+  await page.click(`${row('web')} button[data-action="restart"]`);
+  await page.waitForFunction(
+    (sel, old) => {
+      const tr = document.querySelector(sel) as HTMLElement | null;
+      const pid = tr?.querySelector('td:nth-child(3)')?.textContent ?? '';
+      return tr?.dataset.status === 'running' && /^\d+$/.test(pid) && pid !== old;
+    },
+    {},
+    row('web'),
+    before,
+  );
+  const after = await cellText('web', PID_COLUMN);
+  expect(after).toBe(String((await d.daemon.service(config, 'web')).pid));
+}, 30_000);
+
+test('the config-level start button starts what is not running', async () => {
+  await page.click(`article.config > header button[data-action="start"]`);
+  await page.waitForSelector(`${row('worker')}[data-status="running"]`);
+}, 30_000);
+
+test('an edited config file is shown as stale', async () => {
+  d.daemon.writeConfig(`${readFileSync(config, 'utf8')}# edited\n`);
+  // The page refreshes configs every few seconds (status changes come live; staleness is polled).
+  await page.waitForSelector('.note.stale', { timeout: 20_000 });
+  expect(await page.$eval('.note.stale', (n) => n.textContent)).toContain('kepler up');
+}, 30_000);
+
+test('the log pane follows a service, and search filters its lines', async () => {
+  await page.click(`${row('web')} button[data-action="logs"]`);
+  await page.waitForFunction(() =>
+    (document.querySelector('#logs-lines')?.textContent ?? '').includes('tick web'),
+  );
+  // New lines keep arriving.
+  const count = await page.$$eval('#logs-lines .line', (l) => l.length);
+  await page.waitForFunction((n) => document.querySelectorAll('#logs-lines .line').length > n, {}, count);
+  await page.type('#logs-search', 'started');
+  const visible = await page.$$eval('#logs-lines .line', (lines) =>
+    lines.filter((l) => !(l as HTMLElement).hidden).map((l) => l.textContent ?? ''),
+  );
+  expect(visible.length).toBeGreaterThan(0);
+  for (const line of visible) expect(line).toContain('started web');
+  expect(await page.$$eval('#logs-lines mark', (m) => m.length)).toBeGreaterThan(0);
+}, 30_000);

@@ -1,0 +1,92 @@
+import type { InspectResult, ServiceInfo } from '@kepler/protocol';
+import { describeExitRecord, inspectToJson, renderInspect } from './inspect.js';
+
+const NOW = Date.parse('2024-01-01T00:03:00.000Z');
+const at = '2024-01-01T00:02:00.000Z';
+
+const info: ServiceInfo = {
+  config: '/srv/app/kepler.yaml',
+  name: 'web',
+  status: 'restarting',
+  pid: null,
+  exitCode: 3,
+  signal: null,
+  restarts: 4,
+  startedAt: at,
+  stoppedAt: at,
+  health: null,
+  healthFailures: 0,
+  lastHealthOutput: null,
+  reason: 'exited with code 3; restarting in 8000 ms',
+};
+
+const result: InspectResult = {
+  info,
+  settings: {
+    name: 'web',
+    command: ['node', 'server.js'],
+    environment: { A: '1', B: '2' },
+    port: 'auto',
+    hostname: 'web.local',
+  },
+  statusSince: at,
+  lastExit: { code: 3, signal: null, at },
+  lastCause: { what: 'restart', kind: 'crash', detail: 'exited with code 3', at },
+  backoff: { consecutiveCrashes: 4, delayMs: 8000, restartAt: '2024-01-01T00:03:05.000Z' },
+  health: [{ at, ok: false, output: 'first\nconnection refused\n' }],
+  dependencies: [
+    {
+      service: 'db',
+      condition: 'service_healthy',
+      verdict: 'pending',
+      reason: 'waiting for db to be healthy',
+      restart: false,
+    },
+  ],
+  logs: [],
+};
+
+test('the text: status and since, exit, cause, backoff, settings (ports and hostname as they come), health, edges', () => {
+  const text = renderInspect(result, NOW, false);
+  expect(text).toMatch(/^web \(\/srv\/app\/kepler\.yaml\)\n/);
+  expect(text).toMatch(/\n {2}status +restarting since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(1m ago\)\n/);
+  expect(text).toMatch(/\n {2}reason +exited with code 3; restarting in 8000 ms\n/);
+  expect(text).toMatch(/\n {2}last exit +exit code 3 at /);
+  expect(text).toMatch(/\n {2}last cause +restart \(crash\): exited with code 3 at /);
+  expect(text).toMatch(/\n {2}restarts +4; next restart in 5s \(a 8s wait; 4 in a row\)\n/);
+  expect(text).toMatch(/\n {2}command +node server\.js\n/);
+  expect(text).toMatch(/\n {2}environment +2 variables \(see --json\)\n/);
+  expect(text).toMatch(/\n {2}port +auto\n/);
+  expect(text).toMatch(/\n {2}network +port auto, hostname web\.local\n/);
+  expect(text).toMatch(/\n {2}hostname +web\.local\n/);
+  expect(text).toMatch(/Health checks \(last 1\)\n {2}\S.* +failed +connection refused\n/);
+  expect(text).toMatch(/Dependencies\n {2}db +service_healthy +pending +waiting for db to be healthy\n/);
+  expect(text.endsWith('Last 0 log lines\n')).toBe(true);
+});
+
+test('exits in words', () => {
+  expect(describeExitRecord({ code: null, signal: 'SIGKILL', at })).toBe('killed by SIGKILL');
+  expect(describeExitRecord({ code: 0, signal: null, at })).toBe('exit code 0');
+  expect(describeExitRecord({ code: null, signal: null, at })).toMatch(/unknown/);
+});
+
+test('--json is snake_case', () => {
+  const j = inspectToJson(result);
+  expect(Object.keys(j)).toEqual([
+    'service',
+    'settings',
+    'status_since',
+    'last_exit',
+    'last_cause',
+    'backoff',
+    'health',
+    'dependencies',
+    'logs',
+  ]);
+  expect(j.service).toMatchObject({ name: 'web', exit_code: 3 });
+  expect(j.backoff).toEqual({
+    consecutive_crashes: 4,
+    delay_ms: 8000,
+    restart_at: '2024-01-01T00:03:05.000Z',
+  });
+});

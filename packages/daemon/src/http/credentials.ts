@@ -1,0 +1,127 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, chownSync, lstatSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../config/state/atomicWrite.js';
+
+/** Mode of the token file: readable by the `kepler` group, exactly who may use the socket. */
+export const TOKEN_MODE_GROUP = 0o640;
+/** Mode of the token file without a `kepler` group, or of a personal daemon (as its socket). */
+export const TOKEN_MODE_ROOT_ONLY = 0o600;
+/** How long a login code from `kepler dashboard` may wait for its browser. */
+export const LOGIN_CODE_TTL_MS = 2 * 60_000;
+/** Login codes outstanding at once; the oldest is dropped for a new one. */
+export const MAX_LOGIN_CODES = 16;
+/** How long a browser session lasts without a new login. */
+export const SESSION_TTL_MS = 12 * 60 * 60_000;
+/** Browser sessions at once; the oldest is dropped for a new one. */
+export const MAX_SESSIONS = 64;
+/** The session cookie's name. */
+export const SESSION_COOKIE = 'kepler_session';
+
+const TOKEN_PATTERN = /^[0-9a-f]{64}$/;
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/**
+ * Who may use the HTTP API: whoever holds the bearer token kept in the state directory (`http.token`,
+ * as readable as the socket is), or a browser session begun with a one-time login code that a token
+ * holder asked for (`kepler dashboard`). Tokens are compared in constant time (as digests, so their
+ * length does not show either); sessions and codes live in memory, bounded, and die with the daemon.
+ */
+export class ApiCredentials {
+  private readonly tokenDigest: Buffer;
+  /** digest hex -> expiry (ms): one-time codes, and sessions. */
+  private readonly codes = new Map<string, number>();
+  private readonly sessions = new Map<string, number>();
+
+  private constructor(
+    token: string,
+    private readonly now: () => number,
+  ) {
+    this.tokenDigest = digest(token);
+  }
+
+  /**
+   * Reads the token file, or writes a new token when it is missing or not a token; sets its owner and
+   * mode either way (root:kepler 0640; 0600 without the group or for a personal daemon).
+   */
+  static load(path: string, gid: number | null, now: () => number = Date.now): ApiCredentials {
+    let token = '';
+    try {
+      // lstat: a symlink planted in the state directory is replaced, never followed.
+      if (lstatSync(path).isFile()) token = readFileSync(path, 'utf8').trim();
+    } catch {
+      // Missing: written below.
+    }
+    const mode = gid === null ? TOKEN_MODE_ROOT_ONLY : TOKEN_MODE_GROUP;
+    if (!TOKEN_PATTERN.test(token)) {
+      token = randomBytes(32).toString('hex');
+      writeFileAtomic(path, `${token}\n`, mode);
+    }
+    // Root's daemon gives the file to root:kepler; a personal daemon's stays its user's.
+    if (process.getuid?.() === 0) chownSync(path, 0, gid ?? 0);
+    chmodSync(path, mode);
+    return new ApiCredentials(token, now);
+  }
+
+  /** For tests: credentials around a given token. */
+  static forToken(token: string, now: () => number = Date.now): ApiCredentials {
+    return new ApiCredentials(token, now);
+  }
+
+  /** True when `header` is `Bearer <the token>`. */
+  checkBearer(header: string | undefined): boolean {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+    return m !== null && timingSafeEqual(digest(m[1]!), this.tokenDigest);
+  }
+
+  /** True when the request's cookies carry a live session. */
+  checkSession(cookieHeader: string | undefined): boolean {
+    const id = cookieValue(cookieHeader, SESSION_COOKIE);
+    return id !== null && this.live(this.sessions, id);
+  }
+
+  /** A new one-time login code (for `kepler dashboard`'s link). */
+  newLoginCode(): string {
+    return this.issue(this.codes, LOGIN_CODE_TTL_MS, MAX_LOGIN_CODES);
+  }
+
+  /** Spends a login code: a new session id when it was live, else null. A code works once. */
+  redeem(code: string): string | null {
+    if (!this.live(this.codes, code)) return null;
+    this.codes.delete(digest(code).toString('hex'));
+    return this.issue(this.sessions, SESSION_TTL_MS, MAX_SESSIONS);
+  }
+
+  private issue(into: Map<string, number>, ttlMs: number, max: number): string {
+    this.sweep(into);
+    if (into.size >= max) into.delete(into.keys().next().value as string);
+    const secret = randomBytes(24).toString('base64url');
+    into.set(digest(secret).toString('hex'), this.now() + ttlMs);
+    return secret;
+  }
+
+  private live(map: Map<string, number>, secret: string): boolean {
+    const key = digest(secret).toString('hex');
+    const expiry = map.get(key);
+    if (expiry === undefined) return false;
+    if (expiry > this.now()) return true;
+    map.delete(key);
+    return false;
+  }
+
+  private sweep(map: Map<string, number>): void {
+    const t = this.now();
+    for (const [k, expiry] of map) if (expiry <= t) map.delete(k);
+  }
+}
+
+/** The value of cookie `name` in a Cookie header, or null. */
+export function cookieValue(header: string | undefined, name: string): string | null {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return null;
+}

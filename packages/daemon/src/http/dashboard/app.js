@@ -1,0 +1,362 @@
+// The Kepler dashboard: plain DOM, no framework, no build step. Everything comes from the daemon's
+// own API (same origin, session cookie): /api/v1/configs and /services, a WebSocket of events for
+// live status, and a WebSocket log follow for the log pane.
+
+const $ = (sel) => document.querySelector(sel);
+/** Lines kept in the log pane; older ones are dropped. */
+const MAX_LOG_LINES = 5000;
+/** Full refresh (configs, warnings, staleness, numbers) while the events stream keeps statuses live. */
+const REFRESH_MS = 5000;
+
+const state = { configs: [], services: new Map(), cards: new Map(), rows: new Map() };
+const keyOf = (config, name) => `${config}\u0000${name}`;
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'dataset') Object.assign(node.dataset, v);
+    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else node[k] = v;
+  }
+  for (const c of children) node.append(c);
+  return node;
+}
+
+function showError(message) {
+  const box = $('#error');
+  box.textContent = message;
+  box.hidden = false;
+  clearTimeout(showError.timer);
+  showError.timer = setTimeout(() => {
+    box.hidden = true;
+  }, 6000);
+}
+
+async function api(path, body) {
+  const res = await fetch(path, {
+    method: body ? 'POST' : 'GET',
+    credentials: 'same-origin',
+    headers: body ? { 'Content-Type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const data = await res.json().catch(() => ({}));
+  if (res.status === 401) location.reload();
+  if (!res.ok) throw new Error(data.message || `HTTP ${res.status}`);
+  return data;
+}
+
+function formatDuration(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h ${m % 60}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+function formatBytes(n) {
+  if (n == null) return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v < 10 && i > 0 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}
+
+const RUNNING = new Set(['running', 'healthy', 'unhealthy', 'starting', 'stopping', 'restarting']);
+
+function uptimeOf(svc) {
+  return RUNNING.has(svc.status) && svc.started_at
+    ? formatDuration(Date.now() - Date.parse(svc.started_at))
+    : '—';
+}
+
+// ---- actions ----------------------------------------------------------------------------------
+
+async function act(action, config, services, button) {
+  if (button) button.disabled = true;
+  try {
+    await api(`/api/v1/${action}`, { config, services });
+    await refresh();
+  } catch (e) {
+    showError(`${action}: ${e.message}`);
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+function actionButtons(config, services, label) {
+  return el(
+    'span',
+    { className: 'actions' },
+    ...['start', 'stop', 'restart'].map((action) =>
+      el('button', {
+        type: 'button',
+        textContent: action,
+        title: `${action} ${label}`,
+        dataset: { action },
+        onclick: (ev) => act(action, config, services, ev.currentTarget),
+      }),
+    ),
+  );
+}
+
+// ---- rendering (keyed: rows are updated in place, so a click is never lost to a redraw) -------
+
+function card(config) {
+  let c = state.cards.get(config.path);
+  if (!c) {
+    const notes = el('div');
+    const tbody = el('tbody');
+    const head = el(
+      'tr',
+      {},
+      ...['Service', 'Status', 'PID', 'Uptime', 'Restarts', 'Health', 'CPU', 'Memory', 'Reason', ''].map(
+        (t) => el('th', { textContent: t }),
+      ),
+    );
+    const node = el(
+      'article',
+      { className: 'config', dataset: { config: config.path } },
+      el(
+        'header',
+        {},
+        el('h2', { textContent: config.path }),
+        actionButtons(config.path, [], 'every service'),
+      ),
+      notes,
+      el('table', {}, el('thead', {}, head), tbody),
+    );
+    c = { node, notes, tbody };
+    state.cards.set(config.path, c);
+  }
+  c.notes.replaceChildren(
+    ...(config.stale
+      ? [
+          el('div', {
+            className: 'note stale',
+            textContent: 'The config file changed since it was loaded: `kepler up` applies it.',
+          }),
+        ]
+      : []),
+    ...(config.warnings || []).map((w) => el('div', { className: 'note warning', textContent: w })),
+  );
+  return c;
+}
+
+function row(svc) {
+  const key = keyOf(svc.config, svc.name);
+  let r = state.rows.get(key);
+  if (!r) {
+    const cells = {};
+    for (const name of ['status', 'pid', 'uptime', 'restarts', 'health', 'cpu', 'memory', 'reason']) {
+      cells[name] = el('td', { className: name === 'reason' ? 'reason' : 'num' });
+    }
+    const logs = el('button', {
+      type: 'button',
+      className: 'ghost',
+      textContent: 'logs',
+      dataset: { action: 'logs' },
+      onclick: () => openLogs(svc.config, svc.name),
+    });
+    const node = el(
+      'tr',
+      { dataset: { config: svc.config, service: svc.name } },
+      el('td', { textContent: svc.name }),
+      cells.status,
+      cells.pid,
+      cells.uptime,
+      cells.restarts,
+      cells.health,
+      cells.cpu,
+      cells.memory,
+      cells.reason,
+      el(
+        'td',
+        {},
+        el('span', { className: 'actions' }, actionButtons(svc.config, [svc.name], svc.name), logs),
+      ),
+    );
+    r = { node, cells };
+    state.rows.set(key, r);
+  }
+  const { cells } = r;
+  cells.status.replaceChildren(el('span', { className: `status s-${svc.status}`, textContent: svc.status }));
+  r.node.dataset.status = svc.status;
+  cells.pid.textContent = svc.pid ?? '—';
+  cells.uptime.textContent = uptimeOf(svc);
+  cells.restarts.textContent = String(svc.restarts);
+  cells.health.textContent = svc.health ?? '—';
+  cells.cpu.textContent = svc.cpu_percent == null ? '—' : `${svc.cpu_percent.toFixed(1)}%`;
+  cells.memory.textContent = formatBytes(svc.memory_bytes);
+  const reason = svc.reason || (svc.status === 'unhealthy' ? svc.last_health_output : '') || '';
+  cells.reason.textContent = reason;
+  cells.reason.title = reason;
+  return r;
+}
+
+function render() {
+  const root = $('#configs');
+  if (state.configs.length === 0) {
+    root.replaceChildren(
+      el('p', { className: 'muted', textContent: 'No config is loaded. Start one with `kepler start`.' }),
+    );
+    return;
+  }
+  const cards = state.configs.map((config) => {
+    const c = card(config);
+    const rows = [...state.services.values()].filter((s) => s.config === config.path).map((s) => row(s).node);
+    c.tbody.replaceChildren(...rows);
+    return c.node;
+  });
+  root.replaceChildren(...cards);
+}
+
+async function refresh() {
+  try {
+    const [status, configs, services, top] = await Promise.all([
+      api('/api/v1/status'),
+      api('/api/v1/configs'),
+      api('/api/v1/services'),
+      // CPU and memory: the daemon samples them only while someone asks (this page, top, a scrape).
+      api('/api/v1/top'),
+    ]);
+    const usage = new Map(top.services.map((s) => [keyOf(s.config, s.name), s]));
+    $('#daemon').textContent =
+      `daemon ${status.version} · pid ${status.pid} · up ${formatDuration(status.uptimeMs)}`;
+    state.configs = configs.configs;
+    state.services = new Map(
+      services.services.map((s) => {
+        const u = usage.get(keyOf(s.config, s.name));
+        return [
+          keyOf(s.config, s.name),
+          { ...s, cpu_percent: u?.cpu_percent ?? null, memory_bytes: u?.memory_bytes ?? null },
+        ];
+      }),
+    );
+    render();
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+// ---- live updates -------------------------------------------------------------------------------
+
+function wsUrl(path) {
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`;
+}
+
+function connectEvents() {
+  const ws = new WebSocket(wsUrl('/api/v1/events'));
+  const live = $('#live');
+  ws.onmessage = (msg) => {
+    const e = JSON.parse(msg.data);
+    if (e.type === 'subscribed') {
+      live.className = 'live on';
+      live.textContent = 'live';
+      void refresh();
+    } else if (e.type === 'serviceStatusChanged') {
+      const key = keyOf(e.config, e.service);
+      const known = state.services.get(key);
+      state.services.set(key, { ...known, ...e.info });
+      if (state.rows.has(key)) row(state.services.get(key));
+      else void refresh();
+    }
+  };
+  ws.onclose = () => {
+    live.className = 'live off';
+    live.textContent = 'offline';
+    setTimeout(connectEvents, 2000);
+  };
+}
+
+// ---- log pane -----------------------------------------------------------------------------------
+
+const logs = { ws: null, lines: [] };
+
+function lineMatches(text, query) {
+  return query === '' || text.toLowerCase().includes(query);
+}
+
+function renderLine(l, query) {
+  const node = el(
+    'div',
+    { className: `line ${l.stream}` },
+    el('span', { className: 'ts', textContent: l.ts.slice(11, 23) }),
+  );
+  const label = l.hook ? `${l.service}.${l.hook} | ` : '';
+  const text = label + l.line;
+  if (query === '') node.append(text);
+  else {
+    let at = 0;
+    const lower = text.toLowerCase();
+    for (let i = lower.indexOf(query); i !== -1; i = lower.indexOf(query, at)) {
+      node.append(text.slice(at, i), el('mark', { textContent: text.slice(i, i + query.length) }));
+      at = i + query.length;
+    }
+    node.append(text.slice(at));
+  }
+  node.hidden = !lineMatches(text, query);
+  return node;
+}
+
+function redrawLogs() {
+  const query = $('#logs-search').value.toLowerCase();
+  $('#logs-lines').replaceChildren(...logs.lines.map((l) => renderLine(l, query)));
+  scrollLogs();
+}
+
+function scrollLogs() {
+  const pre = $('#logs-lines');
+  if ($('#logs-follow').checked) pre.scrollTop = pre.scrollHeight;
+}
+
+function openLogs(config, service) {
+  logs.ws?.close();
+  logs.lines = [];
+  $('#logs').hidden = false;
+  $('#logs-title').textContent = service;
+  $('#logs').dataset.service = service;
+  redrawLogs();
+  const query = new URLSearchParams({ follow: 'true', config, services: service, tail: '200' });
+  const ws = new WebSocket(wsUrl(`/api/v1/logs?${query}`));
+  logs.ws = ws;
+  ws.onmessage = (msg) => {
+    const e = JSON.parse(msg.data);
+    if (e.type !== 'logLines') return;
+    const pre = $('#logs-lines');
+    const q = $('#logs-search').value.toLowerCase();
+    for (const l of e.lines) {
+      logs.lines.push(l);
+      pre.append(renderLine(l, q));
+    }
+    const extra = logs.lines.length - MAX_LOG_LINES;
+    if (extra > 0) {
+      logs.lines.splice(0, extra);
+      for (let i = 0; i < extra; i++) pre.firstChild?.remove();
+    }
+    scrollLogs();
+  };
+}
+
+$('#logs-search').addEventListener('input', redrawLogs);
+$('#logs-close').addEventListener('click', () => {
+  logs.ws?.close();
+  logs.ws = null;
+  $('#logs').hidden = true;
+});
+
+// Uptimes tick without a request.
+setInterval(() => {
+  for (const [key, r] of state.rows) {
+    const svc = state.services.get(key);
+    if (svc) r.cells.uptime.textContent = uptimeOf(svc);
+  }
+}, 1000);
+setInterval(refresh, REFRESH_MS);
+void refresh();
+connectEvents();

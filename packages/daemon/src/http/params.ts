@@ -1,0 +1,102 @@
+import type { ConfigRef } from '@kepler/protocol';
+import type { ConfigRegistry } from '../config/ConfigRegistry.js';
+import { ApiError } from './invoke.js';
+
+/**
+ * An HTTP request's parameters: the query string and, for POST, the JSON body's fields (a field in
+ * both: the body's). Each getter checks its field and answers 400 BAD_REQUEST naming it.
+ */
+export class Params {
+  constructor(
+    private readonly query: URLSearchParams,
+    private readonly body: Record<string, unknown> = {},
+  ) {}
+
+  private raw(name: string): unknown {
+    if (Object.hasOwn(this.body, name)) return this.body[name];
+    const all = this.query.getAll(name);
+    return all.length === 0 ? undefined : all.length === 1 ? all[0] : all;
+  }
+
+  has(name: string): boolean {
+    return this.raw(name) !== undefined;
+  }
+
+  string(name: string): string | undefined {
+    const v = this.raw(name);
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v === '') throw bad(name, 'expected a non-empty string');
+    return v;
+  }
+
+  /** A list: a JSON array of strings, or a repeated / comma-separated query parameter. */
+  strings(name: string): string[] {
+    const v = this.raw(name);
+    if (v === undefined) return [];
+    const list = typeof v === 'string' ? v.split(',') : v;
+    if (!Array.isArray(list) || list.some((s) => typeof s !== 'string' || s === '')) {
+      throw bad(name, 'expected a list of names');
+    }
+    return list as string[];
+  }
+
+  /** A whole number >= 0 (a JSON number or a query string of digits). */
+  count(name: string): number | undefined {
+    const v = this.raw(name);
+    if (v === undefined) return undefined;
+    const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+      throw bad(name, 'expected a whole number >= 0');
+    }
+    return n;
+  }
+
+  /** true/false; a query parameter given without a value (`?follow`) is true. */
+  flag(name: string): boolean {
+    const v = this.raw(name);
+    if (v === undefined || v === false || v === 'false' || v === '0') return false;
+    if (v === true || v === '' || v === 'true' || v === '1') return true;
+    throw bad(name, 'expected true or false');
+  }
+
+  oneOf<const T extends string>(name: string, values: readonly T[], fallback: T): T {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) {
+      throw bad(name, `expected one of ${values.join(', ')}`);
+    }
+    return v as T;
+  }
+}
+
+function bad(field: string, message: string): ApiError {
+  return new ApiError(400, 'BAD_REQUEST', `${field}: ${message}`);
+}
+
+/**
+ * The config a request is about (`config`: its canonical path). Only a config the daemon has loaded:
+ * the API has no shell environment to bake a new one with (the CLI loads it). Without `config`, the
+ * one config loaded, if there is exactly one.
+ */
+export function configOf(params: Params, registry: ConfigRegistry): ConfigRef {
+  const path = params.string('config');
+  if (path === undefined) {
+    const loaded = registry.list();
+    if (loaded.length === 1) return { path: loaded[0]!.path, env: {} };
+    throw bad(
+      'config',
+      loaded.length === 0
+        ? 'required: the daemon has no config loaded (start one with the CLI first)'
+        : `required: the daemon has ${loaded.length} configs loaded (${loaded.map((a) => a.path).join(', ')})`,
+    );
+  }
+  if (!path.startsWith('/')) throw bad('config', 'expected the absolute path of a config file');
+  if (!registry.find(path)) {
+    throw new ApiError(
+      404,
+      'CONFIG_NOT_LOADED',
+      `the daemon has not loaded ${path}: start it once with the CLI (kepler -f ${path} start)`,
+    );
+  }
+  return { path, env: {} };
+}
