@@ -70,6 +70,7 @@ describe('port: auto', () => {
       const table = await d.cli(['ps', '-f', config]);
       expect(table.stdout).toMatch(/PORTS/);
       expect(table.stdout).toContain(String(port));
+      expect((await d.cli(['inspect', 'web', '-f', config])).stdout).toContain(`port ${port} (auto)`);
 
       expect((await d.cli(['restart', '-d', '--wait', '-f', config])).code).toBe(0);
       await d.waitStatus(config, 'web', 'healthy');

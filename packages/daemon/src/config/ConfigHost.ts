@@ -181,8 +181,8 @@ export class ConfigHost implements ServiceHost {
     return rt ? { status: rt.state.status, port: rt.state.port } : { status: 'stopped', port: null };
   }
 
-  /** The service's port and proxy URL for `ps` and events. */
-  protected networkInfo(service: string): NetworkInfo {
+  /** The service's port and proxy URL for `ps`, `inspect` and events. */
+  networkInfo(service: string): NetworkInfo {
     const rt = this.services.get(service);
     if (!rt) return {};
     const hostname = rt.spec.hostname;
