@@ -298,9 +298,9 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       method: 'GET',
       path: '/api/v1/events',
       doc: {
-        summary: 'WebSocket: status changes, health verdicts and hook progress of every config',
+        summary: 'WebSocket: status changes, health check results and hook progress of every config',
         description:
-          'Messages: `{type: "subscribed"}` first, then `{type: "serviceStatusChanged", config, service, status, previous, reason, info}` and `{type: "progress", config, service, message}` (hooks running or failing, dependency waits).',
+          'Messages: `{type: "subscribed"}` first, then `{type: "serviceStatusChanged", config, service, status, previous, reason, info}` `{type: "healthChecked", config, service, ok, output, at, failures}` (every health check) and `{type: "progress", config, service, message}` (hooks running or failing, dependency waits).',
         query: { config: { schema: { type: 'string' }, description: 'Only this config' } },
         responses: {
           '101': { description: 'Switching to the WebSocket protocol' },
@@ -325,6 +325,8 @@ export function apiRoutes(deps: ApiDeps): Route[] {
               });
             } else if (e.type === 'progress') {
               socket.send({ type: e.type, config, service: e.service, message: e.message });
+            } else if (e.type === 'healthChecked') {
+              socket.send({ ...e, config });
             }
           });
           socket.send({ type: 'subscribed' });
