@@ -1,5 +1,5 @@
 import type { BakedConfig, BakedHook, ServiceHookName } from '@kepler/config';
-import type { DependencyEdge, ServiceStatus } from '@kepler/protocol';
+import type { DependencyEdge, HealthResult, ServiceStatus } from '@kepler/protocol';
 import { isActive, isTerminal } from '@kepler/protocol';
 import { sourcesOf } from '../bake/bakeOffThread.js';
 import { changedSources, type SourceFile } from '../bake/bakeSources.js';
@@ -18,7 +18,7 @@ import {
 } from '../service/serviceState.js';
 import { ServiceWatchers } from '../watch/ServiceWatchers.js';
 import { ConfigDirectory } from './ConfigDirectory.js';
-import { ConfigEvents, type ConfigListener } from './ConfigEvents.js';
+import { ConfigEvents, type ConfigListener, type HealthListener } from './ConfigEvents.js';
 import { DependencyGate } from './dependencies/DependencyGate.js';
 import { planRecovery } from './recovery.js';
 import { ConfigRecords } from './state/ConfigRecords.js';
@@ -274,6 +274,15 @@ export class ConfigHost implements ServiceHost {
 
   subscribe(listener: ConfigListener): () => void {
     return this.events.subscribe(listener);
+  }
+
+  /** Each health check's result as it finishes (the HTTP API's event stream). */
+  subscribeHealth(listener: HealthListener): () => void {
+    return this.events.subscribeHealth(listener);
+  }
+
+  healthChecked(name: string, result: HealthResult & { readonly failures: number }): void {
+    this.events.healthChecked(name, result);
   }
 
   /** Resolves when `holds` is true of every named service (see watchEvery), or on abort. */

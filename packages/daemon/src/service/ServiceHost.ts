@@ -1,5 +1,5 @@
 import type { BakedHook, ServiceHookName } from '@kepler/config';
-import type { CauseKind, ServiceStatus } from '@kepler/protocol';
+import type { CauseKind, HealthResult, ServiceStatus } from '@kepler/protocol';
 import type { LogStore } from '../logs/index.js';
 import type { Platform } from '../platform/index.js';
 import type { ServiceState } from './serviceState.js';
@@ -29,6 +29,11 @@ export interface ServiceHost {
   /** Puts a just-spawned process on disk before it is reported (see SpawnJournal). */
   recordSpawn(service: string, record: NewSpawn): void;
   statusChanged(name: string, previous: ServiceStatus, state: ServiceState): void;
+  /**
+   * One health check of `name` finished (`failures`: failed checks in a row). No status changes with
+   * it: for watchers of every result (the HTTP API's event stream). Optional: tests' hosts leave it out.
+   */
+  healthChecked?(name: string, result: HealthResult & { readonly failures: number }): void;
   /** Runs a hook to completion; resolves with null when it succeeded, else its one-line failure reason. */
   runServiceHook(
     service: string,
