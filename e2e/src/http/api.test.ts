@@ -1,6 +1,6 @@
-import { statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { groupGid, waitFor } from '../testkit.js';
+import { groupGid, waitFor, writeScript } from '../testkit.js';
 import { call, type HttpDaemon, type Json, startHttpDaemon, writeTickers } from './httpkit.js';
 
 /**
@@ -180,4 +180,18 @@ test('a session cookie is minted only from the token, once per code, and cannot 
   expect((await post(`http://${host}`)).status).toBe(404);
   expect((await call(d, '/api/v1/login-code', { method: 'POST', ...withCookie })).status).toBe(401);
   expect((await call(d, '/', { token: null })).status).toBe(401);
+});
+
+test('kepler dashboard opens its link with xdg-open in a graphical session', async () => {
+  const bin = join(d.daemon.workDir, 'fake-bin');
+  const opened = join(d.daemon.workDir, 'opened.txt');
+  writeScript(join(bin, 'xdg-open'), `#!/bin/sh\necho "$1" > ${opened}\n`);
+  const r = await d.daemon.cli(['dashboard'], { env: { PATH: `${bin}:${process.env.PATH}`, DISPLAY: ':0' } });
+  expect(r.code).toBe(0);
+  const link = r.stdout.trim();
+  expect(
+    await waitFor(() => (existsSync(opened) ? readFileSync(opened, 'utf8').trim() : null), 'xdg-open'),
+  ).toBe(link);
+  // The link logs in once.
+  expect((await call(d, link.slice(d.url.length), { token: null })).status).toBe(303);
 });

@@ -72,6 +72,18 @@ test('`kepler dashboard` logs the browser in and the page shows every service', 
   await page.waitForSelector('#live.on');
 }, 30_000);
 
+test('CPU and memory are shown for running services', async () => {
+  const MEMORY_COLUMN = 8;
+  await page.waitForFunction(
+    (sel, col) =>
+      /\d (B|KiB|MiB|GiB)$/.test(document.querySelector(`${sel} td:nth-child(${col})`)?.textContent ?? ''),
+    { timeout: 20_000 },
+    row('worker'),
+    MEMORY_COLUMN,
+  );
+  expect(await cellText('worker', 7)).toMatch(/^\d+\.\d%$/);
+}, 30_000);
+
 test('a killed service turns failed on the page as it happens', async () => {
   const pid = (await d.daemon.service(config, 'worker')).pid as number;
   process.kill(pid, 'SIGKILL');

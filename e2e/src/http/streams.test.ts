@@ -17,6 +17,7 @@ beforeAll(async () => {
     command: ["sh", "-c", "while true; do echo tick web; sleep 0.2; done"]
     stop_grace_period: 1s
     restart: always
+    healthcheck: { test: ["sh", "-c", "echo probed"], interval: 300ms }
     hooks:
       pre_start:
         run: "echo preparing web"
@@ -25,7 +26,7 @@ beforeAll(async () => {
     stop_grace_period: 1s
 `);
   expect((await d.daemon.cli(['start', '-d', '-f', config, 'web'])).code).toBe(0);
-  await d.daemon.waitStatus(config, 'web', 'running');
+  await d.daemon.waitStatus(config, 'web', 'healthy');
 }, 60_000);
 
 afterAll(async () => {
@@ -73,6 +74,25 @@ test('the event stream sees a restart, its hook, and a crash with the new pid', 
     from,
   );
   expect(back.info.pid).not.toBe(restarted.info.pid);
+  events.close();
+  await events.closed;
+});
+
+test('the event stream carries every health check result', async () => {
+  const events = new WsClient(d, '/api/v1/events');
+  await events.waitMessage((m) => m.type === 'subscribed', 'subscribed');
+  const first = await events.waitMessage((m) => m.type === 'healthChecked', 'a health check');
+  expect(first).toEqual({
+    type: 'healthChecked',
+    config,
+    service: 'web',
+    ok: true,
+    output: expect.stringContaining('probed'),
+    at: expect.any(String),
+    failures: 0,
+  });
+  // Results keep coming without any status change.
+  await events.waitMessage((m) => m.type === 'healthChecked' && m.at !== first.at, 'another health check');
   events.close();
   await events.closed;
 });

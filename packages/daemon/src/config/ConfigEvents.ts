@@ -1,12 +1,19 @@
-import type { StreamEvent } from '@kepler/protocol';
+import type { HealthResult, StreamEvent } from '@kepler/protocol';
 import { watchEvery } from './watchEvery.js';
 
 /** Receives every status change and captured log line of a config (streaming requests subscribe). */
 export type ConfigListener = (event: StreamEvent) => void;
 
-/** A config's event stream: status changes and progress lines, to every subscribed request. */
+/** Receives each finished health check of a config's services. */
+export type HealthListener = (service: string, result: HealthResult & { readonly failures: number }) => void;
+
+/**
+ * A config's event stream: status changes and progress lines, to every subscribed request; and, apart
+ * (they are no protocol event), each health check's result, to whoever watches them.
+ */
 export class ConfigEvents {
   private readonly listeners = new Set<ConfigListener>();
+  private readonly healthListeners = new Set<HealthListener>();
 
   subscribe(listener: ConfigListener): () => void {
     this.listeners.add(listener);
@@ -19,6 +26,21 @@ export class ConfigEvents {
         l(event);
       } catch {
         // A listener's failure (a closed client) must not break supervision.
+      }
+    }
+  }
+
+  subscribeHealth(listener: HealthListener): () => void {
+    this.healthListeners.add(listener);
+    return () => this.healthListeners.delete(listener);
+  }
+
+  healthChecked(service: string, result: HealthResult & { readonly failures: number }): void {
+    for (const l of this.healthListeners) {
+      try {
+        l(service, result);
+      } catch {
+        // As for events: a watcher's failure must not break supervision.
       }
     }
   }

@@ -152,7 +152,9 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     if (!p.has('config')) return servicesJson(await invoke(access, { type: 'ps', all: true }));
     return servicesJson(await invoke(access, { type: 'ps', config: configOf(p, registry) }));
   };
-  const start = async (p: Params) => startJson(await invoke(access, startRequest('start', p, registry)));
+  // A client that goes away ends a `wait` (as a CLI's Ctrl+C does); what was started keeps running.
+  const start = async (p: Params, gone: Promise<void>) =>
+    startJson(await invoke(access, startRequest('start', p, registry), { cancelled: gone }));
   const stop = async (p: Params) => {
     const signal = p.string('signal');
     const r = await invoke(access, {
@@ -244,7 +246,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       method: 'POST',
       path: '/api/v1/start',
       doc: { summary: 'Start services (all, or named) with their dependencies', ...startDoc },
-      json: async ({ params }) => start(params),
+      json: async ({ params, gone }) => start(params, gone),
     },
     {
       method: 'POST',
@@ -256,7 +258,8 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       method: 'POST',
       path: '/api/v1/restart',
       doc: { summary: 'Restart services (all, or named)', body: START_BODY, responses: startDoc.responses },
-      json: async ({ params }) => startJson(await invoke(access, startRequest('restart', params, registry))),
+      json: async ({ params, gone }) =>
+        startJson(await invoke(access, startRequest('restart', params, registry), { cancelled: gone })),
     },
     {
       method: 'GET',
@@ -298,9 +301,9 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       method: 'GET',
       path: '/api/v1/events',
       doc: {
-        summary: 'WebSocket: status changes, health verdicts and hook progress of every config',
+        summary: 'WebSocket: status changes, health check results and hook progress of every config',
         description:
-          'Messages: `{type: "subscribed"}` first, then `{type: "serviceStatusChanged", config, service, status, previous, reason, info}` and `{type: "progress", config, service, message}` (hooks running or failing, dependency waits).',
+          'Messages: `{type: "subscribed"}` first, then `{type: "serviceStatusChanged", config, service, status, previous, reason, info}` `{type: "healthChecked", config, service, ok, output, at, failures}` (every health check) and `{type: "progress", config, service, message}` (hooks running or failing, dependency waits).',
         query: { config: { schema: { type: 'string' }, description: 'Only this config' } },
         responses: {
           '101': { description: 'Switching to the WebSocket protocol' },
@@ -325,6 +328,8 @@ export function apiRoutes(deps: ApiDeps): Route[] {
               });
             } else if (e.type === 'progress') {
               socket.send({ type: e.type, config, service: e.service, message: e.message });
+            } else if (e.type === 'healthChecked') {
+              socket.send({ ...e, config });
             }
           });
           socket.send({ type: 'subscribed' });
@@ -343,7 +348,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       method: 'POST',
       path: '/api/start',
       doc: { summary: 'provisr alias of POST /api/v1/start', ...startDoc },
-      json: async ({ params }) => start(params),
+      json: async ({ params, gone }) => start(params, gone),
     },
     {
       method: 'POST',

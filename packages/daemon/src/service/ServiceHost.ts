@@ -1,5 +1,5 @@
 import type { BakedHook, ServiceHookName } from '@kepler/config';
-import type { CauseKind, ServiceStatus } from '@kepler/protocol';
+import type { CauseKind, HealthResult, ServiceStatus } from '@kepler/protocol';
 import type { LogStore } from '../logs/index.js';
 import type { Platform } from '../platform/index.js';
 import type { ServiceState } from './serviceState.js';
@@ -29,6 +29,11 @@ export interface ServiceHost {
   /** Puts a just-spawned process on disk before it is reported (see SpawnJournal). */
   recordSpawn(service: string, record: NewSpawn): void;
   statusChanged(name: string, previous: ServiceStatus, state: ServiceState): void;
+  /**
+   * One health check of `name` finished (`failures`: failed checks in a row). No status changes with
+   * it: for watchers of every result (the HTTP API's event stream). Optional: tests' hosts leave it out.
+   */
+  healthChecked?(name: string, result: HealthResult & { readonly failures: number }): void;
   /** Runs a hook to completion; resolves with null when it succeeded, else its one-line failure reason. */
   runServiceHook(
     service: string,
@@ -42,6 +47,8 @@ export interface ServiceHost {
   logError(message: string): void;
   /** Why the service must not be launched now (live processes nobody supervises), or null. */
   launchRefusal(service: string): string | null;
+  /** Before a launch: claims its hostname and gives it its port (ports/assignPort), or says why not. */
+  assignPort(service: string): Promise<{ readonly port: number | null } | { readonly refusal: string }>;
 }
 
 export interface StopOptions {

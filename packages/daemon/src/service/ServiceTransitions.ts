@@ -98,6 +98,10 @@ export abstract class ServiceTransitions {
   protected recordHealthResult(r: { ok: boolean; output: string; failures: number }): void {
     const healthResults = withHealthResult(this.current.healthResults, r);
     this.amend({ healthFailures: r.failures, lastHealthOutput: r.output, healthResults });
+    this.host.healthChecked?.(this.name, {
+      ...healthResults[healthResults.length - 1]!,
+      failures: r.failures,
+    });
   }
 
   /** Failed health checks made it unhealthy: the transition records why. */

@@ -357,6 +357,13 @@ setInterval(() => {
     if (svc) r.cells.uptime.textContent = uptimeOf(svc);
   }
 }, 1000);
-setInterval(refresh, REFRESH_MS);
+// A hidden tab asks nothing (the daemon samples CPU and memory only while someone asks); it catches
+// up when shown again.
+setInterval(() => {
+  if (!document.hidden) void refresh();
+}, REFRESH_MS);
+document.addEventListener('visibilitychange', () => {
+  if (!document.hidden) void refresh();
+});
 void refresh();
 connectEvents();
