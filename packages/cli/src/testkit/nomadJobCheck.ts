@@ -50,7 +50,11 @@ function crossFieldProblems(file: NomadJobFile): string[] {
         problems.push(`group ${group.Name}: max delay under delay`);
       }
     }
-    const labels = new Set(group.Networks?.flatMap((n) => n.ReservedPorts.map((p) => p.Label)) ?? []);
+    const labels = new Set(
+      group.Networks?.flatMap((n) =>
+        [...(n.ReservedPorts ?? []), ...(n.DynamicPorts ?? [])].map((p) => p.Label),
+      ) ?? [],
+    );
     for (const task of group.Tasks) {
       for (const service of task.Services ?? []) {
         for (const label of [service.PortLabel, ...(service.Checks ?? []).map((c) => c.PortLabel)]) {

@@ -66,6 +66,7 @@ export function exportNomad(baked: BakedConfig, options: NomadExportOptions): No
       group: { Name: name, Count: 1 },
       main: { Name: name, Driver: options.driver, Config: { command: '' } },
       lifecycle: [],
+      groupEnv: {},
       warn: (key, message) => warnings.push({ service: name, key, message }),
     };
     for (const row of NOMAD_ROWS) row.apply(ctx, draft);

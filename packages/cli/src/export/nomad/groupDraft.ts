@@ -1,6 +1,6 @@
 /** What a Nomad mapping row reads and fills in, and the helpers rows share. */
 import type { BakedConfig, BakedHook, BakedService } from '@kepler/config';
-import type { NomadDriver, NomadTask, NomadTaskGroup } from './nomadJob.js';
+import type { NomadDriver, NomadNetwork, NomadTask, NomadTaskGroup } from './nomadJob.js';
 
 /** What a row may read besides the service. */
 export interface GroupContext {
@@ -24,8 +24,28 @@ export interface GroupDraft {
   readonly main: NomadTask;
   /** Prestart tasks (dependency waits, then hooks), then poststart and poststop ones, in row order. */
   readonly lifecycle: NomadTask[];
+  /** Variables every task of the group gets besides its own (PORT, as the daemon gives it to hooks too). */
+  readonly groupEnv: Record<string, string>;
   /** Records a setting the job cannot carry, or carries only in part. */
   warn(key: string, message: string): void;
+}
+
+/** Adds a fixed port to the group's network (one network per group), unless it has that label. */
+export function reservePort(draft: GroupDraft, label: string, value: number): void {
+  const network = networkOf(draft);
+  if (network.ReservedPorts?.some((p) => p.Label === label)) return;
+  network.ReservedPorts = [...(network.ReservedPorts ?? []), { Label: label, Value: value }];
+}
+
+/** Adds a port Nomad picks to the group's network. */
+export function dynamicPort(draft: GroupDraft, label: string): void {
+  const network = networkOf(draft);
+  network.DynamicPorts = [...(network.DynamicPorts ?? []), { Label: label }];
+}
+
+function networkOf(draft: GroupDraft): NomadNetwork {
+  if (draft.group.Networks === undefined) draft.group.Networks = [{}];
+  return draft.group.Networks[0] as NomadNetwork;
 }
 
 /** One Kepler key and how it maps. */
@@ -91,7 +111,8 @@ export function hookTask(
     Lifecycle: { Hook: lifecycle, Sidecar: false },
     Config: taskConfig(ctx, draft, key, hook.command, hook.workingDir, hook.environment),
   };
-  if (Object.keys(hook.environment).length > 0) task.Env = sortedEnv(hook.environment);
+  const environment = { ...draft.groupEnv, ...hook.environment };
+  if (Object.keys(environment).length > 0) task.Env = sortedEnv(environment);
   if (hook.user !== null) {
     const { user, droppedGroup } = taskUser(hook.user);
     task.User = user;

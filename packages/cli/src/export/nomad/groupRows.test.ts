@@ -8,6 +8,7 @@ import {
   edgeOf,
   fakeLookup,
   healthcheckOf,
+  hookOf,
   restartOf,
 } from '../../testkit/bakedConfig.js';
 import { nomadJobProblems } from '../../testkit/nomadJobCheck.js';
@@ -200,6 +201,39 @@ describe('nomad rows', () => {
 
   it('priority is warned when set', () => {
     expect(groupFor({ priority: 5 }).warnings).toEqual(['priority']);
+  });
+
+  it('port: N -> a reserved port labelled port, and PORT for every task of the group', () => {
+    const { group, main } = groupFor({ port: 8080, hooks: { pre_start: hookOf(['echo']) } });
+    expect(group.Networks).toEqual([{ ReservedPorts: [{ Label: 'port', Value: 8080 }] }]);
+    expect(main.Env).toEqual({ PORT: '8080' });
+    expect(group.Tasks[0]?.Env).toEqual({ PORT: '8080' });
+    expect(groupFor({ port: 8080, environment: { PORT: '9' } }).main.Env).toEqual({ PORT: '9' });
+  });
+
+  it('port: auto -> a port Nomad picks, given as PORT through NOMAD_PORT_port', () => {
+    const { group, main, warnings } = groupFor({ port: 'auto' });
+    expect(group.Networks).toEqual([{ DynamicPorts: [{ Label: 'port' }] }]);
+    expect(main.Env).toEqual({ PORT: '$' + '{NOMAD_PORT_port}' });
+    expect(warnings).toEqual([]);
+  });
+
+  it('healthcheck on the own port -> an http or tcp check on the port label', () => {
+    const http = groupFor({ port: 'auto', healthcheck: healthcheckOf({ kind: 'ownPort', path: '/health' }) });
+    expect(http.main.Services?.[0]).toMatchObject({
+      PortLabel: 'port',
+      Checks: [{ Type: 'http', Path: '/health', Protocol: 'http', PortLabel: 'port' }],
+    });
+    const tcp = groupFor({ port: 9000, healthcheck: healthcheckOf({ kind: 'ownPort', path: null }) });
+    expect(tcp.main.Services?.[0]?.Checks?.[0]).toMatchObject({ Type: 'tcp', PortLabel: 'port' });
+    expect(tcp.group.Networks).toEqual([{ ReservedPorts: [{ Label: 'port', Value: 9000 }] }]);
+    // A check on the service's fixed port by number shares its label.
+    const same = groupFor({ port: 5432, healthcheck: tcpCheck });
+    expect(same.group.Networks).toEqual([{ ReservedPorts: [{ Label: 'port', Value: 5432 }] }]);
+  });
+
+  it('hostname is warned', () => {
+    expect(groupFor({ port: 'auto', hostname: 'api.localhost' }).warnings).toEqual(['hostname']);
   });
 
   it('healthcheck tcp -> a Consul service with a tcp check on a reserved port', () => {

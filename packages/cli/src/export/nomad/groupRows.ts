@@ -5,10 +5,12 @@
 import { STARTUP_CONDITIONS } from '@kepler/config';
 import { formatBytes, formatDuration } from '@kepler/config/grammar';
 import {
+  dynamicPort,
   type GroupContext,
   type GroupDraft,
   type NomadRow,
   ns,
+  reservePort,
   sortedEnv,
   taskConfig,
   taskUser,
@@ -26,6 +28,8 @@ const MIB = 1024 * 1024;
 
 /** The port label of the port a health check probes. */
 export const CHECK_PORT_LABEL = 'healthcheck';
+/** The port label of the service's own `port`. */
+export const SERVICE_PORT_LABEL = 'port';
 
 /** Nomad interpolates `${...}` in a task's env and args when it starts it. */
 const INTERPOLATION = '$' + '{...}';
@@ -151,6 +155,20 @@ function checkOf(ctx: GroupContext, draft: GroupDraft): NomadCheck | null {
     const [command = '', ...args] = exe ?? probe.test;
     return { ...base, Type: 'script', Command: command, ...(args.length > 0 ? { Args: args } : {}) };
   }
+  if (probe.kind === 'ownPort') {
+    // The service's own `port` (its port row put it in the group's network as SERVICE_PORT_LABEL).
+    draft.warn(
+      `healthcheck.${probe.path === null ? 'tcp' : 'http'}`,
+      "Consul probes the task's address on its port, not 127.0.0.1",
+    );
+    return {
+      ...base,
+      Type: probe.path === null ? 'tcp' : 'http',
+      ...(probe.path === null ? {} : { Path: probe.path, Protocol: 'http' }),
+      PortLabel: SERVICE_PORT_LABEL,
+      ...(hc.retries > 0 ? { FailuresBeforeCritical: hc.retries } : {}),
+    };
+  }
   let port: number;
   let host: string;
   let extra: Partial<NomadCheck> = {};
@@ -163,15 +181,32 @@ function checkOf(ctx: GroupContext, draft: GroupDraft): NomadCheck | null {
     port = probe.port;
     host = probe.host;
   }
-  draft.group.Networks = [{ ReservedPorts: [{ Label: CHECK_PORT_LABEL, Value: port }] }];
+  // The check probes the service's own fixed port: one label for both.
+  const label = ctx.service.port === port ? SERVICE_PORT_LABEL : CHECK_PORT_LABEL;
+  reservePort(draft, label, port);
   draft.warn(`healthcheck.${probe.kind}`, `Consul probes the task's address on port ${port}, not ${host}`);
   return {
     ...base,
     Type: probe.kind,
     ...extra,
-    PortLabel: CHECK_PORT_LABEL,
+    PortLabel: label,
     ...(hc.retries > 0 ? { FailuresBeforeCritical: hc.retries } : {}),
   };
+}
+
+/**
+ * `port: N` is a fixed port of the group, `port: auto` one Nomad picks; either is PORT in the
+ * environment of every task of the group (unless the service sets PORT), as the daemon gives it.
+ */
+function portRow(ctx: GroupContext, draft: GroupDraft): void {
+  const { port, environment } = ctx.service;
+  if (port === undefined) return;
+  if (port === 'auto') dynamicPort(draft, SERVICE_PORT_LABEL);
+  else reservePort(draft, SERVICE_PORT_LABEL, port);
+  if (environment.PORT !== undefined) return;
+  // Nomad puts the port it picked in NOMAD_PORT_<label> and interpolates it when the task starts.
+  draft.groupEnv.PORT = port === 'auto' ? `\${NOMAD_PORT_${SERVICE_PORT_LABEL}}` : String(port);
+  draft.main.Env = sortedEnv({ ...draft.main.Env, ...draft.groupEnv });
 }
 
 function healthcheckRow(ctx: GroupContext, draft: GroupDraft): void {
@@ -343,6 +378,18 @@ export const NOMAD_ROWS: readonly NomadRow[] = [
     },
   },
   { key: 'restart', apply: restartRow },
+  { key: 'port', apply: portRow },
+  {
+    key: 'hostname',
+    apply: (ctx, draft) => {
+      if (ctx.service.hostname !== undefined) {
+        draft.warn(
+          'hostname',
+          `${ctx.service.hostname}: route it with your ingress (Kepler's reverse proxy): not exported`,
+        );
+      }
+    },
+  },
   { key: 'healthcheck', apply: healthcheckRow },
   { key: 'depends_on', apply: dependsOnRow },
   ...HOOK_ROWS,

@@ -60,12 +60,18 @@ export interface NomadTask {
   LogConfig?: { MaxFiles?: number; MaxFileSizeMB?: number; Disabled?: boolean };
 }
 
+/** A group's network: fixed (`ReservedPorts`) and picked (`DynamicPorts`) ports, by label. */
+export interface NomadNetwork {
+  ReservedPorts?: { Label: string; Value: number }[];
+  DynamicPorts?: { Label: string }[];
+}
+
 export interface NomadTaskGroup {
   Name: string;
   Count: number;
   RestartPolicy?: NomadRestartPolicy;
   ReschedulePolicy?: NomadReschedulePolicy;
-  Networks?: { ReservedPorts: { Label: string; Value: number }[] }[];
+  Networks?: NomadNetwork[];
   Tasks: NomadTask[];
 }
 

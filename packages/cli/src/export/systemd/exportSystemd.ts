@@ -7,13 +7,7 @@ import { join } from 'node:path';
 import type { BakedConfig } from '@kepler/config';
 import type { ExecutableLookup, ExportFile, ExportWarning } from '../exportTypes.js';
 import { absoluteArgv } from '../resolveExecutable.js';
-import {
-  commentLines,
-  envFileLine,
-  escapeSpecifiers,
-  isValidEnvName,
-  isValidEnvValue,
-} from './systemdSyntax.js';
+import { commentLines, envFileLine, escapeSpecifiers } from './systemdSyntax.js';
 import type { RowItem, UnitContext, UnitSection } from './unitItems.js';
 import { SYSTEMD_ROWS } from './unitRows.js';
 
@@ -78,14 +72,14 @@ function renderUnit(
   return `${lines.join('\n')}\n`;
 }
 
-function renderEnvFile(file: string, environment: Readonly<Record<string, string>>): string {
+/** The EnvironmentFile: the rows' `env` items (already checked), names in order. */
+function renderEnvFile(file: string, items: readonly RowItem[]): string {
   const lines = commentLines(
     `${file}: the complete environment of the service, written by \`kepler export systemd\``,
   );
-  for (const name of Object.keys(environment).sort()) {
-    const value = environment[name] ?? '';
-    if (isValidEnvName(name) && isValidEnvValue(value)) lines.push(envFileLine(name, value));
-  }
+  const vars = items.flatMap((item) => (item.kind === 'env' ? [item] : []));
+  vars.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const v of vars) lines.push(envFileLine(v.name, v.value));
   return `${lines.join('\n')}\n`;
 }
 
@@ -140,7 +134,7 @@ export function exportSystemd(baked: BakedConfig, options: SystemdExportOptions)
     }
     warnings.push(...notes);
     files.push({ name: file, content: renderUnit(file, baked, items, notes), mode: 0o644 });
-    files.push({ name: envFile, content: renderEnvFile(envFile, service.environment), mode: 0o600 });
+    files.push({ name: envFile, content: renderEnvFile(envFile, items), mode: 0o600 });
   }
   return { files, warnings };
 }

@@ -4,9 +4,13 @@ import { execLine } from './systemdSyntax.js';
 
 export type UnitSection = 'Unit' | 'Service';
 
-/** What a row produces: a directive in a section, or a setting the unit cannot carry (a warning). */
+/**
+ * What a row produces: a directive in a section, a variable of the unit's EnvironmentFile, or a setting
+ * the unit cannot carry (a warning).
+ */
 export type RowItem =
   | { readonly kind: 'set'; readonly section: UnitSection; readonly key: string; readonly value: string }
+  | { readonly kind: 'env'; readonly name: string; readonly value: string }
   | { readonly kind: 'warn'; readonly key: string; readonly message: string };
 
 /** What a row may read besides the service. */
@@ -37,6 +41,10 @@ export interface SystemdRow {
 
 export function set(section: UnitSection, key: string, value: string): RowItem {
   return { kind: 'set', section, key, value };
+}
+
+export function env(name: string, value: string): RowItem {
+  return { kind: 'env', name, value };
 }
 
 export function warn(key: string, message: string): RowItem {

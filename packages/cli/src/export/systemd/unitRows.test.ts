@@ -108,6 +108,23 @@ describe('systemd rows', () => {
     expect(warnings).toEqual(['environment.C', 'environment.my.var']);
   });
 
+  it('port: N -> PORT in the EnvironmentFile (unless the service sets it); auto and hostname warned', () => {
+    const envOf = (r: ReturnType<typeof unitFor>) =>
+      r.files.find((f) => f.name === 'stack-web.env')?.content ?? '';
+    const fixed = unitFor({ port: 8080, environment: { A: '1' } });
+    expect(envOf(fixed).split('\n').slice(1)).toEqual(['A="1"', 'PORT="8080"', '']);
+    expect(fixed.warnings).toEqual([]);
+    expect(envOf(unitFor({ port: 8080, environment: { PORT: '9' } }))).toContain('PORT="9"');
+    const auto = unitFor({ port: 'auto', hostname: 'api.localhost' });
+    expect(envOf(auto)).not.toContain('PORT=');
+    expect(auto.warnings).toEqual(['port', 'hostname']);
+  });
+
+  it('a health check on the own port is described in its warning', () => {
+    const own = unitFor({ port: 8080, healthcheck: healthcheckOf({ kind: 'ownPort', path: '/health' }) });
+    expect(own.unit).toContain('#   healthcheck: http its own port/health every 30s');
+  });
+
   it('restart.policy -> Restart=, with no start limit when it restarts', () => {
     expect(unitFor({}).lines).toContain('Restart=no');
     expect(unitFor({}).lines).not.toContain('StartLimitIntervalSec=0');

@@ -9,7 +9,7 @@ import { describeHealthcheck } from '../probeText.js';
 import { HOOK_ROWS } from './hookRows.js';
 import { escapeSpecifiers, isValidEnvName, isValidEnvValue, timeSpan } from './systemdSyntax.js';
 import { SYSTEMD_SINCE } from './systemdVersion.js';
-import { execItem, type RowItem, type SystemdRow, set, type UnitContext, warn } from './unitItems.js';
+import { env, execItem, type RowItem, type SystemdRow, set, type UnitContext, warn } from './unitItems.js';
 
 /** `RestartSteps=`: how many doublings (or other multiplier) take the delay from initial to max. */
 export function restartSteps(initialMs: number, multiplier: number, maxMs: number): number {
@@ -94,15 +94,28 @@ function userItems(ctx: UnitContext): RowItem[] {
 function environmentItems(ctx: UnitContext): RowItem[] {
   const items = [set('Service', 'EnvironmentFile', escapeSpecifiers(ctx.envFilePath))];
   for (const name of Object.keys(ctx.service.environment).sort()) {
+    const value = ctx.service.environment[name] ?? '';
     if (!isValidEnvName(name)) {
       items.push(warn(`environment.${name}`, 'systemd ignores a variable with this name: not exported'));
-    } else if (!isValidEnvValue(ctx.service.environment[name] ?? '')) {
+    } else if (!isValidEnvValue(value)) {
       items.push(
         warn(`environment.${name}`, 'systemd ignores a value with control characters: not exported'),
       );
+    } else {
+      items.push(env(name, value));
     }
   }
   return items;
+}
+
+/** `port: N` is PORT in the environment (unless it sets PORT), as the daemon gives it; `auto` cannot be. */
+function portItems(ctx: UnitContext): RowItem[] {
+  const { port, environment } = ctx.service;
+  if (port === undefined) return [];
+  if (port === 'auto') {
+    return [warn('port', 'auto: systemd cannot pick a free port: PORT is not set')];
+  }
+  return environment.PORT === undefined ? [env('PORT', String(port))] : [];
 }
 
 function backoffItems(ctx: UnitContext): RowItem[] {
@@ -240,6 +253,19 @@ export const SYSTEMD_ROWS: readonly SystemdRow[] = [
       ctx.service.group === null ? [] : [set('Service', 'Group', escapeSpecifiers(ctx.service.group))],
   },
   { key: 'environment', map: environmentItems },
+  { key: 'port', map: portItems },
+  {
+    key: 'hostname',
+    map: (ctx) =>
+      ctx.service.hostname === undefined
+        ? []
+        : [
+            warn(
+              'hostname',
+              `${ctx.service.hostname}: Kepler's reverse proxy has no systemd equivalent: not exported`,
+            ),
+          ],
+  },
   { key: 'restart.policy', map: restartPolicyItems },
   { key: 'restart.backoff', map: backoffItems },
   limitRow('limits.memory', 'LimitAS', (s) => s.limits.memoryBytes),
