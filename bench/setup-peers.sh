@@ -4,7 +4,9 @@
 #     never globally, so nothing on the machine changes but that folder;
 #   - supervisord from Debian's `supervisor` package, with its system service kept from starting: the
 #     benchmark runs its own supervisord with its own config and socket.
-# Run as root (apt-get). Re-running it does nothing once both are there.
+#   - nginx and wrk from Debian (issue 15, bench/proxy-bench.mjs), nginx's system service kept from
+#     starting the same way: the benchmark runs its own nginx with its own config on a free port.
+# Run as root (apt-get). Re-running it does nothing once all are there.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -66,4 +68,32 @@ if pid="$(cat /run/supervisord.pid 2>/dev/null || cat /var/run/supervisord.pid 2
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
   echo "warning: the system supervisord (pid $pid) is still running" >&2
 fi
-echo "peers ready: PM2_DIR=$PEERS, supervisord at $(command -v supervisord)"
+# ---- nginx and wrk (issue 15: bench/proxy-bench.mjs) ---------------------------------------------
+if command -v nginx >/dev/null 2>&1 && command -v wrk >/dev/null 2>&1; then
+  echo "nginx and wrk already installed"
+else
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "installing nginx and wrk needs root (apt-get)" >&2
+    exit 1
+  fi
+  placed=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    placed=1
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx wrk >/dev/null ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx wrk >/dev/null; }
+  if [ -n "$placed" ]; then
+    rm -f /usr/sbin/policy-rc.d
+    trap - EXIT
+  fi
+  echo "$(nginx -v 2>&1) and wrk installed"
+fi
+# The package's own nginx (port 80) is not wanted: the benchmark starts one of its own.
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  systemctl disable --now nginx >/dev/null 2>&1 || true
+fi
+if [ -x /etc/init.d/nginx ] && [ -f /run/nginx.pid ]; then /etc/init.d/nginx stop >/dev/null 2>&1 || true; fi
+echo "peers ready: PM2_DIR=$PEERS, supervisord at $(command -v supervisord), nginx at $(command -v nginx), wrk at $(command -v wrk)"

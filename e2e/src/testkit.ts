@@ -97,7 +97,11 @@ export class TestDaemon {
   readonly workDir: string;
   private stderr = '';
 
-  constructor(private readonly name = 'kepler-e2e') {
+  constructor(
+    private readonly name = 'kepler-e2e',
+    /** More environment for the daemon and the CLI (e.g. KEPLER_PROXY_ADDR). */
+    private readonly extraEnv: NodeJS.ProcessEnv = {},
+  ) {
     const base = mkdtempSync(join(tmpdir(), `${this.name}-`));
     this.stateDir = join(base, 'state');
     this.workDir = join(base, 'work');
@@ -106,7 +110,11 @@ export class TestDaemon {
 
   get env(): NodeJS.ProcessEnv {
     // Services' output files in the test's own directory (by default /dev/shm): removed with it.
-    return { KEPLER_DAEMON_PATH: this.stateDir, KEPLER_OUTPUT_DIR: join(dirname(this.stateDir), 'output') };
+    return {
+      KEPLER_DAEMON_PATH: this.stateDir,
+      KEPLER_OUTPUT_DIR: join(dirname(this.stateDir), 'output'),
+      ...this.extraEnv,
+    };
   }
 
   get socket(): string {

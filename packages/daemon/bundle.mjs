@@ -13,6 +13,8 @@ const result = await build({
   entryPoints: {
     main: 'src/main.ts',
     bakeWorker: 'src/bake/bakeWorker.ts',
+    // The reverse proxy's thread (proxy/ProxyHost.ts finds it beside main.js).
+    proxyWorker: 'src/proxy/proxyWorker.ts',
     // For the benchmarks that drive one subsystem in-process (bench/log-capture-bench.mjs,
     // bench/state-check-bench.mjs); the daemon does not load these.
     'logs/index': 'src/logs/index.ts',

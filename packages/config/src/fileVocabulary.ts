@@ -137,6 +137,8 @@ function mapService(s: BakedService, captured: Env): Section {
     pid_file: s.pidFile === undefined ? undefined : literal(s.pidFile),
     start_timeout: s.startTimeoutMs === undefined ? undefined : duration(s.startTimeoutMs),
     stop_command: s.stopCommand === undefined ? undefined : [...s.stopCommand],
+    port: s.port,
+    hostname: s.hostname,
   });
 }
 
@@ -177,6 +179,7 @@ function mapHealthcheck(hc: BakedHealthcheck): Section {
   const { probe } = hc;
   let how: Section;
   if (probe.kind === 'http') how = { http: probe.url };
+  else if (probe.kind === 'ownPort') how = probe.path === null ? { tcp: 'port' } : { http: probe.path };
   else if (probe.kind === 'tcp')
     how = { tcp: probe.host.includes(':') ? `[${probe.host}]:${probe.port}` : `${probe.host}:${probe.port}` };
   else

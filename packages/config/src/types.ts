@@ -110,7 +110,12 @@ export interface BakedRestart {
 export type HealthProbe =
   | { readonly kind: 'command'; readonly test: readonly string[] }
   | { readonly kind: 'http'; readonly url: string }
-  | { readonly kind: 'tcp'; readonly host: string; readonly port: number };
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
+  /**
+   * `http: /path` or `tcp: port`: the service's own port on 127.0.0.1, known once the daemon assigns it
+   * at start (an HTTP GET of `path`, or a TCP connect when `path` is null).
+   */
+  | { readonly kind: 'ownPort'; readonly path: string | null };
 
 export interface BakedHealthcheck {
   readonly probe: HealthProbe;
@@ -204,6 +209,11 @@ export interface BakedService {
   readonly startTimeoutMs?: number;
   /** Run to stop the service (argv; a string was baked to `sh -c`); absent: the stop signal alone. */
   readonly stopCommand?: readonly string[];
+  // ---- network (port, hostname): absent when not set, so snapshots without them hash as before ----
+  /** A fixed TCP port, or `auto` (picked free at the first start and kept). Given to the service as PORT. */
+  readonly port?: number | 'auto';
+  /** The host name the daemon's reverse proxy routes to the service's port (implies a port). */
+  readonly hostname?: string;
 }
 
 export interface BakedGlobal {

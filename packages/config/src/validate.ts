@@ -5,14 +5,17 @@
 import { didYouMean, type IssueCollector, joinPath, type Pos } from './issues.js';
 import {
   isHealthcheckNone,
+  isOwnPortPath,
   type NormalizedConfig,
   type NormalizedHook,
   type NormalizedService,
+  OWN_PORT_TCP,
   validateServiceType,
 } from './schema/index.js';
 import type { DependencyCondition } from './types.js';
 
 const NEEDS_HEALTHCHECK: ReadonlySet<DependencyCondition> = new Set(['service_healthy', 'service_unhealthy']);
+const NO_PORT = "probes the service's own port, and this service has no port (set port: N or port: auto)";
 const TAKES_EXIT_CODE: ReadonlySet<DependencyCondition> = new Set(['service_failed', 'service_stopped']);
 
 /** Reports every cross-field problem of `config` to `issues`. */
@@ -87,6 +90,13 @@ function validateService(
         `use only one of test, http or tcp (found ${probes.join(' and ')})`,
         hc.$pos,
       );
+    }
+    // A path or `port` probes the service's own port: there must be one.
+    if (service.port === undefined && service.hostname === undefined && !service.$invalid.has('port')) {
+      if (hc.http !== undefined && isOwnPortPath(hc.http))
+        issues.add(`${path}.healthcheck.http`, `${NO_PORT} (give a full URL, or set port)`, hc.$at.http);
+      if (hc.tcp === OWN_PORT_TCP)
+        issues.add(`${path}.healthcheck.tcp`, `${NO_PORT} (give HOST:PORT, or set port)`, hc.$at.tcp);
     }
     // on_unhealthy and start_timeout act on a verdict: without a probe there is none.
     if (probes.length === 0 || isHealthcheckNone(hc)) {

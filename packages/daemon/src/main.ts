@@ -8,14 +8,16 @@ import { httpOptionsFrom } from './http/index.js';
 import { runDaemon } from './server/Daemon.js';
 
 /**
- * `kepler-daemon [--log-file PATH] [--http ADDR [--http-public]]`: the root daemon, in the foreground.
- * `kepler daemon start` runs this; `-d` detaches it and passes --log-file so its output lands in
- * `<state dir>/daemon.log`. `--http` (or $KEPLER_HTTP) also serves the HTTP API and dashboard.
+ * `kepler-daemon [--log-file PATH] [--http ADDR [--http-public]] [--proxy ADDR]`: the root daemon, in
+ * the foreground. `kepler daemon start` runs this; `-d` detaches it and passes --log-file so its output
+ * lands in `<state dir>/daemon.log`. `--http` (or $KEPLER_HTTP) also serves the HTTP API and dashboard;
+ * `--proxy` (or $KEPLER_PROXY_ADDR) is where the reverse proxy for services' hostnames listens.
  */
 const args = process.argv.slice(2);
 let logFile: string | null = null;
 let http: string | null = null;
 let httpPublic = false;
+let proxy: string | undefined;
 for (let i = 0; i < args.length; i++) {
   const a = args[i]!;
   if (a === '--log-file') logFile = args[++i] ?? null;
@@ -23,9 +25,11 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--http') http = args[++i] ?? '';
   else if (a.startsWith('--http=')) http = a.slice('--http='.length);
   else if (a === '--http-public') httpPublic = true;
+  else if (a === '--proxy') proxy = args[++i];
+  else if (a.startsWith('--proxy=')) proxy = a.slice('--proxy='.length);
   else if (a === '--help' || a === '-h') {
     process.stdout.write(
-      'usage: kepler-daemon [--log-file PATH] [--http ADDR [--http-public]]\n(use `kepler daemon start [-d]`)\n',
+      'usage: kepler-daemon [--log-file PATH] [--http ADDR [--http-public]] [--proxy HOST:PORT]\n(use `kepler daemon start [-d]`)\n',
     );
     process.exit(0);
   } else {
@@ -40,4 +44,4 @@ try {
   process.stderr.write(`kepler daemon: ${(e as Error).message}\n`);
   process.exit(1);
 }
-process.exitCode = await runDaemon({ logFile, http: httpOptions });
+process.exitCode = await runDaemon({ logFile, http: httpOptions, ...(proxy !== undefined ? { proxy } : {}) });

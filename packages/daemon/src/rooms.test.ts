@@ -10,10 +10,22 @@ import { fileURLToPath } from 'node:url';
  */
 const MAY_IMPORT: Record<string, readonly string[]> = {
   '(top)': ['server', 'platform', 'http'],
-  server: ['config', 'service', 'hooks', 'logs', 'platform', 'bake', 'metrics', 'http', '(top)'],
+  server: [
+    'config',
+    'service',
+    'hooks',
+    'logs',
+    'platform',
+    'bake',
+    'metrics',
+    'http',
+    'ports',
+    'proxy',
+    '(top)',
+  ],
   http: ['server', 'config', '(top)'],
   bake: ['(top)'],
-  config: ['service', 'health', 'hooks', 'watch', 'logs', 'platform', 'bake', '(top)'],
+  config: ['service', 'health', 'hooks', 'watch', 'logs', 'platform', 'bake', 'ports', '(top)'],
   service: ['health', 'hooks', 'logs', 'platform', '(top)'],
   health: ['platform', '(top)'],
   hooks: ['logs', 'platform', '(top)'],
@@ -21,7 +33,9 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   metrics: ['platform'],
   logs: [],
   platform: [],
-  testkit: ['config', 'service', 'health', 'hooks', 'watch', 'logs', 'platform', 'bake', '(top)'],
+  ports: ['platform'],
+  proxy: ['ports'],
+  testkit: ['config', 'service', 'health', 'hooks', 'watch', 'logs', 'platform', 'bake', 'ports', '(top)'],
 };
 
 const SRC = dirname(fileURLToPath(import.meta.url));

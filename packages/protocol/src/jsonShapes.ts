@@ -24,6 +24,10 @@ export interface ServiceJson {
   readonly logs_not_stored: number;
   /** Soft dependencies whose condition does not hold while it runs (empty: none). */
   readonly unmet_dependencies: readonly { readonly service: string; readonly reason: string }[];
+  /** The port given at its last start; absent when it has none. */
+  readonly port?: number;
+  /** Its hostname's URL through the daemon's reverse proxy; absent when it has none. */
+  readonly url?: string;
 }
 
 /** Maps a wire ServiceInfo to its `--json` object. */
@@ -44,6 +48,8 @@ export function serviceToJson(s: ServiceInfo): ServiceJson {
     reason: s.reason,
     logs_not_stored: s.logsNotStored ?? 0,
     unmet_dependencies: (s.unmetDependencies ?? []).map((u) => ({ service: u.service, reason: u.reason })),
+    ...(s.port !== undefined ? { port: s.port } : {}),
+    ...(s.url !== undefined ? { url: s.url } : {}),
   };
 }
 

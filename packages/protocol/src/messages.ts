@@ -10,6 +10,7 @@
 
 import type { AdhocCaller, AdhocService } from './adhoc.js';
 import type { InspectRequests, InspectResults } from './inspectMessages.js';
+import type { ServiceNetwork } from './networkInfo.js';
 import type { UsageEvent, UsageRequests, UsageResults } from './usageMessages.js';
 
 /**
@@ -67,7 +68,7 @@ export interface ConfigRef {
 }
 
 /** A service as shown by `ps` (the wire type; state.json has its own persisted type). */
-export interface ServiceInfo {
+export interface ServiceInfo extends ServiceNetwork {
   readonly config: string;
   readonly name: string;
   readonly status: ServiceStatus;

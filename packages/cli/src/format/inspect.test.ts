@@ -1,5 +1,5 @@
 import type { InspectResult, ServiceInfo } from '@kepler/protocol';
-import { describeExitRecord, inspectToJson, renderInspect } from './inspect.js';
+import { describeExitRecord, inspectToJson, networkLine, renderInspect } from './inspect.js';
 
 const NOW = Date.parse('2024-01-01T00:03:00.000Z');
 const at = '2024-01-01T00:02:00.000Z';
@@ -88,5 +88,17 @@ test('--json is snake_case', () => {
     consecutive_crashes: 4,
     delay_ms: 8000,
     restart_at: '2024-01-01T00:03:05.000Z',
+  });
+});
+
+describe('networkLine with the port given (issue 15)', () => {
+  it('shows the port an auto service was given and its URL', () => {
+    const settings = { port: 'auto', hostname: 'web.localhost' } as unknown as Parameters<
+      typeof networkLine
+    >[0];
+    expect(networkLine(settings, { port: 41234, url: 'http://web.localhost:7380' })).toBe(
+      'port 41234 (auto), hostname web.localhost (http://web.localhost:7380)',
+    );
+    expect(networkLine(settings)).toBe('port auto, hostname web.localhost');
   });
 });

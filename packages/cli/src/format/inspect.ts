@@ -29,12 +29,19 @@ export function describeCause(cause: CauseRecord): string {
 
 /**
  * `port 8080, hostname app.local` from a daemon whose snapshot has the network keys (`port`: a number
- * or `auto`, `hostname`); null when the service has neither.
+ * or `auto`, `hostname`); null when the service has neither. With the service's info, the port it was
+ * given (`port 41234 (auto)`) and its URL through the proxy (`http://app.localhost:7380`).
  */
-export function networkLine(settings: InspectResult['settings']): string | null {
+export function networkLine(
+  settings: InspectResult['settings'],
+  info?: Pick<InspectResult['info'], 'port' | 'url'>,
+): string | null {
   const parts: string[] = [];
-  if (settings.port !== undefined) parts.push(`port ${settingValue(settings.port)}`);
-  if (settings.hostname !== undefined) parts.push(`hostname ${settingValue(settings.hostname)}`);
+  if (info?.port !== undefined && settings.port === 'auto') parts.push(`port ${info.port} (auto)`);
+  else if (settings.port !== undefined) parts.push(`port ${settingValue(settings.port)}`);
+  if (settings.hostname !== undefined) {
+    parts.push(`hostname ${settingValue(settings.hostname)}${info?.url ? ` (${info.url})` : ''}`);
+  }
   return parts.length > 0 ? parts.join(', ') : null;
 }
 
@@ -103,7 +110,7 @@ export function renderInspect(r: InspectResult, nowMs: number, color: boolean): 
     ['health', i.health === null ? '-' : `${i.health} (${i.healthFailures} failing in a row)`],
   ];
   if (i.reason !== null) summary.splice(1, 0, ['reason', i.reason]);
-  const network = networkLine(r.settings);
+  const network = networkLine(r.settings, r.info);
   if (network !== null) summary.push(['network', network]);
   const parts = [`${heading(i.name)} (${i.config})`, indent(aligned(summary))];
   parts.push(heading('Settings'), indent(aligned(settingsLines(r.settings))));

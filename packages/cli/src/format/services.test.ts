@@ -128,3 +128,34 @@ describe('serviceToJson', () => {
     );
   });
 });
+
+describe('ports (issue 15)', () => {
+  const opts = {
+    showConfig: false,
+    cwd: '/srv/app',
+    home: undefined,
+    nowMs: Date.parse('2024-01-01T00:01:00Z'),
+    color: false,
+  };
+  it('adds PORTS only when a service has a port, with the proxy URL of its hostname', () => {
+    expect(renderPsTable([base], opts)).not.toContain('PORTS');
+    const text = renderPsTable(
+      [
+        { ...base, port: 8000, url: 'http://web.localhost:7380' },
+        { ...base, name: 'db' },
+      ],
+      opts,
+    );
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/HEALTH +PORTS$/);
+    expect(lines[1]).toMatch(/ 8000 http:\/\/web\.localhost:7380$/);
+    expect(lines[2]).toMatch(/ -$/);
+  });
+  it('ps --json has port and url when set', () => {
+    expect(serviceToJson({ ...base, port: 8000, url: 'http://web.localhost:7380' })).toMatchObject({
+      port: 8000,
+      url: 'http://web.localhost:7380',
+    });
+    expect('port' in serviceToJson(base)).toBe(false);
+  });
+});

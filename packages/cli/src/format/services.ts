@@ -68,6 +68,9 @@ export interface PsTableOptions {
  */
 export function renderPsTable(services: readonly ServiceInfo[], options: PsTableOptions): string {
   const headers = ['NAME', 'STATUS', 'PID', 'UPTIME', 'RESTARTS', 'HEALTH'];
+  // PORTS only when some service has a port (or a proxy URL): tables of other configs stay as they were.
+  const showPorts = services.some((s) => s.port !== undefined || s.url !== undefined);
+  if (showPorts) headers.push('PORTS');
   const rows = services.map((s) => {
     const live = ACTIVE_STATUSES.has(s.status);
     const row = [
@@ -79,6 +82,7 @@ export function renderPsTable(services: readonly ServiceInfo[], options: PsTable
       // A health verdict describes a live process; the last one of a stopped service is history.
       (live ? s.health : null) ?? '-',
     ];
+    if (showPorts) row.push(portsCell(s));
     return options.showConfig ? [shortenPath(s.config, options.cwd, options.home), ...row] : row;
   });
   const table = renderTable(options.showConfig ? ['CONFIG', ...headers] : headers, rows);
@@ -86,6 +90,12 @@ export function renderPsTable(services: readonly ServiceInfo[], options: PsTable
     .filter((s) => (s.logsNotStored ?? 0) > 0)
     .map((s) => `${s.name}: ${s.logsNotStored} log lines not stored (see the daemon's log)\n`);
   return table + notes.join('') + unmetDependencyNotes(services);
+}
+
+/** The PORTS cell: `8080`, `8080 http://web.localhost:7380`, or `-`. */
+export function portsCell(s: ServiceInfo): string {
+  const parts = [s.port === undefined ? null : String(s.port), s.url ?? null].filter((p) => p !== null);
+  return parts.length > 0 ? parts.join(' ') : '-';
 }
 
 /** One line per unmet soft dependency of a launched service: `web: without soft dependency db: <why>`. */

@@ -9,11 +9,14 @@ import { type Lookup, layeredLookup } from '../expand.js';
 import { bakedConfigHash, deepFreeze } from '../freeze.js';
 import type { IssueCollector } from '../issues.js';
 import {
+  AUTO_PORT,
   isHealthcheckNone,
+  isOwnPortPath,
   type NormalizedConfig,
   type NormalizedHealthcheck,
   type NormalizedHook,
   type NormalizedService,
+  OWN_PORT_TCP,
   parseHostPort,
 } from '../schema/index.js';
 import {
@@ -241,6 +244,7 @@ class Baker {
       stopGracePeriodMs: s.stop_grace_period ?? DEFAULT_STOP_GRACE_MS,
       priority: s.priority ?? 0,
       ...this.serviceType(s, path, lookup, workingDir),
+      ...networkOf(s),
     };
   }
 
@@ -299,7 +303,9 @@ class Baker {
   private healthcheck(hc: NormalizedHealthcheck): BakedHealthcheck {
     let probe: BakedHealthcheck['probe'];
     const tcp = hc.tcp === undefined ? undefined : parseHostPort(hc.tcp);
-    if (hc.http !== undefined) probe = { kind: 'http', url: hc.http };
+    if (hc.http !== undefined && isOwnPortPath(hc.http)) probe = { kind: 'ownPort', path: hc.http };
+    else if (hc.http !== undefined) probe = { kind: 'http', url: hc.http };
+    else if (hc.tcp === OWN_PORT_TCP) probe = { kind: 'ownPort', path: null };
     else if (tcp) probe = { kind: 'tcp', host: tcp.host, port: tcp.port };
     else probe = { kind: 'command', test: hc.test ?? [] };
     return {
@@ -312,4 +318,13 @@ class Baker {
       startTimeoutMs: hc.start_timeout ?? null,
     };
   }
+}
+
+/** `port` and `hostname`, present only when set; a hostname without a port gets `port: auto`. */
+function networkOf(s: NormalizedService): Pick<BakedService, 'port' | 'hostname'> {
+  const port = s.port ?? (s.hostname !== undefined ? AUTO_PORT : undefined);
+  return {
+    ...(port !== undefined ? { port } : {}),
+    ...(s.hostname !== undefined ? { hostname: s.hostname } : {}),
+  };
 }

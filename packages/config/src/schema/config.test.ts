@@ -59,6 +59,9 @@ describe('KEPLER_JSON_SCHEMA', () => {
       'pid_file',
       'start_timeout',
       'stop_command',
+      // issue 15 (network.ts)
+      'port',
+      'hostname',
     ]);
     expect(service.required).toEqual(['command']);
     expect(Object.keys(at(service, 'properties', 'hooks', 'properties'))).toEqual([...SERVICE_HOOK_NAMES]);

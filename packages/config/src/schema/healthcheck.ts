@@ -11,7 +11,16 @@ import {
   transform,
 } from './kit/index.js';
 
+/** `healthcheck.tcp: port`: connect to the service's own port on 127.0.0.1. */
+export const OWN_PORT_TCP = 'port';
+
+/** `healthcheck.http: /health`: a path on the service's own port on 127.0.0.1. */
+export function isOwnPortPath(http: string): boolean {
+  return http.startsWith('/');
+}
+
 function httpProblem(url: string): string | undefined {
+  if (isOwnPortPath(url)) return undefined;
   try {
     const parsed = new URL(url);
     if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return undefined;
@@ -60,11 +69,17 @@ const healthcheckProps = {
         'Probe command as an argv list (or a string run with sh -c). Docker forms too: ["CMD", ...], ["CMD-SHELL", "script"], ["NONE"] (no check). Not expanded.',
     },
   ),
-  http: string({ check: httpProblem, description: 'Probe by HTTP GET: a 2xx or 3xx answer passes.' }),
+  http: string({
+    check: httpProblem,
+    description:
+      "Probe by HTTP GET: a 2xx or 3xx answer passes. A /path probes the service's own port on 127.0.0.1.",
+  }),
   tcp: string({
     check: (v) =>
-      parseHostPort(v) ? undefined : `${JSON.stringify(v)} is not HOST:PORT (e.g. 127.0.0.1:8080)`,
-    description: 'Probe by TCP connect to HOST:PORT.',
+      v === OWN_PORT_TCP || parseHostPort(v)
+        ? undefined
+        : `${JSON.stringify(v)} is not HOST:PORT (e.g. 127.0.0.1:8080)`,
+    description: "Probe by TCP connect to HOST:PORT; `port`: the service's own port on 127.0.0.1.",
   }),
   interval: duration({ minMs: 10, description: 'Time between checks (default 30s).' }),
   timeout: duration({ minMs: 10, description: 'Timeout per check (default 30s).' }),

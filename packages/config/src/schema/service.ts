@@ -6,6 +6,7 @@ import { serviceHooks } from './hooks.js';
 import { duration, named, number, type ObjectOut, object, signal } from './kit/index.js';
 import { limits } from './limits.js';
 import { logs } from './logs.js';
+import { networkProps } from './network.js';
 import { commandList, envFile, group, sysEnv, user, workingDir } from './processFields.js';
 import { restart } from './restart.js';
 import { serviceTypeProps } from './serviceType.js';
@@ -34,6 +35,8 @@ const serviceProps = {
   }),
   // service types (type, pid_file, start_timeout) and stop_command
   ...serviceTypeProps,
+  // port, hostname (network.ts)
+  ...networkProps,
 };
 /** A service; emitted once in the JSON Schema's `definitions`. */
 export const service = named(

@@ -252,7 +252,14 @@ export class ConfigActor extends ConfigHost {
 
   ps(): ServiceInfo[] {
     return [...this.services.values()].map((rt) =>
-      toServiceInfo(this.path, rt.name, rt.state, this.logs.notStored(rt.name), this.gate.unmetSoftEdges(rt)),
+      toServiceInfo(
+        this.path,
+        rt.name,
+        rt.state,
+        this.logs.notStored(rt.name),
+        this.gate.unmetSoftEdges(rt),
+        this.networkInfo(rt.name),
+      ),
     );
   }
 
@@ -297,6 +304,7 @@ export class ConfigActor extends ConfigHost {
   remove(): Promise<void> {
     return this.queue.run(async () => {
       this.removed = true;
+      this.book.syncConfig(this.path, null);
       const recordsStopped = this.records.remove(); // nothing is written into the tree from here on
       for (const rt of this.services.values()) rt.detach();
       this.watchers.close();
@@ -315,6 +323,7 @@ export class ConfigActor extends ConfigHost {
   forgetSnapshot(): Promise<void> {
     return this.queue.run(async () => {
       this.removed = true;
+      this.book.syncConfig(this.path, null);
       this.close();
       this.logs.closeAll();
       this.dir.forgetSnapshot();

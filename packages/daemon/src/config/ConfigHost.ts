@@ -6,9 +6,11 @@ import { changedSources, type SourceFile } from '../bake/bakeSources.js';
 import { ConfigHooks } from '../hooks/ConfigHooks.js';
 import { LogStore } from '../logs/index.js';
 import { linuxPlatform, type Platform } from '../platform/index.js';
+import { assignPort, type PortAssignment, PortBook, type RouteTarget } from '../ports/index.js';
 import type { NewSpawn, ServiceHost } from '../service/ServiceHost.js';
 import { ServiceRuntime } from '../service/ServiceRuntime.js';
 import {
+  type NetworkInfo,
   type PersistedConfigState,
   type ServiceState,
   toPersisted,
@@ -52,6 +54,8 @@ export class ConfigHost implements ServiceHost {
     protected readonly log: (line: string) => void = () => undefined,
     /** The OS (linuxPlatform in the daemon; a fake in the in-process tests). */
     readonly platform: Platform = linuxPlatform,
+    /** The daemon's ports and host names, shared by every config (one of its own in tests). */
+    protected readonly book: PortBook = new PortBook(),
   ) {
     this.dir = new ConfigDirectory(configDir);
     this.dir.create();
@@ -84,6 +88,7 @@ export class ConfigHost implements ServiceHost {
     }
     const loaded = this.records.load(baked.serviceOrder, this.snapshotWritten, this.path);
     for (const [name, { state, desired }] of loaded) this.services.get(name)?.restore(state, desired);
+    this.syncNetwork();
     this.dir.recordSourcePath(this.path);
     // Restored from a snapshot: the copies already match it; the source may have been edited since.
     if (!this.snapshotWritten) this.dir.copySources(this.baked);
@@ -115,7 +120,7 @@ export class ConfigHost implements ServiceHost {
   }
 
   statusChanged(name: string, previous: ServiceStatus, state: ServiceState): void {
-    const info = toServiceInfo(this.path, name, state);
+    const info = toServiceInfo(this.path, name, state, 0, [], this.networkInfo(name));
     this.events.emit({
       type: 'serviceStatusChanged',
       service: name,
@@ -126,6 +131,7 @@ export class ConfigHost implements ServiceHost {
     });
     const desired = this.services.get(name)?.desired ?? 'stop';
     this.records.statusChanged(name, state.status, state.spawns, desired);
+    if (this.services.get(name)?.spec.hostname !== undefined) this.book.touch(); // the proxy's routes
     this.updateWatcher(name);
     this.gate.changed(name, state.status);
   }
@@ -136,7 +142,10 @@ export class ConfigHost implements ServiceHost {
     hook: BakedHook,
     signal?: AbortSignal,
   ): Promise<string | null> {
-    return this.hooks.runServiceHook(service, hookName, hook, signal);
+    const port = this.services.get(service)?.state.port ?? null;
+    const withPort = port === null || hook.environment.PORT !== undefined;
+    const run = withPort ? hook : { ...hook, environment: { ...hook.environment, PORT: String(port) } };
+    return this.hooks.runServiceHook(service, hookName, run, signal);
   }
 
   restartInitiated(name: string): void {
@@ -149,6 +158,58 @@ export class ConfigHost implements ServiceHost {
 
   launchRefusal(service: string): string | null {
     return this.untracked.refusal(service);
+  }
+
+  assignPort(service: string): Promise<PortAssignment> {
+    const rt = this.services.get(service);
+    if (!rt) return Promise.resolve({ port: null });
+    return assignPort({
+      spec: rt.spec,
+      ref: { config: this.path, service },
+      previous: rt.state.port,
+      book: this.book,
+      findPortHolders: (port) => this.platform.findPortHolders(port),
+      target: () => this.routeTarget(service),
+    });
+  }
+
+  // ---- ports and host names -----------------------------------------------------------------------
+
+  /** What the proxy reads of a routed service at each request (by name: a new snapshot replaces runtimes). */
+  private routeTarget(service: string): RouteTarget {
+    const rt = this.services.get(service);
+    return rt ? { status: rt.state.status, port: rt.state.port } : { status: 'stopped', port: null };
+  }
+
+  /** The service's port and proxy URL for `ps`, `inspect` and events. */
+  networkInfo(service: string): NetworkInfo {
+    const rt = this.services.get(service);
+    if (!rt) return {};
+    const hostname = rt.spec.hostname;
+    const owned = hostname !== undefined && this.book.route(hostname)?.config === this.path;
+    return {
+      ...(rt.state.port !== null ? { port: rt.state.port } : {}),
+      ...(owned ? { url: this.book.urlOf(hostname) } : {}),
+    };
+  }
+
+  /**
+   * Tells the book the hostnames this config declares (after a load or a new snapshot), and takes back
+   * the ports and hostnames its services held before a daemon restart (they had started).
+   */
+  protected syncNetwork(): void {
+    const hostnames = new Map<string, string>();
+    for (const [name, rt] of this.services) if (rt.spec.hostname) hostnames.set(name, rt.spec.hostname);
+    this.book.syncConfig(this.path, hostnames);
+    for (const [service, rt] of this.services) {
+      if (rt.state.port === null) continue;
+      this.book.reserve({ config: this.path, service }, rt.state.port);
+      const hostname = rt.spec.hostname;
+      if (hostname === undefined) continue;
+      const target = () => this.routeTarget(service);
+      const holder = this.book.claim({ config: this.path, service, hostname, target });
+      if (holder) this.log(`${this.path}: ${service}: hostname ${hostname} is routed to ${holder.config}`);
+    }
   }
 
   // ---- start-up ---------------------------------------------------------------------------------
@@ -260,6 +321,7 @@ export class ConfigHost implements ServiceHost {
       this.services.set(name, rt);
     }
     for (const [name, old] of previous) if (!this.services.has(name)) old.detach();
+    this.syncNetwork();
     this.dir.copySources(next);
     await this.writeSnapshot();
     this.records.writeNow();

@@ -7,6 +7,7 @@ import type { DaemonDir } from '../DaemonDir.js';
 import { DaemonError } from '../errors.js';
 import { serviceMarker } from '../hooks/HookRunner.js';
 import { linuxPlatform, type Platform, sweepEmptyCgroups } from '../platform/index.js';
+import { PortBook } from '../ports/index.js';
 import { ConfigActor, readSourcePath } from './ConfigActor.js';
 import { ConfigDirectory, configIdOf } from './ConfigDirectory.js';
 
@@ -32,7 +33,16 @@ export class ConfigRegistry {
     private readonly dirs: DaemonDir,
     private readonly log: (line: string) => void,
     private readonly platform: Platform = linuxPlatform,
-  ) {}
+    /** Ports and host names of every config (the reverse proxy reads its routes). */
+    readonly book: PortBook = new PortBook(),
+  ) {
+    book.describeServiceId = (serviceId) => {
+      const dot = serviceId.indexOf('.');
+      const configId = serviceId.slice(0, dot);
+      const actor = dot > 0 ? this.list().find((a) => a.id === configId) : undefined;
+      return actor ? { config: actor.path, service: serviceId.slice(dot + 1) } : null;
+    };
+  }
 
   /** Restores every config that has a snapshot, adopting the services that survived. */
   async restoreAll(): Promise<void> {
@@ -51,7 +61,7 @@ export class ConfigRegistry {
       const baked = await readSnapshot(dir);
       if (!baked) continue;
       try {
-        const actor = new ConfigActor(baked, dir, this.log, this.platform);
+        const actor = new ConfigActor(baked, dir, this.log, this.platform, this.book);
         this.actors.set(baked.sourcePath, actor);
         this.announce(actor);
         actor.recover();
@@ -141,7 +151,7 @@ export class ConfigRegistry {
     // Let other clients in between the bake's arrival and the load, and between the load and the
     // request's own work: for 5,000 services each takes ~0.5 s of the event loop, together over 1 s.
     await yieldToClients();
-    const actor = new ConfigActor(baked, dir, this.log, this.platform);
+    const actor = new ConfigActor(baked, dir, this.log, this.platform, this.book);
     this.actors.set(ref.path, actor);
     this.announce(actor);
     actor.recover();

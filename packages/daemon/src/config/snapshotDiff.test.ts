@@ -202,3 +202,19 @@ test('type, pid_file, start_timeout and stop_command are change reasons', async 
     'api recreate stop_command',
   ]);
 });
+
+describe('port and hostname (issue 15)', () => {
+  it('a new port or hostname recreates the service', async () => {
+    const p = await plan(
+      { web: { command: ['web'], port: 8000 } as RawService, api: { command: ['api'] } },
+      {
+        web: { command: ['web'], port: 'auto' } as RawService,
+        api: { command: ['api'], hostname: 'api.localhost' } as RawService,
+      },
+    );
+    expect(lines(p)).toEqual([
+      'web recreate port 8000 -> auto',
+      'api recreate port (none) -> auto; hostname (none) -> api.localhost',
+    ]);
+  });
+});

@@ -102,6 +102,10 @@ function serviceReasons(
   if ((a.priority ?? 0) !== (b.priority ?? 0))
     reasons.push(`priority ${a.priority ?? 0} -> ${b.priority ?? 0}`);
   reasons.push(...serviceTypeReasons(a, b));
+  // port, hostname (issue 15): the port reaches the process as PORT, so either needs a new start.
+  if (a.port !== b.port) reasons.push(`port ${a.port ?? '(none)'} -> ${b.port ?? '(none)'}`);
+  if (a.hostname !== b.hostname)
+    reasons.push(`hostname ${a.hostname ?? '(none)'} -> ${b.hostname ?? '(none)'}`);
   return reasons;
 }
 

@@ -134,6 +134,8 @@ export class HealthMonitor {
           return runHttpProbe(probe.url, timeoutMs, signal);
         case 'tcp':
           return runTcpProbe(probe.host, probe.port, timeoutMs, signal);
+        case 'ownPort': // resolved by onOwnPort before the monitor is made; none was assigned
+          return Promise.resolve({ ok: false, output: 'the service has no port' });
       }
     };
     return runWithinDeadline(run, timeoutMs, stopped);

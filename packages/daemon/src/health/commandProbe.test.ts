@@ -67,6 +67,7 @@ function fakePlatform(opts: { spawnError?: Error } = {}) {
     launchSlice: unused,
     spawnSlot: unused,
     clock,
+    findPortHolders: unused,
   };
   /** Resolves once the probe has spawned its process (spawn is awaited before the pipes are read). */
   const started = async (): Promise<FakeProbe> => {

@@ -9,4 +9,5 @@ export {
   HealthMonitor,
   type HealthState,
 } from './HealthMonitor.js';
+export { onOwnPort } from './onOwnPort.js';
 export type { ProbeResult } from './probeResult.js';

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { OutputFile } from './outputFile.js';
 import type { PidFileState } from './pidFile.js';
+import type { PortHolder } from './portHolders.js';
 import type { ServiceProcess } from './serviceProcesses.js';
 import type { ProcessExit, SpawnedProcess, SpawnSpec } from './spawn.js';
 import type { ResourceUsage, UsageTarget } from './usage.js';
@@ -88,4 +89,7 @@ export interface Platform {
   spawnSlot(): Promise<() => void>;
 
   readonly clock: Clock;
+
+  /** Who listens on TCP `port` (any address): null when nothing does; [] when the holder is not visible. */
+  findPortHolders(port: number): PortHolder[] | null;
 }

@@ -17,6 +17,7 @@ export { notifySystemd } from './notify.js';
 export { type OutputFile, openOutputFile, openOutputForChild } from './outputFile.js';
 export type { Clock, ForeignWatch, Platform, StopTreeOptions } from './Platform.js';
 export { type PidFileState, readPidFile } from './pidFile.js';
+export { findPortHolders, type PortHolder } from './portHolders.js';
 export {
   FOREIGN_EXIT_POLL_MS,
   findProcessesByMarker,

@@ -4,6 +4,7 @@ import { openLegacyFifo } from './legacyFifo.js';
 import { openOutputFile, openOutputForChild } from './outputFile.js';
 import type { Clock, Platform } from './Platform.js';
 import { readPidFile } from './pidFile.js';
+import { findPortHolders } from './portHolders.js';
 import { isSameProcess, watchForeignExit } from './procfs.js';
 import { findServiceProcesses } from './serviceProcesses.js';
 import { spawnService } from './spawn.js';
@@ -46,4 +47,5 @@ export const linuxPlatform: Platform = {
   launchSlice,
   spawnSlot,
   clock: systemClock,
+  findPortHolders,
 };

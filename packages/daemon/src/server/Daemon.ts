@@ -1,5 +1,6 @@
 import { chmodSync, chownSync, constants as fsConstants, openSync, writeSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { ByteBudget, daemonLocation, ProtocolError } from '@kepler/protocol';
 import { ConfigRegistry } from '../config/ConfigRegistry.js';
 import { writeFileAtomic } from '../config/state/atomicWrite.js';
@@ -14,6 +15,7 @@ import { StartupError } from '../errors.js';
 import { stopRunningHooks } from '../hooks/HookRunner.js';
 import { type HttpOptions, type RunningHttpApi, startHttpApi } from '../http/index.js';
 import { cgroupsAvailable, notifySystemd } from '../platform/index.js';
+import { DEFAULT_PROXY_ADDR, PROXY_ADDR_ENV, ProxyHost, parseProxyAddress } from '../proxy/index.js';
 import { DAEMON_VERSION } from '../version.js';
 import { Connection } from './Connection.js';
 import {
@@ -36,6 +38,8 @@ export interface DaemonOptions {
   stateDir?: string;
   /** Serve the HTTP API and dashboard there (`--http`); null or absent: no HTTP at all. */
   http?: HttpOptions | null;
+  /** The reverse proxy's address (`--proxy`); defaults to $KEPLER_PROXY_ADDR or 127.0.0.1:7380. */
+  proxy?: string;
 }
 
 /** Runs the daemon until it is told to stop; resolves with the process exit code. */
@@ -63,6 +67,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return 1;
   }
   process.umask(personal ? 0o077 : 0o007);
+  const proxyAddress = parseProxyAddress(opts.proxy ?? process.env[PROXY_ADDR_ENV] ?? DEFAULT_PROXY_ADDR);
+  if (typeof proxyAddress === 'string') {
+    process.stderr.write(`kepler daemon: ${proxyAddress}\n`);
+    return 1;
+  }
   const dirs = new DaemonDir(opts.stateDir ?? location.stateDir);
   let server: Server;
   try {
@@ -76,6 +85,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
 
   const startedAt = new Date();
   const registry = new ConfigRegistry(dirs, log);
+  // Listens only while a loaded config declares a hostname (it follows the book's changes).
+  const proxy = new ProxyHost(registry.book, proxyAddress, log, Worker);
   let shuttingDown: Promise<number> | null = null;
   let servicesStopped!: () => void;
   const closing = new Promise<void>((resolve) => {
@@ -178,6 +189,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       registry.closeAll();
       server.close();
       http?.close();
+      await proxy.close();
       // Final responses (a follow's end) reach their clients; one that does not read gets a second.
       await Promise.all([...connections].map((c) => c.closeFlushed(EXIT_FLUSH_GRACE_MS)));
       dirs.removeStale();

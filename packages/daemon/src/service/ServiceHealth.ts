@@ -2,9 +2,11 @@ import type { BakedService } from '@kepler/config';
 import { formatMs } from '../formatMs.js';
 import { runCommandProbe } from '../health/commandProbe.js';
 import { HealthMonitor } from '../health/HealthMonitor.js';
+import { onOwnPort } from '../health/onOwnPort.js';
 import type { ProbeResult } from '../health/probeResult.js';
 import type { Platform } from '../platform/index.js';
 import type { ServiceHost } from './ServiceHost.js';
+import { withPort } from './SupervisedProcess.js';
 
 /** What a service's health watch asks of its runtime. */
 export interface HealthVerdicts {
@@ -34,6 +36,8 @@ export class ServiceHealth {
     private readonly spec: () => BakedService,
     private readonly marker: () => string,
     private readonly verdicts: HealthVerdicts,
+    /** The port the run was given (`http: /path`, `tcp: port` and PORT for a command probe). */
+    private readonly port: () => number | null = () => null,
   ) {}
 
   /**
@@ -45,10 +49,12 @@ export class ServiceHealth {
     const check = spec.healthcheck;
     if (!check) return;
     this.stop();
+    const port = this.port();
+    const probeSpec = { ...spec, environment: withPort(spec.environment, port) };
     const monitor = new HealthMonitor(
-      check,
+      onOwnPort(check, port),
       (test, timeoutMs, signal) =>
-        runCommandProbe(this.platform, spec, test, timeoutMs, this.marker(), signal),
+        runCommandProbe(this.platform, probeSpec, test, timeoutMs, this.marker(), signal),
       {
         onError: (err) =>
           this.host.logError(`health check of ${spec.name}: ${(err as Error)?.message ?? String(err)}`),

@@ -47,6 +47,8 @@ export interface ServiceHost {
   logError(message: string): void;
   /** Why the service must not be launched now (live processes nobody supervises), or null. */
   launchRefusal(service: string): string | null;
+  /** Before a launch: claims its hostname and gives it its port (ports/assignPort), or says why not. */
+  assignPort(service: string): Promise<{ readonly port: number | null } | { readonly refusal: string }>;
 }
 
 export interface StopOptions {

@@ -58,6 +58,7 @@ export class ServiceRuntime extends ServiceTransitions {
       () => this.spec,
       () => this.marker,
       this.healthVerdicts(),
+      () => this.state.port,
     );
   }
 
@@ -138,6 +139,9 @@ export class ServiceRuntime extends ServiceTransitions {
     const badUser =
       unresolvableUser(this.spec, this.platform.resolveUser) ?? this.host.launchRefusal(this.name);
     if (badUser !== null) return this.fail(badUser, {}, 'spawn');
+    const network = await this.host.assignPort(this.name); // a taken fixed port fails it here
+    if ('refusal' in network) return this.fail(network.refusal, {}, 'spawn');
+    this.amend({ port: network.port });
     // A stop arriving while a launch hook runs aborts the hook instead of queueing behind it.
     const abort = new AbortController();
     this.launchAbort = abort;
@@ -184,7 +188,7 @@ export class ServiceRuntime extends ServiceTransitions {
   }
 
   private async spawn(): Promise<void> {
-    const proc = await this.process.spawn(this.spec, () => this.wish === 'run');
+    const proc = await this.process.spawn(this.spec, () => this.wish === 'run', this.state.port);
     const startedAt = new Date(proc.startedAtMs).toISOString();
     const spawn = this.state.spawns + 1;
     try {

@@ -22,6 +22,11 @@ export interface LiveProcess {
 
 type Stream = 'stdout' | 'stderr';
 
+/** The environment with PORT set to the service's port, unless its environment sets PORT itself. */
+export function withPort(env: Readonly<Record<string, string>>, port: number | null): Record<string, string> {
+  return port === null || env.PORT !== undefined ? { ...env } : { ...env, PORT: String(port) };
+}
+
 /** One stream's output file and the indexer that stores it. */
 interface Capture {
   readonly file: OutputFile;
@@ -67,14 +72,14 @@ export class SupervisedProcess {
    * `type: forking` service, that is the daemon its pid file names (see awaitDaemon); a failure
    * there stops everything the start left.
    */
-  async spawn(spec: BakedService, proceed: () => boolean): Promise<LiveProcess> {
+  async spawn(spec: BakedService, proceed: () => boolean, port: number | null = null): Promise<LiveProcess> {
     const survivor = spec.type === 'forking' ? survivingDaemon(this.platform, spec, this.marker()) : null;
     if (survivor !== null) {
       this.attachCapture();
       return this.supervise(survivor, this.platform.clock.now());
     }
     const launchedAtMs = this.platform.clock.now(); // before the fork: the pid file is dated against it
-    const launcher = await this.spawnCommand(spec, proceed);
+    const launcher = await this.spawnCommand(spec, proceed, port);
     if (spec.type !== 'forking') return launcher;
     let daemon: DaemonProcess;
     try {
@@ -95,7 +100,11 @@ export class SupervisedProcess {
     return this.live;
   }
 
-  private async spawnCommand(spec: BakedService, proceed: () => boolean): Promise<LiveProcess> {
+  private async spawnCommand(
+    spec: BakedService,
+    proceed: () => boolean,
+    port: number | null,
+  ): Promise<LiveProcess> {
     const releaseSlot = await this.platform.spawnSlot(); // bounds a burst's set-up (see spawnPacing.ts)
     if (!proceed()) {
       releaseSlot();
@@ -112,7 +121,7 @@ export class SupervisedProcess {
       const child = await this.platform.spawn({
         command: spec.command,
         cwd: spec.workingDir,
-        env: { ...spec.environment },
+        env: withPort(spec.environment, port),
         marker: this.marker(),
         user: spec.user,
         group: spec.group,

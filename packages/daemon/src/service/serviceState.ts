@@ -31,6 +31,8 @@ export interface ServiceState {
   wasHealthy: boolean;
   /** Processes spawned for the service so far: orders SpawnJournal records against this state. */
   spawns: number;
+  /** The TCP port given at its last start (PORT in its environment; `auto` keeps it); null: none. */
+  port: number | null;
   /** ISO time of the last status change (set by transition()). */
   statusSince: string | null;
   /** How the last run ended (kept through later launches, unlike exitCode and signal). */
@@ -85,6 +87,7 @@ export interface PersistedServiceState {
   desired?: 'run' | 'stop';
   was_healthy?: boolean;
   spawns?: number;
+  port?: number | null;
   status_since?: string | null;
   last_exit?: ExitRecord | null;
   last_cause?: CauseRecord | null;
@@ -113,6 +116,7 @@ export function initialServiceState(): ServiceState {
     initDone: false,
     wasHealthy: false,
     spawns: 0,
+    port: null,
     statusSince: null,
     lastExit: null,
     lastCause: null,
@@ -137,6 +141,7 @@ export function toPersisted(s: ServiceState, desired: 'run' | 'stop'): Persisted
     desired,
     was_healthy: s.wasHealthy,
     spawns: s.spawns,
+    ...(s.port !== null ? { port: s.port } : {}),
     status_since: s.statusSince,
     last_exit: s.lastExit,
     last_cause: s.lastCause,
@@ -160,15 +165,23 @@ export function fromPersisted(p: Partial<PersistedServiceState>): ServiceState {
     initDone: p.init_done ?? false,
     wasHealthy: p.was_healthy ?? false,
     spawns: p.spawns ?? 0,
+    port: p.port ?? null,
     statusSince: p.status_since ?? null,
     lastExit: p.last_exit ?? null,
     lastCause: p.last_cause ?? null,
   };
 }
 
+/** What `ps` shows of a service's network: its port, and the proxy's URL of its hostname. */
+export interface NetworkInfo {
+  readonly port?: number;
+  readonly url?: string;
+}
+
 /**
  * `logsNotStored`: lines of the service's output its log files could not take (left out when 0);
- * `unmet`: its soft dependencies whose condition does not hold (left out when none).
+ * `unmet`: its soft dependencies whose condition does not hold (left out when none);
+ * `network`: its port and URL (left out when it has none).
  */
 export function toServiceInfo(
   config: string,
@@ -176,6 +189,7 @@ export function toServiceInfo(
   s: ServiceState,
   logsNotStored = 0,
   unmet: readonly UnmetDependency[] = [],
+  network: NetworkInfo = {},
 ): ServiceInfo {
   return {
     config,
@@ -193,5 +207,7 @@ export function toServiceInfo(
     reason: s.reason,
     ...(logsNotStored > 0 ? { logsNotStored } : {}),
     ...(unmet.length > 0 ? { unmetDependencies: unmet } : {}),
+    ...(network.port !== undefined ? { port: network.port } : {}),
+    ...(network.url !== undefined ? { url: network.url } : {}),
   };
 }

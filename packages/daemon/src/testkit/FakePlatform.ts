@@ -5,6 +5,7 @@ import {
   type PidFileState,
   type Platform,
   PlatformError,
+  type PortHolder,
   type ProcessExit,
   type ResourceUsage,
   type ServiceProcess,
@@ -324,6 +325,13 @@ export class FakePlatform implements Platform {
   }
 
   resolveUser = resolveFakeUser;
+
+  /** Ports taken by processes outside the test (none unless a test sets some). */
+  readonly takenPorts = new Map<number, PortHolder[]>();
+
+  findPortHolders(port: number): PortHolder[] | null {
+    return this.takenPorts.get(port) ?? null;
+  }
 
   openOutputForChild(path: string): number {
     return this.system.openFd(path);

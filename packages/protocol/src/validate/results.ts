@@ -65,6 +65,8 @@ export const serviceInfo = record<ServiceInfo>({
   reason: nullable(str),
   logsNotStored: optional(count),
   unmetDependencies: optional(arrayOf(record<UnmetDependency>({ service: str, reason: str }))),
+  port: optional(count),
+  url: optional(str),
 });
 
 const configWarning = record<ConfigWarning>({ config: str, message: str });

@@ -2,7 +2,7 @@ import { Command, Option } from 'clipanion';
 import { requireRoot } from '../../daemonProcess/index.js';
 import { codeOf } from '../../errors.js';
 import { BaseCommand } from '../BaseCommand.js';
-import { httpDaemonArgs, startDaemon } from './start.js';
+import { httpDaemonArgs, proxyDaemonArgs, startDaemon } from './start.js';
 import { stopRunningDaemon } from './stop.js';
 
 /** `kepler daemon restart [-d]`: stop the daemon if it runs, then start it. */
@@ -25,6 +25,10 @@ export class DaemonRestartCommand extends BaseCommand {
 
   detach = Option.Boolean('-d,--detach', false, { description: 'Run the new daemon in the background' });
 
+  proxy = Option.String('--proxy', {
+    description: "Address of the new daemon's reverse proxy (HOST:PORT; default 127.0.0.1:7380)",
+  });
+
   http = Option.String('--http', {
     description: 'Serve the HTTP API and dashboard on ADDR (as daemon start)',
   });
@@ -37,7 +41,7 @@ export class DaemonRestartCommand extends BaseCommand {
     if (this.location.kind !== 'user') {
       requireRoot(this.detach ? 'sudo kepler daemon restart -d' : 'sudo kepler daemon restart');
     }
-    const daemonArgs = httpDaemonArgs(this);
+    const daemonArgs = [...httpDaemonArgs(this), ...proxyDaemonArgs(this)];
     try {
       await stopRunningDaemon(this);
     } catch (error) {

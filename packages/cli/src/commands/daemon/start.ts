@@ -33,6 +33,10 @@ export class DaemonStartCommand extends BaseCommand {
       prints the reason and the log's last lines and exits with 1. If a daemon already answers, it says
       so and exits with 0.
 
+      The daemon's reverse proxy (services with a \`hostname\`) listens on 127.0.0.1:7380 unless
+      \`--proxy ADDR\` (or \`$KEPLER_PROXY_ADDR\`, for a systemd unit) says otherwise; it listens only
+      while a loaded config declares a hostname.
+
       The daemon binary is \`$KEPLER_DAEMON_BIN\` when set, else the workspace's packages/daemon build,
       else \`kepler-daemon\` on PATH.
 
@@ -45,6 +49,7 @@ export class DaemonStartCommand extends BaseCommand {
       ['Start the daemon in the background', 'sudo $0 daemon start -d'],
       ['Run the daemon in the foreground (systemd, debugging)', 'sudo $0 daemon start'],
       ['Use another state directory', 'sudo KEPLER_DAEMON_PATH=/tmp/kepler $0 daemon start -d'],
+      ['Serve hostnames on port 80 of every interface', 'sudo $0 daemon start -d --proxy 0.0.0.0:80'],
       ['Start your own daemon (not root, not in the kepler group)', '$0 daemon start -d'],
       ['Also serve the HTTP API and dashboard on port 7070', 'sudo $0 daemon start -d --http 127.0.0.1:7070'],
     ],
@@ -52,6 +57,10 @@ export class DaemonStartCommand extends BaseCommand {
 
   detach = Option.Boolean('-d,--detach', false, {
     description: 'Run in the background and return once it answers',
+  });
+
+  proxy = Option.String('--proxy', {
+    description: "Address of the daemon's reverse proxy (HOST:PORT; default 127.0.0.1:7380)",
   });
 
   http = Option.String('--http', {
@@ -63,7 +72,7 @@ export class DaemonStartCommand extends BaseCommand {
   });
 
   override async execute(): Promise<number> {
-    return startDaemon(this, this.detach, httpDaemonArgs(this));
+    return startDaemon(this, this.detach, [...httpDaemonArgs(this), ...proxyDaemonArgs(this)]);
   }
 }
 
@@ -74,6 +83,11 @@ export function httpDaemonArgs(options: { http?: string; httpPublic: boolean }):
     return [];
   }
   return ['--http', options.http, ...(options.httpPublic ? ['--http-public'] : [])];
+}
+
+/** The daemon's arguments for `--proxy ADDR` (none without it). */
+export function proxyDaemonArgs(options: { proxy?: string }): string[] {
+  return options.proxy === undefined ? [] : ['--proxy', options.proxy];
 }
 
 /** Starts the daemon as `daemon start [-d]` does; resolves with the exit code. */

@@ -156,10 +156,16 @@ function parseEntry(value: unknown, path: string, problems: string[]): Persisted
     desired,
     was_healthy: field('was_healthy', optional(isBool), undefined, 'true or false'),
     spawns: field('spawns', optional(isCount), undefined, 'a whole number >= 0'),
+    port: field('port', optional(orNull(isPort)), undefined, 'a port 1-65535 or null'),
     status_since: field('status_since', optional(orNull(isIsoTime)), undefined, 'an ISO time or null'),
     last_exit: field('last_exit', optional(orNull(isExitRecord)), undefined, 'an exit record or null'),
     last_cause: field('last_cause', optional(orNull(isCauseRecord)), undefined, 'a cause record or null'),
   };
+}
+
+/** A TCP port. */
+function isPort(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65_535;
 }
 
 /** A safe integer >= 0. */

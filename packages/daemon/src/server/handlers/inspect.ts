@@ -28,7 +28,14 @@ export function inspectHandler(registry: ConfigRegistry): Handler<'inspect'> {
     if (rt === undefined) throw new DaemonError('UNKNOWN_SERVICE', `no such service: ${req.service}`);
     const s = rt.state;
     return {
-      info: toServiceInfo(actor.path, rt.name, s, actor.logs.notStored(rt.name)),
+      info: toServiceInfo(
+        actor.path,
+        rt.name,
+        s,
+        actor.logs.notStored(rt.name),
+        [],
+        actor.networkInfo(rt.name),
+      ),
       // A plain copy: the snapshot is deep-frozen and may hold fields the wire has no use for (undefined).
       settings: JSON.parse(JSON.stringify(rt.spec)) as InspectResult['settings'],
       statusSince: s.statusSince,

@@ -1,0 +1,76 @@
+import { createServer as createHttpServer, request, type Server } from 'node:http';
+import { createServer, type Server as NetServer } from 'node:net';
+import { ReverseProxy } from './ReverseProxy.js';
+import { RouteTable } from './routeTable.js';
+
+/** The proxy in this process, in front of real loopback servers. */
+let proxy: ReverseProxy;
+let proxyPort = 0;
+const table = new RouteTable();
+const closers: Array<() => void> = [];
+
+function listen(server: Server | NetServer): Promise<number> {
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+  );
+}
+
+function get(host: string, path = '/'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port: proxyPort, path, headers: { host }, agent: false },
+      (res) => {
+        let body = '';
+        res.on('data', (c) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+beforeAll(async () => {
+  proxy = new ReverseProxy(table, { host: '127.0.0.1', port: 0 });
+  proxyPort = await proxy.listen();
+});
+afterAll(async () => {
+  for (const close of closers) close();
+  await proxy.close();
+});
+
+it('retries a request whose kept-alive connection the backend closed while idle', async () => {
+  // The backend closes every idle connection after 1 ms: each reuse may find it closed.
+  const backend = createHttpServer((req, res) => res.end(`hi ${req.url}`));
+  backend.keepAliveTimeout = 1;
+  const port = await listen(backend);
+  closers.push(() => backend.close());
+  table.replace(
+    [{ hostname: 'flaky.localhost', config: '/c', service: 's', status: 'running', port }],
+    proxyPort,
+  );
+  for (let i = 0; i < 20; i++) {
+    expect(await get('flaky.localhost', `/${i}`)).toEqual({ status: 200, body: `hi /${i}` });
+    await new Promise((r) => setTimeout(r, 5));
+  }
+});
+
+it('answers 502 to a backend that sends a header Node refuses, and keeps serving', async () => {
+  const bad = createServer((socket) => {
+    socket.once('data', () =>
+      socket.end('HTTP/1.1 200 OK\r\nX-Bad: a\u0001b\r\nContent-Length: 2\r\n\r\nok'),
+    );
+  });
+  const port = await listen(bad);
+  closers.push(() => bad.close());
+  table.replace(
+    [{ hostname: 'bad.localhost', config: '/c', service: 'b', status: 'running', port }],
+    proxyPort,
+  );
+  const r = await get('bad.localhost');
+  expect(r.status).toBe(502);
+  expect(r.body).toContain('service b of /c did not answer');
+  expect((await get('nope.localhost')).status).toBe(404);
+});
