@@ -63,7 +63,7 @@ describe('help and version', () => {
 
   it('every command has a description, details and examples', () => {
     const documented = COMMANDS.filter((c) => c.usage !== undefined);
-    expect(documented.length).toBe(22); // + top, inspect
+    expect(documented.length).toBe(24); // + top, inspect, export systemd, export nomad
     for (const c of documented) {
       expect(c.usage?.description).toBeTruthy();
       expect(c.usage?.details).toBeTruthy();
@@ -124,7 +124,7 @@ describe('usage errors: one line on stderr, exit 1', () => {
     ],
     [
       ['strat'],
-      "Unknown command 'strat'; commands: start, stop, restart, ps, status, logs, up, down, recreate, prune, run, rm, top, inspect, config, completion, dashboard, daemon, help (see: kepler --help)\n",
+      "Unknown command 'strat'; commands: start, stop, restart, ps, status, logs, up, down, recreate, prune, run, rm, top, inspect, config, export, completion, dashboard, daemon, help (see: kepler --help)\n",
     ],
     [['logs', '-f'], '-f needs a config file path (to follow logs, use --follow)\n'],
     [['start', '--wait'], '--wait requires -d/--detach (use: -d --wait)\n'],

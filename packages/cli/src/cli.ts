@@ -9,6 +9,7 @@ import { DaemonStatusCommand } from './commands/daemon/status.js';
 import { DaemonStopCommand } from './commands/daemon/stop.js';
 import { DashboardCommand } from './commands/dashboard.js';
 import { DownCommand } from './commands/down.js';
+import { ExportNomadCommand, ExportSystemdCommand } from './commands/export.js';
 import { InspectCommand } from './commands/inspect.js';
 import { LogsCommand } from './commands/logs.js';
 import { PruneCommand } from './commands/prune.js';
@@ -101,6 +102,8 @@ export const COMMANDS: readonly CommandClass[] = [
   TopCommand,
   InspectCommand,
   ConfigPrintCommand,
+  ExportSystemdCommand,
+  ExportNomadCommand,
   CompletionCommand,
   DashboardCommand,
   DaemonStartCommand,

@@ -29,6 +29,15 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
   { path: ['top'], load: async () => (await import('./commands/top.js')).TopCommand },
   { path: ['inspect'], load: async () => (await import('./commands/inspect.js')).InspectCommand },
   { path: ['config'], load: async () => (await import('./commands/config.js')).ConfigPrintCommand },
+  // export (issue 17)
+  {
+    path: ['export', 'systemd'],
+    load: async () => (await import('./commands/export.js')).ExportSystemdCommand,
+  },
+  {
+    path: ['export', 'nomad'],
+    load: async () => (await import('./commands/export.js')).ExportNomadCommand,
+  },
   {
     path: ['completion'],
     load: async () => (await import('./commands/completion.js')).CompletionCommand,
