@@ -64,6 +64,23 @@ test('the text: status and since, exit, cause, backoff, settings (ports and host
   expect(text.endsWith('Last 0 log lines\n')).toBe(true);
 });
 
+test('settings are named and valued as in the config file, not by their baked field names', () => {
+  const baked = {
+    ...result,
+    settings: {
+      ...result.settings,
+      workingDir: '/srv/app',
+      stopGracePeriodMs: 90_000,
+      healthcheck: { intervalMs: 500, retries: 3 },
+    },
+  } as unknown as InspectResult;
+  const text = renderInspect(baked, NOW, false);
+  expect(text).toMatch(/\n {2}working_dir +\/srv\/app\n/);
+  expect(text).toMatch(/\n {2}stop_grace_period +1m 30s\n/);
+  expect(text).toMatch(/\n {2}healthcheck +\{"interval":"500ms","retries":3\}\n/);
+  expect(text).not.toMatch(/workingDir|stopGracePeriodMs|intervalMs/);
+});
+
 test('exits in words', () => {
   expect(describeExitRecord({ code: null, signal: 'SIGKILL', at })).toBe('killed by SIGKILL');
   expect(describeExitRecord({ code: 0, signal: null, at })).toBe('exit code 0');
