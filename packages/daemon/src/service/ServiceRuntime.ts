@@ -52,6 +52,7 @@ export class ServiceRuntime extends ServiceTransitions {
       spec.name,
       () => this.marker,
       (message) => host.logError(message),
+      () => this.state.port,
     );
     this.health = new ServiceHealth(
       host,

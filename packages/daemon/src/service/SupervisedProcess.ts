@@ -55,6 +55,8 @@ export class SupervisedProcess {
     private readonly marker: () => string,
     /** Reports what went wrong beside the service's own exit (a failing stop_command). */
     private readonly logError: (message: string) => void = () => undefined,
+    /** The port this run was given (PORT for the stop_command, as for the service and its hooks). */
+    private readonly port: () => number | null = () => null,
   ) {}
 
   /** The process running now, or null. */
@@ -215,7 +217,7 @@ export class SupervisedProcess {
       const child = await this.platform.spawn({
         command: spec.stopCommand ?? [],
         cwd: spec.workingDir,
-        env: { ...spec.environment },
+        env: withPort(spec.environment, this.port()),
         marker: this.marker(),
         user: spec.user,
         group: spec.group,

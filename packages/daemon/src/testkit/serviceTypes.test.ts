@@ -200,6 +200,21 @@ describe('stop_command', () => {
     expect(h.info('api')).toMatchObject({ status: 'stopped', exitCode: 0 });
   });
 
+  test('gets the PORT the service was given, like the service and its hooks', async () => {
+    h = await startHarness(
+      config().service('api', { command: ['api'], port: 4321, stop_command: ['apictl', 'stop'] }),
+    );
+    await h.actor.start(['api']);
+    const api = h.platform.process((await h.waitForStatus('api', 'running')).pid!)!;
+    expect(api.env.PORT).toBe('4321');
+    h.platform.onSpawn('apictl', (ctl) => {
+      api.exit(0);
+      ctl.exit(0);
+    });
+    await h.actor.stop(['api']);
+    expect(h.platform.spawns('apictl')[0]!.env.PORT).toBe('4321');
+  });
+
   test('one that does nothing: the stop signal follows after the grace, then SIGKILL', async () => {
     h = await startHarness(
       config().service('api', { command: ['api'], stop_command: 'true', stop_grace_period: '5s' }),
