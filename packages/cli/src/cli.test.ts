@@ -177,13 +177,18 @@ describe('without a daemon', () => {
   });
 
   it('daemon status says so and exits 1 (--json: running false)', async () => {
-    expect(await run(['daemon', 'status'], noDaemon())).toMatchObject({
-      code: 1,
-      stdout: 'Daemon is not running\n',
-    });
+    const human = await run(['daemon', 'status'], noDaemon());
+    expect(human.code).toBe(1);
+    expect(human.stdout).toMatch(
+      /^Daemon is not running\n {2}daemon: {5}KEPLER_DAEMON_PATH \(KEPLER_DAEMON_PATH is set\)\n {2}state dir: {2}\/\S+\n$/,
+    );
     const json = await run(['daemon', 'status', '--json'], noDaemon());
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toEqual({ running: false });
+    expect(JSON.parse(json.stdout)).toEqual({
+      running: false,
+      daemon: { kind: 'env', reason: 'KEPLER_DAEMON_PATH is set' },
+      state_dir: expect.stringMatching(/^\//),
+    });
   });
 
   it('daemon stop says so and exits 2', async () => {

@@ -23,7 +23,8 @@ export class DaemonStatusCommand extends BaseCommand {
       services.
 
       Exits with 0 when the daemon runs and 1 when it does not (2 when its socket cannot be opened), so
-      scripts can test it. \`--json\` prints \`{"running": false}\` when it does not run.
+      scripts can test it. When it does not run, it says which daemon it looked for; \`--json\` prints
+      \`{"running": false, "daemon": {...}, "state_dir": ...}\`.
     `,
     examples: [
       ['Show the daemon status', '$0 daemon status'],
@@ -39,8 +40,14 @@ export class DaemonStatusCommand extends BaseCommand {
       status = await this.withClient((client) => client.request({ type: 'status' }));
     } catch (error) {
       if (codeOf(error) !== 'DAEMON_NOT_RUNNING') throw error;
-      if (this.json) this.printJson({ running: false });
-      else this.out('Daemon is not running\n');
+      // Which daemon was looked for, so a user whose rule picked another daemon than expected sees it.
+      const { kind, reason, stateDir } = this.location;
+      if (this.json) this.printJson({ running: false, daemon: { kind, reason }, state_dir: stateDir });
+      else {
+        this.out(
+          `Daemon is not running\n  daemon:     ${DAEMON_KIND_LABELS[kind]} (${reason})\n  state dir:  ${stateDir}\n`,
+        );
+      }
       return EXIT_FAILURE;
     }
     const location = this.location;
