@@ -39,6 +39,7 @@ import {
   timeOnce,
   until,
 } from './lib.mjs';
+import { readResults, sectionOf } from './resultsSections.mjs';
 import { scaleRun } from './scale-bench.mjs';
 import {
   CLI,
@@ -547,6 +548,9 @@ function notMet() {
 }
 
 if (!values['no-write']) {
+  // bench/proxy-bench.mjs's section, kept from the file this run replaces.
+  const kept = sectionOf(readResults(values.out), '## Reverse proxy (issue 15)');
+  const proxySection = kept ? `\n${kept}` : '';
   const load = (l) => l.map((x) => x.toFixed(2)).join(' ');
   const md = `# Benchmark results (issue 12)
 
@@ -568,7 +572,7 @@ are lines over the time from the first to the last byte seen in the log file, po
 ${scaleTable}
 
 ${scaleTargets}
-${errors.length ? `\n## Steps that failed\n\n${errors.join('\n')}\n` : ''}${notMet()}`;
+${errors.length ? `\n## Steps that failed\n\n${errors.join('\n')}\n` : ''}${proxySection}${notMet()}`;
   writeFileSync(values.out, md);
   log(`wrote ${values.out}`);
 }
