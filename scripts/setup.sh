@@ -36,7 +36,7 @@ fi
 
 # systemd-analyze checks the units `kepler export systemd` writes (packages/cli/src/export/examples.test.ts).
 if ! command -v systemd-analyze >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  apt-get update -qq && apt-get install -y -qq systemd >/dev/null
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null
 fi
 
 pnpm install --frozen-lockfile --reporter=append-only | tail -n 3
