@@ -19,6 +19,15 @@ export const OPTION_VALUE_NAMES: Readonly<Record<string, string>> = {
   '--env-file': 'FILE',
   '--cwd': 'DIR',
   '--user': 'USER',
+  // daemon start/restart
+  '--proxy': 'ADDR',
+  '--http': 'ADDR',
+  // export, inspect
+  '-o,--output': 'PATH',
+  '--job': 'NAME',
+  '--driver': 'DRIVER',
+  '--systemd-version': 'N',
+  '-n,--lines': 'N',
 };
 
 /** An option's names followed by clipanion's placeholder for its value. */

@@ -185,7 +185,7 @@ c kepler completion ''`,
     expect(lines[1]).toContain('status:List services and their states (the same as ps)');
     expect(lines.slice(2)).toEqual([
       'web db-main',
-      'start:Start the Kepler daemon (requires root) stop:Stop the daemon (stops all services first) restart:Restart the daemon (requires root) status:Show daemon info and loaded configs',
+      'start:Start the Kepler daemon (root for the system daemon) stop:Stop the daemon (stops all services first) restart:Restart the daemon (root for the system daemon) status:Show daemon info and loaded configs',
       'FILES',
       'SIGTERM SIGINT SIGKILL SIGHUP SIGQUIT SIGUSR1 SIGUSR2',
       'bash zsh fish',

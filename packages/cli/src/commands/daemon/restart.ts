@@ -11,7 +11,7 @@ export class DaemonRestartCommand extends BaseCommand {
 
   static override usage = Command.Usage({
     category: 'Daemon',
-    description: 'Restart the daemon (requires root)',
+    description: 'Restart the daemon (root for the system daemon)',
     details: `
       Stops the running daemon (and with it every service), as \`kepler daemon stop\` does, then starts
       it as \`kepler daemon start [-d]\` does. A daemon that is not running is simply started. Configs

@@ -16,7 +16,7 @@ export class DaemonStartCommand extends BaseCommand {
 
   static override usage = Command.Usage({
     category: 'Daemon',
-    description: 'Start the Kepler daemon (requires root)',
+    description: 'Start the Kepler daemon (root for the system daemon)',
     details: `
       Without \`-d\`, the daemon runs in the foreground and logs to stderr until it receives SIGINT or
       SIGTERM; this is what a systemd unit with \`Type=simple\` runs.
