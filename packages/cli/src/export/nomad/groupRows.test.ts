@@ -76,7 +76,7 @@ describe('nomad rows', () => {
     expect(missing.warnings).toContain('command');
   });
 
-  it('type, pid_file and stop_command are warned', () => {
+  it('type, pid_file, start_timeout and stop_command are warned', () => {
     expect(groupFor({ type: 'oneshot' }).warnings).toEqual(['type']);
     const forking = groupFor({
       type: 'forking',
@@ -84,7 +84,7 @@ describe('nomad rows', () => {
       startTimeoutMs: 1000,
       stopCommand: ['app', 'stop'],
     });
-    expect(forking.warnings).toEqual(['type', 'pid_file', 'stop_command']);
+    expect(forking.warnings).toEqual(['type', 'pid_file', 'start_timeout', 'stop_command']);
   });
 
   it('--driver exec', () => {

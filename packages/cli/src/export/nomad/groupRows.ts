@@ -324,7 +324,7 @@ function priorityRow(ctx: GroupContext, draft: GroupDraft): void {
 }
 
 function typeRow(ctx: GroupContext, draft: GroupDraft): void {
-  const { type, pidFile, stopCommand } = ctx.service;
+  const { type, pidFile, startTimeoutMs, stopCommand } = ctx.service;
   if (type === 'oneshot') {
     draft.warn(
       'type',
@@ -337,6 +337,9 @@ function typeRow(ctx: GroupContext, draft: GroupDraft): void {
     );
   }
   if (pidFile !== undefined) draft.warn('pid_file', `${pidFile}: no Nomad equivalent: not exported`);
+  if (startTimeoutMs !== undefined) {
+    draft.warn('start_timeout', `${formatDuration(startTimeoutMs)}: no Nomad equivalent: not exported`);
+  }
   if (stopCommand !== undefined)
     draft.warn('stop_command', 'no Nomad equivalent (Nomad stops a task with its kill signal): not exported');
 }

@@ -216,6 +216,20 @@ describe('systemd rows', () => {
     expect(failed.warnings).toEqual(['depends_on.db.condition']);
   });
 
+  it('depends_on restart: true is warned (Requires= passes on only a restart by hand; Wants= none)', () => {
+    const db = bakedService('db');
+    const hard = unitFor({ dependsOn: { db: edgeOf('service_started', { restart: true }) } }, { others: [db] });
+    expect(hard.lines).toContain('Requires=stack-db.service');
+    expect(hard.warnings).toEqual(['depends_on.db.restart']);
+    const soft = unitFor(
+      { dependsOn: { db: edgeOf('service_started', { restart: true, required: false }) } },
+      { others: [db] },
+    );
+    expect(soft.lines).toContain('Wants=stack-db.service');
+    expect(soft.warnings).toEqual(['depends_on.db.restart']);
+    expect(soft.all.find((w) => w.key === 'depends_on.db.restart')?.message).toContain('not exported');
+  });
+
   it('depends_on service_completed_successfully on a forking service is warned', () => {
     const { warnings } = unitFor(
       {

@@ -48,6 +48,17 @@ function dependsOnItems(ctx: UnitContext): RowItem[] {
         warn(`${key}.timeout`, 'no systemd equivalent: the unit waits for the dependency without a limit'),
       );
     }
+    // Requires= passes on `systemctl restart` of the dependency, not the restarts systemd does itself.
+    if (edge.restart) {
+      items.push(
+        warn(
+          `${key}.restart`,
+          edge.required
+            ? `systemd restarts this unit with ${dep} only when ${dep} is restarted by hand, not after it exits`
+            : 'Wants= passes no restart on: not exported',
+        ),
+      );
+    }
     if (!ctx.exported.has(dep)) {
       items.push(warn(key, `${dep} is not among the exported services: ${unit} must come from elsewhere`));
     }
