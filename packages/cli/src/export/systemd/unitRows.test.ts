@@ -218,7 +218,10 @@ describe('systemd rows', () => {
 
   it('depends_on restart: true is warned (Requires= passes on only a restart by hand; Wants= none)', () => {
     const db = bakedService('db');
-    const hard = unitFor({ dependsOn: { db: edgeOf('service_started', { restart: true }) } }, { others: [db] });
+    const hard = unitFor(
+      { dependsOn: { db: edgeOf('service_started', { restart: true }) } },
+      { others: [db] },
+    );
     expect(hard.lines).toContain('Requires=stack-db.service');
     expect(hard.warnings).toEqual(['depends_on.db.restart']);
     const soft = unitFor(
