@@ -1,5 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Nomad interpolation syntax, shown literally
-/** One test per row of the Nomad mapping (groupRows.ts, hookRows.ts); every job is checked against the schema. */
+/**
+ * One test per row of the Nomad mapping (groupRows.ts and the rows it lists: restartRow.ts,
+ * healthcheckRow.ts, portRows.ts, hookRows.ts); every job is checked against the schema.
+ */
 import type { BakedConfig, BakedService } from '@kepler/config';
 import { DEFAULT_BACKOFF, DEFAULT_LOG_SETTINGS } from '@kepler/config';
 import {
