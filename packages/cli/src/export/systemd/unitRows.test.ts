@@ -122,7 +122,9 @@ describe('systemd rows', () => {
 
   it('a health check on the own port is described in its warning', () => {
     const own = unitFor({ port: 8080, healthcheck: healthcheckOf({ kind: 'ownPort', path: '/health' }) });
-    expect(own.unit).toContain('#   healthcheck: http its own port/health every 30s');
+    expect(own.unit).toContain('#   healthcheck: http http://127.0.0.1:$PORT/health every 30s');
+    const tcp = unitFor({ port: 8080, healthcheck: healthcheckOf({ kind: 'ownPort', path: null }) });
+    expect(tcp.unit).toContain('#   healthcheck: tcp 127.0.0.1:$PORT every 30s');
   });
 
   it('restart.policy -> Restart=, with no start limit when it restarts', () => {
