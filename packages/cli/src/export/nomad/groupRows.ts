@@ -4,6 +4,7 @@
  */
 import { STARTUP_CONDITIONS } from '@kepler/config';
 import { formatBytes, formatDuration } from '@kepler/config/grammar';
+import { changedRetention } from '../logRetention.js';
 import {
   type GroupContext,
   type GroupDraft,
@@ -117,16 +118,8 @@ function logsRow(ctx: GroupContext, draft: GroupDraft): void {
   }
   if (logs.bufferSize !== 0)
     draft.warn('logs.buffer_size', `${logs.bufferSize}: no Nomad equivalent: not exported`);
-  const { onStart, onStop, onRestart, onExit } = logs.retention;
-  const retention: [string, string, string][] = [
-    ['on_start', onStart, 'retain'],
-    ['on_stop', onStop, 'clear'],
-    ['on_restart', onRestart, 'retain'],
-    ['on_exit', onExit, 'retain'],
-  ];
-  for (const [name, value, fallback] of retention) {
-    if (value !== fallback)
-      draft.warn(`logs.retention.${name}`, `${value}: no Nomad equivalent: not exported`);
+  for (const [name, value] of changedRetention(logs)) {
+    draft.warn(`logs.retention.${name}`, `${value}: no Nomad equivalent: not exported`);
   }
 }
 
