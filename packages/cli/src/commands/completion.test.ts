@@ -127,6 +127,22 @@ describe('kepler completion bash', () => {
     ]);
   });
 
+  it('offers the newer commands, export targets, and service names after inspect and export', async () => {
+    const { script, bin } = await setUp('bash');
+    fakeKepler(bin, null);
+    const [top, ...rest] = bash(script, bin, [
+      ['kepler', ''],
+      ['kepler', 'export', ''],
+      ['kepler', 'inspect', ''],
+      ['kepler', 'export', 'nomad', 'w'],
+      ['kepler', 'daemon', 'start', '--h'],
+    ]);
+    expect(top?.split(' ')).toEqual(
+      expect.arrayContaining(['run', 'rm', 'top', 'inspect', 'export', 'dashboard']),
+    );
+    expect(rest).toEqual(['systemd nomad', 'web db-main', 'web', '--http --http-public --help']);
+  });
+
   it('asks `kepler config --services -f FILE` for the names first', async () => {
     const { script, bin } = await setUp('bash');
     fakeKepler(bin, ['api', 'worker']);

@@ -17,7 +17,7 @@ export interface CompletionCommand {
   readonly words: readonly string[];
   readonly description: string;
   readonly flags: readonly CompletionFlag[];
-  /** Takes service names (`[SERVICE...]` in its usage). */
+  /** Takes service names (`[SERVICE...]` or `<service>` in its usage). */
   readonly services: boolean;
   /** Fixed words it takes as arguments (`completion`: the shells). */
   readonly args: readonly string[];
@@ -76,7 +76,8 @@ export function completionModel(
       words,
       description: oneLine(d.description),
       flags: [...d.options.map(flagOf), HELP_FLAG],
-      services: d.usage.includes('[SERVICE...]'),
+      // `[SERVICE...]`, or one service (`kepler inspect <service>`).
+      services: d.usage.includes('[SERVICE...]') || d.usage.includes('<service>'),
       args: COMMAND_ARGS[words.join(' ')] ?? [],
     };
   });

@@ -8,8 +8,9 @@ export function describeHealthcheck(hc: BakedHealthcheck): string {
   let what: string;
   if (probe.kind === 'http') what = `http ${probe.url}`;
   else if (probe.kind === 'tcp') what = `tcp ${probe.host}:${probe.port}`;
+  // The service's own port, named as its environment has it.
   else if (probe.kind === 'ownPort')
-    what = `${probe.path === null ? 'tcp' : 'http'} its own port${probe.path ?? ''}`;
+    what = probe.path === null ? 'tcp 127.0.0.1:$PORT' : `http http://127.0.0.1:$PORT${probe.path}`;
   else what = `test ${probe.test.map(shellQuote).join(' ')}`;
   return `${what} every ${formatDuration(hc.intervalMs)}`;
 }

@@ -12,8 +12,11 @@ const MAX_HEAD_BYTES = 64 * 1024;
 const CRLF = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
 
-/** Headers of one hop: left out of what the client gets (Node frames the client's answer itself). */
-const HOP_BY_HOP = new Set([
+/**
+ * Headers that describe one hop, not the message (RFC 9110 7.6.1): never forwarded, either way (Node
+ * frames the client's answer itself). ReverseProxy.ts uses the same set for requests.
+ */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',

@@ -12,23 +12,13 @@ import { PENDING_OR_ACTIVE_STATUSES, STARTED_STATUSES } from '@kepler/protocol';
 import { BackendPool } from './BackendPool.js';
 import { page, rawPage, STARTING_RETRY_AFTER_S, unknownHostBody } from './pages.js';
 import type { ProxyAddress } from './proxyAddress.js';
+import { HOP_BY_HOP } from './ResponseParser.js';
 import type { RouteInfo, RouteTable } from './routeTable.js';
 
 /** Idle time before a client's keep-alive connection is closed (nginx's default is 75 s). */
 const CLIENT_KEEP_ALIVE_MS = 65_000;
 /** Idle keep-alive sockets kept per backend port. */
 const MAX_FREE_SOCKETS_PER_BACKEND = 256;
-
-/** Headers that describe one hop, not the message: never forwarded (RFC 9110 7.6.1). */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
 
 type Routed = { route: RouteInfo; port: number } | { refuse: (res: ServerResponse) => void; raw: string };
 

@@ -1,5 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Nomad interpolation syntax, shown literally
-/** One test per row of the Nomad mapping (groupRows.ts, hookRows.ts); every job is checked against the schema. */
+/**
+ * One test per row of the Nomad mapping (groupRows.ts and the rows it lists: restartRow.ts,
+ * healthcheckRow.ts, portRows.ts, hookRows.ts); every job is checked against the schema.
+ */
 import type { BakedConfig, BakedService } from '@kepler/config';
 import { DEFAULT_BACKOFF, DEFAULT_LOG_SETTINGS } from '@kepler/config';
 import {
@@ -76,7 +79,7 @@ describe('nomad rows', () => {
     expect(missing.warnings).toContain('command');
   });
 
-  it('type, pid_file and stop_command are warned', () => {
+  it('type, pid_file, start_timeout and stop_command are warned', () => {
     expect(groupFor({ type: 'oneshot' }).warnings).toEqual(['type']);
     const forking = groupFor({
       type: 'forking',
@@ -84,7 +87,7 @@ describe('nomad rows', () => {
       startTimeoutMs: 1000,
       stopCommand: ['app', 'stop'],
     });
-    expect(forking.warnings).toEqual(['type', 'pid_file', 'stop_command']);
+    expect(forking.warnings).toEqual(['type', 'pid_file', 'start_timeout', 'stop_command']);
   });
 
   it('--driver exec', () => {

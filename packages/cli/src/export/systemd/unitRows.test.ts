@@ -122,7 +122,9 @@ describe('systemd rows', () => {
 
   it('a health check on the own port is described in its warning', () => {
     const own = unitFor({ port: 8080, healthcheck: healthcheckOf({ kind: 'ownPort', path: '/health' }) });
-    expect(own.unit).toContain('#   healthcheck: http its own port/health every 30s');
+    expect(own.unit).toContain('#   healthcheck: http http://127.0.0.1:$PORT/health every 30s');
+    const tcp = unitFor({ port: 8080, healthcheck: healthcheckOf({ kind: 'ownPort', path: null }) });
+    expect(tcp.unit).toContain('#   healthcheck: tcp 127.0.0.1:$PORT every 30s');
   });
 
   it('restart.policy -> Restart=, with no start limit when it restarts', () => {
@@ -214,6 +216,23 @@ describe('systemd rows', () => {
     const failed = unitFor({ dependsOn: { db: { ...edge, condition: 'service_failed' } } }, { others: [db] });
     expect(failed.lines).not.toContain('Requires=stack-db.service');
     expect(failed.warnings).toEqual(['depends_on.db.condition']);
+  });
+
+  it('depends_on restart: true is warned (Requires= passes on only a restart by hand; Wants= none)', () => {
+    const db = bakedService('db');
+    const hard = unitFor(
+      { dependsOn: { db: edgeOf('service_started', { restart: true }) } },
+      { others: [db] },
+    );
+    expect(hard.lines).toContain('Requires=stack-db.service');
+    expect(hard.warnings).toEqual(['depends_on.db.restart']);
+    const soft = unitFor(
+      { dependsOn: { db: edgeOf('service_started', { restart: true, required: false }) } },
+      { others: [db] },
+    );
+    expect(soft.lines).toContain('Wants=stack-db.service');
+    expect(soft.warnings).toEqual(['depends_on.db.restart']);
+    expect(soft.all.find((w) => w.key === 'depends_on.db.restart')?.message).toContain('not exported');
   });
 
   it('depends_on service_completed_successfully on a forking service is warned', () => {

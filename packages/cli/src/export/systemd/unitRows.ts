@@ -5,6 +5,7 @@
 import type { BakedService } from '@kepler/config';
 import { STARTUP_CONDITIONS } from '@kepler/config';
 import { formatBytes } from '@kepler/config/grammar';
+import { changedRetention } from '../logRetention.js';
 import { describeHealthcheck } from '../probeText.js';
 import { HOOK_ROWS } from './hookRows.js';
 import { escapeSpecifiers, isValidEnvName, isValidEnvValue, timeSpan } from './systemdSyntax.js';
@@ -46,6 +47,17 @@ function dependsOnItems(ctx: UnitContext): RowItem[] {
     if (edge.timeoutMs !== null) {
       items.push(
         warn(`${key}.timeout`, 'no systemd equivalent: the unit waits for the dependency without a limit'),
+      );
+    }
+    // Requires= passes on `systemctl restart` of the dependency, not the restarts systemd does itself.
+    if (edge.restart) {
+      items.push(
+        warn(
+          `${key}.restart`,
+          edge.required
+            ? `systemd restarts this unit with ${dep} only when ${dep} is restarted by hand, not after it exits`
+            : 'Wants= passes no restart on: not exported',
+        ),
       );
     }
     if (!ctx.exported.has(dep)) {
@@ -163,15 +175,8 @@ function logItems(ctx: UnitContext): RowItem[] {
     items.push(warn('logs.max_size', `${formatBytes(logs.maxSizeBytes)}: ${journal}`));
   }
   if (logs.bufferSize !== 0) items.push(warn('logs.buffer_size', `${logs.bufferSize}: ${journal}`));
-  const { onStart, onStop, onRestart, onExit } = logs.retention;
-  const retention: [string, string, string][] = [
-    ['on_start', onStart, 'retain'],
-    ['on_stop', onStop, 'clear'],
-    ['on_restart', onRestart, 'retain'],
-    ['on_exit', onExit, 'retain'],
-  ];
-  for (const [name, value, fallback] of retention) {
-    if (value !== fallback) items.push(warn(`logs.retention.${name}`, `${value}: ${journal}`));
+  for (const [name, value] of changedRetention(logs)) {
+    items.push(warn(`logs.retention.${name}`, `${value}: ${journal}`));
   }
   return items;
 }
