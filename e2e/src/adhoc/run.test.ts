@@ -166,6 +166,27 @@ test('a kepler.yaml found in the directory wins over an ad-hoc service of the sa
   expect(r.stderr).toContain('project/kepler.yaml: napper (services: web)');
 });
 
+test('a name the kepler.yaml here hides is said to be an ad-hoc service, with how to reach it', async () => {
+  expect((await d.cli(['run', '-d', '--name', 'hidden', '--', 'sleep', '300'])).code).toBe(0);
+  const s = await waitRow('hidden', running, 'running');
+  const dir = join(d.workDir, 'hiding');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'kepler.yaml'), 'services:\n  web:\n    command: ["sleep", "300"]\n');
+  for (const command of [['stop'], ['logs'], ['inspect']]) {
+    const r = await d.cli([...command, 'hidden'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('hiding/kepler.yaml: hidden (services: web)');
+    expect(r.stderr).toContain(
+      `hidden: one of your \`kepler run\` services, which the config file here hides: run the command ` +
+        `from a directory without kepler.yaml, or add -f ${join(d.stateDir, 'adhoc', '0.yaml')}`,
+    );
+  }
+  // A name that is no ad-hoc service gets no such line.
+  expect((await d.cli(['stop', 'nothere'], { cwd: dir })).stderr).not.toContain('kepler run');
+  expect((await d.cli(['rm', 'hidden'])).code).toBe(0);
+  await waitFor(() => !alive(s.pid!), 'its process to end');
+});
+
 test.each([
   [
     ['run', '--restart', 'sometimes', '--', 'true'],

@@ -241,6 +241,34 @@ test(
 );
 
 test(
+  'kepler run as the user: the service runs as them, in their ad-hoc config; --user root is refused naming the flag',
+  async () => {
+    const r = await kepler(['run', '-d', '--name', 'nap', '--', 'sleep', '300']);
+    expect(r.code).toBe(0);
+    const rows = async () => {
+      const ps = await kepler(['ps', '--all', '--json']);
+      return JSON.parse(ps.stdout) as Array<Record<string, unknown>>;
+    };
+    const nap = await waitFor(
+      async () => (await rows()).find((s) => s.name === 'nap' && s.status === 'running'),
+      'nap running',
+    );
+    expect(nap.config).toBe(join(stateDir(), 'adhoc', `${uid}.yaml`));
+    expect(uidOf(nap.pid as number)).toBe(uid);
+
+    const root = await kepler(['run', '-d', '--user', 'root', '--', 'true']);
+    expect(root.code).toBe(1);
+    expect(root.stderr).toBe(`--user root: a per-user daemon runs services only as its own user (${USER})\n`);
+
+    const rm = await kepler(['rm', 'nap']);
+    expect(rm.stdout).toBe('Stopped nap\nRemoved nap\n');
+    await waitFor(() => !alive(nap.pid as number), 'nap to end');
+    expect((await kepler(['daemon', 'stop'])).code).toBe(0);
+  },
+  T,
+);
+
+test(
   'commands racing to start the daemon start one: one line, one daemon, every command answered',
   async () => {
     const env = racing();

@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { type AdhocCaller, adhocConfigPath, type ConfigRef } from '@kepler/protocol';
 
 /** Who this CLI runs as: its ad-hoc config is `<state dir>/adhoc/<uid>.yaml`. */
@@ -19,4 +19,18 @@ export function adhocRef(stateDir: string): ConfigRef {
     // No such directory: no daemon runs there, and connecting will say so.
   }
   return { path: adhocConfigPath(dir, callerIds().uid), env: {} };
+}
+
+/**
+ * The names of the caller's `kepler run` services, read from its ad-hoc config file (a comment line,
+ * then JSON); none when the file is missing or unreadable (the system daemon's is root's alone).
+ */
+export function adhocServiceNames(stateDir: string): string[] {
+  try {
+    const text = readFileSync(adhocRef(stateDir).path, 'utf8');
+    const parsed = JSON.parse(text.slice(text.indexOf('{'))) as { services?: Record<string, unknown> };
+    return Object.keys(parsed.services ?? {});
+  } catch {
+    return [];
+  }
 }

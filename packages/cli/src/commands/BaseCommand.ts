@@ -10,7 +10,7 @@ import {
   socketPath,
 } from '@kepler/protocol';
 import { Command, Option } from 'clipanion';
-import { adhocRef } from '../adhoc/adhocRef.js';
+import { adhocRef, adhocServiceNames } from '../adhoc/adhocRef.js';
 import { loadConfigLib } from '../configLib.js';
 import { autoStartDaemon } from '../daemonProcess/autoStart.js';
 import { issuesOf, reportError } from '../errorReport.js';
@@ -169,6 +169,24 @@ export abstract class ConfigCommand extends BaseCommand {
    */
   protected adhocNames(): readonly string[] {
     return [];
+  }
+
+  /**
+   * After the error: when a config file found in the directory did not have a named service that is
+   * one of the caller's `kepler run` services, says how to reach that one (the file wins: see
+   * `configRef`), since "no such service" alone reads as if the service were gone.
+   */
+  override async catch(error: unknown): Promise<void> {
+    await super.catch(error);
+    if (codeOf(error) !== 'UNKNOWN_SERVICE' || this.files !== undefined) return;
+    const adhoc = adhocServiceNames(this.stateDir);
+    const shadowed = this.adhocNames().filter((name) => adhoc.includes(name));
+    if (shadowed.length === 0) return;
+    const path = adhocRef(this.stateDir).path;
+    this.err(
+      `${shadowed.join(', ')}: one of your \`kepler run\` services, which the config file here hides: ` +
+        `run the command from a directory without kepler.yaml, or add -f ${path}\n`,
+    );
   }
 
   /**

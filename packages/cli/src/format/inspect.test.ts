@@ -85,6 +85,9 @@ test('exits in words', () => {
   expect(describeExitRecord({ code: null, signal: 'SIGKILL', at })).toBe('killed by SIGKILL');
   expect(describeExitRecord({ code: 0, signal: null, at })).toBe('exit code 0');
   expect(describeExitRecord({ code: null, signal: null, at })).toMatch(/unknown/);
+  expect(describeExitRecord({ code: null, signal: null, at })).toBe(
+    'exit status unknown (adopted after a daemon restart)',
+  );
 });
 
 test('--json is snake_case', () => {

@@ -19,7 +19,8 @@ export function formatWhen(iso: string | null, nowMs: number): string {
 export function describeExitRecord(exit: ExitRecord): string {
   if (exit.signal !== null) return `killed by ${exit.signal}`;
   if (exit.code !== null) return `exit code ${exit.code}`;
-  return 'exit status unknown (it ended while no daemon watched it)';
+  // Only a process adopted after a daemon restart ends without one: it is not the daemon's child.
+  return 'exit status unknown (adopted after a daemon restart)';
 }
 
 /** `restart (crash): exited with code 1` / `failure (hook): pre_start failed ...`. */

@@ -72,6 +72,12 @@ describe('renderPsTable', () => {
     expect(text.split('\n')[1]).toBe('web    stopped   -     -        2          -');
   });
 
+  it("shows no uptime or health for a service starting without a process yet (those are the last run's)", () => {
+    // As after a daemon restart requeued a service that was between restarts, or while pre_start runs.
+    const text = renderPsTable([{ ...base, status: 'starting', pid: null }], options);
+    expect(text.split('\n')[1]).toBe('web    starting   -     -        2          -');
+  });
+
   it('notes services whose log files could not take every line, below the table', () => {
     const text = renderPsTable([base, { ...base, name: 'worker', logsNotStored: 56 }], options);
     expect(text.split('\n').slice(3)).toEqual(["worker: 56 log lines not stored (see the daemon's log)", '']);

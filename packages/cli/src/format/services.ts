@@ -72,11 +72,13 @@ export function renderPsTable(services: readonly ServiceInfo[], options: PsTable
   const showPorts = services.some((s) => s.port !== undefined || s.url !== undefined);
   if (showPorts) headers.push('PORTS');
   const rows = services.map((s) => {
-    const live = ACTIVE_STATUSES.has(s.status);
+    // `starting` without a pid (pre_start, or requeued after a daemon restart) has no process yet:
+    // its startedAt and health are the last run's.
+    const live = ACTIVE_STATUSES.has(s.status) && s.pid !== null;
     const row = [
       s.name,
       paint(statusLabel(s), statusColor(s.status), options.color),
-      live && s.pid !== null ? String(s.pid) : '-',
+      live ? String(s.pid) : '-',
       (live ? formatSince(s.startedAt, options.nowMs) : null) ?? '-',
       String(s.restarts),
       // A health verdict describes a live process; the last one of a stopped service is history.

@@ -37,7 +37,7 @@ test('how an exit is described, and which exits count as failed runs', () => {
   // An adopted process's exit status is unknown: it counts as failed.
   expect(describeExit({ code: null, signal: null, own: false })).toEqual({
     failedRun: true,
-    how: 'ended while the daemon was restarted (exit status unknown)',
+    how: 'ended (exit status unknown: adopted after a daemon restart)',
   });
 });
 

@@ -54,7 +54,8 @@ export function backoffDelayMs(
 export function describeExit(exit: ExitFacts): { failedRun: boolean; how: string } {
   const unknown = !exit.own && exit.code === null && exit.signal === null;
   const how = unknown
-    ? 'ended while the daemon was restarted (exit status unknown)'
+    ? // It ended after this daemon adopted it (a restart ago): not our child, so no wait status.
+      'ended (exit status unknown: adopted after a daemon restart)'
     : exit.signal
       ? `killed by ${exit.signal}`
       : `exited with code ${exit.code}`;

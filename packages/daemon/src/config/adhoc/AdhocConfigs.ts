@@ -162,7 +162,13 @@ function userFor(caller: AdhocCaller, wanted: string | undefined): string | null
     try {
       uid = resolveUser(wanted, null).uid;
     } catch (e) {
-      throw new DaemonError('BAD_REQUEST', `--user: ${(e as Error).message}`);
+      const message = (e as Error).message;
+      // A per-user daemon's refusal names the config key (`user: root: ...`): here it is the flag.
+      const key = `user: ${wanted}: `;
+      const text = message.startsWith(key)
+        ? `--user ${wanted}: ${message.slice(key.length)}`
+        : `--user: ${message}`;
+      throw new DaemonError('BAD_REQUEST', text);
     }
     if (caller.uid !== 0 && uid !== caller.uid)
       throw new DaemonError(
