@@ -133,7 +133,7 @@ export class ReverseProxy {
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     // Raw headers in and out: Node builds no header objects on this path.
     const head = requestHead(req);
-    const routed = this.routeOf(head.host);
+    const routed = head.hosts > 1 ? twoHosts() : this.routeOf(head.host);
     if ('refuse' in routed) {
       req.resume(); // the body is not wanted: drain it so the connection stays usable
       routed.refuse(res);
@@ -183,7 +183,8 @@ export class ReverseProxy {
 
   /** An `Upgrade` request (WebSocket): the request goes to the backend as written, then bytes flow both ways. */
   private onUpgrade(req: IncomingMessage, client: Socket, head: Buffer): void {
-    const routed = this.routeOf(req.headers.host);
+    const hosts = req.rawHeaders.filter((h, i) => i % 2 === 0 && h.toLowerCase() === 'host').length;
+    const routed = hosts > 1 ? twoHosts() : this.routeOf(req.headers.host);
     if ('refuse' in routed) {
       client.end(routed.raw);
       return;
@@ -217,6 +218,15 @@ export class ReverseProxy {
   }
 }
 
+/**
+ * A request with more than one Host header is refused (RFC 9112 3.2): which one routes it and which
+ * one the backend believes must not differ.
+ */
+function twoHosts(): Routed {
+  const body = 'kepler: a request must have exactly one Host header';
+  return { refuse: (res) => page(res, 400, body), raw: rawPage(400, 'Bad Request', body) };
+}
+
 /** `web.localhost:7380` -> `web.localhost` (lower case, no trailing dot). */
 export function hostOnly(host: string): string {
   const h = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d*$/, '');
@@ -238,6 +248,8 @@ function forwardingOf(req: IncomingMessage): Record<string, string> {
 /** What the backend gets of a request's head, and what routing needs of it. */
 interface RequestHead {
   readonly host: string;
+  /** Host headers in the request (more than one is refused). */
+  readonly hosts: number;
   /** Content-Length or Transfer-Encoding: a body follows (without either there is none). */
   readonly hasBody: boolean;
   /** Raw `[name, value, ...]`: end-to-end headers as written, then X-Forwarded-For/-Host/-Proto. */
@@ -247,6 +259,7 @@ interface RequestHead {
 function requestHead(req: IncomingMessage): RequestHead {
   const raw = req.rawHeaders;
   let host = '';
+  let hosts = 0;
   let hasBody = false;
   let forwardedFor: string | null = null;
   let forwardedHost: string | null = null;
@@ -254,8 +267,10 @@ function requestHead(req: IncomingMessage): RequestHead {
   for (let i = 0; i < raw.length; i += 2) {
     const name = (raw[i] as string).toLowerCase();
     const value = raw[i + 1] as string;
-    if (name === 'host') host = value;
-    else if (name === 'content-length' || name === 'transfer-encoding') hasBody = true;
+    if (name === 'host') {
+      host = value;
+      hosts++;
+    } else if (name === 'content-length' || name === 'transfer-encoding') hasBody = true;
     else if (name === 'x-forwarded-for')
       forwardedFor = forwardedFor === null ? value : `${forwardedFor}, ${value}`;
     else if (name === 'x-forwarded-host') forwardedHost ??= value;
@@ -271,7 +286,7 @@ function requestHead(req: IncomingMessage): RequestHead {
     'X-Forwarded-Proto',
     forwardedProto ?? 'http',
   );
-  return { host, hasBody, headers };
+  return { host, hosts, hasBody, headers };
 }
 
 /**
