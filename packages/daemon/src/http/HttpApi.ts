@@ -81,7 +81,18 @@ export class HttpApi {
       socket.on('error', () => undefined);
       void opts.ready.then(() => this.onUpgrade(req, socket, head));
     });
-    this.server.on('clientError', (_err, socket) => socket.destroy());
+    // A request Node cannot parse gets its status (400, or 431 for headers past 16 KiB), as Node's
+    // own default does, rather than a connection reset with no answer.
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      if (!socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+      );
+    });
   }
 
   /** Listens; resolves with the base URL (the port filled in when 0 was asked). */

@@ -46,3 +46,26 @@ test('a refused WebSocket upgrade gets the reason phrase of its status', async (
   expect(await statusLine('GET', '/api/v1/events', null)).toBe('HTTP/1.1 401 Unauthorized');
   expect(await statusLine('GET', '/api/v1/status')).toBe('HTTP/1.1 400 Bad Request');
 });
+
+/** The status line the API answers `raw` bytes with. */
+function answerTo(raw: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let got = '';
+    socket.on('data', (d) => {
+      got += d.toString('latin1');
+    });
+    socket.on('close', () => resolve(got.split('\r\n')[0] ?? ''));
+    socket.on('error', reject);
+    socket.write(raw);
+  });
+}
+
+test('a request that does not parse gets 400, headers past the limit 431, not a reset', async () => {
+  expect(await answerTo('GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n')).toBe(
+    'HTTP/1.1 400 Bad Request',
+  );
+  expect(await answerTo(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)).toBe(
+    'HTTP/1.1 431 Request Header Fields Too Large',
+  );
+});
