@@ -103,3 +103,41 @@ it('refuses a request with two Host headers (400) instead of routing by one whil
   expect(await answer(true)).toBe('HTTP/1.1 400 Bad Request');
   expect(await get('two.localhost')).toEqual({ status: 200, body: 'hi two.localhost' });
 });
+
+it('sets X-Forwarded-Host and -Proto itself, whatever the client sent, and appends to X-Forwarded-For', async () => {
+  const seen: Record<string, unknown>[] = [];
+  const backend = createHttpServer((req, res) => {
+    seen.push(req.headers);
+    res.end('ok');
+  });
+  backend.on('upgrade', (req, socket) => {
+    seen.push(req.headers);
+    socket.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n');
+  });
+  const port = await listen(backend);
+  closers.push(() => backend.close());
+  table.replace(
+    [{ hostname: 'fwd.localhost', config: '/c', service: 'f', status: 'running', port }],
+    proxyPort,
+  );
+  const spoof = 'X-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Host: evil.example\r\nX-Forwarded-Proto: https\r\n';
+  for (const upgrade of [false, true]) {
+    await new Promise<void>((resolve, reject) => {
+      const socket = connectTo(proxyPort);
+      socket.on('data', () => socket.end());
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+      socket.write(
+        `GET / HTTP/1.1\r\nHost: fwd.localhost:${proxyPort}\r\n${spoof}${upgrade ? 'Upgrade: x\r\nConnection: Upgrade\r\n' : 'Connection: close\r\n'}\r\n`,
+      );
+    });
+  }
+  expect(seen).toHaveLength(2);
+  for (const headers of seen) {
+    expect(headers).toMatchObject({
+      'x-forwarded-for': '10.0.0.1, 127.0.0.1',
+      'x-forwarded-host': `fwd.localhost:${proxyPort}`,
+      'x-forwarded-proto': 'http',
+    });
+  }
+});

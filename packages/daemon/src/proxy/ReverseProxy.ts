@@ -233,15 +233,19 @@ export function hostOnly(host: string): string {
   return h.toLowerCase().replace(/\.$/, '');
 }
 
-/** X-Forwarded-For (appended to), -Host and -Proto, for an upgrade request (rare: header objects are fine). */
+/**
+ * X-Forwarded-For (appended to), -Host and -Proto, for an upgrade request (rare: header objects are
+ * fine). -Host and -Proto are always this hop's (the request's Host, plain http), as nginx's `$host`
+ * and `$scheme`: a client's own would let it pose to the service as https or as another host.
+ */
 function forwardingOf(req: IncomingMessage): Record<string, string> {
   const h = req.headers;
   const client = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
   const prior = h['x-forwarded-for'];
   return {
     'x-forwarded-for': prior ? `${prior}, ${client}` : client,
-    'x-forwarded-host': String(h['x-forwarded-host'] ?? h.host ?? ''),
-    'x-forwarded-proto': String(h['x-forwarded-proto'] ?? 'http'),
+    'x-forwarded-host': String(h.host ?? ''),
+    'x-forwarded-proto': 'http',
   };
 }
 
@@ -252,7 +256,7 @@ interface RequestHead {
   readonly hosts: number;
   /** Content-Length or Transfer-Encoding: a body follows (without either there is none). */
   readonly hasBody: boolean;
-  /** Raw `[name, value, ...]`: end-to-end headers as written, then X-Forwarded-For/-Host/-Proto. */
+  /** Raw `[name, value, ...]`: end-to-end headers as written, then X-Forwarded-For/-Host/-Proto (as forwardingOf's). */
   readonly headers: string[];
 }
 
@@ -262,8 +266,6 @@ function requestHead(req: IncomingMessage): RequestHead {
   let hosts = 0;
   let hasBody = false;
   let forwardedFor: string | null = null;
-  let forwardedHost: string | null = null;
-  let forwardedProto: string | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = (raw[i] as string).toLowerCase();
     const value = raw[i + 1] as string;
@@ -273,8 +275,6 @@ function requestHead(req: IncomingMessage): RequestHead {
     } else if (name === 'content-length' || name === 'transfer-encoding') hasBody = true;
     else if (name === 'x-forwarded-for')
       forwardedFor = forwardedFor === null ? value : `${forwardedFor}, ${value}`;
-    else if (name === 'x-forwarded-host') forwardedHost ??= value;
-    else if (name === 'x-forwarded-proto') forwardedProto ??= value;
   }
   const client = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
   const headers = endToEnd(raw, true);
@@ -282,9 +282,9 @@ function requestHead(req: IncomingMessage): RequestHead {
     'X-Forwarded-For',
     forwardedFor === null ? client : `${forwardedFor}, ${client}`,
     'X-Forwarded-Host',
-    forwardedHost ?? host,
+    host,
     'X-Forwarded-Proto',
-    forwardedProto ?? 'http',
+    'http',
   );
   return { host, hosts, hasBody, headers };
 }
