@@ -146,13 +146,18 @@ test('bad requests answer 400 naming the field; errors carry the protocol codes;
     expect({ path, status: r.status, code: r.body.code }).toEqual({ path, status, code });
     expect(r.body.message).toMatch(message);
   }
-  // Raw garbage on the port: the connection is dropped, the daemon answers the next request.
+  // Raw garbage on the port: answered 400 and closed, the daemon answers the next request.
   const net = await import('node:net');
+  let answer = '';
   await new Promise<void>((resolve) => {
     const s = net.connect(Number(new URL(d.url).port), '127.0.0.1', () => s.end('\x00\xff garbage\r\n\r\n'));
+    s.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('latin1');
+    });
     s.on('close', () => resolve());
     s.on('error', () => resolve());
   });
+  expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
   expect((await call(d, '/api/v1/status')).body.pid).toBe(d.daemon.pid);
 });
 

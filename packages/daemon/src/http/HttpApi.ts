@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { ConfigRegistry } from '../config/ConfigRegistry.js';
@@ -75,7 +81,18 @@ export class HttpApi {
       socket.on('error', () => undefined);
       void opts.ready.then(() => this.onUpgrade(req, socket, head));
     });
-    this.server.on('clientError', (_err, socket) => socket.destroy());
+    // A request Node cannot parse gets its status (400, or 431 for headers past 16 KiB), as Node's
+    // own default does, rather than a connection reset with no answer.
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      if (!socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+      );
+    });
   }
 
   /** Listens; resolves with the base URL (the port filled in when 0 was asked). */
@@ -161,7 +178,7 @@ export class HttpApi {
       const { status, body } = errorResponse(e, this.opts.access.log);
       const text = JSON.stringify(body);
       socket.end(
-        `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
       );
     }
   }

@@ -167,12 +167,23 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     return { stopped: r.stopped, cleaned: r.cleaned };
   };
   const servicesDoc = {
-    query: {
-      config: { ...CONFIG_PARAM, description: 'One config (default: every loaded config)' },
-      name: { schema: { type: 'string' }, description: 'provisr alias: one service' },
-    },
+    query: { config: { ...CONFIG_PARAM, description: 'One config (default: every loaded config)' } },
     responses: {
       '200': { description: 'Services as `kepler ps --json` prints them', schema: S.services },
+      ...ERRORS,
+    },
+  };
+  // provisr's status: `name` (only there) answers that one service's object.
+  const statusAliasDoc = {
+    query: {
+      ...servicesDoc.query,
+      name: { schema: { type: 'string' }, description: 'One service: its object alone' },
+    },
+    responses: {
+      '200': {
+        description: 'Services as `kepler ps --json` prints them; with `name`, that service alone',
+        schema: { oneOf: [S.services, S.service] },
+      },
       ...ERRORS,
     },
   };
@@ -341,7 +352,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     {
       method: 'GET',
       path: '/api/status',
-      doc: { summary: 'provisr alias of GET /api/v1/services (`name`: one service)', ...servicesDoc },
+      doc: { summary: 'provisr alias of GET /api/v1/services (`name`: one service)', ...statusAliasDoc },
       json: async ({ params }) => filterOne(params),
     },
     {

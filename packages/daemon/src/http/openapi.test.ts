@@ -80,3 +80,16 @@ test('a route added later (another folder) is served and documented', async () =
   expect(documented(openApiDocument(a.routes.all()))).toContain('GET /later');
   expect(() => a.routes.add({ ...a.routes.find('GET', '/later')! })).toThrow('defined twice');
 });
+
+test("provisr's `name` is documented where it is read (GET /api/status, a single service), not on /api/v1/services", async () => {
+  const a = api();
+  const doc = (await a.routes.find('GET', OPENAPI_PATH)!.json!({} as never)) as {
+    paths: Record<string, { get: { parameters: { name: string }[]; responses: Record<string, unknown> } }>;
+  };
+  const params = (path: string) => doc.paths[path]!.get.parameters.map((p) => p.name);
+  expect(params('/api/v1/services')).toEqual(['config']);
+  expect(params('/api/status')).toEqual(['config', 'name']);
+  expect(JSON.stringify(doc.paths['/api/status']!.get.responses['200'])).toContain(
+    '#/components/schemas/Service"',
+  );
+});

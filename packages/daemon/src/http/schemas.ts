@@ -149,6 +149,7 @@ const ref = (name: keyof typeof SCHEMAS): Schema => ({ $ref: `#/components/schem
 export const S = {
   error: ref('Error'),
   services: ref('Services'),
+  service: ref('Service'),
   configs: ref('Configs'),
   startResult: ref('StartResult'),
   stopResult: ref('StopResult'),

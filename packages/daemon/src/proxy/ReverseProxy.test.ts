@@ -1,5 +1,5 @@
 import { createServer as createHttpServer, request, type Server } from 'node:http';
-import { createServer, type Server as NetServer } from 'node:net';
+import { connect as connectTo, createServer, type Server as NetServer } from 'node:net';
 import { ReverseProxy } from './ReverseProxy.js';
 import { RouteTable } from './routeTable.js';
 
@@ -73,4 +73,71 @@ it('answers 502 to a backend that sends a header Node refuses, and keeps serving
   expect(r.status).toBe(502);
   expect(r.body).toContain('service b of /c did not answer');
   expect((await get('nope.localhost')).status).toBe(404);
+});
+
+it('refuses a request with two Host headers (400) instead of routing by one while the backend sees both', async () => {
+  const backend = createHttpServer((req, res) => res.end(`hi ${req.headers.host}`));
+  const port = await listen(backend);
+  closers.push(() => backend.close());
+  table.replace(
+    [
+      { hostname: 'one.localhost', config: '/c', service: 'one', status: 'running', port },
+      { hostname: 'two.localhost', config: '/c', service: 'two', status: 'running', port },
+    ],
+    proxyPort,
+  );
+  const answer = (upgrade: boolean) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connectTo(proxyPort);
+      let got = '';
+      socket.on('data', (d) => {
+        got += d.toString('latin1');
+      });
+      socket.on('end', () => resolve(got.split('\r\n')[0] ?? ''));
+      socket.on('error', reject);
+      socket.write(
+        `GET / HTTP/1.1\r\nHost: one.localhost\r\nHost: two.localhost\r\n${upgrade ? 'Upgrade: websocket\r\nConnection: Upgrade\r\n' : 'Connection: close\r\n'}\r\n`,
+      );
+    });
+  expect(await answer(false)).toBe('HTTP/1.1 400 Bad Request');
+  expect(await answer(true)).toBe('HTTP/1.1 400 Bad Request');
+  expect(await get('two.localhost')).toEqual({ status: 200, body: 'hi two.localhost' });
+});
+
+it('sets X-Forwarded-Host and -Proto itself, whatever the client sent, and appends to X-Forwarded-For', async () => {
+  const seen: Record<string, unknown>[] = [];
+  const backend = createHttpServer((req, res) => {
+    seen.push(req.headers);
+    res.end('ok');
+  });
+  backend.on('upgrade', (req, socket) => {
+    seen.push(req.headers);
+    socket.end('HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n');
+  });
+  const port = await listen(backend);
+  closers.push(() => backend.close());
+  table.replace(
+    [{ hostname: 'fwd.localhost', config: '/c', service: 'f', status: 'running', port }],
+    proxyPort,
+  );
+  const spoof = 'X-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Host: evil.example\r\nX-Forwarded-Proto: https\r\n';
+  for (const upgrade of [false, true]) {
+    await new Promise<void>((resolve, reject) => {
+      const socket = connectTo(proxyPort);
+      socket.on('data', () => socket.end());
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+      socket.write(
+        `GET / HTTP/1.1\r\nHost: fwd.localhost:${proxyPort}\r\n${spoof}${upgrade ? 'Upgrade: x\r\nConnection: Upgrade\r\n' : 'Connection: close\r\n'}\r\n`,
+      );
+    });
+  }
+  expect(seen).toHaveLength(2);
+  for (const headers of seen) {
+    expect(headers).toMatchObject({
+      'x-forwarded-for': '10.0.0.1, 127.0.0.1',
+      'x-forwarded-host': `fwd.localhost:${proxyPort}`,
+      'x-forwarded-proto': 'http',
+    });
+  }
 });

@@ -123,7 +123,7 @@ export class ReverseProxy {
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     // Raw headers in and out: Node builds no header objects on this path.
     const head = requestHead(req);
-    const routed = this.routeOf(head.host);
+    const routed = head.hosts > 1 ? twoHosts() : this.routeOf(head.host);
     if ('refuse' in routed) {
       req.resume(); // the body is not wanted: drain it so the connection stays usable
       routed.refuse(res);
@@ -173,7 +173,8 @@ export class ReverseProxy {
 
   /** An `Upgrade` request (WebSocket): the request goes to the backend as written, then bytes flow both ways. */
   private onUpgrade(req: IncomingMessage, client: Socket, head: Buffer): void {
-    const routed = this.routeOf(req.headers.host);
+    const hosts = req.rawHeaders.filter((h, i) => i % 2 === 0 && h.toLowerCase() === 'host').length;
+    const routed = hosts > 1 ? twoHosts() : this.routeOf(req.headers.host);
     if ('refuse' in routed) {
       client.end(routed.raw);
       return;
@@ -207,49 +208,63 @@ export class ReverseProxy {
   }
 }
 
+/**
+ * A request with more than one Host header is refused (RFC 9112 3.2): which one routes it and which
+ * one the backend believes must not differ.
+ */
+function twoHosts(): Routed {
+  const body = 'kepler: a request must have exactly one Host header';
+  return { refuse: (res) => page(res, 400, body), raw: rawPage(400, 'Bad Request', body) };
+}
+
 /** `web.localhost:7380` -> `web.localhost` (lower case, no trailing dot). */
 export function hostOnly(host: string): string {
   const h = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d*$/, '');
   return h.toLowerCase().replace(/\.$/, '');
 }
 
-/** X-Forwarded-For (appended to), -Host and -Proto, for an upgrade request (rare: header objects are fine). */
+/**
+ * X-Forwarded-For (appended to), -Host and -Proto, for an upgrade request (rare: header objects are
+ * fine). -Host and -Proto are always this hop's (the request's Host, plain http), as nginx's `$host`
+ * and `$scheme`: a client's own would let it pose to the service as https or as another host.
+ */
 function forwardingOf(req: IncomingMessage): Record<string, string> {
   const h = req.headers;
   const client = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
   const prior = h['x-forwarded-for'];
   return {
     'x-forwarded-for': prior ? `${prior}, ${client}` : client,
-    'x-forwarded-host': String(h['x-forwarded-host'] ?? h.host ?? ''),
-    'x-forwarded-proto': String(h['x-forwarded-proto'] ?? 'http'),
+    'x-forwarded-host': String(h.host ?? ''),
+    'x-forwarded-proto': 'http',
   };
 }
 
 /** What the backend gets of a request's head, and what routing needs of it. */
 interface RequestHead {
   readonly host: string;
+  /** Host headers in the request (more than one is refused). */
+  readonly hosts: number;
   /** Content-Length or Transfer-Encoding: a body follows (without either there is none). */
   readonly hasBody: boolean;
-  /** Raw `[name, value, ...]`: end-to-end headers as written, then X-Forwarded-For/-Host/-Proto. */
+  /** Raw `[name, value, ...]`: end-to-end headers as written, then X-Forwarded-For/-Host/-Proto (as forwardingOf's). */
   readonly headers: string[];
 }
 
 function requestHead(req: IncomingMessage): RequestHead {
   const raw = req.rawHeaders;
   let host = '';
+  let hosts = 0;
   let hasBody = false;
   let forwardedFor: string | null = null;
-  let forwardedHost: string | null = null;
-  let forwardedProto: string | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = (raw[i] as string).toLowerCase();
     const value = raw[i + 1] as string;
-    if (name === 'host') host = value;
-    else if (name === 'content-length' || name === 'transfer-encoding') hasBody = true;
+    if (name === 'host') {
+      host = value;
+      hosts++;
+    } else if (name === 'content-length' || name === 'transfer-encoding') hasBody = true;
     else if (name === 'x-forwarded-for')
       forwardedFor = forwardedFor === null ? value : `${forwardedFor}, ${value}`;
-    else if (name === 'x-forwarded-host') forwardedHost ??= value;
-    else if (name === 'x-forwarded-proto') forwardedProto ??= value;
   }
   const client = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
   const headers = endToEnd(raw, true);
@@ -257,11 +272,11 @@ function requestHead(req: IncomingMessage): RequestHead {
     'X-Forwarded-For',
     forwardedFor === null ? client : `${forwardedFor}, ${client}`,
     'X-Forwarded-Host',
-    forwardedHost ?? host,
+    host,
     'X-Forwarded-Proto',
-    forwardedProto ?? 'http',
+    'http',
   );
-  return { host, hasBody, headers };
+  return { host, hosts, hasBody, headers };
 }
 
 /**
