@@ -134,6 +134,7 @@ test('bad requests answer 400 naming the field; errors carry the protocol codes;
     ['/api/v1/logs?head=x', {}, 400, 'BAD_REQUEST', /^head: /],
     ['/api/v1/logs?head=1&tail=1', {}, 400, 'BAD_REQUEST', /^head: give head or tail/],
     ['/api/v1/logs?tail=999999', {}, 400, 'BAD_REQUEST', /^tail: at most/],
+    ['/api/v1/logs?follow', {}, 426, 'BAD_REQUEST', /^follow: a follow is a WebSocket/],
     ['/api/v1/services?config=relative.yaml', {}, 400, 'BAD_REQUEST', /^config: /],
     ['/api/v1/services?config=/nowhere/kepler.yaml', {}, 404, 'CONFIG_NOT_LOADED', /has not loaded/],
     ['/api/v1/stop', { body: { services: ['nope'] } }, 404, 'UNKNOWN_SERVICE', /nope/],

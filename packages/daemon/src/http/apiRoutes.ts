@@ -282,10 +282,15 @@ export function apiRoutes(deps: ApiDeps): Route[] {
         query: LOGS_QUERY,
         responses: {
           '200': { description: 'Lines as `kepler logs --json` prints them', schema: S.logs },
+          '426': { description: '`follow` without a WebSocket upgrade', schema: S.error },
           ...ERRORS,
         },
       },
       json: async ({ params }) => {
+        // A follow is a stream: like /api/v1/events, refuse it without the upgrade, never answer a snapshot.
+        if (params.has('follow')) {
+          throw new ApiError(426, 'BAD_REQUEST', 'follow: a follow is a WebSocket; send an Upgrade request');
+        }
         const lines: LogLine[] = [];
         const r = await invoke(access, logsRequest(params, registry, false), {
           emit: (e) => {
