@@ -13,6 +13,28 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PEERS="${KEPLER_BENCH_PEERS:-$HERE/.peers}"
 PM2_VERSION="${PM2_VERSION:-7}"
 
+# Installs Debian packages without starting their system services: policy-rc.d exiting 101 tells
+# invoke-rc.d not to start them. One already there (container images ship it) is kept; the one put
+# here is removed, even if apt fails.
+apt_install_quietly() {
+  local placed=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    placed=1
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  if [ ! -d /var/lib/apt/lists ] || [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v lock)" ]; then
+    apt-get update -qq
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null; }
+  if [ -n "$placed" ]; then
+    rm -f /usr/sbin/policy-rc.d
+    trap - EXIT
+  fi
+}
+
 # ---- PM2 ----------------------------------------------------------------------------------------
 if [ -f "$PEERS/node_modules/pm2/package.json" ]; then
   echo "pm2 $(node -p "require('$PEERS/node_modules/pm2/package.json').version") already in $PEERS"
@@ -32,24 +54,7 @@ else
     echo "installing supervisor needs root (apt-get)" >&2
     exit 1
   fi
-  # policy-rc.d exiting 101 tells invoke-rc.d not to start the package's service. Keep one that is
-  # already there (container images ship it); remove only the one put here, even if apt fails.
-  placed=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-    placed=1
-    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-  fi
-  if [ ! -d /var/lib/apt/lists ] || [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v lock)" ]; then
-    apt-get update -qq
-  fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends supervisor >/dev/null ||
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends supervisor >/dev/null; }
-  if [ -n "$placed" ]; then
-    rm -f /usr/sbin/policy-rc.d
-    trap - EXIT
-  fi
+  apt_install_quietly supervisor
   echo "supervisord $(supervisord --version) installed"
 fi
 
@@ -76,19 +81,7 @@ else
     echo "installing nginx and wrk needs root (apt-get)" >&2
     exit 1
   fi
-  placed=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-    placed=1
-    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-  fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx wrk >/dev/null ||
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx wrk >/dev/null; }
-  if [ -n "$placed" ]; then
-    rm -f /usr/sbin/policy-rc.d
-    trap - EXIT
-  fi
+  apt_install_quietly nginx wrk
   echo "$(nginx -v 2>&1) and wrk installed"
 fi
 # The package's own nginx (port 80) is not wanted: the benchmark starts one of its own.
