@@ -67,7 +67,8 @@ export function readStat(pid: number): ProcStat | null {
   return { pid, state, ppid: Number(ppid), pgid: Number(pgid), startTime };
 }
 
-function isLive(stat: ProcStat | null): stat is ProcStat {
+/** True for a process that runs: not gone, not a zombie (state Z or X). */
+export function isLive(stat: ProcStat | null): stat is ProcStat {
   // A zombie has exited; it only waits for a parent that may never reap it (orphans of a sandbox init).
   return stat !== null && stat.state !== 'Z' && stat.state !== 'X';
 }
