@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { readStat } from './procfs.js';
+import { isLive, readStat } from './procfs.js';
 
 /** Bytes of a pid file read: a pid and a newline, with room to spare. */
 const PID_FILE_MAX_BYTES = 64;
@@ -59,7 +59,7 @@ export function readPidFile(path: string, launcher: { startTime: string }): PidF
   }
   const pid = Number(text);
   const stat = readStat(pid);
-  if (stat === null || stat.state === 'Z' || stat.state === 'X') return { state: 'dead', pid, writtenAtMs };
+  if (!isLive(stat)) return { state: 'dead', pid, writtenAtMs };
   if (!startedNoEarlier(stat.startTime, launcher.startTime)) return { state: 'earlier', pid };
   return { state: 'alive', pid, startTime: stat.startTime, pgid: stat.pgid };
 }

@@ -21,8 +21,11 @@ export interface ProcStat {
 /** One buffer for every stat read: readFileSync allocates 64 KiB per /proc file (its size shows as 0). */
 const statBuf = Buffer.allocUnsafe(4096);
 
-/** A /proc file known to be short (stat is < 1 KiB), as latin1, read without allocating a buffer. */
-function readSmall(path: string): string {
+/**
+ * A /proc file known to be short (stat is < 1 KiB), as latin1, read without allocating a buffer (at
+ * most its first 4 KiB). Throws as openSync does (no such process).
+ */
+export function readSmallProcFile(path: string): string {
   const fd = openSync(path, 'r');
   try {
     let len = 0;
@@ -36,19 +39,26 @@ function readSmall(path: string): string {
   }
 }
 
+/**
+ * The fields of a /proc/<pid>/stat text from field 3 (state) on: field N is `fields[N - 3]`. Null when
+ * it is not one. comm (field 2) may contain spaces and parentheses: the fields after it start after
+ * the LAST ')'.
+ */
+export function statFields(text: string): string[] | null {
+  const close = text.lastIndexOf(')');
+  return close < 0 ? null : text.slice(close + 2).split(' ');
+}
+
 /** Reads /proc/<pid>/stat; null when there is no such process. Zombies are returned (state `Z`). */
 export function readStat(pid: number): ProcStat | null {
   let text: string;
   try {
-    text = readSmall(`/proc/${pid}/stat`);
+    text = readSmallProcFile(`/proc/${pid}/stat`);
   } catch {
     return null;
   }
-  // comm (field 2) may contain spaces and parentheses: the fields after it start after the LAST ')'.
-  const close = text.lastIndexOf(')');
-  if (close < 0) return null;
-  const fields = text.slice(close + 2).split(' ');
-  // fields[0] is field 3 (state), so field N is fields[N - 3].
+  const fields = statFields(text);
+  if (fields === null) return null;
   const state = fields[0];
   const ppid = fields[1];
   const pgid = fields[2];
@@ -57,7 +67,8 @@ export function readStat(pid: number): ProcStat | null {
   return { pid, state, ppid: Number(ppid), pgid: Number(pgid), startTime };
 }
 
-function isLive(stat: ProcStat | null): stat is ProcStat {
+/** True for a process that runs: not gone, not a zombie (state Z or X). */
+export function isLive(stat: ProcStat | null): stat is ProcStat {
   // A zombie has exited; it only waits for a parent that may never reap it (orphans of a sandbox init).
   return stat !== null && stat.state !== 'Z' && stat.state !== 'X';
 }
@@ -79,10 +90,10 @@ export function isSameProcess(pid: number, startTime: string): boolean {
   return readStartTime(pid) === startTime;
 }
 
-/** Numeric entries of /proc (processes, not threads). */
-export function listPids(): number[] {
+/** Numeric entries of /proc (processes, not threads); `proc` is another root in tests. */
+export function listPids(proc = '/proc'): number[] {
   const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
+  for (const name of readdirSync(proc)) {
     const c = name.charCodeAt(0);
     if (c >= 48 && c <= 57) pids.push(Number(name));
   }

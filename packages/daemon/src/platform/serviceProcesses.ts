@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { cgroupPathForMarker, cgroupPids } from './cgroups.js';
-import { findProcessesByMarkers, readStat } from './procfs.js';
+import { findProcessesByMarkers, isLive, readStat } from './procfs.js';
 
 /** A live process found to belong to a service (see findServiceProcesses). */
 export interface ServiceProcess {
@@ -34,7 +34,7 @@ export function findServiceProcesses(markers: readonly string[]): Map<string, Se
     const procs: ServiceProcess[] = [];
     for (const pid of pids) {
       const stat = readStat(pid);
-      if (stat === null || stat.state === 'Z' || stat.state === 'X' || pid === process.pid) continue;
+      if (!isLive(stat) || pid === process.pid) continue;
       procs.push({ pid, startTime: stat.startTime, pgid: stat.pgid, name: commOf(pid) });
     }
     found.set(marker, procs);

@@ -22,6 +22,11 @@ export interface Route extends ServiceRef {
 /** The reverse proxy's port unless the daemon is told another (`--proxy`, KEPLER_PROXY_ADDR). */
 export const DEFAULT_PROXY_PORT = 7380;
 
+/** `http://web.localhost:7380`: the URL of `hostname` through a proxy on `proxyPort` (no port shown for 80). */
+export function proxyUrl(hostname: string, proxyPort: number): string {
+  return `http://${hostname}${proxyPort === 80 ? '' : `:${proxyPort}`}`;
+}
+
 const keyOf = (ref: ServiceRef): string => `${ref.config}\0${ref.service}`;
 
 /**
@@ -68,7 +73,7 @@ export class PortBook {
 
   /** `http://web.localhost:7380`: the URL of a hostname through the proxy (no port shown for 80). */
   urlOf(hostname: string): string {
-    return `http://${hostname}${this.proxyPort === 80 ? '' : `:${this.proxyPort}`}`;
+    return proxyUrl(hostname, this.proxyPort);
   }
 
   /** The route of `hostname` (lower case, no port), or undefined. */

@@ -6,4 +6,11 @@ export {
   holderMessage,
   type PortAssignment,
 } from './assignPort.js';
-export { DEFAULT_PROXY_PORT, PortBook, type Route, type RouteTarget, type ServiceRef } from './PortBook.js';
+export {
+  DEFAULT_PROXY_PORT,
+  PortBook,
+  proxyUrl,
+  type Route,
+  type RouteTarget,
+  type ServiceRef,
+} from './PortBook.js';

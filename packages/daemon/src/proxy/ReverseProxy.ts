@@ -142,10 +142,8 @@ export class ReverseProxy {
         pool = new BackendPool(port);
         this.pools.set(port, pool);
       }
-      let text = `${req.method} ${req.url} HTTP/1.1\r\n`;
-      const h = head.headers;
-      for (let i = 0; i < h.length; i += 2) text += `${h[i]}: ${h[i + 1]}\r\n`;
-      void pool.send(`${text}\r\n`, req.method === 'HEAD', res).then((o) => {
+      const text = headText(`${req.method} ${req.url} HTTP/1.1`, head.headers);
+      void pool.send(text, req.method === 'HEAD', res).then((o) => {
         if (!o.ok) refused(o.cause);
       });
       return;
@@ -173,8 +171,8 @@ export class ReverseProxy {
 
   /** An `Upgrade` request (WebSocket): the request goes to the backend as written, then bytes flow both ways. */
   private onUpgrade(req: IncomingMessage, client: Socket, head: Buffer): void {
-    const hosts = req.rawHeaders.filter((h, i) => i % 2 === 0 && h.toLowerCase() === 'host').length;
-    const routed = hosts > 1 ? twoHosts() : this.routeOf(req.headers.host);
+    const requested = requestHead(req, true);
+    const routed = requested.hosts > 1 ? twoHosts() : this.routeOf(requested.host);
     if ('refuse' in routed) {
       client.end(routed.raw);
       return;
@@ -194,13 +192,7 @@ export class ReverseProxy {
     client.on('error', fail);
     backend.once('connect', () => {
       connected = true;
-      const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
-      const raw = req.rawHeaders;
-      for (let i = 0; i < raw.length; i += 2) {
-        if (!raw[i]!.toLowerCase().startsWith('x-forwarded-')) lines.push(`${raw[i]}: ${raw[i + 1]}`);
-      }
-      for (const [k, v] of Object.entries(forwardingOf(req))) lines.push(`${k}: ${v}`);
-      backend.write(`${lines.join('\r\n')}\r\n\r\n`);
+      backend.write(headText(`${req.method} ${req.url} HTTP/${req.httpVersion}`, requested.headers));
       if (head.length > 0) backend.write(head);
       backend.pipe(client);
       client.pipe(backend);
@@ -223,22 +215,6 @@ export function hostOnly(host: string): string {
   return h.toLowerCase().replace(/\.$/, '');
 }
 
-/**
- * X-Forwarded-For (appended to), -Host and -Proto, for an upgrade request (rare: header objects are
- * fine). -Host and -Proto are always this hop's (the request's Host, plain http), as nginx's `$host`
- * and `$scheme`: a client's own would let it pose to the service as https or as another host.
- */
-function forwardingOf(req: IncomingMessage): Record<string, string> {
-  const h = req.headers;
-  const client = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-  const prior = h['x-forwarded-for'];
-  return {
-    'x-forwarded-for': prior ? `${prior}, ${client}` : client,
-    'x-forwarded-host': String(h.host ?? ''),
-    'x-forwarded-proto': 'http',
-  };
-}
-
 /** What the backend gets of a request's head, and what routing needs of it. */
 interface RequestHead {
   readonly host: string;
@@ -246,11 +222,16 @@ interface RequestHead {
   readonly hosts: number;
   /** Content-Length or Transfer-Encoding: a body follows (without either there is none). */
   readonly hasBody: boolean;
-  /** Raw `[name, value, ...]`: end-to-end headers as written, then X-Forwarded-For/-Host/-Proto (as forwardingOf's). */
+  /**
+   * Raw `[name, value, ...]`: end-to-end headers as written (every header but X-Forwarded-* for an
+   * upgrade, which keeps Connection and Upgrade), then X-Forwarded-For (appended to), -Host and -Proto.
+   * -Host and -Proto are always this hop's (the request's Host, plain http), as nginx's `$host` and
+   * `$scheme`: a client's own would let it pose to the service as https or as another host.
+   */
   readonly headers: string[];
 }
 
-function requestHead(req: IncomingMessage): RequestHead {
+function requestHead(req: IncomingMessage, upgrade = false): RequestHead {
   const raw = req.rawHeaders;
   let host = '';
   let hosts = 0;
@@ -267,7 +248,7 @@ function requestHead(req: IncomingMessage): RequestHead {
       forwardedFor = forwardedFor === null ? value : `${forwardedFor}, ${value}`;
   }
   const client = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-  const headers = endToEnd(raw, true);
+  const headers = upgrade ? withoutForwarded(raw) : endToEnd(raw, true);
   headers.push(
     'X-Forwarded-For',
     forwardedFor === null ? client : `${forwardedFor}, ${client}`,
@@ -277,6 +258,23 @@ function requestHead(req: IncomingMessage): RequestHead {
     'http',
   );
   return { host, hosts, hasBody, headers };
+}
+
+/** A request head as written to a backend: the request line, the raw headers, a blank line. */
+function headText(requestLine: string, headers: readonly string[]): string {
+  let text = `${requestLine}\r\n`;
+  for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  return `${text}\r\n`;
+}
+
+/** Raw headers without X-Forwarded-* (an upgrade's: its hop-by-hop ones go on to the backend). */
+function withoutForwarded(raw: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    if (!(raw[i] as string).toLowerCase().startsWith('x-forwarded-'))
+      out.push(raw[i] as string, raw[i + 1] as string);
+  }
+  return out;
 }
 
 /**

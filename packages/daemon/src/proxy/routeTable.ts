@@ -1,4 +1,5 @@
 import type { ServiceStatus } from '@kepler/protocol';
+import { proxyUrl } from '../ports/index.js';
 
 /** A hostname's route as the proxy thread knows it: a copy, sent again after every change. */
 export interface RouteInfo {
@@ -43,8 +44,8 @@ export class RouteTable {
     return [...this.byHost.values()];
   }
 
-  /** `http://web.localhost:7380` (no port shown for 80). */
+  /** `http://web.localhost:7380` (see proxyUrl). */
   urlOf(hostname: string): string {
-    return `http://${hostname}${this.urlPort === 80 ? '' : `:${this.urlPort}`}`;
+    return proxyUrl(hostname, this.urlPort);
   }
 }

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, constants as fsConstants, readFileSync } from 'node:fs';
+import { existsSync, constants as fsConstants } from 'node:fs';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { readStat, watchForeignExit } from '../procfs.js';
+import { readSmallProcFile, readStat, watchForeignExit } from '../procfs.js';
 import { signalName } from '../signals.js';
 import type { ProcessExit } from '../spawn.js';
 
@@ -72,9 +72,12 @@ function errnoName(n: string): string {
   return ERRNO_NAMES.get(Number(n)) ?? `errno ${n}`;
 }
 
-/** The flags to reopen one of the daemon's fds with (access mode and append), from /proc/self/fdinfo. */
+/**
+ * The flags to reopen one of the daemon's fds with (access mode and append), from /proc/self/fdinfo
+ * (read into procfs's shared buffer: twice a spawn, and readFileSync allocates 64 KiB per /proc file).
+ */
 export function stdioOfFd(fd: number): SpawnerStdio {
-  const info = readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1');
+  const info = readSmallProcFile(`/proc/self/fdinfo/${fd}`);
   const flags = Number.parseInt(/^flags:\s+([0-7]+)/m.exec(info)?.[1] ?? '1', 8);
   return { path: `/proc/${process.pid}/fd/${fd}`, flags: flags & (O_ACCMODE | fsConstants.O_APPEND) };
 }
