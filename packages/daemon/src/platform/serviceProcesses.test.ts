@@ -39,7 +39,9 @@ describe.each([
     await serviceTree(b);
     const found = await waitFor(() => {
       const f = findServiceProcesses([a, b, none]);
-      return f.get(a)?.length === 2 && f.get(b)?.length === 2 ? f : null;
+      // Both processes of each tree, and sh has exec'd sleep (under load the pair shows before the exec).
+      const execd = f.get(a)?.find((p) => p.pid === main.pid)?.name === 'sleep';
+      return execd && f.get(a)?.length === 2 && f.get(b)?.length === 2 ? f : null;
     }, 'both trees');
     expect(found.get(none)).toEqual([]);
     const mine = found.get(a)!;
