@@ -5,6 +5,7 @@ import { sourcesOf } from '../bake/bakeOffThread.js';
 import { hashesByPath } from '../bake/bakeSources.js';
 import { DaemonError } from '../errors.js';
 import { OpQueue } from '../service/OpQueue.js';
+import type { ServiceRuntime } from '../service/ServiceRuntime.js';
 import { toServiceInfo } from '../service/serviceState.js';
 import { ConfigHost } from './ConfigHost.js';
 import { startupCluster, stopOrder, withDependencies } from './dependencies/dependencies.js';
@@ -96,27 +97,15 @@ export class ConfigActor extends ConfigHost {
   private async applyPlan(next: BakedConfig, plan: UpPlan): Promise<string[]> {
     const action = new Map(plan.services.map((c) => [c.service, c.action]));
     const busy = [...this.services.values()].filter(
-      (rt) =>
-        action.get(rt.name) !== 'unchanged' &&
-        (rt.desired === 'run' ||
-          PENDING_OR_ACTIVE_STATUSES.has(rt.state.status) ||
-          this.untracked.has(rt.name)),
+      (rt) => action.get(rt.name) !== 'unchanged' && this.hasToStop(rt),
     );
     const again = busy.filter((rt) => action.get(rt.name) !== 'remove').map((rt) => rt.name);
     for (const rt of busy) rt.withdrawWish();
-    const failures: string[] = [];
     const order = stopOrder(
       this.baked,
       busy.map((rt) => rt.name),
     );
-    for (const n of order) {
-      const rt = this.services.get(n)!;
-      await rt
-        .stop()
-        .then(() => this.untracked.stop(rt))
-        .catch((e: unknown) => failures.push(`${n}: ${(e as Error).message}`));
-    }
-    if (failures.length) this.log(`up of ${this.path}: stops had errors: ${failures.join('; ')}`);
+    await this.stopEach(order, `up of ${this.path}: stops had errors: `);
     const unchanged = plan.services.filter((c) => c.action === 'unchanged').map((c) => c.service);
     await this.adoptSnapshot(next, new Set(unchanged));
     return again;
@@ -168,26 +157,12 @@ export class ConfigActor extends ConfigHost {
       this.assertLive();
       const all = names.length === 0;
       const order = stopOrder(this.baked, all ? this.baked.serviceOrder : names);
-      const toStop = order.filter((n) => {
-        const rt = this.services.get(n)!;
-        return (
-          rt.desired === 'run' || PENDING_OR_ACTIVE_STATUSES.has(rt.state.status) || this.untracked.has(n)
-        );
-      });
+      const toStop = order.filter((n) => this.hasToStop(this.services.get(n)!));
       this.records.warning = null; // reported until the user acts on the config
       // Withdraw the wish first, so nothing waiting launches while we stop its neighbours.
       for (const n of toStop) this.services.get(n)!.withdrawWish();
       if (all && toStop.length) await this.hooks.runGlobalHook('pre_stop');
-      const failures: string[] = [];
-      for (const n of toStop) {
-        const rt = this.services.get(n)!;
-        // One service's failure must not leave the others running.
-        await rt
-          .stop({ signal: opts.signal })
-          .then(() => this.untracked.stop(rt, opts.signal))
-          .catch((e: unknown) => failures.push(`${n}: ${(e as Error).message}`));
-      }
-      if (failures.length) this.log(`stop of ${this.path} had errors: ${failures.join('; ')}`);
+      await this.stopEach(toStop, `stop of ${this.path} had errors: `, opts.signal);
       if (all && toStop.length) await this.hooks.runGlobalHook('post_stop');
       let cleaned = false;
       if (opts.clean && all) {
@@ -340,6 +315,27 @@ export class ConfigActor extends ConfigHost {
   }
 
   // ---- helpers ----------------------------------------------------------------------------------
+
+  /** A stop has work to do: the service is wanted, pending or active, or has untracked processes. */
+  private hasToStop(rt: ServiceRuntime): boolean {
+    return (
+      rt.desired === 'run' || PENDING_OR_ACTIVE_STATUSES.has(rt.state.status) || this.untracked.has(rt.name)
+    );
+  }
+
+  /** Stops `order` one by one, with their untracked processes; failures are logged after `failed`. */
+  private async stopEach(order: readonly string[], failed: string, signal?: string): Promise<void> {
+    const failures: string[] = [];
+    for (const n of order) {
+      const rt = this.services.get(n)!;
+      // One service's failure must not leave the others running.
+      await rt
+        .stop({ signal })
+        .then(() => this.untracked.stop(rt, signal))
+        .catch((e: unknown) => failures.push(`${n}: ${(e as Error).message}`));
+    }
+    if (failures.length) this.log(`${failed}${failures.join('; ')}`);
+  }
 
   private failAll<T>(names: readonly string[], hook: 'on_init' | 'pre_start', result: T): T {
     for (const name of names) this.services.get(name)!.failLaunch(`global ${hook} hook failed`);

@@ -9,6 +9,7 @@ import { linuxPlatform, type Platform } from '../platform/index.js';
 import { assignPort, type PortAssignment, PortBook, type RouteTarget } from '../ports/index.js';
 import type { NewSpawn, ServiceHost } from '../service/ServiceHost.js';
 import { ServiceRuntime } from '../service/ServiceRuntime.js';
+import { withPort } from '../service/SupervisedProcess.js';
 import {
   type NetworkInfo,
   type PersistedConfigState,
@@ -143,8 +144,7 @@ export class ConfigHost implements ServiceHost {
     signal?: AbortSignal,
   ): Promise<string | null> {
     const port = this.services.get(service)?.state.port ?? null;
-    const withPort = port === null || hook.environment.PORT !== undefined;
-    const run = withPort ? hook : { ...hook, environment: { ...hook.environment, PORT: String(port) } };
+    const run = { ...hook, environment: withPort(hook.environment, port) };
     return this.hooks.runServiceHook(service, hookName, run, signal);
   }
 

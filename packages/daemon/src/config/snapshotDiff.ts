@@ -6,6 +6,7 @@
  */
 import { basename } from 'node:path';
 import type { BakedConfig, BakedDependency, BakedHealthcheck, BakedService } from '@kepler/config';
+import { formatBytes } from '@kepler/config/grammar';
 import type { ServiceChange, UpPlan } from '@kepler/protocol';
 import { formatMs } from '../formatMs.js';
 import { reverseEdges } from './dependencies/dependencies.js';
@@ -250,15 +251,4 @@ function same(a: unknown, b: unknown): boolean {
   const keys = Object.keys(x);
   if (keys.length !== Object.keys(y).length) return false;
   return keys.every((k) => Object.hasOwn(y, k) && same(x[k], y[k]));
-}
-
-function formatBytes(n: number): string {
-  for (const [unit, size] of [
-    ['GB', 1024 ** 3],
-    ['MB', 1024 ** 2],
-    ['KB', 1024],
-  ] as const) {
-    if (n >= size && n % size === 0) return `${n / size}${unit}`;
-  }
-  return `${n}B`;
 }

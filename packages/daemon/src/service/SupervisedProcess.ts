@@ -2,7 +2,13 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BakedService } from '@kepler/config';
 import type { CaptureIndexer, LogStore } from '../logs/index.js';
-import { type OutputFile, type Platform, PlatformError, type ProcessExit } from '../platform/index.js';
+import {
+  type OutputFile,
+  type Platform,
+  PlatformError,
+  type ProcessExit,
+  type SpawnedProcess,
+} from '../platform/index.js';
 import { awaitDaemon, type DaemonProcess, survivingDaemon } from './forkingStart.js';
 
 /** The process a service runs now. */
@@ -112,26 +118,9 @@ export class SupervisedProcess {
       releaseSlot();
       throw new PlatformError('SPAWN_CANCELLED', 'stopped before it started');
     }
-    // The child appends to its output files: what it writes is kept by the kernel whether or not a
-    // daemon runs, and the capture (attached before the fork) stores it from its checkpoint on.
-    let outFd = -1;
-    let errFd = -1;
     try {
-      outFd = this.platform.openOutputForChild(this.outputPath('stdout'));
-      errFd = this.platform.openOutputForChild(this.outputPath('stderr'));
-      this.attachCapture();
-      const child = await this.platform.spawn({
-        command: spec.command,
-        cwd: spec.workingDir,
-        env: withPort(spec.environment, port),
-        marker: this.marker(),
-        user: spec.user,
-        group: spec.group,
-        limits: spec.limits,
-        stdout: outFd,
-        stderr: errFd,
-        proceed,
-      });
+      // The capture is attached before the fork: it stores the child's output from its checkpoint on.
+      const child = await this.spawnAsService(spec, spec.command, port, proceed, () => this.attachCapture());
       this.live = {
         pid: child.pid,
         startTime: child.startTime,
@@ -143,6 +132,40 @@ export class SupervisedProcess {
       return this.live;
     } finally {
       releaseSlot();
+    }
+  }
+
+  /**
+   * Spawns `command` as the service runs (its user, group, environment, working_dir, limits and
+   * marker). The child appends to the service's output files: what it writes is kept by the kernel
+   * whether or not a daemon runs. `beforeSpawn` runs once the files exist.
+   */
+  private async spawnAsService(
+    spec: BakedService,
+    command: readonly string[],
+    port: number | null,
+    proceed?: () => boolean,
+    beforeSpawn?: () => void,
+  ): Promise<SpawnedProcess> {
+    let outFd = -1;
+    let errFd = -1;
+    try {
+      outFd = this.platform.openOutputForChild(this.outputPath('stdout'));
+      errFd = this.platform.openOutputForChild(this.outputPath('stderr'));
+      beforeSpawn?.();
+      return await this.platform.spawn({
+        command,
+        cwd: spec.workingDir,
+        env: withPort(spec.environment, port),
+        marker: this.marker(),
+        user: spec.user,
+        group: spec.group,
+        limits: spec.limits,
+        stdout: outFd,
+        stderr: errFd,
+        proceed,
+      });
+    } finally {
       if (outFd >= 0) this.platform.closeFd(outFd);
       if (errFd >= 0) this.platform.closeFd(errFd);
     }
@@ -208,30 +231,12 @@ export class SupervisedProcess {
    * exits, the grace runs out, or the command fails (reported; the signal then follows at once).
    */
   private async runStopCommand(spec: BakedService, proc: LiveProcess, graceMs: number): Promise<void> {
-    let outFd = -1;
-    let errFd = -1;
     let ran: Promise<ProcessExit>;
     try {
-      outFd = this.platform.openOutputForChild(this.outputPath('stdout'));
-      errFd = this.platform.openOutputForChild(this.outputPath('stderr'));
-      const child = await this.platform.spawn({
-        command: spec.stopCommand ?? [],
-        cwd: spec.workingDir,
-        env: withPort(spec.environment, this.port()),
-        marker: this.marker(),
-        user: spec.user,
-        group: spec.group,
-        limits: spec.limits,
-        stdout: outFd,
-        stderr: errFd,
-      });
-      ran = child.exited;
+      ran = (await this.spawnAsService(spec, spec.stopCommand ?? [], this.port())).exited;
     } catch (e) {
       this.logError(`stop_command of ${this.service}: ${(e as Error).message}`);
       return;
-    } finally {
-      if (outFd >= 0) this.platform.closeFd(outFd);
-      if (errFd >= 0) this.platform.closeFd(errFd);
     }
     const clock = this.platform.clock;
     await new Promise<void>((resolve) => {
