@@ -5,15 +5,13 @@ import {
   type Request,
   type ResultOf,
   type StreamEvent,
-  toWireError,
-  type WireError,
 } from '@kepler/protocol';
-import { DaemonError } from '../errors.js';
 import {
   type HandlerTable,
   isValidEvent,
   type RequestContext,
   runRequest,
+  wireErrorOf,
 } from '../server/handlers/index.js';
 
 /** What a call of a socket handler needs from its HTTP request or WebSocket. */
@@ -96,9 +94,6 @@ export function errorResponse(
   log: (line: string) => void,
 ): { status: number; body: { code: string; message: string } } {
   if (e instanceof ApiError) return { status: e.status, body: { code: e.code, message: e.message } };
-  if (!(e instanceof DaemonError) && !(e instanceof ProtocolError)) {
-    log(`internal error answering HTTP: ${(e as Error)?.stack ?? String(e)}`);
-  }
-  const wire: WireError = e instanceof DaemonError ? { code: e.code, message: e.message } : toWireError(e);
+  const wire = wireErrorOf(e, log, 'answering HTTP');
   return { status: STATUS_OF[wire.code] ?? 500, body: { code: wire.code, message: wire.message } };
 }

@@ -10,8 +10,13 @@ import {
   type StreamEvent,
   toWireError,
 } from '@kepler/protocol';
-import { DaemonError } from '../errors.js';
-import { type HandlerTable, isValidEvent, type RequestContext, runRequest } from './handlers/index.js';
+import {
+  type HandlerTable,
+  isValidEvent,
+  type RequestContext,
+  runRequest,
+  wireErrorOf,
+} from './handlers/index.js';
 
 /** Bytes queued on a slow client's socket after which its streams stop being fed and it is dropped. */
 export const MAX_CLIENT_BACKLOG_BYTES = 64 * 1024 * 1024;
@@ -170,17 +175,8 @@ export class Connection {
       const result = await runRequest(this.handlers, request, ctx, this.opts.isShuttingDown);
       this.send({ kind: 'response', id, ok: true, result });
     } catch (e) {
-      if (!(e instanceof DaemonError) && !(e instanceof ProtocolError)) {
-        this.opts.log(`internal error handling ${request.type}: ${(e as Error)?.stack ?? String(e)}`);
-      }
-      const error =
-        e instanceof DaemonError ? { code: e.code, message: e.message, data: e.data } : toWireError(e);
-      this.send({
-        kind: 'response',
-        id,
-        ok: false,
-        error: error.data === undefined ? { code: error.code, message: error.message } : error,
-      });
+      const error = wireErrorOf(e, this.opts.log, `handling ${request.type}`);
+      this.send({ kind: 'response', id, ok: false, error });
     } finally {
       this.inFlight.delete(id);
       this.opts.onRequestDone?.();

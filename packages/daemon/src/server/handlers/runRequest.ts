@@ -1,10 +1,13 @@
 import {
+  ProtocolError,
   parseDaemonEnvelope,
   parseResult,
   type Request,
   type RequestType,
   type ResultOf,
   type StreamEvent,
+  toWireError,
+  type WireError,
 } from '@kepler/protocol';
 import { DaemonError } from '../../errors.js';
 import type { Handler, HandlerTable, RequestContext } from './HandlerTable.js';
@@ -45,4 +48,18 @@ export function isValidEvent(type: RequestType, event: StreamEvent, log: (line: 
     log(`internal error: dropped an invalid ${type} event: ${(e as Error).message}`);
     return false;
   }
+}
+
+/**
+ * The wire error of what a request threw. Anything but a DaemonError or ProtocolError is a bug: it is
+ * logged with its stack (`what`: what was being done) and answered as INTERNAL.
+ */
+export function wireErrorOf(e: unknown, log: (line: string) => void, what: string): WireError {
+  if (e instanceof DaemonError) {
+    return e.data === undefined
+      ? { code: e.code, message: e.message }
+      : { code: e.code, message: e.message, data: e.data };
+  }
+  if (!(e instanceof ProtocolError)) log(`internal error ${what}: ${(e as Error)?.stack ?? String(e)}`);
+  return toWireError(e);
 }
