@@ -22,7 +22,7 @@ export interface ProcStat {
 const statBuf = Buffer.allocUnsafe(4096);
 
 /** A /proc file known to be short (stat is < 1 KiB), as latin1, read without allocating a buffer. */
-function readSmall(path: string): string {
+export function readSmall(path: string): string {
   const fd = openSync(path, 'r');
   try {
     let len = 0;
@@ -36,6 +36,15 @@ function readSmall(path: string): string {
   }
 }
 
+/**
+ * The fields of a /proc/<pid>/stat text from field 3 (state) on: field N is `[N - 3]`. Null when it
+ * is not one. comm (field 2) may contain spaces and parentheses: the fields start after the LAST ')'.
+ */
+export function statFields(text: string): string[] | null {
+  const close = text.lastIndexOf(')');
+  return close < 0 ? null : text.slice(close + 2).split(' ');
+}
+
 /** Reads /proc/<pid>/stat; null when there is no such process. Zombies are returned (state `Z`). */
 export function readStat(pid: number): ProcStat | null {
   let text: string;
@@ -44,11 +53,8 @@ export function readStat(pid: number): ProcStat | null {
   } catch {
     return null;
   }
-  // comm (field 2) may contain spaces and parentheses: the fields after it start after the LAST ')'.
-  const close = text.lastIndexOf(')');
-  if (close < 0) return null;
-  const fields = text.slice(close + 2).split(' ');
-  // fields[0] is field 3 (state), so field N is fields[N - 3].
+  const fields = statFields(text);
+  if (fields === null) return null;
   const state = fields[0];
   const ppid = fields[1];
   const pgid = fields[2];
@@ -79,10 +85,10 @@ export function isSameProcess(pid: number, startTime: string): boolean {
   return readStartTime(pid) === startTime;
 }
 
-/** Numeric entries of /proc (processes, not threads). */
-export function listPids(): number[] {
+/** Numeric entries of /proc (processes, not threads); `proc`: another root, in tests. */
+export function listPids(proc = '/proc'): number[] {
   const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
+  for (const name of readdirSync(proc)) {
     const c = name.charCodeAt(0);
     if (c >= 48 && c <= 57) pids.push(Number(name));
   }

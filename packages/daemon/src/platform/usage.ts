@@ -5,9 +5,10 @@
  * is read from /proc: the main process, its descendants and the members of its process group.
  */
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupPathForMarker } from './cgroups.js';
+import { listPids, readSmall, statFields } from './procfs.js';
 
 /** One service's use of the machine at one moment. */
 export interface ResourceUsage {
@@ -56,12 +57,11 @@ export interface StatUsage {
   readonly ticks: number;
 }
 
-/** Parses /proc/<pid>/stat; null when it is not one. comm may hold spaces and `)`: fields follow the last `)`. */
+/** Parses /proc/<pid>/stat (fields as procfs.ts's `statFields`); null when it is not one. */
 export function parseStatUsage(pid: number, text: string): StatUsage | null {
-  const close = text.lastIndexOf(')');
-  if (close < 0) return null;
-  // fields[0] is field 3 (state), so field N is fields[N - 3]: utime 14 .. cstime 17.
-  const f = text.slice(close + 2).split(' ');
+  const f = statFields(text);
+  if (f === null) return null;
+  // f[N - 3] is field N: ppid 4, pgid 5, utime 14 .. cstime 17.
   const nums = [f[1], f[2], f[11], f[12], f[13], f[14]].map(Number);
   if (f[0] === undefined || nums.some((n) => !Number.isFinite(n))) return null;
   const [ppid, pgid, utime, stime, cutime, cstime] = nums as [number, number, number, number, number, number];
@@ -111,18 +111,20 @@ export function readCgroupUsage(dir: string, proc: string): ResourceUsage | null
 /** Every process's stat, read once per sample for all the services that need the tree. */
 export function readProcTable(proc: string): Map<number, StatUsage> {
   const table = new Map<number, StatUsage>();
-  let names: string[];
+  let pids: number[];
   try {
-    names = readdirSync(proc);
+    pids = listPids(proc);
   } catch {
     return table;
   }
-  for (const name of names) {
-    const c = name.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
-    const pid = Number(name);
-    const text = readText(join(proc, name, 'stat'));
-    const stat = text === null ? null : parseStatUsage(pid, text);
+  for (const pid of pids) {
+    let text: string;
+    try {
+      text = readSmall(join(proc, String(pid), 'stat'));
+    } catch {
+      continue; // it ended since the listing
+    }
+    const stat = parseStatUsage(pid, text);
     if (stat !== null) table.set(pid, stat);
   }
   return table;
