@@ -1,6 +1,7 @@
 import {
   type LogLine,
   logLineToJson,
+  psRowsToJson,
   type Requests,
   type ResultOf,
   type StartResult,
@@ -33,9 +34,8 @@ const SERVICES_PARAM = {
 
 /** `ps --json`'s rows (each with its config's `stale`), and the config-level warnings and stale paths. */
 function servicesJson(r: ResultOf['ps']) {
-  const stale = new Set(r.stale ?? []);
   return {
-    services: r.services.map((s) => ({ ...serviceToJson(s), stale: stale.has(s.config) })),
+    services: psRowsToJson(r.services, r.stale),
     warnings: r.warnings ?? [],
     stale: r.stale ?? [],
   };
