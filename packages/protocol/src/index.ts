@@ -36,8 +36,8 @@ export {
 } from './framing.js';
 export type * from './inspectMessages.js';
 export { CAUSE_KINDS } from './inspectMessages.js';
-export type { LogLineJson, ServiceJson } from './jsonShapes.js';
-export { logLineToJson, serviceToJson } from './jsonShapes.js';
+export type { LogLineJson, PsRowJson, ServiceJson } from './jsonShapes.js';
+export { logLineToJson, psRowsToJson, serviceToJson } from './jsonShapes.js';
 export type * from './messages.js';
 export { CONNECTION_ERROR_ID, ERROR_CODES, PROTOCOL_VERSION, SERVICE_STATUSES } from './messages.js';
 export { adhocConfigPath, pidPath, socketPath, stateDirFromEnv } from './paths.js';

@@ -63,6 +63,15 @@ export interface LogLineJson {
   readonly line: string;
 }
 
+/** A row of `ps --json` (and `GET /api/v1/services`): the service's object and its config's staleness. */
+export type PsRowJson = ServiceJson & { readonly stale: boolean };
+
+/** `ps --json`'s rows; `stale`: the paths of the configs whose snapshot is stale (ps's result). */
+export function psRowsToJson(services: readonly ServiceInfo[], stale: readonly string[] = []): PsRowJson[] {
+  const staleSet = new Set(stale);
+  return services.map((s) => ({ ...serviceToJson(s), stale: staleSet.has(s.config) }));
+}
+
 /** Maps a wire line to its `--json` object (ISO-8601 UTC `ts`). */
 export function logLineToJson(line: LogLine): LogLineJson {
   const text = Buffer.from(line.line.buffer, line.line.byteOffset, line.line.byteLength).toString('utf8');

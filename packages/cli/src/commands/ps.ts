@@ -1,10 +1,10 @@
 import { homedir } from 'node:os';
 import { basename } from 'node:path';
-import type { ServiceInfo } from '@kepler/protocol';
+import { psRowsToJson, type ServiceInfo } from '@kepler/protocol';
 import { Command, Option } from 'clipanion';
 import { CliError, EXIT_OK } from '../errors.js';
 import { notLoadedLine } from '../format/notes.js';
-import { renderPsTable, serviceToJson } from '../format/services.js';
+import { renderPsTable } from '../format/services.js';
 import { staleLine } from '../format/upPlan.js';
 import { ConfigCommand } from './BaseCommand.js';
 
@@ -66,7 +66,7 @@ export class PsCommand extends ConfigCommand {
     // The config as the user named it; with --all, each stale config's path.
     for (const path of stale) this.err(`${staleLine(config ? (this.files?.[0] ?? basename(path)) : path)}\n`);
     if (this.json) {
-      this.printJson(services.map((s) => ({ ...serviceToJson(s), stale: stale.has(s.config) })));
+      this.printJson(psRowsToJson(services, result.stale));
       return EXIT_OK;
     }
     this.out(

@@ -1,6 +1,7 @@
 import {
   type LogLine,
   logLineToJson,
+  psRowsToJson,
   type Requests,
   type ResultOf,
   type StartResult,
@@ -12,7 +13,7 @@ import type { DaemonEvents } from './DaemonEvents.js';
 import { ApiError, type HandlerAccess, invoke } from './invoke.js';
 import { configOf, type Params } from './params.js';
 import type { Route } from './routeTable.js';
-import { S } from './schemas.js';
+import { CONFIG_PARAM, ERRORS, S } from './schemas.js';
 
 /** What the API's routes use: the socket's handlers (through `invoke`), the configs, their events. */
 export interface ApiDeps {
@@ -26,25 +27,15 @@ export const DEFAULT_LOG_LINES = 100;
 /** The most lines one `GET /api/v1/logs` answers (a follow streams without a bound). */
 export const MAX_LOG_LINES = 10_000;
 
-const CONFIG_PARAM = {
-  schema: { type: 'string' },
-  description: 'Canonical path of a loaded config; may be left out when exactly one is loaded',
-};
 const SERVICES_PARAM = {
   schema: { type: 'array', items: { type: 'string' } },
   description: 'Service names (in a query: repeated or comma-separated); none means all',
 };
-const ERRORS = {
-  '400': { description: 'A bad field, named in the message', schema: S.error },
-  '401': { description: 'No token, or a wrong one', schema: S.error },
-  '404': { description: 'Config not loaded, or unknown service', schema: S.error },
-};
 
 /** `ps --json`'s rows (each with its config's `stale`), and the config-level warnings and stale paths. */
 function servicesJson(r: ResultOf['ps']) {
-  const stale = new Set(r.stale ?? []);
   return {
-    services: r.services.map((s) => ({ ...serviceToJson(s), stale: stale.has(s.config) })),
+    services: psRowsToJson(r.services, r.stale),
     warnings: r.warnings ?? [],
     stale: r.stale ?? [],
   };

@@ -19,6 +19,20 @@ export const SESSION_COOKIE = 'kepler_session';
 
 const TOKEN_PATTERN = /^[0-9a-f]{64}$/;
 
+/** The mode of a file as readable as the socket: 0640 with the `kepler` group, else 0600. */
+export function fileModeFor(gid: number | null): number {
+  return gid === null ? TOKEN_MODE_ROOT_ONLY : TOKEN_MODE_GROUP;
+}
+
+/**
+ * Sets a state file's owner and mode to the socket's: root's daemon gives it to root:kepler (root
+ * alone without the group); a personal daemon's stays its user's.
+ */
+export function readableAsSocket(path: string, gid: number | null): void {
+  if (process.getuid?.() === 0) chownSync(path, 0, gid ?? 0);
+  chmodSync(path, fileModeFor(gid));
+}
+
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
@@ -54,14 +68,11 @@ export class ApiCredentials {
     } catch {
       // Missing: written below.
     }
-    const mode = gid === null ? TOKEN_MODE_ROOT_ONLY : TOKEN_MODE_GROUP;
     if (!TOKEN_PATTERN.test(token)) {
       token = randomBytes(32).toString('hex');
-      writeFileAtomic(path, `${token}\n`, mode);
+      writeFileAtomic(path, `${token}\n`, fileModeFor(gid));
     }
-    // Root's daemon gives the file to root:kepler; a personal daemon's stays its user's.
-    if (process.getuid?.() === 0) chownSync(path, 0, gid ?? 0);
-    chmodSync(path, mode);
+    readableAsSocket(path, gid);
     return new ApiCredentials(token, now);
   }
 

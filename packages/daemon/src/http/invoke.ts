@@ -2,17 +2,17 @@ import {
   type ErrorCode,
   ProtocolError,
   parseClientFrame,
-  parseDaemonEnvelope,
-  parseResult,
   type Request,
-  type RequestType,
   type ResultOf,
   type StreamEvent,
-  toWireError,
-  type WireError,
 } from '@kepler/protocol';
-import { DaemonError } from '../errors.js';
-import type { Handler, HandlerTable, RequestContext } from '../server/handlers/index.js';
+import {
+  type HandlerTable,
+  isValidEvent,
+  type RequestContext,
+  runRequest,
+  wireErrorOf,
+} from '../server/handlers/index.js';
 
 /** What a call of a socket handler needs from its HTTP request or WebSocket. */
 export interface InvokeOptions {
@@ -32,8 +32,8 @@ export interface HandlerAccess {
 }
 
 /**
- * Runs one request through the socket's own handler table, exactly as `Connection` does: the request
- * checked by the protocol's validator, the handler, the result checked by the client's validator. The
+ * Runs one request through the socket's own handler table and `runRequest`, as `Connection` does: the
+ * request checked by the protocol's validator, the handler, the result checked by the client's validator. The
  * HTTP API has no operation of its own: every route ends here.
  */
 export async function invoke<R extends Request>(
@@ -43,20 +43,10 @@ export async function invoke<R extends Request>(
 ): Promise<ResultOf[R['type']]> {
   const checked = parseClientFrame({ kind: 'request', id: 1, request });
   if (checked.kind !== 'request') throw new ProtocolError('BAD_REQUEST', 'not a request');
-  const type = checked.request.type;
-  if (access.isShuttingDown() && type !== 'status') {
-    throw new DaemonError('SHUTTING_DOWN', 'the daemon is shutting down');
-  }
   let cancelled = false;
   const ctx: RequestContext = {
     emit: (event) => {
-      if (cancelled || !opts.emit) return;
-      try {
-        parseDaemonEnvelope({ kind: 'event', id: 1, event });
-      } catch (e) {
-        access.log(`internal error: dropped an invalid ${type} event: ${(e as Error).message}`);
-        return;
-      }
+      if (cancelled || !opts.emit || !isValidEvent(checked.request.type, event, (l) => access.log(l))) return;
       opts.emit(event);
     },
     cancelled: (opts.cancelled ?? new Promise<void>(() => undefined)).then(() => {
@@ -65,13 +55,8 @@ export async function invoke<R extends Request>(
     isCancelled: () => cancelled,
     drained: opts.drained ?? (() => Promise.resolve()),
   };
-  const handler = access.handlers[type] as Handler<RequestType>;
-  const result = await handler(checked.request, ctx);
-  try {
-    return parseResult(type as R['type'], result);
-  } catch (e) {
-    throw new Error(`the daemon built an invalid ${type} result: ${(e as Error).message}`);
-  }
+  const result = await runRequest(access.handlers, checked.request, ctx, () => access.isShuttingDown());
+  return result as ResultOf[R['type']];
 }
 
 /** An error answered with an HTTP status: for the API's own checks (a missing field, an unknown route). */
@@ -109,9 +94,6 @@ export function errorResponse(
   log: (line: string) => void,
 ): { status: number; body: { code: string; message: string } } {
   if (e instanceof ApiError) return { status: e.status, body: { code: e.code, message: e.message } };
-  if (!(e instanceof DaemonError) && !(e instanceof ProtocolError)) {
-    log(`internal error answering HTTP: ${(e as Error)?.stack ?? String(e)}`);
-  }
-  const wire: WireError = e instanceof DaemonError ? { code: e.code, message: e.message } : toWireError(e);
+  const wire = wireErrorOf(e, log, 'answering HTTP');
   return { status: STATUS_OF[wire.code] ?? 500, body: { code: wire.code, message: wire.message } };
 }

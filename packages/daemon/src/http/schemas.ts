@@ -156,3 +156,16 @@ export const S = {
   logs: ref('Logs'),
   object: { type: 'object' } as Schema,
 };
+
+/** The `config` parameter of a route about one config (query or body). */
+export const CONFIG_PARAM = {
+  schema: { type: 'string' },
+  description: 'Canonical path of a loaded config; may be left out when exactly one is loaded',
+};
+
+/** The error answers every config route documents. */
+export const ERRORS = {
+  '400': { description: 'A bad field, named in the message', schema: S.error },
+  '401': { description: 'No token, or a wrong one', schema: S.error },
+  '404': { description: 'Config not loaded, or unknown service', schema: S.error },
+};

@@ -1,10 +1,10 @@
-import { chmodSync, chownSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigRegistry } from '../config/ConfigRegistry.js';
 import { writeFileAtomic } from '../config/state/atomicWrite.js';
 import { StartupError } from '../errors.js';
 import { wsBufferBytesFromEnv } from './BoundedWebSocket.js';
-import { ApiCredentials, TOKEN_MODE_GROUP, TOKEN_MODE_ROOT_ONLY } from './credentials.js';
+import { ApiCredentials, fileModeFor, readableAsSocket } from './credentials.js';
 import { HttpApi } from './HttpApi.js';
 import type { HttpOptions } from './httpOptions.js';
 import type { HandlerAccess } from './invoke.js';
@@ -54,13 +54,8 @@ export async function startHttpApi(args: {
     );
   }
   const info = join(args.stateDir, HTTP_INFO_FILE);
-  writeFileAtomic(
-    info,
-    `${JSON.stringify({ url, pid: process.pid })}\n`,
-    args.gid === null ? TOKEN_MODE_ROOT_ONLY : TOKEN_MODE_GROUP,
-  );
-  if (process.getuid?.() === 0) chownSync(info, 0, args.gid ?? 0);
-  chmodSync(info, args.gid === null ? TOKEN_MODE_ROOT_ONLY : TOKEN_MODE_GROUP);
+  writeFileAtomic(info, `${JSON.stringify({ url, pid: process.pid })}\n`, fileModeFor(args.gid));
+  readableAsSocket(info, args.gid);
   return {
     api,
     url,

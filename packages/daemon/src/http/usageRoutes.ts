@@ -4,19 +4,9 @@ import type { ConfigRegistry } from '../config/ConfigRegistry.js';
 import { ApiError, type HandlerAccess, invoke } from './invoke.js';
 import { configOf } from './params.js';
 import type { Route, Schema } from './routeTable.js';
-import { S } from './schemas.js';
+import { CONFIG_PARAM, ERRORS } from './schemas.js';
 
-const CONFIG_QUERY = {
-  config: {
-    schema: { type: 'string' },
-    description: 'Canonical path of a loaded config; may be left out when exactly one is loaded',
-  },
-};
-const ERRORS = {
-  '400': { description: 'A bad field, named in the message', schema: S.error },
-  '401': { description: 'No token, or a wrong one', schema: S.error },
-  '404': { description: 'Config not loaded, or unknown service', schema: S.error },
-};
+const CONFIG_QUERY = { config: CONFIG_PARAM };
 
 const nullableNumber: Schema = { type: 'number', nullable: true };
 

@@ -6,15 +6,17 @@ import {
   FrameConnection,
   PROTOCOL_VERSION,
   ProtocolError,
-  parseDaemonEnvelope,
-  parseResult,
   type Request,
-  type RequestType,
   type StreamEvent,
   toWireError,
 } from '@kepler/protocol';
-import { DaemonError } from '../errors.js';
-import type { Handler, HandlerTable, RequestContext } from './handlers/index.js';
+import {
+  type HandlerTable,
+  isValidEvent,
+  type RequestContext,
+  runRequest,
+  wireErrorOf,
+} from './handlers/index.js';
 
 /** Bytes queued on a slow client's socket after which its streams stop being fed and it is dropped. */
 export const MAX_CLIENT_BACKLOG_BYTES = 64 * 1024 * 1024;
@@ -162,7 +164,7 @@ export class Connection {
     this.inFlight.set(id, entry);
     const ctx: RequestContext = {
       emit: (event: StreamEvent) => {
-        if (!entry.cancelled && this.checkedEvent(request.type, id, event))
+        if (!entry.cancelled && isValidEvent(request.type, event, this.opts.log))
           this.send({ kind: 'event', id, event });
       },
       cancelled,
@@ -170,54 +172,14 @@ export class Connection {
       drained: () => this.frames.waitForDrain(),
     };
     try {
-      if (
-        this.opts.isShuttingDown() &&
-        request.type !== 'status' &&
-        request.type !== 'hello' &&
-        request.type !== 'shutdown'
-      ) {
-        throw new DaemonError('SHUTTING_DOWN', 'the daemon is shutting down');
-      }
-      const handler = this.handlers[request.type as RequestType] as Handler<RequestType>;
-      const result = await handler(request, ctx);
-      // The client's own check, here: a bug answers with an error (logged below), not a frame that
-      // makes the client drop the connection.
-      this.checkResult(request.type, result);
+      const result = await runRequest(this.handlers, request, ctx, this.opts.isShuttingDown);
       this.send({ kind: 'response', id, ok: true, result });
     } catch (e) {
-      if (!(e instanceof DaemonError) && !(e instanceof ProtocolError)) {
-        this.opts.log(`internal error handling ${request.type}: ${(e as Error)?.stack ?? String(e)}`);
-      }
-      const error =
-        e instanceof DaemonError ? { code: e.code, message: e.message, data: e.data } : toWireError(e);
-      this.send({
-        kind: 'response',
-        id,
-        ok: false,
-        error: error.data === undefined ? { code: error.code, message: error.message } : error,
-      });
+      const error = wireErrorOf(e, this.opts.log, `handling ${request.type}`);
+      this.send({ kind: 'response', id, ok: false, error });
     } finally {
       this.inFlight.delete(id);
       this.opts.onRequestDone?.();
-    }
-  }
-
-  private checkResult(type: RequestType, result: unknown): void {
-    try {
-      parseResult(type, result);
-    } catch (e) {
-      throw new Error(`the daemon built an invalid ${type} result: ${(e as Error).message}`);
-    }
-  }
-
-  /** An event the client would reject is logged and dropped (it would close the whole connection). */
-  private checkedEvent(type: RequestType, id: number, event: StreamEvent): boolean {
-    try {
-      parseDaemonEnvelope({ kind: 'event', id, event });
-      return true;
-    } catch (e) {
-      this.opts.log(`internal error: dropped an invalid ${type} event: ${(e as Error).message}`);
-      return false;
     }
   }
 
