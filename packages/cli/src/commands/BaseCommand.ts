@@ -196,20 +196,16 @@ export abstract class ConfigCommand extends BaseCommand {
    * same name.
    */
   protected async configRef(): Promise<ConfigRef> {
-    if (this.files === undefined && this.adhocNames().length > 0) {
-      try {
-        resolveConfigPath(undefined, process.cwd());
-      } catch (error) {
-        if (codeOf(error) === 'CONFIG_NOT_FOUND') return adhocRef(this.stateDir);
-        throw error;
-      }
-    }
     const overlays = await this.overlayPaths();
-    return {
-      path: await this.configPath(),
-      env: captureEnv(this.context.env),
-      ...(overlays.length > 0 ? { overlays } : {}),
-    };
+    let path: string;
+    try {
+      path = await this.configPath();
+    } catch (error) {
+      const adhoc = this.files === undefined && this.adhocNames().length > 0;
+      if (adhoc && codeOf(error) === 'CONFIG_NOT_FOUND') return adhocRef(this.stateDir);
+      throw error;
+    }
+    return { path, env: captureEnv(this.context.env), ...(overlays.length > 0 ? { overlays } : {}) };
   }
 }
 
