@@ -98,9 +98,13 @@ export abstract class BaseCommand extends Command {
    */
   protected readonly startsDaemon: boolean = false;
 
+  /** `location`, worked out once: the rule reads /etc/group and the passwd entry. */
+  private knownLocation: DaemonLocation | undefined;
+
   /** Which daemon this CLI uses, and why: THE rule (`daemonLocation` in @kepler/protocol). */
   get location(): DaemonLocation {
-    return daemonLocation(this.context.env);
+    this.knownLocation ??= daemonLocation(this.context.env);
+    return this.knownLocation;
   }
 
   /** The daemon's state directory (the rule's choice: `$KEPLER_DAEMON_PATH`, /var/lib/kepler, or your own). */
