@@ -98,6 +98,12 @@ describe('commands that do not bake load no YAML, Lua or config pipeline', () =>
     [['daemon', 'status']],
     [['run', '-d', '--env-file', '/dev/null', '--', 'true']],
     [['rm', 'web']],
+    [['inspect', 'web']],
+    [['top', '--json']],
+    [['down']],
+    [['up', '-d']],
+    [['dashboard', '--no-open']],
+    [['daemon', 'stop']],
   ])('kepler %j', (args) => {
     const sources = sourcesLoadedBy(args);
     expect(sources.length).toBeGreaterThan(0);

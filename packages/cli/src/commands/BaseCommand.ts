@@ -98,9 +98,13 @@ export abstract class BaseCommand extends Command {
    */
   protected readonly startsDaemon: boolean = false;
 
+  /** `location`, worked out once: the rule reads /etc/group and the passwd entry. */
+  private knownLocation: DaemonLocation | undefined;
+
   /** Which daemon this CLI uses, and why: THE rule (`daemonLocation` in @kepler/protocol). */
   get location(): DaemonLocation {
-    return daemonLocation(this.context.env);
+    this.knownLocation ??= daemonLocation(this.context.env);
+    return this.knownLocation;
   }
 
   /** The daemon's state directory (the rule's choice: `$KEPLER_DAEMON_PATH`, /var/lib/kepler, or your own). */
@@ -196,20 +200,16 @@ export abstract class ConfigCommand extends BaseCommand {
    * same name.
    */
   protected async configRef(): Promise<ConfigRef> {
-    if (this.files === undefined && this.adhocNames().length > 0) {
-      try {
-        resolveConfigPath(undefined, process.cwd());
-      } catch (error) {
-        if (codeOf(error) === 'CONFIG_NOT_FOUND') return adhocRef(this.stateDir);
-        throw error;
-      }
-    }
     const overlays = await this.overlayPaths();
-    return {
-      path: await this.configPath(),
-      env: captureEnv(this.context.env),
-      ...(overlays.length > 0 ? { overlays } : {}),
-    };
+    let path: string;
+    try {
+      path = await this.configPath();
+    } catch (error) {
+      const adhoc = this.files === undefined && this.adhocNames().length > 0;
+      if (adhoc && codeOf(error) === 'CONFIG_NOT_FOUND') return adhocRef(this.stateDir);
+      throw error;
+    }
+    return { path, env: captureEnv(this.context.env), ...(overlays.length > 0 ? { overlays } : {}) };
   }
 }
 

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { stateDirFromEnv } from '@kepler/protocol';
 import { Command, Option } from 'clipanion';
 import { CliError, EXIT_OK } from '../errors.js';
 import { BaseCommand } from './BaseCommand.js';
@@ -36,7 +35,7 @@ export class DashboardCommand extends BaseCommand {
   noOpen = Option.Boolean('--no-open', false, { description: 'Print the link without opening a browser' });
 
   override async execute(): Promise<number> {
-    const stateDir = stateDirFromEnv(this.context.env);
+    const stateDir = this.stateDir;
     const url = readHttpUrl(stateDir);
     const token = readToken(stateDir);
     let path: string;

@@ -1,10 +1,5 @@
-import { shellQuote } from '../format/shellQuote.js';
+import { shellCasePattern, shellQuote } from '../format/shellQuote.js';
 import { type CompletionModel, groupWords, SERVICES_AWK, topWords, valueFlags } from './model.js';
-
-/** `a|b|c` of quoted words for a `case` pattern (`''` that matches nothing when empty). */
-function pattern(words: readonly string[]): string {
-  return words.length === 0 ? "''" : words.map(shellQuote).join('|');
-}
 
 /**
  * The bash completion script: `_kepler` completes commands, their flags, service names (from
@@ -13,8 +8,6 @@ function pattern(words: readonly string[]): string {
  */
 export function bashScript(model: CompletionModel): string {
   const values = valueFlags(model);
-  const byValue = (kind: string) => [...values].filter(([, v]) => v === kind).map(([n]) => n);
-  const otherValues = [...values].filter(([, v]) => v !== 'FILE' && v !== 'SIGNAL').map(([n]) => n);
   const flagCases = [
     `    '') echo ${shellQuote(model.topFlags.flatMap((f) => f.names).join(' '))} ;;`,
     ...model.commands.map(
@@ -87,14 +80,14 @@ _kepler() {
     case "$w" in
       -f | --file) skip=1 file_next=1 ;;
       --file=*) files+=("\${w#--file=}") ;;
-      ${pattern(otherValues.concat(byValue('SIGNAL')))}) skip=1 ;;
+      ${shellCasePattern(values.other.concat(values.signal))}) skip=1 ;;
       -*) ;;
       *) cmd+=("$w") ;;
     esac
   done
   local path="\${cmd[0]}" used=1
   case "$path" in
-    ${pattern(groups)})
+    ${shellCasePattern(groups)})
       if ((\${#cmd[@]} > 1)); then path="$path \${cmd[1]}" used=2; fi
       ;;
   esac
@@ -102,16 +95,16 @@ _kepler() {
 
   COMPREPLY=()
   case "$prev" in
-    ${pattern(byValue('FILE'))})
+    ${shellCasePattern(values.file)})
       compopt -o filenames 2>/dev/null
       mapfile -t COMPREPLY < <(compgen -f -- "$cur")
       return 0
       ;;
-    ${pattern(byValue('SIGNAL'))})
+    ${shellCasePattern(values.signal)})
       mapfile -t COMPREPLY < <(compgen -W ${shellQuote(model.signals.join(' '))} -- "$cur")
       return 0
       ;;
-    ${pattern(otherValues)}) return 0 ;;
+    ${shellCasePattern(values.other)}) return 0 ;;
   esac
   if [[ $cur == -* ]]; then
     mapfile -t COMPREPLY < <(compgen -W "$(_kepler_flags "$path")" -- "$cur")
@@ -126,7 +119,7 @@ _kepler() {
     ((\${#cmd[@]} == 1)) && words=${shellQuote(top.join(' '))}
   else
     case "$path" in
-      ${pattern(serviceCommands)}) words="$(_kepler_services "\${COMP_WORDS[0]}" "\${files[@]}")" ;;
+      ${shellCasePattern(serviceCommands)}) words="$(_kepler_services "\${COMP_WORDS[0]}" "\${files[@]}")" ;;
       *) ((\${#cmd[@]} == used)) && words="$(_kepler_args "$path")" ;;
     esac
   fi

@@ -32,8 +32,6 @@ function casePatterns(words: readonly string[]): string {
  */
 export function fishScript(model: CompletionModel): string {
   const values = valueFlags(model);
-  const byValue = (kind: string) => [...values].filter(([, v]) => v === kind).map(([n]) => n);
-  const otherValues = [...values].filter(([, v]) => v !== 'FILE' && v !== 'SIGNAL').map(([n]) => n);
   const groups = groupWords(model);
   const flagCases = [
     `        case ''\n            ${flagPairs(model.topFlags)}`,
@@ -120,12 +118,12 @@ function __kepler_complete
             continue
         end
         switch $w
-            case ${casePatterns(byValue('FILE'))}
+            case ${casePatterns(values.file)}
                 set skip 1
                 set file_next 1
             case '--file=*'
                 set -a files (string replace -- '--file=' '' $w)
-            case ${casePatterns(otherValues.concat(byValue('SIGNAL')))}
+            case ${casePatterns(values.other.concat(values.signal))}
                 set skip 1
             case '-*'
             case '*'
@@ -144,13 +142,13 @@ function __kepler_complete
     end
 
     switch $prev
-        case ${casePatterns(byValue('FILE'))}
+        case ${casePatterns(values.file)}
             __fish_complete_path $cur
             return
-        case ${casePatterns(byValue('SIGNAL'))}
+        case ${casePatterns(values.signal)}
             printf '%s\\n' ${model.signals.map(fishQuote).join(' ')}
             return
-        case ${casePatterns(otherValues)}
+        case ${casePatterns(values.other)}
             return
     end
     if string match -q -- '-*' $cur

@@ -115,11 +115,22 @@ export function groupWords(model: CompletionModel): string[] {
   return [...new Set(model.commands.filter((c) => c.words.length > 1).map((c) => c.words[0] as string))];
 }
 
+/** The names of the flags that take a value, by what the value is: a file, a signal, anything else. */
+export interface ValueFlags {
+  readonly file: string[];
+  readonly signal: string[];
+  readonly other: string[];
+}
+
 /** Every flag that takes a value, by name (the same name means the same flag in every command). */
-export function valueFlags(model: CompletionModel): Map<string, string> {
-  const out = new Map<string, string>();
+export function valueFlags(model: CompletionModel): ValueFlags {
+  const byName = new Map<string, string>();
   for (const f of [...model.topFlags, ...model.commands.flatMap((c) => c.flags)]) {
-    if (f.value !== null) for (const n of f.names) out.set(n, f.value);
+    if (f.value !== null) for (const n of f.names) byName.set(n, f.value);
+  }
+  const out: ValueFlags = { file: [], signal: [], other: [] };
+  for (const [name, value] of byName) {
+    (value === 'FILE' ? out.file : value === 'SIGNAL' ? out.signal : out.other).push(name);
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { shellQuote } from '../format/shellQuote.js';
+import { shellCasePattern, shellQuote } from '../format/shellQuote.js';
 import {
   type CompletionFlag,
   type CompletionModel,
@@ -7,10 +7,6 @@ import {
   topWords,
   valueFlags,
 } from './model.js';
-
-function pattern(words: readonly string[]): string {
-  return words.length === 0 ? "''" : words.map(shellQuote).join('|');
-}
 
 /** `'name:description'` entries for `_describe` (a colon in the name is escaped). */
 function specs(entries: readonly { name: string; description: string }[]): string {
@@ -27,8 +23,6 @@ function flagSpecs(flags: readonly CompletionFlag[]): string {
  */
 export function zshScript(model: CompletionModel): string {
   const values = valueFlags(model);
-  const byValue = (kind: string) => [...values].filter(([, v]) => v === kind).map(([n]) => n);
-  const otherValues = [...values].filter(([, v]) => v !== 'FILE' && v !== 'SIGNAL').map(([n]) => n);
   const groups = groupWords(model);
   const flagCases = [
     `    '') reply=(${flagSpecs(model.topFlags)}) ;;`,
@@ -101,23 +95,23 @@ _kepler() {
     case "$w" in
       -f|--file) skip=1 file_next=1 ;;
       --file=*) files+=("\${w#--file=}") ;;
-      ${pattern(otherValues.concat(byValue('SIGNAL')))}) skip=1 ;;
+      ${shellCasePattern(values.other.concat(values.signal))}) skip=1 ;;
       -*) ;;
       *) cmd+=("$w") ;;
     esac
   done
   local kpath="\${cmd[1]}" used=1
   case "$kpath" in
-    ${pattern(groups)})
+    ${shellCasePattern(groups)})
       if ((\${#cmd} > 1)); then kpath="$kpath \${cmd[2]}" used=2; fi
       ;;
   esac
   ((\${#cmd} == 0)) && used=0
 
   case "$prev" in
-    ${pattern(byValue('FILE'))}) _files; return ;;
-    ${pattern(byValue('SIGNAL'))}) compadd -- ${model.signals.map(shellQuote).join(' ')}; return ;;
-    ${pattern(otherValues)}) return 1 ;;
+    ${shellCasePattern(values.file)}) _files; return ;;
+    ${shellCasePattern(values.signal)}) compadd -- ${model.signals.map(shellQuote).join(' ')}; return ;;
+    ${shellCasePattern(values.other)}) return 1 ;;
   esac
   if [[ $cur == -* ]]; then
     _kepler_flags "$kpath"
@@ -140,7 +134,7 @@ _kepler() {
     return
   fi
   case "$kpath" in
-    ${pattern(serviceCommands)})
+    ${shellCasePattern(serviceCommands)})
       names=(\${(f)"$(_kepler_services "\${words[1]}" "\${files[@]}")"})
       compadd -- "\${names[@]}"
       ;;

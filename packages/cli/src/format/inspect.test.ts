@@ -122,3 +122,14 @@ describe('networkLine with the port given (issue 15)', () => {
     expect(networkLine(settings)).toBe('port auto, hostname web.localhost');
   });
 });
+
+test('a setting duration that two units cannot hold is shown whole, not cut short', () => {
+  const baked = {
+    ...result,
+    settings: { ...result.settings, stopGracePeriodMs: 5_415_000, timeoutMs: 90_061_000 },
+  } as unknown as InspectResult;
+  const text = renderInspect(baked, NOW, false);
+  // 1h 30m 15s and 1d 1h 1m 1s: formatDuration's two units would say 1h 30m and 1d 1h.
+  expect(text).toMatch(/\n {2}stop_grace_period +5415s\n/);
+  expect(text).toMatch(/\n {2}timeout +90061s\n/);
+});

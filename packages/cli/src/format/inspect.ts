@@ -1,3 +1,4 @@
+import { formatDuration as exactDuration } from '@kepler/config/grammar';
 import type { CauseRecord, ExitRecord, InspectResult } from '@kepler/protocol';
 import { paint, SGR } from './color.js';
 import { formatDuration, formatSince } from './duration.js';
@@ -56,9 +57,13 @@ function configKey(key: string): { key: string; duration: boolean } {
   return { key: base.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), duration };
 }
 
-/** A baked duration as a config would write it: `10s`, `1m 30s`, `250ms`. */
+/**
+ * A baked duration as a config would write it: `10s`, `1m 30s`, `250ms`; where formatDuration's two
+ * units would drop a part (`1h 30m 15s`), the config grammar's exact form (`5415s`).
+ */
 function settingDuration(ms: number): string {
-  return ms % 1000 === 0 ? formatDuration(ms) : `${ms}ms`;
+  const lastUnitMs = ms >= 86_400_000 ? 3_600_000 : ms >= 3_600_000 ? 60_000 : 1000;
+  return ms % lastUnitMs === 0 ? formatDuration(ms) : exactDuration(ms);
 }
 
 /** Nested baked objects (restart, healthcheck, logs, limits) in the config's spelling too. */

@@ -2,3 +2,8 @@
 export function shellQuote(value: string): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
 }
+
+/** `a|b|c` of quoted words for a bash or zsh `case` pattern (`''`, which matches nothing, when empty). */
+export function shellCasePattern(words: readonly string[]): string {
+  return words.length === 0 ? "''" : words.map(shellQuote).join('|');
+}

@@ -3,6 +3,7 @@
 import type { AdhocCaller, AdhocService } from '../adhoc.js';
 import type { Requests } from '../messages.js';
 import {
+  absolutePath,
   arrayOf,
   type Check,
   count,
@@ -16,12 +17,6 @@ import {
   str,
   strings,
 } from './fields.js';
-
-function absolutePath(value: unknown, path: string): string {
-  const s = nonEmptyStr(value, path);
-  if (!s.startsWith('/')) fail(path, `must be an absolute path, got ${describe(s)}`);
-  return s;
-}
 
 /** `KEY=VALUE` with a non-empty key. */
 function assignment(value: unknown, path: string): string {

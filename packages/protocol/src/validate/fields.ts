@@ -64,6 +64,13 @@ export function nonEmptyStr(value: unknown, path: string): string {
   return s;
 }
 
+/** A non-empty string starting with `/`. */
+export function absolutePath(value: unknown, path: string): string {
+  const s = nonEmptyStr(value, path);
+  if (!s.startsWith('/')) fail(path, `must be an absolute path, got ${describe(s)}`);
+  return s;
+}
+
 export function bool(value: unknown, path: string): boolean {
   if (typeof value !== 'boolean') fail(path, `expected true or false, got ${describe(value)}`);
   return value;

@@ -3,11 +3,11 @@
 import type { ConfigRef, Request, Requests, RequestType, StartOptions } from '../messages.js';
 import { adhocAdd, adhocRemove } from './adhoc.js';
 import {
+  absolutePath,
   arrayOf,
   bool,
   type Check,
   count,
-  describe,
   type FieldChecks,
   fail,
   literal,
@@ -22,12 +22,6 @@ import {
 } from './fields.js';
 import { inspectRequests } from './inspect.js';
 import { usageRequests } from './usage.js';
-
-function absolutePath(value: unknown, path: string): string {
-  const s = nonEmptyStr(value, path);
-  if (!s.startsWith('/')) fail(path, `must be an absolute path, got ${describe(s)}`);
-  return s;
-}
 
 function environment(value: unknown, path: string): Record<string, string> {
   const env = obj(value, path);
