@@ -76,6 +76,11 @@ services:
   expect(table.stdout).toContain(
     'web: without soft dependency db: db exited with code 3 and will not restart (needed service_healthy)',
   );
+  // inspect's service row is ps's row: the unmet edge shows there too.
+  const inspected = JSON.parse((await s.ok(['inspect', 'web', '--json'])).stdout) as {
+    service: { unmet_dependencies?: unknown };
+  };
+  expect(inspected.service.unmet_dependencies).toEqual(web.unmet_dependencies);
   await s.ok(['stop']);
 });
 

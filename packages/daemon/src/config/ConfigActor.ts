@@ -226,15 +226,18 @@ export class ConfigActor extends ConfigHost {
   // ---- reading ----------------------------------------------------------------------------------
 
   ps(): ServiceInfo[] {
-    return [...this.services.values()].map((rt) =>
-      toServiceInfo(
-        this.path,
-        rt.name,
-        rt.state,
-        this.logs.notStored(rt.name),
-        this.gate.unmetSoftEdges(rt),
-        this.networkInfo(rt.name),
-      ),
+    return [...this.services.values()].map((rt) => this.infoOf(rt));
+  }
+
+  /** One service as `ps` shows it (also `inspect`'s row): state, unstored output, unmet soft edges, port. */
+  infoOf(rt: ServiceRuntime): ServiceInfo {
+    return toServiceInfo(
+      this.path,
+      rt.name,
+      rt.state,
+      this.logs.notStored(rt.name),
+      this.gate.unmetSoftEdges(rt),
+      this.networkInfo(rt.name),
     );
   }
 

@@ -1,7 +1,6 @@
 import type { InspectResult } from '@kepler/protocol';
 import type { ConfigRegistry } from '../../config/ConfigRegistry.js';
 import { DaemonError } from '../../errors.js';
-import { toServiceInfo } from '../../service/serviceState.js';
 import type { Handler } from './HandlerTable.js';
 
 /** Log lines `inspect` returns when the request names no count. */
@@ -28,14 +27,7 @@ export function inspectHandler(registry: ConfigRegistry): Handler<'inspect'> {
     if (rt === undefined) throw new DaemonError('UNKNOWN_SERVICE', `no such service: ${req.service}`);
     const s = rt.state;
     return {
-      info: toServiceInfo(
-        actor.path,
-        rt.name,
-        s,
-        actor.logs.notStored(rt.name),
-        [],
-        actor.networkInfo(rt.name),
-      ),
+      info: actor.infoOf(rt),
       // A plain copy: the snapshot is deep-frozen and may hold fields the wire has no use for (undefined).
       settings: JSON.parse(JSON.stringify(rt.spec)) as InspectResult['settings'],
       statusSince: s.statusSince,
