@@ -10,6 +10,7 @@ import {
   string,
   transform,
 } from './kit/index.js';
+import { MAX_PORT } from './network.js';
 
 /** `healthcheck.tcp: port`: connect to the service's own port on 127.0.0.1. */
 export const OWN_PORT_TCP = 'port';
@@ -35,7 +36,7 @@ export function parseHostPort(value: string): { host: string; port: number } | u
   const match = /^(?:\[([^\]]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(value.trim());
   if (!match) return undefined;
   const port = Number(match[3]);
-  if (port < 1 || port > 65535) return undefined;
+  if (port < 1 || port > MAX_PORT) return undefined;
   return { host: match[1] ?? match[2] ?? '', port };
 }
 

@@ -1,3 +1,4 @@
+import { SERVICE_STATUSES } from '@kepler/protocol';
 import type { Schema } from './routeTable.js';
 
 const str = { type: 'string' };
@@ -13,18 +14,7 @@ const service: Schema = {
     name: str,
     status: {
       type: 'string',
-      enum: [
-        'stopped',
-        'waiting',
-        'starting',
-        'running',
-        'healthy',
-        'unhealthy',
-        'stopping',
-        'restarting',
-        'exited',
-        'failed',
-      ],
+      enum: [...SERVICE_STATUSES],
     },
     pid: { type: 'integer', nullable: true },
     exit_code: { type: 'integer', nullable: true },
