@@ -70,7 +70,9 @@ test(
   'top on a terminal redraws on the alternate screen until Ctrl+C, then restores the terminal',
   async () => {
     // util-linux `script` gives the CLI a pseudo-terminal; a ^C written to it reaches the CLI as SIGINT.
-    const command = `${process.execPath} ${CLI} top -f ${config}`;
+    // `exec`: script runs the command with $SHELL -c, and dash (CI has no SHELL) stays as the parent in
+    // the terminal's foreground group, dies of the ^C itself, and script reports its 130.
+    const command = `exec ${process.execPath} ${CLI} top -f ${config}`;
     const child: ChildProcess = spawn('script', ['-qfec', command, '/dev/null'], {
       cwd: d.workDir,
       env: { ...process.env, ...d.env, NO_COLOR: '1', TERM: 'xterm' },
