@@ -73,6 +73,7 @@ test(
       service: { name: 'crasher', status: 'failed', exit_code: 5 },
       last_exit: { code: 5, signal: null },
       last_cause: { what: 'failure', kind: 'crash', detail: 'exited with code 5' },
+      settings: { stop_grace_period: expect.any(String) },
     });
     expect(inspect.body.logs.map((l: Json) => l.line)).toContain('going down');
     // Through the CLI, the same object.

@@ -92,7 +92,9 @@ describe('inspect after a crash', () => {
         'logs',
       ]);
       expect(j.service).toMatchObject({ name: 'crasher', status: 'failed', signal: 'SIGKILL', pid: null });
-      expect(j.settings).toMatchObject({ name: 'crasher', restart: { policy: 'no' } });
+      // The settings are the service's entry in the file's vocabulary: its name is service.name.
+      expect(j.settings).toMatchObject({ restart: { policy: 'no' } });
+      expect(j.settings).not.toHaveProperty('name');
       expect(Date.parse(j.status_since as string)).toBeGreaterThan(0);
       expect(j.last_exit).toEqual({ code: null, signal: 'SIGKILL', at: expect.any(String) });
       expect(j.last_cause).toEqual({
@@ -177,6 +179,83 @@ describe('inspect after a crash', () => {
       expect(after.last_cause).toEqual(before.last_cause);
       expect(after.status_since).toBe(before.status_since);
       expect((await inspectJson(config, 'steady')).last_cause).toEqual(steady.last_cause);
+    },
+    T,
+  );
+});
+
+/** Every key of the settings, at every depth, but the environment's variables and the names of edges. */
+function keysOf(section: Json, out: string[] = []): string[] {
+  for (const [key, value] of Object.entries(section)) {
+    out.push(key);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value) && key !== 'environment') {
+      keysOf(value as Json, out);
+    }
+  }
+  return out;
+}
+
+describe("settings in the config file's spelling", () => {
+  let config: string;
+  beforeAll(async () => {
+    config = d.writeConfig(
+      `services:
+  db:
+    command: ["sleep", "600"]
+  web:
+    command: ["sleep", "600"]
+    stop_grace_period: 1m30s
+    depends_on:
+      db:
+        condition: service_started
+    healthcheck:
+      test: ["true"]
+      interval: 1h
+      start_timeout: 2m
+    restart:
+      policy: on-failure
+      max_retries: 3
+    logs:
+      max_size: 1MB
+`,
+      'spelling/kepler.yaml',
+    );
+    expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
+  }, T);
+
+  test(
+    '--json: snake_case keys, durations and sizes as the file writes them',
+    async () => {
+      const settings = (await inspectJson(config, 'web')).settings as Json;
+      expect(settings).toMatchObject({
+        command: ['sleep', '600'],
+        stop_grace_period: '90s',
+        depends_on: { db: { condition: 'service_started', restart: false, required: true } },
+        healthcheck: { test: ['true'], interval: '1h', start_timeout: '2m' },
+        restart: { policy: 'on-failure', max_retries: 3, backoff: { reset_after: '10s' } },
+        logs: { max_size: '1MB', retention: { on_stop: 'clear' } },
+      });
+      const keys = keysOf(settings).filter((k) => k !== 'db');
+      expect(keys.length).toBeGreaterThan(20);
+      expect(keys.filter((k) => !/^[a-z]+(_[a-z]+)*$/.test(k))).toEqual([]);
+    },
+    T,
+  );
+
+  test(
+    'the text: one line a setting, named and valued as in the file',
+    async () => {
+      const r = await d.cli(['inspect', 'web', '-f', config]);
+      expect(r.code).toBe(0);
+      const settings = r.stdout.slice(r.stdout.indexOf('Settings\n'));
+      expect(settings).toMatch(/\n {2}stop_grace_period +90s\n/);
+      expect(settings).toMatch(/\n {2}depends_on +\{"db":\{"condition":"service_started",/);
+      expect(settings).toMatch(
+        /\n {2}healthcheck +\{"test":\["true"\],"interval":"1h",.*"start_timeout":"2m"\}\n/,
+      );
+      expect(settings).toMatch(/\n {2}restart +\{"policy":"on-failure",.*"max_retries":3\}\n/);
+      expect(settings).toMatch(/\n {2}working_dir +\//);
+      expect(r.stdout).not.toMatch(/stopGracePeriod|dependsOn|startTimeout|maxRetries|workingDir|Ms"/);
     },
     T,
   );

@@ -68,7 +68,8 @@ export function toFileVocabulary(baked: BakedConfig): FileVocabularyConfig {
   const services: Record<string, Section> = {};
   for (const name of baked.serviceOrder) {
     const service = baked.services[name];
-    if (service) services[name] = mapService(service, captured);
+    const inherited = service?.sysEnv === 'inherit' ? captured : {};
+    if (service) services[name] = serviceToFileVocabulary(service, inherited);
   }
   return {
     'x-kepler': baked.overlays
@@ -102,7 +103,12 @@ export function renderFileVocabulary(baked: BakedConfig, format: 'yaml' | 'json'
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
 
-function mapService(s: BakedService, captured: Env): Section {
+/**
+ * One service in the file's vocabulary: its entry under `services` (no `name`: the file keys services
+ * by name). `inherited` holds the variables it got from the CLI's environment, left out of
+ * `environment` as `kepler config` does; without it (`inspect`) the environment is shown whole.
+ */
+export function serviceToFileVocabulary(s: BakedService, inherited: Env = {}): Section {
   const parent: HookParent = {
     environment: s.environment,
     workingDir: s.workingDir,
@@ -120,7 +126,7 @@ function mapService(s: BakedService, captured: Env): Section {
     command: [...s.command],
     working_dir: literal(s.workingDir),
     depends_on: Object.keys(dependsOn).length > 0 ? dependsOn : undefined,
-    environment: envMap(s.environment, s.sysEnv === 'inherit' ? captured : {}),
+    environment: envMap(s.environment, inherited),
     env_file: s.envFile === null ? undefined : literal(s.envFile),
     sys_env: s.sysEnv,
     restart: mapRestart(s.restart),

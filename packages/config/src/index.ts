@@ -20,7 +20,12 @@ export {
 } from './bounds.js';
 export { CONFIG_ERROR_CODES, ConfigError, type ConfigErrorCode } from './errors.js';
 export { expandVars } from './expand.js';
-export { type FileVocabularyConfig, renderFileVocabulary, toFileVocabulary } from './fileVocabulary.js';
+export {
+  type FileVocabularyConfig,
+  renderFileVocabulary,
+  serviceToFileVocabulary,
+  toFileVocabulary,
+} from './fileVocabulary.js';
 export { bakedConfigHash, canonicalJson, deepFreeze, sha256Hex } from './freeze.js';
 export {
   formatBytes,

@@ -79,7 +79,12 @@ export interface BackoffState {
 /** The result of `inspect`. */
 export interface InspectResult {
   readonly info: ServiceInfo;
-  /** The service's baked settings, as the daemon runs them (the snapshot's service entry). */
+  /**
+   * The service's baked settings in the config file's vocabulary: its keys as kepler.yaml spells them
+   * (`stop_grace_period`, `depends_on`, `healthcheck.start_timeout`), durations and sizes in the
+   * file's units (`10s`, `50MB`), every default applied, absent values left out, and the environment
+   * whole. What `kepler config` prints for the service, less its name.
+   */
   readonly settings: { readonly [key: string]: unknown };
   /** ISO-8601 time of the last status change; null when never recorded. */
   readonly statusSince: string | null;

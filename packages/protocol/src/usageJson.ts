@@ -41,6 +41,7 @@ export function topToJson(snapshot: TopSnapshot): TopServiceJson[] {
 /** `inspect --json`'s object. */
 export interface InspectJson {
   readonly service: ServiceJson;
+  /** As the daemon sends them: already in the config file's vocabulary (`stop_grace_period: 10s`). */
   readonly settings: InspectResult['settings'];
   readonly status_since: string | null;
   readonly last_exit: ExitRecord | null;

@@ -12,7 +12,8 @@ export class InspectCommand extends ConfigCommand {
     category: 'Services',
     description: "Show one service's settings, last exit, why it restarted or failed, and its last lines",
     details: `
-      The post-mortem of one service: its baked settings (as the daemon runs them), its status and
+      The post-mortem of one service: its baked settings (named and valued as in the config file, as
+      \`kepler config\` prints them, with the environment whole), its status and
       since when, its last exit (code or signal, and when), why it last restarted or failed (\`crash\`,
       \`exit\`, \`watch\`, \`dependency\`, \`hook\`, \`health\`, \`user\`, \`spawn\`) and when, its restart
       count and the backoff of a pending automatic restart, its last health check results with their

@@ -23,7 +23,6 @@ const info: ServiceInfo = {
 const result: InspectResult = {
   info,
   settings: {
-    name: 'web',
     command: ['node', 'server.js'],
     environment: { A: '1', B: '2' },
     port: 'auto',
@@ -64,21 +63,22 @@ test('the text: status and since, exit, cause, backoff, settings (ports and host
   expect(text.endsWith('Last 0 log lines\n')).toBe(true);
 });
 
-test('settings are named and valued as in the config file, not by their baked field names', () => {
-  const baked = {
+test("settings are shown as the daemon sends them, in the config file's vocabulary", () => {
+  const spelled: InspectResult = {
     ...result,
     settings: {
       ...result.settings,
-      workingDir: '/srv/app',
-      stopGracePeriodMs: 90_000,
-      healthcheck: { intervalMs: 500, retries: 3 },
+      working_dir: '/srv/app',
+      depends_on: { db: { condition: 'service_healthy', timeout: '90s' } },
+      stop_grace_period: '5415s',
+      healthcheck: { interval: '500ms', retries: 3, start_timeout: '1m' },
     },
-  } as unknown as InspectResult;
-  const text = renderInspect(baked, NOW, false);
+  };
+  const text = renderInspect(spelled, NOW, false);
   expect(text).toMatch(/\n {2}working_dir +\/srv\/app\n/);
-  expect(text).toMatch(/\n {2}stop_grace_period +1m 30s\n/);
-  expect(text).toMatch(/\n {2}healthcheck +\{"interval":"500ms","retries":3\}\n/);
-  expect(text).not.toMatch(/workingDir|stopGracePeriodMs|intervalMs/);
+  expect(text).toMatch(/\n {2}depends_on +\{"db":\{"condition":"service_healthy","timeout":"90s"\}\}\n/);
+  expect(text).toMatch(/\n {2}stop_grace_period +5415s\n/);
+  expect(text).toMatch(/\n {2}healthcheck +\{"interval":"500ms","retries":3,"start_timeout":"1m"\}\n/);
 });
 
 test('exits in words', () => {
@@ -104,6 +104,8 @@ test('--json is snake_case', () => {
     'logs',
   ]);
   expect(j.service).toMatchObject({ name: 'web', exit_code: 3 });
+  // The daemon already sends the settings in the file's vocabulary: --json passes them on.
+  expect(j.settings).toBe(result.settings);
   expect(j.backoff).toEqual({
     consecutive_crashes: 4,
     delay_ms: 8000,
@@ -121,15 +123,4 @@ describe('networkLine with the port given (issue 15)', () => {
     );
     expect(networkLine(settings)).toBe('port auto, hostname web.localhost');
   });
-});
-
-test('a setting duration that two units cannot hold is shown whole, not cut short', () => {
-  const baked = {
-    ...result,
-    settings: { ...result.settings, stopGracePeriodMs: 5_415_000, timeoutMs: 90_061_000 },
-  } as unknown as InspectResult;
-  const text = renderInspect(baked, NOW, false);
-  // 1h 30m 15s and 1d 1h 1m 1s: formatDuration's two units would say 1h 30m and 1d 1h.
-  expect(text).toMatch(/\n {2}stop_grace_period +5415s\n/);
-  expect(text).toMatch(/\n {2}timeout +90061s\n/);
 });

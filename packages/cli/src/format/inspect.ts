@@ -1,4 +1,3 @@
-import { formatDuration as exactDuration } from '@kepler/config/grammar';
 import type { CauseRecord, ExitRecord, InspectResult } from '@kepler/protocol';
 import { paint, SGR } from './color.js';
 import { formatDuration, formatSince } from './duration.js';
@@ -47,59 +46,25 @@ export function networkLine(
   return parts.length > 0 ? parts.join(', ') : null;
 }
 
-/**
- * The config file's spelling of a baked field: `workingDir` -> `working_dir`, `stopGracePeriodMs` ->
- * `stop_grace_period` (its value shown as a duration), so the section reads like the YAML it came from.
- */
-function configKey(key: string): { key: string; duration: boolean } {
-  const duration = key.endsWith('Ms') && key.length > 2;
-  const base = duration ? key.slice(0, -2) : key;
-  return { key: base.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), duration };
-}
-
-/**
- * A baked duration as a config would write it: `10s`, `1m 30s`, `250ms`; where formatDuration's two
- * units would drop a part (`1h 30m 15s`), the config grammar's exact form (`5415s`).
- */
-function settingDuration(ms: number): string {
-  const lastUnitMs = ms >= 86_400_000 ? 3_600_000 : ms >= 3_600_000 ? 60_000 : 1000;
-  return ms % lastUnitMs === 0 ? formatDuration(ms) : exactDuration(ms);
-}
-
-/** Nested baked objects (restart, healthcheck, logs, limits) in the config's spelling too. */
-function inConfigSpelling(value: unknown): unknown {
-  if (Array.isArray(value) || typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(
-    Object.entries(value).map(([k, v]) => {
-      const { key, duration } = configKey(k);
-      return [key, duration && typeof v === 'number' ? settingDuration(v) : inConfigSpelling(v)];
-    }),
-  );
-}
-
 /** A settings value on one line: strings as they are, argv joined, the rest as compact JSON. */
 function settingValue(value: unknown): string {
   if (typeof value === 'string') return value;
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.join(' ');
-  return JSON.stringify(inConfigSpelling(value)) ?? String(value);
+  return JSON.stringify(value) ?? String(value);
 }
 
 /**
- * The settings section: each top-level field of the baked service on one line, named as in the config
- * file, but the environment, which is only counted (`--json` has it whole, with the baked field
- * names). Fields a newer daemon adds show as they come.
+ * The settings section: each top-level setting on one line, as the daemon sends them (named and valued
+ * as the config file writes them: `stop_grace_period  10s`), but the environment, which is only
+ * counted (`--json` has it whole).
  */
 function settingsLines(settings: InspectResult['settings']): string[][] {
-  return Object.entries(settings)
-    .filter(([key]) => key !== 'name')
-    .map(([field, value]) => {
-      const { key, duration } = configKey(field);
-      if (field === 'environment' && typeof value === 'object' && value !== null) {
-        return [key, `${Object.keys(value).length} variables (see --json)`];
-      }
-      if (duration && typeof value === 'number') return [key, settingDuration(value)];
-      return [key, settingValue(value)];
-    });
+  return Object.entries(settings).map(([key, value]) => {
+    if (key === 'environment' && typeof value === 'object' && value !== null) {
+      return [key, `${Object.keys(value).length} variables (see --json)`];
+    }
+    return [key, settingValue(value)];
+  });
 }
 
 /** Rows in aligned columns, without a header. */

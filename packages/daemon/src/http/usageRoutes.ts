@@ -54,7 +54,11 @@ const INSPECT_SCHEMA: Schema = {
   ],
   properties: {
     service: { $ref: '#/components/schemas/Service' },
-    settings: { type: 'object', description: "The service's baked settings, as the daemon runs them" },
+    settings: {
+      type: 'object',
+      description:
+        "The service's baked settings as the config file spells them (stop_grace_period: 10s, depends_on, healthcheck.start_timeout), every default applied",
+    },
     status_since: { type: 'string', nullable: true, format: 'date-time' },
     last_exit: { type: 'object', nullable: true, description: '{code, signal, at}' },
     last_cause: { type: 'object', nullable: true, description: '{what: restart|failure, kind, detail, at}' },

@@ -57,7 +57,7 @@ const backoffState = record<BackoffState>({
   restartAt: nullable(str),
 });
 
-/** The baked settings: any plain object (its fields are the config package's, shown as they are). */
+/** The settings: any plain object (their keys are the config file's, which the config package owns). */
 const settings: Check<{ readonly [key: string]: unknown }> = (value, path) => ({ ...obj(value, path) });
 
 export function inspectRequests(configRef: Check<ConfigRef>): {

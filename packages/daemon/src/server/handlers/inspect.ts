@@ -1,3 +1,4 @@
+import { serviceToFileVocabulary } from '@kepler/config';
 import type { InspectResult } from '@kepler/protocol';
 import type { ConfigRegistry } from '../../config/ConfigRegistry.js';
 import { DaemonError } from '../../errors.js';
@@ -8,8 +9,9 @@ export const INSPECT_DEFAULT_LINES = 20;
 
 /**
  * `inspect`: one service's post-mortem, from its runtime state (status and since when, last exit,
- * last cause, health results, backoff), its baked settings, its dependency edges judged now, and its
- * last stored log lines. A config the daemon has not loaded is not loaded: CONFIG_NOT_LOADED.
+ * last cause, health results, backoff), its baked settings in the config file's vocabulary (as `kepler
+ * config` prints the service, its environment whole), its dependency edges judged now, and its last
+ * stored log lines. A config the daemon has not loaded is not loaded: CONFIG_NOT_LOADED.
  */
 export function inspectHandler(registry: ConfigRegistry): Handler<'inspect'> {
   return async (req): Promise<InspectResult> => {
@@ -28,8 +30,8 @@ export function inspectHandler(registry: ConfigRegistry): Handler<'inspect'> {
     const s = rt.state;
     return {
       info: actor.infoOf(rt),
-      // A plain copy: the snapshot is deep-frozen and may hold fields the wire has no use for (undefined).
-      settings: JSON.parse(JSON.stringify(rt.spec)) as InspectResult['settings'],
+      // The keys and units a user writes (stop_grace_period: 10s), so the CLI and the HTTP API show them as they are.
+      settings: serviceToFileVocabulary(rt.spec),
       statusSince: s.statusSince,
       lastExit: s.lastExit,
       lastCause: s.lastCause,
