@@ -317,6 +317,11 @@ export class ConfigActor extends ConfigHost {
     this.records.close();
   }
 
+  /** Resolves once a state write that was in flight at close has finished (tests remove the tree). */
+  settled(): Promise<void> {
+    return this.records.settled();
+  }
+
   // ---- helpers ----------------------------------------------------------------------------------
 
   /** A stop has work to do: the service is wanted, pending or active, or has untracked processes. */

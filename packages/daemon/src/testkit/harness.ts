@@ -265,6 +265,8 @@ export class Harness {
     this.unsubscribe();
     this.actor.close();
     this.platform.shutdown();
+    // A paced state.json write still in flight would create its temp file under the tree being removed.
+    await this.actor.settled();
     rmSync(this.root, { recursive: true, force: true, maxRetries: 3 });
   }
 }

@@ -125,4 +125,9 @@ export class ConfigRecords {
   close(): void {
     if (!this.removed) this.stateFile.closeWithFinalWrite();
   }
+
+  /** Resolves once no state.json write is in flight (its temp file is gone or renamed). */
+  settled(): Promise<void> {
+    return this.stateFile.settled();
+  }
 }
