@@ -20,10 +20,26 @@ const JOURNALS: Record<string, SpawnRecord | null> = {
   olderStopping: { spawn: 3, pid: 300, startTime: '3000', startedAt: EARLIER, stoppingAt: EARLIER },
 };
 
-function input(over: Partial<RecoveryInput> & { status: ServiceStatus; pid?: number | null }): RecoveryInput {
-  const { status, pid = 300, ...rest } = over;
+/** A backoff wait state.json recorded (restart_delay_ms, restart_at). */
+const WAIT = { delayMs: 20_000, restartAt: LATER };
+
+function input(
+  over: Partial<RecoveryInput> & {
+    status: ServiceStatus;
+    pid?: number | null;
+    pendingRestart?: typeof WAIT | null;
+  },
+): RecoveryInput {
+  const { status, pid = 300, pendingRestart = null, ...rest } = over;
   return {
-    state: { status, pid, startTime: pid === null ? null : '3000', spawns: 3, restarts: 2 },
+    state: {
+      status,
+      pid,
+      startTime: pid === null ? null : '3000',
+      spawns: 3,
+      restarts: 2,
+      pendingRestart,
+    },
     desired: 'stop',
     journal: null,
     stateWrittenAtMs: WRITTEN_AT,
@@ -55,18 +71,20 @@ describe('planRecovery: every persisted status x spawned/ record x liveness', ()
             for (const recordAlive of [true, false])
               for (const journalAlive of [true, false])
                 for (const restartPolicy of ['no', 'on-failure'] as RestartPolicy[])
-                  cases.push(
-                    input({
-                      status,
-                      pid,
-                      desired,
-                      journal,
-                      trusted,
-                      recordAlive,
-                      journalAlive,
-                      restartPolicy,
-                    }),
-                  );
+                  for (const pendingRestart of [null, WAIT])
+                    cases.push(
+                      input({
+                        status,
+                        pid,
+                        desired,
+                        journal,
+                        trusted,
+                        recordAlive,
+                        journalAlive,
+                        restartPolicy,
+                        pendingRestart,
+                      }),
+                    );
 
   test('each step is allowed by the table, and the plan ends where its action says', () => {
     for (const c of cases) {
@@ -86,6 +104,10 @@ describe('planRecovery: every persisted status x spawned/ record x liveness', ()
           break;
         case 'requeue':
           expect([end, plan.desired, plan.adopt]).toEqual(['waiting', 'run', null]);
+          break;
+        case 'resumeBackoff':
+          expect([c.state.pendingRestart, plan.steps]).toEqual([WAIT, []]);
+          expect([end, plan.desired, plan.adopt]).toEqual(['restarting', 'run', null]);
           break;
         case 'diedWhileDown':
           expect(plan.adopt).toBeNull();
@@ -215,6 +237,13 @@ describe('planRecovery: the paths', () => {
     expect(planRecovery(input({ status: 'restarting', pid: null })).steps.map((s) => s.to)).toEqual([
       'waiting',
     ]);
+    // Waiting out a backoff state.json recorded: it stays restarting (the runtime waits out the rest).
+    expect(planRecovery(input({ status: 'restarting', pid: null, pendingRestart: WAIT }))).toEqual({
+      action: 'resumeBackoff',
+      desired: 'run',
+      steps: [],
+      adopt: null,
+    });
     const midRestart = planRecovery(input({ status: 'stopped', pid: null, desired: 'run' }));
     expect(midRestart.steps.map((s) => s.to)).toEqual(['waiting']);
     expect(planRecovery(input({ status: 'exited', pid: null }))).toMatchObject({ action: 'none', steps: [] });

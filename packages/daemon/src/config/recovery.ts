@@ -12,7 +12,10 @@ import { type SpawnRecord, stopIsNewer, stoppingIsNewer } from './state/SpawnJou
 /** What recovery knows of one service when a config is loaded after a daemon restart. */
 export interface RecoveryInput {
   /** The service's state as state.json recorded it (ServiceRuntime.restore), and what was wanted. */
-  readonly state: Pick<ServiceState, 'status' | 'pid' | 'startTime' | 'spawns' | 'restarts'>;
+  readonly state: Pick<
+    ServiceState,
+    'status' | 'pid' | 'startTime' | 'spawns' | 'restarts' | 'pendingRestart'
+  >;
   readonly desired: 'run' | 'stop';
   /** Its spawned/ record (SpawnJournal.read), or null. */
   readonly journal: SpawnRecord | null;
@@ -134,6 +137,10 @@ export function planRecovery(i: RecoveryInput): RecoveryPlan {
     if (!restart) return { action: 'diedWhileDown', desired: 'stop', steps, adopt: null };
     go('waiting', { reason: null });
     return { action: 'diedWhileDown', desired: 'run', steps, adopt: null };
+  }
+  if (status === 'restarting' && i.state.pendingRestart !== null) {
+    // Waiting out a backoff: the rest of the wait (older state.json files record none: requeued).
+    return { action: 'resumeBackoff', desired: 'run', steps, adopt: null };
   }
   if (status === 'waiting' || status === 'restarting' || desired === 'run') {
     // Waiting on dependencies, between restarts, or in the middle of a user restart.

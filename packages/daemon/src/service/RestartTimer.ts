@@ -1,41 +1,42 @@
-import type { BackoffState } from '@kepler/protocol';
 import type { Clock } from '../platform/index.js';
+import type { PendingRestart } from './serviceState.js';
 
 /**
- * A service's pending automatic restart: the backoff timer on the platform's clock, with its wait and
- * due time kept for `inspect` while it runs.
+ * A service's pending automatic restart: the backoff timer on the platform's clock. Its wait and due
+ * time live in the service's state (`pendingRestart`, persisted, so a restarted daemon waits out the
+ * rest); this holds only the timer, which runs `relaunch` when the wait ends.
  */
 export class RestartTimer {
   private timer: NodeJS.Timeout | null = null;
-  private due: { delayMs: number; atMs: number } | null = null;
 
-  constructor(private readonly clock: () => Clock) {}
+  constructor(
+    private readonly clock: () => Clock,
+    private readonly relaunch: () => void,
+  ) {}
 
-  /** Runs `fn` after `delayMs` (a pending one is replaced). */
-  arm(delayMs: number, fn: () => void): void {
+  /** The wait of a restart `delayMs` from now; null for 0 (that restart is at once, no timer). */
+  waitOf(delayMs: number): PendingRestart | null {
+    if (delayMs === 0) return null;
+    return { delayMs, restartAt: new Date(this.clock().now() + delayMs).toISOString() };
+  }
+
+  /** Relaunches when `wait` is due by the wall clock; at once when it has passed (a daemon restart took longer). */
+  arm(wait: PendingRestart): void {
     this.clear();
     const clock = this.clock();
-    this.due = { delayMs, atMs: clock.now() + delayMs };
+    const leftMs = Date.parse(wait.restartAt) - clock.now();
+    if (leftMs <= 0) {
+      this.relaunch();
+      return;
+    }
     this.timer = clock.setTimeout(() => {
       this.timer = null;
-      this.due = null;
-      fn();
-    }, delayMs);
+      this.relaunch();
+    }, leftMs);
   }
 
   clear(): void {
     this.clock().clearTimeout(this.timer);
     this.timer = null;
-    this.due = null;
-  }
-
-  /** `consecutiveCrashes` with the pending restart's wait and due time (nulls when none is pending). */
-  backoff(consecutiveCrashes: number): BackoffState {
-    const due = this.due;
-    return {
-      consecutiveCrashes,
-      delayMs: due?.delayMs ?? null,
-      restartAt: due ? new Date(due.atMs).toISOString() : null,
-    };
   }
 }

@@ -1,17 +1,17 @@
 import type { BakedService } from '@kepler/config';
-import { type BackoffState, isActive } from '@kepler/protocol';
+import { isActive } from '@kepler/protocol';
 import { serviceMarker } from '../hooks/HookRunner.js';
 import type { Platform, ProcessExit } from '../platform/index.js';
 import { clearedBy, type RetentionEvent } from './logRetention.js';
 import { OpQueue } from './OpQueue.js';
 import { RestartTimer } from './RestartTimer.js';
 import type { RecoveryPlan } from './recoveryPlan.js';
-import { decideRestart, nextRestart, restartPolicyOf } from './restartPolicy.js';
+import { decideRestart, nextRestart, type RestartTo, restartPolicyOf } from './restartPolicy.js';
 import { type HealthVerdicts, ServiceHealth } from './ServiceHealth.js';
 import type { RestartOptions, ServiceHost, StopOptions } from './ServiceHost.js';
 import { ServiceTransitions } from './ServiceTransitions.js';
 import { type LiveProcess, SupervisedProcess } from './SupervisedProcess.js';
-import { exitPatch, unhealthyDetail } from './serviceState.js';
+import { exitPatch, type ServiceState, unhealthyDetail } from './serviceState.js';
 import { unresolvableUser } from './serviceUsers.js';
 
 /**
@@ -25,8 +25,10 @@ export class ServiceRuntime extends ServiceTransitions {
   private readonly process: SupervisedProcess;
   private stopping = false;
   private launchQueued = false;
-  private readonly restartTimer = new RestartTimer(() => this.platform.clock);
-  private consecutiveCrashes = 0;
+  private readonly restartTimer = new RestartTimer(
+    () => this.platform.clock,
+    () => void this.queue.run(() => this.doLaunch('auto')),
+  );
   /** Aborts the on_init / pre_start hook of a launch in progress. */
   private launchAbort: AbortController | null = null;
   /** A user restart stopped the service; its next launch runs post_restart after post_start. */
@@ -83,6 +85,8 @@ export class ServiceRuntime extends ServiceTransitions {
     if (plan.adopt === null && (plan.action !== 'none' || this.state.spawns > 0))
       this.process.storeLeftovers();
     for (const step of plan.steps) this.recoveryStep(step.to, step.patch);
+    // Waiting out a backoff when the daemon died: the rest of it (its status and reason stay).
+    if (plan.action === 'resumeBackoff') this.restartTimer.arm(this.state.pendingRestart!);
     if (plan.adopt === null) return;
     const { pid, startTime } = plan.adopt;
     const startedAtMs = this.state.startedAt ? Date.parse(this.state.startedAt) : this.platform.clock.now();
@@ -96,7 +100,7 @@ export class ServiceRuntime extends ServiceTransitions {
   /** Marks the service as wanted and waiting for its dependencies; the actor decides when to launch. */
   markWaiting(reason: string | null): void {
     this.wish = 'run';
-    this.consecutiveCrashes = 0;
+    this.amend({ consecutiveCrashes: 0 });
     if (this.state.status !== 'waiting') this.transition('waiting', { reason });
   }
 
@@ -237,7 +241,7 @@ export class ServiceRuntime extends ServiceTransitions {
       exit: { code: exit.code, signal: exit.signal, own: proc.own },
       policy: restartPolicyOf(this.spec),
       desired: this.wish,
-      consecutiveCrashes: this.consecutiveCrashes,
+      consecutiveCrashes: this.state.consecutiveCrashes,
       ranMs: this.platform.clock.now() - proc.startedAtMs,
       backoff: this.spec.restart.backoff,
       maxRetries: this.spec.restart.maxRetries,
@@ -249,16 +253,20 @@ export class ServiceRuntime extends ServiceTransitions {
       this.transition(decision.status, { ...patch, reason: decision.reason });
       return;
     }
-    this.consecutiveCrashes = decision.consecutiveCrashes;
-    this.transition('restarting', { ...patch, restarts: this.state.restarts + 1, reason: decision.reason });
-    this.host.restartInitiated(this.name);
-    await this.relaunchAfter(decision.delayMs);
+    await this.restartAfter(decision, { ...patch, restarts: this.state.restarts + 1 }, true);
   }
 
-  /** An automatic restart's launch after its backoff; at once inside this queue slot when 0 (no timer hop). */
-  private async relaunchAfter(delayMs: number): Promise<void> {
-    if (delayMs === 0) return this.doLaunch('auto');
-    this.restartTimer.arm(delayMs, () => void this.queue.run(() => this.doLaunch('auto')));
+  /**
+   * `restarting` (with `patch`), then the launch: at once inside this queue slot when the delay is 0
+   * (no timer hop), else once the backoff, kept in state.json as `pendingRestart`, has passed.
+   */
+  private async restartAfter(next: RestartTo, patch: Partial<ServiceState>, propagate: boolean) {
+    const { consecutiveCrashes, reason } = next;
+    const pendingRestart = this.restartTimer.waitOf(next.delayMs);
+    this.transition('restarting', { ...patch, consecutiveCrashes, reason, pendingRestart });
+    if (propagate) this.host.restartInitiated(this.name);
+    if (pendingRestart === null) return this.doLaunch('auto');
+    this.restartTimer.arm(pendingRestart);
   }
 
   // ---- stop and restart -------------------------------------------------------------------------
@@ -333,8 +341,7 @@ export class ServiceRuntime extends ServiceTransitions {
     this.host.restartInitiated(this.name);
     const cause = opts.cause ?? { kind: 'user', detail: 'restart requested' };
     await this.doStop({ signal: opts.signal, restarting: true, cause });
-    this.consecutiveCrashes = 0;
-    this.amend({ restarts: this.state.restarts + 1 });
+    this.amend({ consecutiveCrashes: 0, restarts: this.state.restarts + 1 });
     this.postRestartPending = true;
   }
 
@@ -376,7 +383,7 @@ export class ServiceRuntime extends ServiceTransitions {
       if (!proc || this.process.current !== proc || this.wish !== 'run') return;
       if (failure === null && this.state.status !== 'unhealthy') return; // healthy again, or stopping
       const ranMs = this.platform.clock.now() - proc.startedAtMs;
-      const count = { ...this.spec.restart, consecutiveCrashes: this.consecutiveCrashes, ranMs };
+      const count = { ...this.spec.restart, consecutiveCrashes: this.state.consecutiveCrashes, ranMs };
       const decision = failure === null ? nextRestart(count, 'unhealthy') : null;
       if (!decision?.restart) {
         await this.doStop({ manual: false });
@@ -385,15 +392,8 @@ export class ServiceRuntime extends ServiceTransitions {
         return;
       }
       await this.doRestartStop({ cause: { kind: 'health', detail: unhealthyDetail(this.state) } });
-      this.consecutiveCrashes = decision.consecutiveCrashes;
       if (this.wish !== 'run') return;
-      this.transition('restarting', { reason: decision.reason });
-      await this.relaunchAfter(decision.delayMs);
+      await this.restartAfter(decision, {}, false);
     });
-  }
-
-  /** Automatic restarts in a row, and the pending one's wait (for `inspect`). */
-  backoff(): BackoffState {
-    return this.restartTimer.backoff(this.consecutiveCrashes);
   }
 }

@@ -1,11 +1,17 @@
 import type { BakedService } from '@kepler/config';
-import type { CauseKind, CauseRecord, ServiceStatus } from '@kepler/protocol';
+import type { BackoffState, CauseKind, CauseRecord, ServiceStatus } from '@kepler/protocol';
 import { isTerminal } from '@kepler/protocol';
 import { DaemonError } from '../errors.js';
 import { canTransition } from './lifecycle.js';
 import { describeExit, type ExitFacts } from './restartPolicy.js';
 import type { ServiceHost } from './ServiceHost.js';
-import { initialServiceState, type ServiceState, unhealthyDetail, withHealthResult } from './serviceState.js';
+import {
+  backoffOf,
+  initialServiceState,
+  type ServiceState,
+  unhealthyDetail,
+  withHealthResult,
+} from './serviceState.js';
 
 /**
  * A service's status and what the user wants of it, behind one door: the status changes only in
@@ -42,6 +48,11 @@ export abstract class ServiceTransitions {
     return isTerminal(this.current.status);
   }
 
+  /** Automatic restarts in a row, and the pending one's wait (for `inspect`). */
+  backoff(): BackoffState {
+    return backoffOf(this.current);
+  }
+
   /** Applies a status change through the transition table, persists it and emits the event. */
   protected transition(to: ServiceStatus, patch: Partial<ServiceState> = {}): void {
     const from = this.current.status;
@@ -54,6 +65,8 @@ export abstract class ServiceTransitions {
       this.pendingCause = null;
     }
     if (from !== to) this.current.statusSince = new Date().toISOString();
+    // A pending automatic restart belongs to `restarting`: a launch, stop or failure ends it.
+    if (to !== 'restarting') this.current.pendingRestart = null;
     this.current.status = to;
     this.host.persist();
     if (from !== to || patch.reason !== undefined) this.host.statusChanged(this.name, from, this.current);

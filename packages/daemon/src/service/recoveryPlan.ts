@@ -14,13 +14,22 @@ export interface RecoveryStep {
  * - `adopt`: its process survived; supervise it again.
  * - `finishStop`: a stop on request was under way and its process survived; adopt it and stop it.
  * - `stopDone`: a stop on request was under way or recorded and its process is gone; it stays stopped.
- * - `requeue`: it wants to run (waiting on dependencies, between restarts, mid user restart, or
- *   launching when the daemon died): wait on its dependencies again.
+ * - `resumeBackoff`: it was waiting out a restart backoff (`pendingRestart`): it stays `restarting`
+ *   and is launched when that wait ends by the wall clock (at once when it has passed).
+ * - `requeue`: it wants to run (waiting on dependencies, between restarts without a recorded wait,
+ *   mid user restart, or launching when the daemon died): wait on its dependencies again.
  * - `diedWhileDown`: its process ended while no daemon watched it: `failed`, and requeued when its
  *   restart policy is not `no`.
  * - `none`: nothing runs and nothing is wanted.
  */
-export type RecoveryAction = 'adopt' | 'finishStop' | 'stopDone' | 'requeue' | 'diedWhileDown' | 'none';
+export type RecoveryAction =
+  | 'adopt'
+  | 'finishStop'
+  | 'stopDone'
+  | 'resumeBackoff'
+  | 'requeue'
+  | 'diedWhileDown'
+  | 'none';
 
 export interface RecoveryPlan {
   readonly action: RecoveryAction;

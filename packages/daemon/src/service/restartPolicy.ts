@@ -41,6 +41,9 @@ export type RestartDecision =
       readonly reason: string;
     };
 
+/** An automatic restart: its backoff delay, the counter to keep and the reason shown meanwhile. */
+export type RestartTo = Extract<RestartDecision, { readonly restart: true }>;
+
 /** Automatic restarts that follow a crash within `reset_after` back off exponentially. */
 export function backoffDelayMs(
   consecutive: number,

@@ -1,4 +1,5 @@
 import type {
+  BackoffState,
   CauseRecord,
   ExitRecord,
   HealthResult,
@@ -41,6 +42,29 @@ export interface ServiceState {
   lastCause: CauseRecord | null;
   /** The last HEALTH_HISTORY health results, oldest first. Memory only: checks resume after a restart. */
   healthResults: readonly HealthResult[];
+  /** Automatic restarts in a row (what `max_retries` and the backoff read); a user start or restart resets it. */
+  consecutiveCrashes: number;
+  /**
+   * The automatic restart a `restarting` service waits for: its backoff and the wall-clock time it is
+   * due (null otherwise: transition() clears it on leaving `restarting`). Persisted, so a daemon
+   * restarted meanwhile waits out the rest.
+   */
+  pendingRestart: PendingRestart | null;
+}
+
+/** A backoff wait: how long it is, and when it ends (ISO time). */
+export interface PendingRestart {
+  readonly delayMs: number;
+  readonly restartAt: string;
+}
+
+/** What `inspect` shows of the restart counter and the pending restart. */
+export function backoffOf(s: Pick<ServiceState, 'consecutiveCrashes' | 'pendingRestart'>): BackoffState {
+  return {
+    consecutiveCrashes: s.consecutiveCrashes,
+    delayMs: s.pendingRestart?.delayMs ?? null,
+    restartAt: s.pendingRestart?.restartAt ?? null,
+  };
 }
 
 /** How many health results a service keeps for `inspect`. */
@@ -91,6 +115,11 @@ export interface PersistedServiceState {
   status_since?: string | null;
   last_exit?: ExitRecord | null;
   last_cause?: CauseRecord | null;
+  /** Automatic restarts in a row (absent in older files: 0). */
+  consecutive_crashes?: number;
+  /** A pending automatic restart's backoff, ms, and when it is due (both or neither; absent: none). */
+  restart_delay_ms?: number | null;
+  restart_at?: string | null;
 }
 
 export interface PersistedConfigState {
@@ -121,6 +150,8 @@ export function initialServiceState(): ServiceState {
     lastExit: null,
     lastCause: null,
     healthResults: [],
+    consecutiveCrashes: 0,
+    pendingRestart: null,
   };
 }
 
@@ -145,6 +176,9 @@ export function toPersisted(s: ServiceState, desired: 'run' | 'stop'): Persisted
     status_since: s.statusSince,
     last_exit: s.lastExit,
     last_cause: s.lastCause,
+    consecutive_crashes: s.consecutiveCrashes,
+    restart_delay_ms: s.pendingRestart?.delayMs ?? null,
+    restart_at: s.pendingRestart?.restartAt ?? null,
   };
 }
 
@@ -169,6 +203,12 @@ export function fromPersisted(p: Partial<PersistedServiceState>): ServiceState {
     statusSince: p.status_since ?? null,
     lastExit: p.last_exit ?? null,
     lastCause: p.last_cause ?? null,
+    consecutiveCrashes: p.consecutive_crashes ?? 0,
+    // Only a service waiting out a backoff has one pending.
+    pendingRestart:
+      p.status === 'restarting' && typeof p.restart_delay_ms === 'number' && typeof p.restart_at === 'string'
+        ? { delayMs: p.restart_delay_ms, restartAt: p.restart_at }
+        : null,
   };
 }
 

@@ -47,6 +47,9 @@ export interface PersistedEntry {
   desired?: 'run' | 'stop';
   was_healthy?: boolean;
   spawns?: number;
+  consecutive_crashes?: number;
+  restart_delay_ms?: number | null;
+  restart_at?: string | null;
 }
 
 /** A `spawned/<service>` record, as the daemon writes it (see SpawnJournal.ts). */

@@ -51,6 +51,9 @@ test.each([
   ['desired', 'maybe'],
   ['was_healthy', 1],
   ['spawns', -1],
+  ['consecutive_crashes', 1.5],
+  ['restart_delay_ms', -10],
+  ['restart_at', 'soon'],
 ])('%s = %j is reported and reset', (key, value) => {
   const r = parsePersistedState(file({ web: { ...good, [key]: value } }), ['web']);
   expect(r.problems).toHaveLength(1);
@@ -176,4 +179,21 @@ test("inspect's records (status time, last exit, last cause) are kept when valid
   // The process is still adopted: only the post-mortem records are lost.
   expect(bad.state?.services.web).toMatchObject({ pid: 4242, start_time: '123456', status: 'running' });
   expect(bad.state?.services.web?.last_cause).toBeUndefined();
+});
+
+test('a backoff wait and the restart counter are kept; older files without them load as before', () => {
+  const waiting = {
+    ...good,
+    status: 'restarting',
+    pid: null,
+    start_time: null,
+    consecutive_crashes: 2,
+    restart_delay_ms: 20_000,
+    restart_at: '2026-12-02T05:00:20.000Z',
+  };
+  const r = parsePersistedState(file({ web: waiting, db: good }), ['web', 'db']);
+  expect(r.problems).toEqual([]);
+  expect(r.state?.services.web).toEqual(waiting);
+  expect(r.state?.services.db?.consecutive_crashes).toBeUndefined();
+  expect(r.state?.services.db?.restart_at).toBeUndefined();
 });

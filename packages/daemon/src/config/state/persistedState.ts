@@ -160,6 +160,14 @@ function parseEntry(value: unknown, path: string, problems: string[]): Persisted
     status_since: field('status_since', optional(orNull(isIsoTime)), undefined, 'an ISO time or null'),
     last_exit: field('last_exit', optional(orNull(isExitRecord)), undefined, 'an exit record or null'),
     last_cause: field('last_cause', optional(orNull(isCauseRecord)), undefined, 'a cause record or null'),
+    consecutive_crashes: field('consecutive_crashes', optional(isCount), undefined, 'a whole number >= 0'),
+    restart_delay_ms: field(
+      'restart_delay_ms',
+      optional(orNull(isCount)),
+      undefined,
+      'a delay in ms or null',
+    ),
+    restart_at: field('restart_at', optional(orNull(isIsoTime)), undefined, 'an ISO time or null'),
   };
 }
 
