@@ -22,15 +22,20 @@ beforeAll(async () => {
 
 afterAll(() => api.close());
 
-/** The status line the API answers a WebSocket upgrade of `method path` with. */
-function statusLine(method: string, path: string, token: string | null = TOKEN): Promise<string> {
+/** The head (status line and headers) the API answers a WebSocket upgrade of `method path` with. */
+function upgradeHead(method: string, path: string, token: string | null = TOKEN): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     let got = '';
+    const done = () => {
+      resolve(got.split('\r\n\r\n')[0] ?? '');
+      socket.destroy();
+    };
     socket.on('data', (d) => {
       got += d.toString('latin1');
+      if (got.includes('\r\n\r\n')) done();
     });
-    socket.on('end', () => resolve(got.split('\r\n')[0] ?? ''));
+    socket.on('end', done);
     socket.on('error', reject);
     socket.write(
       `${method} ${path} HTTP/1.1\r\nHost: x\r\n${token === null ? '' : `Authorization: Bearer ${token}\r\n`}` +
@@ -38,6 +43,11 @@ function statusLine(method: string, path: string, token: string | null = TOKEN):
         'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
     );
   });
+}
+
+/** The status line the API answers a WebSocket upgrade of `method path` with. */
+async function statusLine(method: string, path: string, token: string | null = TOKEN): Promise<string> {
+  return (await upgradeHead(method, path, token)).split('\r\n')[0] ?? '';
 }
 
 test('a refused WebSocket upgrade gets the reason phrase of its status', async () => {
@@ -68,4 +78,19 @@ test('a request that does not parse gets 400, headers past the limit 431, not a 
   expect(await answerTo(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)).toBe(
     'HTTP/1.1 431 Request Header Fields Too Large',
   );
+});
+
+test('a target starting with // is routed as a path, never with its first segment taken for a host', async () => {
+  const get = (path: string) =>
+    fetch(`http://127.0.0.1:${port}${path}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  expect((await get('//api/v1/openapi.json')).status).toBe(200);
+  const wrong = await get('//x/api/v1/openapi.json');
+  expect(wrong.status).toBe(404);
+  expect(await wrong.json()).toEqual({
+    code: 'BAD_REQUEST',
+    message: 'no route /x/api/v1/openapi.json (see /api/v1/openapi.json)',
+  });
+  expect(await statusLine('GET', '//api/v1/events')).toBe('HTTP/1.1 101 Switching Protocols');
+  expect(await statusLine('GET', '//x/api/v1/events')).toBe('HTTP/1.1 404 Not Found');
+  expect(await statusLine('GET', '/\\api/v1/events')).toBe('HTTP/1.1 404 Not Found');
 });

@@ -1,0 +1,87 @@
+import { request } from 'node:http';
+import { type HttpDaemon, type Json, startHttpDaemon, writeTickers } from './httpkit.js';
+
+/**
+ * Requests at the edges of the HTTP API, sent as raw as a client may send them: request targets that
+ * a URL parser would misread, and what a refused request answers (the REST status, code and message,
+ * and a refused WebSocket upgrade the same before it upgrades).
+ */
+let d: HttpDaemon;
+let config: string;
+
+beforeAll(async () => {
+  d = await startHttpDaemon('kepler-http-refusals');
+  config = writeTickers(d.daemon, ['web']);
+  expect((await d.daemon.cli(['start', '-d', '-f', config])).code).toBe(0);
+  await d.daemon.waitStatus(config, 'web', 'running');
+}, 60_000);
+
+afterAll(async () => {
+  await d?.daemon.cleanup();
+}, 60_000);
+
+interface RawAnswer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Json;
+}
+
+/**
+ * `method target` with the request target written exactly as given (fetch and `new URL` would
+ * normalise it first); with `upgrade`, as a WebSocket handshake. The answer's body parsed as JSON.
+ */
+function raw(target: string, opts: { method?: string; upgrade?: boolean; token?: string | null } = {}) {
+  const token = opts.token === undefined ? d.token : opts.token;
+  const { hostname, port } = new URL(d.url);
+  return new Promise<RawAnswer>((resolve, reject) => {
+    const req = request({
+      host: hostname,
+      port,
+      method: opts.method ?? 'GET',
+      path: target,
+      headers: {
+        ...(token === null ? {} : { Authorization: `Bearer ${token}` }),
+        ...(opts.upgrade
+          ? {
+              Connection: 'Upgrade',
+              Upgrade: 'websocket',
+              'Sec-WebSocket-Version': '13',
+              'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+            }
+          : {}),
+      },
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body: null });
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => {
+        text += c;
+      });
+      res.on('end', () => {
+        const json = (res.headers['content-type'] ?? '').startsWith('application/json');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: json ? JSON.parse(text) : text });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('a target with a double slash is a path: slashes merged, never a host and another route', async () => {
+  const plain = await raw('/api/v1/services');
+  expect(plain.status).toBe(200);
+  const merged = await raw('//api/v1/services');
+  expect(merged).toMatchObject({ status: 200, body: { services: [{ config, name: 'web' }] } });
+  expect((await raw('/api//v1///services')).status).toBe(200);
+  // `new URL('//x/api/v1/services', base)` took `x` for a host and answered /api/v1/services.
+  expect(await raw('//x/api/v1/services')).toMatchObject({
+    status: 404,
+    body: { code: 'BAD_REQUEST', message: 'no route /x/api/v1/services (see /api/v1/openapi.json)' },
+  });
+  expect((await raw('//api/v1/events', { upgrade: true })).status).toBe(101);
+  expect((await raw('//x/api/v1/events', { upgrade: true })).status).toBe(404);
+});
