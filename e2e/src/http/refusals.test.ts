@@ -85,3 +85,29 @@ test('a target with a double slash is a path: slashes merged, never a host and a
   expect((await raw('//api/v1/events', { upgrade: true })).status).toBe(101);
   expect((await raw('//x/api/v1/events', { upgrade: true })).status).toBe(404);
 });
+
+test('a stream naming a config not loaded or an unknown service is refused before the upgrade, as REST is', async () => {
+  const missing = encodeURIComponent('/no/such.yaml');
+  const here = encodeURIComponent(config);
+  const cases: Array<[rest: string, stream: string]> = [
+    [`/api/v1/services?config=${missing}`, `/api/v1/events?config=${missing}`],
+    ['/api/v1/services?config=relative.yaml', '/api/v1/events?config=relative.yaml'],
+    [`/api/v1/logs?config=${missing}`, `/api/v1/logs?follow&config=${missing}`],
+    [`/api/v1/logs?config=${here}&services=nope`, `/api/v1/logs?follow&config=${here}&services=nope`],
+    ['/api/v1/logs?services=web,nope', '/api/v1/logs?follow&services=web,nope'],
+  ];
+  for (const [restPath, streamPath] of cases) {
+    const rest = await raw(restPath);
+    expect(rest.status).toBeGreaterThanOrEqual(400);
+    expect(rest.body).toEqual({ code: expect.any(String), message: expect.any(String) });
+    const stream = await raw(streamPath, { upgrade: true });
+    expect([streamPath, stream.status, stream.body]).toEqual([streamPath, rest.status, rest.body]);
+  }
+  expect((await raw(`/api/v1/logs?config=${here}&services=nope`)).body.code).toBe('UNKNOWN_SERVICE');
+  expect((await raw(`/api/v1/events?config=${missing}`, { upgrade: true })).body.code).toBe(
+    'CONFIG_NOT_LOADED',
+  );
+  // What is loaded still streams.
+  expect((await raw(`/api/v1/events?config=${here}`, { upgrade: true })).status).toBe(101);
+  expect((await raw(`/api/v1/logs?follow&config=${here}&services=web`, { upgrade: true })).status).toBe(101);
+});

@@ -11,7 +11,11 @@ let port: number;
 beforeAll(async () => {
   api = new HttpApi({
     access: { handlers: {} as HandlerTable, isShuttingDown: () => false, log: () => undefined },
-    registry: { list: () => [], onLoad: () => () => undefined } as unknown as ConfigRegistry,
+    registry: {
+      list: () => [],
+      find: () => undefined,
+      onLoad: () => () => undefined,
+    } as unknown as ConfigRegistry,
     credentials: ApiCredentials.forToken(TOKEN),
     wsBufferBytes: 1024,
     logLimit: () => undefined,
@@ -93,4 +97,38 @@ test('a target starting with // is routed as a path, never with its first segmen
   expect(await statusLine('GET', '//api/v1/events')).toBe('HTTP/1.1 101 Switching Protocols');
   expect(await statusLine('GET', '//x/api/v1/events')).toBe('HTTP/1.1 404 Not Found');
   expect(await statusLine('GET', '/\\api/v1/events')).toBe('HTTP/1.1 404 Not Found');
+});
+
+/** The whole answer (head, and body parsed as JSON) to a refused WebSocket upgrade of `GET path`. */
+function refusedUpgrade(path: string): Promise<{ head: string; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let got = '';
+    socket.on('data', (d) => {
+      got += d.toString('utf8');
+    });
+    socket.on('end', () => {
+      const at = got.indexOf('\r\n\r\n');
+      resolve({ head: got.slice(0, at), body: JSON.parse(got.slice(at + 4)) });
+    });
+    socket.on('error', reject);
+    socket.write(
+      `GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n` +
+        'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
+  });
+}
+
+test('the event stream refuses a config it has not loaded before the upgrade, as the JSON routes do', async () => {
+  for (const config of ['/no/such.yaml', 'relative.yaml']) {
+    const query = `config=${encodeURIComponent(config)}`;
+    const rest = await fetch(`http://127.0.0.1:${port}/api/v1/services?${query}`, {
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    });
+    const ws = await refusedUpgrade(`/api/v1/events?${query}`);
+    expect(ws.head.split('\r\n')[0]).toBe(`HTTP/1.1 ${rest.status} ${rest.statusText}`);
+    expect(ws.body).toEqual(await rest.json());
+  }
+  expect(await statusLine('GET', '/api/v1/events?config=%2Fno%2Fsuch.yaml')).toBe('HTTP/1.1 404 Not Found');
 });
