@@ -111,3 +111,26 @@ test('a stream naming a config not loaded or an unknown service is refused befor
   expect((await raw(`/api/v1/events?config=${here}`, { upgrade: true })).status).toBe(101);
   expect((await raw(`/api/v1/logs?follow&config=${here}&services=web`, { upgrade: true })).status).toBe(101);
 });
+
+test('a refused WebSocket upgrade carries WWW-Authenticate (401) and Allow (405), as the REST refusal does', async () => {
+  for (const token of [null, 'wrong']) {
+    const stream = await raw('/api/v1/events', { upgrade: true, token });
+    const rest = await raw('/api/v1/services', { token });
+    expect([stream.status, rest.status]).toEqual([401, 401]);
+    expect(stream.headers['www-authenticate']).toBe('Bearer realm="kepler"');
+    expect(stream.headers['www-authenticate']).toBe(rest.headers['www-authenticate']);
+    expect(stream.body).toEqual({ code: 'PERMISSION_DENIED', message: expect.stringContaining('token') });
+  }
+  for (const [method, path, allow] of [
+    ['POST', '/api/v1/events', 'GET'],
+    ['POST', '/api/v1/logs', 'GET'],
+    ['GET', '/api/v1/stop', 'POST'],
+  ] as const) {
+    const stream = await raw(path, { method, upgrade: true });
+    const rest = await raw(path, { method });
+    expect([path, stream.status, rest.status]).toEqual([path, 405, 405]);
+    expect(stream.headers.allow).toBe(allow);
+    expect(rest.headers.allow).toBe(allow);
+    expect(stream.body).toEqual(rest.body);
+  }
+});

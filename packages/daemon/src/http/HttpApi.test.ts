@@ -132,3 +132,32 @@ test('the event stream refuses a config it has not loaded before the upgrade, as
   }
   expect(await statusLine('GET', '/api/v1/events?config=%2Fno%2Fsuch.yaml')).toBe('HTTP/1.1 404 Not Found');
 });
+
+/** The value of header `name` in a head of `Name: value` lines (names compared in lower case). */
+function header(head: string, name: string): string | undefined {
+  const line = head.split('\r\n').find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
+  return line?.slice(name.length + 1).trim();
+}
+
+test('a refused WebSocket upgrade carries the headers the REST refusal does: WWW-Authenticate, Allow', async () => {
+  const rest = async (method: string, path: string, token: string | null) =>
+    fetch(`http://127.0.0.1:${port}${path}`, {
+      method,
+      headers: token === null ? {} : { Authorization: `Bearer ${token}` },
+    });
+  const unauthorized = await upgradeHead('GET', '/api/v1/events', null);
+  expect(unauthorized.split('\r\n')[0]).toBe('HTTP/1.1 401 Unauthorized');
+  expect(header(unauthorized, 'WWW-Authenticate')).toBe('Bearer realm="kepler"');
+  expect(header(unauthorized, 'WWW-Authenticate')).toBe(
+    (await rest('GET', '/api/v1/status', null)).headers.get('www-authenticate'),
+  );
+  for (const [method, path, allow] of [
+    ['POST', '/api/v1/events', 'GET'],
+    ['GET', '/api/v1/start', 'POST'],
+  ] as const) {
+    const refused = await upgradeHead(method, path);
+    expect(refused.split('\r\n')[0]).toBe('HTTP/1.1 405 Method Not Allowed');
+    expect(header(refused, 'Allow')).toBe(allow);
+    expect((await rest(method, path, TOKEN)).headers.get('allow')).toBe(allow);
+  }
+});

@@ -149,15 +149,16 @@ export class HttpApi {
         );
         return;
       }
-      if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="kepler"');
-      if (status === 405) res.setHeader('Allow', this.routes.methodsOf(target.path).join(', '));
+      for (const [name, value] of Object.entries(this.refusalHeaders(status, target.path))) {
+        res.setHeader(name, value);
+      }
       sendJson(res, status, body);
     }
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const target = parseRequestTarget(req.url);
     try {
-      const target = parseRequestTarget(req.url);
       const route = this.route(req.method ?? 'GET', target.path);
       this.authorize(route, req, true);
       if (!route.websocket) throw new ApiError(400, 'BAD_REQUEST', `${route.path} is not a WebSocket`);
@@ -174,10 +175,23 @@ export class HttpApi {
     } catch (e) {
       const { status, body } = errorResponse(e, this.opts.access.log);
       const text = JSON.stringify(body);
+      const headers = Object.entries(this.refusalHeaders(status, target.path))
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join('');
       socket.end(
-        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${headers}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
       );
     }
+  }
+
+  /**
+   * The headers a refusal carries beside its `{code, message}`, for a JSON answer and a refused
+   * WebSocket upgrade alike: 401 says how to authenticate, 405 which methods the path takes.
+   */
+  private refusalHeaders(status: number, path: string): Record<string, string> {
+    if (status === 401) return { 'WWW-Authenticate': 'Bearer realm="kepler"' };
+    if (status === 405) return { Allow: this.routes.methodsOf(path).join(', ') };
+    return {};
   }
 
   private route(method: string, path: string): Route {
