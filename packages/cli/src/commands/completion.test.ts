@@ -37,15 +37,16 @@ async function setUp(shell: string): Promise<{ script: string; bin: string }> {
 
 /**
  * Puts a `kepler` on PATH whose `config --services` prints `names` (and records its arguments), or
- * fails as a CLI without that flag does when `names` is null.
+ * fails as a CLI without that flag does when `names` is null; its `rm --list` prints `runNames`.
  */
-function fakeKepler(bin: string, names: string[] | null): void {
+function fakeKepler(bin: string, names: string[] | null, runNames: string[] = []): void {
   const path = join(bin, 'kepler');
+  const rmList = `[ "$1 $2" = "rm --list" ] && printf '%s\\n' ${runNames.join(' ')} && exit 0\n`;
   scratch.file(
     'bin/kepler',
     names === null
-      ? '#!/bin/sh\necho "Unknown option --services" >&2\nexit 1\n'
-      : `#!/bin/sh\necho "$@" > "${scratch.path}/args"\n[ "$1 $2" = "config --services" ] && printf '%s\\n' ${names.join(' ')}\n`,
+      ? `#!/bin/sh\n${rmList}echo "Unknown option --services" >&2\nexit 1\n`
+      : `#!/bin/sh\necho "$@" > "${scratch.path}/args"\n${rmList}[ "$1 $2" = "config --services" ] && printf '%s\\n' ${names.join(' ')}\n`,
   );
   chmodSync(path, 0o755);
 }
@@ -162,6 +163,19 @@ describe('kepler completion bash', () => {
     expect(bash(script, bin, [['kepler', 'stop', '-f', 'flow.yaml', '']])).toEqual(['alpha beta']);
   });
 
+  it("completes `kepler rm` with the caller's `kepler run` services, not the config's", async () => {
+    const { script, bin } = await setUp('bash');
+    fakeKepler(bin, null, ['nap', 'sleep-2']);
+    expect(
+      bash(script, bin, [
+        ['kepler', 'rm', ''],
+        ['kepler', 'rm', 's'],
+        ['kepler', 'rm', 'nap', ''],
+        ['kepler', 'stop', ''],
+      ]),
+    ).toEqual(['nap sleep-2', 'sleep-2', 'nap sleep-2', 'web db-main']);
+  });
+
   it('refuses a shell it has no script for', async () => {
     expect(await run(['completion', 'tcsh'])).toMatchObject({
       code: 1,
@@ -173,7 +187,7 @@ describe('kepler completion bash', () => {
 (has('zsh') ? describe : describe.skip)('kepler completion zsh', () => {
   it('completes the same words, with descriptions', async () => {
     const { script, bin } = await setUp('zsh');
-    fakeKepler(bin, null);
+    fakeKepler(bin, null, ['nap', 'sleep-2']);
     const stubs = `_describe() { print -r -- "\${(j: :)\${(@P)\${@[-1]}}}"; }
 compadd() { [[ $1 == -- ]] && shift; print -r -- "$*"; }
 _files() { print -r -- FILES; }
@@ -191,7 +205,8 @@ c kepler -f kepler.yaml logs ''
 c kepler daemon ''
 c kepler ps -f ''
 c kepler stop -s ''
-c kepler completion ''`,
+c kepler completion ''
+c kepler rm ''`,
       ],
       bin,
     );
@@ -205,6 +220,7 @@ c kepler completion ''`,
       'FILES',
       'SIGTERM SIGINT SIGKILL SIGHUP SIGQUIT SIGUSR1 SIGUSR2',
       'bash zsh fish',
+      'nap sleep-2',
       '',
     ]);
   });
@@ -213,8 +229,14 @@ c kepler completion ''`,
 (has('fish') ? describe : describe.skip)('kepler completion fish', () => {
   it('completes commands, flags and service names through `complete -C`', async () => {
     const { script, bin } = await setUp('fish');
-    fakeKepler(bin, null);
-    const lines = ['kepler st', 'kepler logs --s', 'kepler -f kepler.yaml logs ', 'kepler completion '];
+    fakeKepler(bin, null, ['nap', 'sleep-2']);
+    const lines = [
+      'kepler st',
+      'kepler logs --s',
+      'kepler -f kepler.yaml logs ',
+      'kepler completion ',
+      'kepler rm ',
+    ];
     const out = shell(
       'fish',
       [
@@ -229,6 +251,7 @@ c kepler completion ''`,
       '--since\tOnly lines since a time: a duration ago (10m) or a timestamp (2026-01-02T13:23:37Z)',
       'db-main,web',
       'bash,fish,zsh',
+      'nap,sleep-2',
       '',
     ]);
   });
