@@ -8,6 +8,12 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_CONFIG_NAMES } from '@kepler/config/files';
+import { buildCli } from '../cli.js';
+import { bashScript } from '../completion/bash.js';
+import { fishScript } from '../completion/fish.js';
+import { completionModel } from '../completion/model.js';
+import { zshScript } from '../completion/zsh.js';
 import { run } from '../testkit/fakeDaemon.js';
 import { useScratchDir } from '../testkit/scratchDir.js';
 
@@ -254,5 +260,35 @@ c kepler rm ''`,
       'nap,sleep-2',
       '',
     ]);
+  });
+});
+
+describe('the config file names', () => {
+  it("are the CLI's own list, which every script looks for in a directory given with -f", async () => {
+    const model = completionModel(buildCli().definitions());
+    expect(model.configNames).toEqual(DEFAULT_CONFIG_NAMES);
+    // A list of other names: each script finds the file by it, so none keeps a list of its own.
+    const renamed = { ...model, configNames: ['stack.yaml', 'other.yml'] };
+    const { bin } = await setUp('bash');
+    fakeKepler(bin, null);
+    mkdirSync(join(scratch.path, 'dir'));
+    scratch.file('dir/other.yml', 'services:\n  alpha:\n    command: ["true"]\n');
+    const bashFile = scratch.file('renamed.bash', bashScript(renamed));
+    expect(bash(bashFile, bin, [['kepler', '-f', 'dir', 'start', '']])).toEqual(['alpha']);
+    if (has('zsh')) {
+      const zshFile = scratch.file('renamed.zsh', zshScript(renamed));
+      const stubs = 'compadd() { [[ $1 == -- ]] && shift; print -r -- "$*"; }\ncompdef() { true; }';
+      const c = "words=(kepler -f dir start ''); CURRENT=5; _kepler";
+      expect(shell('zsh', ['-f', '-c', `${stubs}\nsource '${zshFile}'\n${c}`], bin)).toBe('alpha\n');
+    }
+    if (has('fish')) {
+      const fishFile = scratch.file('renamed.fish', fishScript(renamed));
+      const out = shell(
+        'fish',
+        ['--no-config', '-c', `source '${fishFile}'\ncomplete -C'kepler -f dir start '`],
+        bin,
+      );
+      expect(out).toBe('alpha\n');
+    }
   });
 });

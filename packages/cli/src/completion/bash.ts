@@ -29,6 +29,7 @@ export function bashScript(model: CompletionModel): string {
       .map((c) => c.words[1]);
     return `    ${shellQuote(g)}) echo ${shellQuote(subs.join(' '))} ;;`;
   });
+  const configNames = model.configNames.map(shellQuote).join(' ');
   const argCases = model.commands
     .filter((c) => c.args.length > 0)
     .map((c) => `    ${shellQuote(c.words.join(' '))}) echo ${shellQuote(c.args.join(' '))} ;;`);
@@ -46,7 +47,9 @@ _kepler_services() {
   if [[ -z $names ]]; then
     file="\${1:-.}"
     if [[ -d $file ]]; then
-      if [[ -f $file/kepler.yaml ]]; then file="$file/kepler.yaml"; else file="$file/kepler.yml"; fi
+      for f in ${configNames}; do
+        if [[ -f $file/$f ]]; then file="$file/$f"; break; fi
+      done
     fi
     [[ -f $file ]] && names=$(awk ${shellQuote(SERVICES_AWK)} "$file" 2>/dev/null)
   fi

@@ -70,10 +70,11 @@ function __kepler_services
         set -l file .
         test (count $argv) -ge 1; and set file $argv[1]
         if test -d $file
-            if test -f $file/kepler.yaml
-                set file $file/kepler.yaml
-            else
-                set file $file/kepler.yml
+            for f in ${model.configNames.map(fishQuote).join(' ')}
+                if test -f $file/$f
+                    set file $file/$f
+                    break
+                end
             end
         end
         test -f $file; and set names (awk ${fishQuote(SERVICES_AWK)} $file 2>/dev/null)

@@ -3,6 +3,7 @@
  * registered commands (so the scripts follow the commands without a list of their own): each
  * command's words, flags (and which take a value) and which service names it takes.
  */
+import { DEFAULT_CONFIG_NAMES } from '@kepler/config/files';
 
 /** One flag of a command: its names (`-n`, `--tail`) and the name of its value, if it takes one. */
 export interface CompletionFlag {
@@ -32,6 +33,8 @@ export type ServiceNames = 'config' | 'run';
 /** Everything a script completes. */
 export interface CompletionModel {
   readonly commands: readonly CompletionCommand[];
+  /** The config file names looked for in a directory, in order (the CLI's own list). */
+  readonly configNames: readonly string[];
   /** The command line (after the binary) that prints the caller's `kepler run` services. */
   readonly runServicesArgs: readonly string[];
   /** Flags before any command: the global ones, `--help` and `--version`. */
@@ -116,6 +119,7 @@ export function completionModel(
     commands,
     topFlags,
     signals: SIGNALS,
+    configNames: DEFAULT_CONFIG_NAMES,
     runServicesArgs: ['rm', '--list'],
   };
 }

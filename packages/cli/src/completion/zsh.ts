@@ -38,6 +38,7 @@ export function zshScript(model: CompletionModel): string {
   const argCases = model.commands
     .filter((c) => c.args.length > 0)
     .map((c) => `    ${shellQuote(c.words.join(' '))}) reply=(${c.args.map(shellQuote).join(' ')}) ;;`);
+  const configNames = model.configNames.map(shellQuote).join(' ');
   const top = specs(topWords(model).map((w) => ({ name: w.word, description: w.description })));
   return `#compdef kepler
 # zsh completion for kepler. Load it in ~/.zshrc (after compinit) with: source <(kepler completion zsh)
@@ -54,7 +55,9 @@ _kepler_services() {
   if [[ -z $names ]]; then
     file="\${1:-.}"
     if [[ -d $file ]]; then
-      if [[ -f $file/kepler.yaml ]]; then file="$file/kepler.yaml"; else file="$file/kepler.yml"; fi
+      for f in ${configNames}; do
+        if [[ -f $file/$f ]]; then file="$file/$f"; break; fi
+      done
     fi
     [[ -f $file ]] && names=$(awk ${shellQuote(SERVICES_AWK)} "$file" 2>/dev/null)
   fi
