@@ -113,6 +113,10 @@ test('an unnamed service is named after its command, made unique', async () => {
   for (let i = 0; i < 2; i++) expect((await d.cli(['run', '-d', '--', '/bin/sleep', '300'])).code).toBe(0);
   const names = (await psAll()).map((s) => s.name);
   expect(names).toEqual(expect.arrayContaining(['sleep', 'sleep-2']));
+  // What shell completion offers after `kepler rm`: the daemon's ad-hoc config.
+  expect((await d.cli(['rm', '--list'])).stdout.split('\n')).toEqual(
+    expect.arrayContaining(['sleep', 'sleep-2']),
+  );
   const rm = await d.cli(['rm', 'sleep', 'sleep-2']);
   expect(rm.code).toBe(0);
   expect(rm.stdout).toContain('Removed sleep-2');
@@ -228,6 +232,9 @@ describe('a user in the kepler group', () => {
     expect(root.code).toBe(1);
     expect(root.stderr).toContain('--user root: only root may run a service as another user');
 
+    // Its ad-hoc file is root's alone: the names come from the daemon, its own only.
+    const listed = await cliAs(d, inGroup, ['rm', '--list']);
+    expect(listed.stdout).toBe('mine\n');
     const rm = await cliAs(d, inGroup, ['rm', 'mine']);
     expect(rm.code).toBe(0);
     await waitFor(() => !alive(mine.pid!), 'its process to end');

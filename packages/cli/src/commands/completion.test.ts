@@ -8,6 +8,12 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_CONFIG_NAMES } from '@kepler/config/files';
+import { buildCli } from '../cli.js';
+import { bashScript } from '../completion/bash.js';
+import { fishScript } from '../completion/fish.js';
+import { completionModel } from '../completion/model.js';
+import { zshScript } from '../completion/zsh.js';
 import { run } from '../testkit/fakeDaemon.js';
 import { useScratchDir } from '../testkit/scratchDir.js';
 
@@ -37,15 +43,16 @@ async function setUp(shell: string): Promise<{ script: string; bin: string }> {
 
 /**
  * Puts a `kepler` on PATH whose `config --services` prints `names` (and records its arguments), or
- * fails as a CLI without that flag does when `names` is null.
+ * fails as a CLI without that flag does when `names` is null; its `rm --list` prints `runNames`.
  */
-function fakeKepler(bin: string, names: string[] | null): void {
+function fakeKepler(bin: string, names: string[] | null, runNames: string[] = []): void {
   const path = join(bin, 'kepler');
+  const rmList = `[ "$1 $2" = "rm --list" ] && printf '%s\\n' ${runNames.join(' ')} && exit 0\n`;
   scratch.file(
     'bin/kepler',
     names === null
-      ? '#!/bin/sh\necho "Unknown option --services" >&2\nexit 1\n'
-      : `#!/bin/sh\necho "$@" > "${scratch.path}/args"\n[ "$1 $2" = "config --services" ] && printf '%s\\n' ${names.join(' ')}\n`,
+      ? `#!/bin/sh\n${rmList}echo "Unknown option --services" >&2\nexit 1\n`
+      : `#!/bin/sh\necho "$@" > "${scratch.path}/args"\n${rmList}[ "$1 $2" = "config --services" ] && printf '%s\\n' ${names.join(' ')}\n`,
   );
   chmodSync(path, 0o755);
 }
@@ -162,6 +169,19 @@ describe('kepler completion bash', () => {
     expect(bash(script, bin, [['kepler', 'stop', '-f', 'flow.yaml', '']])).toEqual(['alpha beta']);
   });
 
+  it("completes `kepler rm` with the caller's `kepler run` services, not the config's", async () => {
+    const { script, bin } = await setUp('bash');
+    fakeKepler(bin, null, ['nap', 'sleep-2']);
+    expect(
+      bash(script, bin, [
+        ['kepler', 'rm', ''],
+        ['kepler', 'rm', 's'],
+        ['kepler', 'rm', 'nap', ''],
+        ['kepler', 'stop', ''],
+      ]),
+    ).toEqual(['nap sleep-2', 'sleep-2', 'nap sleep-2', 'web db-main']);
+  });
+
   it('refuses a shell it has no script for', async () => {
     expect(await run(['completion', 'tcsh'])).toMatchObject({
       code: 1,
@@ -173,7 +193,7 @@ describe('kepler completion bash', () => {
 (has('zsh') ? describe : describe.skip)('kepler completion zsh', () => {
   it('completes the same words, with descriptions', async () => {
     const { script, bin } = await setUp('zsh');
-    fakeKepler(bin, null);
+    fakeKepler(bin, null, ['nap', 'sleep-2']);
     const stubs = `_describe() { print -r -- "\${(j: :)\${(@P)\${@[-1]}}}"; }
 compadd() { [[ $1 == -- ]] && shift; print -r -- "$*"; }
 _files() { print -r -- FILES; }
@@ -191,7 +211,8 @@ c kepler -f kepler.yaml logs ''
 c kepler daemon ''
 c kepler ps -f ''
 c kepler stop -s ''
-c kepler completion ''`,
+c kepler completion ''
+c kepler rm ''`,
       ],
       bin,
     );
@@ -205,6 +226,7 @@ c kepler completion ''`,
       'FILES',
       'SIGTERM SIGINT SIGKILL SIGHUP SIGQUIT SIGUSR1 SIGUSR2',
       'bash zsh fish',
+      'nap sleep-2',
       '',
     ]);
   });
@@ -213,8 +235,14 @@ c kepler completion ''`,
 (has('fish') ? describe : describe.skip)('kepler completion fish', () => {
   it('completes commands, flags and service names through `complete -C`', async () => {
     const { script, bin } = await setUp('fish');
-    fakeKepler(bin, null);
-    const lines = ['kepler st', 'kepler logs --s', 'kepler -f kepler.yaml logs ', 'kepler completion '];
+    fakeKepler(bin, null, ['nap', 'sleep-2']);
+    const lines = [
+      'kepler st',
+      'kepler logs --s',
+      'kepler -f kepler.yaml logs ',
+      'kepler completion ',
+      'kepler rm ',
+    ];
     const out = shell(
       'fish',
       [
@@ -229,7 +257,38 @@ c kepler completion ''`,
       '--since\tOnly lines since a time: a duration ago (10m) or a timestamp (2026-01-02T13:23:37Z)',
       'db-main,web',
       'bash,fish,zsh',
+      'nap,sleep-2',
       '',
     ]);
+  });
+});
+
+describe('the config file names', () => {
+  it("are the CLI's own list, which every script looks for in a directory given with -f", async () => {
+    const model = completionModel(buildCli().definitions());
+    expect(model.configNames).toEqual(DEFAULT_CONFIG_NAMES);
+    // A list of other names: each script finds the file by it, so none keeps a list of its own.
+    const renamed = { ...model, configNames: ['stack.yaml', 'other.yml'] };
+    const { bin } = await setUp('bash');
+    fakeKepler(bin, null);
+    mkdirSync(join(scratch.path, 'dir'));
+    scratch.file('dir/other.yml', 'services:\n  alpha:\n    command: ["true"]\n');
+    const bashFile = scratch.file('renamed.bash', bashScript(renamed));
+    expect(bash(bashFile, bin, [['kepler', '-f', 'dir', 'start', '']])).toEqual(['alpha']);
+    if (has('zsh')) {
+      const zshFile = scratch.file('renamed.zsh', zshScript(renamed));
+      const stubs = 'compadd() { [[ $1 == -- ]] && shift; print -r -- "$*"; }\ncompdef() { true; }';
+      const c = "words=(kepler -f dir start ''); CURRENT=5; _kepler";
+      expect(shell('zsh', ['-f', '-c', `${stubs}\nsource '${zshFile}'\n${c}`], bin)).toBe('alpha\n');
+    }
+    if (has('fish')) {
+      const fishFile = scratch.file('renamed.fish', fishScript(renamed));
+      const out = shell(
+        'fish',
+        ['--no-config', '-c', `source '${fishFile}'\ncomplete -C'kepler -f dir start '`],
+        bin,
+      );
+      expect(out).toBe('alpha\n');
+    }
   });
 });

@@ -14,7 +14,8 @@ export class CompletionCommand extends BaseCommand {
       Prints a script that completes kepler's commands, their flags, files after \`-f\`, and the service
       names of the config in the current directory (or the one \`-f\` names on the line). Service names
       come from \`kepler config --services\`; when the config does not bake, from the keys under
-      \`services:\` in the file.
+      \`services:\` in the file. \`kepler rm\` completes your \`kepler run\` services instead (from
+      \`kepler rm --list\`).
     `,
     examples: [
       ['bash: add to ~/.bashrc', 'source <($0 completion bash)'],

@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Request, ServiceInfo } from '@kepler/protocol';
 import { FakeDaemon, run } from '../testkit/fakeDaemon.js';
@@ -45,6 +45,12 @@ beforeEach(async () => {
       });
     } else if (req.type === 'stop') {
       reply.result<'stop'>({ stopped: [...req.services], cleaned: false });
+    } else if (req.type === 'ps') {
+      const loaded = req.config?.path === adhocPath();
+      reply.result<'ps'>({
+        services: loaded ? ['nap', 'web'].map((n) => info(adhocPath(), n)) : [],
+        ...(loaded ? {} : { loaded: false }),
+      });
     } else if (req.type === 'adhocRemove') {
       reply.result<'adhocRemove'>({ config: adhocPath(), stopped: ['nap'], removed: [...req.services] });
     }
@@ -147,5 +153,24 @@ describe('kepler rm', () => {
     const r = await run(['rm'], env);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('missing service: kepler rm SERVICE...');
+  });
+
+  it("--list prints the caller's run services as the daemon has them, else as the file lists them", async () => {
+    const listed = await run(['rm', '--list'], env);
+    expect(listed).toMatchObject({ code: 0, stdout: 'nap\nweb\n', stderr: '' });
+    expect(daemon.requests).toEqual([{ type: 'ps', config: { path: adhocPath(), env: {} } }]);
+    await daemon.stop();
+    expect(await run(['rm', '--list'], env)).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    // No daemon: the ad-hoc config's file (a comment line, then JSON) names them.
+    mkdirSync(join(daemon.stateDir, 'adhoc'), { recursive: true });
+    writeFileSync(adhocPath(), '# kepler run\n{"services": {"sleep": {}, "sleep-2": {}}}\n');
+    expect(await run(['rm', '--list'], env)).toMatchObject({ code: 0, stdout: 'sleep\nsleep-2\n' });
+  });
+
+  it('--list takes no names', async () => {
+    const r = await run(['rm', '--list', 'nap'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--list: takes no service names');
+    expect(daemon.requests).toEqual([]);
   });
 });

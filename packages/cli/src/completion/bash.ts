@@ -1,5 +1,12 @@
 import { shellCasePattern, shellQuote } from '../format/shellQuote.js';
-import { type CompletionModel, groupWords, SERVICES_AWK, topWords, valueFlags } from './model.js';
+import {
+  type CompletionModel,
+  groupWords,
+  SERVICES_AWK,
+  serviceCommands,
+  topWords,
+  valueFlags,
+} from './model.js';
 
 /**
  * The bash completion script: `_kepler` completes commands, their flags, service names (from
@@ -22,7 +29,7 @@ export function bashScript(model: CompletionModel): string {
       .map((c) => c.words[1]);
     return `    ${shellQuote(g)}) echo ${shellQuote(subs.join(' '))} ;;`;
   });
-  const serviceCommands = model.commands.filter((c) => c.services).map((c) => c.words.join(' '));
+  const configNames = model.configNames.map(shellQuote).join(' ');
   const argCases = model.commands
     .filter((c) => c.args.length > 0)
     .map((c) => `    ${shellQuote(c.words.join(' '))}) echo ${shellQuote(c.args.join(' '))} ;;`);
@@ -40,11 +47,18 @@ _kepler_services() {
   if [[ -z $names ]]; then
     file="\${1:-.}"
     if [[ -d $file ]]; then
-      if [[ -f $file/kepler.yaml ]]; then file="$file/kepler.yaml"; else file="$file/kepler.yml"; fi
+      for f in ${configNames}; do
+        if [[ -f $file/$f ]]; then file="$file/$f"; break; fi
+      done
     fi
     [[ -f $file ]] && names=$(awk ${shellQuote(SERVICES_AWK)} "$file" 2>/dev/null)
   fi
   printf '%s\\n' "$names"
+}
+
+# The caller's \`kepler run\` services (what \`kepler rm\` takes).
+_kepler_run_services() {
+  "$1" ${model.runServicesArgs.map(shellQuote).join(' ')} 2>/dev/null
 }
 
 _kepler_flags() {
@@ -119,7 +133,8 @@ _kepler() {
     ((\${#cmd[@]} == 1)) && words=${shellQuote(top.join(' '))}
   else
     case "$path" in
-      ${shellCasePattern(serviceCommands)}) words="$(_kepler_services "\${COMP_WORDS[0]}" "\${files[@]}")" ;;
+      ${shellCasePattern(serviceCommands(model, 'run'))}) words="$(_kepler_run_services "\${COMP_WORDS[0]}")" ;;
+      ${shellCasePattern(serviceCommands(model, 'config'))}) words="$(_kepler_services "\${COMP_WORDS[0]}" "\${files[@]}")" ;;
       *) ((\${#cmd[@]} == used)) && words="$(_kepler_args "$path")" ;;
     esac
   fi

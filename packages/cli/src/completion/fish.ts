@@ -3,6 +3,7 @@ import {
   type CompletionModel,
   groupWords,
   SERVICES_AWK,
+  serviceCommands,
   topWords,
   valueFlags,
 } from './model.js';
@@ -51,7 +52,6 @@ export function fishScript(model: CompletionModel): string {
       (c) =>
         `        case ${fishQuote(c.words.join(' '))}\n            printf '%s\\n' ${c.args.map(fishQuote).join(' ')}`,
     );
-  const serviceCommands = model.commands.filter((c) => c.services).map((c) => c.words.join(' '));
   const top = printPairs(topWords(model).map((w) => ({ name: w.word, description: w.description })));
   return `# fish completion for kepler. Install it with:
 #   kepler completion fish > ~/.config/fish/completions/kepler.fish
@@ -70,15 +70,21 @@ function __kepler_services
         set -l file .
         test (count $argv) -ge 1; and set file $argv[1]
         if test -d $file
-            if test -f $file/kepler.yaml
-                set file $file/kepler.yaml
-            else
-                set file $file/kepler.yml
+            for f in ${model.configNames.map(fishQuote).join(' ')}
+                if test -f $file/$f
+                    set file $file/$f
+                    break
+                end
             end
         end
         test -f $file; and set names (awk ${fishQuote(SERVICES_AWK)} $file 2>/dev/null)
     end
     printf '%s\\n' $names
+end
+
+# The caller's \`kepler run\` services (what \`kepler rm\` takes).
+function __kepler_run_services
+    $argv[1] ${model.runServicesArgs.map(fishQuote).join(' ')} 2>/dev/null
 end
 
 function __kepler_flags
@@ -171,7 +177,9 @@ function __kepler_complete
         return
     end
     switch $kpath
-        case ${casePatterns(serviceCommands)}
+        case ${casePatterns(serviceCommands(model, 'run'))}
+            __kepler_run_services $bin
+        case ${casePatterns(serviceCommands(model, 'config'))}
             __kepler_services $bin $files
         case '*'
             test (count $cmd) = $used; and __kepler_args $kpath

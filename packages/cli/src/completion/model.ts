@@ -1,8 +1,9 @@
 /**
  * What a completion script needs to know about the CLI, read from clipanion's definitions of the
  * registered commands (so the scripts follow the commands without a list of their own): each
- * command's words, flags (and which take a value) and whether it takes service names.
+ * command's words, flags (and which take a value) and which service names it takes.
  */
+import { DEFAULT_CONFIG_NAMES } from '@kepler/config/files';
 
 /** One flag of a command: its names (`-n`, `--tail`) and the name of its value, if it takes one. */
 export interface CompletionFlag {
@@ -17,15 +18,25 @@ export interface CompletionCommand {
   readonly words: readonly string[];
   readonly description: string;
   readonly flags: readonly CompletionFlag[];
-  /** Takes service names (`[SERVICE...]` or `<service>` in its usage). */
-  readonly services: boolean;
+  /**
+   * The service names it takes (`[SERVICE...]` or `<service>` in its usage): a config's (`config`),
+   * or the caller's `kepler run` services (`run`: `kepler rm`); null when it takes none.
+   */
+  readonly services: ServiceNames | null;
   /** Fixed words it takes as arguments (`completion`: the shells). */
   readonly args: readonly string[];
 }
 
+/** Whose service names a command takes: the config's, or the caller's `kepler run` services. */
+export type ServiceNames = 'config' | 'run';
+
 /** Everything a script completes. */
 export interface CompletionModel {
   readonly commands: readonly CompletionCommand[];
+  /** The config file names looked for in a directory, in order (the CLI's own list). */
+  readonly configNames: readonly string[];
+  /** The command line (after the binary) that prints the caller's `kepler run` services. */
+  readonly runServicesArgs: readonly string[];
   /** Flags before any command: the global ones, `--help` and `--version`. */
   readonly topFlags: readonly CompletionFlag[];
   /** Signals offered after `-s/--signal`. */
@@ -46,6 +57,9 @@ export type CompletionShell = (typeof COMPLETION_SHELLS)[number];
 
 /** Fixed arguments of commands whose usage cannot say them (clipanion shows `<shell>`). */
 const COMMAND_ARGS: Readonly<Record<string, readonly string[]>> = { completion: COMPLETION_SHELLS };
+
+/** Commands whose service names are the caller's `kepler run` services, not a config's. */
+const RUN_SERVICE_COMMANDS: ReadonlySet<string> = new Set(['rm']);
 
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGKILL', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
@@ -77,7 +91,12 @@ export function completionModel(
       description: oneLine(d.description),
       flags: [...d.options.map(flagOf), HELP_FLAG],
       // `[SERVICE...]`, or one service (`kepler inspect <service>`).
-      services: d.usage.includes('[SERVICE...]') || d.usage.includes('<service>'),
+      services:
+        d.usage.includes('[SERVICE...]') || d.usage.includes('<service>')
+          ? RUN_SERVICE_COMMANDS.has(words.join(' '))
+            ? 'run'
+            : 'config'
+          : null,
       args: COMMAND_ARGS[words.join(' ')] ?? [],
     };
   });
@@ -85,7 +104,7 @@ export function completionModel(
     words: ['help'],
     description: 'Show the list of commands, or the help of one',
     flags: [],
-    services: false,
+    services: null,
     args: [],
   });
   const globals = commands
@@ -96,7 +115,13 @@ export function completionModel(
     HELP_FLAG,
     { names: ['--version'], value: null, description: 'Print the version' },
   ];
-  return { commands, topFlags, signals: SIGNALS };
+  return {
+    commands,
+    topFlags,
+    signals: SIGNALS,
+    configNames: DEFAULT_CONFIG_NAMES,
+    runServicesArgs: ['rm', '--list'],
+  };
 }
 
 /** Commands named by one word (`start`) or groups of them (`daemon`), in the model's order. */
@@ -108,6 +133,11 @@ export function topWords(model: CompletionModel): { word: string; description: s
     if (c.words.length === 1 || !out.has(word)) out.set(word, c.words.length === 1 ? c.description : '');
   }
   return [...out].map(([word, description]) => ({ word, description }));
+}
+
+/** The commands (their words joined) that take service names from `source`. */
+export function serviceCommands(model: CompletionModel, source: ServiceNames): string[] {
+  return model.commands.filter((c) => c.services === source).map((c) => c.words.join(' '));
 }
 
 /** Words that start a command of two words (`daemon`). */

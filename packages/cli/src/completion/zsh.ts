@@ -4,6 +4,7 @@ import {
   type CompletionModel,
   groupWords,
   SERVICES_AWK,
+  serviceCommands,
   topWords,
   valueFlags,
 } from './model.js';
@@ -37,7 +38,7 @@ export function zshScript(model: CompletionModel): string {
   const argCases = model.commands
     .filter((c) => c.args.length > 0)
     .map((c) => `    ${shellQuote(c.words.join(' '))}) reply=(${c.args.map(shellQuote).join(' ')}) ;;`);
-  const serviceCommands = model.commands.filter((c) => c.services).map((c) => c.words.join(' '));
+  const configNames = model.configNames.map(shellQuote).join(' ');
   const top = specs(topWords(model).map((w) => ({ name: w.word, description: w.description })));
   return `#compdef kepler
 # zsh completion for kepler. Load it in ~/.zshrc (after compinit) with: source <(kepler completion zsh)
@@ -54,11 +55,18 @@ _kepler_services() {
   if [[ -z $names ]]; then
     file="\${1:-.}"
     if [[ -d $file ]]; then
-      if [[ -f $file/kepler.yaml ]]; then file="$file/kepler.yaml"; else file="$file/kepler.yml"; fi
+      for f in ${configNames}; do
+        if [[ -f $file/$f ]]; then file="$file/$f"; break; fi
+      done
     fi
     [[ -f $file ]] && names=$(awk ${shellQuote(SERVICES_AWK)} "$file" 2>/dev/null)
   fi
   print -r -- "$names"
+}
+
+# The caller's \`kepler run\` services (what \`kepler rm\` takes).
+_kepler_run_services() {
+  "$1" ${model.runServicesArgs.map(shellQuote).join(' ')} 2>/dev/null
 }
 
 _kepler_flags() {
@@ -134,7 +142,11 @@ _kepler() {
     return
   fi
   case "$kpath" in
-    ${shellCasePattern(serviceCommands)})
+    ${shellCasePattern(serviceCommands(model, 'run'))})
+      names=(\${(f)"$(_kepler_run_services "\${words[1]}")"})
+      compadd -- "\${names[@]}"
+      ;;
+    ${shellCasePattern(serviceCommands(model, 'config'))})
       names=(\${(f)"$(_kepler_services "\${words[1]}" "\${files[@]}")"})
       compadd -- "\${names[@]}"
       ;;

@@ -369,7 +369,8 @@ export class ConfigActor extends ConfigHost {
     await Promise.all(names.map((n) => this.services.get(n)!.postLaunchHooks));
   }
 
-  private checkNames(names: readonly string[], baked: BakedConfig = this.baked): void {
+  /** Throws UNKNOWN_SERVICE naming each of `names` the config has no service of (and the ones it has). */
+  checkNames(names: readonly string[], baked: BakedConfig = this.baked): void {
     const unknown = names.filter((n) => !(n in baked.services));
     if (unknown.length) {
       throw new DaemonError(

@@ -11,7 +11,11 @@ let port: number;
 beforeAll(async () => {
   api = new HttpApi({
     access: { handlers: {} as HandlerTable, isShuttingDown: () => false, log: () => undefined },
-    registry: { list: () => [], onLoad: () => () => undefined } as unknown as ConfigRegistry,
+    registry: {
+      list: () => [],
+      find: () => undefined,
+      onLoad: () => () => undefined,
+    } as unknown as ConfigRegistry,
     credentials: ApiCredentials.forToken(TOKEN),
     wsBufferBytes: 1024,
     logLimit: () => undefined,
@@ -22,15 +26,20 @@ beforeAll(async () => {
 
 afterAll(() => api.close());
 
-/** The status line the API answers a WebSocket upgrade of `method path` with. */
-function statusLine(method: string, path: string, token: string | null = TOKEN): Promise<string> {
+/** The head (status line and headers) the API answers a WebSocket upgrade of `method path` with. */
+function upgradeHead(method: string, path: string, token: string | null = TOKEN): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     let got = '';
+    const done = () => {
+      resolve(got.split('\r\n\r\n')[0] ?? '');
+      socket.destroy();
+    };
     socket.on('data', (d) => {
       got += d.toString('latin1');
+      if (got.includes('\r\n\r\n')) done();
     });
-    socket.on('end', () => resolve(got.split('\r\n')[0] ?? ''));
+    socket.on('end', done);
     socket.on('error', reject);
     socket.write(
       `${method} ${path} HTTP/1.1\r\nHost: x\r\n${token === null ? '' : `Authorization: Bearer ${token}\r\n`}` +
@@ -38,6 +47,11 @@ function statusLine(method: string, path: string, token: string | null = TOKEN):
         'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
     );
   });
+}
+
+/** The status line the API answers a WebSocket upgrade of `method path` with. */
+async function statusLine(method: string, path: string, token: string | null = TOKEN): Promise<string> {
+  return (await upgradeHead(method, path, token)).split('\r\n')[0] ?? '';
 }
 
 test('a refused WebSocket upgrade gets the reason phrase of its status', async () => {
@@ -68,4 +82,82 @@ test('a request that does not parse gets 400, headers past the limit 431, not a 
   expect(await answerTo(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)).toBe(
     'HTTP/1.1 431 Request Header Fields Too Large',
   );
+});
+
+test('a target starting with // is routed as a path, never with its first segment taken for a host', async () => {
+  const get = (path: string) =>
+    fetch(`http://127.0.0.1:${port}${path}`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  expect((await get('//api/v1/openapi.json')).status).toBe(200);
+  const wrong = await get('//x/api/v1/openapi.json');
+  expect(wrong.status).toBe(404);
+  expect(await wrong.json()).toEqual({
+    code: 'BAD_REQUEST',
+    message: 'no route /x/api/v1/openapi.json (see /api/v1/openapi.json)',
+  });
+  expect(await statusLine('GET', '//api/v1/events')).toBe('HTTP/1.1 101 Switching Protocols');
+  expect(await statusLine('GET', '//x/api/v1/events')).toBe('HTTP/1.1 404 Not Found');
+  expect(await statusLine('GET', '/\\api/v1/events')).toBe('HTTP/1.1 404 Not Found');
+});
+
+/** The whole answer (head, and body parsed as JSON) to a refused WebSocket upgrade of `GET path`. */
+function refusedUpgrade(path: string): Promise<{ head: string; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let got = '';
+    socket.on('data', (d) => {
+      got += d.toString('utf8');
+    });
+    socket.on('end', () => {
+      const at = got.indexOf('\r\n\r\n');
+      resolve({ head: got.slice(0, at), body: JSON.parse(got.slice(at + 4)) });
+    });
+    socket.on('error', reject);
+    socket.write(
+      `GET ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n` +
+        'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
+  });
+}
+
+test('the event stream refuses a config it has not loaded before the upgrade, as the JSON routes do', async () => {
+  for (const config of ['/no/such.yaml', 'relative.yaml']) {
+    const query = `config=${encodeURIComponent(config)}`;
+    const rest = await fetch(`http://127.0.0.1:${port}/api/v1/services?${query}`, {
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    });
+    const ws = await refusedUpgrade(`/api/v1/events?${query}`);
+    expect(ws.head.split('\r\n')[0]).toBe(`HTTP/1.1 ${rest.status} ${rest.statusText}`);
+    expect(ws.body).toEqual(await rest.json());
+  }
+  expect(await statusLine('GET', '/api/v1/events?config=%2Fno%2Fsuch.yaml')).toBe('HTTP/1.1 404 Not Found');
+});
+
+/** The value of header `name` in a head of `Name: value` lines (names compared in lower case). */
+function header(head: string, name: string): string | undefined {
+  const line = head.split('\r\n').find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
+  return line?.slice(name.length + 1).trim();
+}
+
+test('a refused WebSocket upgrade carries the headers the REST refusal does: WWW-Authenticate, Allow', async () => {
+  const rest = async (method: string, path: string, token: string | null) =>
+    fetch(`http://127.0.0.1:${port}${path}`, {
+      method,
+      headers: token === null ? {} : { Authorization: `Bearer ${token}` },
+    });
+  const unauthorized = await upgradeHead('GET', '/api/v1/events', null);
+  expect(unauthorized.split('\r\n')[0]).toBe('HTTP/1.1 401 Unauthorized');
+  expect(header(unauthorized, 'WWW-Authenticate')).toBe('Bearer realm="kepler"');
+  expect(header(unauthorized, 'WWW-Authenticate')).toBe(
+    (await rest('GET', '/api/v1/status', null)).headers.get('www-authenticate'),
+  );
+  for (const [method, path, allow] of [
+    ['POST', '/api/v1/events', 'GET'],
+    ['GET', '/api/v1/start', 'POST'],
+  ] as const) {
+    const refused = await upgradeHead(method, path);
+    expect(refused.split('\r\n')[0]).toBe('HTTP/1.1 405 Method Not Allowed');
+    expect(header(refused, 'Allow')).toBe(allow);
+    expect((await rest(method, path, TOKEN)).headers.get('allow')).toBe(allow);
+  }
 });

@@ -17,6 +17,7 @@ import type { HttpOptions } from './httpOptions.js';
 import { ApiError, errorResponse, type HandlerAccess } from './invoke.js';
 import { OPENAPI_PATH, openApiDocument } from './openapi.js';
 import { Params } from './params.js';
+import { parseRequestTarget } from './requestTarget.js';
 import { type Route, type RouteCall, RouteTable } from './routeTable.js';
 import { usageRoutes } from './usageRoutes.js';
 
@@ -117,17 +118,17 @@ export class HttpApi {
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const target = parseRequestTarget(req.url);
     let route: Route | undefined;
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      route = this.route(req.method ?? 'GET', url.pathname);
+      route = this.route(req.method ?? 'GET', target.path);
       this.authorize(route, req);
       if (!route.json && !route.page) {
         throw new ApiError(426, 'BAD_REQUEST', `${route.path} is a WebSocket: send an Upgrade request`);
       }
       const body = req.method === 'POST' ? await readJsonBody(req) : {};
       const gone = new Promise<void>((resolve) => res.once('close', () => resolve()));
-      const call: RouteCall = { params: new Params(url.searchParams, body), req, gone };
+      const call: RouteCall = { params: new Params(target.query, body), req, gone };
       if (route.page) {
         await route.page(call, res);
         return;
@@ -148,27 +149,24 @@ export class HttpApi {
         );
         return;
       }
-      if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="kepler"');
-      if (status === 405)
-        res.setHeader(
-          'Allow',
-          this.routes.methodsOf(new URL(req.url ?? '/', 'http://x').pathname).join(', '),
-        );
+      for (const [name, value] of Object.entries(this.refusalHeaders(status, target.path))) {
+        res.setHeader(name, value);
+      }
       sendJson(res, status, body);
     }
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const target = parseRequestTarget(req.url);
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const route = this.route(req.method ?? 'GET', url.pathname);
+      const route = this.route(req.method ?? 'GET', target.path);
       this.authorize(route, req, true);
       if (!route.websocket) throw new ApiError(400, 'BAD_REQUEST', `${route.path} is not a WebSocket`);
       let closed!: () => void;
       const gone = new Promise<void>((resolve) => {
         closed = resolve;
       });
-      const start = route.websocket({ params: new Params(url.searchParams), req, gone });
+      const start = route.websocket({ params: new Params(target.query), req, gone });
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         const bounded = new BoundedWebSocket(ws, this.opts.wsBufferBytes, this.opts.logLimit);
         void bounded.closed.then(closed);
@@ -177,10 +175,23 @@ export class HttpApi {
     } catch (e) {
       const { status, body } = errorResponse(e, this.opts.access.log);
       const text = JSON.stringify(body);
+      const headers = Object.entries(this.refusalHeaders(status, target.path))
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join('');
       socket.end(
-        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${headers}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
       );
     }
+  }
+
+  /**
+   * The headers a refusal carries beside its `{code, message}`, for a JSON answer and a refused
+   * WebSocket upgrade alike: 401 says how to authenticate, 405 which methods the path takes.
+   */
+  private refusalHeaders(status: number, path: string): Record<string, string> {
+    if (status === 401) return { 'WWW-Authenticate': 'Bearer realm="kepler"' };
+    if (status === 405) return { Allow: this.routes.methodsOf(path).join(', ') };
+    return {};
   }
 
   private route(method: string, path: string): Route {

@@ -292,6 +292,8 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       },
       websocket: ({ params, gone }) => {
         const request = logsRequest(params, registry, true);
+        // Refused before the upgrade as the JSON route refuses it, not by a close after it.
+        registry.find(request.config.path)?.checkNames(request.services);
         return (socket) =>
           void invoke(access, request, {
             cancelled: gone,
@@ -315,11 +317,13 @@ export function apiRoutes(deps: ApiDeps): Route[] {
         responses: {
           '101': { description: 'Switching to the WebSocket protocol' },
           '426': { description: 'Not a WebSocket upgrade', schema: S.error },
-          '401': ERRORS['401'],
+          ...ERRORS,
         },
       },
       websocket: ({ params, gone }) => {
-        const only = params.string('config');
+        // A config not loaded is refused (404 CONFIG_NOT_LOADED) as the JSON routes refuse it: a
+        // filter that matches nothing would stream nothing without saying why.
+        const only = params.has('config') ? configOf(params, registry).path : undefined;
         return (socket) => {
           const off = events.subscribe((config, e) => {
             if (only !== undefined && config !== only) return;
