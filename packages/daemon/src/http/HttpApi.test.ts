@@ -161,3 +161,11 @@ test('a refused WebSocket upgrade carries the headers the REST refusal does: WWW
     expect((await rest(method, path, TOKEN)).headers.get('allow')).toBe(allow);
   }
 });
+
+test('a 426 (a stream asked for without an upgrade) names the protocol to upgrade to', async () => {
+  const r = await fetch(`http://127.0.0.1:${port}/api/v1/events`, {
+    headers: { Authorization: `Bearer ${TOKEN}` },
+  });
+  expect(r.status).toBe(426);
+  expect(r.headers.get('upgrade')).toBe('websocket');
+});

@@ -186,11 +186,13 @@ export class HttpApi {
 
   /**
    * The headers a refusal carries beside its `{code, message}`, for a JSON answer and a refused
-   * WebSocket upgrade alike: 401 says how to authenticate, 405 which methods the path takes.
+   * WebSocket upgrade alike: 401 says how to authenticate, 405 which methods the path takes, 426 which
+   * protocol to upgrade to (RFC 9110 requires the Upgrade header there).
    */
   private refusalHeaders(status: number, path: string): Record<string, string> {
     if (status === 401) return { 'WWW-Authenticate': 'Bearer realm="kepler"' };
     if (status === 405) return { Allow: this.routes.methodsOf(path).join(', ') };
+    if (status === 426) return { Upgrade: 'websocket' };
     return {};
   }
 
