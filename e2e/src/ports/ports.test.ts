@@ -110,6 +110,28 @@ describe('port: auto', () => {
   );
 });
 
+describe('the port ps shows', () => {
+  it(
+    "is the current definition's: a fixed port before the first start, none once recreate dropped it",
+    async () => {
+      const port = await freePort();
+      const withPort = y('services:', '  web:', '    command: ["sleep", "1000"]', `    port: ${port}`);
+      const config = d.writeConfig(withPort, 'shown/kepler.yaml');
+      expect((await d.cli(['recreate', '-f', config])).code).toBe(0);
+      expect((await d.service(config, 'web')).port).toBe(port);
+      expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
+      await d.waitStatus(config, 'web', 'running');
+      expect((await d.cli(['stop', '-f', config])).code).toBe(0);
+      d.writeConfig(y('services:', '  web:', '    command: ["sleep", "1000"]'), 'shown/kepler.yaml');
+      expect((await d.cli(['recreate', '-f', config])).code).toBe(0);
+      expect((await d.service(config, 'web')).port).toBeUndefined();
+      expect((await d.cli(['ps', '-f', config])).stdout).not.toMatch(/PORTS/);
+      await d.cli(['down', '-f', config]);
+    },
+    T,
+  );
+});
+
 describe('who holds a port', () => {
   it(
     'a fixed port held by a foreign process fails the start at once, naming it',

@@ -187,8 +187,12 @@ export class ConfigHost implements ServiceHost {
     if (!rt) return {};
     const hostname = rt.spec.hostname;
     const owned = hostname !== undefined && this.book.route(hostname)?.config === this.path;
+    // The current definition's: a fixed port before its first start too; none once a new snapshot
+    // dropped it (the state keeps the last start's port, which `auto` reuses).
+    const { port: wanted } = rt.spec;
+    const port = wanted === undefined ? null : wanted === 'auto' ? rt.state.port : wanted;
     return {
-      ...(rt.state.port !== null ? { port: rt.state.port } : {}),
+      ...(port !== null ? { port } : {}),
       ...(owned ? { url: this.book.urlOf(hostname) } : {}),
     };
   }
