@@ -15,10 +15,14 @@ function checkOf(ctx: GroupContext, draft: GroupDraft): NomadCheck | null {
   if (hc === null) return null;
   const interval = Math.max(NOMAD_MIN_CHECK_MS, hc.intervalMs);
   const timeout = Math.max(NOMAD_MIN_CHECK_MS, hc.timeoutMs);
-  if (hc.intervalMs < NOMAD_MIN_CHECK_MS)
-    draft.warn('healthcheck.interval', "Consul's shortest check interval is 1s: 1s");
-  if (hc.timeoutMs < NOMAD_MIN_CHECK_MS)
-    draft.warn('healthcheck.timeout', "Consul's shortest timeout is 1s: 1s");
+  if (hc.intervalMs < NOMAD_MIN_CHECK_MS) {
+    const given = formatDuration(hc.intervalMs);
+    draft.warn('healthcheck.interval', `${given}: Consul's shortest check interval is 1s: raised to 1s`);
+  }
+  if (hc.timeoutMs < NOMAD_MIN_CHECK_MS) {
+    const given = formatDuration(hc.timeoutMs);
+    draft.warn('healthcheck.timeout', `${given}: Consul's shortest timeout is 1s: raised to 1s`);
+  }
   if (hc.startPeriodMs > 0 && hc.onUnhealthy !== 'restart') {
     draft.warn(
       'healthcheck.start_period',
