@@ -63,7 +63,7 @@ describe('help and version', () => {
 
   it('every command has a description, details and examples', () => {
     const documented = COMMANDS.filter((c) => c.usage !== undefined);
-    expect(documented.length).toBe(24); // + top, inspect, export systemd, export nomad
+    expect(documented.length).toBe(25); // + top, inspect, export systemd, export nomad, export
     for (const c of documented) {
       expect(c.usage?.description).toBeTruthy();
       expect(c.usage?.details).toBeTruthy();
@@ -77,6 +77,23 @@ describe('help and version', () => {
     expect(stdout).toContain('kepler start');
     expect(stdout).toContain('Examples');
     expect(stdout).toContain('--wait');
+  });
+
+  it('export --help lists systemd and nomad, as daemon --help lists its subcommands', async () => {
+    for (const args of [['export', '--help'], ['export'], ['help', 'export']]) {
+      const { code, stdout } = await run(args);
+      expect(code).toBe(0);
+      expect(stdout).toContain('kepler export systemd');
+      expect(stdout).toContain('kepler export nomad');
+    }
+    expect(await run(['export', 'nomd'])).toMatchObject({
+      code: 1,
+      stderr:
+        "Unknown command 'kepler export nomd': 'kepler export' has systemd, nomad (see: kepler --help)\n",
+    });
+    expect((await run(['daemon', 'strat'])).stderr).toBe(
+      "Unknown command 'kepler daemon strat': 'kepler daemon' has start, stop, restart, status (see: kepler --help)\n",
+    );
   });
 
   it('usage lines name option values and the services: no clipanion #0, [SERVICE...] shown', async () => {

@@ -47,6 +47,12 @@ export function describeParseError(
     m = /^Not enough arguments to option (.*)\.$/.exec(reason);
     if (m) return `Option ${m[1]} needs a value ${help}`;
     m = /^Extraneous positional argument \("(.*)"\)/.exec(reason);
+    // `kepler daemon strat`: the group's word matched alone, so name its subcommands.
+    const group = paths.filter((p) => p.length > path.length && path.every((w, i) => p[i] === w));
+    if (m && group.length > 0 && argv[path.length] === m[1]) {
+      const subs = group.map((p) => p.slice(path.length).join(' ')).join(', ');
+      return `Unknown command '${name} ${m[1]}': '${name}' has ${subs} (see: ${binary} --help)`;
+    }
     if (m) return `Unexpected argument "${m[1]}" for '${name}' ${help}`;
     return `${reason.replace(/\.$/, '')} ${help}`;
   }
