@@ -158,6 +158,14 @@ describe('usage errors: one line on stderr, exit 1', () => {
     expect(result).toMatchObject({ code: 1, stdout: '', stderr });
   });
 
+  it('an unknown option before the command is named like one after it', async () => {
+    expect(await run(['--bogus', 'ps'], noDaemon())).toMatchObject({
+      code: 1,
+      stderr: "Unknown option --bogus for 'kepler ps' (see: kepler ps --help)\n",
+    });
+    expect((await run(['-x'], noDaemon())).stderr).toBe('Unknown option -x (see: kepler --help)\n');
+  });
+
   it('names --timeout when its value is not a duration', async () => {
     const { code, stderr } = await run(['start', '-d', '--wait', '--timeout', '10x'], noDaemon());
     expect(code).toBe(1);

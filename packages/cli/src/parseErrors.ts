@@ -75,6 +75,17 @@ export function describeParseError(
     ];
     return `Unknown command '${words[0]}'; commands: ${commands.join(', ')} (see: ${binary} --help)`;
   }
+  const unknown = /^Unsupported option name \("(.*)"\)/.exec(reason ?? message);
+  if (unknown) {
+    // `kepler --bogus ps`: the option came before the command; name the command it would go to.
+    const command = matchCommandPath(
+      argv.filter((a) => !a.startsWith('-')),
+      paths,
+    );
+    if (command === null) return `Unknown option ${unknown[1]} (see: ${binary} --help)`;
+    const named = `${binary} ${command.join(' ')}`;
+    return `Unknown option ${unknown[1]} for '${named}' (see: ${named} --help)`;
+  }
   const firstLine = message.split('\n', 1)[0] ?? message;
   return `${firstLine} ${help}`;
 }
