@@ -166,6 +166,21 @@ describe('usage errors: one line on stderr, exit 1', () => {
     expect((await run(['-x'], noDaemon())).stderr).toBe('Unknown option -x (see: kepler --help)\n');
   });
 
+  it('-f on a command without a config names -f as typed, not its --file= rewrite', async () => {
+    for (const argv of [
+      ['prune', '-f', 'x.yaml'],
+      ['-f', 'x.yaml', 'prune'],
+    ]) {
+      expect(await run(argv, noDaemon())).toMatchObject({
+        code: 1,
+        stderr: "-f/--file: 'kepler prune' takes no config file (see: kepler prune --help)\n",
+      });
+    }
+    expect((await run(['daemon', 'status', '--file', 'x.yaml'], noDaemon())).stderr).toBe(
+      "-f/--file: 'kepler daemon status' takes no config file (see: kepler daemon status --help)\n",
+    );
+  });
+
   it('names --timeout when its value is not a duration', async () => {
     const { code, stderr } = await run(['start', '-d', '--wait', '--timeout', '10x'], noDaemon());
     expect(code).toBe(1);

@@ -43,6 +43,8 @@ export function describeParseError(
     let m = /^Unsupported option name \("(.*)"\)/.exec(reason);
     if (m) return `Unknown option ${m[1]} for '${name}' ${help}`;
     m = /^Invalid option name \("(.*)"\)/.exec(reason);
+    // preprocessArgv rewrote `-f X` to `--file=X`: name the flag as typed.
+    if (m?.[1]?.startsWith('--file=')) return `-f/--file: '${name}' takes no config file ${help}`;
     if (m) return `Invalid option ${m[1]} for '${name}' ${help}`;
     m = /^Not enough arguments to option (.*)\.$/.exec(reason);
     if (m) return `Option ${m[1]} needs a value ${help}`;
