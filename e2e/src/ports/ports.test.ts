@@ -236,3 +236,32 @@ describe('the reverse proxy listens only while needed', () => {
     T,
   );
 });
+
+describe('a proxy address someone else holds', () => {
+  it(
+    "ps warns that the config's hostnames are not routed, naming the address and why",
+    async () => {
+      const port = await freePort();
+      const holder = createServer();
+      await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve));
+      const other = new TestDaemon('kepler-e2e-proxy-taken', { KEPLER_PROXY_ADDR: `127.0.0.1:${port}` });
+      try {
+        await other.start();
+        const config = other.writeConfig(
+          y('services:', '  site:', '    command: ["sleep", "1000"]', '    hostname: site.localhost'),
+          'taken-proxy/kepler.yaml',
+        );
+        expect((await other.cli(['start', '-d', '-f', config])).code).toBe(0);
+        const warned = new RegExp(
+          `^warning: ${config}: reverse proxy: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.*: hostnames are not routed`,
+          'm',
+        );
+        await waitFor(async () => warned.test((await other.cli(['ps', '-f', config])).stderr), 'the warning');
+      } finally {
+        await other.cleanup();
+        holder.close();
+      }
+    },
+    T,
+  );
+});

@@ -265,9 +265,15 @@ export class ConfigHost implements ServiceHost {
     return this.sources !== null && changedSources(this.sources).length > 0;
   }
 
-  /** Config-level warnings for `ps`: state.json was corrupt at load, untracked processes are alive. */
+  /**
+   * Config-level warnings for `ps`: state.json was corrupt at load, untracked processes are alive, the
+   * reverse proxy cannot listen while this config declares a hostname (its URLs lead nowhere).
+   */
   warnings(): string[] {
     const found = this.untracked.refusals();
+    const problem = this.book.proxyProblem;
+    if (problem !== null && [...this.services.values()].some((rt) => rt.spec.hostname !== undefined))
+      found.push(`${problem}: hostnames are not routed`);
     return this.records.warning === null ? found : [this.records.warning, ...found];
   }
 
