@@ -278,6 +278,24 @@ describe('daemon start -d / status / restart -d / stop', () => {
   );
 
   test(
+    'a bad proxy address names where it came from: --proxy or KEPLER_PROXY_ADDR',
+    async () => {
+      const state = join(traversableBase(), 'state');
+      const flag = await runCli(['daemon', 'start', '-d', '--proxy', 'nonsense'], {
+        env: { KEPLER_DAEMON_PATH: state },
+      });
+      expect(flag.code).toBe(1);
+      expect(flag.stderr).toContain('--proxy: proxy address must be HOST:PORT or PORT, got "nonsense"');
+      const env = await runCli(['daemon', 'start', '-d'], {
+        env: { KEPLER_DAEMON_PATH: state, KEPLER_PROXY_ADDR: 'bad' },
+      });
+      expect(env.code).toBe(1);
+      expect(env.stderr).toContain('KEPLER_PROXY_ADDR: proxy address must be HOST:PORT or PORT, got "bad"');
+    },
+    T,
+  );
+
+  test(
     'a daemon.log symlink planted in the state directory is not followed',
     async () => {
       const base = traversableBase();

@@ -292,3 +292,14 @@ test(
   },
   T,
 );
+
+test(
+  'inspect of an unloaded config says how to load that file, as ps does (not a bare `kepler start`)',
+  async () => {
+    const config = d.writeConfig('services:\n  a:\n    command: ["sleep", "600"]\n', 'elsewhere/app.yaml');
+    const r = await d.cli(['inspect', 'a', '-f', config]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`${config} is not loaded (\`kepler start -f ${config}\` loads it)\n`);
+  },
+  T,
+);

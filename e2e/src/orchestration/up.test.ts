@@ -194,6 +194,17 @@ describe('down', () => {
   });
 });
 
+describe('up --dry-run', () => {
+  test('on a config the daemon has not loaded prints the plan and leaves it unloaded', async () => {
+    const s = new Scenario(d, 'dry-unloaded', 'services:\n  a:\n    command: ["sleep", "300"]\n');
+    const r = await s.ok(['up', '--dry-run']);
+    expect(planOf(r.stdout)).toEqual(['a unchanged']);
+    expect((await s.cli(['ps'])).stderr).toMatch(/is not loaded/);
+    expect(existsSync(join(d.configStateDir(s.config), 'expanded_config.yaml'))).toBe(false);
+    expect((await s.cli(['up', '--dry-run', 'nope'])).stderr).toMatch(/no such service in .*: nope/);
+  });
+});
+
 describe('stale snapshots', () => {
   test('start, restart and ps say so after an env file changed; ps --json has stale; up clears it', async () => {
     const s = new Scenario(

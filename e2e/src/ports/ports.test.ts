@@ -110,6 +110,28 @@ describe('port: auto', () => {
   );
 });
 
+describe('the port ps shows', () => {
+  it(
+    "is the current definition's: a fixed port before the first start, none once recreate dropped it",
+    async () => {
+      const port = await freePort();
+      const withPort = y('services:', '  web:', '    command: ["sleep", "1000"]', `    port: ${port}`);
+      const config = d.writeConfig(withPort, 'shown/kepler.yaml');
+      expect((await d.cli(['recreate', '-f', config])).code).toBe(0);
+      expect((await d.service(config, 'web')).port).toBe(port);
+      expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
+      await d.waitStatus(config, 'web', 'running');
+      expect((await d.cli(['stop', '-f', config])).code).toBe(0);
+      d.writeConfig(y('services:', '  web:', '    command: ["sleep", "1000"]'), 'shown/kepler.yaml');
+      expect((await d.cli(['recreate', '-f', config])).code).toBe(0);
+      expect((await d.service(config, 'web')).port).toBeUndefined();
+      expect((await d.cli(['ps', '-f', config])).stdout).not.toMatch(/PORTS/);
+      await d.cli(['down', '-f', config]);
+    },
+    T,
+  );
+});
+
 describe('who holds a port', () => {
   it(
     'a fixed port held by a foreign process fails the start at once, naming it',
@@ -210,6 +232,35 @@ describe('the reverse proxy listens only while needed', () => {
       await waitFor(async () => !(await bindable(proxyPort)), 'the proxy to listen');
       expect((await d.cli(['down', '-f', config])).code).toBe(0);
       await waitFor(() => bindable(proxyPort), 'the proxy to close');
+    },
+    T,
+  );
+});
+
+describe('a proxy address someone else holds', () => {
+  it(
+    "ps warns that the config's hostnames are not routed, naming the address and why",
+    async () => {
+      const port = await freePort();
+      const holder = createServer();
+      await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve));
+      const other = new TestDaemon('kepler-e2e-proxy-taken', { KEPLER_PROXY_ADDR: `127.0.0.1:${port}` });
+      try {
+        await other.start();
+        const config = other.writeConfig(
+          y('services:', '  site:', '    command: ["sleep", "1000"]', '    hostname: site.localhost'),
+          'taken-proxy/kepler.yaml',
+        );
+        expect((await other.cli(['start', '-d', '-f', config])).code).toBe(0);
+        const warned = new RegExp(
+          `^warning: ${config}: reverse proxy: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.*: hostnames are not routed`,
+          'm',
+        );
+        await waitFor(async () => warned.test((await other.cli(['ps', '-f', config])).stderr), 'the warning');
+      } finally {
+        await other.cleanup();
+        holder.close();
+      }
     },
     T,
   );

@@ -63,7 +63,7 @@ describe('help and version', () => {
 
   it('every command has a description, details and examples', () => {
     const documented = COMMANDS.filter((c) => c.usage !== undefined);
-    expect(documented.length).toBe(24); // + top, inspect, export systemd, export nomad
+    expect(documented.length).toBe(25); // + top, inspect, export systemd, export nomad, export
     for (const c of documented) {
       expect(c.usage?.description).toBeTruthy();
       expect(c.usage?.details).toBeTruthy();
@@ -77,6 +77,23 @@ describe('help and version', () => {
     expect(stdout).toContain('kepler start');
     expect(stdout).toContain('Examples');
     expect(stdout).toContain('--wait');
+  });
+
+  it('export --help lists systemd and nomad, as daemon --help lists its subcommands', async () => {
+    for (const args of [['export', '--help'], ['export'], ['help', 'export']]) {
+      const { code, stdout } = await run(args);
+      expect(code).toBe(0);
+      expect(stdout).toContain('kepler export systemd');
+      expect(stdout).toContain('kepler export nomad');
+    }
+    expect(await run(['export', 'nomd'])).toMatchObject({
+      code: 1,
+      stderr:
+        "Unknown command 'kepler export nomd': 'kepler export' has systemd, nomad (see: kepler --help)\n",
+    });
+    expect((await run(['daemon', 'strat'])).stderr).toBe(
+      "Unknown command 'kepler daemon strat': 'kepler daemon' has start, stop, restart, status (see: kepler --help)\n",
+    );
   });
 
   it('usage lines name option values and the services: no clipanion #0, [SERVICE...] shown', async () => {
@@ -139,6 +156,29 @@ describe('usage errors: one line on stderr, exit 1', () => {
   it.each(cases)('%j', async (argv, stderr) => {
     const result = await run(argv, noDaemon());
     expect(result).toMatchObject({ code: 1, stdout: '', stderr });
+  });
+
+  it('an unknown option before the command is named like one after it', async () => {
+    expect(await run(['--bogus', 'ps'], noDaemon())).toMatchObject({
+      code: 1,
+      stderr: "Unknown option --bogus for 'kepler ps' (see: kepler ps --help)\n",
+    });
+    expect((await run(['-x'], noDaemon())).stderr).toBe('Unknown option -x (see: kepler --help)\n');
+  });
+
+  it('-f on a command without a config names -f as typed, not its --file= rewrite', async () => {
+    for (const argv of [
+      ['prune', '-f', 'x.yaml'],
+      ['-f', 'x.yaml', 'prune'],
+    ]) {
+      expect(await run(argv, noDaemon())).toMatchObject({
+        code: 1,
+        stderr: "-f/--file: 'kepler prune' takes no config file (see: kepler prune --help)\n",
+      });
+    }
+    expect((await run(['daemon', 'status', '--file', 'x.yaml'], noDaemon())).stderr).toBe(
+      "-f/--file: 'kepler daemon status' takes no config file (see: kepler daemon status --help)\n",
+    );
   });
 
   it('names --timeout when its value is not a duration', async () => {

@@ -85,6 +85,28 @@ class DaemonHelpCommand extends Command {
   }
 }
 
+/** `kepler export` alone (or with --help): its targets, as `kepler daemon` lists its subcommands. */
+class ExportHelpCommand extends Command {
+  static override paths = [['export']];
+  static override usage = Command.Usage({
+    category: 'Export',
+    description: 'Write the config for another engine: systemd units or a Nomad job',
+    details: `
+      Bakes the config here (no daemon) and writes it for another engine, warning about every
+      setting that does not carry over: \`kepler export systemd [-o DIR]\`, \`kepler export nomad [-o FILE]\`.
+    `,
+    examples: [
+      ['Write systemd units into /etc/systemd/system', 'sudo $0 export systemd -o /etc/systemd/system'],
+      ['Print a Nomad job', '$0 export nomad'],
+    ],
+  });
+  override async execute(): Promise<number> {
+    const targets = COMMANDS.filter((c) => (c.paths ?? []).some((p) => p[0] === 'export' && p.length > 1));
+    this.context.stdout.write(targets.map((c) => this.cli.usage(c)).join(''));
+    return 0;
+  }
+}
+
 /** Every command of the CLI, in help order. */
 export const COMMANDS: readonly CommandClass[] = [
   StartCommand,
@@ -104,6 +126,7 @@ export const COMMANDS: readonly CommandClass[] = [
   ConfigPrintCommand,
   ExportSystemdCommand,
   ExportNomadCommand,
+  ExportHelpCommand,
   CompletionCommand,
   DashboardCommand,
   DaemonStartCommand,

@@ -1,8 +1,8 @@
 import { COMMANDS } from './cli.js';
 import { COMMAND_MODULES, commandModuleFor } from './dispatch.js';
 
-/** Paths the full CLI answers itself (help, `--version`, `kepler daemon`): not dispatched alone. */
-const FULL_CLI_PATHS = new Set(['-h', '--help', 'help', '--version', 'daemon']);
+/** Paths the full CLI answers itself (help, `--version`, `kepler daemon`, `kepler export`): not dispatched alone. */
+const FULL_CLI_PATHS = new Set(['-h', '--help', 'help', '--version', 'daemon', 'export']);
 
 describe('COMMAND_MODULES', () => {
   it('loads every command of COMMANDS under its path', async () => {

@@ -43,10 +43,18 @@ export function describeParseError(
     let m = /^Unsupported option name \("(.*)"\)/.exec(reason);
     if (m) return `Unknown option ${m[1]} for '${name}' ${help}`;
     m = /^Invalid option name \("(.*)"\)/.exec(reason);
+    // preprocessArgv rewrote `-f X` to `--file=X`: name the flag as typed.
+    if (m?.[1]?.startsWith('--file=')) return `-f/--file: '${name}' takes no config file ${help}`;
     if (m) return `Invalid option ${m[1]} for '${name}' ${help}`;
     m = /^Not enough arguments to option (.*)\.$/.exec(reason);
     if (m) return `Option ${m[1]} needs a value ${help}`;
     m = /^Extraneous positional argument \("(.*)"\)/.exec(reason);
+    // `kepler daemon strat`: the group's word matched alone, so name its subcommands.
+    const group = paths.filter((p) => p.length > path.length && path.every((w, i) => p[i] === w));
+    if (m && group.length > 0 && argv[path.length] === m[1]) {
+      const subs = group.map((p) => p.slice(path.length).join(' ')).join(', ');
+      return `Unknown command '${name} ${m[1]}': '${name}' has ${subs} (see: ${binary} --help)`;
+    }
     if (m) return `Unexpected argument "${m[1]}" for '${name}' ${help}`;
     return `${reason.replace(/\.$/, '')} ${help}`;
   }
@@ -68,6 +76,17 @@ export function describeParseError(
       ...new Set(paths.filter((p) => p.length > 0 && !p[0]?.startsWith('-')).map((p) => p[0])),
     ];
     return `Unknown command '${words[0]}'; commands: ${commands.join(', ')} (see: ${binary} --help)`;
+  }
+  const unknown = /^Unsupported option name \("(.*)"\)/.exec(reason ?? message);
+  if (unknown) {
+    // `kepler --bogus ps`: the option came before the command; name the command it would go to.
+    const command = matchCommandPath(
+      argv.filter((a) => !a.startsWith('-')),
+      paths,
+    );
+    if (command === null) return `Unknown option ${unknown[1]} (see: ${binary} --help)`;
+    const named = `${binary} ${command.join(' ')}`;
+    return `Unknown option ${unknown[1]} for '${named}' (see: ${named} --help)`;
   }
   const firstLine = message.split('\n', 1)[0] ?? message;
   return `${firstLine} ${help}`;

@@ -40,6 +40,23 @@ describe('port and hostname', () => {
   });
 });
 
+describe('a hostname shared by two services of one config', () => {
+  it('is an error at the second one: the proxy routes a name to one service', async () => {
+    const yaml = y(
+      'services:',
+      '  a:',
+      '    command: ["sleep", "60"]',
+      '    hostname: app.localhost',
+      '  b:',
+      '    command: ["sleep", "60"]',
+      '    hostname: app.localhost',
+    );
+    expect(await errorsOf(yaml)).toEqual([
+      "kepler.yaml:7:15 services.b.hostname: app.localhost is already service a's hostname (the proxy routes a name to one service)",
+    ]);
+  });
+});
+
 describe('health checks on the own port', () => {
   it('bakes http: /path and tcp: port to the own-port probe', async () => {
     const http = await bakeYaml(svc('    port: auto', '    healthcheck:', '      http: /health'));

@@ -25,6 +25,7 @@ export function validateConfig(config: NormalizedConfig, issues: IssueCollector)
   for (const { key: name, value: service } of services) {
     validateService(name, service, byName, issues);
   }
+  reportSharedHostnames(services, issues);
   const globalHooks = config.kepler?.hooks;
   if (globalHooks) {
     for (const [hookName, hook] of hookEntries(globalHooks)) {
@@ -32,6 +33,26 @@ export function validateConfig(config: NormalizedConfig, issues: IssueCollector)
     }
   }
   reportCycles(config, issues);
+}
+
+/** Two services of one config cannot share a hostname: the reverse proxy routes a name to one service. */
+function reportSharedHostnames(
+  services: readonly { key: string; value: NormalizedService }[],
+  issues: IssueCollector,
+): void {
+  const owners = new Map<string, string>();
+  for (const { key: name, value: service } of services) {
+    const hostname = service.hostname;
+    if (hostname === undefined) continue;
+    const owner = owners.get(hostname);
+    if (owner === undefined) owners.set(hostname, name);
+    else
+      issues.add(
+        `services.${name}.hostname`,
+        `${hostname} is already service ${owner}'s hostname (the proxy routes a name to one service)`,
+        service.$at.hostname,
+      );
+  }
 }
 
 function hookEntries(hooks: object): [string, NormalizedHook][] {

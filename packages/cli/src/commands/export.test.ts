@@ -123,3 +123,24 @@ describe('kepler export nomad', () => {
     expect(unknown).toMatchObject({ code: 1, stderr: `No service named "ghost" in ${path}\n` });
   });
 });
+
+describe('kepler export -o where it cannot write', () => {
+  it('names -o and what is wrong with it: a file where systemd wants a directory, a directory for nomad', async () => {
+    const path = scratch.file('kepler.yaml', CONFIG);
+    const file = scratch.file('not-a-dir', '');
+    const systemd = await run(
+      ['export', 'systemd', '-f', path, '-o', file, '--systemd-version', '252'],
+      env(),
+    );
+    expect(systemd).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: `-o ${file}: not a directory (export systemd writes a file per unit into a directory)\n`,
+    });
+    const nomad = await run(['export', 'nomad', '-f', path, '-o', scratch.path], env());
+    expect(nomad).toMatchObject({
+      code: 1,
+      stderr: `-o ${scratch.path}: a directory (export nomad writes one file: name it, e.g. -o ${join(scratch.path, 'job.json')})\n`,
+    });
+  });
+});

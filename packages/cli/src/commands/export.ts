@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { BakedConfig } from '@kepler/config';
 import { Command, Option } from 'clipanion';
@@ -90,6 +90,11 @@ export class ExportSystemdCommand extends ExportCommand {
       systemdVersion: version,
       lookup: lib.findExecutable,
     });
+    if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) {
+      throw new UsageError(
+        `-o ${this.output}: not a directory (export systemd writes a file per unit into a directory)`,
+      );
+    }
     mkdirSync(dir, { recursive: true });
     for (const file of files) {
       const path = join(dir, file.name);
@@ -174,6 +179,12 @@ export class ExportNomadCommand extends ExportCommand {
       this.out(text);
     } else {
       const path = resolve(process.cwd(), this.output);
+      if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
+        const example = join(this.output, 'job.json');
+        throw new UsageError(
+          `-o ${this.output}: a directory (export nomad writes one file: name it, e.g. -o ${example})`,
+        );
+      }
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, text, { mode: 0o600 });
       chmodSync(path, 0o600); // an existing file keeps its mode through writeFileSync

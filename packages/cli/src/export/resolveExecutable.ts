@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import type { ExecutableLookup } from './exportTypes.js';
 
 /**
@@ -46,4 +46,14 @@ export function absoluteArgv(
   const [argv0 = '', ...rest] = argv;
   const exe = lookup(argv0, cwd, env.PATH ?? SERVICE_DEFAULT_PATH);
   return exe === null ? null : [exe, ...rest];
+}
+
+/**
+ * Where an executable that was not found was looked for, as the lookup does: `./api was not found in
+ * /srv/app` (a relative path, from `cwd`), `/opt/x was not found here`, `redis-server was not found in
+ * PATH here`.
+ */
+export function notFoundText(argv0: string, cwd: string): string {
+  if (!argv0.includes('/')) return `${argv0} was not found in PATH here`;
+  return isAbsolute(argv0) ? `${argv0} was not found here` : `${argv0} was not found in ${cwd}`;
 }

@@ -187,8 +187,12 @@ export class ConfigHost implements ServiceHost {
     if (!rt) return {};
     const hostname = rt.spec.hostname;
     const owned = hostname !== undefined && this.book.route(hostname)?.config === this.path;
+    // The current definition's: a fixed port before its first start too; none once a new snapshot
+    // dropped it (the state keeps the last start's port, which `auto` reuses).
+    const { port: wanted } = rt.spec;
+    const port = wanted === undefined ? null : wanted === 'auto' ? rt.state.port : wanted;
     return {
-      ...(rt.state.port !== null ? { port: rt.state.port } : {}),
+      ...(port !== null ? { port } : {}),
       ...(owned ? { url: this.book.urlOf(hostname) } : {}),
     };
   }
@@ -261,9 +265,15 @@ export class ConfigHost implements ServiceHost {
     return this.sources !== null && changedSources(this.sources).length > 0;
   }
 
-  /** Config-level warnings for `ps`: state.json was corrupt at load, untracked processes are alive. */
+  /**
+   * Config-level warnings for `ps`: state.json was corrupt at load, untracked processes are alive, the
+   * reverse proxy cannot listen while this config declares a hostname (its URLs lead nowhere).
+   */
   warnings(): string[] {
     const found = this.untracked.refusals();
+    const problem = this.book.proxyProblem;
+    if (problem !== null && [...this.services.values()].some((rt) => rt.spec.hostname !== undefined))
+      found.push(`${problem}: hostnames are not routed`);
     return this.records.warning === null ? found : [this.records.warning, ...found];
   }
 

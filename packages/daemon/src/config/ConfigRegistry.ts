@@ -129,6 +129,17 @@ export class ConfigRegistry {
   }
 
   /**
+   * For `up --dry-run`: bakes the file afresh and returns it with the config's actor when it is loaded
+   * or has a snapshot (as `getKnown`); a config with neither stays unloaded (actor null).
+   */
+  async getKnownWithFreshBake(ref: ConfigRef): Promise<{ actor: ConfigActor | null; next: BakedConfig }> {
+    if (!isAbsolute(ref.path))
+      throw new DaemonError('BAD_REQUEST', `config path must be absolute: ${ref.path}`);
+    const next = await bake(ref);
+    return { actor: await this.getKnown(ref), next };
+  }
+
+  /**
    * The config's actor, loading it on first use: from `given.snapshot` (already read), else its
    * snapshot on disk, else `given.fresh` (a bake just made), else a bake.
    */

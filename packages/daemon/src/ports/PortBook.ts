@@ -44,6 +44,8 @@ export class PortBook {
   private readonly listeners = new Set<() => void>();
   /** The port the reverse proxy listens on (or will): the port of every route's URL. */
   proxyPort: number = DEFAULT_PROXY_PORT;
+  /** Why the reverse proxy cannot listen (set by the proxy's host), or null: routes' URLs work. */
+  proxyProblem: string | null = null;
   /** Names the service behind a KEPLER_SERVICE_ID value (set by the config registry). */
   describeServiceId: (serviceId: string) => ServiceRef | null = () => null;
 

@@ -68,13 +68,14 @@ export class ProxyHost {
       }
       if (message.type === 'listening') {
         this.book.proxyPort = message.port;
+        this.book.proxyProblem = null;
         this.log(`reverse proxy listening on ${this.address.host}:${message.port}`);
         this.send();
         return;
       }
-      this.log(
-        `reverse proxy: cannot listen on ${this.address.host}:${this.address.port}: ${message.message} (tried again at a change after ${LISTEN_RETRY_MS / 1000} s)`,
-      );
+      const problem = `reverse proxy: cannot listen on ${this.address.host}:${this.address.port}: ${message.message}`;
+      this.book.proxyProblem = problem;
+      this.log(`${problem} (tried again at a change after ${LISTEN_RETRY_MS / 1000} s)`);
       this.retryAt = Date.now() + LISTEN_RETRY_MS;
       if (this.worker === worker) this.worker = null;
       void worker.terminate();

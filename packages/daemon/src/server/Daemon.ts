@@ -69,7 +69,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   process.umask(personal ? 0o077 : 0o007);
   const proxyAddress = parseProxyAddress(opts.proxy ?? process.env[PROXY_ADDR_ENV] ?? DEFAULT_PROXY_ADDR);
   if (typeof proxyAddress === 'string') {
-    process.stderr.write(`kepler daemon: ${proxyAddress}\n`);
+    const source = opts.proxy !== undefined ? '--proxy' : PROXY_ADDR_ENV;
+    process.stderr.write(`kepler daemon: ${source}: ${proxyAddress}\n`);
     return 1;
   }
   const dirs = new DaemonDir(opts.stateDir ?? location.stateDir);

@@ -1,5 +1,6 @@
 /** What a Nomad mapping row reads and fills in, and the helpers rows share. */
 import type { BakedConfig, BakedHook, BakedService } from '@kepler/config';
+import { notFoundText } from '../resolveExecutable.js';
 import type { NomadDriver, NomadNetwork, NomadTask, NomadTaskGroup } from './nomadJob.js';
 
 /** What a row may read besides the service. */
@@ -90,8 +91,7 @@ export function taskConfig(
   env: Readonly<Record<string, string>>,
 ): NomadTask['Config'] {
   const exe = ctx.absolute(argv, cwd, env);
-  if (exe === null)
-    draft.warn(key, `${argv[0] ?? ''} was not found in PATH here: the task names it as written`);
+  if (exe === null) draft.warn(key, `${notFoundText(argv[0] ?? '', cwd)}: the task names it as written`);
   const [command = '', ...args] = exe ?? argv;
   return { command, ...(args.length > 0 ? { args } : {}), work_dir: cwd };
 }

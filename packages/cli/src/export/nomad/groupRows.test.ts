@@ -281,6 +281,16 @@ describe('nomad rows', () => {
     expect(warnings).toEqual(['healthcheck.interval', 'healthcheck.start_period', 'healthcheck.http']);
   });
 
+  it('a raised interval or timeout is warned with the value given and the one used', () => {
+    const { all } = groupFor({ healthcheck: { ...tcpCheck, intervalMs: 500, timeoutMs: 200 } });
+    const raised = ['healthcheck.interval', 'healthcheck.timeout'];
+    const texts = all.filter((w) => raised.includes(w.key));
+    expect(texts.map((w) => `${w.key}: ${w.message}`)).toEqual([
+      "healthcheck.interval: 500ms: Consul's shortest check interval is 1s: raised to 1s",
+      "healthcheck.timeout: 200ms: Consul's shortest timeout is 1s: raised to 1s",
+    ]);
+  });
+
   it('healthcheck test -> a script check (retries warned)', () => {
     const { main, group, warnings } = groupFor({
       healthcheck: { ...tcpCheck, probe: { kind: 'command', test: ['pg_isready', '-q'] } },

@@ -1,5 +1,6 @@
 /** The health check row of the Nomad mapping: a Consul service for the group's main task, with the check. */
 import { formatDuration } from '@kepler/config/grammar';
+import { notFoundText } from '../resolveExecutable.js';
 import { type GroupContext, type GroupDraft, ns, reservePort } from './groupDraft.js';
 import type { NomadCheck } from './nomadJob.js';
 import { SERVICE_PORT_LABEL } from './portRows.js';
@@ -15,10 +16,14 @@ function checkOf(ctx: GroupContext, draft: GroupDraft): NomadCheck | null {
   if (hc === null) return null;
   const interval = Math.max(NOMAD_MIN_CHECK_MS, hc.intervalMs);
   const timeout = Math.max(NOMAD_MIN_CHECK_MS, hc.timeoutMs);
-  if (hc.intervalMs < NOMAD_MIN_CHECK_MS)
-    draft.warn('healthcheck.interval', "Consul's shortest check interval is 1s: 1s");
-  if (hc.timeoutMs < NOMAD_MIN_CHECK_MS)
-    draft.warn('healthcheck.timeout', "Consul's shortest timeout is 1s: 1s");
+  if (hc.intervalMs < NOMAD_MIN_CHECK_MS) {
+    const given = formatDuration(hc.intervalMs);
+    draft.warn('healthcheck.interval', `${given}: Consul's shortest check interval is 1s: raised to 1s`);
+  }
+  if (hc.timeoutMs < NOMAD_MIN_CHECK_MS) {
+    const given = formatDuration(hc.timeoutMs);
+    draft.warn('healthcheck.timeout', `${given}: Consul's shortest timeout is 1s: raised to 1s`);
+  }
   if (hc.startPeriodMs > 0 && hc.onUnhealthy !== 'restart') {
     draft.warn(
       'healthcheck.start_period',
@@ -44,7 +49,10 @@ function checkOf(ctx: GroupContext, draft: GroupDraft): NomadCheck | null {
       draft.warn('healthcheck.retries', `${hc.retries}: a Consul script check fails at the first failure`);
     const exe = ctx.absolute(probe.test, ctx.service.workingDir, ctx.service.environment);
     if (exe === null)
-      draft.warn('healthcheck.test', `${probe.test[0] ?? ''} was not found in PATH here: named as written`);
+      draft.warn(
+        'healthcheck.test',
+        `${notFoundText(probe.test[0] ?? '', ctx.service.workingDir)}: named as written`,
+      );
     const [command = '', ...args] = exe ?? probe.test;
     return { ...base, Type: 'script', Command: command, ...(args.length > 0 ? { Args: args } : {}) };
   }

@@ -1,5 +1,6 @@
 /** What a systemd mapping row reads and produces, and the helpers rows share. */
 import type { BakedConfig, BakedService } from '@kepler/config';
+import { notFoundText } from '../resolveExecutable.js';
 import { execLine } from './systemdSyntax.js';
 
 export type UnitSection = 'Unit' | 'Service';
@@ -65,7 +66,7 @@ export function execItem(
   if (exe === null) {
     return warn(
       key,
-      `${argv[0] ?? ''} was not found in PATH here; ${directive}= needs an absolute path: not exported`,
+      `${notFoundText(argv[0] ?? '', cwd)}; ${directive}= needs an absolute path: not exported`,
     );
   }
   return set('Service', directive, `${prefix}${execLine(exe)}`);

@@ -19,7 +19,7 @@ export function inspectHandler(registry: ConfigRegistry): Handler<'inspect'> {
     if (!actor) {
       throw new DaemonError(
         'CONFIG_NOT_LOADED',
-        `the daemon has not loaded ${req.config.path} (start it first: kepler start)`,
+        `${req.config.path} is not loaded (\`kepler start -f ${req.config.path}\` loads it)`,
       );
     }
     const rt = actor.services.get(req.service);

@@ -1,5 +1,7 @@
-import type { UpPlan, UpResult } from '@kepler/protocol';
+import type { ConfigRef, UpPlan, UpResult } from '@kepler/protocol';
 import type { ConfigRegistry } from '../../config/ConfigRegistry.js';
+import { diffSnapshots } from '../../config/snapshotDiff.js';
+import { DaemonError } from '../../errors.js';
 import type { Handler } from './HandlerTable.js';
 import { observe } from './startModes.js';
 
@@ -10,11 +12,8 @@ import { observe } from './startModes.js';
  */
 export function upHandler(registry: ConfigRegistry): Handler<'up'> {
   return async (req, ctx) => {
+    if (req.dryRun) return dryRun(registry, req.config, req.services);
     const { actor, next } = await registry.getWithFreshBake(req.config);
-    if (req.dryRun) {
-      const { plan } = await actor.up(next, req.services, { dryRun: true });
-      return { started: [], alreadyRunning: [], deferred: [], services: actor.ps(), plan, dryRun: true };
-    }
     let plan: UpPlan = { services: [], kepler: [] };
     const onPlan = (p: UpPlan) => {
       plan = p;
@@ -30,4 +29,29 @@ export function upHandler(registry: ConfigRegistry): Handler<'up'> {
     const answer: UpResult = { ...result, plan, dryRun: false };
     return answer;
   };
+}
+
+/**
+ * The plan alone. A config the daemon has neither loaded nor a snapshot of stays unloaded: its plan is
+ * the one its first `up` prints (the fresh bake against itself), and it gets no state directory.
+ */
+async function dryRun(
+  registry: ConfigRegistry,
+  config: ConfigRef,
+  services: readonly string[],
+): Promise<UpResult> {
+  const { actor, next } = await registry.getKnownWithFreshBake(config);
+  const none = { started: [], alreadyRunning: [], deferred: [], dryRun: true };
+  if (actor) {
+    const { plan } = await actor.up(next, services, { dryRun: true });
+    return { ...none, services: actor.ps(), plan };
+  }
+  const unknown = services.filter((n) => !(n in next.services));
+  if (unknown.length > 0) {
+    throw new DaemonError(
+      'UNKNOWN_SERVICE',
+      `no such service${unknown.length > 1 ? 's' : ''} in ${config.path}: ${unknown.join(', ')} (services: ${next.serviceOrder.join(', ')})`,
+    );
+  }
+  return { ...none, services: [], plan: diffSnapshots(next, next) };
 }
