@@ -6,6 +6,7 @@ import {
   parseExitCodeFilter,
   parseSignal,
   parseSize,
+  splitAssignment,
 } from './grammar.js';
 
 describe('parseDuration', () => {
@@ -142,5 +143,19 @@ describe('parseExitCodeFilter', () => {
     expect(() => parseExitCodeFilter(['10:1'])).toThrow(
       '"10:1" is not an exit code filter (the range\'s start 10 is after its end 1)',
     );
+  });
+});
+
+describe('splitAssignment', () => {
+  test('splits at the first `=`; the value may be empty or hold more `=`', () => {
+    expect(splitAssignment('A=1')).toEqual({ key: 'A', value: '1' });
+    expect(splitAssignment('URL=a=b=c')).toEqual({ key: 'URL', value: 'a=b=c' });
+    expect(splitAssignment('EMPTY=')).toEqual({ key: 'EMPTY', value: '' });
+  });
+
+  test('no `=` is no assignment; an empty key is left to the caller', () => {
+    expect(splitAssignment('PATH')).toBeNull();
+    expect(splitAssignment('')).toBeNull();
+    expect(splitAssignment('=x')).toEqual({ key: '', value: 'x' });
   });
 });

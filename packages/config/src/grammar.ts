@@ -209,3 +209,19 @@ export function parseExitCodeFilter(
     return { min, max };
   });
 }
+
+/** A `KEY=value` environment assignment, split. */
+export interface Assignment {
+  readonly key: string;
+  readonly value: string;
+}
+
+/**
+ * Splits a `KEY=value` environment assignment at its first `=` (the value may hold more `=`), as the
+ * config's `environment` lists and the CLI's `-e` read it. Null without an `=`. The key may be empty
+ * and its characters are not checked: each caller rejects those in its own words.
+ */
+export function splitAssignment(text: string): Assignment | null {
+  const eq = text.indexOf('=');
+  return eq < 0 ? null : { key: text.slice(0, eq), value: text.slice(eq + 1) };
+}

@@ -16,6 +16,7 @@
  * Nodes keep their positions, and an overlay's positions name its file, so an error in a value from the
  * overlay points at the overlay.
  */
+import { splitAssignment } from './grammar.js';
 import { type IssueCollector, indexPath, joinPath } from './issues.js';
 import type { MergeTag } from './mergeTags.js';
 import type { RawConfig, RawEntry, RawMap, RawNode, RawScalar, RawSeq } from './parse.js';
@@ -159,8 +160,8 @@ type ItemKey = (item: RawNode) => string | undefined;
 
 const envItemKey: ItemKey = (item) => {
   if (item.kind !== 'scalar' || typeof item.value !== 'string') return undefined;
-  const eq = item.value.indexOf('=');
-  return eq > 0 ? item.value.slice(0, eq) : undefined;
+  const key = splitAssignment(item.value)?.key;
+  return key === '' ? undefined : key;
 };
 
 const nameItemKey: ItemKey = (item) =>
@@ -219,10 +220,10 @@ function listAsEntries(
 }
 
 function envEntry(item: RawScalar & { value: string }): RawEntry | undefined {
-  const eq = item.value.indexOf('=');
-  if (eq <= 0) return undefined;
-  const value: RawScalar = { kind: 'scalar', value: item.value.slice(eq + 1), pos: item.pos };
-  return { key: item.value.slice(0, eq), keyPos: item.pos, value };
+  const set = splitAssignment(item.value);
+  if (set === null || set.key === '') return undefined;
+  const value: RawScalar = { kind: 'scalar', value: set.value, pos: item.pos };
+  return { key: set.key, keyPos: item.pos, value };
 }
 
 function mergeEnvironment(base: RawNode, over: RawNode, path: string, issues: IssueCollector): RawNode {

@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { EnvFileSyntaxError, MAX_ENV_FILE_BYTES, parseEnvFile, readUserFile } from '@kepler/config/files';
-import { SERVICE_NAME_PATTERN } from '@kepler/config/grammar';
+import { SERVICE_NAME_PATTERN, splitAssignment } from '@kepler/config/grammar';
 import type { AdhocService } from '@kepler/protocol';
 import { UsageError } from '../errors.js';
 
@@ -50,9 +50,9 @@ export function runService(flags: RunFlags, ctx: RunContext): AdhocService {
   for (const [key, value] of Object.entries(ctx.env)) if (value !== undefined) env.set(key, value);
   if (flags.envFile !== undefined) for (const [k, v] of readEnvFile(flags.envFile, ctx)) env.set(k, v);
   for (const entry of flags.env ?? []) {
-    const eq = entry.indexOf('=');
-    if (eq <= 0) throw new UsageError(`-e: "${entry}" is not KEY=VALUE`);
-    env.set(entry.slice(0, eq), entry.slice(eq + 1));
+    const set = splitAssignment(entry);
+    if (set === null || set.key === '') throw new UsageError(`-e: "${entry}" is not KEY=VALUE`);
+    env.set(set.key, set.value);
   }
   return {
     ...(flags.name === undefined ? {} : { name: flags.name }),

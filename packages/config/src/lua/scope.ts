@@ -5,6 +5,7 @@
  */
 import { expandEnvironment, readEnvFile, resolvePath } from '../environment.js';
 import { expandVars, type Lookup } from '../expand.js';
+import { splitAssignment } from '../grammar.js';
 import type { RawNode } from '../parse.js';
 
 /** The env so far, as Lua sees it. */
@@ -42,8 +43,8 @@ export function environmentVars(
   if (node?.kind === 'seq') {
     for (const item of node.items) {
       if (item.kind !== 'scalar' || typeof item.value !== 'string') continue;
-      const eq = item.value.indexOf('=');
-      if (eq > 0) entries.push({ key: item.value.slice(0, eq), value: item.value.slice(eq + 1) });
+      const set = splitAssignment(item.value);
+      if (set !== null && set.key !== '') entries.push(set);
     }
   } else if (node?.kind === 'map') {
     for (const entry of node.entries) {

@@ -1,4 +1,5 @@
 /** `environment`: a list of `KEY=value` or a map of `KEY: value`, normalised to entries in order. */
+import { splitAssignment } from '../grammar.js';
 import type { Pos } from '../issues.js';
 import { byKind, list, record, type Schema, string, transform } from './kit/index.js';
 
@@ -16,8 +17,8 @@ function envKeyProblem(key: string): string | undefined {
 }
 
 const envListEntry: Schema<NormalizedEnvEntry> = transform(string(), (entry, node, path, dc) => {
-  const eq = entry.indexOf('=');
-  if (eq < 0) {
+  const set = splitAssignment(entry);
+  if (set === null) {
     dc.issues.add(
       path,
       `${JSON.stringify(entry)} is not KEY=value (write ${entry}=\${${entry}} to pass it from the environment)`,
@@ -25,13 +26,12 @@ const envListEntry: Schema<NormalizedEnvEntry> = transform(string(), (entry, nod
     );
     return undefined;
   }
-  const key = entry.slice(0, eq);
-  const problem = envKeyProblem(key);
+  const problem = envKeyProblem(set.key);
   if (problem) {
     dc.issues.add(path, `${JSON.stringify(entry)}: ${problem}`, node.pos);
     return undefined;
   }
-  return { key, value: entry.slice(eq + 1), pos: node.pos };
+  return { key: set.key, value: set.value, pos: node.pos };
 });
 
 export const environment: Schema<NormalizedEnvEntry[]> = byKind(

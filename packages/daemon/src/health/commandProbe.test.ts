@@ -3,6 +3,7 @@ import type { BakedService } from '@kepler/config';
 import type { Platform, ProcessExit, SpawnedProcess, SpawnSpec, StopTreeOptions } from '../platform/index.js';
 import { manualClock } from './__tests__/support.js';
 import { runCommandProbe } from './commandProbe.js';
+import { runWithinDeadline } from './probeDeadline.js';
 
 /** One turn of the event loop: lets the pipes deliver what was written (not a wait for time). */
 const nextTurn = () => new Promise((r) => setImmediate(r));
@@ -166,6 +167,23 @@ describe('runCommandProbe', () => {
       output: 'health check timed out after 250 ms: still working',
     });
     // Its own group only (no marker): the service keeps running.
+    expect(fake.stops).toEqual([{ pid: 4000, pgid: 4000, signal: 'SIGKILL', graceMs: 0 }]);
+  });
+
+  test("under the monitor's watchdog the probe arms no timer of its own: the watchdog's ends it", async () => {
+    const fake = fakePlatform();
+    const stopped = new AbortController();
+    const pending = runWithinDeadline(
+      (signal) => runCommandProbe(fake.platform, service, ['check'], 50, MARKER, signal),
+      50,
+      stopped.signal,
+    );
+    await fake.started();
+    expect(fake.timers.size).toBe(0);
+    expect(await pending).toEqual({
+      ok: false,
+      output: 'exit code SIGKILL\nhealth check timed out after 50 ms',
+    });
     expect(fake.stops).toEqual([{ pid: 4000, pgid: 4000, signal: 'SIGKILL', graceMs: 0 }]);
   });
 

@@ -1,5 +1,6 @@
 // The one place a probe's time limit and abort are handled: every probe kind (command, http, tcp) and
-// the monitor's watchdog arm their timer and abort listener here.
+// the monitor's watchdog arm their timer and abort listener here. One timer per probe: under the
+// watchdog, the probe's signal is its deadline and the probe arms none of its own.
 
 import { type Clock, systemClock } from '../platform/index.js';
 import { outputTail, type ProbeResult } from './probeResult.js';
@@ -14,6 +15,12 @@ export const ABORTED_OUTPUT = 'health check aborted';
  */
 export const PROBE_KILL_GRACE_MS = 2000;
 
+/**
+ * Signals the monitor's watchdog aborts once the probe's time is up (runWithinDeadline): a probe
+ * given one arms no timer, as the watchdog's already times it.
+ */
+const watchedSignals = new WeakSet<AbortSignal>();
+
 /** What ends a probe early: its time limit, or an abort. */
 export interface DeadlineHandlers {
   timeout(): void;
@@ -24,6 +31,7 @@ export interface DeadlineHandlers {
  * Calls `on.timeout` once `timeoutMs` passes or `on.abort` once any of `signals` aborts (at once,
  * synchronously, when one already has), whichever comes first, and only that one. The returned
  * function disarms it (clears the timer and listeners); call it when the probe settles on its own.
+ * No timer is armed when one of `signals` is the watchdog's: its abort is the time limit then.
  */
 export function armDeadline(
   timeoutMs: number,
@@ -47,10 +55,12 @@ export function armDeadline(
     disarm();
     on.abort();
   };
-  const timer = clock.setTimeout(() => {
-    disarm();
-    on.timeout();
-  }, timeoutMs);
+  const timer = signals.some((s) => s !== undefined && watchedSignals.has(s))
+    ? null
+    : clock.setTimeout(() => {
+        disarm();
+        on.timeout();
+      }, timeoutMs);
   for (const s of signals) s?.addEventListener('abort', onAbort, { once: true });
   return disarm;
 }
@@ -109,7 +119,7 @@ function errorMessage(e: unknown): string {
 /**
  * The monitor's watchdog over one probe, whatever its kind: `run` gets a signal that aborts when the
  * probe is past `timeoutMs` (the runner kills its command, http/tcp destroy their socket) or when
- * `stopped` aborts. A timed-out probe is awaited up to PROBE_KILL_GRACE_MS more, so the next one does
+ * `stopped` aborts; its timer is the probe's only one (a probe arms none on that signal). A timed-out probe is awaited up to PROBE_KILL_GRACE_MS more, so the next one does
  * not overlap it, and fails with `health check timed out after N ms` (after its partial output, if
  * any). `stopped` cuts every wait short (the caller ignores the result then). A `run` that throws
  * fails with `health check could not run: ...`. The output is cut to its tail. Never rejects.
@@ -120,6 +130,7 @@ export async function runWithinDeadline(
   stopped: AbortSignal,
 ): Promise<ProbeResult> {
   const kill = new AbortController();
+  watchedSignals.add(kill.signal);
   const onStop = () => kill.abort();
   stopped.addEventListener('abort', onStop, { once: true });
   const pending: Promise<ProbeResult> = (async () => run(kill.signal))().catch((e: unknown) => ({

@@ -1,4 +1,5 @@
 import type { BakedHook } from '@kepler/config';
+import { exitPhrase } from '../exitPhrase.js';
 import type { LogStore } from '../logs/index.js';
 import type { Platform } from '../platform/index.js';
 
@@ -82,8 +83,7 @@ export async function runHook(r: HookRun): Promise<HookOutcome> {
     proc.stdout?.destroy();
     proc.stderr?.destroy();
     if (exit.code === 0) return { ok: true, reason: null };
-    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-    const reason = `${r.hookName} hook ${how}`;
+    const reason = `${r.hookName} hook ${exitPhrase(exit)}`;
     // The failure itself is logged with the hook's output: a failing post_* hook changes nothing else.
     err.write(Buffer.from(`${reason}\n`));
     return { ok: false, reason };

@@ -10,6 +10,8 @@ import { LogStore } from './LogStore.js';
 class MemoryOutput implements RawOutput {
   data = Buffer.alloc(0);
   releasedTo = 0;
+  /** Bytes handed out by `read()`, to check each is read once. */
+  readBytes = 0;
   constructor(readonly id = 7) {}
   append(s: string): void {
     this.data = Buffer.concat([this.data, Buffer.from(s, 'latin1')]);
@@ -19,7 +21,9 @@ class MemoryOutput implements RawOutput {
   }
   read(buf: Buffer, pos: number): number {
     if (pos >= this.data.length) return 0;
-    return this.data.copy(buf, 0, pos, Math.min(this.data.length, pos + buf.length));
+    const n = this.data.copy(buf, 0, pos, Math.min(this.data.length, pos + buf.length));
+    this.readBytes += n;
+    return n;
   }
   release(upTo: number): void {
     this.releasedTo = upTo;
@@ -61,6 +65,37 @@ test('stores whole lines; a line still being written stays unread until its newl
   raw.append('ee\n');
   capture.drain();
   expect(recordsOf(path.join(dir, 'web.stdout.log'))).toEqual(['one', 'two', 'three']);
+});
+
+test('a long line written in many small appends is read once, not again on every append', () => {
+  const dir = logsDir();
+  const raw = new MemoryOutput();
+  const capture = makeStore(dir).capture(OUT, raw);
+  raw.append('first\n');
+  for (let i = 0; i < 2000; i++) {
+    raw.append('y'.repeat(100));
+    capture.drain();
+  }
+  expect(capture.offset).toBe(6); // the line is not stored before its end
+  raw.append('\nnext\n');
+  capture.drain();
+  expect(recordsOf(path.join(dir, 'web.stdout.log'))).toEqual(['first', 'y'.repeat(200_000), 'next']);
+  expect(raw.readBytes).toBe(raw.size()); // re-reading the tail on every append: 200 MB
+});
+
+test('held bytes: cut at the cap as they reach it, and a last line without newline stored at the end', () => {
+  const dir = logsDir();
+  const raw = new MemoryOutput();
+  const capture = makeStore(dir, {}, 5).capture(OUT, raw);
+  for (const part of ['ab', 'cd', 'efg', 'h\nij', 'k', 'lmnopq']) {
+    raw.append(part);
+    capture.drain();
+  }
+  expect(recordsOf(path.join(dir, 'web.stdout.log'))).toEqual(['abcde', 'fgh', 'ijklm']);
+  raw.append('r');
+  capture.drain(true);
+  expect(recordsOf(path.join(dir, 'web.stdout.log'))).toEqual(['abcde', 'fgh', 'ijklm', 'nopqr']);
+  expect(raw.readBytes).toBe(raw.size());
 });
 
 test('the process ended: a last line without a newline is stored as a line', () => {

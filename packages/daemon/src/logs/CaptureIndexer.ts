@@ -16,11 +16,10 @@ export interface RawOutput {
   release(upTo: number): void;
 }
 
-/**
- * One read; a line without `\n` in it is read again with a buffer of the line cap. Its records fit
- * the buffer a log file keeps between writes (1 MiB): a bigger read costs a new buffer per chunk.
- */
+/** One read. Its records fit the buffer a log file keeps between writes (1 MiB). */
 const READ_BYTES = 512 * 1024;
+/** A held line's buffer bigger than this is let go once the line is stored: a long line is rare. */
+const KEEP_HELD_BYTES = 64 * 1024;
 /** Bytes indexed per event-loop turn: a flood does not keep clients waiting. */
 const TURN_BYTES = 8 * 1024 * 1024;
 /**
@@ -37,15 +36,19 @@ let shared: Buffer | null = null;
  * Stores a service's output from the file it writes to: reads the bytes after `offset`, hands whole
  * lines to the sink (line split, timestamp, records, size cap, followers) together with the offset
  * they reach, and lets the sink's log file checkpoint it (captureCheckpoint.ts). A line still being
- * written stays in the output file, unread, until its `\n` (or until it reaches the line cap, or
- * the process ended: `drain(true)`). Nothing is in the daemon's memory alone, so a daemon killed at
- * any moment loses no line, and the next one resumes at the checkpoint.
+ * written is not stored until its `\n` (or until it reaches the line cap, or the process ended:
+ * `drain(true)`); the bytes of it already read are held here, so each byte is read once however many
+ * writes the line takes. They are a copy: the offset stays before them, so nothing is in the daemon's
+ * memory alone, a daemon killed at any moment loses no line, and the next one resumes at the checkpoint.
  */
 export class CaptureIndexer {
   private released = 0;
   private releaseTimer: NodeJS.Timeout | null = null;
   private scheduled = false;
   private closed = false;
+  /** The bytes at `offset` of a line still being written (no `\n` in them, fewer than the cap). */
+  private held: Buffer = Buffer.alloc(0);
+  private heldLen = 0;
 
   constructor(
     private readonly raw: RawOutput,
@@ -103,25 +106,56 @@ export class CaptureIndexer {
     let done = 0;
     while (done < budget) {
       shared ??= Buffer.allocUnsafe(READ_BYTES);
-      let buf = shared;
-      let n = this.raw.read(buf, this.offset);
-      if (n === 0) return false;
-      let last = buf.lastIndexOf(NEWLINE, n - 1);
-      if (last === -1 && n === buf.length && n <= max) {
-        buf = Buffer.allocUnsafe(max + 1); // a line longer than one read: look for its end up to the cap
-        n = this.raw.read(buf, this.offset);
-        last = buf.lastIndexOf(NEWLINE, n - 1);
+      const held = this.heldLen;
+      // Only what comes after the held bytes (read before), and no more than one read from `offset`
+      // would give: the records still fit the log file's buffer.
+      const buf = held < READ_BYTES ? shared.subarray(0, READ_BYTES - held) : shared;
+      const n = this.raw.read(buf, this.offset + held);
+      if (n === 0) {
+        if (final && this.heldLen > 0) done += this.store(buf, 0);
+        return false;
       }
-      let take = last + 1;
-      if (last === -1) {
-        if (n < max && !final) return false; // a line still being written
-        take = Math.min(n, max);
+      let start = buf.lastIndexOf(NEWLINE, n - 1) + 1;
+      if (start > 0) done += this.store(buf, start);
+      // The rest has no `\n`: held, and stored in records of the cap as it reaches it.
+      while (this.heldLen + n - start >= max) {
+        const take = max - this.heldLen;
+        done += this.store(buf.subarray(start), take);
+        start += take;
       }
-      this.offset += take;
-      done += take;
-      this.sink.write(buf.subarray(0, take), this.offset);
+      this.hold(buf.subarray(start, n));
     }
     return true;
+  }
+
+  /**
+   * Hands the held bytes and `chunk[0, take)` to the sink as the records up to the offset after
+   * them (the sink cuts a line longer than the cap). Returns the bytes stored.
+   */
+  private store(chunk: Buffer, take: number): number {
+    const held = this.heldLen;
+    const bytes = held + take;
+    this.offset += bytes;
+    this.heldLen = 0;
+    if (held > 0 && take === 0) this.sink.write(this.held.subarray(0, held), this.offset);
+    else {
+      if (held > 0) this.sink.write(this.held.subarray(0, held)); // a line start: kept pending
+      this.sink.write(chunk.subarray(0, take), this.offset);
+    }
+    if (this.held.length > KEEP_HELD_BYTES) this.held = Buffer.alloc(0);
+    return bytes;
+  }
+
+  /** Appends bytes of a line still being written to the held ones (copied: the read buffer is shared). */
+  private hold(bytes: Buffer): void {
+    const need = this.heldLen + bytes.length;
+    if (need > this.held.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.maxLineBytes, Math.max(need, this.held.length * 2)));
+      this.held.copy(grown, 0, 0, this.heldLen);
+      this.held = grown;
+    }
+    bytes.copy(this.held, this.heldLen);
+    this.heldLen = need;
   }
 
   /** Gives back the stored bytes: at once when many piled up (or `now`), else once output pauses. */

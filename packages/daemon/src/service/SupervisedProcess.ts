@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BakedService } from '@kepler/config';
+import { exitPhrase } from '../exitPhrase.js';
 import type { CaptureIndexer, LogStore } from '../logs/index.js';
 import {
   type OutputFile,
@@ -248,8 +249,7 @@ export class SupervisedProcess {
       void proc.exited.then(done);
       void ran.then((exit) => {
         if (exit.code === 0) return;
-        const how = exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
-        this.logError(`stop_command of ${this.service} ${how}; sending ${spec.stopSignal}`);
+        this.logError(`stop_command of ${this.service} ${exitPhrase(exit)}; sending ${spec.stopSignal}`);
         done();
       });
     });

@@ -1,4 +1,5 @@
 import type { BakedService } from '@kepler/config';
+import { exitPhrase } from '../exitPhrase.js';
 import { formatMs } from '../formatMs.js';
 import { type PidFileState, type Platform, PlatformError, type ProcessExit } from '../platform/index.js';
 
@@ -96,8 +97,7 @@ export async function awaitDaemon(
       return { pid: read.pid, startTime: read.startTime, pgid: read.pgid };
     const exit = launcherEnd.exit;
     if (exit !== null && exit.code !== 0) {
-      const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-      throw failed(`the start command ${how} before its pid file named a running process`);
+      throw failed(`the start command ${exitPhrase(exit)} before its pid file named a running process`);
     }
     if (exit !== null && read.state === 'dead' && read.writtenAtMs >= launchedAtMs - MTIME_SLACK_MS) {
       throw failed(timeoutReason(path, read, timeoutMs));

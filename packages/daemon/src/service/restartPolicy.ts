@@ -1,4 +1,5 @@
 import type { BakedBackoff, BakedService, RestartPolicy } from '@kepler/config';
+import { exitPhrase } from '../exitPhrase.js';
 
 /** How a supervised process ended, as the restart policy needs it. */
 export interface ExitFacts {
@@ -59,9 +60,7 @@ export function describeExit(exit: ExitFacts): { failedRun: boolean; how: string
   const how = unknown
     ? // It ended after this daemon adopted it (a restart ago): not our child, so no wait status.
       'ended (exit status unknown: adopted after a daemon restart)'
-    : exit.signal
-      ? `killed by ${exit.signal}`
-      : `exited with code ${exit.code}`;
+    : exitPhrase(exit);
   return { failedRun: unknown || exit.code !== 0, how };
 }
 

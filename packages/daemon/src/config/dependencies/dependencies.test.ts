@@ -213,7 +213,7 @@ describe('evaluateEdge: specifics', () => {
     expect(
       evaluateEdge('db', edge('service_healthy'), view('failed', { exitCode: null, signal: 'SIGKILL' }))
         .reason,
-    ).toBe('db was killed by SIGKILL and will not restart (needed service_healthy)');
+    ).toBe('db killed by SIGKILL and will not restart (needed service_healthy)');
     expect(evaluateEdge('db', edge('service_healthy'), view('failed', { exitCode: null })).reason).toBe(
       'db failed and will not restart (needed service_healthy)',
     );

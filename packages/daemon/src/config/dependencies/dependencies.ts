@@ -1,6 +1,7 @@
 import type { BakedConfig, BakedDependency, ExitCodeRange } from '@kepler/config';
 import { type ServiceStatus, STARTED_STATUSES, TERMINAL_STATUSES } from '@kepler/protocol';
 import { DaemonError } from '../../errors.js';
+import { exitPhrase } from '../../exitPhrase.js';
 import { IndexHeap } from './IndexHeap.js';
 import { orderPositions } from './priorities.js';
 
@@ -35,15 +36,15 @@ function effectiveCode(dep: DepView): number | null {
   return null;
 }
 
-/** "exited with code 1" / "was killed by SIGKILL" / "failed" / "is stopped": how the dependency ended. */
+/** "exited with code 1" / "killed by SIGKILL" / "failed" / "is stopped": how the dependency ended. */
 function describeEnd(name: string, dep: DepView): string {
   if (dep.status === 'stopped') {
     if (dep.signal !== null) return `${name} was stopped by ${dep.signal}`;
     if (dep.exitCode !== null) return `${name} was stopped (exit code ${dep.exitCode})`;
     return `${name} is stopped`;
   }
-  if (dep.signal !== null) return `${name} was killed by ${dep.signal}`;
-  if (dep.exitCode !== null) return `${name} exited with code ${dep.exitCode}`;
+  if (dep.signal !== null || dep.exitCode !== null)
+    return `${name} ${exitPhrase({ code: dep.exitCode, signal: dep.signal })}`;
   return `${name} failed`;
 }
 

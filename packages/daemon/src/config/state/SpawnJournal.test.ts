@@ -125,6 +125,36 @@ describe('stop records', () => {
     expect(j.read('db')).toBeNull();
   });
 
+  test('a stop marks the record it wrote, kept in memory: the file is not read back', () => {
+    const j = new SpawnJournal(dir);
+    j.record('web', rec(3, 77));
+    j.record('db', rec(5, 90));
+    // Records only this journal writes: what is in them now cannot be read from the file.
+    writeFileSync(join(dir, 'web'), 'not read back');
+    writeFileSync(join(dir, 'db'), 'not read back');
+    j.recordStopping('web', 3);
+    expect(j.read('web')).toMatchObject({ ...rec(3, 77), stoppingAt: expect.any(String) });
+    j.recordStop('web', 3);
+    expect(j.read('web')).toMatchObject({ ...rec(3, 77), stoppedAt: expect.any(String) });
+    j.recordStop('db', 5);
+    expect(j.read('db')).toMatchObject({ ...rec(5, 90), stoppedAt: expect.any(String) });
+    // A record a former daemon left is read once (recovery does), then kept.
+    const next = new SpawnJournal(dir);
+    writeFileSync(
+      join(dir, 'api'),
+      JSON.stringify({ spawn: 2, pid: 60, start_time: '9', started_at: rec(2, 60).startedAt }),
+    );
+    expect(next.read('api')).toEqual({ spawn: 2, pid: 60, startTime: '9', startedAt: rec(2, 60).startedAt });
+    writeFileSync(join(dir, 'api'), 'not read back');
+    next.recordStop('api', 2);
+    expect(next.read('api')).toMatchObject({
+      spawn: 2,
+      pid: 60,
+      startTime: '9',
+      stoppedAt: expect.any(String),
+    });
+  });
+
   test('stopIsNewer: only a stop state.json was not written after, for its spawn or a later one', () => {
     const stop = { ...rec(3, 77), stoppedAt: '2026-11-22T03:00:00.000Z' };
     const at = Date.parse(stop.stoppedAt);

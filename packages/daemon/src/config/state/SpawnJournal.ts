@@ -41,8 +41,14 @@ const PREALLOCATE_BATCH = 128;
  * The record is rewritten in place in the file's first block, so it needs no free space: on a full
  * disk, where state.json cannot be written, a stop still reaches the disk here, and the next daemon
  * keeps a service the user stopped `stopped` (see stopIsNewer).
+ *
+ * What it wrote (or read) last per service is kept in memory: a stop marks that record without
+ * reading its file back.
  */
 export class SpawnJournal {
+  /** Each service's record as last written or read here (null: none); a service absent is unknown. */
+  private readonly known = new Map<string, SpawnRecord | null>();
+
   constructor(
     private readonly dir: string,
     private readonly log: (line: string) => void = () => undefined,
@@ -91,6 +97,7 @@ export class SpawnJournal {
     } finally {
       closeSync(fd);
     }
+    this.known.set(service, { spawn, pid, startTime: start_time, startedAt: started_at, ...marks(rec) });
   }
 
   /**
@@ -100,7 +107,7 @@ export class SpawnJournal {
    */
   recordStop(service: string, spawn: number): void {
     if (spawn === 0) return;
-    const last = this.read(service);
+    const last = this.last(service);
     const same = last !== null && last.spawn === spawn;
     try {
       this.record(service, {
@@ -121,7 +128,7 @@ export class SpawnJournal {
    * the event loop. Only with that spawn's record; a failure is logged, never thrown.
    */
   recordStopping(service: string, spawn: number): void {
-    const last = this.read(service);
+    const last = this.last(service);
     if (last === null || last.spawn !== spawn || last.stoppedAt !== undefined) return;
     try {
       this.record(service, { ...last, stoppingAt: new Date().toISOString() });
@@ -133,13 +140,27 @@ export class SpawnJournal {
   /** Drops the service's record: a service that starts over (new in a recreated config) has none. */
   forget(service: string): void {
     rmSync(join(this.dir, service), { force: true });
+    this.known.set(service, null);
+  }
+
+  /** The service's last record: the one kept in memory, read from its file only when there is none. */
+  private last(service: string): SpawnRecord | null {
+    const kept = this.known.get(service);
+    return kept !== undefined ? kept : this.read(service);
   }
 
   /**
    * The service's last record, or null when there is none, it cannot be read, or a field is out of
-   * range (a record names the process to adopt: a bad one must not displace state.json's).
+   * range (a record names the process to adopt: a bad one must not displace state.json's). Reads
+   * the file, and keeps what it found for the next stop.
    */
   read(service: string): SpawnRecord | null {
+    const rec = this.parse(service);
+    this.known.set(service, rec);
+    return rec;
+  }
+
+  private parse(service: string): SpawnRecord | null {
     try {
       const parsed = JSON.parse(readFileSync(join(this.dir, service), 'utf8')) as Record<string, unknown>;
       const { spawn, pid, start_time: startTime, started_at: startedAt, stopped_at: stoppedAt } = parsed;
@@ -158,6 +179,12 @@ export class SpawnJournal {
       return null;
     }
   }
+}
+
+/** A record's stop marks as read() gives them back: a stop record carries no `stoppingAt`. */
+function marks(rec: SpawnRecord): Pick<SpawnRecord, 'stoppedAt' | 'stoppingAt'> {
+  if (rec.stoppedAt !== undefined) return { stoppedAt: rec.stoppedAt };
+  return rec.stoppingAt !== undefined ? { stoppingAt: rec.stoppingAt } : {};
 }
 
 /**
