@@ -1,7 +1,8 @@
 // Issue 14 rows 4, 5, 8, 9 as a user sees them: priority order of starts and stops, a soft dependency
 // that fails, a restart limit giving up, a service restarted after turning unhealthy, a start timeout,
 // and bad input refused at bake with file:line:col.
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { alive, TestDaemon, waitFor } from '../testkit.js';
 import { Scenario, type Svc, WAIT_MS } from './helpers.js';
@@ -44,6 +45,33 @@ test('priority: lower starts first and stops last, in hook order and spawn times
   const mark = s.lines().length;
   await s.ok(['stop']);
   expect(s.lines().slice(mark)).toEqual(['stop-cache', 'stop-migrate', 'stop-web', 'stop-api', 'stop-db']);
+});
+
+test('ps shows what a service held back by priority waits for, below the table', async () => {
+  // db's pre_start holds its launch until the test creates $DIR/go: web (priority 0) waits for it.
+  const s = new Scenario(
+    d,
+    'prioritywait',
+    `
+services:
+  db:
+    command: ["sleep", "300"]
+    priority: -10
+    hooks:
+      pre_start: {run: "while [ ! -f $DIR/go ]; do sleep 0.05; done"}
+  web:
+    command: ["sleep", "300"]
+`,
+  );
+  await s.ok(['start', '-d']);
+  await s.waitStatus('web', 'waiting');
+  const table = (await s.ok(['ps'])).stdout;
+  expect(table).toMatch(/^web\s+waiting\s+-/m);
+  expect(table).toContain('web: waiting for db (priority -10) to start first\n');
+  writeFileSync(join(s.dir, 'go'), '');
+  await s.waitStatus('web', 'running');
+  expect((await s.ok(['ps'])).stdout).not.toContain('waiting for db');
+  await s.ok(['stop']);
 });
 
 test('a soft dependency that fails: the dependent starts anyway and ps shows the unmet edge', async () => {

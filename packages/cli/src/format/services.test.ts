@@ -119,6 +119,26 @@ describe('serviceToJson', () => {
     expect(serviceToJson({ ...base, logsNotStored: 56 }).logs_not_stored).toBe(56);
   });
 
+  it('notes below the table what a waiting service waits for', () => {
+    const waiting = {
+      ...base,
+      status: 'waiting' as const,
+      pid: null,
+      reason: 'waiting for db (priority -10) to start first',
+    };
+    const text = renderPsTable([waiting, { ...base, name: 'api', status: 'running' as const }], {
+      showConfig: false,
+      cwd: '/srv/app',
+      home: undefined,
+      nowMs: Date.parse('2024-01-01T00:01:00.000Z'),
+      color: false,
+    });
+    const lines = text.split('\n');
+    expect(lines[1]).toMatch(/^web\s+waiting\s+-/);
+    expect(lines.at(-2)).toBe('web: waiting for db (priority -10) to start first');
+    expect(lines).toHaveLength(5);
+  });
+
   it('lists unmet soft dependencies, and the table notes them below', () => {
     const unmetDependencies = [{ service: 'db', reason: 'db exited with code 1 and will not restart' }];
     expect(serviceToJson({ ...base, unmetDependencies }).unmet_dependencies).toEqual(unmetDependencies);

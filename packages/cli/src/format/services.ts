@@ -64,7 +64,8 @@ export interface PsTableOptions {
 /**
  * The `kepler ps` table: NAME STATUS PID UPTIME RESTARTS HEALTH, with CONFIG first for `--all`. PID,
  * UPTIME and HEALTH show `-` unless a process is live (`--json` keeps the last known values). Below
- * it, one note per service whose log files could not take every line (a full disk).
+ * it, one note per waiting service saying what it waits for (too long for the STATUS cell), one per
+ * service whose log files could not take every line (a full disk), and one per unmet soft dependency.
  */
 export function renderPsTable(services: readonly ServiceInfo[], options: PsTableOptions): string {
   const headers = ['NAME', 'STATUS', 'PID', 'UPTIME', 'RESTARTS', 'HEALTH'];
@@ -88,10 +89,13 @@ export function renderPsTable(services: readonly ServiceInfo[], options: PsTable
     return options.showConfig ? [shortenPath(s.config, options.cwd, options.home), ...row] : row;
   });
   const table = renderTable(options.showConfig ? ['CONFIG', ...headers] : headers, rows);
+  const waits = services
+    .filter((s) => s.status === 'waiting' && s.reason !== null)
+    .map((s) => `${s.name}: ${s.reason}\n`);
   const notes = services
     .filter((s) => (s.logsNotStored ?? 0) > 0)
     .map((s) => `${s.name}: ${s.logsNotStored} log lines not stored (see the daemon's log)\n`);
-  return table + notes.join('') + unmetDependencyNotes(services);
+  return table + waits.join('') + notes.join('') + unmetDependencyNotes(services);
 }
 
 /** The PORTS cell: `8080`, `8080 http://web.localhost:7380`, or `-`. */
