@@ -34,7 +34,7 @@ export class TopCommand extends ConfigCommand {
       included), else from its process tree in /proc. The daemon samples only while someone asks
       (\`top\`, a metrics scrape): an idle daemon spends nothing on it.
 
-      \`--json\` prints an array of the \`ps --json\` objects with \`cpu_percent\`, \`cpu_seconds\`,
+      \`--json\` prints an array of the \`ps --json\` objects (without \`stale\`) with \`cpu_percent\`, \`cpu_seconds\`,
       \`memory_bytes\` and \`usage_source\` (\`cgroup\` or \`proc\`; null when nothing runs).
     `,
     examples: [
