@@ -238,6 +238,13 @@ describe('daemon start -d / status / restart -d / stop', () => {
       const again = await cli(['daemon', 'start', '-d']);
       expect(again.code).toBe(0);
       expect(again.stdout).toContain('already running');
+      expect(again.stderr).toBe('');
+      // Addresses given to a daemon that already runs are not applied: it says so, and how to apply them.
+      const withFlags = await cli(['daemon', 'start', '-d', '--proxy', '127.0.0.1:1']);
+      expect(withFlags.code).toBe(0);
+      expect(withFlags.stderr).toBe(
+        'warning: --proxy: not applied; the running daemon keeps its settings (`kepler daemon restart --proxy 127.0.0.1:1` applies them)\n',
+      );
 
       const restarted = await cli(['daemon', 'restart', '-d']);
       expect(restarted.code).toBe(0);

@@ -116,6 +116,13 @@ export async function startDaemon(
       throw new CliError('DAEMON_START_FAILED', `Kepler daemon is already running (pid ${already.pid})`);
     }
     command.context.stdout.write(`Kepler daemon is already running (pid ${already.pid})\n`);
+    // The running daemon keeps the addresses it was started with: say so rather than seem to apply them.
+    const flags = daemonArgs.filter((a) => a.startsWith('--'));
+    if (flags.length > 0) {
+      command.context.stderr.write(
+        `warning: ${flags.join(', ')}: not applied; the running daemon keeps its settings (\`kepler daemon restart ${daemonArgs.join(' ')}\` applies them)\n`,
+      );
+    }
     return EXIT_OK;
   }
   const daemon = locateDaemon(command.context.env);
