@@ -61,7 +61,8 @@ test('an overlay the snapshot was baked without is named with the up that applie
 
   // The reverse: run without the overlay the snapshot was baked with.
   expect((await cli([...BASE_ONLY, 'start', '-d'])).stderr).toBe(STILL_APPLIED);
-  expect((await cli(['ps'])).stderr).toBe(STILL_APPLIED.replace('kepler -f kepler.yaml up', 'kepler up'));
+  // ps compares overlays only when named: `ps -f kepler.yaml` is how such a stack is read.
+  expect((await cli([...BASE_ONLY, 'ps'])).stderr).toBe('');
   await cli([...BASE_ONLY, 'stop']);
 });
 
@@ -76,6 +77,7 @@ test('a changed overlay is named in the stale line, whose up keeps the overlays'
   expect((await cli([...BOTH, 'start', '-d'])).stderr).toBe(stale);
   expect((await cli([...BOTH, 'restart', '-d', '--wait'])).stderr).toBe(stale);
   expect((await cli([...BOTH, 'ps'])).stderr).toBe(stale);
+  expect((await cli(['ps'])).stderr).toBe(stale);
   // Without -f the overlay is still kept by the hint, after the warning that it still applies.
   expect((await cli(['start', '-d'])).stderr).toBe(
     `${STILL_APPLIED.replace('kepler -f kepler.yaml up', 'kepler up')}${stale}`,

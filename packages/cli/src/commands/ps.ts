@@ -34,8 +34,8 @@ export class PsCommand extends ConfigCommand {
       A config with a problem of its own gets a \`warning:\` line on stderr naming it: its state.json
       was corrupt when the daemon loaded it (the services it could not trust were loaded as stopped),
       or processes of an earlier run are alive that no record names (\`start\` refuses to run a second
-      copy beside them; \`stop\` ends them). A snapshot baked with other overlays than \`-f\` names
-      gets one too, naming them and the \`up\` that applies yours.
+      copy beside them; \`stop\` ends them). Overlays (a second \`-f\`) other than the snapshot
+      was baked with get one too, naming them and the \`up\` that applies yours.
     `,
     examples: [
       ['Show the services of ./kepler.yaml', '$0 ps'],

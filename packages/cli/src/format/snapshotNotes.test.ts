@@ -118,4 +118,14 @@ test('ps: named for its config, or by path with --all; an older daemon sends onl
   expect(psSnapshotLines({ stale: [A] }, ref, ['a.yaml', 'b.yaml'], '/p')).toEqual([staleLine(['a.yaml'])]);
   expect(psSnapshotLines({ stale: [A] }, undefined, undefined, '/p')).toEqual([staleLine([A])]);
   expect(psSnapshotLines({}, ref, ['a.yaml', 'b.yaml'], '/p')).toEqual([]);
+  // ps named with no overlays compares none (`ps -f a.yaml` reads a stack started with overlays).
+  const refA = { path: A, env: {} };
+  expect(psSnapshotLines({ snapshots: [note([B])] }, refA, ['a.yaml'], '/p')).toEqual([]);
+  expect(psSnapshotLines({ snapshots: [note([B], [ENV])] }, refA, ['a.yaml'], '/p')).toEqual([
+    '.env changed since it was baked; kepler -f a.yaml -f b.yaml up applies it (kepler -f a.yaml -f b.yaml up --dry-run shows how)',
+  ]);
+  // Named with others than the snapshot's, it warns.
+  expect(psSnapshotLines({ snapshots: [note([])] }, ref, ['a.yaml', 'b.yaml'], '/p')).toEqual([
+    overlayWarning([], [B], givenAB),
+  ]);
 });

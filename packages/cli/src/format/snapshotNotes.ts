@@ -102,7 +102,8 @@ function plural(noun: string, items: readonly unknown[]): string {
 /**
  * `ps`'s lines about snapshots (see `snapshotLines`): for the config `ref` it was given, named as the
  * user named its files (`files`, the `-f` as typed); with `--all` (no `ref`), every file by its path.
- * An older daemon sends only `stale` (paths): then each stale config is named.
+ * Overlays are compared only when `ref` names some: `ps -f kepler.yaml` reads a stack started with
+ * overlays. An older daemon sends only `stale` (paths): then each stale config is named.
  */
 export function psSnapshotLines(
   result: { readonly stale?: readonly string[]; readonly snapshots?: readonly SnapshotNote[] },
@@ -110,8 +111,11 @@ export function psSnapshotLines(
   files: readonly string[] | undefined,
   cwd: string,
 ): string[] {
-  const namesFor = (config: string): FileNames =>
-    ref ? fileNamesOf(files, ref, cwd) : { config, typed: new Map() };
+  const namesFor = (config: string): FileNames => {
+    if (!ref) return { config, typed: new Map() };
+    const names = fileNamesOf(files, ref, cwd);
+    return ref.overlays?.length ? names : { ...names, requested: undefined };
+  };
   if (result.snapshots === undefined)
     return (result.stale ?? []).map((config) => staleLine([namesFor(config).config]));
   return result.snapshots.flatMap((note) => snapshotLines(note, namesFor(note.config)));

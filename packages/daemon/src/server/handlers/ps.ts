@@ -48,6 +48,9 @@ export function psHandler(registry: ConfigRegistry, daemon: DaemonInfo): Handler
     if (req.all || !req.config) return psResult(registry.list(), log);
     // Reading never loads: a config the daemon never saw stays unknown (no bake, no state dir).
     const actor = await registry.getLoaded(req.config);
-    return actor ? psResult([actor], log, req.config.overlays ?? []) : { services: [], loaded: false };
+    // Overlays are compared only when named: `ps -f kepler.yaml` is how a stack started with overlays
+    // is read (README, Overlays), so that says nothing of them.
+    const overlays = req.config.overlays?.length ? req.config.overlays : undefined;
+    return actor ? psResult([actor], log, overlays) : { services: [], loaded: false };
   };
 }
