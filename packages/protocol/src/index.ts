@@ -41,6 +41,7 @@ export { logLineToJson, psRowsToJson, serviceToJson } from './jsonShapes.js';
 export type * from './messages.js';
 export { CONNECTION_ERROR_ID, ERROR_CODES, PROTOCOL_VERSION, SERVICE_STATUSES } from './messages.js';
 export { adhocConfigPath, pidPath, socketPath, stateDirFromEnv } from './paths.js';
+export type * from './snapshotNotes.js';
 export {
   ACTIVE_STATUSES,
   isActive,

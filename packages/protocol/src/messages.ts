@@ -12,6 +12,7 @@ import type { AdhocCaller, AdhocService } from './adhoc.js';
 import type { InspectRequests, InspectResults } from './inspectMessages.js';
 import type { LogLine, LogsResult } from './logMessages.js';
 import type { ServiceNetwork } from './networkInfo.js';
+import type { SnapshotNote } from './snapshotNotes.js';
 import type { UsageEvent, UsageRequests, UsageResults } from './usageMessages.js';
 
 export type { ClearedLog, LogLine, LogsResult, RetentionSetting } from './logMessages.js';
@@ -260,6 +261,11 @@ export interface StartResult {
   readonly services: readonly ServiceInfo[];
   /** A file the snapshot was baked from changed since (`kepler up` applies it). Absent means no. */
   readonly stale?: boolean;
+  /**
+   * Sent when the snapshot is stale or was baked with other overlays than the request names (which it
+   * keeps until `kepler up`); absent otherwise, and from older daemons.
+   */
+  readonly snapshot?: SnapshotNote;
 }
 
 /** The result of `up`: the plan, and (unless a dry run) the start that followed it. */
@@ -281,6 +287,11 @@ export interface ResultOf extends UsageResults, InspectResults {
     warnings?: readonly ConfigWarning[];
     /** Configs (paths) listed whose snapshot is stale: a file it was baked from changed since. */
     stale?: readonly string[];
+    /**
+     * One per config listed whose snapshot is stale, or (`ps` of one config) was baked with other
+     * overlays than the request names; absent when none (and from older daemons).
+     */
+    snapshots?: readonly SnapshotNote[];
   };
   start: StartResult;
   restart: StartResult;
@@ -323,6 +334,8 @@ export type StreamEvent =
       alreadyRunning: readonly string[];
       /** A file the snapshot was baked from changed since (optional: older daemons never send it). */
       stale?: boolean;
+      /** As `StartResult.snapshot` (optional: older daemons never send it). */
+      snapshot?: SnapshotNote;
     }
   /**
    * `up` only (wait and follow modes), before anything is applied: the plan. Only a client that sent

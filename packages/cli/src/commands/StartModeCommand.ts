@@ -1,13 +1,20 @@
 // The light entry point: a duration needs no YAML parser or Lua.
 
-import { basename } from 'node:path';
 import { parseDuration } from '@kepler/config/grammar';
-import type { ConfigRef, DaemonClient, StartResult, StreamEvent, UpPlan } from '@kepler/protocol';
+import type {
+  ConfigRef,
+  DaemonClient,
+  SnapshotNote,
+  StartResult,
+  StreamEvent,
+  UpPlan,
+} from '@kepler/protocol';
 import { Option } from 'clipanion';
 import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError } from '../errors.js';
 import { colorEnabled } from '../format/color.js';
 import { LogPrinter } from '../format/LogPrinter.js';
 import { StartProgress } from '../format/StartProgress.js';
+import { fileNamesOf, snapshotLines } from '../format/snapshotNotes.js';
 import { followHeader, outcomeLines, type StartVerbs } from '../format/startMessages.js';
 import { staleLine } from '../format/upPlan.js';
 import { onInterrupt } from '../interrupts.js';
@@ -95,11 +102,22 @@ export abstract class StartModeCommand extends ConfigCommand {
 
   private staleSaid = false;
 
-  /** Says once that the snapshot is stale (see `staleLine`). */
-  protected sayStale(config: ConfigRef, stale: boolean | undefined): void {
-    if (!stale || this.staleSaid) return;
+  /**
+   * Says once what the daemon noted about the running snapshot (see `snapshotLines`): it was baked
+   * with other overlays than `-f` names, files it was baked from changed. An older daemon sends only
+   * `stale`: then the config is named (see `staleLine`).
+   */
+  protected sayStale(config: ConfigRef, said: { stale?: boolean; snapshot?: SnapshotNote }): void {
+    if (this.staleSaid) return;
+    const names = fileNamesOf(this.files, config, process.cwd());
+    const lines = said.snapshot
+      ? snapshotLines(said.snapshot, names)
+      : said.stale
+        ? [staleLine([names.config])]
+        : [];
+    if (lines.length === 0) return;
     this.staleSaid = true;
-    this.err(`${staleLine(this.files?.[0] ?? basename(config.path))}\n`);
+    for (const line of lines) this.err(`${line}\n`);
   }
 
   override async execute(): Promise<number> {
@@ -129,7 +147,7 @@ export abstract class StartModeCommand extends ConfigCommand {
   private async runDetach(client: DaemonClient, config: ConfigRef): Promise<number> {
     const result: StartResult & { plan?: UpPlan } = await client.request(this.request(config, 'detach'));
     if (result.plan) this.onPlan(result.plan);
-    this.sayStale(config, result.stale);
+    this.sayStale(config, result);
     for (const line of outcomeLines(result, this.services, this.verbs, { listStarted: true }))
       this.out(`${line}\n`);
     return EXIT_OK;
@@ -170,7 +188,7 @@ export abstract class StartModeCommand extends ConfigCommand {
         `No answer from the daemon within ${this.timeout} (+${WAIT_CLIENT_GRACE_MS / 1000}s)`,
       );
     }
-    this.sayStale(config, first.stale);
+    this.sayStale(config, first);
     return this.reportWaitResult(first);
   }
 
@@ -234,7 +252,7 @@ export abstract class StartModeCommand extends ConfigCommand {
           this.onPlan(event.plan);
           break;
         case 'begun': {
-          this.sayStale(config, event.stale);
+          this.sayStale(config, event);
           // What the run does and what Ctrl+C will stop, before any state line.
           const header = followHeader(event, this.services);
           const lines = outcomeLines(event, this.services, this.verbs, { listStarted: false });

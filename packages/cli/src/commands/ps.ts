@@ -1,11 +1,10 @@
 import { homedir } from 'node:os';
-import { basename } from 'node:path';
 import { psRowsToJson, type ServiceInfo } from '@kepler/protocol';
 import { Command, Option } from 'clipanion';
 import { CliError, EXIT_OK } from '../errors.js';
 import { notLoadedLine } from '../format/notes.js';
 import { renderPsTable } from '../format/services.js';
-import { staleLine } from '../format/upPlan.js';
+import { psSnapshotLines } from '../format/snapshotNotes.js';
 import { ConfigCommand } from './BaseCommand.js';
 
 /** `kepler ps [SERVICE...] [--all] [--json]`. */
@@ -35,7 +34,8 @@ export class PsCommand extends ConfigCommand {
       A config with a problem of its own gets a \`warning:\` line on stderr naming it: its state.json
       was corrupt when the daemon loaded it (the services it could not trust were loaded as stopped),
       or processes of an earlier run are alive that no record names (\`start\` refuses to run a second
-      copy beside them; \`stop\` ends them).
+      copy beside them; \`stop\` ends them). Overlays (a second \`-f\`) other than the snapshot
+      was baked with get one too, naming them and the \`up\` that applies yours.
     `,
     examples: [
       ['Show the services of ./kepler.yaml', '$0 ps'],
@@ -62,9 +62,7 @@ export class PsCommand extends ConfigCommand {
     const services = filterServices(result.services, this.services, config?.path);
     // On stderr in every mode: `--json` stays an array of services.
     for (const w of result.warnings ?? []) this.err(`warning: ${w.config}: ${w.message}\n`);
-    const stale = new Set(result.stale ?? []);
-    // The config as the user named it; with --all, each stale config's path.
-    for (const path of stale) this.err(`${staleLine(config ? (this.files?.[0] ?? basename(path)) : path)}\n`);
+    for (const line of psSnapshotLines(result, config, this.files, process.cwd())) this.err(`${line}\n`);
     if (this.json) {
       this.printJson(psRowsToJson(services, result.stale));
       return EXIT_OK;

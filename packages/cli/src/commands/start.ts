@@ -23,8 +23,10 @@ export class StartCommand extends StartModeCommand {
       reason and its last log lines when one fails or \`--timeout\` passes. Ctrl+C while waiting leaves
       the services starting in the background and exits with 130.
 
-      When a file the config's snapshot was baked from (the config, a Lua file, an env file) changed
-      since, a line on stderr says so: \`kepler up\` applies the edit.
+      When a file the config's snapshot was baked from (the config, an overlay, a Lua file, an env
+      file) changed since, a line on stderr names it: \`kepler up\` applies the edit (with \`-f\` for
+      each overlay the snapshot was baked with). When the snapshot was baked with other overlays than
+      \`-f\` names, a \`warning:\` line on stderr names them and the \`up\` that applies yours.
     `,
     examples: [
       ['Start everything and follow the logs (Ctrl+C stops)', '$0 start'],

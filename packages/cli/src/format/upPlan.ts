@@ -17,9 +17,14 @@ export function planLines(plan: UpPlan): string[] {
 }
 
 /**
- * Said once on stderr by `start`, `restart` and `ps` when a file the running snapshot was baked from
- * changed since. `file` is the config as the user named it (`-f` or the default's name).
+ * Said once on stderr by `start`, `restart` and `ps` when files the running snapshot was baked from
+ * changed since: `files` are those, named as the user would (see snapshotNotes.ts), and `up` the
+ * command that applies them (`kepler up`, or with the `-f` files that keep the snapshot's overlays).
  */
-export function staleLine(file: string): string {
-  return `${file} changed since it was baked; kepler up applies it (kepler up --dry-run shows how)`;
+export function staleLine(files: readonly string[], up = 'kepler up'): string {
+  const [subject, pronoun] =
+    files.length === 1
+      ? [`${files[0]} changed since it was baked`, 'it']
+      : [`${files.join(', ')} changed since the config was baked`, 'them'];
+  return `${subject}; ${up} applies ${pronoun} (${up} --dry-run shows how)`;
 }

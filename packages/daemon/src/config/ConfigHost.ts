@@ -262,7 +262,12 @@ export class ConfigHost implements ServiceHost {
    * one `stat` per file, a hash only when the stat differs (see bake/bakeSources.ts).
    */
   isStale(): boolean {
-    return this.sources !== null && changedSources(this.sources).length > 0;
+    return this.changedSourcePaths().length > 0;
+  }
+
+  /** The paths of the files `isStale` finds changed (same cost); empty when none or not recorded. */
+  changedSourcePaths(): string[] {
+    return this.sources === null ? [] : changedSources(this.sources).map((file) => file.path);
   }
 
   /**

@@ -175,6 +175,13 @@ export const RESULT_SAMPLES: { readonly [K in RequestType]: readonly ResultOf[K]
       warnings: [{ config: '/srv/app/kepler.yaml', message: 'state.json was invalid when loaded: x' }],
     },
     { services: [serviceInfo], stale: ['/srv/app/kepler.yaml'] },
+    {
+      services: [serviceInfo],
+      stale: ['/srv/app/kepler.yaml'],
+      snapshots: [
+        { config: '/srv/app/kepler.yaml', overlays: ['/srv/app/prod.yaml'], changed: ['/srv/app/.env'] },
+      ],
+    },
   ],
   start: [
     { started: ['web'], alreadyRunning: [], deferred: [], services: [serviceInfo] },
@@ -193,7 +200,16 @@ export const RESULT_SAMPLES: { readonly [K in RequestType]: readonly ResultOf[K]
       services: [],
     },
   ],
-  restart: [{ started: ['web'], alreadyRunning: [], deferred: [], services: [], stale: true }],
+  restart: [
+    { started: ['web'], alreadyRunning: [], deferred: [], services: [], stale: true },
+    {
+      started: ['web'],
+      alreadyRunning: [],
+      deferred: [],
+      services: [],
+      snapshot: { config: '/srv/app/kepler.yaml', overlays: ['/srv/app/prod.yaml'], changed: [] },
+    },
+  ],
   stop: [{ stopped: ['web', 'db'], cleaned: false }],
   recreate: [{ hash: 'deadbeef', services: ['web', 'db'] }],
   up: [
@@ -283,6 +299,13 @@ export const EVENT_SAMPLES: {
   begun: [
     { type: 'begun', started: ['web', 'db'], alreadyRunning: [] },
     { type: 'begun', started: [], alreadyRunning: ['web'], stale: true },
+    {
+      type: 'begun',
+      started: ['web'],
+      alreadyRunning: [],
+      stale: true,
+      snapshot: { config: '/srv/app/kepler.yaml', overlays: [], changed: ['/srv/app/prod.yaml'] },
+    },
   ],
   plan: [
     {

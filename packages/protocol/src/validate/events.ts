@@ -14,7 +14,7 @@ import {
   status,
   str,
 } from './fields.js';
-import { logLine, serviceInfo, upPlan } from './results.js';
+import { logLine, serviceInfo, snapshotNote, upPlan } from './results.js';
 import { usageEvent } from './usage.js';
 
 type EventType = StreamEvent['type'];
@@ -38,6 +38,7 @@ const EVENT_PARSERS: { readonly [K in EventType]: Check<Extract<StreamEvent, { t
     started: arrayOf(str),
     alreadyRunning: arrayOf(str),
     stale: optional(bool),
+    snapshot: optional(snapshotNote),
   }),
   plan: record({ type: literal('plan'), plan: upPlan }),
   usage: usageEvent(serviceInfo), // usage.ts

@@ -20,6 +20,7 @@ import type {
   UpPlan,
   UpResult,
 } from '../messages.js';
+import type { SnapshotNote } from '../snapshotNotes.js';
 import {
   arrayOf,
   bool,
@@ -71,6 +72,13 @@ export const serviceInfo = record<ServiceInfo>({
 
 const configWarning = record<ConfigWarning>({ config: str, message: str });
 
+/** A start/restart/ps note on the running snapshot (snapshotNotes.ts). */
+export const snapshotNote = record<SnapshotNote>({
+  config: str,
+  overlays: arrayOf(str),
+  changed: arrayOf(str),
+});
+
 const configSummary = record<ConfigSummary>({
   path: str,
   hash: nullable(str),
@@ -96,6 +104,7 @@ const START_RESULT_FIELDS: FieldChecks<StartResult> = {
   failure: optional(record({ service: nullable(str), reason: str, lastLines: arrayOf(logLine) })),
   services: arrayOf(serviceInfo),
   stale: optional(bool),
+  snapshot: optional(snapshotNote),
 };
 
 const startResult = record<StartResult>(START_RESULT_FIELDS);
@@ -140,6 +149,7 @@ export const RESULT_PARSERS: { readonly [K in RequestType]: Check<ResultOf[K]> }
     loaded: optional(bool),
     warnings: optional(arrayOf(configWarning)),
     stale: optional(arrayOf(str)),
+    snapshots: optional(arrayOf(snapshotNote)),
   }),
   start: startResult,
   restart: startResult,

@@ -324,8 +324,11 @@ describe('parseDaemonFrame', () => {
 
   /** Optional result fields: a sample without them is still valid. */
   const OPTIONAL_RESULT_KEYS = new Set(['failure', 'loaded', 'cleared', 'warnings', 'stale', 'containment']);
+  // Snapshot notes (snapshotNotes.ts).
+  for (const key of ['snapshot', 'snapshots']) OPTIONAL_RESULT_KEYS.add(key);
   /** Optional event fields. */
   const OPTIONAL_EVENT_KEYS = new Set(['type', 'stale']);
+  OPTIONAL_EVENT_KEYS.add('snapshot');
 
   it('checks every sample result and event, and rejects each with a field removed', () => {
     for (const type of requestTypes) {
@@ -376,5 +379,19 @@ describe('helloProtocolOf', () => {
     ).toBe(undefined);
     expect(helloProtocolOf({ kind: 'event', id: 1 })).toBeUndefined();
     expect(helloProtocolOf('garbage')).toBeUndefined();
+  });
+});
+
+describe('snapshot notes', () => {
+  it('rejects a note with a field missing or of another type', () => {
+    const result = { started: [], alreadyRunning: [], deferred: [], services: [] };
+    const snapshot = { config: '/a.yaml', overlays: ['/b.yaml'], changed: [] };
+    expect(parseResult('start', { ...result, snapshot })).toEqual({ ...result, snapshot });
+    expect(() => parseResult('start', { ...result, snapshot: { ...snapshot, changed: undefined } })).toThrow(
+      /result\.snapshot\.changed: /,
+    );
+    expect(() =>
+      parseResult('ps', { services: [], snapshots: [{ ...snapshot, overlays: '/b.yaml' }] }),
+    ).toThrow(/result\.snapshots\[0\]\.overlays: /);
   });
 });

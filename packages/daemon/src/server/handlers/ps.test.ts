@@ -20,14 +20,42 @@ const row = (config: string, patch: Partial<Record<keyof ServiceInfo, unknown>> 
     ...patch,
   }) as ServiceInfo;
 
-/** Just what psResult reads of an actor. */
-const actor = (path: string, rows: ServiceInfo[], warnings: string[] = [], stale = false) =>
-  ({ path, ps: () => rows, warnings: () => warnings, isStale: () => stale }) as unknown as ConfigActor;
+/** Just what psResult reads of an actor; a stale one's changed file is `<path>.env`. */
+const actor = (
+  path: string,
+  rows: ServiceInfo[],
+  warnings: string[] = [],
+  stale = false,
+  overlays?: string[],
+) =>
+  ({
+    path,
+    ps: () => rows,
+    warnings: () => warnings,
+    changedSourcePaths: () => (stale ? [`${path}.env`] : []),
+    baked: overlays ? { overlays } : {},
+  }) as unknown as ConfigActor;
 
 test('configs whose snapshot is stale are listed; no stale field when none is', () => {
   expect(psResult([actor('/a', [row('/a')], [], true), actor('/b', [row('/b')])], () => undefined)).toEqual({
     services: [row('/a'), row('/b')],
     stale: ['/a'],
+    snapshots: [{ config: '/a', overlays: [], changed: ['/a.env'] }],
+  });
+});
+
+test("ps of one config notes a snapshot baked with other overlays than the request's, stale or not", () => {
+  const baked = actor('/a', [row('/a')], [], false, ['/a.prod']);
+  expect(psResult([baked], () => undefined, ['/a.prod'])).toEqual({ services: [row('/a')] });
+  expect(psResult([baked], () => undefined, [])).toEqual({
+    services: [row('/a')],
+    snapshots: [{ config: '/a', overlays: ['/a.prod'], changed: [] }],
+  });
+  // Without requested overlays (ps --all) only staleness counts.
+  expect(psResult([baked], () => undefined)).toEqual({ services: [row('/a')] });
+  expect(psResult([actor('/a', [row('/a')])], () => undefined, ['/a.prod'])).toEqual({
+    services: [row('/a')],
+    snapshots: [{ config: '/a', overlays: [], changed: [] }],
   });
 });
 

@@ -1,11 +1,12 @@
 import type { BakedConfig } from '@kepler/config';
-import type { StartOptions, StartResult } from '@kepler/protocol';
+import type { SnapshotNote, StartOptions, StartResult } from '@kepler/protocol';
 import { TERMINAL_STATUSES } from '@kepler/protocol';
 import type { ConfigActor, StartPlan } from '../../config/ConfigActor.js';
 import type { ConfigRegistry } from '../../config/ConfigRegistry.js';
 import { startupCluster } from '../../config/dependencies/dependencies.js';
 import { FollowScope } from './FollowScope.js';
 import type { Handler, RequestContext } from './HandlerTable.js';
+import { snapshotNote } from './snapshotNote.js';
 import { waitForCluster } from './waitForCluster.js';
 
 /** Log lines attached to a `start --wait` failure. */
@@ -15,7 +16,7 @@ const FAILURE_LOG_LINES = 10;
 export function startHandler(registry: ConfigRegistry): Handler<'start'> {
   return async (req, ctx) => {
     const actor = await registry.get(req.config);
-    const extras = { stale: actor.isStale() };
+    const extras = staleness(actor, req.config.overlays);
     return observe(
       actor,
       req,
@@ -33,7 +34,7 @@ export function startHandler(registry: ConfigRegistry): Handler<'start'> {
 export function restartHandler(registry: ConfigRegistry): Handler<'restart'> {
   return async (req, ctx) => {
     const actor = await registry.get(req.config);
-    const extras = { stale: actor.isStale() };
+    const extras = staleness(actor, req.config.overlays);
     return observe(
       actor,
       req,
@@ -53,6 +54,15 @@ export interface ObserveExtras {
   readonly baked?: BakedConfig;
   /** Sent on `begun` and on the result: the snapshot is stale (start, restart). */
   readonly stale?: boolean;
+  /** Sent on `begun` and on the result: what is stale, or the snapshot's other overlays (start, restart). */
+  readonly snapshot?: SnapshotNote;
+}
+
+/** The staleness extras of start and restart: the request names `requested` overlays (none: undefined). */
+function staleness(actor: ConfigActor, requested: readonly string[] | undefined): ObserveExtras {
+  const snapshot = snapshotNote(actor, requested ?? []);
+  if (snapshot === undefined) return { stale: false };
+  return { stale: snapshot.changed.length > 0, snapshot };
 }
 
 /**
@@ -70,7 +80,10 @@ export async function observe(
   extras: ObserveExtras = {},
 ): Promise<StartResult> {
   const unsubscribe: Array<() => void> = [];
-  const stale = extras.stale ? { stale: true } : {};
+  const stale = {
+    ...(extras.stale ? { stale: true } : {}),
+    ...(extras.snapshot ? { snapshot: extras.snapshot } : {}),
+  };
   // Follow mode shows only the named services and their dependencies, after a `begun` event.
   const scope =
     opts.mode === 'follow'
