@@ -258,14 +258,10 @@ export class ConfigHost implements ServiceHost {
   }
 
   /**
-   * Whether a file the snapshot was baked from (the config, a Lua file, an env file) changed since:
-   * one `stat` per file, a hash only when the stat differs (see bake/bakeSources.ts).
+   * The files the snapshot was baked from (the config, a Lua file, an env file) that changed since:
+   * one `stat` per file, a hash only when the stat differs (see bake/bakeSources.ts). Empty when none
+   * changed or the sources were not recorded.
    */
-  isStale(): boolean {
-    return this.changedSourcePaths().length > 0;
-  }
-
-  /** The paths of the files `isStale` finds changed (same cost); empty when none or not recorded. */
   changedSourcePaths(): string[] {
     return this.sources === null ? [] : changedSources(this.sources).map((file) => file.path);
   }
