@@ -34,6 +34,19 @@ export const PERMISSION_DENIED_MESSAGE = [
   'then log out and back in (or run `newgrp kepler`) so the new group applies.',
 ].join('\n');
 
+/**
+ * Printed instead when the daemon is your own (not root, not in the `kepler` group): its state directory
+ * refuses you, so the group is not what is missing. `su` without `-` keeps another user's HOME and
+ * XDG_STATE_HOME, which lands here.
+ */
+export function personalPermissionDeniedMessage(stateDir: string): string {
+  return [
+    `Permission denied on your own Kepler daemon's state directory, ${stateDir}: it is not yours.`,
+    'It is $XDG_STATE_HOME/kepler, else ~/.local/state/kepler: check that XDG_STATE_HOME and HOME are yours',
+    '(`su` keeps them from the user before; `su -` does not).',
+  ].join('\n');
+}
+
 /** What a command prints for an error, and the exit code it leaves with. */
 export interface ErrorReport {
   /** Text for stderr, newline-terminated. */
@@ -73,8 +86,14 @@ export function reportError(
   switch (coded.code) {
     case 'DAEMON_NOT_RUNNING':
       return { text: `${daemonNotRunningMessage(env)}\n${stack(error)}`, exitCode: EXIT_NO_DAEMON };
-    case 'PERMISSION_DENIED':
-      return { text: `${PERMISSION_DENIED_MESSAGE}\n${stack(error)}`, exitCode: EXIT_NO_DAEMON };
+    case 'PERMISSION_DENIED': {
+      const location = daemonLocation(env);
+      const message =
+        location.kind === 'user'
+          ? personalPermissionDeniedMessage(location.stateDir)
+          : PERMISSION_DENIED_MESSAGE;
+      return { text: `${message}\n${stack(error)}`, exitCode: EXIT_NO_DAEMON };
+    }
     case 'PROTOCOL_MISMATCH':
       return { text: `${capitalize(coded.message)}\n${stack(error)}`, exitCode: EXIT_NO_DAEMON };
     case 'CONFIG_INVALID': {

@@ -31,6 +31,16 @@ describe('parseTimeArg', () => {
     expect(at('1767360217.5')).toBe(1_767_360_217_500);
   });
 
+  it('refuses Unix seconds past the last instant a date can hold (ms or ns pasted as seconds)', () => {
+    // These used to reach the daemon and come back as "bad request: request.since: expected a whole number".
+    for (const big of ['99999999999999', '1796219950888600000']) {
+      expect(() => at(big)).toThrow(
+        `--since: "${big}" is too large for Unix seconds (past the year 275760; milliseconds or nanoseconds?)`,
+      );
+    }
+    expect(at('8640000000000')).toBe(8.64e15);
+  });
+
   it('refuses anything else, naming the flag and the forms', () => {
     for (const bad of [
       '',

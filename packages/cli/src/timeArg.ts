@@ -11,6 +11,8 @@ import { UsageError } from './errors.js';
 const TIMESTAMP =
   /^(\d{4})-(\d\d)-(\d\d)(?:[Tt ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,9}))?)?)?(?:([Zz])|([+-])(\d\d):?(\d\d))?$/;
 const UNIX_SECONDS = /^\d+(?:\.\d+)?$/;
+/** The last instant a JavaScript Date holds (year 275760), in ms since the epoch. */
+const MAX_DATE_MS = 8.64e15;
 
 /**
  * The instant `value` names, in ms since the epoch, for the option `flag` (named in errors).
@@ -22,7 +24,16 @@ export function parseTimeArg(flag: string, value: string, nowMs: number): number
     new UsageError(
       `${flag}: "${value}" is not a time (use a duration such as 10m or 1h30m, or a timestamp such as 2026-01-02T13:23:37Z)`,
     );
-  if (UNIX_SECONDS.test(text)) return Math.round(Number(text) * 1000);
+  if (UNIX_SECONDS.test(text)) {
+    const ms = Math.round(Number(text) * 1000);
+    // The protocol carries whole ms a Date can hold: say so here rather than let the daemon refuse it.
+    if (ms > MAX_DATE_MS) {
+      throw new UsageError(
+        `${flag}: "${value}" is too large for Unix seconds (past the year 275760; milliseconds or nanoseconds?)`,
+      );
+    }
+    return ms;
+  }
   const m = TIMESTAMP.exec(text);
   if (m) return timestampOf(m) ?? throwIt(bad());
   try {

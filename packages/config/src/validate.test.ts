@@ -230,4 +230,22 @@ describe('durations that would spin', () => {
       'kepler.yaml:5:60 services.web.restart.backoff.max: "5ms" is too short: use at least 10ms',
     ]);
   });
+
+  // Past 2^31-1 ms a Node timer fires at once: a 25d health interval ran its check in a loop.
+  it('refuses a duration longer than 24 days, which a timer cannot wait', async () => {
+    const yaml = y(
+      'services:',
+      '  web:',
+      '    command: [a]',
+      '    healthcheck: {test: [a], interval: 25d}',
+      '    stop_grace_period: 2073600.001',
+      '  ok:',
+      '    command: [a]',
+      '    healthcheck: {test: [a], interval: 24d}',
+    );
+    expect(await errorsOf(yaml)).toEqual([
+      'kepler.yaml:4:40 services.web.healthcheck.interval: "25d" is too long: use at most 24d',
+      'kepler.yaml:5:24 services.web.stop_grace_period: 2073600.001 is too long: use at most 24d',
+    ]);
+  });
 });

@@ -22,6 +22,11 @@ import { ConfigCommand } from './BaseCommand.js';
 
 /** Extra time the CLI gives the daemon past `--timeout` before it gives up on its answer itself. */
 export const WAIT_CLIENT_GRACE_MS = 5_000;
+/**
+ * The longest `--timeout`: Node's timers hold at most 2^31-1 ms (about 24.8 days), the CLI's own adds
+ * WAIT_CLIENT_GRACE_MS, and a longer one fires at once (the wait then failed immediately).
+ */
+export const MAX_WAIT_TIMEOUT_MS = 24 * 86_400_000;
 /** After a Ctrl+C stop completes, how long the foreground stream may take to end on its own. */
 export const FOLLOW_END_GRACE_MS = 5_000;
 
@@ -55,6 +60,8 @@ export async function validateStartFlags(flags: {
     }
     if (timeoutMs === undefined || !Number.isFinite(timeoutMs)) throw new UsageError(`--timeout: ${problem}`);
     if (timeoutMs <= 0) throw new UsageError(`--timeout: must be longer than 0 (got "${flags.timeout}")`);
+    if (timeoutMs > MAX_WAIT_TIMEOUT_MS)
+      throw new UsageError(`--timeout: at most 24d (got "${flags.timeout}")`);
   }
   return { mode: flags.wait ? 'wait' : flags.detach ? 'detach' : 'follow', timeoutMs };
 }
@@ -86,7 +93,7 @@ export abstract class StartModeCommand extends ConfigCommand {
   });
 
   timeout = Option.String('--timeout', {
-    description: 'With --wait: give up after this long (e.g. 30s, 5m)',
+    description: 'With --wait: give up after this long (e.g. 30s, 5m; at most 24d)',
   });
 
   protected abstract readonly requestType: 'start' | 'restart' | 'up';

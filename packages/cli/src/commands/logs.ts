@@ -100,7 +100,9 @@ export class LogsCommand extends ConfigCommand {
       coloured when stdout is a terminal (NO_COLOR turns it off, FORCE_COLOR on).
 
       Without \`--head\` or \`--tail\` (\`-n\`), every stored line is printed. \`--follow\` prints the last
-      10 lines (or \`--tail N\`) and then new lines as they arrive, until Ctrl+C or the daemon stops.
+      10 lines (or \`--tail N\`) and then new lines as they arrive, until Ctrl+C or the daemon stops, or
+      until the config is unloaded (\`kepler down\`, \`stop --clean\`): it then says so, as for a config
+      the daemon has not loaded.
 
       \`--since\` and \`--until\` keep the lines captured in a time window, both ends included: a
       duration before now (\`10m\`, \`1h30m\`), a timestamp (\`2026-01-02T13:23:37Z\`, with an offset, or

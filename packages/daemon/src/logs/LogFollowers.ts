@@ -14,6 +14,7 @@ interface Follower {
   readonly services: ReadonlySet<string> | null;
   readonly noHook: boolean;
   readonly onLines: (lines: LogLine[]) => void;
+  readonly onEnd: (() => void) | undefined;
 }
 
 /**
@@ -39,13 +40,15 @@ export class LogFollowers {
 
   /**
    * Delivers lines of the chosen sources as sinks capture them, in batches (one per chunk read). A
-   * callback that throws is unsubscribed and reported through `onError`. Returns the unsubscribe function.
+   * callback that throws is unsubscribed and reported through `onError`. `onEnd` hears that no line
+   * will come any more (`end()`). Returns the unsubscribe function.
    */
-  add(q: LogFollowQuery, onLines: (lines: LogLine[]) => void): () => void {
+  add(q: LogFollowQuery, onLines: (lines: LogLine[]) => void, onEnd?: () => void): () => void {
     const follower: Follower = {
       services: q.services.length === 0 ? null : new Set(q.services),
       noHook: q.noHook ?? false,
       onLines,
+      onEnd,
     };
     this.followers.add(follower);
     return () => {
@@ -71,5 +74,15 @@ export class LogFollowers {
         this.onError(new LogError('LOG_FOLLOWER_FAILED', `log follower failed: ${detail}`, { cause: err }));
       }
     }
+  }
+
+  /**
+   * The config's logs closed for good (`kepler down`, `stop --clean`, the last `kepler rm`): tells each
+   * follower and drops them all, so a `logs --follow` ends instead of waiting for lines that never come.
+   */
+  end(): void {
+    const ending = [...this.followers];
+    this.followers.clear();
+    for (const f of ending) f.onEnd?.();
   }
 }

@@ -462,6 +462,27 @@ describe('follow', () => {
     expect(text(got)).toEqual(['abc', 'def']);
   });
 
+  it('closeAll ends every follower after handing it the last partial line', () => {
+    const { store } = makeStore();
+    const got: string[] = [];
+    let ends = 0;
+    store.follow(
+      { services: [] },
+      (l) => got.push(...text(l)),
+      () => {
+        got.push('<end>');
+        ends++;
+      },
+    );
+    const off = store.follow({ services: ['web'] }, () => {});
+    store.sink({ service: 'web', hook: null, stream: 'stdout' }).write(b('a\npartial'));
+    off();
+    store.closeAll();
+    store.closeAll();
+    expect(got).toEqual(['a', 'partial', '<end>']);
+    expect(ends).toBe(1);
+  });
+
   it('unsubscribes and reports a follower that throws, without disturbing capture', () => {
     const errors: LogError[] = [];
     const { store } = makeStore({}, { onError: (e) => errors.push(e) });

@@ -204,10 +204,11 @@ export class LogStore {
   /**
    * Delivers lines as sinks capture them, filtered like `read()`, in batches (one per chunk read).
    * Lines of streams with `store: false` are delivered too. A callback that throws is unsubscribed and
-   * reported through `onError`. Returns the unsubscribe function. See LogFollowers.ts.
+   * reported through `onError`. `onEnd` is called by `closeAll()`: no line will come any more. Returns
+   * the unsubscribe function. See LogFollowers.ts.
    */
-  follow(q: LogFollowQuery, onLines: (lines: LogLine[]) => void): () => void {
-    return this.followers.add(q, onLines);
+  follow(q: LogFollowQuery, onLines: (lines: LogLine[]) => void, onEnd?: () => void): () => void {
+    return this.followers.add(q, onLines, onEnd);
   }
 
   /**
@@ -223,10 +224,14 @@ export class LogStore {
     this.files.flushAll();
   }
 
-  /** Ends every open sink (partial last lines are written as lines), writes everything, closes files. */
+  /**
+   * Ends every open sink (partial last lines are written as lines), writes everything, closes files,
+   * then ends the followers (after the sinks, so they get those last lines).
+   */
   closeAll(): void {
     for (const sink of [...this.sinks]) sink.end();
     this.files.closeAll();
+    this.followers.end();
   }
 
   private release(sink: CaptureSink): void {

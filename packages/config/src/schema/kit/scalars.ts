@@ -155,8 +155,16 @@ function grammar<T>(
 }
 
 /**
+ * The longest duration a config may give. Every config duration ends up as a timer delay, and Node's
+ * timers hold at most 2^31-1 ms (about 24.8 days): a longer one fires at once (a 25d health interval
+ * ran its check in a loop).
+ */
+export const MAX_DURATION_MS = 24 * 86_400_000;
+
+/**
  * A duration in milliseconds (`100ms`, `10s`, `5m`, `1h`, `1d`; a bare number is seconds). `minMs`
- * rejects shorter ones (a 0 s health interval or restart backoff would spin: a fork storm).
+ * rejects shorter ones (a 0 s health interval or restart backoff would spin: a fork storm); longer
+ * than MAX_DURATION_MS is refused too.
  */
 export function duration(opts: Described & { minMs?: number } = {}): Schema<number> {
   const minMs = opts.minMs ?? 0;
@@ -166,6 +174,9 @@ export function duration(opts: Described & { minMs?: number } = {}): Schema<numb
       const ms = parseDuration(input);
       if (ms < minMs) {
         throw new GrammarError(`${JSON.stringify(input)} is too short: use at least ${minMs}ms`);
+      }
+      if (ms > MAX_DURATION_MS) {
+        throw new GrammarError(`${JSON.stringify(input)} is too long: use at most 24d`);
       }
       return ms;
     },

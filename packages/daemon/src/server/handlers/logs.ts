@@ -60,7 +60,9 @@ async function sendStored(actor: ConfigActor, req: LogsRequest, ctx: RequestCont
 
 /**
  * `--follow`: the last stored lines (bounded by `--tail`, within `--since`), then every line captured
- * from then on, until the client cancels or the daemon stops (after the services' last lines were sent).
+ * from then on, until the client cancels or the daemon stops (after the services' last lines were sent),
+ * or the config is unloaded (`kepler down`, `stop --clean`): the result then says it is not loaded, as
+ * it would to a new `logs`, since a later start loads a new actor this follower never hears from.
  */
 async function followLive(
   actor: ConfigActor,
@@ -76,12 +78,23 @@ async function followLive(
   for (const batch of inBatches(lines, LOG_BATCH))
     ctx.emit({ type: 'logLines', lines: actor.forDisplay(batch) });
   let count = lines.length;
-  // Subscribed in the same tick as the read: no captured line falls between the two.
-  const off = actor.logs.follow({ services: req.services, noHook: req.noHook }, (batch) => {
-    count += batch.length;
-    ctx.emit({ type: 'logLines', lines: actor.forDisplay(batch) });
+  let unloaded = false;
+  let off = (): void => {};
+  const ended = new Promise<void>((resolve) => {
+    // Subscribed in the same tick as the read: no captured line falls between the two.
+    off = actor.logs.follow(
+      { services: req.services, noHook: req.noHook },
+      (batch) => {
+        count += batch.length;
+        ctx.emit({ type: 'logLines', lines: actor.forDisplay(batch) });
+      },
+      () => {
+        unloaded = true;
+        resolve();
+      },
+    );
   });
-  await Promise.race([ctx.cancelled, closing]);
+  await Promise.race([ctx.cancelled, closing, ended]);
   off();
-  return { lines: count };
+  return unloaded ? { lines: count, loaded: false } : { lines: count };
 }
