@@ -129,6 +129,13 @@ test('bad requests answer 400 naming the field; errors carry the protocol codes;
       /^mode: expected one of detach, wait/,
     ],
     ['/api/v1/start', { body: { timeout_ms: -1 } }, 400, 'BAD_REQUEST', /^timeout_ms: /],
+    [
+      '/api/v1/start',
+      { body: { timeout_ms: 2_160_000_000 } },
+      400,
+      'BAD_REQUEST',
+      /^timeout_ms: expected at most/,
+    ],
     ['/api/v1/start', { rawBody: '{"nope' }, 400, 'BAD_REQUEST', /^body: not JSON/],
     ['/api/v1/start', { rawBody: '[1,2]' }, 400, 'BAD_REQUEST', /^body: expected a JSON object/],
     ['/api/v1/logs?head=x', {}, 400, 'BAD_REQUEST', /^head: /],

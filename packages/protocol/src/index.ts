@@ -39,7 +39,13 @@ export { CAUSE_KINDS } from './inspectMessages.js';
 export type { LogLineJson, PsRowJson, ServiceJson } from './jsonShapes.js';
 export { logLineToJson, psRowsToJson, serviceToJson } from './jsonShapes.js';
 export type * from './messages.js';
-export { CONNECTION_ERROR_ID, ERROR_CODES, PROTOCOL_VERSION, SERVICE_STATUSES } from './messages.js';
+export {
+  CONNECTION_ERROR_ID,
+  ERROR_CODES,
+  MAX_WAIT_MS,
+  PROTOCOL_VERSION,
+  SERVICE_STATUSES,
+} from './messages.js';
 export { adhocConfigPath, pidPath, socketPath, stateDirFromEnv } from './paths.js';
 export type * from './snapshotNotes.js';
 export {

@@ -1,13 +1,14 @@
 // The light entry point: a duration needs no YAML parser or Lua.
 
 import { parseDuration } from '@kepler/config/grammar';
-import type {
-  ConfigRef,
-  DaemonClient,
-  SnapshotNote,
-  StartResult,
-  StreamEvent,
-  UpPlan,
+import {
+  type ConfigRef,
+  type DaemonClient,
+  MAX_WAIT_MS,
+  type SnapshotNote,
+  type StartResult,
+  type StreamEvent,
+  type UpPlan,
 } from '@kepler/protocol';
 import { Option } from 'clipanion';
 import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, UsageError } from '../errors.js';
@@ -23,10 +24,10 @@ import { ConfigCommand } from './BaseCommand.js';
 /** Extra time the CLI gives the daemon past `--timeout` before it gives up on its answer itself. */
 export const WAIT_CLIENT_GRACE_MS = 5_000;
 /**
- * The longest `--timeout`: Node's timers hold at most 2^31-1 ms (about 24.8 days), the CLI's own adds
- * WAIT_CLIENT_GRACE_MS, and a longer one fires at once (the wait then failed immediately).
+ * The longest `--timeout` (the protocol's, for the daemon's timer): Node's timers hold at most 2^31-1 ms
+ * (about 24.8 days), the CLI's own adds WAIT_CLIENT_GRACE_MS, and a longer one fires at once.
  */
-export const MAX_WAIT_TIMEOUT_MS = 24 * 86_400_000;
+export const MAX_WAIT_TIMEOUT_MS = MAX_WAIT_MS;
 /** After a Ctrl+C stop completes, how long the foreground stream may take to end on its own. */
 export const FOLLOW_END_GRACE_MS = 5_000;
 

@@ -1,6 +1,7 @@
 import {
   type LogLine,
   logLineToJson,
+  MAX_WAIT_MS,
   psRowsToJson,
   type Requests,
   type ResultOf,
@@ -67,7 +68,7 @@ function servicesOf(p: Params): string[] {
 }
 
 function startRequest(type: 'start' | 'restart', p: Params, registry: ConfigRegistry): Requests['start'] {
-  const timeoutMs = p.count('timeout_ms');
+  const timeoutMs = p.count('timeout_ms', MAX_WAIT_MS);
   return {
     type: type as 'start',
     config: configOf(p, registry),
@@ -114,7 +115,10 @@ const START_BODY = {
     description:
       '`detach` (default): answer once started; `wait`: once the startup cluster is ready or failed',
   },
-  timeout_ms: { schema: { type: 'integer', minimum: 0 }, description: 'Deadline of `wait`, in ms' },
+  timeout_ms: {
+    schema: { type: 'integer', minimum: 0, maximum: MAX_WAIT_MS },
+    description: 'Deadline of `wait`, in ms (at most 24 days)',
+  },
 };
 const LOGS_QUERY = {
   config: CONFIG_PARAM,

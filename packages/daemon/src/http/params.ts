@@ -40,14 +40,15 @@ export class Params {
     return list as string[];
   }
 
-  /** A whole number >= 0 (a JSON number or a query string of digits). */
-  count(name: string): number | undefined {
+  /** A whole number from 0 to `max` (a JSON number or a query string of digits). */
+  count(name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
     const v = this.raw(name);
     if (v === undefined) return undefined;
     const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
       throw bad(name, 'expected a whole number >= 0');
     }
+    if (n > max) throw bad(name, `expected at most ${max}`);
     return n;
   }
 

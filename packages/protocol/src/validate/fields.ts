@@ -100,6 +100,15 @@ export function nonNegative(value: unknown, path: string): number {
   return value;
 }
 
+/** A number from 0 to `max` (a wait a timer can hold). */
+export function upTo(max: number): Check<number> {
+  return (value, path) => {
+    const n = nonNegative(value, path);
+    if (n > max) fail(path, `expected at most ${max}, got ${n}`);
+    return n;
+  };
+}
+
 export function bytes(value: unknown, path: string): Uint8Array {
   if (!types.isUint8Array(value)) fail(path, `expected binary data, got ${describe(value)}`);
   return value;

@@ -1,6 +1,13 @@
 /** The parsers of client requests, one per request type (`Requests` in messages.ts). */
 
-import type { ConfigRef, Request, Requests, RequestType, StartOptions } from '../messages.js';
+import {
+  type ConfigRef,
+  MAX_WAIT_MS,
+  type Request,
+  type Requests,
+  type RequestType,
+  type StartOptions,
+} from '../messages.js';
 import { adhocAdd, adhocRemove } from './adhoc.js';
 import {
   absolutePath,
@@ -12,13 +19,13 @@ import {
   fail,
   literal,
   nonEmptyStr,
-  nonNegative,
   obj,
   oneOf,
   optional,
   record,
   str,
   strings,
+  upTo,
 } from './fields.js';
 import { inspectRequests } from './inspect.js';
 import { usageRequests } from './usage.js';
@@ -38,7 +45,7 @@ const START_OPTIONS: FieldChecks<StartOptions> = {
   config: configRef,
   services: strings,
   mode: oneOf(['detach', 'wait', 'follow']),
-  timeoutMs: optional(nonNegative),
+  timeoutMs: optional(upTo(MAX_WAIT_MS)),
 };
 
 /** One parser per request type; a request type without one is a compile error. */

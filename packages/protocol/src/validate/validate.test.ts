@@ -144,6 +144,11 @@ describe('parseClientFrame rejects', () => {
       req({ type: 'start', config, services: [], mode: 'wait', timeoutMs: Number.NaN }),
       'bad request: request.timeoutMs: expected a number >= 0, got NaN',
     ],
+    [
+      // A timer cannot hold 25 days: it would fire at once.
+      req({ type: 'start', config, services: [], mode: 'wait', timeoutMs: 25 * 86_400_000 }),
+      'bad request: request.timeoutMs: expected at most 2073600000, got 2160000000',
+    ],
   ])('%j', (value, message) => {
     expect(badRequest(value)).toBe(message);
   });
