@@ -150,7 +150,7 @@ export class ConfigActor extends ConfigHost {
   /** Stop: the named services, or all (dependents first, then reverse config order) with global hooks. */
   stop(
     names: readonly string[],
-    opts: { signal?: string; clean?: boolean } = {},
+    opts: { signal?: string; clean?: boolean; shutdown?: boolean } = {},
   ): Promise<{ stopped: string[]; cleaned: boolean }> {
     this.checkNames(names);
     return this.queue.run(async () => {
@@ -162,7 +162,7 @@ export class ConfigActor extends ConfigHost {
       // Withdraw the wish first, so nothing waiting launches while we stop its neighbours.
       for (const n of toStop) this.services.get(n)!.withdrawWish();
       if (all && toStop.length) await this.hooks.runGlobalHook('pre_stop');
-      await this.stopEach(toStop, `stop of ${this.path} had errors: `, opts.signal);
+      await this.stopEach(toStop, `stop of ${this.path} had errors: `, opts);
       if (all && toStop.length) await this.hooks.runGlobalHook('post_stop');
       let cleaned = false;
       if (opts.clean && all) {
@@ -270,9 +270,12 @@ export class ConfigActor extends ConfigHost {
 
   // ---- the end of a config ----------------------------------------------------------------------
 
-  /** Stops everything (daemon shutdown or `stop --clean`). */
-  async stopAll(): Promise<void> {
-    await this.stop([]);
+  /**
+   * Stops everything (`prune --force`, or with `shutdown` the daemon's shutdown: hooks and statuses as
+   * a stop, but retention keeps the logs, which survive daemon restarts).
+   */
+  async stopAll(opts: { shutdown?: boolean } = {}): Promise<void> {
+    await this.stop([], opts);
   }
 
   /**
@@ -332,14 +335,18 @@ export class ConfigActor extends ConfigHost {
   }
 
   /** Stops `order` one by one, with their untracked processes; failures are logged after `failed`. */
-  private async stopEach(order: readonly string[], failed: string, signal?: string): Promise<void> {
+  private async stopEach(
+    order: readonly string[],
+    failed: string,
+    stop: { signal?: string; shutdown?: boolean } = {},
+  ): Promise<void> {
     const failures: string[] = [];
     for (const n of order) {
       const rt = this.services.get(n)!;
       // One service's failure must not leave the others running.
       await rt
-        .stop({ signal })
-        .then(() => this.untracked.stop(rt, signal))
+        .stop(stop)
+        .then(() => this.untracked.stop(rt, stop.signal))
         .catch((e: unknown) => failures.push(`${n}: ${(e as Error).message}`));
     }
     if (failures.length) this.log(`${failed}${failures.join('; ')}`);

@@ -246,9 +246,9 @@ export class ConfigRegistry {
     return { entries, freedBytes };
   }
 
-  /** Stops every service of every config (daemon stop / SIGTERM). */
+  /** Stops every service of every config (daemon stop / SIGTERM), keeping their logs. */
   async stopEverything(): Promise<void> {
-    await Promise.all(this.list().map((a) => a.stopAll().catch(() => undefined)));
+    await Promise.all(this.list().map((a) => a.stopAll({ shutdown: true }).catch(() => undefined)));
   }
 
   /** Flushes and closes every config (daemon exit); one config's failure does not skip the others. */

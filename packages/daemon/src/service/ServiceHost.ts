@@ -60,6 +60,8 @@ export interface StopOptions {
   restarting?: boolean;
   /** Restart propagation: go back to waiting on dependencies instead of stopped. */
   afterwards?: 'waiting';
+  /** The daemon's shutdown stopping everything: logs are kept (on_stop is for a user's stop). */
+  shutdown?: boolean;
   /** Part of a restart: what asked for it, recorded as the service's `lastCause`. */
   cause?: { kind: CauseKind; detail: string };
 }

@@ -284,6 +284,7 @@ export class ServiceRuntime extends ServiceTransitions {
     if (opts.cause) this.noteCause('restart', opts.cause.kind, opts.cause.detail);
     const requeue = opts.afterwards === 'waiting';
     const restarting = opts.restarting === true;
+    const retention: RetentionEvent = { kind: 'stop', restarting, requeue, shutdown: opts.shutdown === true };
     // A restart's stop keeps the wish to run: dependents evaluating meanwhile must see "will restart".
     this.wish = requeue || restarting ? 'run' : 'stop';
     this.restartTimer.clear();
@@ -294,8 +295,8 @@ export class ServiceRuntime extends ServiceTransitions {
         this.transition('waiting', { reason: null });
       } else if (s === 'waiting' || s === 'restarting' || s === 'starting') {
         this.transition('stopped', { reason: null });
-        // Stopped between crash restarts (or before its launch): still a stop, so on_stop applies.
-        if (s === 'restarting') await this.clearLogsAfterDrain({ kind: 'stop', restarting, requeue });
+        // Stopped between crash restarts (or before its launch): still a stop, on_stop applies (not at shutdown).
+        if (s === 'restarting') await this.clearLogsAfterDrain(retention);
       }
       return;
     }
@@ -311,7 +312,7 @@ export class ServiceRuntime extends ServiceTransitions {
       if (opts.manual !== false && hooks.post_stop) {
         await this.host.runServiceHook(this.name, 'post_stop', hooks.post_stop);
       }
-      await this.clearLogsAfterDrain({ kind: 'stop', restarting, requeue });
+      await this.clearLogsAfterDrain(retention);
     } finally {
       this.stopping = false;
     }

@@ -11,9 +11,15 @@ export type RetentionEvent =
   | { readonly kind: 'exit' }
   /**
    * A stop: `restarting` when it is the first half of a restart (logs follow on_restart then),
-   * `requeue` when restart propagation sends it back to waiting on its dependencies.
+   * `requeue` when restart propagation sends it back to waiting on its dependencies, `shutdown` when
+   * the daemon stops everything as it exits (its logs survive daemon restarts: not a user's stop).
    */
-  | { readonly kind: 'stop'; readonly restarting: boolean; readonly requeue: boolean };
+  | {
+      readonly kind: 'stop';
+      readonly restarting: boolean;
+      readonly requeue: boolean;
+      readonly shutdown: boolean;
+    };
 
 /**
  * Which rule clears the service's logs at `event`, or null when they are kept. Only the service's own
@@ -30,7 +36,7 @@ export function clearedBy(
     case 'exit':
       return retention.onExit === 'clear' ? 'on_exit' : null;
     case 'stop':
-      if (event.restarting || event.requeue) return null;
+      if (event.restarting || event.requeue || event.shutdown) return null;
       return retention.onStop === 'clear' ? 'on_stop' : null;
   }
 }
