@@ -136,3 +136,23 @@ test('the log pane follows a service, and search filters its lines', async () =>
   for (const line of visible) expect(line).toContain('started web');
   expect(await page.$$eval('#logs-lines mark', (m) => m.length)).toBeGreaterThan(0);
 }, 30_000);
+
+test('a refresh keeps the focused button and a selection on the page', async () => {
+  const stop = `${row('web')} button[data-action="stop"]`;
+  await page.focus(stop);
+  const pid = await page.$eval(`${row('web')} td:nth-child(${PID_COLUMN})`, (td) => {
+    const range = document.createRange();
+    range.selectNodeContents(td);
+    getSelection()!.removeAllRanges();
+    getSelection()!.addRange(range);
+    return td.textContent ?? '';
+  });
+  expect(pid).toMatch(/^\d+$/);
+  // The header's daemon uptime is rewritten by each refresh (every few seconds): wait for one.
+  const before = await page.$eval('#daemon', (n) => n.textContent);
+  await page.waitForFunction((old) => document.querySelector('#daemon')!.textContent !== old, {}, before);
+  expect(await page.evaluate((sel) => document.activeElement === document.querySelector(sel), stop)).toBe(
+    true,
+  );
+  expect(await page.evaluate(() => getSelection()!.toString())).toBe(pid);
+}, 30_000);

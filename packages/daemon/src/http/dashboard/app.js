@@ -107,6 +107,18 @@ function actionButtons(config, services, label) {
 
 // ---- rendering (keyed: rows are updated in place, so a click is never lost to a redraw) -------
 
+// A refresh touches only what changed: a node moved out and back, or text rewritten, loses the
+// focus (a keyboard user's place) and any selection (a pid or reason being copied).
+function setChildren(parent, nodes) {
+  const kids = parent.childNodes;
+  if (kids.length === nodes.length && nodes.every((n, i) => kids[i] === n)) return;
+  parent.replaceChildren(...nodes);
+}
+
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
 function card(config) {
   let c = state.cards.get(config.path);
   if (!c) {
@@ -185,16 +197,20 @@ function row(svc) {
     state.rows.set(key, r);
   }
   const { cells } = r;
-  cells.status.replaceChildren(el('span', { className: `status s-${svc.status}`, textContent: svc.status }));
+  if (r.node.dataset.status !== svc.status) {
+    cells.status.replaceChildren(
+      el('span', { className: `status s-${svc.status}`, textContent: svc.status }),
+    );
+  }
   r.node.dataset.status = svc.status;
-  cells.pid.textContent = svc.pid ?? '—';
-  cells.uptime.textContent = uptimeOf(svc);
-  cells.restarts.textContent = String(svc.restarts);
-  cells.health.textContent = svc.health ?? '—';
-  cells.cpu.textContent = svc.cpu_percent == null ? '—' : `${svc.cpu_percent.toFixed(1)}%`;
-  cells.memory.textContent = formatBytes(svc.memory_bytes);
+  setText(cells.pid, String(svc.pid ?? '—'));
+  setText(cells.uptime, uptimeOf(svc));
+  setText(cells.restarts, String(svc.restarts));
+  setText(cells.health, svc.health ?? '—');
+  setText(cells.cpu, svc.cpu_percent == null ? '—' : `${svc.cpu_percent.toFixed(1)}%`);
+  setText(cells.memory, formatBytes(svc.memory_bytes));
   const reason = svc.reason || (svc.status === 'unhealthy' ? svc.last_health_output : '') || '';
-  cells.reason.textContent = reason;
+  setText(cells.reason, reason);
   cells.reason.title = reason;
   return r;
 }
@@ -210,10 +226,10 @@ function render() {
   const cards = state.configs.map((config) => {
     const c = card(config);
     const rows = [...state.services.values()].filter((s) => s.config === config.path).map((s) => row(s).node);
-    c.tbody.replaceChildren(...rows);
+    setChildren(c.tbody, rows);
     return c.node;
   });
-  root.replaceChildren(...cards);
+  setChildren(root, cards);
 }
 
 async function refresh() {
@@ -354,7 +370,7 @@ $('#logs-close').addEventListener('click', () => {
 setInterval(() => {
   for (const [key, r] of state.rows) {
     const svc = state.services.get(key);
-    if (svc) r.cells.uptime.textContent = uptimeOf(svc);
+    if (svc) setText(r.cells.uptime, uptimeOf(svc));
   }
 }, 1000);
 // A hidden tab asks nothing (the daemon samples CPU and memory only while someone asks); it catches
