@@ -156,3 +156,24 @@ test('a refresh keeps the focused button and a selection on the page', async () 
   );
   expect(await page.evaluate(() => getSelection()!.toString())).toBe(pid);
 }, 30_000);
+
+test('with many services, opening a log scrolls the pane into view', async () => {
+  const names = Array.from({ length: 40 }, (_, i) => `many-${i}`);
+  const many = d.daemon.writeConfig(
+    `services:\n${names.map((n) => `  ${n}:\n    command: ["true"]\n`).join('')}`,
+    'many.kepler.yaml',
+  );
+  expect((await d.daemon.cli(['start', '-d', '-f', many])).code).toBe(0);
+  await page.waitForSelector(row('many-39'));
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.click(`${row('worker')} button[data-action="logs"]`);
+  // Its header (title, search) is on screen.
+  await page.waitForFunction(
+    () => {
+      const r = document.querySelector('#logs-search')!.getBoundingClientRect();
+      return r.top >= 0 && r.bottom <= window.innerHeight;
+    },
+    { timeout: 10_000 },
+  );
+  expect(await page.$eval('#logs-title', (n) => n.textContent)).toBe('worker');
+}, 30_000);

@@ -337,6 +337,8 @@ function openLogs(config, service) {
   $('#logs').hidden = false;
   $('#logs-title').textContent = service;
   $('#logs').dataset.service = service;
+  // Below a long list of services the pane would open out of sight.
+  $('#logs').scrollIntoView({ block: 'nearest' });
   redrawLogs();
   const query = new URLSearchParams({ follow: 'true', config, services: service, tail: '200' });
   const ws = new WebSocket(wsUrl(`/api/v1/logs?${query}`));
