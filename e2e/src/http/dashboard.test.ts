@@ -157,13 +157,36 @@ test('a refresh keeps the focused button and a selection on the page', async () 
   expect(await page.evaluate(() => getSelection()!.toString())).toBe(pid);
 }, 30_000);
 
-test('with many services, opening a log scrolls the pane into view', async () => {
+test('a new config of many services costs the page a few refreshes, not one per event', async () => {
   const names = Array.from({ length: 40 }, (_, i) => `many-${i}`);
   const many = d.daemon.writeConfig(
     `services:\n${names.map((n) => `  ${n}:\n    command: ["true"]\n`).join('')}`,
     'many.kepler.yaml',
   );
-  expect((await d.daemon.cli(['start', '-d', '-f', many])).code).toBe(0);
+  let refreshes = 0;
+  const count = (r: { url(): string }) => {
+    if (new URL(r.url()).pathname === '/api/v1/services') refreshes++;
+  };
+  page.on('request', count);
+  try {
+    expect((await d.daemon.cli(['start', '-d', '-f', many])).code).toBe(0);
+    // Every one has started and exited (status changes the page got live, each for a row it did not have).
+    await page.waitForFunction(
+      (n) =>
+        [...document.querySelectorAll<HTMLElement>('tr[data-service^="many-"]')].filter(
+          (tr) => tr.dataset.status !== 'running' && tr.dataset.status !== 'starting',
+        ).length === n,
+      { timeout: 20_000 },
+      names.length,
+    );
+  } finally {
+    page.off('request', count);
+  }
+  expect(refreshes).toBeGreaterThan(0);
+  expect(refreshes).toBeLessThanOrEqual(6);
+}, 30_000);
+
+test('with many services, opening a log scrolls the pane into view', async () => {
   await page.waitForSelector(row('many-39'));
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.click(`${row('worker')} button[data-action="logs"]`);

@@ -232,7 +232,27 @@ function render() {
   setChildren(root, cards);
 }
 
-async function refresh() {
+// One refresh at a time: asked again meanwhile (a new config's services send dozens of events before
+// the first answer arrives), it runs once more afterwards, not once per ask.
+let refreshing = null;
+let refreshAgain = false;
+
+function refresh() {
+  if (refreshing) {
+    refreshAgain = true;
+    return refreshing;
+  }
+  refreshing = load().finally(() => {
+    refreshing = null;
+    if (refreshAgain) {
+      refreshAgain = false;
+      void refresh();
+    }
+  });
+  return refreshing;
+}
+
+async function load() {
   try {
     const [status, configs, services, top] = await Promise.all([
       api('/api/v1/status'),
