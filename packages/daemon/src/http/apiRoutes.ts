@@ -211,6 +211,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
         summary: 'The daemon: version, pid, uptime, loaded configs',
         responses: {
           '200': { description: 'As `kepler daemon status`', schema: S.object },
+          '400': ERRORS['400'],
           '401': ERRORS['401'],
         },
       },
@@ -221,7 +222,11 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       path: '/api/v1/configs',
       doc: {
         summary: 'Every loaded config, with its staleness and warnings',
-        responses: { '200': { description: 'Configs', schema: S.configs }, '401': ERRORS['401'] },
+        responses: {
+          '200': { description: 'Configs', schema: S.configs },
+          '400': ERRORS['400'],
+          '401': ERRORS['401'],
+        },
       },
       json: async () => {
         const [status, ps] = await Promise.all([

@@ -105,6 +105,7 @@ export function dashboardRoutes(credentials: ApiCredentials): Route[] {
             description: 'The code and the path that spends it',
             schema: { type: 'object', properties: { code: { type: 'string' }, path: { type: 'string' } } },
           },
+          '400': { description: 'A field it does not take (it takes none)' },
           '401': { description: 'Only the bearer token may ask (a session may not)' },
         },
       },

@@ -18,6 +18,19 @@ export class Params {
     return all.length === 0 ? undefined : all.length === 1 ? all[0] : all;
   }
 
+  /**
+   * Refuses a field outside `known` (in the query or the body): a misspelt `services` would
+   * otherwise be ignored, and a stop of one service become a stop of all.
+   */
+  checkKnown(known: readonly string[], route: string): void {
+    for (const name of [...this.query.keys(), ...Object.keys(this.body)]) {
+      if (!known.includes(name)) {
+        const takes = known.length === 0 ? 'none' : known.join(', ');
+        throw bad(name, `not a field of ${route} (it takes ${takes})`);
+      }
+    }
+  }
+
   has(name: string): boolean {
     return this.raw(name) !== undefined;
   }
