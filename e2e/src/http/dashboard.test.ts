@@ -2,9 +2,9 @@
 // The page functions below run in the browser.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { REPO } from '../testkit.js';
-import { type HttpDaemon, startHttpDaemon } from './httpkit.js';
+import puppeteer, { type Browser, type HTTPRequest, type Page } from 'puppeteer-core';
+import { REPO, waitFor } from '../testkit.js';
+import { call, type HttpDaemon, startHttpDaemon } from './httpkit.js';
 
 /**
  * The dashboard in a real browser (Debian's chromium, headless, driven by puppeteer-core): logged in
@@ -173,7 +173,7 @@ test('a new config of many services costs the page a few refreshes, not one per 
     // Every one has started and exited (status changes the page got live, each for a row it did not have).
     await page.waitForFunction(
       (n) =>
-        [...document.querySelectorAll<HTMLElement>('tr[data-service^="many-"]')].filter(
+        Array.from(document.querySelectorAll<HTMLElement>('tr[data-service^="many-"]')).filter(
           (tr) => tr.dataset.status !== 'running' && tr.dataset.status !== 'starting',
         ).length === n,
       { timeout: 20_000 },
@@ -199,4 +199,34 @@ test('with many services, opening a log scrolls the pane into view', async () =>
     { timeout: 10_000 },
   );
   expect(await page.$eval('#logs-title', (n) => n.textContent)).toBe('worker');
+}, 30_000);
+
+test('a refresh answered before a live status change does not undo it on the page', async () => {
+  await page.waitForSelector(`${row('worker')}[data-status="running"]`);
+  // What the daemon answered before the kill, delivered to the page's next refresh after it.
+  const before = await call(d, '/api/v1/services');
+  let held: HTTPRequest | null = null;
+  const hold = (r: HTTPRequest) => {
+    if (held === null && new URL(r.url()).pathname === '/api/v1/services') held = r;
+    else void r.continue();
+  };
+  await page.setRequestInterception(true);
+  page.on('request', hold);
+  try {
+    const refresh = await waitFor(() => held, 'the next refresh', { timeoutMs: 15_000 });
+    process.kill((await d.daemon.service(config, 'worker')).pid as number, 'SIGKILL');
+    await page.waitForSelector(`${row('worker')}[data-status="failed"]`);
+    // That refresh's other answers are in; the header changes once it renders.
+    const header = await page.$eval('#daemon', (n) => n.textContent);
+    await refresh.respond({
+      status: 200,
+      contentType: 'application/json',
+      body: JSON.stringify(before.body),
+    });
+    await page.waitForFunction((old) => document.querySelector('#daemon')!.textContent !== old, {}, header);
+  } finally {
+    page.off('request', hold);
+    await page.setRequestInterception(false);
+  }
+  expect(await page.$eval(row('worker'), (tr) => (tr as HTMLElement).dataset.status)).toBe('failed');
 }, 30_000);

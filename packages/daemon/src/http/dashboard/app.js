@@ -236,6 +236,8 @@ function render() {
 // the first answer arrives), it runs once more afterwards, not once per ask.
 let refreshing = null;
 let refreshAgain = false;
+// Services whose status an event changed while a load was on its way: for them its answer is older.
+const changedDuringLoad = new Set();
 
 function refresh() {
   if (refreshing) {
@@ -253,6 +255,7 @@ function refresh() {
 }
 
 async function load() {
+  changedDuringLoad.clear();
   try {
     const [status, configs, services, top] = await Promise.all([
       api('/api/v1/status'),
@@ -267,10 +270,12 @@ async function load() {
     state.configs = configs.configs;
     state.services = new Map(
       services.services.map((s) => {
-        const u = usage.get(keyOf(s.config, s.name));
+        const key = keyOf(s.config, s.name);
+        const u = usage.get(key);
+        const latest = changedDuringLoad.has(key) ? state.services.get(key) : s;
         return [
-          keyOf(s.config, s.name),
-          { ...s, cpu_percent: u?.cpu_percent ?? null, memory_bytes: u?.memory_bytes ?? null },
+          key,
+          { ...latest, cpu_percent: u?.cpu_percent ?? null, memory_bytes: u?.memory_bytes ?? null },
         ];
       }),
     );
@@ -299,6 +304,7 @@ function connectEvents() {
       const key = keyOf(e.config, e.service);
       const known = state.services.get(key);
       state.services.set(key, { ...known, ...e.info });
+      if (refreshing) changedDuringLoad.add(key);
       if (state.rows.has(key)) row(state.services.get(key));
       else void refresh();
     }
