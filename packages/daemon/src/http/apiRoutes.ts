@@ -284,7 +284,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       },
       json: async ({ params }) => {
         // A follow is a stream: like /api/v1/events, refuse it without the upgrade, never answer a snapshot.
-        if (params.has('follow')) {
+        if (params.flag('follow')) {
           throw new ApiError(426, 'BAD_REQUEST', 'follow: a follow is a WebSocket; send an Upgrade request');
         }
         const lines: LogLine[] = [];
