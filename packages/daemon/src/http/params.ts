@@ -1,3 +1,4 @@
+import { resolveConfigPath } from '@kepler/config/files';
 import type { ConfigRef } from '@kepler/protocol';
 import type { ConfigRegistry } from '../config/ConfigRegistry.js';
 import { ApiError } from './invoke.js';
@@ -104,12 +105,24 @@ export function configOf(params: Params, registry: ConfigRegistry): ConfigRef {
     );
   }
   if (!path.startsWith('/')) throw bad('config', 'expected the absolute path of a config file');
-  if (!registry.find(path)) {
+  // Configs are loaded under their canonical path (the CLI's): `..`, a symlink or the directory name
+  // the same file, which is loaded, not one to start with the CLI.
+  const actor = registry.find(path) ?? registry.find(canonicalPath(path));
+  if (!actor) {
     throw new ApiError(
       404,
       'CONFIG_NOT_LOADED',
       `the daemon has not loaded ${path}: start it once with the CLI (kepler -f ${path} start)`,
     );
   }
-  return { path, env: {} };
+  return { path: actor.path, env: {} };
+}
+
+/** `path` as the CLI names a config (symlinks resolved, a directory's kepler.yaml), or as given. */
+function canonicalPath(path: string): string {
+  try {
+    return resolveConfigPath(path, '/');
+  } catch {
+    return path;
+  }
 }
