@@ -137,6 +137,25 @@ test('the log pane follows a service, and search filters its lines', async () =>
   expect(await page.$$eval('#logs-lines mark', (m) => m.length)).toBeGreaterThan(0);
 }, 30_000);
 
+test("the log pane shows each line's time in the browser's time zone, as `kepler logs` does in the machine's", async () => {
+  // India: +05:30 all year, so a UTC clock never matches it.
+  await page.emulateTimezone('Asia/Kolkata');
+  try {
+    await page.click(`${row('web')} button[data-action="logs"]`);
+    await page.waitForFunction(() => document.querySelectorAll('#logs-lines .line .ts').length > 3);
+    const shown = await page.$$eval('#logs-lines .line .ts', (spans) =>
+      spans.map((s) => s.textContent ?? ''),
+    );
+    const stored = (await call(d, `/api/v1/logs?services=web&tail=2000`)).body.lines as { ts: string }[];
+    const india = new Set(
+      stored.map((l) => new Date(Date.parse(l.ts) + 330 * 60_000).toISOString().slice(11, 23)),
+    );
+    for (const clock of shown) expect(india).toContain(clock);
+  } finally {
+    await page.emulateTimezone();
+  }
+}, 30_000);
+
 test('a refresh keeps the focused button and a selection on the page', async () => {
   const stop = `${row('web')} button[data-action="stop"]`;
   await page.focus(stop);

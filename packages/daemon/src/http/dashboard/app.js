@@ -320,6 +320,13 @@ function connectEvents() {
 
 const logs = { ws: null, lines: [] };
 
+/** HH:MM:SS.mmm in the browser's time zone, as `kepler logs` prints a line's time in the machine's. */
+function clockOf(iso) {
+  const d = new Date(iso);
+  const two = (n) => String(n).padStart(2, '0');
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+}
+
 function lineMatches(text, query) {
   return query === '' || text.toLowerCase().includes(query);
 }
@@ -328,7 +335,7 @@ function renderLine(l, query) {
   const node = el(
     'div',
     { className: `line ${l.stream}` },
-    el('span', { className: 'ts', textContent: l.ts.slice(11, 23) }),
+    el('span', { className: 'ts', textContent: clockOf(l.ts) }),
   );
   const label = l.hook ? `${l.service}.${l.hook} | ` : '';
   const text = label + l.line;
