@@ -249,3 +249,42 @@ test('a refresh answered before a live status change does not undo it on the pag
   }
   expect(await page.$eval(row('worker'), (tr) => (tr as HTMLElement).dataset.status)).toBe('failed');
 }, 30_000);
+
+test('a long or many-line health output neither widens the page nor makes its row a page tall', async () => {
+  const noisy = d.daemon.writeConfig(
+    `services:
+  blob:
+    command: ["sleep", "300"]
+    stop_grace_period: 1s
+    healthcheck: { test: ["sh", "-c", "head -c 3000 /dev/zero | tr -c y y; exit 1"], interval: 1s, retries: 1 }
+  chatty:
+    command: ["sleep", "300"]
+    stop_grace_period: 1s
+    healthcheck: { test: ["sh", "-c", "seq 1 300 | sed 's/^/error line /'; exit 1"], interval: 1s, retries: 1 }
+`,
+    'noisy.kepler.yaml',
+  );
+  expect((await d.daemon.cli(['start', '-d', '-f', noisy])).code).toBe(0);
+  for (const name of ['blob', 'chatty']) {
+    await page.waitForFunction(
+      (sel) => (document.querySelector(`${sel} td.reason`)?.textContent ?? '').length > 1000,
+      { timeout: 20_000 },
+      row(name),
+    );
+  }
+  const layout = await page.evaluate(
+    (blob, chatty) => ({
+      overflow: document.documentElement.scrollWidth - window.innerWidth,
+      blob: document.querySelector(blob)!.getBoundingClientRect().height,
+      chatty: document.querySelector(chatty)!.getBoundingClientRect().height,
+      title: (document.querySelector(`${chatty} td.reason`) as HTMLElement).title,
+    }),
+    row('blob'),
+    row('chatty'),
+  );
+  expect(layout.overflow).toBeLessThanOrEqual(0);
+  expect(layout.blob).toBeLessThan(120);
+  expect(layout.chatty).toBeLessThan(120);
+  expect(layout.title).toContain('error line 300');
+  expect((await d.daemon.cli(['stop', '-f', noisy])).code).toBe(0);
+}, 30_000);

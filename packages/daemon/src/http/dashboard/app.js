@@ -168,6 +168,10 @@ function row(svc) {
     for (const name of ['status', 'pid', 'uptime', 'restarts', 'health', 'cpu', 'memory', 'reason']) {
       cells[name] = el('td', { className: name === 'reason' ? 'reason' : 'num' });
     }
+    // The reason's text sits in a box of a few lines (a health check's output may be 4 KiB); the
+    // cell's title has it whole.
+    const reasonText = el('div', { className: 'clamp' });
+    cells.reason.append(reasonText);
     const logs = el('button', {
       type: 'button',
       className: 'ghost',
@@ -193,7 +197,7 @@ function row(svc) {
         el('span', { className: 'actions' }, actionButtons(svc.config, [svc.name], svc.name), logs),
       ),
     );
-    r = { node, cells };
+    r = { node, cells, reasonText };
     state.rows.set(key, r);
   }
   const { cells } = r;
@@ -210,7 +214,7 @@ function row(svc) {
   setText(cells.cpu, svc.cpu_percent == null ? '—' : `${svc.cpu_percent.toFixed(1)}%`);
   setText(cells.memory, formatBytes(svc.memory_bytes));
   const reason = svc.reason || (svc.status === 'unhealthy' ? svc.last_health_output : '') || '';
-  setText(cells.reason, reason);
+  setText(r.reasonText, reason);
   cells.reason.title = reason;
   return r;
 }
