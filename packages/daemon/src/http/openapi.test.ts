@@ -107,3 +107,11 @@ test('every JSON and WebSocket route documents its 400: a field it does not take
     ]);
   }
 });
+
+test('the document names every route that needs no token as such', () => {
+  const a = api();
+  const doc = openApiDocument(a.routes.all()) as { info: { description: string } };
+  const open = a.routes.all().filter((r) => r.auth === 'none');
+  expect(open.map((r) => r.path).sort()).toEqual(['/assets/app.css', '/login']);
+  for (const r of open) expect(doc.info.description).toContain(r.path);
+});
