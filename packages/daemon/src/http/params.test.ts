@@ -39,3 +39,20 @@ test('a loaded config named by another path to the same file is found under its 
 test('a config that is not loaded is still CONFIG_NOT_LOADED, naming the path given', () => {
   expect(() => configParam(join(dir, 'nowhere.yaml'))).toThrow(`has not loaded ${join(dir, 'nowhere.yaml')}`);
 });
+
+test('a single-valued query parameter given twice says so', () => {
+  const twice = new Params(
+    new URLSearchParams([
+      ['config', config],
+      ['config', '/x.yaml'],
+    ]),
+  );
+  expect(() => twice.string('config')).toThrow('config: given more than once: give one');
+  expect(() => new Params(new URLSearchParams('tail=1&tail=2')).count('tail')).toThrow(
+    'tail: given more than once: give one',
+  );
+  expect(new Params(new URLSearchParams('services=a&services=b')).strings('services')).toEqual(['a', 'b']);
+  expect(() => new Params(new URLSearchParams(), { config: ['a'] }).string('config')).toThrow(
+    'config: expected a non-empty string',
+  );
+});

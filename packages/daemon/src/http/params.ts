@@ -19,6 +19,14 @@ export class Params {
     return all.length === 0 ? undefined : all.length === 1 ? all[0] : all;
   }
 
+  /** A field that takes one value: a query parameter repeated is refused as such, not as a bad value. */
+  private one(name: string): unknown {
+    if (!Object.hasOwn(this.body, name) && this.query.getAll(name).length > 1) {
+      throw bad(name, 'given more than once: give one');
+    }
+    return this.raw(name);
+  }
+
   /**
    * Refuses a field outside `known` (in the query or the body): a misspelt `services` would
    * otherwise be ignored, and a stop of one service become a stop of all.
@@ -37,7 +45,7 @@ export class Params {
   }
 
   string(name: string): string | undefined {
-    const v = this.raw(name);
+    const v = this.one(name);
     if (v === undefined) return undefined;
     if (typeof v !== 'string' || v === '') throw bad(name, 'expected a non-empty string');
     return v;
@@ -56,7 +64,7 @@ export class Params {
 
   /** A whole number >= 0 (a JSON number or a query string of digits). */
   count(name: string): number | undefined {
-    const v = this.raw(name);
+    const v = this.one(name);
     if (v === undefined) return undefined;
     const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
@@ -67,14 +75,14 @@ export class Params {
 
   /** true/false; a query parameter given without a value (`?follow`) is true. */
   flag(name: string): boolean {
-    const v = this.raw(name);
+    const v = this.one(name);
     if (v === undefined || v === false || v === 'false' || v === '0') return false;
     if (v === true || v === '' || v === 'true' || v === '1') return true;
     throw bad(name, 'expected true or false');
   }
 
   oneOf<const T extends string>(name: string, values: readonly T[], fallback: T): T {
-    const v = this.raw(name);
+    const v = this.one(name);
     if (v === undefined) return fallback;
     if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) {
       throw bad(name, `expected one of ${values.join(', ')}`);
