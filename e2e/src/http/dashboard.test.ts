@@ -288,3 +288,27 @@ test('a long or many-line health output neither widens the page nor makes its ro
   expect(layout.title).toContain('error line 300');
   expect((await d.daemon.cli(['stop', '-f', noisy])).code).toBe(0);
 }, 30_000);
+
+test("a line's terminal colour codes are not shown in the log pane, nor found by a search", async () => {
+  const colour = d.daemon.writeConfig(
+    `services:\n  colour:\n    command: ['printf', '\\033[1;31mred alert\\033[0m done\\n']\n`,
+    'colour.kepler.yaml',
+  );
+  expect((await d.daemon.cli(['start', '-d', '-f', colour])).code).toBe(0);
+  await page.click(`${row('colour')} button[data-action="logs"]`);
+  await page.$eval('#logs-search', (i) => {
+    (i as HTMLInputElement).value = '';
+  });
+  await page.type('#logs-search', 'red');
+  await page.waitForFunction(() => document.querySelectorAll('#logs-lines .line').length > 0);
+  const line = await page.$eval('#logs-lines .line', (l) => l.textContent ?? '');
+  expect(line).toMatch(/red alert done$/);
+  expect(line).not.toContain('\x1b');
+  await page.$eval('#logs-search', (i) => {
+    (i as HTMLInputElement).value = '';
+  });
+  await page.type('#logs-search', '[0m');
+  expect(
+    await page.$$eval('#logs-lines .line', (l) => l.filter((x) => !(x as HTMLElement).hidden).length),
+  ).toBe(0);
+}, 30_000);

@@ -335,6 +335,12 @@ function lineMatches(text, query) {
   return query === '' || text.toLowerCase().includes(query);
 }
 
+/**
+ * Terminal escape sequences (colours, cursor moves) as tools print them: a page cannot show them,
+ * and left in, "\x1b[31m" would read as text and be matched by a search.
+ */
+const ANSI_ESCAPE = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
+
 function renderLine(l, query) {
   const node = el(
     'div',
@@ -342,7 +348,7 @@ function renderLine(l, query) {
     el('span', { className: 'ts', textContent: clockOf(l.ts) }),
   );
   const label = l.hook ? `${l.service}.${l.hook} | ` : '';
-  const text = label + l.line;
+  const text = label + l.line.replace(ANSI_ESCAPE, '');
   if (query === '') node.append(text);
   else {
     let at = 0;
