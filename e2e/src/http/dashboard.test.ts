@@ -187,6 +187,7 @@ test('a new config of many services costs the page a few refreshes, not one per 
     if (new URL(r.url()).pathname === '/api/v1/services') refreshes++;
   };
   page.on('request', count);
+  const began = Date.now();
   try {
     expect((await d.daemon.cli(['start', '-d', '-f', many])).code).toBe(0);
     // Every one has started and exited (status changes the page got live, each for a row it did not have).
@@ -202,7 +203,8 @@ test('a new config of many services costs the page a few refreshes, not one per 
     page.off('request', count);
   }
   expect(refreshes).toBeGreaterThan(0);
-  expect(refreshes).toBeLessThanOrEqual(6);
+  // A few for the new rows, plus the page's own one every 5 s (a loaded machine may take a while).
+  expect(refreshes).toBeLessThanOrEqual(4 + Math.ceil((Date.now() - began) / 5000));
 }, 30_000);
 
 test('with many services, opening a log scrolls the pane into view', async () => {
