@@ -15,6 +15,9 @@ const DASHBOARD_DIR = fileURLToPath(new URL('./dashboard/', import.meta.url));
 export const DASHBOARD_ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/assets/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  // Modules app.js imports.
+  '/assets/dom.js': { file: 'dom.js', type: 'text/javascript; charset=utf-8' },
+  '/assets/logPane.js': { file: 'logPane.js', type: 'text/javascript; charset=utf-8' },
   '/assets/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
 };
 

@@ -1,26 +1,15 @@
 // The Kepler dashboard: plain DOM, no framework, no build step. Everything comes from the daemon's
 // own API (same origin, session cookie): /api/v1/configs and /services, a WebSocket of events for
-// live status, and a WebSocket log follow for the log pane.
+// live status, and a WebSocket log follow for the log pane (logPane.js).
 
-const $ = (sel) => document.querySelector(sel);
-/** Lines kept in the log pane; older ones are dropped. */
-const MAX_LOG_LINES = 5000;
+import { $, el, setChildren, setText, wsUrl } from './dom.js';
+import { openLogs } from './logPane.js';
+
 /** Full refresh (configs, warnings, staleness, numbers) while the events stream keeps statuses live. */
 const REFRESH_MS = 5000;
 
 const state = { configs: [], services: new Map(), cards: new Map(), rows: new Map() };
 const keyOf = (config, name) => `${config}\u0000${name}`;
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === 'dataset') Object.assign(node.dataset, v);
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else node[k] = v;
-  }
-  for (const c of children) node.append(c);
-  return node;
-}
 
 function showError(message) {
   const box = $('#error');
@@ -106,18 +95,6 @@ function actionButtons(config, services, label) {
 }
 
 // ---- rendering (keyed: rows are updated in place, so a click is never lost to a redraw) -------
-
-// A refresh touches only what changed: a node moved out and back, or text rewritten, loses the
-// focus (a keyboard user's place) and any selection (a pid or reason being copied).
-function setChildren(parent, nodes) {
-  const kids = parent.childNodes;
-  if (kids.length === nodes.length && nodes.every((n, i) => kids[i] === n)) return;
-  parent.replaceChildren(...nodes);
-}
-
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
-}
 
 function card(config) {
   let c = state.cards.get(config.path);
@@ -291,10 +268,6 @@ async function load() {
 
 // ---- live updates -------------------------------------------------------------------------------
 
-function wsUrl(path) {
-  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`;
-}
-
 function connectEvents() {
   const ws = new WebSocket(wsUrl('/api/v1/events'));
   const live = $('#live');
@@ -319,97 +292,6 @@ function connectEvents() {
     setTimeout(connectEvents, 2000);
   };
 }
-
-// ---- log pane -----------------------------------------------------------------------------------
-
-const logs = { ws: null, lines: [] };
-
-/** HH:MM:SS.mmm in the browser's time zone, as `kepler logs` prints a line's time in the machine's. */
-function clockOf(iso) {
-  const d = new Date(iso);
-  const two = (n) => String(n).padStart(2, '0');
-  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
-}
-
-function lineMatches(text, query) {
-  return query === '' || text.toLowerCase().includes(query);
-}
-
-/**
- * Terminal escape sequences (colours, cursor moves) as tools print them: a page cannot show them,
- * and left in, "\x1b[31m" would read as text and be matched by a search.
- */
-const ANSI_ESCAPE = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
-
-function renderLine(l, query) {
-  const node = el(
-    'div',
-    { className: `line ${l.stream}` },
-    el('span', { className: 'ts', textContent: clockOf(l.ts) }),
-  );
-  const label = l.hook ? `${l.service}.${l.hook} | ` : '';
-  const text = label + l.line.replace(ANSI_ESCAPE, '');
-  if (query === '') node.append(text);
-  else {
-    let at = 0;
-    const lower = text.toLowerCase();
-    for (let i = lower.indexOf(query); i !== -1; i = lower.indexOf(query, at)) {
-      node.append(text.slice(at, i), el('mark', { textContent: text.slice(i, i + query.length) }));
-      at = i + query.length;
-    }
-    node.append(text.slice(at));
-  }
-  node.hidden = !lineMatches(text, query);
-  return node;
-}
-
-function redrawLogs() {
-  const query = $('#logs-search').value.toLowerCase();
-  $('#logs-lines').replaceChildren(...logs.lines.map((l) => renderLine(l, query)));
-  scrollLogs();
-}
-
-function scrollLogs() {
-  const pre = $('#logs-lines');
-  if ($('#logs-follow').checked) pre.scrollTop = pre.scrollHeight;
-}
-
-function openLogs(config, service) {
-  logs.ws?.close();
-  logs.lines = [];
-  $('#logs').hidden = false;
-  $('#logs-title').textContent = service;
-  $('#logs').dataset.service = service;
-  // Below a long list of services the pane would open out of sight.
-  $('#logs').scrollIntoView({ block: 'nearest' });
-  redrawLogs();
-  const query = new URLSearchParams({ follow: 'true', config, services: service, tail: '200' });
-  const ws = new WebSocket(wsUrl(`/api/v1/logs?${query}`));
-  logs.ws = ws;
-  ws.onmessage = (msg) => {
-    const e = JSON.parse(msg.data);
-    if (e.type !== 'logLines') return;
-    const pre = $('#logs-lines');
-    const q = $('#logs-search').value.toLowerCase();
-    for (const l of e.lines) {
-      logs.lines.push(l);
-      pre.append(renderLine(l, q));
-    }
-    const extra = logs.lines.length - MAX_LOG_LINES;
-    if (extra > 0) {
-      logs.lines.splice(0, extra);
-      for (let i = 0; i < extra; i++) pre.firstChild?.remove();
-    }
-    scrollLogs();
-  };
-}
-
-$('#logs-search').addEventListener('input', redrawLogs);
-$('#logs-close').addEventListener('click', () => {
-  logs.ws?.close();
-  logs.ws = null;
-  $('#logs').hidden = true;
-});
 
 // Uptimes tick without a request.
 setInterval(() => {
