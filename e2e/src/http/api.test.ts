@@ -118,6 +118,13 @@ test('logs: head and tail of stored lines, in the `logs --json` shape', async ()
   expect(head.body.lines).toEqual([expect.objectContaining({ line: 'started web' })]);
 });
 
+test('logs with follow=false are stored lines, not a refused follow', async () => {
+  const r = await call(d, '/api/v1/logs?services=web&tail=1&follow=false');
+  expect(r.status).toBe(200);
+  expect(r.body.lines).toEqual([expect.objectContaining({ service: 'web' })]);
+  expect((await call(d, '/api/v1/logs?services=web&follow=maybe')).body.message).toMatch(/^follow: /);
+});
+
 test('bad requests answer 400 naming the field; errors carry the protocol codes; the daemon lives on', async () => {
   const cases: Array<[string, Parameters<typeof call>[2], number, string, RegExp]> = [
     ['/api/v1/stop', { body: { services: 5 } }, 400, 'BAD_REQUEST', /^services: /],

@@ -2,9 +2,9 @@
 // The page functions below run in the browser.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { REPO } from '../testkit.js';
-import { type HttpDaemon, startHttpDaemon } from './httpkit.js';
+import puppeteer, { type Browser, type HTTPRequest, type Page } from 'puppeteer-core';
+import { REPO, waitFor } from '../testkit.js';
+import { call, type HttpDaemon, startHttpDaemon } from './httpkit.js';
 
 /**
  * The dashboard in a real browser (Debian's chromium, headless, driven by puppeteer-core): logged in
@@ -135,4 +135,182 @@ test('the log pane follows a service, and search filters its lines', async () =>
   expect(visible.length).toBeGreaterThan(0);
   for (const line of visible) expect(line).toContain('started web');
   expect(await page.$$eval('#logs-lines mark', (m) => m.length)).toBeGreaterThan(0);
+}, 30_000);
+
+test("the log pane shows each line's time in the browser's time zone, as `kepler logs` does in the machine's", async () => {
+  // India: +05:30 all year, so a UTC clock never matches it.
+  await page.emulateTimezone('Asia/Kolkata');
+  try {
+    await page.click(`${row('web')} button[data-action="logs"]`);
+    await page.waitForFunction(() => document.querySelectorAll('#logs-lines .line .ts').length > 3);
+    const shown = await page.$$eval('#logs-lines .line .ts', (spans) =>
+      spans.map((s) => s.textContent ?? ''),
+    );
+    const stored = (await call(d, `/api/v1/logs?services=web&tail=2000`)).body.lines as { ts: string }[];
+    const india = new Set(
+      stored.map((l) => new Date(Date.parse(l.ts) + 330 * 60_000).toISOString().slice(11, 23)),
+    );
+    for (const clock of shown) expect(india).toContain(clock);
+  } finally {
+    await page.emulateTimezone();
+  }
+}, 30_000);
+
+test('a refresh keeps the focused button and a selection on the page', async () => {
+  const stop = `${row('web')} button[data-action="stop"]`;
+  await page.focus(stop);
+  const pid = await page.$eval(`${row('web')} td:nth-child(${PID_COLUMN})`, (td) => {
+    const range = document.createRange();
+    range.selectNodeContents(td);
+    getSelection()!.removeAllRanges();
+    getSelection()!.addRange(range);
+    return td.textContent ?? '';
+  });
+  expect(pid).toMatch(/^\d+$/);
+  // The header's daemon uptime is rewritten by each refresh (every few seconds): wait for one.
+  const before = await page.$eval('#daemon', (n) => n.textContent);
+  await page.waitForFunction((old) => document.querySelector('#daemon')!.textContent !== old, {}, before);
+  expect(await page.evaluate((sel) => document.activeElement === document.querySelector(sel), stop)).toBe(
+    true,
+  );
+  expect(await page.evaluate(() => getSelection()!.toString())).toBe(pid);
+}, 30_000);
+
+test('a new config of many services costs the page a few refreshes, not one per event', async () => {
+  const names = Array.from({ length: 40 }, (_, i) => `many-${i}`);
+  const many = d.daemon.writeConfig(
+    `services:\n${names.map((n) => `  ${n}:\n    command: ["true"]\n`).join('')}`,
+    'many.kepler.yaml',
+  );
+  let refreshes = 0;
+  const count = (r: { url(): string }) => {
+    if (new URL(r.url()).pathname === '/api/v1/services') refreshes++;
+  };
+  page.on('request', count);
+  const began = Date.now();
+  try {
+    expect((await d.daemon.cli(['start', '-d', '-f', many])).code).toBe(0);
+    // Every one has started and exited (status changes the page got live, each for a row it did not have).
+    await page.waitForFunction(
+      (n) =>
+        Array.from(document.querySelectorAll<HTMLElement>('tr[data-service^="many-"]')).filter(
+          (tr) => tr.dataset.status !== 'running' && tr.dataset.status !== 'starting',
+        ).length === n,
+      { timeout: 20_000 },
+      names.length,
+    );
+  } finally {
+    page.off('request', count);
+  }
+  expect(refreshes).toBeGreaterThan(0);
+  // A few for the new rows, plus the page's own one every 5 s (a loaded machine may take a while).
+  expect(refreshes).toBeLessThanOrEqual(4 + Math.ceil((Date.now() - began) / 5000));
+}, 30_000);
+
+test('with many services, opening a log scrolls the pane into view', async () => {
+  await page.waitForSelector(row('many-39'));
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.click(`${row('worker')} button[data-action="logs"]`);
+  // Its header (title, search) is on screen.
+  await page.waitForFunction(
+    () => {
+      const r = document.querySelector('#logs-search')!.getBoundingClientRect();
+      return r.top >= 0 && r.bottom <= window.innerHeight;
+    },
+    { timeout: 10_000 },
+  );
+  expect(await page.$eval('#logs-title', (n) => n.textContent)).toBe('worker');
+}, 30_000);
+
+test('a refresh answered before a live status change does not undo it on the page', async () => {
+  await page.waitForSelector(`${row('worker')}[data-status="running"]`);
+  // What the daemon answered before the kill, delivered to the page's next refresh after it.
+  const before = await call(d, '/api/v1/services');
+  let held: HTTPRequest | null = null;
+  const hold = (r: HTTPRequest) => {
+    if (held === null && new URL(r.url()).pathname === '/api/v1/services') held = r;
+    else void r.continue();
+  };
+  await page.setRequestInterception(true);
+  page.on('request', hold);
+  try {
+    const refresh = await waitFor(() => held, 'the next refresh', { timeoutMs: 15_000 });
+    process.kill((await d.daemon.service(config, 'worker')).pid as number, 'SIGKILL');
+    await page.waitForSelector(`${row('worker')}[data-status="failed"]`);
+    // That refresh's other answers are in; the header changes once it renders.
+    const header = await page.$eval('#daemon', (n) => n.textContent);
+    await refresh.respond({
+      status: 200,
+      contentType: 'application/json',
+      body: JSON.stringify(before.body),
+    });
+    await page.waitForFunction((old) => document.querySelector('#daemon')!.textContent !== old, {}, header);
+  } finally {
+    page.off('request', hold);
+    await page.setRequestInterception(false);
+  }
+  expect(await page.$eval(row('worker'), (tr) => (tr as HTMLElement).dataset.status)).toBe('failed');
+}, 30_000);
+
+test('a long or many-line health output neither widens the page nor makes its row a page tall', async () => {
+  const noisy = d.daemon.writeConfig(
+    `services:
+  blob:
+    command: ["sleep", "300"]
+    stop_grace_period: 1s
+    healthcheck: { test: ["sh", "-c", "head -c 3000 /dev/zero | tr -c y y; exit 1"], interval: 1s, retries: 1 }
+  chatty:
+    command: ["sleep", "300"]
+    stop_grace_period: 1s
+    healthcheck: { test: ["sh", "-c", "seq 1 300 | sed 's/^/error line /'; exit 1"], interval: 1s, retries: 1 }
+`,
+    'noisy.kepler.yaml',
+  );
+  expect((await d.daemon.cli(['start', '-d', '-f', noisy])).code).toBe(0);
+  for (const name of ['blob', 'chatty']) {
+    await page.waitForFunction(
+      (sel) => (document.querySelector(`${sel} td.reason`)?.textContent ?? '').length > 1000,
+      { timeout: 20_000 },
+      row(name),
+    );
+  }
+  const layout = await page.evaluate(
+    (blob, chatty) => ({
+      overflow: document.documentElement.scrollWidth - window.innerWidth,
+      blob: document.querySelector(blob)!.getBoundingClientRect().height,
+      chatty: document.querySelector(chatty)!.getBoundingClientRect().height,
+      title: (document.querySelector(`${chatty} td.reason`) as HTMLElement).title,
+    }),
+    row('blob'),
+    row('chatty'),
+  );
+  expect(layout.overflow).toBeLessThanOrEqual(0);
+  expect(layout.blob).toBeLessThan(120);
+  expect(layout.chatty).toBeLessThan(120);
+  expect(layout.title).toContain('error line 300');
+  expect((await d.daemon.cli(['stop', '-f', noisy])).code).toBe(0);
+}, 30_000);
+
+test("a line's terminal colour codes are not shown in the log pane, nor found by a search", async () => {
+  const colour = d.daemon.writeConfig(
+    `services:\n  colour:\n    command: ['printf', '\\033[1;31mred alert\\033[0m done\\n']\n`,
+    'colour.kepler.yaml',
+  );
+  expect((await d.daemon.cli(['start', '-d', '-f', colour])).code).toBe(0);
+  await page.click(`${row('colour')} button[data-action="logs"]`);
+  await page.$eval('#logs-search', (i) => {
+    (i as HTMLInputElement).value = '';
+  });
+  await page.type('#logs-search', 'red');
+  await page.waitForFunction(() => document.querySelectorAll('#logs-lines .line').length > 0);
+  const line = await page.$eval('#logs-lines .line', (l) => l.textContent ?? '');
+  expect(line).toMatch(/red alert done$/);
+  expect(line).not.toContain('\x1b');
+  await page.$eval('#logs-search', (i) => {
+    (i as HTMLInputElement).value = '';
+  });
+  await page.type('#logs-search', '[0m');
+  expect(
+    await page.$$eval('#logs-lines .line', (l) => l.filter((x) => !(x as HTMLElement).hidden).length),
+  ).toBe(0);
 }, 30_000);

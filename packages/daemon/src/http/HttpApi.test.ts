@@ -169,3 +169,24 @@ test('a 426 (a stream asked for without an upgrade) names the protocol to upgrad
   expect(r.status).toBe(426);
   expect(r.headers.get('upgrade')).toBe('websocket');
 });
+
+test('a field a route does not take is refused naming it, never ignored (a misspelt `services` is not "all")', async () => {
+  const ask = async (path: string, body?: unknown) => {
+    const r = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { Authorization: `Bearer ${TOKEN}` },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: r.status, body: (await r.json()) as { code: string; message: string } };
+  };
+  const stop = await ask('/api/v1/stop', { service: 'web' });
+  expect(stop.status).toBe(400);
+  expect(stop.body.message).toMatch(
+    /^service: not a field of POST \/api\/v1\/stop \(it takes config, services, /,
+  );
+  expect((await ask('/api/v1/logs?service=web')).body.message).toMatch(/^service: not a field of GET /);
+  expect((await ask('/api/v1/status?verbose=1')).body.message).toBe(
+    'verbose: not a field of GET /api/v1/status (it takes none)',
+  );
+  expect(await statusLine('GET', '/api/v1/events?confg=/x')).toBe('HTTP/1.1 400 Bad Request');
+});

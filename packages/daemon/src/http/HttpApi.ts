@@ -69,7 +69,10 @@ export class HttpApi {
         path: OPENAPI_PATH,
         doc: {
           summary: 'This document',
-          responses: { '200': { description: 'OpenAPI 3.0', schema: { type: 'object' } } },
+          responses: {
+            '200': { description: 'OpenAPI 3.0', schema: { type: 'object' } },
+            '400': { description: 'A field it does not take (it takes none)' },
+          },
         },
         json: async () => openApiDocument(this.routes.all()),
       },
@@ -129,6 +132,7 @@ export class HttpApi {
       const body = req.method === 'POST' ? await readJsonBody(req) : {};
       const gone = new Promise<void>((resolve) => res.once('close', () => resolve()));
       const call: RouteCall = { params: new Params(target.query, body), req, gone };
+      if (route.json) call.params.checkKnown(documentedFields(route), `${route.method} ${route.path}`);
       if (route.page) {
         await route.page(call, res);
         return;
@@ -166,7 +170,9 @@ export class HttpApi {
       const gone = new Promise<void>((resolve) => {
         closed = resolve;
       });
-      const start = route.websocket({ params: new Params(target.query), req, gone });
+      const params = new Params(target.query);
+      params.checkKnown(documentedFields(route), `${route.path} (WebSocket)`);
+      const start = route.websocket({ params, req, gone });
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         const bounded = new BoundedWebSocket(ws, this.opts.wsBufferBytes, this.opts.logLimit);
         void bounded.closed.then(closed);
@@ -226,6 +232,11 @@ export class HttpApi {
       'missing or wrong token: send `Authorization: Bearer <token>` (the token is `http.token` in the state directory), or open `kepler dashboard`',
     );
   }
+}
+
+/** The fields a route takes: its documented query parameters and body fields. */
+function documentedFields(route: Route): string[] {
+  return [...Object.keys(route.doc.query ?? {}), ...Object.keys(route.doc.body ?? {})];
 }
 
 function sameOrigin(req: IncomingMessage): boolean {

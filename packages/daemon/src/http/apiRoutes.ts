@@ -215,6 +215,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
         summary: 'The daemon: version, pid, uptime, loaded configs',
         responses: {
           '200': { description: 'As `kepler daemon status`', schema: S.object },
+          '400': ERRORS['400'],
           '401': ERRORS['401'],
         },
       },
@@ -225,7 +226,11 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       path: '/api/v1/configs',
       doc: {
         summary: 'Every loaded config, with its staleness and warnings',
-        responses: { '200': { description: 'Configs', schema: S.configs }, '401': ERRORS['401'] },
+        responses: {
+          '200': { description: 'Configs', schema: S.configs },
+          '400': ERRORS['400'],
+          '401': ERRORS['401'],
+        },
       },
       json: async () => {
         const [status, ps] = await Promise.all([
@@ -283,7 +288,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       },
       json: async ({ params }) => {
         // A follow is a stream: like /api/v1/events, refuse it without the upgrade, never answer a snapshot.
-        if (params.has('follow')) {
+        if (params.flag('follow')) {
           throw new ApiError(426, 'BAD_REQUEST', 'follow: a follow is a WebSocket; send an Upgrade request');
         }
         const lines: LogLine[] = [];

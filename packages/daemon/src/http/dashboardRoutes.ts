@@ -15,6 +15,9 @@ const DASHBOARD_DIR = fileURLToPath(new URL('./dashboard/', import.meta.url));
 export const DASHBOARD_ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/assets/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  // Modules app.js imports.
+  '/assets/dom.js': { file: 'dom.js', type: 'text/javascript; charset=utf-8' },
+  '/assets/logPane.js': { file: 'logPane.js', type: 'text/javascript; charset=utf-8' },
   '/assets/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
 };
 
@@ -105,6 +108,7 @@ export function dashboardRoutes(credentials: ApiCredentials): Route[] {
             description: 'The code and the path that spends it',
             schema: { type: 'object', properties: { code: { type: 'string' }, path: { type: 'string' } } },
           },
+          '400': { description: 'A field it does not take (it takes none)' },
           '401': { description: 'Only the bearer token may ask (a session may not)' },
         },
       },

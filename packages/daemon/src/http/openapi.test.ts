@@ -93,3 +93,25 @@ test("provisr's `name` is documented where it is read (GET /api/status, a single
     '#/components/schemas/Service"',
   );
 });
+
+test('every JSON and WebSocket route documents its 400: a field it does not take is refused', () => {
+  const a = api();
+  const doc = openApiDocument(a.routes.all()) as {
+    paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+  };
+  for (const route of a.routes.all()) {
+    if (!route.json && !route.websocket) continue;
+    expect([route.path, Object.keys(doc.paths[route.path]![route.method.toLowerCase()]!.responses)]).toEqual([
+      route.path,
+      expect.arrayContaining(['400']),
+    ]);
+  }
+});
+
+test('the document names every route that needs no token as such', () => {
+  const a = api();
+  const doc = openApiDocument(a.routes.all()) as { info: { description: string } };
+  const open = a.routes.all().filter((r) => r.auth === 'none');
+  expect(open.map((r) => r.path).sort()).toEqual(['/assets/app.css', '/login']);
+  for (const r of open) expect(doc.info.description).toContain(r.path);
+});

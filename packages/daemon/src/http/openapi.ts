@@ -66,13 +66,17 @@ export function openApiDocument(routes: readonly Route[]): Schema {
     paths[route.path] ??= {};
     paths[route.path]![route.method.toLowerCase()] = operation(route);
   }
+  // The login page and its stylesheet: what a browser needs before it has a session.
+  const open = routes
+    .filter((r) => r.auth === 'none')
+    .map((r) => r.path)
+    .join(' and ');
   return {
     openapi: '3.0.3',
     info: {
       title: 'Kepler daemon API',
       version: DAEMON_VERSION,
-      description:
-        'The HTTP API of the Kepler daemon: the same operations as its Unix socket. Every route but /login needs `Authorization: Bearer <token>` (the token is in the state directory, `http.token`) or a browser session.',
+      description: `The HTTP API of the Kepler daemon: the same operations as its Unix socket. Every route but ${open} needs \`Authorization: Bearer <token>\` (the token is in the state directory, \`http.token\`) or a browser session.`,
     },
     components: {
       securitySchemes: {

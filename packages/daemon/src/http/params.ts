@@ -1,3 +1,4 @@
+import { resolveConfigPath } from '@kepler/config/files';
 import type { ConfigRef } from '@kepler/protocol';
 import type { ConfigRegistry } from '../config/ConfigRegistry.js';
 import { ApiError } from './invoke.js';
@@ -18,12 +19,33 @@ export class Params {
     return all.length === 0 ? undefined : all.length === 1 ? all[0] : all;
   }
 
+  /** A field that takes one value: a query parameter repeated is refused as such, not as a bad value. */
+  private one(name: string): unknown {
+    if (!Object.hasOwn(this.body, name) && this.query.getAll(name).length > 1) {
+      throw bad(name, 'given more than once: give one');
+    }
+    return this.raw(name);
+  }
+
+  /**
+   * Refuses a field outside `known` (in the query or the body): a misspelt `services` would
+   * otherwise be ignored, and a stop of one service become a stop of all.
+   */
+  checkKnown(known: readonly string[], route: string): void {
+    for (const name of [...this.query.keys(), ...Object.keys(this.body)]) {
+      if (!known.includes(name)) {
+        const takes = known.length === 0 ? 'none' : known.join(', ');
+        throw bad(name, `not a field of ${route} (it takes ${takes})`);
+      }
+    }
+  }
+
   has(name: string): boolean {
     return this.raw(name) !== undefined;
   }
 
   string(name: string): string | undefined {
-    const v = this.raw(name);
+    const v = this.one(name);
     if (v === undefined) return undefined;
     if (typeof v !== 'string' || v === '') throw bad(name, 'expected a non-empty string');
     return v;
@@ -42,7 +64,7 @@ export class Params {
 
   /** A whole number from 0 to `max` (a JSON number or a query string of digits). */
   count(name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
-    const v = this.raw(name);
+    const v = this.one(name);
     if (v === undefined) return undefined;
     const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
@@ -54,14 +76,14 @@ export class Params {
 
   /** true/false; a query parameter given without a value (`?follow`) is true. */
   flag(name: string): boolean {
-    const v = this.raw(name);
+    const v = this.one(name);
     if (v === undefined || v === false || v === 'false' || v === '0') return false;
     if (v === true || v === '' || v === 'true' || v === '1') return true;
     throw bad(name, 'expected true or false');
   }
 
   oneOf<const T extends string>(name: string, values: readonly T[], fallback: T): T {
-    const v = this.raw(name);
+    const v = this.one(name);
     if (v === undefined) return fallback;
     if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) {
       throw bad(name, `expected one of ${values.join(', ')}`);
@@ -92,12 +114,24 @@ export function configOf(params: Params, registry: ConfigRegistry): ConfigRef {
     );
   }
   if (!path.startsWith('/')) throw bad('config', 'expected the absolute path of a config file');
-  if (!registry.find(path)) {
+  // Configs are loaded under their canonical path (the CLI's): `..`, a symlink or the directory name
+  // the same file, which is loaded, not one to start with the CLI.
+  const actor = registry.find(path) ?? registry.find(canonicalPath(path));
+  if (!actor) {
     throw new ApiError(
       404,
       'CONFIG_NOT_LOADED',
       `the daemon has not loaded ${path}: start it once with the CLI (kepler -f ${path} start)`,
     );
   }
-  return { path, env: {} };
+  return { path: actor.path, env: {} };
+}
+
+/** `path` as the CLI names a config (symlinks resolved, a directory's kepler.yaml), or as given. */
+function canonicalPath(path: string): string {
+  try {
+    return resolveConfigPath(path, '/');
+  } catch {
+    return path;
+  }
 }

@@ -1,26 +1,15 @@
 // The Kepler dashboard: plain DOM, no framework, no build step. Everything comes from the daemon's
 // own API (same origin, session cookie): /api/v1/configs and /services, a WebSocket of events for
-// live status, and a WebSocket log follow for the log pane.
+// live status, and a WebSocket log follow for the log pane (logPane.js).
 
-const $ = (sel) => document.querySelector(sel);
-/** Lines kept in the log pane; older ones are dropped. */
-const MAX_LOG_LINES = 5000;
+import { $, el, setChildren, setText, wsUrl } from './dom.js';
+import { openLogs } from './logPane.js';
+
 /** Full refresh (configs, warnings, staleness, numbers) while the events stream keeps statuses live. */
 const REFRESH_MS = 5000;
 
 const state = { configs: [], services: new Map(), cards: new Map(), rows: new Map() };
 const keyOf = (config, name) => `${config}\u0000${name}`;
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === 'dataset') Object.assign(node.dataset, v);
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else node[k] = v;
-  }
-  for (const c of children) node.append(c);
-  return node;
-}
 
 function showError(message) {
   const box = $('#error');
@@ -156,6 +145,10 @@ function row(svc) {
     for (const name of ['status', 'pid', 'uptime', 'restarts', 'health', 'cpu', 'memory', 'reason']) {
       cells[name] = el('td', { className: name === 'reason' ? 'reason' : 'num' });
     }
+    // The reason's text sits in a box of a few lines (a health check's output may be 4 KiB); the
+    // cell's title has it whole.
+    const reasonText = el('div', { className: 'clamp' });
+    cells.reason.append(reasonText);
     const logs = el('button', {
       type: 'button',
       className: 'ghost',
@@ -181,20 +174,24 @@ function row(svc) {
         el('span', { className: 'actions' }, actionButtons(svc.config, [svc.name], svc.name), logs),
       ),
     );
-    r = { node, cells };
+    r = { node, cells, reasonText };
     state.rows.set(key, r);
   }
   const { cells } = r;
-  cells.status.replaceChildren(el('span', { className: `status s-${svc.status}`, textContent: svc.status }));
+  if (r.node.dataset.status !== svc.status) {
+    cells.status.replaceChildren(
+      el('span', { className: `status s-${svc.status}`, textContent: svc.status }),
+    );
+  }
   r.node.dataset.status = svc.status;
-  cells.pid.textContent = svc.pid ?? '—';
-  cells.uptime.textContent = uptimeOf(svc);
-  cells.restarts.textContent = String(svc.restarts);
-  cells.health.textContent = svc.health ?? '—';
-  cells.cpu.textContent = svc.cpu_percent == null ? '—' : `${svc.cpu_percent.toFixed(1)}%`;
-  cells.memory.textContent = formatBytes(svc.memory_bytes);
+  setText(cells.pid, String(svc.pid ?? '—'));
+  setText(cells.uptime, uptimeOf(svc));
+  setText(cells.restarts, String(svc.restarts));
+  setText(cells.health, svc.health ?? '—');
+  setText(cells.cpu, svc.cpu_percent == null ? '—' : `${svc.cpu_percent.toFixed(1)}%`);
+  setText(cells.memory, formatBytes(svc.memory_bytes));
   const reason = svc.reason || (svc.status === 'unhealthy' ? svc.last_health_output : '') || '';
-  cells.reason.textContent = reason;
+  setText(r.reasonText, reason);
   cells.reason.title = reason;
   return r;
 }
@@ -210,13 +207,36 @@ function render() {
   const cards = state.configs.map((config) => {
     const c = card(config);
     const rows = [...state.services.values()].filter((s) => s.config === config.path).map((s) => row(s).node);
-    c.tbody.replaceChildren(...rows);
+    setChildren(c.tbody, rows);
     return c.node;
   });
-  root.replaceChildren(...cards);
+  setChildren(root, cards);
 }
 
-async function refresh() {
+// One refresh at a time: asked again meanwhile (a new config's services send dozens of events before
+// the first answer arrives), it runs once more afterwards, not once per ask.
+let refreshing = null;
+let refreshAgain = false;
+// Services whose status an event changed while a load was on its way: for them its answer is older.
+const changedDuringLoad = new Set();
+
+function refresh() {
+  if (refreshing) {
+    refreshAgain = true;
+    return refreshing;
+  }
+  refreshing = load().finally(() => {
+    refreshing = null;
+    if (refreshAgain) {
+      refreshAgain = false;
+      void refresh();
+    }
+  });
+  return refreshing;
+}
+
+async function load() {
+  changedDuringLoad.clear();
   try {
     const [status, configs, services, top] = await Promise.all([
       api('/api/v1/status'),
@@ -231,10 +251,12 @@ async function refresh() {
     state.configs = configs.configs;
     state.services = new Map(
       services.services.map((s) => {
-        const u = usage.get(keyOf(s.config, s.name));
+        const key = keyOf(s.config, s.name);
+        const u = usage.get(key);
+        const latest = changedDuringLoad.has(key) ? state.services.get(key) : s;
         return [
-          keyOf(s.config, s.name),
-          { ...s, cpu_percent: u?.cpu_percent ?? null, memory_bytes: u?.memory_bytes ?? null },
+          key,
+          { ...latest, cpu_percent: u?.cpu_percent ?? null, memory_bytes: u?.memory_bytes ?? null },
         ];
       }),
     );
@@ -245,10 +267,6 @@ async function refresh() {
 }
 
 // ---- live updates -------------------------------------------------------------------------------
-
-function wsUrl(path) {
-  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`;
-}
 
 function connectEvents() {
   const ws = new WebSocket(wsUrl('/api/v1/events'));
@@ -263,6 +281,7 @@ function connectEvents() {
       const key = keyOf(e.config, e.service);
       const known = state.services.get(key);
       state.services.set(key, { ...known, ...e.info });
+      if (refreshing) changedDuringLoad.add(key);
       if (state.rows.has(key)) row(state.services.get(key));
       else void refresh();
     }
@@ -274,87 +293,11 @@ function connectEvents() {
   };
 }
 
-// ---- log pane -----------------------------------------------------------------------------------
-
-const logs = { ws: null, lines: [] };
-
-function lineMatches(text, query) {
-  return query === '' || text.toLowerCase().includes(query);
-}
-
-function renderLine(l, query) {
-  const node = el(
-    'div',
-    { className: `line ${l.stream}` },
-    el('span', { className: 'ts', textContent: l.ts.slice(11, 23) }),
-  );
-  const label = l.hook ? `${l.service}.${l.hook} | ` : '';
-  const text = label + l.line;
-  if (query === '') node.append(text);
-  else {
-    let at = 0;
-    const lower = text.toLowerCase();
-    for (let i = lower.indexOf(query); i !== -1; i = lower.indexOf(query, at)) {
-      node.append(text.slice(at, i), el('mark', { textContent: text.slice(i, i + query.length) }));
-      at = i + query.length;
-    }
-    node.append(text.slice(at));
-  }
-  node.hidden = !lineMatches(text, query);
-  return node;
-}
-
-function redrawLogs() {
-  const query = $('#logs-search').value.toLowerCase();
-  $('#logs-lines').replaceChildren(...logs.lines.map((l) => renderLine(l, query)));
-  scrollLogs();
-}
-
-function scrollLogs() {
-  const pre = $('#logs-lines');
-  if ($('#logs-follow').checked) pre.scrollTop = pre.scrollHeight;
-}
-
-function openLogs(config, service) {
-  logs.ws?.close();
-  logs.lines = [];
-  $('#logs').hidden = false;
-  $('#logs-title').textContent = service;
-  $('#logs').dataset.service = service;
-  redrawLogs();
-  const query = new URLSearchParams({ follow: 'true', config, services: service, tail: '200' });
-  const ws = new WebSocket(wsUrl(`/api/v1/logs?${query}`));
-  logs.ws = ws;
-  ws.onmessage = (msg) => {
-    const e = JSON.parse(msg.data);
-    if (e.type !== 'logLines') return;
-    const pre = $('#logs-lines');
-    const q = $('#logs-search').value.toLowerCase();
-    for (const l of e.lines) {
-      logs.lines.push(l);
-      pre.append(renderLine(l, q));
-    }
-    const extra = logs.lines.length - MAX_LOG_LINES;
-    if (extra > 0) {
-      logs.lines.splice(0, extra);
-      for (let i = 0; i < extra; i++) pre.firstChild?.remove();
-    }
-    scrollLogs();
-  };
-}
-
-$('#logs-search').addEventListener('input', redrawLogs);
-$('#logs-close').addEventListener('click', () => {
-  logs.ws?.close();
-  logs.ws = null;
-  $('#logs').hidden = true;
-});
-
 // Uptimes tick without a request.
 setInterval(() => {
   for (const [key, r] of state.rows) {
     const svc = state.services.get(key);
-    if (svc) r.cells.uptime.textContent = uptimeOf(svc);
+    if (svc) setText(r.cells.uptime, uptimeOf(svc));
   }
 }, 1000);
 // A hidden tab asks nothing (the daemon samples CPU and memory only while someone asks); it catches
