@@ -152,6 +152,13 @@ test('bad requests answer 400 naming the field; errors carry the protocol codes;
     ['/api/v1/services?config=relative.yaml', {}, 400, 'BAD_REQUEST', /^config: /],
     ['/api/v1/services?config=/nowhere/kepler.yaml', {}, 404, 'CONFIG_NOT_LOADED', /has not loaded/],
     ['/api/v1/stop', { body: { services: ['nope'] } }, 404, 'UNKNOWN_SERVICE', /nope/],
+    [
+      '/api/v1/stop',
+      { body: { services: ['web'], clean: true } },
+      400,
+      'BAD_REQUEST',
+      /^clean: removes the whole config/,
+    ],
     ['/api/v1/nothing', {}, 404, 'BAD_REQUEST', /no route/],
     ['/api/v1/services', { method: 'DELETE' }, 405, 'BAD_REQUEST', /not allowed/],
     ['/api/v1/start', { rawBody: 'x'.repeat(2 * 1024 * 1024) }, 413, 'BAD_REQUEST', /^body: larger than/],

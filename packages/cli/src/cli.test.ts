@@ -488,8 +488,14 @@ describe('with a daemon', () => {
     const result = await run(['stop', '-s', 'kill', '-f', config], env);
     expect(last()).toMatchObject({ type: 'stop', signal: 'SIGKILL', services: [] });
     expect(result).toMatchObject({ code: 0, stdout: 'Stopped web\n' });
-    await run(['stop', '--signal', '9', '--clean', 'web', '-f', config], env);
-    expect(last()).toMatchObject({ type: 'stop', signal: 'SIGKILL', clean: true, services: ['web'] });
+    await run(['stop', '--signal', '9', '--clean', '-f', config], env);
+    expect(last()).toMatchObject({ type: 'stop', signal: 'SIGKILL', clean: true, services: [] });
+  });
+
+  it("stop --clean with service names is refused before anything stops (the state is the whole config's)", async () => {
+    const { code, stderr } = await run(['stop', '--clean', 'web', '-f', config], noDaemon());
+    expect(code).toBe(1);
+    expect(stderr).toBe("--clean: removes the whole config's state; give no service names (got web)\n");
   });
 
   it('logs writes the line bytes untouched in text and --raw, and decodes them in --json', async () => {

@@ -51,6 +51,12 @@ export class StopCommand extends ConfigCommand {
 
   override async execute(): Promise<number> {
     const signal = this.signal === undefined ? undefined : await validateSignal(this.signal);
+    // The state directory is the whole config's: stopping some services cannot remove it.
+    if (this.clean && this.services.length > 0) {
+      throw new UsageError(
+        `--clean: removes the whole config's state; give no service names (got ${this.services.join(', ')})`,
+      );
+    }
     const config = await this.configRef();
     const result = await this.withClient((client) =>
       client.request({

@@ -7,6 +7,10 @@ import type { Handler } from './HandlerTable.js';
 export function stopHandler(registry: ConfigRegistry): Handler<'stop'> {
   return async (req) => {
     const signal = req.signal === undefined ? undefined : canonicalSignal(req.signal);
+    if (req.clean && req.services.length > 0) {
+      // Checked before anything stops: the state directory is the whole config's.
+      throw new DaemonError('BAD_REQUEST', "clean: removes the whole config's state; name no services");
+    }
     const actor = await registry.get(req.config);
     const r = await actor.stop(req.services, { signal, clean: req.clean });
     if (req.clean && req.services.length === 0) {
