@@ -58,6 +58,14 @@ export class ConfigActor extends ConfigHost {
     });
   }
 
+  /** Recovery, then `kepler start` of the `restart: always` services the last shutdown stopped running. */
+  override recover(): string[] {
+    const resumed = super.recover();
+    if (resumed.length)
+      void this.start(resumed).catch((e) => this.log(`${this.path}: ${(e as Error).message}`));
+    return resumed;
+  }
+
   /**
    * `kepler up`: replaces the running snapshot by `next` (freshly baked) and applies the difference
    * (snapshotDiff.ts): services whose definition changed, and their `restart: true` dependents, are
@@ -160,7 +168,7 @@ export class ConfigActor extends ConfigHost {
       const toStop = order.filter((n) => this.hasToStop(this.services.get(n)!));
       this.records.warning = null; // reported until the user acts on the config
       // Withdraw the wish first, so nothing waiting launches while we stop its neighbours.
-      for (const n of toStop) this.services.get(n)!.withdrawWish();
+      for (const n of toStop) this.services.get(n)!.withdrawWish(opts.shutdown);
       if (all && toStop.length) await this.hooks.runGlobalHook('pre_stop');
       await this.stopEach(toStop, `stop of ${this.path} had errors: `, opts);
       if (all && toStop.length) await this.hooks.runGlobalHook('post_stop');
@@ -326,13 +334,6 @@ export class ConfigActor extends ConfigHost {
   }
 
   // ---- helpers ----------------------------------------------------------------------------------
-
-  /** A stop has work to do: the service is wanted, pending or active, or has untracked processes. */
-  private hasToStop(rt: ServiceRuntime): boolean {
-    return (
-      rt.desired === 'run' || PENDING_OR_ACTIVE_STATUSES.has(rt.state.status) || this.untracked.has(rt.name)
-    );
-  }
 
   /** Stops `order` one by one, with their untracked processes; failures are logged after `failed`. */
   private async stopEach(

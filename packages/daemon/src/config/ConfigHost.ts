@@ -1,6 +1,6 @@
 import type { BakedConfig, BakedHook, ServiceHookName } from '@kepler/config';
 import type { DependencyEdge, HealthResult, ServiceStatus } from '@kepler/protocol';
-import { isActive, isTerminal } from '@kepler/protocol';
+import { isActive, isTerminal, PENDING_OR_ACTIVE_STATUSES } from '@kepler/protocol';
 import { sourcesOf } from '../bake/bakeOffThread.js';
 import { changedSources, type SourceFile } from '../bake/bakeSources.js';
 import { ConfigHooks } from '../hooks/ConfigHooks.js';
@@ -221,10 +221,12 @@ export class ConfigHost implements ServiceHost {
   /**
    * After a daemon restart: adopt services whose process survived (same pid AND start time), finish
    * stops a crash interrupted, and apply restart policies to those that died while no daemon watched
-   * them (config/recovery.ts plans; each service applies its plan through its transitions).
+   * them (config/recovery.ts plans; each service applies its plan through its transitions). Returns
+   * the services the last shutdown stopped that are to start again (`resume`: ConfigActor starts them).
    */
-  recover(): void {
+  recover(): string[] {
     const platform = this.platform;
+    const resumed: string[] = [];
     for (const rt of this.services.values()) {
       const { state } = rt;
       const facts = this.records.recoveryFacts(rt.name);
@@ -232,6 +234,7 @@ export class ConfigHost implements ServiceHost {
       const plan = planRecovery({
         state,
         desired: rt.desired,
+        resumeAfterShutdown: rt.takeResumeMark(),
         ...facts,
         // Getters: a /proc lookup each, made only when the plan needs to know.
         get recordAlive() {
@@ -247,6 +250,7 @@ export class ConfigHost implements ServiceHost {
         restartPolicy: rt.spec.restart.policy,
       });
       rt.applyRecovery(plan);
+      if (plan.action === 'resume') resumed.push(rt.name);
       if (plan.action === 'adopt') this.updateWatcher(rt.name); // no status change armed restart.watch
       // Waiting on its dependencies again: with its dependency timeouts armed.
       if (rt.state.status === 'waiting') this.gate.armTimers(rt);
@@ -255,6 +259,18 @@ export class ConfigHost implements ServiceHost {
     // Written before the load is answered: a first use leaves a complete state directory behind.
     this.records.writeNow();
     this.gate.evaluate();
+    if (resumed.length > 0)
+      this.log(
+        `${this.path}: starting ${resumed.join(', ')} again (restart: always, ran at the last shutdown)`,
+      );
+    return resumed;
+  }
+
+  /** A stop has work to do: the service is wanted, pending or active, or has untracked processes. */
+  protected hasToStop(rt: ServiceRuntime): boolean {
+    return (
+      rt.desired === 'run' || PENDING_OR_ACTIVE_STATUSES.has(rt.state.status) || this.untracked.has(rt.name)
+    );
   }
 
   /**

@@ -283,3 +283,35 @@ test('liveness is asked only when the plan needs it (each answer is a /proc look
   planRecovery(counting(input({ status: 'running' })));
   expect(asked).toBe(1);
 });
+
+describe('resume after the daemon shutdown (resume_at_start)', () => {
+  const marked = (over: Partial<Parameters<typeof input>[0]> = {}) =>
+    planRecovery(
+      input({
+        status: 'stopped',
+        pid: null,
+        resumeAfterShutdown: true,
+        restartPolicy: 'always',
+        ...over,
+      }),
+    );
+
+  test('a stopped `always` service the shutdown marked is resumed, its shutdown stop in the journal or not', () => {
+    for (const journal of [JOURNALS.none!, JOURNALS.newerStop!, JOURNALS.olderStop!, JOURNALS.sameSpawn!]) {
+      expect(marked({ journal })).toEqual({ action: 'resume', desired: 'stop', steps: [], adopt: null });
+    }
+  });
+
+  test('no mark, another policy, or a spawn newer than the record: not resumed', () => {
+    expect(marked({ resumeAfterShutdown: false }).action).toBe('none');
+    expect(marked({ resumeAfterShutdown: undefined }).action).toBe('none');
+    for (const restartPolicy of ['no', 'on-failure'] as RestartPolicy[])
+      expect(marked({ restartPolicy }).action).toBe('none');
+    expect(marked({ journal: JOURNALS.newerSpawn!, journalAlive: true }).action).toBe('adopt');
+  });
+
+  test('a record the shutdown left before its stop was written (still running) is recovered as today', () => {
+    const plan = marked({ status: 'running', pid: 300, recordAlive: true });
+    expect(plan.action).toBe('adopt');
+  });
+});

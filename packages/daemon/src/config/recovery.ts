@@ -31,6 +31,11 @@ export interface RecoveryInput {
   /** The journal record's pid is still the process it recorded. */
   readonly journalAlive: boolean;
   readonly restartPolicy: RestartPolicy;
+  /**
+   * The daemon's shutdown stopped it while it was wanted (state.json's `resume_at_start`, taken from
+   * the record before planning): a `restart: always` service it shows stopped is started again.
+   */
+  readonly resumeAfterShutdown?: boolean;
 }
 
 /**
@@ -86,6 +91,14 @@ export function planRecovery(i: RecoveryInput): RecoveryPlan {
     status = to;
   };
   const j = i.journal;
+  // The mark is set before the shutdown's stop, so a record that says `stopped` with it was written
+  // after that stop: the journal's stop of the same spawn is that one, not a newer one.
+  const resume =
+    i.resumeAfterShutdown === true &&
+    i.restartPolicy === 'always' &&
+    status === 'stopped' &&
+    (j === null || j.spawn <= i.state.spawns);
+  if (resume) return { action: 'resume', desired: 'stop', steps, adopt: null };
   // Without a valid entry (state.json deleted, corrupt, or lost with its directory's last write)
   // nothing says what the user wanted: take over a record's process only while it still runs.
   const trusted = i.trusted || (j !== null && i.journalAlive);

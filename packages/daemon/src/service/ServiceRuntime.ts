@@ -100,7 +100,7 @@ export class ServiceRuntime extends ServiceTransitions {
   /** Marks the service as wanted and waiting for its dependencies; the actor decides when to launch. */
   markWaiting(reason: string | null): void {
     this.wish = 'run';
-    this.amend({ consecutiveCrashes: 0 });
+    this.amend({ consecutiveCrashes: 0, resumeAtStart: false });
     if (this.state.status !== 'waiting') this.transition('waiting', { reason });
   }
 

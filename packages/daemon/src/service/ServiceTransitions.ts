@@ -3,7 +3,7 @@ import type { BackoffState, CauseKind, CauseRecord, ServiceStatus } from '@keple
 import { isTerminal } from '@kepler/protocol';
 import { DaemonError } from '../errors.js';
 import { canTransition } from './lifecycle.js';
-import { describeExit, type ExitFacts } from './restartPolicy.js';
+import { describeExit, type ExitFacts, restartPolicyOf } from './restartPolicy.js';
 import type { ServiceHost } from './ServiceHost.js';
 import {
   backoffOf,
@@ -153,9 +153,22 @@ export abstract class ServiceTransitions {
     this.amend({ reason });
   }
 
-  /** The user no longer wants it to run (a stop is about to follow): nothing waiting launches it. */
-  withdrawWish(): void {
+  /**
+   * The user no longer wants it to run (a stop is about to follow): nothing waiting launches it. With
+   * `shutdown` (the daemon's own stop, no user's) a wanted `restart: always` service is marked to be
+   * started again by the next daemon (`resumeAtStart`); any other stop clears that mark.
+   */
+  withdrawWish(shutdown = false): void {
+    const resume = shutdown && this.wish === 'run' && restartPolicyOf(this.spec) === 'always';
+    this.amend({ resumeAtStart: resume });
     this.wish = 'stop';
+  }
+
+  /** Recovery reads the shutdown's mark once, whatever its plan: the mark is not carried on. */
+  takeResumeMark(): boolean {
+    const marked = this.current.resumeAtStart;
+    this.amend({ resumeAtStart: false });
+    return marked;
   }
 
   /** A config-wide launch step failed (global on_init/pre_start) before it ran: `failed`, not wanted. */

@@ -20,6 +20,8 @@ export interface RecoveryStep {
  *   mid user restart, or launching when the daemon died): wait on its dependencies again.
  * - `diedWhileDown`: its process ended while no daemon watched it: `failed`, and requeued when its
  *   restart policy is not `no`.
+ * - `resume`: the daemon's shutdown stopped it while it ran (or was wanted) and its restart policy is
+ *   `always`: it stays stopped until the config starts it as `kepler start` would (ConfigActor.recover).
  * - `none`: nothing runs and nothing is wanted.
  */
 export type RecoveryAction =
@@ -29,6 +31,7 @@ export type RecoveryAction =
   | 'resumeBackoff'
   | 'requeue'
   | 'diedWhileDown'
+  | 'resume'
   | 'none';
 
 export interface RecoveryPlan {

@@ -50,6 +50,12 @@ export interface ServiceState {
    * restarted meanwhile waits out the rest.
    */
   pendingRestart: PendingRestart | null;
+  /**
+   * The daemon's shutdown stopped it while it was wanted and its restart policy is `always`: the next
+   * daemon starts it again (docker's rule). Set by that stop alone; a user's start or stop, or the next
+   * daemon's recovery, clears it.
+   */
+  resumeAtStart: boolean;
 }
 
 /** A backoff wait: how long it is, and when it ends (ISO time). */
@@ -120,6 +126,8 @@ export interface PersistedServiceState {
   /** A pending automatic restart's backoff, ms, and when it is due (both or neither; absent: none). */
   restart_delay_ms?: number | null;
   restart_at?: string | null;
+  /** Stopped by the daemon's shutdown, to be started again by the next daemon (absent: false). */
+  resume_at_start?: boolean;
 }
 
 export interface PersistedConfigState {
@@ -152,6 +160,7 @@ export function initialServiceState(): ServiceState {
     healthResults: [],
     consecutiveCrashes: 0,
     pendingRestart: null,
+    resumeAtStart: false,
   };
 }
 
@@ -179,6 +188,7 @@ export function toPersisted(s: ServiceState, desired: 'run' | 'stop'): Persisted
     consecutive_crashes: s.consecutiveCrashes,
     restart_delay_ms: s.pendingRestart?.delayMs ?? null,
     restart_at: s.pendingRestart?.restartAt ?? null,
+    ...(s.resumeAtStart ? { resume_at_start: true } : {}),
   };
 }
 
@@ -209,6 +219,7 @@ export function fromPersisted(p: Partial<PersistedServiceState>): ServiceState {
       p.status === 'restarting' && typeof p.restart_delay_ms === 'number' && typeof p.restart_at === 'string'
         ? { delayMs: p.restart_delay_ms, restartAt: p.restart_at }
         : null,
+    resumeAtStart: p.resume_at_start === true,
   };
 }
 

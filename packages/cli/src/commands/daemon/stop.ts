@@ -13,7 +13,8 @@ export class DaemonStopCommand extends BaseCommand {
     description: 'Stop the daemon (stops all services first)',
     details: `
       Asks the daemon to stop every service of every loaded config (each with its stop signal and grace
-      period), then to exit, and waits until it has. Exits with 2 when no daemon is running.
+      period), then to exit, and waits until it has. Exits with 2 when no daemon is running. The next
+      daemon starts again the services with \`restart: always\` that were running; the others stay stopped.
     `,
     examples: [['Stop the daemon and everything it runs', 'sudo $0 daemon stop']],
   });

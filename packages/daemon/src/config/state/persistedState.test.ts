@@ -1,3 +1,4 @@
+import { fromPersisted, initialServiceState, toPersisted } from '../../service/serviceState.js';
 import { parsePersistedState, stateWarning } from './persistedState.js';
 
 const good = {
@@ -54,6 +55,7 @@ test.each([
   ['consecutive_crashes', 1.5],
   ['restart_delay_ms', -10],
   ['restart_at', 'soon'],
+  ['resume_at_start', 'yes'],
 ])('%s = %j is reported and reset', (key, value) => {
   const r = parsePersistedState(file({ web: { ...good, [key]: value } }), ['web']);
   expect(r.problems).toHaveLength(1);
@@ -196,4 +198,23 @@ test('a backoff wait and the restart counter are kept; older files without them 
   expect(r.state?.services.web).toEqual(waiting);
   expect(r.state?.services.db?.consecutive_crashes).toBeUndefined();
   expect(r.state?.services.db?.restart_at).toBeUndefined();
+});
+
+test("the shutdown's resume mark is kept; older files without it load unmarked", () => {
+  const marked = {
+    ...good,
+    status: 'stopped',
+    pid: null,
+    start_time: null,
+    desired: 'stop',
+    resume_at_start: true,
+  };
+  const r = parsePersistedState(file({ web: marked, db: good }), ['web', 'db']);
+  expect(r.problems).toEqual([]);
+  expect(r.state?.services.web).toEqual(marked);
+  expect(fromPersisted(r.state!.services.web!).resumeAtStart).toBe(true);
+  expect(fromPersisted(r.state!.services.db!).resumeAtStart).toBe(false);
+  // Written only when set, so an unmarked entry reads as an older file's.
+  expect(toPersisted({ ...initialServiceState(), resumeAtStart: true }, 'stop').resume_at_start).toBe(true);
+  expect(toPersisted(initialServiceState(), 'stop')).not.toHaveProperty('resume_at_start');
 });

@@ -155,6 +155,7 @@ function parseEntry(value: unknown, path: string, problems: string[]): Persisted
     init_done: field('init_done', isBool, false, 'true or false'),
     desired,
     was_healthy: field('was_healthy', optional(isBool), undefined, 'true or false'),
+    resume_at_start: field('resume_at_start', optional(isBool), undefined, 'true or false'),
     spawns: field('spawns', optional(isCount), undefined, 'a whole number >= 0'),
     port: field('port', optional(orNull(isPort)), undefined, 'a port 1-65535 or null'),
     status_since: field('status_since', optional(orNull(isIsoTime)), undefined, 'an ISO time or null'),
