@@ -77,10 +77,7 @@ class DaemonHelpCommand extends Command {
     ],
   });
   override async execute(): Promise<number> {
-    const subcommands = COMMANDS.filter((c) =>
-      (c.paths ?? []).some((p) => p[0] === 'daemon' && p.length > 1),
-    );
-    this.context.stdout.write(subcommands.map((c) => this.cli.usage(c)).join(''));
+    this.context.stdout.write(groupUsage(this.cli, 'daemon'));
     return 0;
   }
 }
@@ -101,10 +98,15 @@ class ExportHelpCommand extends Command {
     ],
   });
   override async execute(): Promise<number> {
-    const targets = COMMANDS.filter((c) => (c.paths ?? []).some((p) => p[0] === 'export' && p.length > 1));
-    this.context.stdout.write(targets.map((c) => this.cli.usage(c)).join(''));
+    this.context.stdout.write(groupUsage(this.cli, 'export'));
     return 0;
   }
+}
+
+/** The usage of every subcommand of `group` (`kepler daemon`, `kepler export` alone). */
+function groupUsage(cli: Command['cli'], group: string): string {
+  const subcommands = COMMANDS.filter((c) => (c.paths ?? []).some((p) => p[0] === group && p.length > 1));
+  return subcommands.map((c) => cli.usage(c)).join('');
 }
 
 /** Every command of the CLI, in help order. */
