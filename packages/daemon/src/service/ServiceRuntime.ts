@@ -92,7 +92,7 @@ export class ServiceRuntime extends ServiceTransitions {
     const startedAtMs = this.state.startedAt ? Date.parse(this.state.startedAt) : this.platform.clock.now();
     const proc = this.process.adopt(pid, startTime, startedAtMs);
     this.watchExit(proc);
-    this.health.start(proc.startedAtMs, this.state.wasHealthy);
+    this.health.start(proc.startedAtMs, this.state.wasHealthy, this.state.health);
     // Still the same process: a stop the crash interrupted is finished now.
     if (plan.action === 'finishStop') void this.stop();
   }
