@@ -152,6 +152,47 @@ services:
     for (const n of ['a', 'b']) expect((await s.svc(n)).status).toBe('stopped');
   });
 
+  test('what a service writes while it stops is shown before the CLI exits', async () => {
+    const s = new Scenario(
+      d,
+      'fg-stop-output',
+      `
+services:
+  app:
+    command: ["sh", "-c", "trap 'echo app-said-goodbye; exit 0' TERM; echo app-trapped; while true; do sleep 0.1; done"]
+    logs: { retention: { on_stop: retain } }
+`,
+    );
+    const cli = spawnCli(s, ['start']);
+    await waitFor(() => /app\s+\| app-trapped/.test(cli.stdout), 'the trap set');
+    cli.signal('SIGINT');
+    expect(await cli.wait()).toBe(0);
+    expect(cli.stdout).toMatch(/app\s+\| app-said-goodbye/);
+  });
+
+  test('Ctrl+C shows the post_stop hooks, of the service and the global one, before the CLI exits', async () => {
+    const s = new Scenario(
+      d,
+      'fg-post-stop',
+      `
+kepler:
+  hooks:
+    post_stop: { run: sleep 0.3; echo global-post-stop-ran }
+services:
+  app:
+    command: ["sh", "-c", "echo app-up; exec sleep 300"]
+    hooks:
+      post_stop: { run: sleep 0.3; echo app-post-stop-ran }
+`,
+    );
+    const cli = spawnCli(s, ['start']);
+    await waitFor(() => /app\s+\| app-up/.test(cli.stdout), 'app running');
+    cli.signal('SIGINT');
+    expect(await cli.wait()).toBe(0);
+    expect(cli.stdout).toMatch(/app\.post_stop\s+\| app-post-stop-ran/);
+    expect(cli.stdout).toMatch(/global\.post_stop\s+\| global-post-stop-ran/);
+  });
+
   test('a second SIGINT exits 130 at once', async () => {
     const s = new Scenario(
       d,

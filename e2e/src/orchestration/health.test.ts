@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { jest } from '@jest/globals';
 import { alive, TestDaemon, waitFor } from '../testkit.js';
 import { freePort, Scenario, type Svc, WAIT_MS } from './helpers.js';
@@ -22,6 +22,15 @@ async function sample(s: Scenario, name: string, until: (x: Svc) => boolean, wha
     { timeoutMs: WAIT_MS, intervalMs: 30 },
   );
   return seen;
+}
+
+/** A file's non-empty lines; none when it does not exist yet. */
+function readLines(path: string): string[] {
+  try {
+    return readFileSync(path, 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
 }
 
 describe('health transitions', () => {
@@ -186,6 +195,42 @@ services:
       expect(x.status).toBe('running');
       expect(x.health_failures).toBe(0);
     }
+    await s.ok(['stop']);
+  });
+});
+
+describe('health across a daemon crash', () => {
+  test('an adopted service that stays healthy (or unhealthy) does not run its health hooks again', async () => {
+    const s = new Scenario(
+      d,
+      'adopted-hooks',
+      `
+services:
+  good:
+    command: ["sleep", "300"]
+    healthcheck: { test: "echo p >> $DIR/good.probes", interval: 200ms }
+    hooks:
+      post_healthcheck_success: { run: echo good-healthy >> $REC }
+  bad:
+    command: ["sleep", "300"]
+    healthcheck: { test: "echo p >> $DIR/bad.probes; false", interval: 200ms, retries: 1 }
+    hooks:
+      post_healthcheck_fail: { run: echo bad-unhealthy >> $REC }
+`,
+    );
+    const probes = (name: string) => readLines(`${s.dir}/${name}.probes`).length;
+    await s.ok(['start', '-d']);
+    await s.waitLine('good-healthy');
+    await s.waitLine('bad-unhealthy');
+    await d.crash();
+    await d.start();
+    // Several probes of the adopted processes have run: enough for a hook to have fired.
+    const good = probes('good');
+    const bad = probes('bad');
+    await waitFor(() => probes('good') >= good + 3 && probes('bad') >= bad + 3, 'probes after the adoption');
+    expect((await s.svc('good')).status).toBe('healthy');
+    expect((await s.svc('bad')).status).toBe('unhealthy');
+    expect(s.lines().sort()).toEqual(['bad-unhealthy', 'good-healthy']);
     await s.ok(['stop']);
   });
 });

@@ -176,6 +176,43 @@ describe('surviving a daemon crash', () => {
   );
 
   test(
+    'a service restarted for dying while the daemon was down restarts its restart: true dependents',
+    async () => {
+      const config = d.writeConfig(
+        `services:
+  db:
+    command: ["sleep", "300"]
+    restart: always
+  api:
+    command: ["sleep", "300"]
+    depends_on:
+      db: { condition: service_started, restart: true }
+`,
+        'died-while-down/kepler.yaml',
+      );
+      expect((await d.cli(['start', '-d', '-f', config])).code).toBe(0);
+      const db = (await waitStatus(config, 'db', 'running')).pid as number;
+      const api = (await waitStatus(config, 'api', 'running')).pid as number;
+      await d.crash();
+      process.kill(db, 'SIGKILL');
+      await waitFor(() => !alive(db), 'db to die');
+      await d.start();
+      // As after a crash the daemon sees: db runs again, and api with it.
+      await waitFor(async () => {
+        const s = await d.service(config, 'db');
+        return s.status === 'running' && s.pid !== db;
+      }, 'db to run again');
+      const after = await waitFor(async () => {
+        const s = await d.service(config, 'api');
+        return s.status === 'running' && s.pid !== api ? s : null;
+      }, 'api to restart with db');
+      expect(after.pid).not.toBe(api);
+      await waitFor(() => !alive(api), 'the old api process to be gone');
+    },
+    T,
+  );
+
+  test(
     'without state.json, a spawn record never restarts a service the user stopped',
     async () => {
       const config = d.writeConfig(

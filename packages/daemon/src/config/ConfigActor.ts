@@ -377,6 +377,11 @@ export class ConfigActor extends ConfigHost {
     await Promise.all(names.map((n) => this.services.get(n)!.postLaunchHooks));
   }
 
+  /** Resolves once the config-wide operations queued so far have run (a stop: its post_stop hooks too). */
+  operationsDone(): Promise<void> {
+    return this.queue.run(() => undefined);
+  }
+
   /** Throws UNKNOWN_SERVICE naming each of `names` the config has no service of (and the ones it has). */
   checkNames(names: readonly string[], baked: BakedConfig = this.baked): void {
     const unknown = names.filter((n) => !(n in baked.services));

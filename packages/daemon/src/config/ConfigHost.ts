@@ -227,6 +227,7 @@ export class ConfigHost implements ServiceHost {
   recover(): string[] {
     const platform = this.platform;
     const resumed: string[] = [];
+    const restarted: string[] = [];
     for (const rt of this.services.values()) {
       const { state } = rt;
       const facts = this.records.recoveryFacts(rt.name);
@@ -251,10 +252,13 @@ export class ConfigHost implements ServiceHost {
       });
       rt.applyRecovery(plan);
       if (plan.action === 'resume') resumed.push(rt.name);
+      if (plan.action === 'diedWhileDown' && plan.desired === 'run') restarted.push(rt.name);
       if (plan.action === 'adopt') this.updateWatcher(rt.name); // no status change armed restart.watch
       // Waiting on its dependencies again: with its dependency timeouts armed.
       if (rt.state.status === 'waiting') this.gate.armTimers(rt);
     }
+    // Once every service is adopted: a dependency that died while down restarts, so `restart: true` dependents do.
+    for (const name of restarted) this.gate.propagateRestart(name);
     for (const line of this.untracked.detect(this.records.suspects, this.services)) this.log(line);
     // Written before the load is answered: a first use leaves a complete state directory behind.
     this.records.writeNow();

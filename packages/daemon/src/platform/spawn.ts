@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, type Stats } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { realpath, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { acquireCgroup, type CgroupLease } from './cgroups.js';
 import { errnoCode, PlatformError } from './errors.js';
@@ -114,6 +114,22 @@ function executableBy(st: Stats, user: ResolvedUser): boolean {
   if (st.uid === user.uid) return (st.mode & 0o100) !== 0;
   if (st.gid === user.gid || user.groups.includes(st.gid)) return (st.mode & 0o010) !== 0;
   return (st.mode & 0o001) !== 0;
+}
+
+/**
+ * Whether `user` may enter `cwd`: search permission on it and each directory above it. The daemon
+ * (root) changes into it before dropping privileges, so without this the service would run there.
+ */
+async function enterableBy(cwd: string, user: ResolvedUser): Promise<boolean> {
+  let dir = await realpath(cwd).catch(() => null);
+  if (dir === null) return true; // gone since validateCwd: the spawn itself reports it
+  for (;;) {
+    const st = await statOrNull(dir);
+    if (st !== null && !executableBy(st, user)) return false;
+    const parent = dirname(dir);
+    if (parent === dir) return true;
+    dir = parent;
+  }
 }
 
 async function statOrNull(path: string): Promise<Stats | null> {
@@ -262,6 +278,8 @@ export async function spawnService(spec: SpawnSpec): Promise<SpawnedProcess> {
     throw spawnFailed(`cannot run as ${spec.user ?? user.name}: the daemon is not running as root`);
   }
   const needPrivileges = isRoot && (switching || !sameGroupSet(user.groups, process.getgroups?.() ?? []));
+  if (isRoot && user.uid !== 0 && !(await enterableBy(spec.cwd, user)))
+    throw spawnFailed(`working_dir is not accessible to ${user.name}: ${spec.cwd} (permission denied)`);
 
   const env: Record<string, string> = { ...spec.env };
   if (spec.marker !== undefined) {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   isRoot,
@@ -261,6 +261,24 @@ privilegedEach('privilege dropping (root) through the %s', (path) => {
     expect((err as Error).message).toMatch(
       new RegExp(`^permission denied: .*root-only is not executable by ${user}$`),
     );
+  });
+
+  test('a working_dir the target user cannot enter fails before anything runs', async () => {
+    const closed = makeTmpDir();
+    chmodSync(closed, 0o700);
+    const inner = join(closed, 'open');
+    mkdirSync(inner);
+    chmodSync(inner, 0o755);
+    const marker = join(makeTmpDir(), 'ran');
+    for (const cwd of [closed, inner]) {
+      const command = ['sh', '-c', `touch ${marker}`];
+      const err = await spawnWith(current, spec({ command, user, cwd })).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'SPAWN_FAILED' });
+      expect((err as Error).message).toBe(
+        `working_dir is not accessible to ${user}: ${cwd} (permission denied)`,
+      );
+    }
+    expect(() => readFileSync(marker)).toThrow();
   });
 });
 

@@ -7,6 +7,7 @@ import type { ProbeResult } from '../health/probeResult.js';
 import type { Platform } from '../platform/index.js';
 import type { ServiceHost } from './ServiceHost.js';
 import { withPort } from './SupervisedProcess.js';
+import type { ServiceState } from './serviceState.js';
 
 /** What a service's health watch asks of its runtime. */
 export interface HealthVerdicts {
@@ -43,14 +44,22 @@ export class ServiceHealth {
   /**
    * Starts watching the run that began at `startedAtMs` (earlier for an adopted process: the
    * start_timeout counts from the process's start). `wasHealthy`: no start_timeout any more.
+   * `resumed`: the health an adopted run had; a first verdict that repeats it runs no hook.
    */
-  start(startedAtMs: number, wasHealthy: boolean): void {
+  start(startedAtMs: number, wasHealthy: boolean, resumed: ServiceState['health'] = null): void {
     const spec = this.spec();
     const check = spec.healthcheck;
     if (!check) return;
     this.stop();
     const port = this.port();
     const probeSpec = { ...spec, environment: withPort(spec.environment, port) };
+    // The monitor starts from `starting`: its first verdict on an adopted run is no change of health.
+    let repeats: ServiceState['health'] = resumed;
+    const changed = (verdict: 'healthy' | 'unhealthy') => {
+      const same = repeats === verdict;
+      repeats = null;
+      return !same;
+    };
     const monitor = new HealthMonitor(
       onOwnPort(check, port),
       (test, timeoutMs, signal) =>
@@ -64,13 +73,15 @@ export class ServiceHealth {
           this.clearStartTimer();
           this.verdicts.onHealthy();
           const hook = spec.hooks.post_healthcheck_success;
-          if (hook) void this.host.runServiceHook(spec.name, 'post_healthcheck_success', hook);
+          if (changed('healthy') && hook)
+            void this.host.runServiceHook(spec.name, 'post_healthcheck_success', hook);
         },
         onUnhealthy: () => {
           if (!this.applies(monitor)) return;
           this.verdicts.onUnhealthy();
           const hook = spec.hooks.post_healthcheck_fail;
-          if (hook) void this.host.runServiceHook(spec.name, 'post_healthcheck_fail', hook);
+          if (changed('unhealthy') && hook)
+            void this.host.runServiceHook(spec.name, 'post_healthcheck_fail', hook);
           if (check.onUnhealthy === 'restart') void this.verdicts.restart();
         },
       },

@@ -92,7 +92,7 @@ export class ServiceRuntime extends ServiceTransitions {
     const startedAtMs = this.state.startedAt ? Date.parse(this.state.startedAt) : this.platform.clock.now();
     const proc = this.process.adopt(pid, startTime, startedAtMs);
     this.watchExit(proc);
-    this.health.start(proc.startedAtMs, this.state.wasHealthy);
+    this.health.start(proc.startedAtMs, this.state.wasHealthy, this.state.health);
     // Still the same process: a stop the crash interrupted is finished now.
     if (plan.action === 'finishStop') void this.stop();
   }
@@ -308,6 +308,7 @@ export class ServiceRuntime extends ServiceTransitions {
       if (hooks.pre_stop) await this.host.runServiceHook(this.name, 'pre_stop', hooks.pre_stop);
       const signal = (opts.signal ?? this.spec.stopSignal) as NodeJS.Signals;
       const exit = await this.process.stop(signal, this.spec.stopGracePeriodMs, this.spec);
+      await this.process.drained(); // last lines before `stopped`: a foreground start ends there
       this.transition('stopped', { ...exitPatch(exit, new Date().toISOString()), reason: null });
       if (opts.manual !== false && hooks.post_stop) {
         await this.host.runServiceHook(this.name, 'post_stop', hooks.post_stop);

@@ -159,6 +159,17 @@ describe('FileWatcher', () => {
     expect(calls[0]).toEqual(['../shared/lib.ts']);
   });
 
+  test('an absolute pattern matches, inside root and outside it', async () => {
+    write('shared/lib.ts');
+    const { calls } = await watching([path.join(dir, 'shared/*.ts'), path.join(dir, 'app/src/*.ts')]);
+    write('shared/lib.ts', 'changed');
+    await waitFor(() => calls.length >= 1, 'the change outside root');
+    expect(calls[0]).toEqual(['../shared/lib.ts']);
+    write('app/src/a.ts', 'changed');
+    await waitFor(() => calls.length >= 2, 'the change inside root');
+    expect(calls[1]).toEqual(['src/a.ts']);
+  });
+
   test('no callback after stop(), even for a burst already pending; start() resumes', async () => {
     const { w, calls } = await watching(['src/*.ts'], 150);
     // Two more watchers on the same files: `fast` tells when an event has been delivered, `clock`

@@ -10,7 +10,7 @@ export const WATCH_DEBOUNCE_MS = 200;
 export interface FileWatcherOptions {
   /** Directory the patterns are relative to (the service's working_dir); absolute. */
   root: string;
-  /** `restart.watch` globs: `*`, `**`, `?`, `[abc]`, `[!abc]` (picomatch syntax, `./` and `../` allowed). */
+  /** `restart.watch` globs: `*`, `**`, `?`, `[abc]`, `[!abc]` (picomatch syntax; `./`, `../` and absolute paths allowed). */
   patterns: readonly string[];
   debounceMs?: number;
   /** Paths (relative to `root`, `/`-separated, sorted) created, changed or deleted in the burst. */
@@ -44,7 +44,10 @@ interface CompiledPattern {
 }
 
 function compile(root: string, pattern: string): CompiledPattern {
-  const p = pattern.replace(/\\/g, '/').replace(/^(\.\/)+/, '');
+  // Events are matched by their path relative to root: an absolute pattern is made relative too.
+  const slashed = pattern.replace(/\\/g, '/');
+  const relative = path.isAbsolute(slashed) ? path.relative(root, slashed) || '.' : slashed;
+  const p = relative.replace(/^(\.\/)+/, '');
   const segments = p.split('/').filter((s) => s !== '' && s !== '.' && s !== '..' && !isPureWildcard(s));
   return {
     match: picomatch(p, PICOMATCH_OPTIONS),

@@ -121,6 +121,8 @@ export async function observe(
       await actor.untilEvery(quiet, (n) => isQuiet(actor, n), cancelled.signal);
       // A post_exit hook runs after its service is already terminal: its output belongs to the run.
       await Promise.race([Promise.all(quiet.map((n) => actor.services.get(n)!.postExitHook)), ctx.cancelled]);
+      // A stop (Ctrl+C) runs post_stop hooks after its services are terminal: their output too.
+      await Promise.race([actor.operationsDone(), ctx.cancelled]);
       if (!ctx.isCancelled()) ctx.emit({ type: 'quiescent' });
       return result();
     }
