@@ -183,30 +183,39 @@ test('bad requests answer 400 naming the field; errors carry the protocol codes;
   expect((await call(d, '/api/v1/status')).body.pid).toBe(d.daemon.pid);
 });
 
-test('a session cookie is minted only from the token, once per code, and cannot act cross-site', async () => {
+test('a browser session is minted only from the token, once per code, is never a cookie, and cannot act cross-site', async () => {
   expect((await call(d, '/api/v1/login-code', { method: 'POST', token: null })).status).toBe(401);
   const code = (await call(d, '/api/v1/login-code', { method: 'POST' })).body;
   expect(code.path).toMatch(/^\/login\?code=/);
+  // A link preview's HEAD leaves the code to the browser.
+  expect((await call(d, code.path, { method: 'HEAD', token: null })).status).toBe(200);
   const login = await call(d, code.path, { token: null });
   expect(login.status).toBe(303);
-  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
-  expect(login.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict/);
+  expect(login.headers.get('set-cookie')).toBeNull();
+  // The key is in the fragment, which a browser never sends to a server.
+  const key = /^\/#session=([A-Za-z0-9_-]+)$/.exec(login.headers.get('location') ?? '')?.[1] as string;
+  expect(key).toEqual(expect.any(String));
   expect((await call(d, code.path, { token: null })).status).toBe(401); // spent
-  const withCookie = { token: null, headers: { Cookie: cookie } };
-  expect((await call(d, '/api/v1/services', withCookie)).status).toBe(200);
-  expect((await call(d, '/', withCookie)).body).toContain('<title>Kepler</title>');
+  const withSession = { token: null, headers: { Authorization: `Session ${key}` } };
+  expect((await call(d, '/api/v1/services', withSession)).status).toBe(200);
+  // A cookie is nothing: a browser sends one for 127.0.0.1 to every port, so any local server
+  // would receive it (the defect this replaced).
+  const withCookie = { token: null, headers: { Cookie: `kepler_session=${key}` } };
+  expect((await call(d, '/api/v1/services', withCookie)).status).toBe(401);
+  // The page is static and open: it shows "Log in" until it has a key.
+  expect((await call(d, '/', { token: null })).body).toContain('<title>Kepler</title>');
   // A session may read, and act only from the daemon's own origin; it may not mint codes.
   const host = new URL(d.url).host;
-  const post = (origin: string) =>
+  const post = (origin: string, auth: Record<string, string>) =>
     call(d, '/api/v1/stop', {
       body: { services: ['nope'] },
       token: null,
-      headers: { Cookie: cookie, Origin: origin },
+      headers: { ...auth, Origin: origin },
     });
-  expect((await post('http://evil.example')).status).toBe(403);
-  expect((await post(`http://${host}`)).status).toBe(404);
-  expect((await call(d, '/api/v1/login-code', { method: 'POST', ...withCookie })).status).toBe(401);
-  expect((await call(d, '/', { token: null })).status).toBe(401);
+  expect((await post('http://evil.example', withSession.headers)).status).toBe(403);
+  expect((await post(`http://${host}`, withSession.headers)).status).toBe(404);
+  expect((await post(`http://${host}`, withCookie.headers)).status).toBe(401);
+  expect((await call(d, '/api/v1/login-code', { method: 'POST', ...withSession })).status).toBe(401);
 });
 
 test('kepler dashboard opens its link with xdg-open in a graphical session', async () => {

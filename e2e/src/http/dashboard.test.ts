@@ -1,6 +1,8 @@
 /// <reference lib="dom" />
 // The page functions below run in the browser.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type HTTPRequest, type Page } from 'puppeteer-core';
 import { REPO, waitFor } from '../testkit.js';
@@ -64,6 +66,8 @@ test('`kepler dashboard` logs the browser in and the page shows every service', 
   expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/login\?code=/);
   await page.goto(link);
   expect(new URL(page.url()).pathname).toBe('/');
+  // The key moved from the address bar to this origin's storage.
+  await page.waitForFunction(() => location.hash === '' && localStorage.getItem('kepler.session') !== null);
   await page.waitForSelector(`${row('web')}[data-status="running"]`);
   await page.waitForSelector(`${row('worker')}[data-status="running"]`);
   expect(await page.$eval('h2', (h) => h.textContent)).toBe(config);
@@ -297,6 +301,8 @@ test("a line's terminal colour codes are not shown in the log pane, nor found by
     'colour.kepler.yaml',
   );
   expect((await d.daemon.cli(['start', '-d', '-f', colour])).code).toBe(0);
+  // Its row comes with the page's next refresh (a new config's first event asks for one).
+  await page.waitForSelector(row('colour'));
   await page.click(`${row('colour')} button[data-action="logs"]`);
   await page.$eval('#logs-search', (i) => {
     (i as HTMLInputElement).value = '';
@@ -313,4 +319,80 @@ test("a line's terminal colour codes are not shown in the log pane, nor found by
   expect(
     await page.$$eval('#logs-lines .line', (l) => l.filter((x) => !(x as HTMLElement).hidden).length),
   ).toBe(0);
+}, 30_000);
+
+test('another local server the browser visits gets no cookie and no key, and the key replayed as a cookie is refused', async () => {
+  const key = await page.evaluate(() => localStorage.getItem('kepler.session'));
+  expect(key).toMatch(/^[A-Za-z0-9_-]+$/);
+  // Any web server on 127.0.0.1 (a service's, run by an unprivileged user) that the user opens.
+  const seen: IncomingHttpHeaders[] = [];
+  const other = createServer((req, res) => {
+    seen.push(req.headers);
+    res.writeHead(200, { 'Content-Type': 'text/html' });
+    res.end('<!doctype html><title>other</title><p>another server</p>');
+  });
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+  const tab = await browser.newPage();
+  try {
+    await tab.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`);
+    expect(seen.length).toBeGreaterThan(0);
+    for (const headers of seen) {
+      expect(headers.cookie).toBeUndefined();
+      expect(JSON.stringify(headers)).not.toContain(key);
+    }
+    // Its page cannot read the dashboard's storage (another port is another origin).
+    expect(await tab.evaluate(() => localStorage.getItem('kepler.session'))).toBeNull();
+    // Nor open the daemon's stream with what the browser sends on its own.
+    const opened = await tab.evaluate(
+      (url) =>
+        new Promise<boolean>((resolve) => {
+          const ws = new WebSocket(url);
+          ws.onopen = () => resolve(true);
+          ws.onclose = () => resolve(false);
+        }),
+      `${d.url.replace(/^http/, 'ws')}/api/v1/events`,
+    );
+    expect(opened).toBe(false);
+  } finally {
+    await tab.close();
+    other.close();
+  }
+  // Had it the key as a cookie, with a forged Origin, it is refused; the key itself is live.
+  const host = new URL(d.url).host;
+  for (const cookie of [`kepler_session=${key}`, `${key}`]) {
+    const r = await call(d, '/api/v1/services', {
+      token: null,
+      headers: { Cookie: cookie, Origin: `http://${host}` },
+    });
+    expect(r.status).toBe(401);
+  }
+  expect(
+    (await call(d, '/api/v1/services', { token: null, headers: { Authorization: `Session ${key}` } })).status,
+  ).toBe(200);
+}, 30_000);
+
+test('a browser without the key, or with one the daemon refuses, is shown "Log in"', async () => {
+  // Another profile: nothing of the logged-in page's storage.
+  const context = await browser.createBrowserContext();
+  try {
+    const fresh = await context.newPage();
+    await fresh.goto(`${d.url}/`);
+    await fresh.waitForSelector('#login');
+    expect(await fresh.$eval('#login h1', (h) => h.textContent)).toBe('Log in to the Kepler dashboard');
+    // A key the daemon does not know (a session from before it restarted: they live in its memory).
+    const stale = await context.newPage();
+    const asked: string[] = [];
+    stale.on('request', (r) => asked.push(new URL(r.url()).pathname));
+    await stale.goto(`${d.url}/#session=notakey`);
+    await stale.waitForSelector('#login');
+    expect(await stale.evaluate(() => [location.hash, localStorage.getItem('kepler.session')])).toEqual([
+      '',
+      null,
+    ]);
+    expect(asked).toContain('/api/v1/status');
+  } finally {
+    await context.close();
+  }
+  // The logged-in page is still logged in.
+  await page.waitForSelector('#live.on');
 }, 30_000);

@@ -17,8 +17,9 @@ export class DashboardCommand extends BaseCommand {
     details: `
       Asks the daemon for a one-time login code (with the API token, \`http.token\` in the state
       directory, which root and the \`kepler\` group may read) and prints a link that logs the browser in:
-      the code is spent for an HttpOnly session cookie, so the token itself never goes into the browser.
-      The link works once, within two minutes.
+      the code is spent for a session key that the page keeps to itself (no cookie, which the browser
+      would also send to other servers on the machine), so the token itself never goes into the
+      browser. The link works once, within two minutes; sessions end when the daemon restarts.
 
       The link is also opened with \`xdg-open\` when a graphical session is there (\`$DISPLAY\` or
       \`$WAYLAND_DISPLAY\`) and \`--no-open\` is not given.

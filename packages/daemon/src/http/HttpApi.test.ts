@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import WebSocket from 'ws';
 import type { ConfigRegistry } from '../config/ConfigRegistry.js';
 import type { HandlerTable } from '../server/handlers/index.js';
 import { ApiCredentials } from './credentials.js';
@@ -7,6 +8,7 @@ import { HttpApi } from './HttpApi.js';
 const TOKEN = 't'.repeat(64);
 let api: HttpApi;
 let port: number;
+const credentials = ApiCredentials.forToken(TOKEN);
 
 beforeAll(async () => {
   api = new HttpApi({
@@ -16,7 +18,7 @@ beforeAll(async () => {
       find: () => undefined,
       onLoad: () => () => undefined,
     } as unknown as ConfigRegistry,
-    credentials: ApiCredentials.forToken(TOKEN),
+    credentials,
     wsBufferBytes: 1024,
     logLimit: () => undefined,
     ready: Promise.resolve(),
@@ -189,4 +191,94 @@ test('a field a route does not take is refused naming it, never ignored (a missp
     'verbose: not a field of GET /api/v1/status (it takes none)',
   );
   expect(await statusLine('GET', '/api/v1/events?confg=/x')).toBe('HTTP/1.1 400 Bad Request');
+});
+
+/** A session as the dashboard gets one: the login link's GET, its key in the redirect's fragment. */
+async function login(): Promise<string> {
+  const r = await fetch(`http://127.0.0.1:${port}/login?code=${credentials.newLoginCode()}`, {
+    redirect: 'manual',
+  });
+  expect(r.status).toBe(303);
+  const m = /^\/#session=([A-Za-z0-9_-]+)$/.exec(r.headers.get('location') ?? '');
+  expect(m).not.toBeNull();
+  return m![1]!;
+}
+
+test('the login link answers a redirect with the key in its fragment, and sets no cookie', async () => {
+  const code = credentials.newLoginCode();
+  const r = await fetch(`http://127.0.0.1:${port}/login?code=${code}`, { redirect: 'manual' });
+  expect(r.status).toBe(303);
+  expect(r.headers.get('location')).toMatch(/^\/#session=[A-Za-z0-9_-]{20,}$/);
+  expect(r.headers.get('set-cookie')).toBeNull();
+  expect((await fetch(`http://127.0.0.1:${port}/login?code=${code}`, { redirect: 'manual' })).status).toBe(
+    401,
+  );
+});
+
+test('a HEAD of the login link (a link preview) does not spend its code', async () => {
+  const code = credentials.newLoginCode();
+  const link = `http://127.0.0.1:${port}/login?code=${code}`;
+  for (let i = 0; i < 2; i++) {
+    const head = await fetch(link, { method: 'HEAD', redirect: 'manual' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('location')).toBeNull();
+  }
+  expect((await fetch(link, { redirect: 'manual' })).status).toBe(303);
+  expect((await fetch(link, { method: 'HEAD', redirect: 'manual' })).status).toBe(200);
+  expect((await fetch(link, { redirect: 'manual' })).status).toBe(401);
+});
+
+test('a session is its key in `Authorization: Session`; a cookie carrying it is refused', async () => {
+  const key = await login();
+  const get = (headers: Record<string, string>, path = '/api/v1/openapi.json') =>
+    fetch(`http://127.0.0.1:${port}${path}`, { headers });
+  const origin = `http://127.0.0.1:${port}`;
+  expect((await get({ Authorization: `Session ${key}` })).status).toBe(200);
+  expect((await get({ Authorization: `Session ${key}x` })).status).toBe(401);
+  // What another local server receives from the browser, replayed with a forged Origin.
+  for (const cookie of [`kepler_session=${key}`, `session=${key}`, key]) {
+    const r = await get({ Cookie: cookie, Origin: origin });
+    expect(r.status).toBe(401);
+    expect(r.headers.get('www-authenticate')).toBe('Bearer realm="kepler"');
+  }
+  // Only where a session was accepted before: minting login codes takes the token.
+  const mint = await fetch(`http://127.0.0.1:${port}/api/v1/login-code`, {
+    method: 'POST',
+    headers: { Authorization: `Session ${key}`, Origin: origin },
+  });
+  expect(mint.status).toBe(401);
+  // The page itself is static and open: it shows "Log in" until it has a key.
+  const page = await fetch(`http://127.0.0.1:${port}/`);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain('/assets/app.js');
+});
+
+test('a WebSocket session is its subprotocol, selected by the server; not a cookie, not from another origin', async () => {
+  const key = await login();
+  const url = `ws://127.0.0.1:${port}/api/v1/events`;
+  const origin = `http://127.0.0.1:${port}`;
+  const open = (protocols: string[], headers: Record<string, string>, o?: string) =>
+    new Promise<{ status: number; protocol: string }>((resolve, reject) => {
+      const ws = new WebSocket(url, protocols, { headers, ...(o ? { origin: o } : {}) });
+      ws.once('open', () => {
+        resolve({ status: 101, protocol: ws.protocol });
+        ws.close();
+      });
+      ws.once('unexpected-response', (_req, res) => {
+        resolve({ status: res.statusCode ?? 0, protocol: '' });
+        res.resume();
+        ws.terminate();
+      });
+      ws.once('error', reject);
+    });
+  // A browser fails the handshake unless the server selects the offered protocol.
+  expect(await open([`kepler-session.${key}`], {}, origin)).toEqual({
+    status: 101,
+    protocol: `kepler-session.${key}`,
+  });
+  expect((await open([`kepler-session.${key}`], {}, 'http://evil.example')).status).toBe(403);
+  expect((await open([`kepler-session.${key}x`], {}, origin)).status).toBe(401);
+  expect((await open([], { Cookie: `kepler_session=${key}` }, origin)).status).toBe(401);
+  // A bearer client offering no protocol gets none.
+  expect(await open([], { Authorization: `Bearer ${TOKEN}` })).toEqual({ status: 101, protocol: '' });
 });

@@ -10,9 +10,14 @@ import { WebSocketServer } from 'ws';
 import type { ConfigRegistry } from '../config/ConfigRegistry.js';
 import { type ApiDeps, apiRoutes } from './apiRoutes.js';
 import { BoundedWebSocket, GOING_AWAY_CLOSE_CODE } from './BoundedWebSocket.js';
-import type { ApiCredentials } from './credentials.js';
+import {
+  type ApiCredentials,
+  SESSION_PROTOCOL_PREFIX,
+  sessionKeyOf,
+  sessionProtocolOf,
+} from './credentials.js';
 import { DaemonEvents } from './DaemonEvents.js';
-import { dashboardRoutes, sendHtmlMessage } from './dashboardRoutes.js';
+import { dashboardRoutes } from './dashboardRoutes.js';
 import type { HttpOptions } from './httpOptions.js';
 import { ApiError, errorResponse, type HandlerAccess } from './invoke.js';
 import { OPENAPI_PATH, openApiDocument } from './openapi.js';
@@ -52,7 +57,16 @@ export interface HttpApiOptions {
 export class HttpApi {
   readonly routes: RouteTable;
   private readonly server: Server;
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES });
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_WS_MESSAGE_BYTES,
+    // The page's session subprotocol must be selected or its browser fails the handshake; any other
+    // client gets ws's default (the first it offers).
+    handleProtocols: (protocols) => {
+      const key = sessionProtocolOf(protocols);
+      return key === null ? (protocols.values().next().value ?? false) : `${SESSION_PROTOCOL_PREFIX}${key}`;
+    },
+  });
 
   constructor(private readonly opts: HttpApiOptions) {
     const deps: ApiDeps = {
@@ -144,15 +158,6 @@ export class HttpApi {
         res.destroy();
         return;
       }
-      if (status === 401 && route?.path === '/') {
-        sendHtmlMessage(
-          res,
-          401,
-          'Log in to the Kepler dashboard',
-          'Run `kepler dashboard` on the machine and open the link it prints.',
-        );
-        return;
-      }
       for (const [name, value] of Object.entries(this.refusalHeaders(status, target.path))) {
         res.setHeader(name, value);
       }
@@ -212,15 +217,16 @@ export class HttpApi {
   }
 
   /**
-   * The bearer token, or a browser session where the route accepts one. A session request that
-   * changes something (POST) or opens a stream must come from the daemon's own page (its Origin is
-   * this host): another site's page cannot make the browser act with its cookie.
+   * The bearer token, or a browser session where the route accepts one: its key in a header (or a
+   * WebSocket subprotocol), never a cookie, so nothing the browser sends on its own (to this port or
+   * another) authenticates. A session request that changes something (POST) or opens a stream must
+   * also come from the daemon's own page (its Origin is this host).
    */
   private authorize(route: Route, req: IncomingMessage, upgrade = false): void {
     const auth = route.auth ?? 'any';
     if (auth === 'none') return;
     if (this.opts.credentials.checkBearer(req.headers.authorization)) return;
-    if (auth === 'any' && this.opts.credentials.checkSession(req.headers.cookie)) {
+    if (auth === 'any' && this.opts.credentials.checkSession(sessionKeyOf(req.headers, upgrade))) {
       if ((req.method === 'POST' || upgrade) && !sameOrigin(req)) {
         throw new ApiError(403, 'PERMISSION_DENIED', 'a session request from another origin');
       }

@@ -1,9 +1,9 @@
 import {
   ApiCredentials,
-  cookieValue,
   LOGIN_CODE_TTL_MS,
   MAX_SESSIONS,
-  SESSION_COOKIE,
+  SESSION_PROTOCOL_PREFIX,
+  sessionKeyOf,
 } from './credentials.js';
 
 const TOKEN = 'a'.repeat(64);
@@ -24,18 +24,29 @@ test('a login code works once and expires; a session lasts; sessions are bounded
   const session = c.redeem(code)!;
   expect(session).toEqual(expect.any(String));
   expect(c.redeem(code)).toBeNull();
-  expect(c.checkSession(`other=1; ${SESSION_COOKIE}=${session}`)).toBe(true);
-  expect(c.checkSession(`${SESSION_COOKIE}=${session}x`)).toBe(false);
+  expect(c.checkSession(session)).toBe(true);
+  expect(c.checkSession(`${session}x`)).toBe(false);
+  expect(c.checkSession(null)).toBe(false);
+  expect(c.checkSession('')).toBe(false);
   const late = c.newLoginCode();
   now += LOGIN_CODE_TTL_MS + 1;
   expect(c.redeem(late)).toBeNull();
   // The oldest session gives way once MAX_SESSIONS are live.
   for (let i = 0; i < MAX_SESSIONS; i++) c.redeem(c.newLoginCode());
-  expect(c.checkSession(`${SESSION_COOKIE}=${session}`)).toBe(false);
+  expect(c.checkSession(session)).toBe(false);
 });
 
-test('cookie values', () => {
-  expect(cookieValue('a=1; b = 2', 'b')).toBe('2');
-  expect(cookieValue(undefined, 'a')).toBeNull();
-  expect(cookieValue('ab=1', 'a')).toBeNull();
+test('a session key comes from `Authorization: Session`, or a WebSocket subprotocol on an upgrade; never a cookie', () => {
+  expect(sessionKeyOf({ authorization: 'Session abc_-1' }, false)).toBe('abc_-1');
+  expect(sessionKeyOf({ authorization: 'session abc' }, true)).toBe('abc');
+  const ws = { 'sec-websocket-protocol': `chat, ${SESSION_PROTOCOL_PREFIX}abc` };
+  expect(sessionKeyOf(ws, true)).toBe('abc');
+  // Only an upgrade offers subprotocols.
+  expect(sessionKeyOf(ws, false)).toBeNull();
+  for (const authorization of [undefined, '', 'Bearer abc', 'Session', 'Session a b']) {
+    expect(sessionKeyOf({ authorization }, true)).toBeNull();
+  }
+  const cookie = { cookie: 'kepler_session=abc' };
+  expect(sessionKeyOf(cookie, false)).toBeNull();
+  expect(sessionKeyOf(cookie, true)).toBeNull();
 });

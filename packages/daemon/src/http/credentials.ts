@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, chownSync, lstatSync, readFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
 import { writeFileAtomic } from '../config/state/atomicWrite.js';
 
 /** Mode of the token file: readable by the `kepler` group, exactly who may use the socket. */
@@ -14,8 +15,11 @@ export const MAX_LOGIN_CODES = 16;
 export const SESSION_TTL_MS = 12 * 60 * 60_000;
 /** Browser sessions at once; the oldest is dropped for a new one. */
 export const MAX_SESSIONS = 64;
-/** The session cookie's name. */
-export const SESSION_COOKIE = 'kepler_session';
+/**
+ * The WebSocket subprotocol `kepler-session.<key>` carries the key on an upgrade (a browser cannot set
+ * headers on a WebSocket); the server selects it, as the handshake requires.
+ */
+export const SESSION_PROTOCOL_PREFIX = 'kepler-session.';
 
 const TOKEN_PATTERN = /^[0-9a-f]{64}$/;
 
@@ -42,6 +46,10 @@ function digest(s: string): Buffer {
  * as readable as the socket is), or a browser session begun with a one-time login code that a token
  * holder asked for (`kepler dashboard`). Tokens are compared in constant time (as digests, so their
  * length does not show either); sessions and codes live in memory, bounded, and die with the daemon.
+ *
+ * A session's key is never a cookie: browsers send a cookie for 127.0.0.1 to every port of it, so any
+ * local web server would receive it. The page keeps the key in its origin's storage and sends it
+ * itself (`sessionKeyOf`).
  */
 export class ApiCredentials {
   private readonly tokenDigest: Buffer;
@@ -87,10 +95,9 @@ export class ApiCredentials {
     return m !== null && timingSafeEqual(digest(m[1]!), this.tokenDigest);
   }
 
-  /** True when the request's cookies carry a live session. */
-  checkSession(cookieHeader: string | undefined): boolean {
-    const id = cookieValue(cookieHeader, SESSION_COOKIE);
-    return id !== null && this.live(this.sessions, id);
+  /** True when `key` (from `sessionKeyOf`) is a live session's. */
+  checkSession(key: string | null): boolean {
+    return key !== null && key !== '' && this.live(this.sessions, key);
   }
 
   /** A new one-time login code (for `kepler dashboard`'s link). */
@@ -128,11 +135,22 @@ export class ApiCredentials {
   }
 }
 
-/** The value of cookie `name` in a Cookie header, or null. */
-export function cookieValue(header: string | undefined, name: string): string | null {
-  for (const part of (header ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+/**
+ * The session key a request carries: `Authorization: Session <key>`, or on a WebSocket upgrade the
+ * subprotocol `kepler-session.<key>`; null without one. Cookies are not read.
+ */
+export function sessionKeyOf(headers: IncomingHttpHeaders, upgrade: boolean): string | null {
+  const m = /^Session\s+(\S+)\s*$/i.exec(headers.authorization ?? '');
+  if (m) return m[1]!;
+  if (!upgrade) return null;
+  return sessionProtocolOf((headers['sec-websocket-protocol'] ?? '').split(','));
+}
+
+/** The session subprotocol among those a WebSocket client offers, or null. */
+export function sessionProtocolOf(protocols: Iterable<string>): string | null {
+  for (const p of protocols) {
+    const t = p.trim();
+    if (t.startsWith(SESSION_PROTOCOL_PREFIX)) return t.slice(SESSION_PROTOCOL_PREFIX.length);
   }
   return null;
 }

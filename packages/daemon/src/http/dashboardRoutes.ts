@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { type ApiCredentials, SESSION_COOKIE, SESSION_TTL_MS } from './credentials.js';
+import type { ApiCredentials } from './credentials.js';
 import type { Route } from './routeTable.js';
 
 /**
@@ -18,6 +18,7 @@ export const DASHBOARD_ASSETS: Readonly<Record<string, { file: string; type: str
   // Modules app.js imports.
   '/assets/dom.js': { file: 'dom.js', type: 'text/javascript; charset=utf-8' },
   '/assets/logPane.js': { file: 'logPane.js', type: 'text/javascript; charset=utf-8' },
+  '/assets/session.js': { file: 'session.js', type: 'text/javascript; charset=utf-8' },
   '/assets/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
 };
 
@@ -30,7 +31,7 @@ const PAGE_HEADERS = {
   'Cache-Control': 'no-store',
 };
 
-/** A short HTML page (the dashboard's 401, a spent login link). */
+/** A short HTML page (a spent login link). */
 export function sendHtmlMessage(res: ServerResponse, status: number, title: string, message: string): void {
   const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
   const html = `<!doctype html><meta charset="utf-8"><title>Kepler</title><link rel="stylesheet" href="/assets/app.css"><main class="message"><h1>${esc(title)}</h1><p>${esc(message)}</p></main>\n`;
@@ -38,7 +39,11 @@ export function sendHtmlMessage(res: ServerResponse, status: number, title: stri
   res.end(html);
 }
 
-/** The dashboard's routes: its page and assets, the login link's target, and the minting of login codes. */
+/**
+ * The dashboard's routes: its page and assets, the login link's target, and the minting of login codes.
+ * The page and its assets are static and open (a navigation carries no key); the page asks the API
+ * for everything with the session key it keeps, and shows "Log in" without one.
+ */
 export function dashboardRoutes(credentials: ApiCredentials): Route[] {
   const cache = new Map<string, Buffer>();
   const asset = (file: string): Buffer => {
@@ -52,8 +57,7 @@ export function dashboardRoutes(credentials: ApiCredentials): Route[] {
   const assetRoutes: Route[] = Object.entries(DASHBOARD_ASSETS).map(([path, a]) => ({
     method: 'GET',
     path,
-    // The stylesheet styles the login pages too, before any session exists.
-    ...(path === '/assets/app.css' ? { auth: 'none' as const } : {}),
+    auth: 'none',
     doc: {
       summary: path === '/' ? 'The dashboard' : `Dashboard asset (${a.file})`,
       responses: { '200': { description: a.type, ...(path === '/' ? { html: true } : {}) } },
@@ -71,14 +75,22 @@ export function dashboardRoutes(credentials: ApiCredentials): Route[] {
       path: '/login',
       auth: 'none',
       doc: {
-        summary: "Spends a one-time login code (`kepler dashboard`'s link) for a session cookie",
+        summary: "Spends a one-time login code (`kepler dashboard`'s link) for a browser session",
+        description:
+          "Only GET spends the code: a HEAD (a link preview) answers 200 and leaves it. The session key is in the redirect's fragment, which the browser never sends to a server; the page keeps it in its own origin's storage and sends it as `Authorization: Session <key>` (a WebSocket: subprotocol `kepler-session.<key>`). No cookie is set.",
         query: { code: { schema: { type: 'string' }, description: 'The code from POST /api/v1/login-code' } },
         responses: {
-          '303': { description: 'Logged in: to the dashboard, with an HttpOnly session cookie' },
+          '200': { description: 'A HEAD: the code is left unspent' },
+          '303': { description: 'Logged in: to the dashboard, `/#session=<key>`' },
           '401': { description: 'The code was spent or expired', html: true },
         },
       },
-      page: ({ params }, res) => {
+      page: ({ params, req }, res) => {
+        if (req.method === 'HEAD') {
+          res.writeHead(200, { ...PAGE_HEADERS, 'Content-Type': 'text/html; charset=utf-8' });
+          res.end();
+          return;
+        }
         const session = credentials.redeem(params.string('code') ?? '');
         if (session === null) {
           sendHtmlMessage(
@@ -89,11 +101,8 @@ export function dashboardRoutes(credentials: ApiCredentials): Route[] {
           );
           return;
         }
-        res.writeHead(303, {
-          ...PAGE_HEADERS,
-          Location: '/',
-          'Set-Cookie': `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_TTL_MS / 1000}`,
-        });
+        // In the fragment: a browser never sends it to a server, this one or another port's.
+        res.writeHead(303, { ...PAGE_HEADERS, Location: `/#session=${session}` });
         res.end();
       },
     },

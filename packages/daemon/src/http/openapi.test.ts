@@ -112,6 +112,17 @@ test('the document names every route that needs no token as such', () => {
   const a = api();
   const doc = openApiDocument(a.routes.all()) as { info: { description: string } };
   const open = a.routes.all().filter((r) => r.auth === 'none');
-  expect(open.map((r) => r.path).sort()).toEqual(['/assets/app.css', '/login']);
+  // The dashboard's static files (a navigation carries no session key; the page asks the API with
+  // one) and the login link: never a JSON route or a stream.
+  expect(open.map((r) => r.path).sort()).toEqual([
+    '/',
+    '/assets/app.css',
+    '/assets/app.js',
+    '/assets/dom.js',
+    '/assets/logPane.js',
+    '/assets/session.js',
+    '/login',
+  ]);
+  for (const r of open) expect([r.path, r.json, r.websocket]).toEqual([r.path, undefined, undefined]);
   for (const r of open) expect(doc.info.description).toContain(r.path);
 });

@@ -66,22 +66,28 @@ export function openApiDocument(routes: readonly Route[]): Schema {
     paths[route.path] ??= {};
     paths[route.path]![route.method.toLowerCase()] = operation(route);
   }
-  // The login page and its stylesheet: what a browser needs before it has a session.
+  // The login link and the dashboard's static files: what a browser needs before it has a session.
   const open = routes
     .filter((r) => r.auth === 'none')
     .map((r) => r.path)
-    .join(' and ');
+    .join(', ');
   return {
     openapi: '3.0.3',
     info: {
       title: 'Kepler daemon API',
       version: DAEMON_VERSION,
-      description: `The HTTP API of the Kepler daemon: the same operations as its Unix socket. Every route but ${open} needs \`Authorization: Bearer <token>\` (the token is in the state directory, \`http.token\`) or a browser session.`,
+      description: `The HTTP API of the Kepler daemon: the same operations as its Unix socket. Every route but ${open} needs \`Authorization: Bearer <token>\` (the token is in the state directory, \`http.token\`) or a browser session: \`Authorization: Session <key>\` (a WebSocket: subprotocol \`kepler-session.<key>\`), the key the login link gives the dashboard page. No cookie is accepted.`,
     },
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer' },
-        session: { type: 'apiKey', in: 'cookie', name: 'kepler_session' },
+        session: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'Authorization',
+          description:
+            "`Session <key>`: the dashboard page's key, from the login link (a WebSocket sends subprotocol `kepler-session.<key>` instead)",
+        },
       },
       schemas: SCHEMAS,
     },

@@ -4,7 +4,8 @@ import type { Params } from './params.js';
 
 /**
  * Who may call a route: `any` (the bearer token or a browser session), `bearer` (the token only:
- * what mints browser sessions), `none` (the login page, which takes a one-time code instead).
+ * what mints browser sessions), `none` (the login link, which takes a one-time code instead, and the
+ * dashboard's static page and assets, which hold no data).
  */
 export type RouteAuth = 'any' | 'bearer' | 'none';
 

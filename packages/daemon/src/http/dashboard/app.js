@@ -1,9 +1,10 @@
 // The Kepler dashboard: plain DOM, no framework, no build step. Everything comes from the daemon's
-// own API (same origin, session cookie): /api/v1/configs and /services, a WebSocket of events for
-// live status, and a WebSocket log follow for the log pane (logPane.js).
+// own API (same origin, the session key session.js keeps): /api/v1/configs and /services, a WebSocket
+// of events for live status, and a WebSocket log follow for the log pane (logPane.js).
 
 import { $, el, setChildren, setText, wsUrl } from './dom.js';
 import { openLogs } from './logPane.js';
+import { isLoggedOut, sessionHeaders, sessionKey, sessionProtocols, showLogin } from './session.js';
 
 /** Full refresh (configs, warnings, staleness, numbers) while the events stream keeps statuses live. */
 const REFRESH_MS = 5000;
@@ -12,6 +13,7 @@ const state = { configs: [], services: new Map(), cards: new Map(), rows: new Ma
 const keyOf = (config, name) => `${config}\u0000${name}`;
 
 function showError(message) {
+  if (isLoggedOut()) return;
   const box = $('#error');
   box.textContent = message;
   box.hidden = false;
@@ -22,14 +24,16 @@ function showError(message) {
 }
 
 async function api(path, body) {
+  const key = sessionKey();
   const res = await fetch(path, {
     method: body ? 'POST' : 'GET',
-    credentials: 'same-origin',
-    headers: body ? { 'Content-Type': 'application/json' } : {},
+    // Nothing ambient: the key goes in a header, and no cookie is sent or kept.
+    credentials: 'omit',
+    headers: { ...sessionHeaders(), ...(body ? { 'Content-Type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
   const data = await res.json().catch(() => ({}));
-  if (res.status === 401) location.reload();
+  if (res.status === 401) showLogin(key);
   if (!res.ok) throw new Error(data.message || `HTTP ${res.status}`);
   return data;
 }
@@ -221,6 +225,7 @@ let refreshAgain = false;
 const changedDuringLoad = new Set();
 
 function refresh() {
+  if (isLoggedOut()) return Promise.resolve();
   if (refreshing) {
     refreshAgain = true;
     return refreshing;
@@ -269,7 +274,8 @@ async function load() {
 // ---- live updates -------------------------------------------------------------------------------
 
 function connectEvents() {
-  const ws = new WebSocket(wsUrl('/api/v1/events'));
+  if (isLoggedOut()) return;
+  const ws = new WebSocket(wsUrl('/api/v1/events'), sessionProtocols());
   const live = $('#live');
   ws.onmessage = (msg) => {
     const e = JSON.parse(msg.data);
@@ -287,26 +293,32 @@ function connectEvents() {
     }
   };
   ws.onclose = () => {
+    if (isLoggedOut()) return;
     live.className = 'live off';
     live.textContent = 'offline';
     setTimeout(connectEvents, 2000);
   };
 }
 
-// Uptimes tick without a request.
-setInterval(() => {
-  for (const [key, r] of state.rows) {
-    const svc = state.services.get(key);
-    if (svc) setText(r.cells.uptime, uptimeOf(svc));
-  }
-}, 1000);
-// A hidden tab asks nothing (the daemon samples CPU and memory only while someone asks); it catches
-// up when shown again.
-setInterval(() => {
-  if (!document.hidden) void refresh();
-}, REFRESH_MS);
-document.addEventListener('visibilitychange', () => {
-  if (!document.hidden) void refresh();
-});
-void refresh();
-connectEvents();
+function start() {
+  // Uptimes tick without a request.
+  setInterval(() => {
+    for (const [key, r] of state.rows) {
+      const svc = state.services.get(key);
+      if (svc) setText(r.cells.uptime, uptimeOf(svc));
+    }
+  }, 1000);
+  // A hidden tab asks nothing (the daemon samples CPU and memory only while someone asks); it catches
+  // up when shown again.
+  setInterval(() => {
+    if (!document.hidden) void refresh();
+  }, REFRESH_MS);
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden) void refresh();
+  });
+  void refresh();
+  connectEvents();
+}
+
+if (sessionKey() === null) showLogin();
+else start();

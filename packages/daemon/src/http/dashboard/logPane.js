@@ -1,5 +1,6 @@
 // The log pane: one service's lines, followed over a WebSocket, with search.
 import { $, el, wsUrl } from './dom.js';
+import { sessionProtocols } from './session.js';
 
 /** Lines kept in the log pane; older ones are dropped. */
 const MAX_LOG_LINES = 5000;
@@ -66,7 +67,7 @@ export function openLogs(config, service) {
   $('#logs').scrollIntoView({ block: 'nearest' });
   redrawLogs();
   const query = new URLSearchParams({ follow: 'true', config, services: service, tail: '200' });
-  const ws = new WebSocket(wsUrl(`/api/v1/logs?${query}`));
+  const ws = new WebSocket(wsUrl(`/api/v1/logs?${query}`), sessionProtocols());
   logs.ws = ws;
   ws.onmessage = (msg) => {
     const e = JSON.parse(msg.data);
