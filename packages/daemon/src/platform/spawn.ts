@@ -116,9 +116,15 @@ function executableBy(st: Stats, user: ResolvedUser): boolean {
   return (st.mode & 0o001) !== 0;
 }
 
+/** The refusal of a working_dir the service's user cannot enter. */
+export function notEnterable(user: { readonly name: string }, cwd: string): string {
+  return `working_dir is not accessible to ${user.name}: ${cwd} (permission denied)`;
+}
+
 /**
- * Whether `user` may enter `cwd`: search permission on it and each directory above it. The daemon
- * (root) changes into it before dropping privileges, so without this the service would run there.
+ * Whether `user` may enter `cwd`: search permission on it and each directory above it. Only for the
+ * fallback without the fork server, where node changes into it as root before privileges are dropped
+ * (the fork server changes directory after setuid, so the kernel checks it there).
  */
 async function enterableBy(cwd: string, user: ResolvedUser): Promise<boolean> {
   let dir = await realpath(cwd).catch(() => null);
@@ -278,8 +284,6 @@ export async function spawnService(spec: SpawnSpec): Promise<SpawnedProcess> {
     throw spawnFailed(`cannot run as ${spec.user ?? user.name}: the daemon is not running as root`);
   }
   const needPrivileges = isRoot && (switching || !sameGroupSet(user.groups, process.getgroups?.() ?? []));
-  if (isRoot && user.uid !== 0 && !(await enterableBy(spec.cwd, user)))
-    throw spawnFailed(`working_dir is not accessible to ${user.name}: ${spec.cwd} (permission denied)`);
 
   const env: Record<string, string> = { ...spec.env };
   if (spec.marker !== undefined) {
@@ -299,6 +303,9 @@ export async function spawnService(spec: SpawnSpec): Promise<SpawnedProcess> {
     if (spec.stdout !== 'pipe' && spec.stderr !== 'pipe' && spawnerAvailable()) {
       return await startViaSpawner(spec, exe, env, isRoot ? user : null, lease);
     }
+    // Without the fork server node changes into working_dir as root, before setpriv drops privileges.
+    if (isRoot && user.uid !== 0 && !(await enterableBy(spec.cwd, user)))
+      throw spawnFailed(notEnterable(user, spec.cwd));
     return await forkAndExec(
       spec,
       exe,

@@ -2,7 +2,7 @@
  * kepler-spawner: the daemon's fork server. The daemon (Node, ~60 MB, no code between fork and exec)
  * starts it once; for each request it forks this small process, and the child sets everything up
  * and execs the service in one step: setsid, open stdin/stdout/stderr, join the cgroup, setrlimit,
- * chdir, setgroups, setgid, setuid, execve. One exec per service, no helper binaries.
+ * setgroups, setgid, setuid, chdir, execve. One exec per service, no helper binaries.
  *
  * Channel: requests on fd 0, replies on fd 1 (a socketpair or pipes from the daemon).
  *   request: u32 little-endian length, then NUL-terminated fields, the first naming the request:
@@ -139,7 +139,6 @@ static void child(const struct request *r, int errfd) {
 		struct rlimit rl = {v, v};
 		if (setrlimit(LIMIT_RESOURCE[i], &rl) < 0) fail(errfd, LIMIT_STEP[i]);
 	}
-	if (chdir(r->cwd) < 0) fail(errfd, "chdir");
 	if (r->uid[0] != '\0') {
 		/* Order matters: groups and gid need the privileges that setuid gives up. */
 		size_t n = 0;
@@ -152,6 +151,8 @@ static void child(const struct request *r, int errfd) {
 		if (setgid((gid_t)strtoul(r->gid, NULL, 10)) < 0) fail(errfd, "setgid");
 		if (setuid((uid_t)strtoul(r->uid, NULL, 10)) < 0) fail(errfd, "setuid");
 	}
+	/* After the credentials: the kernel then checks that the service's user may enter it (EACCES). */
+	if (chdir(r->cwd) < 0) fail(errfd, "chdir");
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) fail(errfd, "dup2");
 	execve(r->exe, r->argv, r->envp);
 	fail(errfd, "exec");

@@ -4,7 +4,7 @@ import type { CgroupLease } from '../cgroups.js';
 import { errnoCode, PlatformError } from '../errors.js';
 import type { ForeignWatch } from '../Platform.js';
 import { watchForeignExit } from '../procfs.js';
-import { type SpawnedProcess, type SpawnSpec, spawnFailed } from '../spawn.js';
+import { notEnterable, type SpawnedProcess, type SpawnSpec, spawnFailed } from '../spawn.js';
 import type { ResolvedUser } from '../users.js';
 import { Spawner, type SpawnerStdio, SpawnerStepError, stdioOfFd } from './Spawner.js';
 
@@ -90,6 +90,9 @@ export async function startViaSpawner(
   } catch (err) {
     if (!(err instanceof SpawnerStepError)) {
       throw spawnFailed(`cannot start ${spec.command[0]}: ${(err as Error).message}`, err);
+    }
+    if (err.step === 'chdir' && err.errno === 'EACCES' && credentials !== null) {
+      throw spawnFailed(notEnterable(credentials, spec.cwd), err);
     }
     if (err.step !== 'exec') {
       throw spawnFailed(`cannot start ${exe}: ${STEP_NAMES[err.step] ?? err.step}: ${err.errno}`, err);
