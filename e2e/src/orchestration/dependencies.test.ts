@@ -412,6 +412,65 @@ services:
   });
 });
 
+describe('restart propagation order (docker compose: dependents stop first)', () => {
+  // backend's pre_stop and its own stop take a while: db must not begin to stop meanwhile.
+  const yaml = `
+services:
+  db:
+    command: ${recorder('db')}
+    hooks:
+      pre_stop:
+        run: echo 'db pre_stop' >> $REC
+      post_stop:
+        run: echo 'db post_stop' >> $REC
+  backend:
+    command: ["sh", "-c", "trap 'sleep 0.3; echo backend stop >> $REC; exit 0' TERM; echo 'backend start' >> $REC; while true; do sleep 0.1; done"]
+    depends_on:
+      db:
+        condition: service_started
+        restart: true
+    hooks:
+      pre_start:
+        run: sleep 1
+      pre_stop:
+        run: sleep 0.3; echo 'backend pre_stop' >> $REC
+`;
+
+  test('kepler restart db: backend stops before db stops; db starts before backend; --wait covers backend', async () => {
+    const s = new Scenario(d, 'propagate-order', yaml);
+    await s.ok(['start', '-d', '--wait']);
+    const first = await s.waitStatus('backend', 'running');
+    const mark = s.lines().length;
+    const restarted = await s.ok(['restart', '-d', 'db']);
+    expect(restarted.stdout).toBe('Restarting db\nRestarting backend\n');
+    const lines = (await s.waitLineAfter(mark, 'backend start')).slice(mark);
+    expect(lines).toEqual([
+      'backend pre_stop',
+      'backend stop',
+      'db pre_stop',
+      'db stop',
+      'db post_stop',
+      'db start',
+      'backend start',
+    ]);
+    const second = await s.waitSvc(
+      'backend',
+      (x) => x.status === 'running' && x.pid !== first.pid,
+      'to run again',
+    );
+    expect(second.restarts).toBe(1);
+
+    // --wait returns only once backend runs again (its pre_start takes a second), and counts it.
+    const r = await s.ok(['restart', '-d', '--wait', 'db']);
+    expect(r.stdout).toMatch(/2 services ready/);
+    const third = await s.svc('backend');
+    expect(third).toMatchObject({ status: 'running', restarts: 2 });
+    expect(third.pid).not.toBe(second.pid);
+    expect(alive(second.pid as number)).toBe(false);
+    await s.ok(['stop']);
+  });
+});
+
 describe('startup order', () => {
   test('independent satisfied services start in parallel', async () => {
     const slow = (n: string) => `

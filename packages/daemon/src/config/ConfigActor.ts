@@ -4,6 +4,7 @@ import { isActive, PENDING_OR_ACTIVE_STATUSES } from '@kepler/protocol';
 import { sourcesOf } from '../bake/bakeOffThread.js';
 import { hashesByPath } from '../bake/bakeSources.js';
 import { DaemonError } from '../errors.js';
+import type { BatchLimits, LogReadQuery } from '../logs/index.js';
 import { OpQueue } from '../service/OpQueue.js';
 import type { ServiceRuntime } from '../service/ServiceRuntime.js';
 import { toServiceInfo } from '../service/serviceState.js';
@@ -21,15 +22,6 @@ export interface StartPlan {
 }
 
 type StartOutcome = { started: string[]; alreadyRunning: string[]; targets: string[] };
-
-type LogQuery = {
-  services: readonly string[];
-  head?: number;
-  tail?: number;
-  noHook?: boolean;
-  since?: number;
-  until?: number;
-};
 
 /**
  * Everything Kepler knows and does for one config file: the user's operations on its services.
@@ -185,6 +177,8 @@ export class ConfigActor extends ConfigHost {
    * Restart: only services that are running (all running ones when none is named). They stop
    * dependents first, then start again through dependency evaluation, so a dependent waits for its
    * restarted dependency's condition. Services restarted together do not also propagate to each other.
+   * `restarted` is the services restarted by name; the plan adds the `restart: true` dependents that
+   * restart with them (DependencyGate.propagateRestart), which `--wait` waits for too.
    */
   restart(
     names: readonly string[],
@@ -197,7 +191,7 @@ export class ConfigActor extends ConfigHost {
       const running = (all ? this.baked.serviceOrder : names).filter((n) =>
         isActive(this.services.get(n)!.state.status),
       );
-      opts.onPlanned?.({ started: running, alreadyRunning: [] });
+      opts.onPlanned?.({ started: [...running, ...this.gate.restartedWith(running)], alreadyRunning: [] });
       if (running.length === 0) return { restarted: [] };
       if (all) await this.hooks.runGlobalHook('pre_restart');
       await this.gate.restartTogether(running, async () => {
@@ -256,13 +250,13 @@ export class ConfigActor extends ConfigHost {
     return lines.map((l) => (shows(l.service) ? l : { ...l, timestamp: false }));
   }
 
-  readLogs(q: LogQuery): LogLine[] {
+  readLogs(q: LogReadQuery): LogLine[] {
     this.checkNames(q.services);
     return this.logs.read(q);
   }
 
   /** Stored lines in batches for sending (see LogStore.readBatches); checks the names first. */
-  readLogBatches(q: LogQuery, limits: { maxLines: number; maxBytes: number }): Generator<LogLine[]> {
+  readLogBatches(q: LogReadQuery, limits: BatchLimits): Generator<LogLine[]> {
     this.checkNames(q.services);
     return this.logs.readBatches(q, limits);
   }

@@ -148,8 +148,8 @@ export class ConfigHost implements ServiceHost {
     return this.hooks.runServiceHook(service, hookName, run, signal);
   }
 
-  restartInitiated(name: string): void {
-    this.gate.propagateRestart(name);
+  restartInitiated(name: string): Promise<void> {
+    return this.gate.propagateRestart(name);
   }
 
   logError(message: string): void {
@@ -258,7 +258,7 @@ export class ConfigHost implements ServiceHost {
       if (rt.state.status === 'waiting') this.gate.armTimers(rt);
     }
     // Once every service is adopted: a dependency that died while down restarts, so `restart: true` dependents do.
-    for (const name of restarted) this.gate.propagateRestart(name);
+    for (const name of restarted) void this.gate.propagateRestart(name);
     for (const line of this.untracked.detect(this.records.suspects, this.services)) this.log(line);
     // Written before the load is answered: a first use leaves a complete state directory behind.
     this.records.writeNow();

@@ -41,8 +41,12 @@ export interface ServiceHost {
     hook: BakedHook,
     signal?: AbortSignal,
   ): Promise<string | null>;
-  /** The service is about to restart (crash, user, watch): dependents with `restart: true` follow. */
-  restartInitiated(name: string): void;
+  /**
+   * The service is about to restart (crash, user, watch, health): dependents with `restart: true`
+   * follow. Resolves once they have stopped (at once when none had to): a restart on purpose stops
+   * the service only then, so its dependents go first.
+   */
+  restartInitiated(name: string): Promise<void>;
   /** Reports a supervision error that must not take the daemon down. */
   logError(message: string): void;
   /** Why the service must not be launched now (live processes nobody supervises), or null. */

@@ -2,7 +2,7 @@ import type { BakedService } from '@kepler/config';
 import { isActive } from '@kepler/protocol';
 import { serviceMarker } from '../hooks/HookRunner.js';
 import type { Platform, ProcessExit } from '../platform/index.js';
-import { clearedBy, type RetentionEvent } from './logRetention.js';
+import type { RetentionEvent } from './logRetention.js';
 import { OpQueue } from './OpQueue.js';
 import { RestartTimer } from './RestartTimer.js';
 import type { RecoveryPlan } from './recoveryPlan.js';
@@ -117,18 +117,6 @@ export class ServiceRuntime extends ServiceTransitions {
     });
   }
 
-  private clearLogsAt(event: RetentionEvent): void {
-    const by = clearedBy(this.spec.logs.retention, event);
-    if (by !== null) this.host.logs.clear(this.name, { by });
-  }
-
-  /** Clears the logs if `event` does, once the output drained: late lines must not land after the clear. */
-  private async clearLogsAfterDrain(event: RetentionEvent): Promise<void> {
-    if (clearedBy(this.spec.logs.retention, event) === null) return;
-    await this.process.drained();
-    this.clearLogsAt(event);
-  }
-
   /** A launch failure ends the wish: nothing retries it. */
   private async doLaunch(requested: 'start' | 'restart' | 'auto'): Promise<void> {
     if (this.wish !== 'run' || this.process.current) return;
@@ -138,7 +126,7 @@ export class ServiceRuntime extends ServiceTransitions {
     const kind = postRestart ? 'restart' : requested;
     this.restartTimer.clear();
     this.transition('starting', { reason: null, exitCode: null, signal: null });
-    this.clearLogsAt({ kind: 'launch', launch: kind });
+    this.process.clearLogs(this.spec.logs.retention, { kind: 'launch', launch: kind });
     const hooks = this.spec.hooks;
     // An unknown user or group, or an earlier run's processes still alive, fail it before any hook runs.
     const badUser =
@@ -236,7 +224,7 @@ export class ServiceRuntime extends ServiceTransitions {
         .runServiceHook(this.name, 'post_exit', hooks.post_exit)
         .then(() => undefined);
     }
-    this.clearLogsAt({ kind: 'exit' });
+    this.process.clearLogs(this.spec.logs.retention, { kind: 'exit' });
     const decision = decideRestart({
       exit: { code: exit.code, signal: exit.signal, own: proc.own },
       policy: restartPolicyOf(this.spec),
@@ -264,7 +252,7 @@ export class ServiceRuntime extends ServiceTransitions {
     const { consecutiveCrashes, reason } = next;
     const pendingRestart = this.restartTimer.waitOf(next.delayMs);
     this.transition('restarting', { ...patch, consecutiveCrashes, reason, pendingRestart });
-    if (propagate) this.host.restartInitiated(this.name);
+    if (propagate) void this.host.restartInitiated(this.name); // it died: its dependents stop at once
     if (pendingRestart === null) return this.doLaunch('auto');
     this.restartTimer.arm(pendingRestart);
   }
@@ -296,7 +284,7 @@ export class ServiceRuntime extends ServiceTransitions {
       } else if (s === 'waiting' || s === 'restarting' || s === 'starting') {
         this.transition('stopped', { reason: null });
         // Stopped between crash restarts (or before its launch): still a stop, on_stop applies (not at shutdown).
-        if (s === 'restarting') await this.clearLogsAfterDrain(retention);
+        if (s === 'restarting') await this.process.clearLogsAfterDrain(this.spec.logs.retention, retention);
       }
       return;
     }
@@ -313,11 +301,11 @@ export class ServiceRuntime extends ServiceTransitions {
       if (opts.manual !== false && hooks.post_stop) {
         await this.host.runServiceHook(this.name, 'post_stop', hooks.post_stop);
       }
-      await this.clearLogsAfterDrain(retention);
+      await this.process.clearLogsAfterDrain(this.spec.logs.retention, retention);
     } finally {
       this.stopping = false;
     }
-    if (requeue) this.transition('waiting', { reason: null });
+    if (requeue) this.transition('waiting', { reason: null, restarts: this.state.restarts + 1 });
   }
 
   /** User restart: the seed's hook order pre_restart, pre_stop, stop, post_stop, pre_start, spawn, post_start, post_restart. */
@@ -340,7 +328,7 @@ export class ServiceRuntime extends ServiceTransitions {
   private async doRestartStop(opts: RestartOptions): Promise<void> {
     const hooks = this.spec.hooks;
     if (hooks.pre_restart) await this.host.runServiceHook(this.name, 'pre_restart', hooks.pre_restart);
-    this.host.restartInitiated(this.name);
+    await this.host.restartInitiated(this.name); // its `restart: true` dependents stop first
     const cause = opts.cause ?? { kind: 'user', detail: 'restart requested' };
     await this.doStop({ signal: opts.signal, restarting: true, cause });
     this.amend({ consecutiveCrashes: 0, restarts: this.state.restarts + 1 });

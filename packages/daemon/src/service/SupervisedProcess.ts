@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { BakedService } from '@kepler/config';
+import type { BakedLogSettings, BakedService } from '@kepler/config';
 import { exitPhrase } from '../exitPhrase.js';
 import type { CaptureIndexer, LogStore } from '../logs/index.js';
 import {
@@ -11,6 +11,7 @@ import {
   type SpawnedProcess,
 } from '../platform/index.js';
 import { awaitDaemon, type DaemonProcess, survivingDaemon } from './forkingStart.js';
+import { clearedBy, type RetentionEvent } from './logRetention.js';
 
 /** The process a service runs now. */
 export interface LiveProcess {
@@ -279,6 +280,19 @@ export class SupervisedProcess {
   drained(): Promise<void> {
     for (const c of [this.capture.stdout, this.capture.stderr]) c?.indexer.drain(true);
     return Promise.resolve();
+  }
+
+  /** Clears the service's own logs if `event` does (logRetention.ts). */
+  clearLogs(retention: BakedLogSettings['retention'], event: RetentionEvent): void {
+    const by = clearedBy(retention, event);
+    if (by !== null) this.logs.clear(this.service, { by });
+  }
+
+  /** clearLogs once the output drained: late lines must not land after the clear. */
+  async clearLogsAfterDrain(retention: BakedLogSettings['retention'], event: RetentionEvent): Promise<void> {
+    if (clearedBy(retention, event) === null) return;
+    await this.drained();
+    this.clearLogs(retention, event);
   }
 
   /** A process an older daemon started writes to FIFOs: read them until their writers are gone. */

@@ -19,6 +19,7 @@ export interface ServiceState {
   startTime: string | null;
   exitCode: number | null;
   signal: string | null;
+  /** Restarts of any cause (policy, user, watch, health, a `restart: true` dependency): ps's RESTARTS. */
   restarts: number;
   healthFailures: number;
   health: 'starting' | 'healthy' | 'unhealthy' | null;

@@ -1,7 +1,10 @@
 // In-process: restart propagation along `restart: true` edges, and a dependency that ends while its
 // dependent waits on it.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { exitsWith, inTurn, runsUntilStopped } from './behaviours.js';
-import { config } from './configBuilder.js';
+import { config, type RawService } from './configBuilder.js';
+import type { FakeProcess } from './FakeProcess.js';
 import { type Harness, type StatusEvent, startHarness } from './harness.js';
 
 let h: Harness;
@@ -145,4 +148,101 @@ test('a command health check runs through the platform; B (service_healthy) star
   expect(checks[0]!.env.TOKEN).toBe('t');
   expect(h.info('a')).toMatchObject({ status: 'healthy', health: 'healthy' });
   expect(indexOf('b', 'starting', 0)).toBeGreaterThan(indexOf('a', 'healthy', 0));
+});
+
+describe('restart propagation: dependents stop first, and each restart counts', () => {
+  /** db, and backend (`restart: true` on db) whose pre_stop hook the test holds, then lets finish. */
+  const shop = (db: RawService['restart']) =>
+    config()
+      .service('db', { command: ['db'], restart: db })
+      .service('backend', {
+        command: ['backend'],
+        depends_on: { db: { condition: 'service_started', restart: true } },
+        hooks: { pre_stop: { command: ['backend-pre-stop'] } },
+      });
+
+  async function startShop(db: RawService['restart']): Promise<{ db: FakeProcess; backend: FakeProcess }> {
+    h = await startHarness(shop(db));
+    h.platform.onSpawn('backend-pre-stop', runsUntilStopped); // ends when the test says
+    await h.actor.start([]);
+    await h.waitForStatus('db', 'running');
+    await h.waitForStatus('backend', 'running');
+    return { db: h.platform.spawns('db')[0]!, backend: h.platform.spawns('backend')[0]! };
+  }
+
+  /** While backend's pre_stop runs, db is left alone (running, no signal); then the hook finishes. */
+  async function holdBackendStop(db: FakeProcess): Promise<void> {
+    const hook = await h.platform.waitForSpawn('backend-pre-stop');
+    await h.holds(
+      () => db.signals.length === 0 && h.info('db').status === 'running',
+      'db untouched while backend stops',
+      100,
+    );
+    hook.exit(0);
+  }
+
+  /** `service status` of each status event from `mark` on. */
+  const trail = (mark: number) => h.statusEvents(undefined, mark).map((e) => `${e.service} ${e.status}`);
+
+  /** The compose order: backend stopped, then db stopped, db running again, then backend started. */
+  function expectDependentsFirst(mark: number, before: { db: FakeProcess; backend: FakeProcess }): void {
+    const order = trail(mark);
+    expect(order.indexOf('backend stopped')).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf('backend stopped')).toBeLessThan(order.indexOf('db stopping'));
+    expect(order.indexOf('db running')).toBeLessThan(order.indexOf('backend starting'));
+    // The platform was asked to stop backend's process first, and only then db's.
+    expect(h.platform.stops.map((s) => s.pid)).toEqual([before.backend.pid, before.db.pid]);
+    expect(before.backend.signals).toEqual(['SIGTERM']);
+    expect(before.db.signals).toEqual(['SIGTERM']);
+  }
+
+  test('kepler restart db: backend has stopped before db begins to stop; both count the restart', async () => {
+    const before = await startShop('no');
+    const mark = h.mark();
+    const restarted = h.actor.restart(['db']);
+    await holdBackendStop(before.db);
+    expect(await restarted).toEqual({ restarted: ['db'] });
+    const backend = await h.waitForStatus('backend', 'running', { after: mark });
+    expect(backend.pid).not.toBe(before.backend.pid);
+    expectDependentsFirst(mark, before);
+    expect(h.info('db').restarts).toBe(1);
+    expect(backend.restarts).toBe(1);
+    expect(h.actor.services.get('backend')!.state.lastCause).toMatchObject({
+      what: 'restart',
+      kind: 'dependency',
+      detail: 'db restarts',
+    });
+  });
+
+  test('a watch restart of db stops backend first too', async () => {
+    const before = await startShop({ policy: 'on-failure', watch: ['*.txt'] });
+    await h.waitFor(
+      () => h.logLines.some((l) => l.includes('watching files of db')),
+      'the watcher to be armed',
+    );
+    const mark = h.mark();
+    writeFileSync(join(h.projectDir, 'schema.txt'), 'v2');
+    await holdBackendStop(before.db);
+    await h.waitForStatus('backend', 'running', { after: mark });
+    expectDependentsFirst(mark, before);
+    expect(h.info('db').restarts).toBe(1);
+    expect(h.info('backend').restarts).toBe(1);
+  });
+
+  test("db's crash stops backend at once; db's restart does not wait for backend's stop", async () => {
+    const before = await startShop('always'); // the first automatic restart is immediate
+    const mark = h.mark();
+    before.db.exit(1);
+    const hook = await h.platform.waitForSpawn('backend-pre-stop');
+    // db is already gone: it runs again while backend is still stopping.
+    await h.waitForStatus('db', 'running', { after: mark });
+    expect(h.info('backend').status).toBe('stopping');
+    expect(trail(mark).indexOf('db restarting')).toBeLessThan(trail(mark).indexOf('backend stopping'));
+    hook.exit(0);
+    const backend = await h.waitForStatus('backend', 'running', { after: mark });
+    expect(backend.pid).not.toBe(before.backend.pid);
+    expect(trail(mark).indexOf('backend starting')).toBeGreaterThan(trail(mark).indexOf('db running'));
+    expect(h.info('db').restarts).toBe(1);
+    expect(backend.restarts).toBe(1);
+  });
 });

@@ -4,11 +4,13 @@ import {
   isActive,
   isTerminal,
   PENDING_OR_ACTIVE_STATUSES,
+  type ServiceStatus,
+  STARTED_STATUSES,
   type UnmetDependency,
 } from '@kepler/protocol';
 import { formatMs } from '../../formatMs.js';
 import type { ServiceRuntime } from '../../service/ServiceRuntime.js';
-import { type DepView, evaluateEdge, startupCluster } from './dependencies.js';
+import { type DepView, evaluateEdge, startupCluster, stopOrder } from './dependencies.js';
 import { effectivePriorities } from './priorities.js';
 import { ReevaluationQueue } from './ReevaluationQueue.js';
 
@@ -42,13 +44,16 @@ export class DependencyGate {
   /** Per waiting service, the soft edges whose timeout passed: it starts without them. */
   private readonly givenUp = new Map<string, Set<string>>();
   private priorityOrder: PriorityOrder | null = null;
+  /** Dependencies restarting on purpose whose dependents are stopping first: nothing launches on them yet. */
+  private readonly held = new Set<string>();
 
   constructor(private readonly ctx: GateContext) {
     this.reevaluation = new ReevaluationQueue(ctx.baked, (names) => this.evaluate(names));
   }
 
   /** A service changed status: its dependency timeouts end unless it waits, and it and its dependents are re-evaluated. */
-  changed(name: string, status: string): void {
+  changed(name: string, status: ServiceStatus): void {
+    if (!STARTED_STATUSES.has(status)) this.held.delete(name); // its restart's stop began
     if (status !== 'waiting') {
       this.clearTimers(name);
       this.givenUp.delete(name);
@@ -101,6 +106,11 @@ export class DependencyGate {
       let pendingReason: string | null = null;
       const passedOver: string[] = [];
       for (const [dep, edge] of Object.entries(rt.spec.dependsOn)) {
+        if (this.held.has(dep)) {
+          ready = false;
+          pendingReason ??= `waiting for ${dep} to restart`;
+          continue;
+        }
         const verdict = evaluateEdge(dep, edge, this.view(dep));
         if (verdict.verdict === 'satisfied') continue;
         if (
@@ -154,19 +164,55 @@ export class DependencyGate {
     return unmet;
   }
 
-  /** `name` is about to restart (crash, user, watch): dependents with `restart: true` stop and wait for it again. */
-  propagateRestart(name: string): void {
-    for (const dependent of this.reevaluation.dependents(name, true)) {
-      if (this.restartingTogether?.has(dependent)) continue; // restarted by the same command anyway
+  /**
+   * The dependents `name`'s restart restarts now: direct ones with `restart: true` that are wanted
+   * and not ended, and are not restarted by the same command anyway.
+   */
+  restartDependents(name: string): string[] {
+    return this.reevaluation.dependents(name, true).filter((dependent) => {
+      if (this.restartingTogether?.has(dependent)) return false;
       const rt = this.ctx.service(dependent)!;
-      if (rt.desired !== 'run' || isTerminal(rt.state.status)) continue;
+      return rt.desired === 'run' && !isTerminal(rt.state.status);
+    });
+  }
+
+  /** What a restart of `names` (together) restarts with them: their `restart: true` dependents, in source order. */
+  restartedWith(names: readonly string[]): string[] {
+    const together = new Set(names);
+    const found = new Set(names.flatMap((n) => this.restartDependents(n)));
+    return this.ctx.baked().serviceOrder.filter((n) => found.has(n) && !together.has(n));
+  }
+
+  /**
+   * `name` is about to restart (crash, user, watch, health): its `restart: true` dependents stop and
+   * wait for it again; each restart counts in the dependent's restarts. While `name` still runs (a
+   * restart on purpose) they stop first, in stop order, and the promise resolves once all have
+   * stopped: the caller stops `name` only then, as docker compose does. Until `name` leaves its started
+   * statuses nothing waiting on it launches (it is about to stop). After a crash (`name` is already
+   * down) they all stop at once.
+   */
+  async propagateRestart(name: string): Promise<void> {
+    const dependents = this.restartDependents(name);
+    const stillRuns = STARTED_STATUSES.has(this.ctx.service(name)!.state.status);
+    if (stillRuns) this.held.add(name);
+    const stopOne = (dependent: string): Promise<void> => {
+      const rt = this.ctx.service(dependent)!;
       this.ctx.progress(dependent, `restarting because ${name} restarts`);
       const cause = { kind: 'dependency' as const, detail: `${name} restarts` };
-      void rt.stop({ manual: false, afterwards: 'waiting', cause }).then(() => {
-        this.armTimers(rt);
-        this.evaluate([dependent]);
-      });
+      return rt.stop({ manual: false, afterwards: 'waiting', cause }).then(
+        () => {
+          this.armTimers(rt);
+          this.evaluate([dependent]);
+        },
+        // One dependent's failed stop must not fail the restart of its dependency.
+        (e: unknown) => this.ctx.progress(dependent, `stop failed: ${(e as Error).message}`),
+      );
+    };
+    if (!stillRuns) {
+      await Promise.all(dependents.map(stopOne));
+      return;
     }
+    for (const dependent of stopOrder(this.ctx.baked(), dependents)) await stopOne(dependent);
   }
 
   /** Runs `stops` with `names` marked as restarted together, so they do not propagate to each other. */
@@ -193,6 +239,7 @@ export class DependencyGate {
   }
 
   close(): void {
+    this.held.clear();
     for (const timers of this.timers.values()) for (const t of timers) clearTimeout(t);
     this.timers.clear();
   }

@@ -40,8 +40,15 @@ export function restartHandler(registry: ConfigRegistry): Handler<'restart'> {
       req,
       ctx,
       async (onPlanned) => {
-        const r = await actor.restart(req.services, { onPlanned });
-        return { started: r.restarted, alreadyRunning: [], targets: r.restarted };
+        // The plan names the `restart: true` dependents restarted with them: reported and waited for too.
+        let restarted: readonly string[] = [];
+        await actor.restart(req.services, {
+          onPlanned: (plan) => {
+            restarted = plan.started;
+            onPlanned(plan);
+          },
+        });
+        return { started: [...restarted], alreadyRunning: [], targets: [...restarted] };
       },
       extras,
     );
