@@ -4,6 +4,7 @@ import { isActive, PENDING_OR_ACTIVE_STATUSES } from '@kepler/protocol';
 import { sourcesOf } from '../bake/bakeOffThread.js';
 import { hashesByPath } from '../bake/bakeSources.js';
 import { DaemonError } from '../errors.js';
+import type { LogReadQuery as LogQuery } from '../logs/index.js';
 import { OpQueue } from '../service/OpQueue.js';
 import type { ServiceRuntime } from '../service/ServiceRuntime.js';
 import { toServiceInfo } from '../service/serviceState.js';
@@ -21,15 +22,6 @@ export interface StartPlan {
 }
 
 type StartOutcome = { started: string[]; alreadyRunning: string[]; targets: string[] };
-
-type LogQuery = {
-  services: readonly string[];
-  head?: number;
-  tail?: number;
-  noHook?: boolean;
-  since?: number;
-  until?: number;
-};
 
 /**
  * Everything Kepler knows and does for one config file: the user's operations on its services.
@@ -172,11 +164,10 @@ export class ConfigActor extends ConfigHost {
       if (all && toStop.length) await this.hooks.runGlobalHook('pre_stop');
       await this.stopEach(toStop, `stop of ${this.path} had errors: `, opts);
       if (all && toStop.length) await this.hooks.runGlobalHook('post_stop');
-      let cleaned = false;
-      if (opts.clean && all) {
-        await this.hooks.runGlobalHook('pre_cleanup');
-        cleaned = true;
-      }
+      const cleaned = opts.clean === true && all;
+      if (cleaned) await this.hooks.runGlobalHook('pre_cleanup');
+      // Last, as a service's stop ends what its hooks left: what global hooks left running ends too.
+      if (all) await this.hooks.endGlobalLeftovers();
       return { stopped: toStop, cleaned };
     });
   }
