@@ -164,11 +164,10 @@ export class ConfigActor extends ConfigHost {
       if (all && toStop.length) await this.hooks.runGlobalHook('pre_stop');
       await this.stopEach(toStop, `stop of ${this.path} had errors: `, opts);
       if (all && toStop.length) await this.hooks.runGlobalHook('post_stop');
-      let cleaned = false;
-      if (opts.clean && all) {
-        await this.hooks.runGlobalHook('pre_cleanup');
-        cleaned = true;
-      }
+      const cleaned = opts.clean === true && all;
+      if (cleaned) await this.hooks.runGlobalHook('pre_cleanup');
+      // Last, as a service's stop ends what its hooks left: what global hooks left running ends too.
+      if (all) await this.hooks.endGlobalLeftovers();
       return { stopped: toStop, cleaned };
     });
   }

@@ -82,6 +82,7 @@ export class ConfigHost implements ServiceHost {
       baked: () => this.baked,
       serviceIdOf: (owner) => this.serviceIdOf(owner),
       progress: (owner, message) => this.events.progress(owner, message),
+      log: (line) => this.log(`${this.path}: ${line}`),
     });
     this.untracked = new UntrackedProcesses(baked.sourcePath, platform);
     for (const name of baked.serviceOrder) {

@@ -53,6 +53,7 @@ function fakePlatform(opts: { spawnError?: Error } = {}) {
       probes.at(-1)?.exit({ code: null, signal: 'SIGKILL' });
       return { killed: true };
     },
+    sweepMarker: unused,
     isSameProcess: unused,
     readUsage: unused,
     watchForeignExit: unused,

@@ -1,5 +1,6 @@
 import type { BakedHook } from '@kepler/config';
 import { exitPhrase } from '../exitPhrase.js';
+import { formatMs } from '../formatMs.js';
 import type { LogStore } from '../logs/index.js';
 import type { Platform } from '../platform/index.js';
 
@@ -31,6 +32,17 @@ export interface HookRun {
   serviceId: string;
   /** Aborting ends the hook (its process group): a stop does not wait for a launch's pre_start. */
   signal?: AbortSignal;
+  /**
+   * How long the hook may run (a stop-path hook: its stop grace period): then its process group is
+   * SIGKILLed and the outcome is a failure naming `setting`. Absent: it runs until it exits.
+   */
+  limit?: HookLimit;
+}
+
+/** A run-time bound of a hook and the setting it comes from, named in the message when it is hit. */
+export interface HookLimit {
+  ms: number;
+  setting: string;
 }
 
 /** After a hook exits, how long its output pipes may stay open (a backgrounded child holds them). */
@@ -72,8 +84,19 @@ export async function runHook(r: HookRun): Promise<HookOutcome> {
       });
     if (r.signal?.aborted) abort();
     else r.signal?.addEventListener('abort', abort, { once: true });
+    let timedOut = false;
+    const clock = r.platform.clock;
+    // Its time is up: the group goes at once (the grace was the limit); leftovers outside it go with
+    // the marker's sweep that follows every stop.
+    const limitTimer = r.limit
+      ? clock.setTimeout(() => {
+          timedOut = true;
+          void r.platform.stopProcessTree({ pid: proc.pid, pgid: proc.pid, signal: 'SIGKILL', graceMs: 0 });
+        }, r.limit.ms)
+      : null;
     const drained = Promise.all([pump(proc.stdout, out), pump(proc.stderr, err)]);
     const exit = await proc.exited;
+    clock.clearTimeout(limitTimer);
     r.signal?.removeEventListener('abort', abort);
     running.delete(entry);
     // A child the hook left in the background may hold the pipes open: do not wait for it.
@@ -82,6 +105,11 @@ export async function runHook(r: HookRun): Promise<HookOutcome> {
     clearTimeout(timer);
     proc.stdout?.destroy();
     proc.stderr?.destroy();
+    if (timedOut && r.limit) {
+      const reason = `${r.hookName} hook ended after ${formatMs(r.limit.ms)} (${r.limit.setting})`;
+      err.write(Buffer.from(`[kepler] ${reason}\n`));
+      return { ok: false, reason };
+    }
     if (exit.code === 0) return { ok: true, reason: null };
     const reason = `${r.hookName} hook ${exitPhrase(exit)}`;
     // The failure itself is logged with the hook's output: a failing post_* hook changes nothing else.

@@ -22,6 +22,13 @@ export interface StopTreeOptions {
   exited?: Promise<unknown>;
 }
 
+/** How sweepMarker ends what carries a marker when no main process is known (what hooks left behind). */
+export interface SweepOptions {
+  marker: string;
+  signal: NodeJS.Signals | number;
+  graceMs: number;
+}
+
 /** A process the daemon did not start (adopted after a restart): its end is seen by polling. */
 export interface ForeignWatch {
   exited: Promise<ProcessExit>;
@@ -45,6 +52,13 @@ export interface Platform {
   spawn(spec: SpawnSpec): Promise<SpawnedProcess>;
   /** Signals a process group, waits the grace, SIGKILLs it and sweeps the marker's escapees. */
   stopProcessTree(opts: StopTreeOptions): Promise<{ killed: boolean }>;
+  /**
+   * Ends every live process of the marker (its cgroup, else its environment), whatever its process
+   * group, as stopProcessTree ends a service's; removes the empty cgroup. Resolves with how many were
+   * found (0: nothing to end). For what hooks left running (`sleep 1000 &`), which no stop of a main
+   * process reaches: the global hooks' marker, or a service's after its post_stop.
+   */
+  sweepMarker(opts: SweepOptions): Promise<number>;
   /** True while `pid` is the process that had `startTime` (a recycled pid is another process). */
   isSameProcess(pid: number, startTime: string): boolean;
   /** Watches a process that is not our child until it ends. */

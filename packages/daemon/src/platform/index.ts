@@ -15,7 +15,7 @@ export { openLegacyFifo } from './legacyFifo.js';
 export { linuxPlatform, systemClock } from './linuxPlatform.js';
 export { notifySystemd } from './notify.js';
 export { type OutputFile, openOutputFile, openOutputForChild } from './outputFile.js';
-export type { Clock, ForeignWatch, Platform, StopTreeOptions } from './Platform.js';
+export type { Clock, ForeignWatch, Platform, StopTreeOptions, SweepOptions } from './Platform.js';
 export { type PidFileState, readPidFile } from './pidFile.js';
 export { findPortHolders, type PortHolder } from './portHolders.js';
 export {
@@ -45,6 +45,7 @@ export {
   STOP_POLL_MIN_MS,
   signalGroup,
   stopProcessTree,
+  sweepMarker,
 } from './stop.js';
 export {
   CLOCK_TICKS_PER_SECOND,

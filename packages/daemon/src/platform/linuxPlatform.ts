@@ -10,7 +10,7 @@ import { findServiceProcesses } from './serviceProcesses.js';
 import { spawnService } from './spawn.js';
 import { watchDescendantExit } from './spawner/startViaSpawner.js';
 import { launchSlice, spawnSlot } from './spawnPacing.js';
-import { stopProcessTree } from './stop.js';
+import { stopProcessTree, sweepMarker } from './stop.js';
 import { readUsage } from './usage.js';
 import { resolveUser } from './users.js';
 
@@ -26,6 +26,7 @@ export const systemClock: Clock = {
 export const linuxPlatform: Platform = {
   spawn: spawnService,
   stopProcessTree,
+  sweepMarker,
   isSameProcess,
   watchForeignExit: (pid, startTime) => watchForeignExit(pid, startTime),
   watchDescendantExit,

@@ -13,7 +13,7 @@ import {
 import { cgroupPathForMarker, cgroupsAvailable, setCgroupsEnabled } from './cgroups.js';
 import { findProcessesByMarker, readStartTime, readStat } from './procfs.js';
 import { type SpawnedProcess, spawnService } from './spawn.js';
-import { signalGroup, stopProcessTree } from './stop.js';
+import { signalGroup, stopProcessTree, sweepMarker } from './stop.js';
 
 const reaper = new Reaper();
 afterEach(() => {
@@ -150,6 +150,24 @@ describe.each(modes)('stopProcessTree ($name)', ({ cgroup }) => {
       expect(result).toEqual({ killed: true });
       expect(survivors(tree, starts)).toEqual([]);
       expect(await tree.proc.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    },
+    20_000,
+  );
+
+  t(
+    'sweepMarker: what a process left after it exited (its group, a setsid escapee) ends, by the marker alone',
+    async () => {
+      const tree = await startTree(treeScript({ ignoreTerm: 'none' }), cgroup);
+      const starts = new Map(tree.pids.map((p) => [p, readStartTime(p)]));
+      // Its leader gone, as a hook that backgrounded `sleep &` and exited: no main process to stop from.
+      process.kill(tree.proc.pid, 'SIGKILL');
+      await tree.proc.exited;
+      const found = await sweepMarker({ marker: tree.marker, signal: 'SIGTERM', graceMs: 5000 });
+      expect(found).toBeGreaterThanOrEqual(4);
+      expect(findProcessesByMarker(tree.marker)).toEqual([]);
+      expect(survivors(tree, starts)).toEqual([]);
+      if (tree.proc.cgroup !== null) expect(existsSync(tree.proc.cgroup)).toBe(false);
+      expect(await sweepMarker({ marker: tree.marker, signal: 'SIGTERM', graceMs: 5000 })).toBe(0);
     },
     20_000,
   );

@@ -1,8 +1,15 @@
 import { existsSync } from 'node:fs';
-import { cgroupPathForMarker, cgroupPids, killCgroup, removeCgroup } from './cgroups.js';
+import {
+  cgroupPathForMarker,
+  cgroupPids,
+  killCgroup,
+  removeCgroup,
+  removeCgroupOfMarker,
+} from './cgroups.js';
 import { errnoCode, PlatformError } from './errors.js';
-import type { StopTreeOptions } from './Platform.js';
+import type { StopTreeOptions, SweepOptions } from './Platform.js';
 import { assertMarker, isSameProcess, readStartTime, readStat, scanProcesses } from './procfs.js';
+import { findServiceProcesses } from './serviceProcesses.js';
 
 /** First and largest pause between liveness checks while a stop waits (doubles in between). */
 export const STOP_POLL_MIN_MS = 5;
@@ -166,4 +173,22 @@ export async function stopProcessTree(opts: StopTreeOptions): Promise<{ killed: 
   }
   if (cg !== null) removeCgroup(cg);
   return { killed: true };
+}
+
+/**
+ * Ends every live process carrying `marker` when no main process is known (see Platform.sweepMarker):
+ * stopProcessTree from one of them, which signals its group and then every other member of the
+ * cgroup or carrier of the marker, waits the grace, SIGKILLs and sweeps until none is left.
+ */
+export async function sweepMarker(opts: SweepOptions): Promise<number> {
+  assertMarker(opts.marker);
+  const found = findServiceProcesses([opts.marker]).get(opts.marker) ?? [];
+  ownPgid ??= readStat(process.pid)?.pgid ?? process.pid;
+  const lead = found.find((p) => p.pgid > 1 && p.pgid !== ownPgid && p.pid !== process.pid);
+  if (lead === undefined) {
+    removeCgroupOfMarker(opts.marker); // only if empty
+    return found.length;
+  }
+  await stopProcessTree({ pid: lead.pid, pgid: lead.pgid, ...opts });
+  return found.length;
 }

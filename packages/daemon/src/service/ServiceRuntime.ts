@@ -140,14 +140,10 @@ export class ServiceRuntime extends ServiceTransitions {
     this.launchAbort = abort;
     let failure: string | null = null;
     try {
-      if (!this.state.initDone && hooks.on_init) {
+      if (!this.state.initDone && hooks.on_init)
         failure = await this.host.runServiceHook(this.name, 'on_init', hooks.on_init, abort.signal);
-        if (failure === null) {
-          this.amend({ initDone: true });
-          this.host.persist();
-        }
-      } else if (!this.state.initDone) {
-        this.amend({ initDone: true });
+      if (!this.state.initDone && failure === null) {
+        this.amend({ initDone: true }); // no on_init, or it succeeded
         this.host.persist();
       }
       if (failure === null && hooks.pre_start && this.wish === 'run') {
@@ -300,6 +296,8 @@ export class ServiceRuntime extends ServiceTransitions {
       this.transition('stopped', { ...exitPatch(exit, new Date().toISOString()), reason: null });
       if (opts.manual !== false && hooks.post_stop) {
         await this.host.runServiceHook(this.name, 'post_stop', hooks.post_stop);
+        // The process was swept before it ran: what post_stop left running (`cmd &`) goes now.
+        await this.process.sweepLeftovers(signal, this.spec.stopGracePeriodMs);
       }
       await this.process.clearLogsAfterDrain(this.spec.logs.retention, retention);
     } finally {

@@ -228,6 +228,18 @@ export class SupervisedProcess {
   }
 
   /**
+   * Ends what the service's hooks left running once no process of its own runs (after post_stop):
+   * every carrier of its marker, as a stop ends them (see Platform.sweepMarker). Failures are logged.
+   */
+  async sweepLeftovers(signal: NodeJS.Signals, graceMs: number): Promise<void> {
+    try {
+      await this.platform.sweepMarker({ marker: this.marker(), signal, graceMs });
+    } catch (e) {
+      this.logError(`cannot end what the hooks of ${this.service} left running: ${(e as Error).message}`);
+    }
+  }
+
+  /**
    * Runs stop_command as the service runs (its user, environment, working_dir, limits and marker, so
    * a hung one is swept with it; output to the service's own files), then waits until the process
    * exits, the grace runs out, or the command fails (reported; the signal then follows at once).

@@ -12,6 +12,7 @@ import {
   type SpawnedProcess,
   type SpawnSpec,
   type StopTreeOptions,
+  type SweepOptions,
   signalName,
   type UsageTarget,
 } from '../platform/index.js';
@@ -226,6 +227,14 @@ export class FakePlatform implements Platform {
     const survivors = left();
     for (const p of survivors) p.kill('SIGKILL');
     return { killed: survivors.length > 0 };
+  }
+
+  /** As the real one: a stop (recorded in `stops`) from the first live carrier of the marker, if any. */
+  async sweepMarker(opts: SweepOptions): Promise<number> {
+    const found = this.system.live().filter((p) => p.marker === opts.marker);
+    const lead = found[0];
+    if (lead !== undefined) await this.stopProcessTree({ pid: lead.pid, pgid: lead.pid, ...opts });
+    return found.length;
   }
 
   isSameProcess(pid: number, startTime: string): boolean {
