@@ -23,7 +23,7 @@ export interface HookContext {
 }
 
 /** The hooks a stop waits for: bounded, so one that hangs cannot hold `kepler stop` for ever. */
-const STOP_PATH_HOOKS: ReadonlySet<string> = new Set(['pre_stop', 'post_stop']);
+const STOP_PATH_HOOKS: ReadonlySet<string> = new Set(['pre_restart', 'pre_stop', 'post_stop', 'pre_cleanup']);
 
 /** Runs a config's service hooks and global (`kepler.hooks`) hooks, reporting progress. */
 export class ConfigHooks {

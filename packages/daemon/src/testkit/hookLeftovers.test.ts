@@ -134,6 +134,51 @@ test.each([
   },
 );
 
+test("a service's pre_restart that hangs is killed after stop_grace_period, and the restart goes on", async () => {
+  h = await startHarness(
+    config().service('api', {
+      command: ['api'],
+      stop_grace_period: '20s',
+      hooks: { pre_restart: { command: ['announce'] } },
+    }),
+  );
+  h.platform.onSpawn('announce', ignoresSigterm());
+  await h.actor.start(['api']);
+  const before = (await h.waitForStatus('api', 'running')).pid!;
+  const restarted = h.actor.restart(['api']);
+  const hook = await h.platform.waitForSpawn('announce');
+  await limitArmed(20_000);
+  h.platform.clock.advance(20_000);
+  await restarted;
+  expect(hook.signals).toEqual(['SIGKILL']);
+  const after = await h.waitFor(() => {
+    const info = h.info('api');
+    return info.status === 'running' && info.pid !== before ? info.pid : null;
+  }, 'api running again with a new pid');
+  expect(after).not.toBe(before);
+  await h.waitForEvent(
+    (e) => e.type === 'progress' && e.message === 'pre_restart hook ended after 20s (stop_grace_period)',
+    'the progress line',
+  );
+});
+
+test('a global pre_cleanup that hangs is killed after kepler.timeout, and stop --clean goes on', async () => {
+  h = await startHarness(
+    config()
+      .kepler({ timeout: '5s', hooks: { pre_cleanup: { command: ['wipe'] } } })
+      .service('api', { command: ['api'] }),
+  );
+  h.platform.onSpawn('wipe', ignoresSigterm());
+  await h.actor.start([]);
+  await h.waitForStatus('api', 'running');
+  const stopped = h.actor.stop([], { clean: true });
+  const hook = await h.platform.waitForSpawn('wipe');
+  await limitArmed(5_000);
+  h.platform.clock.advance(5_000);
+  expect((await stopped).cleaned).toBe(true);
+  expect(hook.alive).toBe(false);
+});
+
 test('hooks off the stop path (post_start) get no time limit', async () => {
   h = await startHarness(
     config().service('api', { command: ['api'], hooks: { post_start: { command: ['warm'] } } }),
