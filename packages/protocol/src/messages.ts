@@ -42,13 +42,13 @@ export const PROTOCOL_VERSION = 3;
  * ServiceStatus makes an older peer reject the frame: bump the version for those.
  */
 
-/** Service statuses, one word each, used in ps, JSON, state.json and on the wire. */
 /**
  * The longest wait a start may ask for (`timeoutMs`): Node's timers hold at most 2^31-1 ms (about 24.8
  * days) and a longer one fires at once, so 24 days leaves the client its own grace on top.
  */
 export const MAX_WAIT_MS = 24 * 86_400_000;
 
+/** Service statuses, one word each, used in ps, JSON, state.json and on the wire. */
 export const SERVICE_STATUSES = [
   'stopped',
   'waiting',

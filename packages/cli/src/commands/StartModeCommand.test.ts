@@ -1,10 +1,11 @@
-import { MAX_WAIT_TIMEOUT_MS, validateStartFlags } from './StartModeCommand.js';
+import { MAX_WAIT_MS } from '@kepler/protocol';
+import { validateStartFlags } from './StartModeCommand.js';
 
 describe('validateStartFlags --timeout', () => {
   const flags = (timeout: string) => validateStartFlags({ detach: true, wait: true, timeout });
 
   it('takes up to 24 days', async () => {
-    expect((await flags('24d')).timeoutMs).toBe(MAX_WAIT_TIMEOUT_MS);
+    expect((await flags('24d')).timeoutMs).toBe(MAX_WAIT_MS);
     expect((await flags('90s')).timeoutMs).toBe(90_000);
   });
 

@@ -23,11 +23,6 @@ import { ConfigCommand } from './BaseCommand.js';
 
 /** Extra time the CLI gives the daemon past `--timeout` before it gives up on its answer itself. */
 export const WAIT_CLIENT_GRACE_MS = 5_000;
-/**
- * The longest `--timeout` (the protocol's, for the daemon's timer): Node's timers hold at most 2^31-1 ms
- * (about 24.8 days), the CLI's own adds WAIT_CLIENT_GRACE_MS, and a longer one fires at once.
- */
-export const MAX_WAIT_TIMEOUT_MS = MAX_WAIT_MS;
 /** After a Ctrl+C stop completes, how long the foreground stream may take to end on its own. */
 export const FOLLOW_END_GRACE_MS = 5_000;
 
@@ -61,8 +56,9 @@ export async function validateStartFlags(flags: {
     }
     if (timeoutMs === undefined || !Number.isFinite(timeoutMs)) throw new UsageError(`--timeout: ${problem}`);
     if (timeoutMs <= 0) throw new UsageError(`--timeout: must be longer than 0 (got "${flags.timeout}")`);
-    if (timeoutMs > MAX_WAIT_TIMEOUT_MS)
-      throw new UsageError(`--timeout: at most 24d (got "${flags.timeout}")`);
+    // The protocol's limit (a Node timer past 2^31-1 ms fires at once; the CLI's own adds
+    // WAIT_CLIENT_GRACE_MS on top).
+    if (timeoutMs > MAX_WAIT_MS) throw new UsageError(`--timeout: at most 24d (got "${flags.timeout}")`);
   }
   return { mode: flags.wait ? 'wait' : flags.detach ? 'detach' : 'follow', timeoutMs };
 }

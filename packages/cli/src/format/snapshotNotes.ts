@@ -1,5 +1,6 @@
-import { basename, isAbsolute, relative } from 'node:path';
+import { basename } from 'node:path';
 import type { ConfigRef, SnapshotNote } from '@kepler/protocol';
+import { shortenPath } from './services.js';
 import { shellQuote } from './shellQuote.js';
 import { staleLine } from './upPlan.js';
 
@@ -31,9 +32,8 @@ export function fileNamesOf(files: readonly string[] | undefined, ref: ConfigRef
 export function nameOf(path: string, names: FileNames): string {
   const typed = names.typed.get(path);
   if (typed !== undefined) return typed;
-  if (names.cwd === undefined) return path;
-  const rel = relative(names.cwd, path);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+  // No `~`: a name may go into a quoted `-f` of the suggested `up`, where it would not expand.
+  return names.cwd === undefined ? path : shortenPath(path, names.cwd, undefined);
 }
 
 /**
