@@ -2,13 +2,15 @@ import { connect } from 'node:net';
 import WebSocket from 'ws';
 import type { ConfigRegistry } from '../config/ConfigRegistry.js';
 import type { HandlerTable } from '../server/handlers/index.js';
-import { ApiCredentials } from './credentials.js';
-import { HttpApi } from './HttpApi.js';
+import { ApiCredentials, SESSION_TTL_MS } from './credentials.js';
+import { HttpApi, SESSION_EXPIRED_CLOSE } from './HttpApi.js';
 
 const TOKEN = 't'.repeat(64);
 let api: HttpApi;
 let port: number;
-const credentials = ApiCredentials.forToken(TOKEN);
+/** Moves the credentials' clock (a session's expiry) without waiting for it. */
+let clockShiftMs = 0;
+const credentials = ApiCredentials.forToken(TOKEN, () => Date.now() + clockShiftMs);
 
 beforeAll(async () => {
   api = new HttpApi({
@@ -281,4 +283,31 @@ test('a WebSocket session is its subprotocol, selected by the server; not a cook
   expect((await open([], { Cookie: `kepler_session=${key}` }, origin)).status).toBe(401);
   // A bearer client offering no protocol gets none.
   expect(await open([], { Authorization: `Bearer ${TOKEN}` })).toEqual({ status: 101, protocol: '' });
+});
+
+test('a stream opened with a session ends when the session expires; a bearer stream does not', async () => {
+  const key = await login();
+  const origin = `http://127.0.0.1:${port}`;
+  clockShiftMs = SESSION_TTL_MS - 300; // the session has 300 ms left
+  try {
+    const session = new WebSocket(`ws://127.0.0.1:${port}/api/v1/events`, [`kepler-session.${key}`], {
+      origin,
+    });
+    const bearer = new WebSocket(`ws://127.0.0.1:${port}/api/v1/events`, {
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    });
+    let bearerClosed = false;
+    bearer.once('close', () => {
+      bearerClosed = true;
+    });
+    const closed = await new Promise<{ code: number; reason: string }>((resolve, reject) => {
+      session.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+      session.once('error', reject);
+    });
+    expect(closed).toEqual({ code: SESSION_EXPIRED_CLOSE, reason: 'session expired' });
+    expect(bearerClosed).toBe(false);
+    bearer.close();
+  } finally {
+    clockShiftMs = 0;
+  }
 });

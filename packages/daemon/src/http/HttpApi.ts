@@ -36,6 +36,8 @@ export const HEADERS_TIMEOUT_MS = 10_000;
 export const REQUEST_TIMEOUT_MS = 30_000;
 /** The largest message a WebSocket client may send (the streams expect none). */
 export const MAX_WS_MESSAGE_BYTES = 4096;
+/** The close code of a stream whose browser session expired (4000-4999: the application's own). */
+export const SESSION_EXPIRED_CLOSE = 4401;
 
 export interface HttpApiOptions {
   readonly access: HandlerAccess;
@@ -178,9 +180,17 @@ export class HttpApi {
       const params = new Params(target.query);
       params.checkKnown(documentedFields(route), `${route.path} (WebSocket)`);
       const start = route.websocket({ params, req, gone });
+      // A stream opened with a browser session ends with the session (a bearer's lasts).
+      const sessionLeftMs = this.opts.credentials.checkBearer(req.headers.authorization)
+        ? null
+        : this.opts.credentials.sessionLeftMs(sessionKeyOf(req.headers, true));
       this.wss.handleUpgrade(req, socket, head, (ws) => {
         const bounded = new BoundedWebSocket(ws, this.opts.wsBufferBytes, this.opts.logLimit);
         void bounded.closed.then(closed);
+        if (sessionLeftMs !== null) {
+          const expiry = setTimeout(() => ws.close(SESSION_EXPIRED_CLOSE, 'session expired'), sessionLeftMs);
+          void bounded.closed.then(() => clearTimeout(expiry));
+        }
         start(bounded);
       });
     } catch (e) {

@@ -100,6 +100,12 @@ export class ApiCredentials {
     return key !== null && key !== '' && this.live(this.sessions, key);
   }
 
+  /** How long the live session of `key` has left (ms), or null: a stream it opened ends then. */
+  sessionLeftMs(key: string | null): number | null {
+    if (!this.checkSession(key)) return null;
+    return (this.sessions.get(digest(key as string).toString('hex')) as number) - this.now();
+  }
+
   /** A new one-time login code (for `kepler dashboard`'s link). */
   newLoginCode(): string {
     return this.issue(this.codes, LOGIN_CODE_TTL_MS, MAX_LOGIN_CODES);

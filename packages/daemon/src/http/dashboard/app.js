@@ -4,7 +4,14 @@
 
 import { $, el, setChildren, setText, wsUrl } from './dom.js';
 import { openLogs } from './logPane.js';
-import { isLoggedOut, sessionHeaders, sessionKey, sessionProtocols, showLogin } from './session.js';
+import {
+  isLoggedOut,
+  SESSION_EXPIRED_CLOSE,
+  sessionHeaders,
+  sessionKey,
+  sessionProtocols,
+  showLogin,
+} from './session.js';
 
 /** Full refresh (configs, warnings, staleness, numbers) while the events stream keeps statuses live. */
 const REFRESH_MS = 5000;
@@ -292,8 +299,10 @@ function connectEvents() {
       else void refresh();
     }
   };
-  ws.onclose = () => {
+  const key = sessionKey();
+  ws.onclose = (ev) => {
     if (isLoggedOut()) return;
+    if (ev.code === SESSION_EXPIRED_CLOSE) return showLogin(key);
     live.className = 'live off';
     live.textContent = 'offline';
     setTimeout(connectEvents, 2000);

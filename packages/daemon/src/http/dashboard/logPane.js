@@ -1,6 +1,6 @@
 // The log pane: one service's lines, followed over a WebSocket, with search.
 import { $, el, wsUrl } from './dom.js';
-import { sessionProtocols } from './session.js';
+import { isLoggedOut, SESSION_EXPIRED_CLOSE, sessionKey, sessionProtocols, showLogin } from './session.js';
 
 /** Lines kept in the log pane; older ones are dropped. */
 const MAX_LOG_LINES = 5000;
@@ -69,6 +69,10 @@ export function openLogs(config, service) {
   const query = new URLSearchParams({ follow: 'true', config, services: service, tail: '200' });
   const ws = new WebSocket(wsUrl(`/api/v1/logs?${query}`), sessionProtocols());
   logs.ws = ws;
+  const key = sessionKey();
+  ws.onclose = (ev) => {
+    if (ev.code === SESSION_EXPIRED_CLOSE && !isLoggedOut()) showLogin(key);
+  };
   ws.onmessage = (msg) => {
     const e = JSON.parse(msg.data);
     if (e.type !== 'logLines') return;

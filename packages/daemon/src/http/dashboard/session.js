@@ -37,6 +37,9 @@ export function sessionProtocols() {
 let loggedOut = false;
 
 /** True once the page has shown its "Log in" state: it asks nothing more. */
+/** The close code the daemon ends a stream with when its session expired (HttpApi's SESSION_EXPIRED_CLOSE). */
+export const SESSION_EXPIRED_CLOSE = 4401;
+
 export function isLoggedOut() {
   return loggedOut;
 }
