@@ -377,13 +377,7 @@ export class ConfigActor extends ConfigHost {
 
   /** Throws UNKNOWN_SERVICE naming each of `names` the config has no service of (and the ones it has). */
   checkNames(names: readonly string[], baked: BakedConfig = this.baked): void {
-    const unknown = names.filter((n) => !(n in baked.services));
-    if (unknown.length) {
-      throw new DaemonError(
-        'UNKNOWN_SERVICE',
-        `no such service${unknown.length > 1 ? 's' : ''} in ${this.path}: ${unknown.join(', ')} (services: ${baked.serviceOrder.join(', ')})`,
-      );
-    }
+    checkServiceNames(this.path, baked, names);
   }
 
   private assertLive(): void {
@@ -394,4 +388,13 @@ export class ConfigActor extends ConfigHost {
       );
     }
   }
+}
+
+/** checkNames for `baked`, the config at `path`, loaded or not (`up --dry-run` of an unloaded one). */
+export function checkServiceNames(path: string, baked: BakedConfig, names: readonly string[]): void {
+  const unknown = names.filter((n) => !(n in baked.services));
+  if (unknown.length === 0) return;
+  const services = `(services: ${baked.serviceOrder.join(', ')})`;
+  const noSuch = `no such service${unknown.length > 1 ? 's' : ''}`;
+  throw new DaemonError('UNKNOWN_SERVICE', `${noSuch} in ${path}: ${unknown.join(', ')} ${services}`);
 }

@@ -25,6 +25,14 @@ export interface HookContext {
 /** The hooks a stop waits for: bounded, so one that hangs cannot hold `kepler stop` for ever. */
 const STOP_PATH_HOOKS: ReadonlySet<string> = new Set(['pre_restart', 'pre_stop', 'post_stop', 'pre_cleanup']);
 
+/**
+ * A stop-path hook's limit: `ms` of `setting`, or the default stop grace period when that is 0 or
+ * unset (`stop_grace_period: 0` kills the service at once, not its hooks before they can run).
+ */
+function stopPathLimit(ms: number, setting: string): HookLimit {
+  return ms > 0 ? { ms, setting } : { ms: DEFAULT_STOP_GRACE_MS, setting: 'the default stop grace period' };
+}
+
 /** Runs a config's service hooks and global (`kepler.hooks`) hooks, reporting progress. */
 export class ConfigHooks {
   /** A global hook ran in this daemon life: its marker may have processes left to end. */
@@ -41,7 +49,7 @@ export class ConfigHooks {
   ): Promise<string | null> {
     this.ctx.progress(service, `running ${hookName} hook`);
     const grace = this.ctx.baked().services[service]?.stopGracePeriodMs ?? DEFAULT_STOP_GRACE_MS;
-    const limit = STOP_PATH_HOOKS.has(hookName) ? { ms: grace, setting: 'stop_grace_period' } : undefined;
+    const limit = STOP_PATH_HOOKS.has(hookName) ? stopPathLimit(grace, 'stop_grace_period') : undefined;
     const outcome = await this.run(service, hookName, hook, signal, limit);
     if (outcome.ok) return null;
     const reason = outcome.reason ?? `${hookName} hook failed`;
@@ -57,9 +65,7 @@ export class ConfigHooks {
     this.globalRan = true;
     this.ctx.progress('global', `running ${hookName} hook`);
     const limit = STOP_PATH_HOOKS.has(hookName)
-      ? kepler.timeoutMs !== null
-        ? { ms: kepler.timeoutMs, setting: 'kepler.timeout' }
-        : { ms: DEFAULT_STOP_GRACE_MS, setting: 'the default stop grace period' }
+      ? stopPathLimit(kepler.timeoutMs ?? 0, 'kepler.timeout')
       : undefined;
     const outcome = await this.run('global', hookName, hook, undefined, limit);
     if (!outcome.ok) this.ctx.progress('global', outcome.reason ?? `${hookName} hook failed`);

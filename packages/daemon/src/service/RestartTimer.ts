@@ -20,11 +20,14 @@ export class RestartTimer {
     return { delayMs, restartAt: new Date(this.clock().now() + delayMs).toISOString() };
   }
 
-  /** Relaunches when `wait` is due by the wall clock; at once when it has passed (a daemon restart took longer). */
+  /**
+   * Relaunches when `wait` is due by the wall clock; at once when it has passed (a daemon restart took
+   * longer). Never later than its delay from now: a wall clock set back must not stretch the wait.
+   */
   arm(wait: PendingRestart): void {
     this.clear();
     const clock = this.clock();
-    const leftMs = Date.parse(wait.restartAt) - clock.now();
+    const leftMs = Math.min(Date.parse(wait.restartAt) - clock.now(), wait.delayMs);
     if (leftMs <= 0) {
       this.relaunch();
       return;

@@ -104,6 +104,28 @@ test("a service's pre_stop that hangs is killed after stop_grace_period, and the
   );
 });
 
+test('with stop_grace_period: 0 a pre_stop runs (bounded by the default grace), not killed at once', async () => {
+  h = await startHarness(
+    config().service('api', {
+      command: ['api'],
+      stop_grace_period: '0s',
+      hooks: { pre_stop: { command: ['drain'] } },
+    }),
+  );
+  h.platform.onSpawn('drain', ignoresSigterm());
+  await h.actor.start(['api']);
+  await h.waitForStatus('api', 'running');
+  const stopped = h.actor.stop(['api']);
+  const hook = await h.platform.waitForSpawn('drain');
+  await limitArmed(10_000);
+  h.platform.clock.advance(0);
+  expect(hook.alive).toBe(true);
+  hook.exit(0);
+  await stopped;
+  expect(hook.signals).toEqual([]);
+  expect(h.info('api').status).toBe('stopped');
+});
+
 test.each([
   { timeout: '5s', ms: 5_000, message: 'post_stop hook ended after 5s (kepler.timeout)' },
   {

@@ -28,6 +28,30 @@ async function crashTwice(restart: Record<string, unknown> = {}): Promise<void> 
 
 const backoff = () => h.actor.services.get('api')!.backoff();
 
+/** Loads api as an earlier daemon left it: restarting after a 10 s backoff, due `dueInMs` from now. */
+async function loadWaiting(dueInMs: number): Promise<void> {
+  const due = (at: Harness) => new Date(at.platform.clock.now() + dueInMs).toISOString();
+  h = await startHarness(
+    config().service('api', { command: ['api'], restart: { policy: 'always', backoff: BACKOFF } }),
+    {
+      state: (at) => ({
+        services: {
+          api: persistedEntry('restarting', {
+            desired: 'run',
+            restarts: 2,
+            exit_code: 1,
+            spawns: 2,
+            reason: 'exited with code 1; restarting in 10000 ms',
+            consecutive_crashes: 2,
+            restart_delay_ms: 10_000,
+            restart_at: due(at),
+          }),
+        },
+      }),
+    },
+  );
+}
+
 describe('a backoff wait survives a daemon restart', () => {
   test('the next daemon shows the same wait and launches only when it ends; the backoff goes on growing', async () => {
     await crashTwice();
@@ -79,32 +103,22 @@ describe('a backoff wait survives a daemon restart', () => {
 
   test('state.json names the wait: the rest of it is waited out, by the wall clock', async () => {
     // As an earlier daemon wrote it: restarting, due 3 s from now (a restart that was due 10 s after a crash).
-    const due = (at: Harness) => new Date(at.platform.clock.now() + 3000).toISOString();
-    h = await startHarness(
-      config().service('api', { command: ['api'], restart: { policy: 'always', backoff: BACKOFF } }),
-      {
-        state: (at) => ({
-          services: {
-            api: persistedEntry('restarting', {
-              desired: 'run',
-              restarts: 2,
-              exit_code: 1,
-              spawns: 2,
-              reason: 'exited with code 1; restarting in 10000 ms',
-              consecutive_crashes: 2,
-              restart_delay_ms: 10_000,
-              restart_at: due(at),
-            }),
-          },
-        }),
-      },
-    );
+    await loadWaiting(3000);
     expect(h.info('api')).toMatchObject({ status: 'restarting', reason: /in 10000 ms/ });
     expect(h.platform.clock.pending()).toEqual([3000]);
     h.platform.onSpawn('api', runsUntilStopped);
     h.platform.clock.advance(3000);
     await h.waitForStatus('api', 'running');
     expect(h.statusTrail('api')).toEqual(['starting', 'running']);
+  });
+
+  test('a wall clock set back since the wait began does not stretch it beyond its delay', async () => {
+    // Due an hour from now by this clock: the clock went back an hour since the crash.
+    await loadWaiting(3_600_000);
+    expect(h.platform.clock.pending()).toEqual([10_000]);
+    h.platform.onSpawn('api', runsUntilStopped);
+    h.platform.clock.advance(10_000);
+    await h.waitForStatus('api', 'running');
   });
 });
 

@@ -1,7 +1,7 @@
 import type { ConfigRef, UpPlan, UpResult } from '@kepler/protocol';
+import { checkServiceNames } from '../../config/ConfigActor.js';
 import type { ConfigRegistry } from '../../config/ConfigRegistry.js';
 import { diffSnapshots } from '../../config/snapshotDiff.js';
-import { DaemonError } from '../../errors.js';
 import type { Handler } from './HandlerTable.js';
 import { observe } from './startModes.js';
 
@@ -46,12 +46,6 @@ async function dryRun(
     const { plan } = await actor.up(next, services, { dryRun: true });
     return { ...none, services: actor.ps(), plan };
   }
-  const unknown = services.filter((n) => !(n in next.services));
-  if (unknown.length > 0) {
-    throw new DaemonError(
-      'UNKNOWN_SERVICE',
-      `no such service${unknown.length > 1 ? 's' : ''} in ${config.path}: ${unknown.join(', ')} (services: ${next.serviceOrder.join(', ')})`,
-    );
-  }
+  checkServiceNames(config.path, next, services);
   return { ...none, services: [], plan: diffSnapshots(next, next) };
 }
