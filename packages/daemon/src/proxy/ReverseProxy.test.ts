@@ -141,3 +141,22 @@ it('sets X-Forwarded-Host and -Proto itself, whatever the client sent, and appen
     });
   }
 });
+
+it('answers 431 to headers past the limit (as Node and the backend would), 400 to a request that does not parse', async () => {
+  const status = (head: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connectTo(proxyPort);
+      let got = '';
+      socket.on('data', (d) => {
+        got += d.toString('latin1');
+      });
+      socket.on('end', () => resolve(got.split('\r\n')[0] ?? ''));
+      socket.on('error', reject);
+      socket.write(head);
+    });
+  const long = 'a'.repeat(20_000);
+  expect(await status(`GET / HTTP/1.1\r\nHost: x.localhost\r\nX-Long: ${long}\r\n\r\n`)).toBe(
+    'HTTP/1.1 431 Request Header Fields Too Large',
+  );
+  expect(await status('NOT HTTP\r\n\r\n')).toBe('HTTP/1.1 400 Bad Request');
+});

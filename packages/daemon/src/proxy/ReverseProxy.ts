@@ -5,6 +5,7 @@ import {
   request,
   type Server,
   type ServerResponse,
+  STATUS_CODES,
 } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
@@ -46,8 +47,11 @@ export class ReverseProxy {
     const server = createServer({ requestTimeout: 0, keepAliveTimeout: CLIENT_KEEP_ALIVE_MS });
     server.on('request', (req, res) => this.onRequest(req, res));
     server.on('upgrade', (req, socket: Socket, head: Buffer) => this.onUpgrade(req, socket, head));
-    server.on('clientError', (_err, socket: Socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    // Headers past Node's 16 KiB limit get 431, as Node's default (and a Node backend) answers them.
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      if (socket.writable)
+        socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\n\r\n`);
       else socket.destroy();
     });
     return new Promise((resolve, reject) => {
