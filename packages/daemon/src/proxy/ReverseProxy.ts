@@ -15,6 +15,7 @@ import { page, rawPage, STARTING_RETRY_AFTER_S, unknownHostBody } from './pages.
 import type { ProxyAddress } from './proxyAddress.js';
 import { HOP_BY_HOP } from './ResponseParser.js';
 import type { RouteInfo, RouteTable } from './routeTable.js';
+import { awaitUpgradeAnswer } from './upgradeAnswer.js';
 
 /** Idle time before a client's keep-alive connection is closed (nginx's default is 75 s). */
 const CLIENT_KEEP_ALIVE_MS = 65_000;
@@ -197,9 +198,16 @@ export class ReverseProxy {
     backend.once('connect', () => {
       connected = true;
       backend.write(headText(`${req.method} ${req.url} HTTP/${req.httpVersion}`, requested.headers));
-      if (head.length > 0) backend.write(head);
-      backend.pipe(client);
-      client.pipe(backend);
+      const send = () => {
+        if (head.length > 0) backend.write(head);
+        client.pipe(backend);
+      };
+      // Without a body, nothing the client sends goes on before the backend agrees to switch (101):
+      // bytes after a declined upgrade are another request, for whatever its Host routes to.
+      if (requested.hasBody) send();
+      awaitUpgradeAnswer(backend, client, req.method === 'HEAD', () => {
+        if (!requested.hasBody) send();
+      });
     });
   }
 }
