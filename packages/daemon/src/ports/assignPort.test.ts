@@ -76,6 +76,13 @@ describe('holderMessage', () => {
     );
     expect(holderMessage(8080, [], book)).toBe('port 8080 is in use (by a process not visible to Kepler)');
   });
+
+  it('keeps the message on one line when the holder was started with newlines in its arguments', () => {
+    const holder = { pid: 7, command: 'python3 -c \nimport socket\n\ts.listen()', serviceId: null };
+    expect(holderMessage(8080, [holder], new PortBook())).toBe(
+      'port 8080 is in use by pid 7 (python3 -c import socket s.listen()), not started by Kepler',
+    );
+  });
 });
 
 describe('PortBook', () => {

@@ -82,10 +82,12 @@ export function freePortFromOs(): Promise<number> {
 export function holderMessage(port: number, holders: readonly PortHolder[], book: PortBook): string {
   const first = holders[0];
   if (first === undefined) return `port ${port} is in use (by a process not visible to Kepler)`;
+  // An argument may hold newlines (`python3 -c '...'`): the message is one line (a status reason).
+  const oneLine = first.command.replace(/\s+/g, ' ').trim();
   const command =
-    first.command.length > HOLDER_COMMAND_MAX_CHARS
-      ? `${first.command.slice(0, HOLDER_COMMAND_MAX_CHARS - 1)}…`
-      : first.command;
+    oneLine.length > HOLDER_COMMAND_MAX_CHARS
+      ? `${oneLine.slice(0, HOLDER_COMMAND_MAX_CHARS - 1)}…`
+      : oneLine;
   const more = holders.length > 1 ? ` and ${holders.length - 1} more` : '';
   let origin = 'not started by Kepler';
   if (first.serviceId !== null) {

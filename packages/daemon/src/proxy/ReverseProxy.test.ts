@@ -141,3 +141,58 @@ it('sets X-Forwarded-Host and -Proto itself, whatever the client sent, and appen
     });
   }
 });
+
+it('answers 431 to headers past the limit (as Node and the backend would), 400 to a request that does not parse', async () => {
+  const status = (head: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connectTo(proxyPort);
+      let got = '';
+      socket.on('data', (d) => {
+        got += d.toString('latin1');
+      });
+      socket.on('end', () => resolve(got.split('\r\n')[0] ?? ''));
+      socket.on('error', reject);
+      socket.write(head);
+    });
+  const long = 'a'.repeat(20_000);
+  expect(await status(`GET / HTTP/1.1\r\nHost: x.localhost\r\nX-Long: ${long}\r\n\r\n`)).toBe(
+    'HTTP/1.1 431 Request Header Fields Too Large',
+  );
+  expect(await status('NOT HTTP\r\n\r\n')).toBe('HTTP/1.1 400 Bad Request');
+});
+
+it('ends the connection after an upgrade the backend declines: the next request is not tunnelled to it', async () => {
+  // A backend that ignores `Upgrade: h2c` answers 200 and keeps the connection; had the proxy kept
+  // piping raw bytes, the next request would reach this backend whatever its Host, with its own
+  // X-Forwarded-For.
+  const backend = createHttpServer((req, res) => res.end(`plain saw ${req.url} for ${req.headers.host}`));
+  const port = await listen(backend);
+  closers.push(() => backend.close());
+  const other = createHttpServer((req, res) => res.end(`other saw ${req.url}`));
+  const otherPort = await listen(other);
+  closers.push(() => other.close());
+  table.replace(
+    [
+      { hostname: 'plain.localhost', config: '/c', service: 'plain', status: 'running', port },
+      { hostname: 'other.localhost', config: '/c', service: 'other', status: 'running', port: otherPort },
+    ],
+    proxyPort,
+  );
+  const got = await new Promise<string>((resolve, reject) => {
+    const socket = connectTo(proxyPort);
+    let text = '';
+    socket.on('data', (d) => {
+      text += d.toString('latin1');
+      if (text.includes('plain saw /one')) {
+        socket.write('GET /two HTTP/1.1\r\nHost: other.localhost\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n');
+      }
+    });
+    socket.on('close', () => resolve(text));
+    socket.on('error', reject);
+    socket.write('GET /one HTTP/1.1\r\nHost: plain.localhost\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n');
+  });
+  expect(got).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+  expect(got).toContain('plain saw /one for plain.localhost');
+  expect(got.toLowerCase()).toContain('connection: close');
+  expect(got).not.toContain('/two');
+});

@@ -5,6 +5,7 @@ import {
   request,
   type Server,
   type ServerResponse,
+  STATUS_CODES,
 } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
@@ -14,6 +15,7 @@ import { page, rawPage, STARTING_RETRY_AFTER_S, unknownHostBody } from './pages.
 import type { ProxyAddress } from './proxyAddress.js';
 import { HOP_BY_HOP } from './ResponseParser.js';
 import type { RouteInfo, RouteTable } from './routeTable.js';
+import { awaitUpgradeAnswer } from './upgradeAnswer.js';
 
 /** Idle time before a client's keep-alive connection is closed (nginx's default is 75 s). */
 const CLIENT_KEEP_ALIVE_MS = 65_000;
@@ -46,8 +48,11 @@ export class ReverseProxy {
     const server = createServer({ requestTimeout: 0, keepAliveTimeout: CLIENT_KEEP_ALIVE_MS });
     server.on('request', (req, res) => this.onRequest(req, res));
     server.on('upgrade', (req, socket: Socket, head: Buffer) => this.onUpgrade(req, socket, head));
-    server.on('clientError', (_err, socket: Socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    // Headers past Node's 16 KiB limit get 431, as Node's default (and a Node backend) answers them.
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      if (socket.writable)
+        socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\n\r\n`);
       else socket.destroy();
     });
     return new Promise((resolve, reject) => {
@@ -193,9 +198,16 @@ export class ReverseProxy {
     backend.once('connect', () => {
       connected = true;
       backend.write(headText(`${req.method} ${req.url} HTTP/${req.httpVersion}`, requested.headers));
-      if (head.length > 0) backend.write(head);
-      backend.pipe(client);
-      client.pipe(backend);
+      const send = () => {
+        if (head.length > 0) backend.write(head);
+        client.pipe(backend);
+      };
+      // Without a body, nothing the client sends goes on before the backend agrees to switch (101):
+      // bytes after a declined upgrade are another request, for whatever its Host routes to.
+      if (requested.hasBody) send();
+      awaitUpgradeAnswer(backend, client, req.method === 'HEAD', () => {
+        if (!requested.hasBody) send();
+      });
     });
   }
 }

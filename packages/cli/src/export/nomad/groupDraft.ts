@@ -71,7 +71,7 @@ export function sortedEnv(env: Readonly<Record<string, string>>): Record<string,
 }
 
 /**
- * `user` for a task: Nomad takes a user name or id only; the gid of `uid:gid` is dropped (warned by
+ * `user` for a task: Nomad takes a user name only; the gid of `uid:gid` is dropped (warned by
  * the caller).
  */
 export function taskUser(user: string): { user: string; droppedGroup: string | null } {
@@ -79,6 +79,22 @@ export function taskUser(user: string): { user: string; droppedGroup: string | n
   return colon === -1
     ? { user, droppedGroup: null }
     : { user: user.slice(0, colon), droppedGroup: user.slice(colon + 1) };
+}
+
+/**
+ * The warning for a task's `user`, or null: a dropped gid, and a numeric uid, which Nomad's executor
+ * looks up as a user name (Go's user.Lookup), so the task fails to start unless a user has that name.
+ */
+export function taskUserWarning(split: { user: string; droppedGroup: string | null }): string | null {
+  const parts: string[] = [];
+  if (split.droppedGroup !== null)
+    parts.push(`Nomad has no group setting: gid ${split.droppedGroup} not kept`);
+  if (/^\d+$/.test(split.user)) {
+    parts.push(
+      `uid ${split.user}: Nomad looks User up by name (a task whose user has no such name fails to start): write the name`,
+    );
+  }
+  return parts.length > 0 ? parts.join('; ') : null;
 }
 
 /** The `config` of a task running `argv` in `cwd`; argv[0] kept as written when not found (warned). */
@@ -114,10 +130,10 @@ export function hookTask(
   const environment = { ...draft.groupEnv, ...hook.environment };
   if (Object.keys(environment).length > 0) task.Env = sortedEnv(environment);
   if (hook.user !== null) {
-    const { user, droppedGroup } = taskUser(hook.user);
-    task.User = user;
-    if (droppedGroup !== null)
-      draft.warn(`${key}.user`, `Nomad has no group setting: gid ${droppedGroup} not kept`);
+    const split = taskUser(hook.user);
+    task.User = split.user;
+    const warning = taskUserWarning(split);
+    if (warning !== null) draft.warn(`${key}.user`, warning);
   }
   if (hook.group !== null) draft.warn(`${key}.group`, `Nomad has no group setting: ${hook.group} not kept`);
   return task;

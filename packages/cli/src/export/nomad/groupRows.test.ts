@@ -107,6 +107,21 @@ describe('nomad rows', () => {
     expect(uidGid.warnings).toEqual(['user', 'group']);
   });
 
+  it('a numeric uid is warned: Nomad looks User up by name, so a uid no user is named after fails the task', () => {
+    const uid = groupFor({ user: '65534' });
+    expect(uid.main.User).toBe('65534');
+    expect(uid.all.filter((w) => w.key === 'user').map((w) => w.message)).toEqual([
+      'uid 65534: Nomad looks User up by name (a task whose user has no such name fails to start): write the name',
+    ]);
+    const uidGid = groupFor({ user: '1000:1001' });
+    expect(uidGid.all.find((w) => w.key === 'user')?.message).toBe(
+      'Nomad has no group setting: gid 1001 not kept; uid 1000: Nomad looks User up by name (a task whose user has no such name fails to start): write the name',
+    );
+    expect(groupFor({ user: 'node' }).warnings).toEqual([]);
+    const hooked = groupFor({ hooks: { pre_start: hook(['echo', 'pre'], { user: '0' }) } });
+    expect(hooked.warnings).toContain('hooks.pre_start.user');
+  });
+
   it('limits: memory -> Resources.MemoryMB (at least 10); cpu_time and max_fds warned', () => {
     const { main, warnings } = groupFor({
       limits: { memoryBytes: 512 * 1024 * 1024, cpuTimeSec: 5, maxFds: 64 },

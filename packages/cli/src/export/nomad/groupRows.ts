@@ -13,6 +13,7 @@ import {
   sortedEnv,
   taskConfig,
   taskUser,
+  taskUserWarning,
 } from './groupDraft.js';
 import { healthcheckRow } from './healthcheckRow.js';
 import { HOOK_ROWS } from './hookRows.js';
@@ -85,9 +86,8 @@ function userRow(ctx: GroupContext, draft: GroupDraft): void {
   if (user !== null) {
     const split = taskUser(user);
     draft.main.User = split.user;
-    if (split.droppedGroup !== null) {
-      draft.warn('user', `Nomad has no group setting: gid ${split.droppedGroup} not kept`);
-    }
+    const warning = taskUserWarning(split);
+    if (warning !== null) draft.warn('user', warning);
   }
   if (group !== null) draft.warn('group', `Nomad has no group setting: ${group} not kept`);
 }
