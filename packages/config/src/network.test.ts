@@ -57,6 +57,26 @@ describe('a hostname shared by two services of one config', () => {
   });
 });
 
+describe('a fixed port shared by two services of one config', () => {
+  it('is an error at the second one; auto ports are not', async () => {
+    const yaml = (a: string, b: string) =>
+      y(
+        'services:',
+        '  a:',
+        '    command: ["sleep", "60"]',
+        `    port: ${a}`,
+        '  b:',
+        '    command: ["sleep", "60"]',
+        `    port: ${b}`,
+      );
+    expect(await errorsOf(yaml('8080', '"8080"'))).toEqual([
+      "kepler.yaml:7:11 services.b.port: 8080 is already service a's port (one service can listen on it)",
+    ]);
+    expect((await bakeYaml(yaml('auto', 'auto'))).services.b?.port).toBe('auto');
+    expect((await bakeYaml(yaml('8080', '8081'))).services.b?.port).toBe(8081);
+  });
+});
+
 describe('health checks on the own port', () => {
   it('bakes http: /path and tcp: port to the own-port probe', async () => {
     const http = await bakeYaml(svc('    port: auto', '    healthcheck:', '      http: /health'));

@@ -25,7 +25,15 @@ export function validateConfig(config: NormalizedConfig, issues: IssueCollector)
   for (const { key: name, value: service } of services) {
     validateService(name, service, byName, issues);
   }
-  reportSharedHostnames(services, issues);
+  reportShared(services, issues, 'hostname', (s) => s.hostname, 'the proxy routes a name to one service');
+  // A fixed port; `auto` ports are picked apart by the daemon.
+  reportShared(
+    services,
+    issues,
+    'port',
+    (s) => (typeof s.port === 'number' ? String(s.port) : undefined),
+    'one service can listen on it',
+  );
   const globalHooks = config.kepler?.hooks;
   if (globalHooks) {
     for (const [hookName, hook] of hookEntries(globalHooks)) {
@@ -35,22 +43,28 @@ export function validateConfig(config: NormalizedConfig, issues: IssueCollector)
   reportCycles(config, issues);
 }
 
-/** Two services of one config cannot share a hostname: the reverse proxy routes a name to one service. */
-function reportSharedHostnames(
+/**
+ * Two services of one config cannot share a hostname (the proxy routes a name to one service) or a
+ * fixed port (one of them could never start): an error at the second one's key.
+ */
+function reportShared(
   services: readonly { key: string; value: NormalizedService }[],
   issues: IssueCollector,
+  key: 'hostname' | 'port',
+  pick: (service: NormalizedService) => string | undefined,
+  why: string,
 ): void {
   const owners = new Map<string, string>();
   for (const { key: name, value: service } of services) {
-    const hostname = service.hostname;
-    if (hostname === undefined) continue;
-    const owner = owners.get(hostname);
-    if (owner === undefined) owners.set(hostname, name);
+    const value = pick(service);
+    if (value === undefined) continue;
+    const owner = owners.get(value);
+    if (owner === undefined) owners.set(value, name);
     else
       issues.add(
-        `services.${name}.hostname`,
-        `${hostname} is already service ${owner}'s hostname (the proxy routes a name to one service)`,
-        service.$at.hostname,
+        `services.${name}.${key}`,
+        `${value} is already service ${owner}'s ${key} (${why})`,
+        service.$at[key],
       );
   }
 }
