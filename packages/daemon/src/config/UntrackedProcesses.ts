@@ -20,6 +20,10 @@ const MAX_NAMED_PIDS = 8;
  */
 export class UntrackedProcesses {
   private readonly byService = new Map<string, ServiceProcess[]>();
+  /** Services whose spawn was under way when the last daemon died (see spawnUnderWay). */
+  private readonly underWay = new Set<string>();
+  /** Of those, the ones with live processes, kept from launching until ConfigActor has ended them. */
+  private leftovers: string[] = [];
 
   /** `configPath` is named in the messages (the `kepler stop -f` to run). */
   constructor(
@@ -33,7 +37,7 @@ export class UntrackedProcesses {
    */
   detect(suspects: ReadonlySet<string>, services: ReadonlyMap<string, ServiceRuntime>): string[] {
     const markers = new Map<string, string>();
-    for (const name of suspects) {
+    for (const name of new Set([...suspects, ...this.underWay])) {
       const rt = services.get(name);
       if (rt && !(isActive(rt.state.status) && rt.state.pid !== null)) markers.set(name, rt.marker);
     }
@@ -43,7 +47,33 @@ export class UntrackedProcesses {
       const procs = found.get(marker) ?? [];
       if (procs.length > 0) this.byService.set(service, procs);
     }
+    // A launch now would run the service twice: it waits for ConfigActor to end these first.
+    this.leftovers = [...this.underWay].filter((name) => this.byService.has(name));
+    for (const name of this.leftovers) services.get(name)?.withdrawWish();
+    this.underWay.clear();
     return this.refusals().map((r) => `${this.configPath}: ${r}`);
+  }
+
+  /**
+   * Recovery requeues `service` from `starting` without a pid: the last daemon died with its spawn
+   * under way, and a process spawned before its spawned/ record was written is named nowhere. detect()
+   * looks for it like for a suspect; one found is ended, not refused (see relaunchLeftovers). Called
+   * before the service's recovery steps, which requeue it. Not for `type: forking`: its next spawn
+   * takes over the daemon such a start left (SupervisedProcess.spawn).
+   */
+  spawnUnderWay(service: string): void {
+    this.underWay.add(service);
+  }
+
+  /**
+   * Once, after detect(): `relaunch` (ConfigActor: stop, which ends them, then start) the services
+   * spawnUnderWay found alive; a failure goes to `log`.
+   */
+  relaunchLeftovers(relaunch: (names: string[]) => Promise<unknown>, log: (line: string) => void): void {
+    const names = this.leftovers;
+    this.leftovers = [];
+    if (names.length > 0)
+      void relaunch(names).catch((e: unknown) => log(`${this.configPath}: ${(e as Error).message}`));
   }
 
   /** True when the service has untracked processes still alive. */

@@ -135,10 +135,10 @@ export function planRecovery(i: RecoveryInput): RecoveryPlan {
     return { action: 'stopDone', desired: 'stop', steps, adopt: null };
   }
   if (status === 'starting' && pid === null) {
-    // The daemon died between deciding to launch and spawning: launch again.
+    // The daemon died between deciding to launch and spawning (or before the spawn's record): launch again.
     go('stopped', {});
     go('waiting', { reason: null });
-    return { action: 'requeue', desired: 'run', steps, adopt: null };
+    return { action: 'requeue', desired: 'run', steps, adopt: null, spawnUnderWay: true };
   }
   if (isActive(status)) {
     const restart = i.restartPolicy !== 'no';

@@ -45,4 +45,9 @@ export interface RecoveryPlan {
   readonly steps: readonly RecoveryStep[];
   /** A process to adopt (`adopt`, `finishStop`). */
   readonly adopt: { readonly pid: number; readonly startTime: string } | null;
+  /**
+   * `requeue` of a service that was launching when the daemon died: its process may have been spawned
+   * before its spawned/ record was written, and must be ended before it is launched again.
+   */
+  readonly spawnUnderWay?: boolean;
 }

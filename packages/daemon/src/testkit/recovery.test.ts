@@ -152,6 +152,25 @@ describe('recovery from each persisted status', () => {
     await expectRelaunched('restarting'); // adopted for real: its end is noticed
   });
 
+  test('starting with no pid, its process spawned but not yet recorded (the daemon died in between): ended, then launched once', async () => {
+    // kill -9 of the daemon during `start -d --wait` of 50 services left 9 of them running twice.
+    let leftover: FakeProcess | null = null;
+    h = await startHarness(config().service('api', { command: ['api'], restart: { policy: 'always' } }), {
+      state: (harness) => {
+        leftover = harness.platform.launchOutside(['api'], {
+          marker: harness.markerOf('api'),
+          outputs: harness.outputsOf('api'),
+        });
+        return { services: { api: persistedEntry('starting', { pid: null, spawns: 0, desired: 'run' }) } };
+      },
+    });
+    const spawned = await h.platform.waitForSpawn('api');
+    const info = await h.waitForStatus('api', 'running');
+    expect(info.pid).toBe(spawned.pid);
+    expect(leftover!.alive).toBe(false);
+    expect(h.platform.spawns('api')).toHaveLength(1);
+  });
+
   test('waiting: waits again and, its dependencies satisfied, is launched', async () => {
     await recoverFrom('waiting', { patch: { desired: 'run' } });
     await expectRelaunched('already waiting');
