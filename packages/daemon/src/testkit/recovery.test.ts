@@ -1,7 +1,9 @@
 // In-process: what a daemon (re)loading a config does with each persisted status (state.json and
 // spawned/ records left by the test), and a daemon restart over live and dead processes.
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import type { ServiceStatus } from '@kepler/protocol';
-import { exitsWith, prints } from './behaviours.js';
+import { ConfigDirectory } from '../config/ConfigDirectory.js';
+import { exitsWith, ignoresSigterm, prints } from './behaviours.js';
 import { config } from './configBuilder.js';
 import type { FakeProcess } from './FakeProcess.js';
 import {
@@ -255,5 +257,31 @@ describe('a daemon restart', () => {
     expect(h.info('job').exitCode).toBe(0);
     expect(h.statusEvents(undefined, mark)).toEqual([]);
     expect(h.platform.spawns()).toHaveLength(2);
+  });
+});
+
+describe('a restart the daemon dies in', () => {
+  // kill -9 of the daemon during `kepler restart -d --wait` of 50 services left the ones being
+  // stopped `failed (process ended while the daemon was down)`: state.json still said `running`.
+  test('its stop begun, state.json not written since: launched again once the stop is done, not failed', async () => {
+    h = await startHarness(config().service('api', { command: ['api'], stop_grace_period: '30s' }));
+    h.platform.onSpawn('api', ignoresSigterm());
+    await h.actor.start(['api']);
+    const first = await h.waitForStatus('api', 'running');
+    await h.actor.settled();
+    const stateFile = new ConfigDirectory(h.stateDir).stateFile;
+    const written = readFileSync(stateFile);
+    const { atime, mtime } = statSync(stateFile); // recovery compares the journal with state.json's write time
+    void h.actor.restart(['api']).catch(() => undefined);
+    await h.waitForStatus('api', 'stopping');
+    await h.restartDaemon({
+      whileDown: () => {
+        writeFileSync(stateFile, written); // what a daemon killed before its next write leaves
+        utimesSync(stateFile, atime, mtime);
+        h.platform.process(first.pid!)!.kill('SIGKILL'); // the restart's stop ends it
+      },
+    });
+    const second = await h.platform.waitForSpawn('api', { after: 1 });
+    expect((await h.waitForStatus('api', 'running')).pid).toBe(second.pid);
   });
 });
