@@ -53,7 +53,9 @@ export class ConfigActor extends ConfigHost {
   /** Recovery, then `kepler start` of the `restart: always` services the last shutdown stopped running. */
   override recover(): string[] {
     const resumed = super.recover();
-    this.untracked.relaunchLeftovers((names) => this.stop(names).then(() => this.start(names)), this.log);
+    const relaunch = (ended: string[], again: string[]) =>
+      this.stop(ended).then(() => (again.length > 0 ? this.start(again) : undefined));
+    this.untracked.relaunchLeftovers(relaunch, this.log);
     if (resumed.length)
       void this.start(resumed).catch((e) => this.log(`${this.path}: ${(e as Error).message}`));
     return resumed;

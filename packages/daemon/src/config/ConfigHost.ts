@@ -251,7 +251,7 @@ export class ConfigHost implements ServiceHost {
         },
         restartPolicy: rt.spec.restart.policy,
       });
-      if (plan.spawnUnderWay && rt.spec.type !== 'forking') this.untracked.spawnUnderWay(rt.name);
+      if (plan.underWay) this.untracked.underWayAtCrash(rt, plan.underWay);
       rt.applyRecovery(plan);
       if (plan.action === 'resume') resumed.push(rt.name);
       if (plan.action === 'diedWhileDown' && plan.desired === 'run') restarted.push(rt.name);

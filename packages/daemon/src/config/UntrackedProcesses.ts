@@ -20,10 +20,12 @@ const MAX_NAMED_PIDS = 8;
  */
 export class UntrackedProcesses {
   private readonly byService = new Map<string, ServiceProcess[]>();
-  /** Services whose spawn was under way when the last daemon died (see spawnUnderWay). */
-  private readonly underWay = new Set<string>();
+  /** Services a launch or a stop was under way for when the last daemon died (see underWayAtCrash). */
+  private readonly underWay = new Map<string, 'relaunch' | 'stop'>();
   /** Of those, the ones with live processes, kept from launching until ConfigActor has ended them. */
   private leftovers: string[] = [];
+  /** Of the leftovers, the ones to launch again once ended. */
+  private again: string[] = [];
 
   /** `configPath` is named in the messages (the `kepler stop -f` to run). */
   constructor(
@@ -37,7 +39,7 @@ export class UntrackedProcesses {
    */
   detect(suspects: ReadonlySet<string>, services: ReadonlyMap<string, ServiceRuntime>): string[] {
     const markers = new Map<string, string>();
-    for (const name of new Set([...suspects, ...this.underWay])) {
+    for (const name of new Set([...suspects, ...this.underWay.keys()])) {
       const rt = services.get(name);
       if (rt && !(isActive(rt.state.status) && rt.state.pid !== null)) markers.set(name, rt.marker);
     }
@@ -48,32 +50,36 @@ export class UntrackedProcesses {
       if (procs.length > 0) this.byService.set(service, procs);
     }
     // A launch now would run the service twice: it waits for ConfigActor to end these first.
-    this.leftovers = [...this.underWay].filter((name) => this.byService.has(name));
+    this.leftovers = [...this.underWay.keys()].filter((name) => this.byService.has(name));
+    this.again = this.leftovers.filter((name) => this.underWay.get(name) === 'relaunch');
     for (const name of this.leftovers) services.get(name)?.withdrawWish();
     this.underWay.clear();
     return this.refusals().map((r) => `${this.configPath}: ${r}`);
   }
 
   /**
-   * Recovery requeues `service` from `starting` without a pid: the last daemon died with its spawn
-   * under way, and a process spawned before its spawned/ record was written is named nowhere. detect()
-   * looks for it like for a suspect; one found is ended, not refused (see relaunchLeftovers). Called
-   * before the service's recovery steps, which requeue it. Not for `type: forking`: its next spawn
-   * takes over the daemon such a start left (SupervisedProcess.spawn).
+   * The last daemon died with a launch or a stop of `rt` under way (RecoveryPlan.underWay): a process
+   * spawned before its spawned/ record was written, or what a stop had not swept yet, is named nowhere.
+   * detect() looks for them like for a suspect; those found are ended, not refused (see
+   * relaunchLeftovers). Called before the service's recovery steps. A `type: forking` launch is left
+   * alone: its next spawn takes over the daemon such a start left (SupervisedProcess.spawn).
    */
-  spawnUnderWay(service: string): void {
-    this.underWay.add(service);
+  underWayAtCrash(rt: ServiceRuntime, kind: 'relaunch' | 'stop'): void {
+    if (kind === 'stop' || rt.spec.type !== 'forking') this.underWay.set(rt.name, kind);
   }
 
   /**
-   * Once, after detect(): `relaunch` (ConfigActor: stop, which ends them, then start) the services
-   * spawnUnderWay found alive; a failure goes to `log`.
+   * Once, after detect(): `relaunch` (ConfigActor: stop, which ends them, then start `again`) the
+   * services underWayAtCrash found alive; a failure goes to `log`.
    */
-  relaunchLeftovers(relaunch: (names: string[]) => Promise<unknown>, log: (line: string) => void): void {
-    const names = this.leftovers;
-    this.leftovers = [];
+  relaunchLeftovers(
+    relaunch: (names: string[], again: string[]) => Promise<unknown>,
+    log: (line: string) => void,
+  ): void {
+    const [names, again] = [this.leftovers, this.again];
+    [this.leftovers, this.again] = [[], []];
     if (names.length > 0)
-      void relaunch(names).catch((e: unknown) => log(`${this.configPath}: ${(e as Error).message}`));
+      void relaunch(names, again).catch((e: unknown) => log(`${this.configPath}: ${(e as Error).message}`));
   }
 
   /** True when the service has untracked processes still alive. */

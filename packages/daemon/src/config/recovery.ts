@@ -140,15 +140,15 @@ export function planRecovery(i: RecoveryInput): RecoveryPlan {
   }
   if (status === 'stopping') {
     go('stopped', { pid: null });
-    if (!restartStop) return { action: 'stopDone', desired: 'stop', steps, adopt: null };
+    if (!restartStop) return { action: 'stopDone', desired: 'stop', steps, adopt: null, underWay: 'stop' };
     go('waiting', { reason: null });
-    return { action: 'requeue', desired: 'run', steps, adopt: null };
+    return { action: 'requeue', desired: 'run', steps, adopt: null, underWay: 'relaunch' };
   }
   if (status === 'starting' && pid === null) {
     // The daemon died between deciding to launch and spawning (or before the spawn's record): launch again.
     go('stopped', {});
     go('waiting', { reason: null });
-    return { action: 'requeue', desired: 'run', steps, adopt: null, spawnUnderWay: true };
+    return { action: 'requeue', desired: 'run', steps, adopt: null, underWay: 'relaunch' };
   }
   if (isActive(status)) {
     const restart = i.restartPolicy !== 'no';

@@ -46,8 +46,10 @@ export interface RecoveryPlan {
   /** A process to adopt (`adopt`, `finishStop`). */
   readonly adopt: { readonly pid: number; readonly startTime: string } | null;
   /**
-   * `requeue` of a service that was launching when the daemon died: its process may have been spawned
-   * before its spawned/ record was written, and must be ended before it is launched again.
+   * What the dead daemon may have left in the service's cgroup, nameless, to end now: `relaunch`, a
+   * launch under way (its process may have been spawned before its spawned/ record was written) or a
+   * restart's stop, ended before the service is launched again; `stop`, a stop on request whose main
+   * process is gone but whose sweep of the rest may not have run.
    */
-  readonly spawnUnderWay?: boolean;
+  readonly underWay?: 'relaunch' | 'stop';
 }

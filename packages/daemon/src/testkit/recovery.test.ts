@@ -126,6 +126,25 @@ describe('recovery from each persisted status', () => {
     expect(h.platform.spawns('api')).toHaveLength(0);
   });
 
+  test('stopping, its process gone but a descendant left in its cgroup: the stop is finished (descendant ended)', async () => {
+    // kill -9 of the daemon during `stop` of services whose children called setsid left those
+    // children running, and a second `kepler stop` found nothing to do.
+    let child: FakeProcess | null = null;
+    h = await startHarness(config().service('api', { command: ['api'] }), {
+      state: (harness) => {
+        const opts = { marker: harness.markerOf('api'), outputs: harness.outputsOf('api') };
+        const main = harness.platform.launchOutside(['api'], opts);
+        child = harness.platform.launchOutside(['child'], opts);
+        main.kill('SIGTERM'); // the stop's signal reached the main process only
+        const named = { pid: main.pid, start_time: main.startTime, started_at: STARTED_AT, spawns: 1 };
+        return { services: { api: persistedEntry('stopping', { ...named, desired: 'stop' }) } };
+      },
+    });
+    await h.waitFor(() => !child!.alive, 'the descendant ended');
+    expect(h.info('api')).toMatchObject({ status: 'stopped', pid: null });
+    expect(h.platform.spawns('api')).toHaveLength(0);
+  });
+
   test('stopping, its process gone: stopped, nothing spawned', async () => {
     await recoverFrom('stopping', { process: 'dead', patch: { desired: 'stop' } });
     expect(h.info('api')).toMatchObject({ status: 'stopped', pid: null });
