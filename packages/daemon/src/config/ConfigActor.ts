@@ -53,9 +53,6 @@ export class ConfigActor extends ConfigHost {
   /** Recovery, then `kepler start` of the `restart: always` services the last shutdown stopped running. */
   override recover(): string[] {
     const resumed = super.recover();
-    const relaunch = (ended: string[], again: string[]) =>
-      this.stop(ended).then(() => (again.length > 0 ? this.start(again) : undefined));
-    this.untracked.relaunchLeftovers(relaunch, this.log);
     if (resumed.length)
       void this.start(resumed).catch((e) => this.log(`${this.path}: ${(e as Error).message}`));
     return resumed;

@@ -43,7 +43,7 @@ export class ConfigHost implements ServiceHost {
   protected readonly hooks: ConfigHooks;
   protected readonly watchers = new ServiceWatchers((line) => this.log(`${this.path}: ${line}`));
   /** Live processes of services whose record was lost (see UntrackedProcesses). */
-  protected readonly untracked: UntrackedProcesses;
+  readonly untracked: UntrackedProcesses;
   protected snapshotWritten: boolean;
   /** What the snapshot was baked from (null: not recorded, e.g. a snapshot of an older daemon). */
   protected sources: readonly SourceFile[] | null;

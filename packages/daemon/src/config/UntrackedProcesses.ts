@@ -2,6 +2,12 @@ import { isActive } from '@kepler/protocol';
 import type { Platform, ServiceProcess } from '../platform/index.js';
 import type { ServiceRuntime } from '../service/ServiceRuntime.js';
 
+/** What relaunchLeftovers needs of the config's actor: its queued stop and start. */
+export interface LeftoverActor {
+  stop(names: readonly string[]): Promise<unknown>;
+  start(names: readonly string[]): Promise<unknown>;
+}
+
 /** The most pids a message names (the rest are counted). */
 const MAX_NAMED_PIDS = 8;
 
@@ -69,17 +75,18 @@ export class UntrackedProcesses {
   }
 
   /**
-   * Once, after detect(): `relaunch` (ConfigActor: stop, which ends them, then start `again`) the
-   * services underWayAtCrash found alive; a failure goes to `log`.
+   * Once, after the config's recovery (ConfigRegistry): the services underWayAtCrash found alive are
+   * stopped through `actor`'s queue (which ends these processes), then the relaunched ones started.
+   * A failure goes to `log`.
    */
-  relaunchLeftovers(
-    relaunch: (names: string[], again: string[]) => Promise<unknown>,
-    log: (line: string) => void,
-  ): void {
+  relaunchLeftovers(actor: LeftoverActor, log: (line: string) => void): void {
     const [names, again] = [this.leftovers, this.again];
     [this.leftovers, this.again] = [[], []];
-    if (names.length > 0)
-      void relaunch(names, again).catch((e: unknown) => log(`${this.configPath}: ${(e as Error).message}`));
+    if (names.length === 0) return;
+    void actor
+      .stop(names)
+      .then(() => (again.length > 0 ? actor.start(again) : undefined))
+      .catch((e: unknown) => log(`${this.configPath}: ${(e as Error).message}`));
   }
 
   /** True when the service has untracked processes still alive. */
