@@ -43,7 +43,7 @@ export class ConfigHost implements ServiceHost {
   protected readonly hooks: ConfigHooks;
   protected readonly watchers = new ServiceWatchers((line) => this.log(`${this.path}: ${line}`));
   /** Live processes of services whose record was lost (see UntrackedProcesses). */
-  protected readonly untracked: UntrackedProcesses;
+  readonly untracked: UntrackedProcesses;
   protected snapshotWritten: boolean;
   /** What the snapshot was baked from (null: not recorded, e.g. a snapshot of an older daemon). */
   protected sources: readonly SourceFile[] | null;
@@ -251,6 +251,7 @@ export class ConfigHost implements ServiceHost {
         },
         restartPolicy: rt.spec.restart.policy,
       });
+      if (plan.underWay) this.untracked.underWayAtCrash(rt, plan.underWay);
       rt.applyRecovery(plan);
       if (plan.action === 'resume') resumed.push(rt.name);
       if (plan.action === 'diedWhileDown' && plan.desired === 'run') restarted.push(rt.name);

@@ -65,6 +65,7 @@ export class ConfigRegistry {
         this.actors.set(baked.sourcePath, actor);
         this.announce(actor);
         actor.recover();
+        actor.untracked.relaunchLeftovers(actor, this.log);
         this.log(`restored ${baked.sourcePath} (${actor.runningCount} running)`);
       } catch (e) {
         this.log(`could not restore ${dir}: ${(e as Error).message}`);
@@ -166,6 +167,7 @@ export class ConfigRegistry {
     this.actors.set(ref.path, actor);
     this.announce(actor);
     actor.recover();
+    actor.untracked.relaunchLeftovers(actor, this.log);
     await yieldToClients();
     return actor;
   }

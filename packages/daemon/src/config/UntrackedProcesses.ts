@@ -2,6 +2,12 @@ import { isActive } from '@kepler/protocol';
 import type { Platform, ServiceProcess } from '../platform/index.js';
 import type { ServiceRuntime } from '../service/ServiceRuntime.js';
 
+/** What relaunchLeftovers needs of the config's actor: its queued stop and start. */
+export interface LeftoverActor {
+  stop(names: readonly string[]): Promise<unknown>;
+  start(names: readonly string[]): Promise<unknown>;
+}
+
 /** The most pids a message names (the rest are counted). */
 const MAX_NAMED_PIDS = 8;
 
@@ -20,6 +26,12 @@ const MAX_NAMED_PIDS = 8;
  */
 export class UntrackedProcesses {
   private readonly byService = new Map<string, ServiceProcess[]>();
+  /** Services a launch or a stop was under way for when the last daemon died (see underWayAtCrash). */
+  private readonly underWay = new Map<string, 'relaunch' | 'stop'>();
+  /** Of those, the ones with live processes, kept from launching until ConfigActor has ended them. */
+  private leftovers: string[] = [];
+  /** Of the leftovers, the ones to launch again once ended. */
+  private again: string[] = [];
 
   /** `configPath` is named in the messages (the `kepler stop -f` to run). */
   constructor(
@@ -33,7 +45,7 @@ export class UntrackedProcesses {
    */
   detect(suspects: ReadonlySet<string>, services: ReadonlyMap<string, ServiceRuntime>): string[] {
     const markers = new Map<string, string>();
-    for (const name of suspects) {
+    for (const name of new Set([...suspects, ...this.underWay.keys()])) {
       const rt = services.get(name);
       if (rt && !(isActive(rt.state.status) && rt.state.pid !== null)) markers.set(name, rt.marker);
     }
@@ -43,7 +55,38 @@ export class UntrackedProcesses {
       const procs = found.get(marker) ?? [];
       if (procs.length > 0) this.byService.set(service, procs);
     }
+    // A launch now would run the service twice: it waits for ConfigActor to end these first.
+    this.leftovers = [...this.underWay.keys()].filter((name) => this.byService.has(name));
+    this.again = this.leftovers.filter((name) => this.underWay.get(name) === 'relaunch');
+    for (const name of this.leftovers) services.get(name)?.withdrawWish();
+    this.underWay.clear();
     return this.refusals().map((r) => `${this.configPath}: ${r}`);
+  }
+
+  /**
+   * The last daemon died with a launch or a stop of `rt` under way (RecoveryPlan.underWay): a process
+   * spawned before its spawned/ record was written, or what a stop had not swept yet, is named nowhere.
+   * detect() looks for them like for a suspect; those found are ended, not refused (see
+   * relaunchLeftovers). Called before the service's recovery steps. A `type: forking` launch is left
+   * alone: its next spawn takes over the daemon such a start left (SupervisedProcess.spawn).
+   */
+  underWayAtCrash(rt: ServiceRuntime, kind: 'relaunch' | 'stop'): void {
+    if (kind === 'stop' || rt.spec.type !== 'forking') this.underWay.set(rt.name, kind);
+  }
+
+  /**
+   * Once, after the config's recovery (ConfigRegistry): the services underWayAtCrash found alive are
+   * stopped through `actor`'s queue (which ends these processes), then the relaunched ones started.
+   * A failure goes to `log`.
+   */
+  relaunchLeftovers(actor: LeftoverActor, log: (line: string) => void): void {
+    const [names, again] = [this.leftovers, this.again];
+    [this.leftovers, this.again] = [[], []];
+    if (names.length === 0) return;
+    void actor
+      .stop(names)
+      .then(() => (again.length > 0 ? actor.start(again) : undefined))
+      .catch((e: unknown) => log(`${this.configPath}: ${(e as Error).message}`));
   }
 
   /** True when the service has untracked processes still alive. */

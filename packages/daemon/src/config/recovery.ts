@@ -86,6 +86,7 @@ export function planRecovery(i: RecoveryInput): RecoveryPlan {
   let startTime = i.state.startTime;
   // Which record names the process that may have survived (read lazily: each is a /proc lookup).
   let survivor: 'record' | 'journal' = 'record';
+  let restartStop = false;
   const go = (to: ServiceStatus, patch: Partial<ServiceState>) => {
     steps.push(...stepsTo(status, to, patch));
     status = to;
@@ -112,7 +113,9 @@ export function planRecovery(i: RecoveryInput): RecoveryPlan {
     const { spawn: spawns, startedAt } = j;
     go('stopping', { spawns, pid: j.pid, startTime: j.startTime, startedAt, reason: null });
     ({ pid, startTime } = j);
-    desired = 'stop';
+    // A restart's stop (state.json had not caught up): wanted running once the stop is done.
+    restartStop = j.restart === true;
+    desired = restartStop ? 'run' : 'stop';
     survivor = 'journal';
   } else if (j && !j.stoppedAt && trusted && j.spawn > i.state.spawns) {
     // A spawn state.json does not show yet (the daemon died before writing it): that process is the
@@ -126,19 +129,26 @@ export function planRecovery(i: RecoveryInput): RecoveryPlan {
   const alive = () => (survivor === 'journal' ? i.journalAlive : i.recordAlive);
   if (isActive(status) && pid !== null && startTime !== null && alive()) {
     if (status === 'stopping')
-      return { action: 'finishStop', desired: 'stop', steps, adopt: { pid, startTime } };
+      return {
+        action: 'finishStop',
+        desired: restartStop ? 'run' : 'stop',
+        steps,
+        adopt: { pid, startTime },
+      };
     if (status === 'starting') go('running', {});
     return { action: 'adopt', desired: 'run', steps, adopt: { pid, startTime } };
   }
   if (status === 'stopping') {
     go('stopped', { pid: null });
-    return { action: 'stopDone', desired: 'stop', steps, adopt: null };
+    if (!restartStop) return { action: 'stopDone', desired: 'stop', steps, adopt: null, underWay: 'stop' };
+    go('waiting', { reason: null });
+    return { action: 'requeue', desired: 'run', steps, adopt: null, underWay: 'relaunch' };
   }
   if (status === 'starting' && pid === null) {
-    // The daemon died between deciding to launch and spawning: launch again.
+    // The daemon died between deciding to launch and spawning (or before the spawn's record): launch again.
     go('stopped', {});
     go('waiting', { reason: null });
-    return { action: 'requeue', desired: 'run', steps, adopt: null };
+    return { action: 'requeue', desired: 'run', steps, adopt: null, underWay: 'relaunch' };
   }
   if (isActive(status)) {
     const restart = i.restartPolicy !== 'no';

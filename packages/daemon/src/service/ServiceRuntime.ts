@@ -94,7 +94,7 @@ export class ServiceRuntime extends ServiceTransitions {
     this.watchExit(proc);
     this.health.start(proc.startedAtMs, this.state.wasHealthy, this.state.health);
     // Still the same process: a stop the crash interrupted is finished now.
-    if (plan.action === 'finishStop') void this.stop();
+    if (plan.action === 'finishStop') void this.stop(plan.desired === 'run' ? { afterwards: 'waiting' } : {});
   }
 
   /** Marks the service as wanted and waiting for its dependencies; the actor decides when to launch. */

@@ -45,4 +45,11 @@ export interface RecoveryPlan {
   readonly steps: readonly RecoveryStep[];
   /** A process to adopt (`adopt`, `finishStop`). */
   readonly adopt: { readonly pid: number; readonly startTime: string } | null;
+  /**
+   * What the dead daemon may have left in the service's cgroup, nameless, to end now: `relaunch`, a
+   * launch under way (its process may have been spawned before its spawned/ record was written) or a
+   * restart's stop, ended before the service is launched again; `stop`, a stop on request whose main
+   * process is gone but whose sweep of the rest may not have run.
+   */
+  readonly underWay?: 'relaunch' | 'stop';
 }

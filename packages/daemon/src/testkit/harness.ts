@@ -157,6 +157,7 @@ export class Harness {
     );
     this.unsubscribe = this.actor.subscribe((e) => this.events.push(e));
     this.actor.recover();
+    this.actor.untracked.relaunchLeftovers(this.actor, (line) => this.logLines.push(line));
   }
 
   /**

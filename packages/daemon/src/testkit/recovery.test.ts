@@ -1,7 +1,9 @@
 // In-process: what a daemon (re)loading a config does with each persisted status (state.json and
 // spawned/ records left by the test), and a daemon restart over live and dead processes.
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import type { ServiceStatus } from '@kepler/protocol';
-import { exitsWith, prints } from './behaviours.js';
+import { ConfigDirectory } from '../config/ConfigDirectory.js';
+import { exitsWith, ignoresSigterm, prints } from './behaviours.js';
 import { config } from './configBuilder.js';
 import type { FakeProcess } from './FakeProcess.js';
 import {
@@ -124,6 +126,25 @@ describe('recovery from each persisted status', () => {
     expect(h.platform.spawns('api')).toHaveLength(0);
   });
 
+  test('stopping, its process gone but a descendant left in its cgroup: the stop is finished (descendant ended)', async () => {
+    // kill -9 of the daemon during `stop` of services whose children called setsid left those
+    // children running, and a second `kepler stop` found nothing to do.
+    let child: FakeProcess | null = null;
+    h = await startHarness(config().service('api', { command: ['api'] }), {
+      state: (harness) => {
+        const opts = { marker: harness.markerOf('api'), outputs: harness.outputsOf('api') };
+        const main = harness.platform.launchOutside(['api'], opts);
+        child = harness.platform.launchOutside(['child'], opts);
+        main.kill('SIGTERM'); // the stop's signal reached the main process only
+        const named = { pid: main.pid, start_time: main.startTime, started_at: STARTED_AT, spawns: 1 };
+        return { services: { api: persistedEntry('stopping', { ...named, desired: 'stop' }) } };
+      },
+    });
+    await h.waitFor(() => !child!.alive, 'the descendant ended');
+    expect(h.info('api')).toMatchObject({ status: 'stopped', pid: null });
+    expect(h.platform.spawns('api')).toHaveLength(0);
+  });
+
   test('stopping, its process gone: stopped, nothing spawned', async () => {
     await recoverFrom('stopping', { process: 'dead', patch: { desired: 'stop' } });
     expect(h.info('api')).toMatchObject({ status: 'stopped', pid: null });
@@ -150,6 +171,25 @@ describe('recovery from each persisted status', () => {
     expect(h.platform.spawns('api')).toHaveLength(0);
     proc.kill('SIGKILL');
     await expectRelaunched('restarting'); // adopted for real: its end is noticed
+  });
+
+  test('starting with no pid, its process spawned but not yet recorded (the daemon died in between): ended, then launched once', async () => {
+    // kill -9 of the daemon during `start -d --wait` of 50 services left 9 of them running twice.
+    let leftover: FakeProcess | null = null;
+    h = await startHarness(config().service('api', { command: ['api'], restart: { policy: 'always' } }), {
+      state: (harness) => {
+        leftover = harness.platform.launchOutside(['api'], {
+          marker: harness.markerOf('api'),
+          outputs: harness.outputsOf('api'),
+        });
+        return { services: { api: persistedEntry('starting', { pid: null, spawns: 0, desired: 'run' }) } };
+      },
+    });
+    const spawned = await h.platform.waitForSpawn('api');
+    const info = await h.waitForStatus('api', 'running');
+    expect(info.pid).toBe(spawned.pid);
+    expect(leftover!.alive).toBe(false);
+    expect(h.platform.spawns('api')).toHaveLength(1);
   });
 
   test('waiting: waits again and, its dependencies satisfied, is launched', async () => {
@@ -236,5 +276,31 @@ describe('a daemon restart', () => {
     expect(h.info('job').exitCode).toBe(0);
     expect(h.statusEvents(undefined, mark)).toEqual([]);
     expect(h.platform.spawns()).toHaveLength(2);
+  });
+});
+
+describe('a restart the daemon dies in', () => {
+  // kill -9 of the daemon during `kepler restart -d --wait` of 50 services left the ones being
+  // stopped `failed (process ended while the daemon was down)`: state.json still said `running`.
+  test('its stop begun, state.json not written since: launched again once the stop is done, not failed', async () => {
+    h = await startHarness(config().service('api', { command: ['api'], stop_grace_period: '30s' }));
+    h.platform.onSpawn('api', ignoresSigterm());
+    await h.actor.start(['api']);
+    const first = await h.waitForStatus('api', 'running');
+    await h.actor.settled();
+    const stateFile = new ConfigDirectory(h.stateDir).stateFile;
+    const written = readFileSync(stateFile);
+    const { atime, mtime } = statSync(stateFile); // recovery compares the journal with state.json's write time
+    void h.actor.restart(['api']).catch(() => undefined);
+    await h.waitForStatus('api', 'stopping');
+    await h.restartDaemon({
+      whileDown: () => {
+        writeFileSync(stateFile, written); // what a daemon killed before its next write leaves
+        utimesSync(stateFile, atime, mtime);
+        h.platform.process(first.pid!)!.kill('SIGKILL'); // the restart's stop ends it
+      },
+    });
+    const second = await h.platform.waitForSpawn('api', { after: 1 });
+    expect((await h.waitForStatus('api', 'running')).pid).toBe(second.pid);
   });
 });

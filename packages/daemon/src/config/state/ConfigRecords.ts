@@ -98,7 +98,10 @@ export class ConfigRecords {
    * restarted daemon adopting the process as wanted.
    */
   statusChanged(service: string, status: ServiceStatus, spawns: number, desired: 'run' | 'stop'): void {
-    if (this.removed || desired !== 'stop') return;
+    if (this.removed) return;
+    // A restart's stop (wanted running after it): a crash before state.json shows it must relaunch, not fail.
+    if (desired === 'run' && status === 'stopping') this.journal.recordStopping(service, spawns, true);
+    if (desired !== 'stop') return;
     if (status === 'stopped') this.journal.recordStop(service, spawns);
     else if (status === 'stopping') this.journal.recordStopping(service, spawns);
   }

@@ -22,6 +22,8 @@ export interface SpawnRecord {
    * before state.json says `stopping` still finishes the stop after its restart.
    */
   readonly stoppingAt?: string;
+  /** With `stoppingAt`: that stop is a restart's (the service is wanted running after it). */
+  readonly restart?: boolean;
 }
 
 /** Fixed record size: each write replaces the whole record in one write(2) to the same page. */
@@ -87,8 +89,8 @@ export class SpawnJournal {
 
   record(service: string, rec: SpawnRecord): void {
     const { spawn, pid, startTime: start_time, startedAt: started_at, stoppedAt: stopped_at } = rec;
-    const stopping_at = rec.stoppingAt;
-    const text = `${JSON.stringify({ spawn, pid, start_time, started_at, stopped_at, stopping_at })}\n`;
+    const { stoppingAt: stopping_at, restart } = rec;
+    const text = `${JSON.stringify({ spawn, pid, start_time, started_at, stopped_at, stopping_at, restart })}\n`;
     const bytes = Buffer.from(text.padEnd(RECORD_BYTES)); // (a record is ~110 bytes)
     // No O_TRUNC: the record is overwritten in place, so no moment leaves the file empty.
     const fd = openSync(join(this.dir, service), constants.O_WRONLY | constants.O_CREAT, 0o640);
@@ -127,11 +129,15 @@ export class SpawnJournal {
    * in-place write (no fsync) that a daemon crash cannot lose, while state.json is written later off
    * the event loop. Only with that spawn's record; a failure is logged, never thrown.
    */
-  recordStopping(service: string, spawn: number): void {
+  recordStopping(service: string, spawn: number, restart = false): void {
     const last = this.last(service);
     if (last === null || last.spawn !== spawn || last.stoppedAt !== undefined) return;
     try {
-      this.record(service, { ...last, stoppingAt: new Date().toISOString() });
+      this.record(service, {
+        ...last,
+        stoppingAt: new Date().toISOString(),
+        ...(restart ? { restart } : {}),
+      });
     } catch (e) {
       this.log(`cannot record the stop of ${service}: ${(e as Error).message}`);
     }
@@ -173,7 +179,8 @@ export class SpawnJournal {
         return { spawn, pid, startTime, startedAt, stoppedAt };
       }
       if (!isPid(pid) || !isStartTime(startTime) || !isIsoTime(startedAt)) return null;
-      if (isIsoTime(stoppingAt)) return { spawn, pid, startTime, startedAt, stoppingAt };
+      const restart = parsed.restart === true ? { restart: true } : {};
+      if (isIsoTime(stoppingAt)) return { spawn, pid, startTime, startedAt, stoppingAt, ...restart };
       return { spawn, pid, startTime, startedAt };
     } catch {
       return null;
@@ -182,9 +189,12 @@ export class SpawnJournal {
 }
 
 /** A record's stop marks as read() gives them back: a stop record carries no `stoppingAt`. */
-function marks(rec: SpawnRecord): Pick<SpawnRecord, 'stoppedAt' | 'stoppingAt'> {
+function marks(rec: SpawnRecord): Pick<SpawnRecord, 'stoppedAt' | 'stoppingAt' | 'restart'> {
   if (rec.stoppedAt !== undefined) return { stoppedAt: rec.stoppedAt };
-  return rec.stoppingAt !== undefined ? { stoppingAt: rec.stoppingAt } : {};
+  if (rec.stoppingAt === undefined) return {};
+  return rec.restart === true
+    ? { stoppingAt: rec.stoppingAt, restart: true }
+    : { stoppingAt: rec.stoppingAt };
 }
 
 /**
