@@ -60,7 +60,17 @@ export class UntrackedProcesses {
     this.again = this.leftovers.filter((name) => this.underWay.get(name) === 'relaunch');
     for (const name of this.leftovers) services.get(name)?.withdrawWish();
     this.underWay.clear();
-    return this.refusals().map((r) => `${this.configPath}: ${r}`);
+    // Leftovers are ended by the daemon itself (relaunchLeftovers): no advice to stop them by hand.
+    const lines: string[] = [];
+    for (const service of this.byService.keys()) {
+      const procs = this.live(service);
+      if (procs.length === 0) continue;
+      const line = this.leftovers.includes(service)
+        ? `${service}: ${countOf(procs)} (pid ${pidNames(procs)}) left by a ${this.again.includes(service) ? 'start' : 'stop'} the last daemon did not finish: ending ${procs.length === 1 ? 'it' : 'them'}${this.again.includes(service) ? ', then starting the service again' : ''}`
+        : this.refusal(service);
+      if (line !== null) lines.push(`${this.configPath}: ${line}`);
+    }
+    return lines;
   }
 
   /**
@@ -101,14 +111,8 @@ export class UntrackedProcesses {
   refusal(service: string): string | null {
     const procs = this.live(service);
     if (procs.length === 0) return null;
-    const named = procs
-      .slice(0, MAX_NAMED_PIDS)
-      .map((p) => `${p.pid} ${p.name}`)
-      .join(', ');
-    const more = procs.length > MAX_NAMED_PIDS ? ` and ${procs.length - MAX_NAMED_PIDS} more` : '';
-    const n = procs.length === 1 ? '1 process' : `${procs.length} processes`;
     return (
-      `${service}: ${n} of an earlier run still alive but not supervised (pid ${named}${more}; ` +
+      `${service}: ${countOf(procs)} of an earlier run still alive but not supervised (pid ${pidNames(procs)}; ` +
       `its record in state.json or spawned/ was lost): stop them with ` +
       `\`kepler stop -f ${this.configPath} ${service}\`, then start again`
     );
@@ -152,4 +156,17 @@ export class UntrackedProcesses {
     else if (left.length < procs.length) this.byService.set(service, left);
     return left;
   }
+}
+
+/** `41 api, 42 sleep`, naming at most MAX_NAMED_PIDS (`... and 3 more`). */
+function pidNames(procs: readonly ServiceProcess[]): string {
+  const named = procs
+    .slice(0, MAX_NAMED_PIDS)
+    .map((p) => `${p.pid} ${p.name}`)
+    .join(', ');
+  return procs.length > MAX_NAMED_PIDS ? `${named} and ${procs.length - MAX_NAMED_PIDS} more` : named;
+}
+
+function countOf(procs: readonly unknown[]): string {
+  return procs.length === 1 ? '1 process' : `${procs.length} processes`;
 }

@@ -190,6 +190,12 @@ describe('recovery from each persisted status', () => {
     expect(info.pid).toBe(spawned.pid);
     expect(leftover!.alive).toBe(false);
     expect(h.platform.spawns('api')).toHaveLength(1);
+    // daemon.log says the daemon ends it, not to stop it by hand.
+    const said = h.logLines.find((l) => l.includes('the last daemon did not finish'));
+    expect(said).toMatch(
+      /api: 1 process \(pid \d+ api\) left by a start the last daemon did not finish: ending it, then starting the service again$/,
+    );
+    expect(h.logLines.some((l) => l.includes('not supervised'))).toBe(false);
   });
 
   test('waiting: waits again and, its dependencies satisfied, is launched', async () => {
