@@ -154,7 +154,11 @@ export function kepler() {
      * `limits:` (the extra privilege-dropping and rlimit steps of a start).
      */
     async startMany(n, { privileged = false } = {}) {
-      const extra = privileged ? '    user: nobody\n    limits: { max_fds: 4096, cpu_time: 3600 }\n' : '';
+      // working_dir /: nobody cannot enter the bench's 0700 temp dir, and a start refuses a working_dir
+      // its user cannot enter (as systemd's WorkingDirectory=).
+      const extra = privileged
+        ? '    user: nobody\n    working_dir: /\n    limits: { max_fds: 4096, cpu_time: 3600 }\n'
+        : '';
       const yaml = `services:\n${Array.from({ length: n }, (_, i) => `  s${i}:\n    command: ["sleep", "100000"]\n${extra}`).join('')}`;
       const path = write(`many-${n}${privileged ? '-priv' : ''}`, yaml);
       configs.current = path;
